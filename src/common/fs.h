@@ -1,0 +1,28 @@
+/*
+ * File system helpers: directories, whole-file reads with a size bound, atomic writes
+ * (temp file, fsync, rename, fsync of the directory) and recursive removal that never crosses
+ * a mount point or follows a symlink. Thread-safe (no shared state).
+ */
+#ifndef ISD_COMMON_FS_H
+#define ISD_COMMON_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+int mkdir_p(const char *path, mode_t mode, struct isd_error **err);
+/* Reads at most max bytes; a larger file is an ISD_ERR_TOO_LARGE error. The result is NUL-terminated. */
+char *read_file(const char *path, size_t max, size_t *ret_len, struct isd_error **err);
+/* Writes data to path atomically. When durable is false the fsyncs are skipped (scratch state under /run). */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool durable,
+                      struct isd_error **err);
+/* Removes path and everything below it; refuses to descend into other mounts (EBUSY). Missing is fine. */
+int rm_rf(const char *path, struct isd_error **err);
+bool path_exists(const char *path);
+char *path_join(const char *a, const char *b);
+/* Sum of st_blocks*512 of regular files under path (no crossing of mounts). */
+long long dir_size(const char *path);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * jansson helpers: bounded loads from files and strings with one-line errors, atomic writes,
+ * and typed getters that tolerate missing keys. Thread-safe.
+ */
+#ifndef ISD_COMMON_JSON_H
+#define ISD_COMMON_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+
+#define cleanup_json __attribute__((cleanup(cleanup_jsonp)))
+void cleanup_jsonp(json_t **j);
+
+json_t *json_load_path(const char *path, size_t max, struct isd_error **err);
+/* Parses text; ISD_ERR_INVALID with the parser's message when malformed. */
+json_t *json_parse(const char *text, size_t len, struct isd_error **err);
+int json_write_path(const char *path, const json_t *j, bool durable, struct isd_error **err);
+/* Compact text (caller frees). */
+char *json_to_string(const json_t *j);
+
+const char *json_get_str(const json_t *obj, const char *key);
+long long json_get_int(const json_t *obj, const char *key, long long dflt);
+bool json_get_bool(const json_t *obj, const char *key, bool dflt);
+/* NULL-terminated copy of an array of strings; NULL when the key is absent or not an array. */
+char **json_get_strv(const json_t *obj, const char *key);
+json_t *json_strv(char *const *v);
+
+#endif

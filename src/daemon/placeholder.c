@@ -1,0 +1,1 @@
+void isd_daemon_placeholder(void);void isd_daemon_placeholder(void){}
