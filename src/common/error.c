@@ -72,7 +72,7 @@ static const struct {
     enum isd_error_code code;
     int http;
 } http_map[] = {
-    {ISD_ERR_INTERNAL, 500}, {ISD_ERR_INVALID, 400},      {ISD_ERR_NOT_FOUND, 404},   {ISD_ERR_CONFLICT, 409},
+    {ISD_ERR_INTERNAL, 500},     {ISD_ERR_INVALID, 400},   {ISD_ERR_NOT_FOUND, 404},   {ISD_ERR_CONFLICT, 409},
     {ISD_ERR_NOT_MODIFIED, 304}, {ISD_ERR_TOO_LARGE, 413}, {ISD_ERR_UNAVAILABLE, 503},
 };
 

@@ -75,8 +75,7 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool durable,
-                      struct isd_error **err)
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool durable, struct isd_error **err)
 {
     cleanup_free char *suffix = random_hex(8);
     /* A random suffix keeps concurrent writers of different files apart; writers of the same file are

@@ -16,8 +16,7 @@ json_t *json_parse(const char *text, size_t len, struct isd_error **err)
     json_error_t je;
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL)
-        isd_error_set(err, ISD_ERR_INVALID, 0, "invalid JSON at line %d column %d: %s", je.line, je.column,
-                      je.text);
+        isd_error_set(err, ISD_ERR_INVALID, 0, "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
     return j;
 }
 

@@ -11,8 +11,8 @@
 
 #include "common/util.h"
 
-static const char *const level_names[] = {"FATAL", "ALERT", "CRIT", "ERROR", "WARN",
-                                          "NOTICE", "INFO", "DEBUG", "TRACE"};
+static const char *const level_names[] = {"FATAL",  "ALERT", "CRIT",  "ERROR", "WARN",
+                                          "NOTICE", "INFO",  "DEBUG", "TRACE"};
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_level = LOG_LVL_ERROR;

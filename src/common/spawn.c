@@ -84,8 +84,7 @@ int spawn_run(const char *const *argv, const char *input, char **ret_out, char *
     pid_t pid;
     int rc;
 
-    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-        (input != NULL && pipe2(inp, O_CLOEXEC) < 0)) {
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || (input != NULL && pipe2(inp, O_CLOEXEC) < 0)) {
         isd_error_errno(err, "pipe");
         rc = -1;
         goto out;

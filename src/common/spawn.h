@@ -12,13 +12,13 @@
 #include "common/error.h"
 
 struct spawn_opts {
-    const char *const *argv;     /* argv[0] is the program; a path or a name looked up in PATH */
-    const char *const *env;      /* NULL: inherit */
-    const char *cwd;             /* NULL: inherit */
+    const char *const *argv;            /* argv[0] is the program; a path or a name looked up in PATH */
+    const char *const *env;             /* NULL: inherit */
+    const char *cwd;                    /* NULL: inherit */
     int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
-    const int *keep_fds;         /* passed as 3, 4, ... */
+    const int *keep_fds;                /* passed as 3, 4, ... */
     size_t n_keep_fds;
-    int setsid;                  /* start a new session */
+    int setsid; /* start a new session */
 };
 
 /* Starts a child; returns its pid or -1. */
