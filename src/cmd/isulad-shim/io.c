@@ -1,0 +1,77 @@
+/*
+ * The container's side of the stdio: queued non-blocking writes to its stdin (pipe or pty master),
+ * window resizes, and reads of its output that feed the log and every attach client.
+ * Not thread-safe.
+ */
+#include <errno.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cmd/isulad-shim/shim.h"
+
+void shim_stdin_flush(struct shim *s)
+{
+    while (s->in_fd >= 0 && sbuf_size(&s->in_buf) > 0) {
+        ssize_t w = write(s->in_fd, sbuf_head(&s->in_buf), sbuf_size(&s->in_buf));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN)
+            return;
+        if (w <= 0) { /* the reader is gone: nothing more can be delivered */
+            sbuf_free(&s->in_buf);
+            close(s->in_fd);
+            s->in_fd = -1;
+            return;
+        }
+        sbuf_consume(&s->in_buf, (size_t)w);
+    }
+    if (s->in_fd >= 0 && s->in_close_pending && sbuf_size(&s->in_buf) == 0) {
+        close(s->in_fd);
+        s->in_fd = -1;
+    }
+}
+
+void shim_stdin_data(struct shim *s, const char *data, size_t n)
+{
+    if (s->in_fd < 0 || s->in_close_pending)
+        return;
+    sbuf_append(&s->in_buf, data, n);
+    shim_stdin_flush(s);
+}
+
+void shim_stdin_close(struct shim *s)
+{
+    if (s->args.terminal)
+        return; /* a pty has no separate stdin to close */
+    s->in_close_pending = true;
+    shim_stdin_flush(s);
+}
+
+void shim_resize(struct shim *s, unsigned rows, unsigned cols)
+{
+    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+    if (s->args.terminal && s->out_fd >= 0)
+        ioctl(s->out_fd, TIOCSWINSZ, &ws);
+}
+
+int shim_output_read(struct shim *s, int fd, int stream)
+{
+    char buf[32768];
+    for (int round = 0; round < 4; round++) {
+        ssize_t r = read(fd, buf, sizeof(buf));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && errno == EAGAIN)
+            return 0;
+        if (r <= 0) { /* EOF, or EIO from a pty whose slave side is closed */
+            if (s->has_log)
+                shim_log_write(&s->log, stream, NULL, 0);
+            return -1;
+        }
+        if (s->has_log)
+            shim_log_write(&s->log, stream, buf, (size_t)r);
+        shim_attach_broadcast(s, stream, buf, (size_t)r);
+    }
+    return 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * The container log in Docker's json-file format: one JSON object per line
+ * {"log":"...","stream":"stdout|stderr","time":"RFC3339Nano"}, split at newlines, rotated by size
+ * (FILE -> FILE.1 -> ... keeping max_file files in total). Write errors are ignored so a full disk
+ * never blocks the container. Not thread-safe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/isulad-shim/shim.h"
+
+static int log_reopen(struct shim_log *l)
+{
+    struct stat st;
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (l->fd < 0)
+        return -1;
+    l->size = fstat(l->fd, &st) == 0 ? st.st_size : 0;
+    return 0;
+}
+
+int shim_log_open(struct shim_log *l, const char *path, long long max_size, int max_file)
+{
+    memset(l, 0, sizeof(*l));
+    l->fd = -1;
+    l->path = shim_xstrdup(path);
+    l->max_size = max_size;
+    l->max_file = max_file < 1 ? 1 : max_file;
+    return log_reopen(l);
+}
+
+static void log_rotate(struct shim_log *l)
+{
+    if (l->max_file <= 1) {
+        if (l->fd >= 0 && ftruncate(l->fd, 0) == 0)
+            l->size = 0;
+        return;
+    }
+    for (int i = l->max_file - 1; i >= 1; i--) {
+        char *from = i == 1 ? shim_xstrdup(l->path) : shim_xasprintf("%s.%d", l->path, i - 1);
+        char *to = shim_xasprintf("%s.%d", l->path, i);
+        if (rename(from, to) < 0 && errno != ENOENT) {
+            /* keep going: an old file we cannot move is simply overwritten later */
+        }
+        free(from);
+        free(to);
+    }
+    log_reopen(l);
+}
+
+static void log_entry(struct shim_log *l, struct sbuf *line, const char *stream, const char *time, const char *data,
+                      size_t n)
+{
+    if (l->max_size > 0 && l->size >= l->max_size)
+        log_rotate(l);
+    if (l->fd < 0)
+        return;
+    line->off = line->len = 0;
+    sbuf_appends(line, "{\"log\":");
+    shim_json_string(line, data, n);
+    sbuf_appends(line, ",\"stream\":\"");
+    sbuf_appends(line, stream);
+    sbuf_appends(line, "\",\"time\":\"");
+    sbuf_appends(line, time);
+    sbuf_appends(line, "\"}\n");
+    if (shim_write_all(l->fd, sbuf_head(line), sbuf_size(line)) == 0)
+        l->size += (long long)sbuf_size(line);
+}
+
+static void log_lines(struct shim_log *l, const char *stream, const char *data, size_t n)
+{
+    struct sbuf line = {0};
+    char now[48];
+    shim_time_now(now, sizeof(now));
+    while (n > 0) {
+        const char *nl = memchr(data, '\n', n);
+        size_t len = nl != NULL ? (size_t)(nl - data) + 1 : n;
+        log_entry(l, &line, stream, now, data, len);
+        data += len;
+        n -= len;
+    }
+    sbuf_free(&line);
+}
+
+void shim_log_write(struct shim_log *l, int stream, const char *data, size_t n)
+{
+    const char *name = stream == SHIM_FRAME_STDERR ? "stderr" : "stdout";
+    int idx = stream == SHIM_FRAME_STDERR ? 2 : 1;
+    struct sbuf all = {0};
+
+    if (n == 0) { /* EOF: write what is held back */
+        log_lines(l, name, l->hold[idx], l->nhold[idx]);
+        l->nhold[idx] = 0;
+        return;
+    }
+    sbuf_append(&all, l->hold[idx], l->nhold[idx]);
+    sbuf_append(&all, data, n);
+    size_t total = sbuf_size(&all);
+    size_t tail = shim_utf8_incomplete_tail(sbuf_head(&all), total);
+    memcpy(l->hold[idx], sbuf_head(&all) + total - tail, tail);
+    l->nhold[idx] = tail;
+    log_lines(l, name, sbuf_head(&all), total - tail);
+    sbuf_free(&all);
+}
+
+void shim_log_close(struct shim_log *l)
+{
+    shim_log_write(l, SHIM_FRAME_STDOUT, NULL, 0);
+    shim_log_write(l, SHIM_FRAME_STDERR, NULL, 0);
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+    free(l->path);
+    l->path = NULL;
+}

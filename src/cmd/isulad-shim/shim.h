@@ -1,0 +1,169 @@
+/*
+ * isulad-shim: the per-container (and per-exec) monitor. It runs `runtime create|exec`, holds the
+ * container's stdio (pipes or the pty master), writes the json-file log, serves the attach socket,
+ * reaps the container and records its exit status. See docs/design/shim.md for the contract.
+ *
+ * The shim links only libc and is single-threaded: all state lives in one `struct shim` owned by
+ * main(); no function here is thread-safe and none needs to be.
+ */
+#ifndef ISD_SHIM_H
+#define ISD_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Frame types of the attach protocol (Docker stdcopy framing plus our control frames). */
+enum shim_frame_type {
+    SHIM_FRAME_STDIN = 0,
+    SHIM_FRAME_STDOUT = 1,
+    SHIM_FRAME_STDERR = 2,
+    SHIM_FRAME_CLOSE_STDIN = 3,
+    SHIM_FRAME_RESIZE = 4,
+    SHIM_FRAME_EXIT = 5,
+};
+
+#define SHIM_FRAME_HEADER 8
+#define SHIM_CLIENT_OUT_MAX (4u << 20) /* a client further behind than this is dropped */
+#define SHIM_STDIN_MAX (1u << 20)      /* stop reading clients while this much stdin is pending */
+
+/* ---- util.c: growable byte buffer, JSON strings, time, files ---- */
+
+/* Bytes data[off, len) are valid. */
+struct sbuf {
+    char *data;
+    size_t off, len, cap;
+};
+
+void *shim_xrealloc(void *p, size_t n);
+char *shim_xstrdup(const char *s);
+char *shim_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sbuf_append(struct sbuf *b, const void *p, size_t n);
+void sbuf_appends(struct sbuf *b, const char *s);
+size_t sbuf_size(const struct sbuf *b);
+const char *sbuf_head(const struct sbuf *b);
+void sbuf_consume(struct sbuf *b, size_t n);
+void sbuf_free(struct sbuf *b);
+/* Appends s as a quoted JSON string; invalid UTF-8 bytes become U+FFFD. */
+void shim_json_string(struct sbuf *b, const char *s, size_t n);
+/* RFC 3339 UTC time with nanoseconds, e.g. 2024-01-02T03:04:05.123456789Z (buffer >= 40 bytes). */
+void shim_time_now(char *out, size_t size);
+int shim_write_all(int fd, const void *p, size_t n);
+/* temp + fsync + rename + fsync(dir); mode 0600 for the temp file. */
+int shim_write_atomic(const char *path, const char *data, size_t len);
+/* Length of an incomplete UTF-8 sequence at the end of data (0..3). */
+size_t shim_utf8_incomplete_tail(const char *data, size_t n);
+
+/* ---- args.c ---- */
+
+struct shim_args {
+    char *id;
+    char *bundle;
+    char *runtime;
+    char **runtime_args;
+    size_t n_runtime_args;
+    char *runtime_root;
+    char *state_dir;
+    char *exec_process;
+    char *log_file;
+    long long log_max_size;
+    int log_max_file;
+    int sync_fd;
+    bool terminal;
+    bool open_stdin;
+    bool wait_attach;
+};
+
+/* Returns 0, or -1 with a one-line reason in ret_msg (static storage). Paths become absolute. */
+int shim_args_parse(struct shim_args *a, int argc, char **argv, const char **ret_msg);
+
+/* ---- logfile.c: json-file writer with rotation ---- */
+
+struct shim_log {
+    char *path;
+    int fd;
+    long long size;
+    long long max_size;
+    int max_file;
+    char hold[3][4]; /* incomplete UTF-8 tail per stream (index 1 stdout, 2 stderr) */
+    size_t nhold[3];
+};
+
+int shim_log_open(struct shim_log *l, const char *path, long long max_size, int max_file);
+/* stream: SHIM_FRAME_STDOUT or SHIM_FRAME_STDERR. Errors are ignored (the container must go on). */
+void shim_log_write(struct shim_log *l, int stream, const char *data, size_t n);
+void shim_log_close(struct shim_log *l);
+
+/* ---- the shim state ---- */
+
+struct shim_client {
+    int fd;
+    struct sbuf out;
+    uint8_t hdr[SHIM_FRAME_HEADER];
+    size_t hdr_len;
+    uint32_t remain; /* payload bytes still to read of the current frame */
+    uint8_t type;
+    uint8_t ctl[4]; /* resize payload */
+    size_t ctl_len;
+    bool dead;
+};
+
+struct shim {
+    struct shim_args args;
+    char *attach_path;
+    char *console_path;
+    char *pid_path;
+    char *exit_path;
+    char *runtime_log_path;
+    int sync_fd;
+    int sig_fd;
+    int attach_fd;
+    struct shim_client **clients;
+    size_t n_clients;
+    int out_fd; /* container stdout read end, or the pty master */
+    int err_fd; /* container stderr read end (no tty) */
+    int in_fd;  /* container stdin write end (or a dup of the pty master), -1 when none */
+    int console_fd;
+    struct sbuf in_buf;
+    bool in_close_pending;
+    bool has_log;
+    struct shim_log log;
+    pid_t init_pid;
+    bool exited;
+    int exit_code;
+};
+
+/* ---- attach.c ---- */
+
+int shim_attach_listen(struct shim *s);
+/* Accepts every pending connection; returns how many were accepted. */
+int shim_attach_accept(struct shim *s);
+void shim_attach_broadcast(struct shim *s, int type, const char *data, size_t n);
+/* Reads frames from client i; on EOF or error marks it dead. */
+void shim_attach_client_read(struct shim *s, struct shim_client *c);
+void shim_attach_client_flush(struct shim_client *c);
+void shim_attach_reap_dead(struct shim *s);
+void shim_attach_finish(struct shim *s, int exit_code);
+
+/* ---- io.c: container stdio ---- */
+
+void shim_stdin_data(struct shim *s, const char *data, size_t n);
+void shim_stdin_close(struct shim *s);
+void shim_stdin_flush(struct shim *s);
+void shim_resize(struct shim *s, unsigned rows, unsigned cols);
+/* Reads what is available on fd; returns 0, or -1 at EOF/EIO (caller closes). */
+int shim_output_read(struct shim *s, int fd, int stream);
+
+/* ---- runtime.c ---- */
+
+/* Runs the runtime (create or exec); on success sets s->init_pid and the stdio fds. */
+int shim_runtime_run(struct shim *s, char **ret_msg);
+
+/* ---- loop.c ---- */
+
+/* Serves until the init process exits and its output is drained; returns its exit code. */
+int shim_loop_run(struct shim *s);
+void shim_reap_children(struct shim *s);
+
+#endif
