@@ -1,0 +1,178 @@
+/* Display helpers; see format.h. No global state. */
+#include "client/format.h"
+
+#include <stdlib.h>
+
+#include "client/template.h"
+#include "common/util.h"
+
+char *format_human_duration(long long s)
+{
+    long long m = s / 60, h = (long long)((double)s / 3600.0 + 0.5);
+    if (s < 1)
+        return xstrdup("Less than a second");
+    if (s == 1)
+        return xstrdup("1 second");
+    if (s < 60)
+        return xasprintf("%lld seconds", s);
+    if (m == 1)
+        return xstrdup("About a minute");
+    if (m < 60)
+        return xasprintf("%lld minutes", m);
+    if (h == 1)
+        return xstrdup("About an hour");
+    if (h < 48)
+        return xasprintf("%lld hours", h);
+    if (h < 24 * 7 * 2)
+        return xasprintf("%lld days", h / 24);
+    if (h < 24 * 30 * 2)
+        return xasprintf("%lld weeks", h / 24 / 7);
+    if (h < 24 * 365 * 2)
+        return xasprintf("%lld months", h / 24 / 30);
+    return xasprintf("%lld years", h / 24 / 365);
+}
+
+char *format_since(const char *rfc3339, long long now_ns)
+{
+    long long t;
+    cleanup_free char *d = NULL;
+    if (rfc3339 == NULL || rfc3339[0] == '\0' || str_has_prefix(rfc3339, "0001-01-01") ||
+        time_parse_rfc3339(rfc3339, &t) < 0 || t <= 0)
+        return xstrdup("-");
+    d = format_human_duration(now_ns > t ? (now_ns - t) / 1000000000LL : 0);
+    return xasprintf("%s ago", d);
+}
+
+char *format_size(long long bytes)
+{
+    static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    char num[64];
+    size_t n;
+    while (v >= 1000.0 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1000.0;
+        u++;
+    }
+    snprintf(num, sizeof(num), "%.3f", v);
+    n = strlen(num);
+    while (n > 0 && num[n - 1] == '0')
+        num[--n] = '\0';
+    if (n > 0 && num[n - 1] == '.')
+        num[--n] = '\0';
+    return xasprintf("%s %s", num, units[u]);
+}
+
+const char *format_state_word(const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        return "unknown";
+    if (streq(s, "created"))
+        return "inited";
+    return s;
+}
+
+static const char *str_or(const json_t *o, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s != NULL ? s : dflt;
+}
+
+static char *ps_names(const json_t *item)
+{
+    json_t *names = json_object_get(item, "Names");
+    struct buf b = {0};
+    for (size_t i = 0; i < json_array_size(names); i++) {
+        const char *n = json_string_value(json_array_get(names, i));
+        if (n == NULL)
+            continue;
+        buf_printf(&b, "%s%s", b.len > 0 ? "," : "", n[0] == '/' ? n + 1 : n);
+    }
+    return buf_steal(&b);
+}
+
+static char *ps_command(const json_t *item, bool no_trunc)
+{
+    const char *cmd = str_or(item, "Command", "");
+    if (!no_trunc && strlen(cmd) > 20)
+        return xasprintf("\"%.19s…\"", cmd);
+    return xasprintf("\"%s\"", cmd);
+}
+
+json_t *format_ps_row(const json_t *item, bool no_trunc, long long now_ns)
+{
+    const char *id = str_or(item, "Id", "");
+    long long pid = json_integer_value(json_object_get(item, "Pid"));
+    cleanup_free char *names = ps_names(item), *cmd = ps_command(item, no_trunc);
+    cleanup_free char *start = format_since(str_or(item, "StartedAt", ""), now_ns);
+    cleanup_free char *finish = format_since(str_or(item, "FinishedAt", ""), now_ns);
+    cleanup_free char *pidtxt = pid > 0 ? xasprintf("%lld", pid) : xstrdup("-");
+    cleanup_free char *created = NULL;
+    long long c = json_integer_value(json_object_get(item, "Created"));
+    cleanup_free char *cago = format_human_duration(c > 0 ? now_ns / 1000000000LL - c : 0);
+    json_t *labels = json_object_get(item, "Labels");
+    created = xasprintf("%s ago", cago);
+    return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "ID", id,
+                     no_trunc ? strlen(id) : (strlen(id) < 12 ? strlen(id) : 12), "Image", str_or(item, "Image", ""),
+                     "Status", format_state_word(str_or(item, "State", "")), "Pid", pidtxt, "Command", cmd, "ExitCode",
+                     (json_int_t)json_integer_value(json_object_get(item, "ExitCode")), "RestartCount",
+                     (json_int_t)json_integer_value(json_object_get(item, "RestartCount")), "StartAt", start,
+                     "FinishAt", finish, "Runtime", str_or(item, "Runtime", ""), "Names", names, "Created", created,
+                     "State", str_or(item, "State", ""), "DockerStatus", str_or(item, "Status", ""), "Labels",
+                     labels != NULL ? labels : json_object());
+}
+
+json_t *format_ps_header(void)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "ID", "Image",
+                     "IMAGE", "Status", "STATUS", "Pid", "PID", "Command", "COMMAND", "ExitCode", "EXIT_CODE",
+                     "RestartCount", "RESTART_COUNT", "StartAt", "STARTAT", "FinishAt", "FINISHAT", "Runtime",
+                     "RUNTIME", "Names", "NAMES", "Created", "CREATED", "State", "STATE", "DockerStatus", "STATUS",
+                     "Labels", "LABELS");
+}
+
+static size_t display_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+void format_table_print(FILE *f, char **const *rows, size_t n)
+{
+    size_t ncol = 0, *w;
+    for (size_t r = 0; r < n; r++)
+        if (strv_len(rows[r]) > ncol)
+            ncol = strv_len(rows[r]);
+    w = xcalloc(ncol + 1, sizeof(size_t));
+    for (size_t r = 0; r < n; r++)
+        for (size_t c = 0; rows[r][c] != NULL; c++)
+            if (display_width(rows[r][c]) > w[c])
+                w[c] = display_width(rows[r][c]);
+    for (size_t r = 0; r < n; r++) {
+        for (size_t c = 0; rows[r][c] != NULL; c++) {
+            if (rows[r][c + 1] == NULL)
+                fprintf(f, "%s", rows[r][c]);
+            else
+                fprintf(f, "%s%*s", rows[r][c], (int)(w[c] - display_width(rows[r][c]) + 1), "");
+        }
+        fputc('\n', f);
+    }
+    free(w);
+}
+
+char **format_split_cells(const char *row)
+{
+    char **v = NULL;
+    const char *p = row, *sep;
+    while ((sep = strchr(p, TEMPLATE_CELL_SEP)) != NULL) {
+        char *cell = xstrndup(p, (size_t)(sep - p));
+        strv_append(&v, cell);
+        free(cell);
+        p = sep + 1;
+    }
+    strv_append(&v, p);
+    return v;
+}

@@ -1,0 +1,33 @@
+/*
+ * Display helpers shared by the CLI commands: Docker-style relative times, sizes, the guide's state
+ * words, `isula ps` rows built from GET /containers/json items, and column alignment of tables.
+ * Thread-safe; returned strings and objects belong to the caller.
+ */
+#ifndef ISD_CLIENT_FORMAT_H
+#define ISD_CLIENT_FORMAT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* "Less than a second", "1 second", "13 minutes", "About an hour", "3 days" ... (Docker's units). */
+char *format_human_duration(long long seconds);
+/* "<duration> ago" for an RFC 3339 time, or "-" when empty/zero ("0001-01-01T00:00:00Z"). */
+char *format_since(const char *rfc3339, long long now_ns);
+/* Decimal size with up to 3 decimals: "1.376 MB", "512 B". */
+char *format_size(long long bytes);
+/* The guide's state word for a Docker state: created -> inited, others unchanged. */
+const char *format_state_word(const char *docker_state);
+
+/* Display fields of one ps row: ID Image Status Pid Command ExitCode RestartCount StartAt FinishAt Runtime
+ * Names Created State Labels (strings). */
+json_t *format_ps_row(const json_t *item, bool no_trunc, long long now_ns);
+/* The header row for `table` templates: the same keys mapped to column titles. */
+json_t *format_ps_header(void);
+
+/* Prints rows (each a strv of cells) left-aligned with one space between columns. */
+void format_table_print(FILE *f, char **const *rows, size_t n);
+/* Splits a rendered row at TEMPLATE_CELL_SEP into cells. */
+char **format_split_cells(const char *row);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * Stream pumping for attach/exec/logs; see stream.h. The saved termios and the resize flag are
+ * process-wide (a CLI process runs one stream).
+ */
+#include "client/stream.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "client/stdcopy.h"
+#include "common/util.h"
+
+static struct termios saved_termios;
+static int saved_fd = -1;
+static volatile sig_atomic_t resize_pending;
+
+void term_restore(void)
+{
+    if (saved_fd >= 0) {
+        tcsetattr(saved_fd, TCSADRAIN, &saved_termios);
+        saved_fd = -1;
+    }
+}
+
+int term_make_raw(int fd)
+{
+    static bool registered;
+    struct termios t;
+    if (!isatty(fd) || tcgetattr(fd, &saved_termios) < 0)
+        return -1;
+    t = saved_termios;
+    cfmakeraw(&t);
+    t.c_oflag |= OPOST; /* keep output post-processing like docker does for the local side */
+    if (tcsetattr(fd, TCSADRAIN, &t) < 0)
+        return -1;
+    saved_fd = fd;
+    if (!registered) {
+        atexit(term_restore);
+        registered = true;
+    }
+    return 0;
+}
+
+int term_size(int fd, int *ret_rows, int *ret_cols)
+{
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+        return -1;
+    *ret_rows = ws.ws_row;
+    *ret_cols = ws.ws_col;
+    return 0;
+}
+
+static void on_winch(int sig)
+{
+    resize_pending = 1;
+}
+
+void stream_watch_resize(void)
+{
+    struct sigaction sa = {.sa_handler = on_winch};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGWINCH, &sa, NULL);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+struct sink_ctx {
+    int out_fd, err_fd;
+};
+
+static int demux_sink(int stream, const char *data, size_t len, void *ctx)
+{
+    struct sink_ctx *s = ctx;
+    int fd = stream == STDCOPY_STDERR || stream == STDCOPY_SYSTEMERR ? s->err_fd : s->out_fd;
+    if (write_all(fd, data, len) < 0 && errno != EPIPE)
+        return -1;
+    return 0;
+}
+
+static int deliver(struct stdcopy *dec, bool tty, int out_fd, int err_fd, const char *data, size_t n)
+{
+    struct sink_ctx s = {out_fd, err_fd};
+    if (tty)
+        return write_all(out_fd, data, n) < 0 && errno != EPIPE ? -1 : 0;
+    return stdcopy_feed(dec, data, n, demux_sink, &s);
+}
+
+/* Forwards one read of stdin; returns 1 on data, 0 at EOF (write side half-closed), -1 on error. */
+static int forward_stdin(struct http_conn *c, int in_fd)
+{
+    char buf[8192];
+    ssize_t r = read(in_fd, buf, sizeof(buf));
+    if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        return 1;
+    if (r <= 0) {
+        shutdown(c->fd, SHUT_WR);
+        return 0;
+    }
+    return http_conn_write_all(c, buf, (size_t)r) < 0 ? -1 : 1;
+}
+
+int stream_pump(struct http_conn *c, const struct stream_opts *o, struct isd_error **err)
+{
+    struct stdcopy dec = {0};
+    int in_fd = o->in_fd;
+    char buf[16384];
+    for (;;) {
+        struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = in_fd, .events = POLLIN}};
+        int n = in_fd >= 0 ? 2 : 1;
+        ssize_t r;
+        if (resize_pending && o->on_resize != NULL) {
+            resize_pending = 0;
+            o->on_resize(o->ctx);
+        }
+        if (!http_conn_has_buffered(c) && poll(p, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return isd_error_errno(err, "poll");
+        }
+        if (n == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !http_conn_has_buffered(c)) {
+            int f = forward_stdin(c, in_fd);
+            if (f < 0)
+                return isd_error_errno(err, "send stdin");
+            if (f == 0)
+                in_fd = -1;
+        }
+        if (!http_conn_has_buffered(c) && !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        r = http_conn_read(c, buf, sizeof(buf));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && errno == ECONNRESET)
+            return 0;
+        if (r < 0)
+            return isd_error_errno(err, "read stream");
+        if (r == 0)
+            return 0;
+        if (deliver(&dec, o->tty, o->out_fd, o->err_fd, buf, (size_t)r) < 0)
+            return isd_error_set(err, ISD_ERR_INTERNAL, 0, "malformed stream from the daemon");
+    }
+}
+
+int stream_copy_body(struct http_conn *c, struct http_response *resp, bool tty, int out_fd, int err_fd,
+                     struct isd_error **err)
+{
+    struct stdcopy dec = {0};
+    char buf[16384];
+    ssize_t r;
+    while ((r = http_read_body(c, resp, buf, sizeof(buf), err)) > 0) {
+        if (deliver(&dec, tty, out_fd, err_fd, buf, (size_t)r) < 0)
+            return isd_error_set(err, ISD_ERR_INTERNAL, 0, "malformed stream from the daemon");
+    }
+    return r < 0 ? -1 : 0;
+}
