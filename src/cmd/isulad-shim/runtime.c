@@ -236,6 +236,9 @@ static char *stderr_reason(struct sbuf *b)
     char *first = NULL, *save = NULL;
     sbuf_append(b, "", 1);
     for (char *l = strtok_r(b->data + b->off, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+        const char *m = strstr(l, "msg=\"");
+        if (m != NULL) /* logrus text format: level=error msg="..." */
+            return json_unquote(m + 5);
         if (strcasestr(l, "error") != NULL || strcasestr(l, "incorrect") != NULL || strcasestr(l, "cannot") != NULL ||
             strcasestr(l, "not ") != NULL)
             return shim_xstrdup(l);
