@@ -85,8 +85,10 @@ static int apply_opt(struct shim_args *a, int opt, const char *v, const char **m
         free(a->id);
         a->id = shim_xstrdup(v);
         return 0;
-    case OPT_BUNDLE:
-        return set_path(&a->bundle, v) == 0 ? 0 : (*msg = "--bundle must not be empty", -1);
+    case OPT_BUNDLE: /* may be empty for --exec, where it is not used */
+        if (v[0] != 0)
+            set_path(&a->bundle, v);
+        return 0;
     case OPT_RUNTIME:
         free(a->runtime);
         a->runtime = strchr(v, '/') != NULL ? absolute(v) : shim_xstrdup(v);

@@ -14,6 +14,8 @@
 
 #include "cmd/isulad-shim/shim.h"
 
+#define LOG_BATCH 16384 /* bytes of entries gathered per write() */
+
 static int log_reopen(struct shim_log *l)
 {
     struct stat st;
@@ -55,38 +57,48 @@ static void log_rotate(struct shim_log *l)
     log_reopen(l);
 }
 
-static void log_entry(struct shim_log *l, struct sbuf *line, const char *stream, const char *time, const char *data,
-                      size_t n)
+static void log_flush(struct shim_log *l, struct sbuf *out)
 {
-    if (l->max_size > 0 && l->size >= l->max_size)
-        log_rotate(l);
-    if (l->fd < 0)
-        return;
-    line->off = line->len = 0;
-    sbuf_appends(line, "{\"log\":");
-    shim_json_string(line, data, n);
-    sbuf_appends(line, ",\"stream\":\"");
-    sbuf_appends(line, stream);
-    sbuf_appends(line, "\",\"time\":\"");
-    sbuf_appends(line, time);
-    sbuf_appends(line, "\"}\n");
-    if (shim_write_all(l->fd, sbuf_head(line), sbuf_size(line)) == 0)
-        l->size += (long long)sbuf_size(line);
+    if (l->fd >= 0 && sbuf_size(out) > 0 && shim_write_all(l->fd, sbuf_head(out), sbuf_size(out)) == 0)
+        l->size += (long long)sbuf_size(out);
+    out->off = out->len = 0;
 }
 
+/* Appends one entry to out; rotates first (after writing out) when the file is full. */
+static void log_entry(struct shim_log *l, struct sbuf *out, const char *stream, const char *time, const char *data,
+                      size_t n)
+{
+    if (l->max_size > 0 && l->size + (long long)sbuf_size(out) >= l->max_size) {
+        log_flush(l, out);
+        if (l->size >= l->max_size)
+            log_rotate(l);
+    }
+    sbuf_appends(out, "{\"log\":");
+    shim_json_string(out, data, n);
+    sbuf_appends(out, ",\"stream\":\"");
+    sbuf_appends(out, stream);
+    sbuf_appends(out, "\",\"time\":\"");
+    sbuf_appends(out, time);
+    sbuf_appends(out, "\"}\n");
+}
+
+/* Splits data at newlines into entries, written with as few write() calls as rotation allows. */
 static void log_lines(struct shim_log *l, const char *stream, const char *data, size_t n)
 {
-    struct sbuf line = {0};
+    struct sbuf out = {0};
     char now[48];
     shim_time_now(now, sizeof(now));
     while (n > 0) {
         const char *nl = memchr(data, '\n', n);
         size_t len = nl != NULL ? (size_t)(nl - data) + 1 : n;
-        log_entry(l, &line, stream, now, data, len);
+        log_entry(l, &out, stream, now, data, len);
+        if (sbuf_size(&out) >= LOG_BATCH)
+            log_flush(l, &out);
         data += len;
         n -= len;
     }
-    sbuf_free(&line);
+    log_flush(l, &out);
+    sbuf_free(&out);
 }
 
 void shim_log_write(struct shim_log *l, int stream, const char *data, size_t n)
