@@ -1,0 +1,51 @@
+/*
+ * Internals shared by the storage module's files (layer_store.c, rootfs.c, export.c). Functions named
+ * *_locked require ls->lock.
+ */
+#ifndef ISD_STORAGE_LAYER_INTERNAL_H
+#define ISD_STORAGE_LAYER_INTERNAL_H
+
+#include <pthread.h>
+
+#include "daemon/storage/layer_store.h"
+
+#define STAGING_PREFIX ".staging-"
+#define SHORT_ID_LEN 26
+
+struct layer {
+    char *chain_id;
+    char *diff_id; /* bare hex */
+    char *parent;
+    char *short_id;
+    long long size, tar_size;
+    int refcount; /* persisted users: images, child layers, containers */
+    int pins;     /* in-memory only: applies in progress on top of this layer */
+};
+
+struct layer_store {
+    char *root;
+    char *overlay; /* <root>/overlay */
+    char *layers;  /* <root>/layers */
+    pthread_mutex_t lock;
+    struct layer **v;
+    size_t n;
+};
+
+struct layer *layer_find_locked(struct layer_store *ls, const char *chain_id);
+int layer_persist_locked(struct layer_store *ls, const struct layer *l, struct isd_error **err);
+/* Drops one reference (or one pin when pin is set) and deletes layers reaching zero, cascading to parents.
+ * Directories to remove (outside the lock, with rm_rf) are appended to dirs. */
+void layer_release_locked(struct layer_store *ls, struct layer *l, bool pin, char ***removed, char ***dirs);
+/* "l/<short>:l/<short>..." for the chain starting at chain_id (inclusive); "" when chain_id is NULL. */
+char *layer_lower_locked(struct layer_store *ls, const char *chain_id);
+/* Removes each directory (outside the lock) and frees the list. */
+void remove_dirs(char **dirs);
+/* A new staging directory under overlay/; caller frees the path. */
+char *staging_dir_new(struct layer_store *ls, struct isd_error **err);
+/* Random upper-case short id for overlay/l/. */
+char *short_id_new(void);
+bool id_is_safe(const char *id);
+/* True when path is the root of a mount (statx STATX_ATTR_MOUNT_ROOT). */
+bool path_is_mount_root(const char *path);
+
+#endif

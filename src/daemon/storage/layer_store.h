@@ -1,0 +1,81 @@
+/*
+ * The overlay2 layer store and the containers' read-write layers (rootfs).
+ *
+ * Owns everything under the root given to layer_store_open (the daemon passes `<graph>/storage`):
+ *   overlay/<id>/{diff,link,lower,layer.tar.zst}      a read-only layer, <id> = chain ID (bare hex)
+ *   overlay/<cid>/{diff,work,merged,link,lower,container.json}   a container's rootfs
+ *   overlay/l/<short> -> ../<id>/diff                   short names keep the lowerdir option small
+ *   layers/<chain-id>.json                              diff_id, parent, size, tar_size, short id, refcount
+ * See docs/design/storage.md.
+ *
+ * Layers are refcounted by their direct users: images (for their top layer), child layers and container
+ * rootfs. A layer whose count drops to 0 is removed and releases its parent.
+ *
+ * Thread-safety: one mutex per store, guarding the layer table and the records; it is never held across
+ * tar work, mounts or recursive removal. Returned strings are owned by the caller.
+ * Identifiers: chain IDs are bare 64-char hex; diff IDs are returned as "sha256:<hex>" and accepted in both
+ * forms.
+ */
+#ifndef ISD_STORAGE_LAYER_STORE_H
+#define ISD_STORAGE_LAYER_STORE_H
+
+#include "common/error.h"
+#include "daemon/storage/tar_apply.h"
+
+struct layer_store;
+
+/* Opens (creating) the store and cleans up what a crash left behind (staging dirs, temp files). */
+struct layer_store *layer_store_open(const char *root, struct isd_error **err);
+void layer_store_free(struct layer_store *ls);
+
+/* Applies a tar stream (plain, gzip, zstd, xz) read from fd as a new layer on parent (NULL = base layer).
+ * On success the caller holds one reference on the returned layer (release with layer_store_unref).
+ * When expected_diff_id is given and differs: ISD_ERR_INVALID, nothing kept. An existing chain is reused. */
+int layer_store_apply_tar(struct layer_store *ls, const char *parent_chain_id, int fd, const char *expected_diff_id,
+                          char **ret_chain_id, char **ret_diff_id, struct isd_error **err);
+/* Same with any byte source (e.g. an entry of an image archive). */
+int layer_store_apply_source(struct layer_store *ls, const char *parent_chain_id, const struct byte_source *src,
+                             const char *expected_diff_id, char **ret_chain_id, char **ret_diff_id,
+                             struct isd_error **err);
+
+/* Takes one more reference on a layer. */
+int layer_store_ref(struct layer_store *ls, const char *chain_id, struct isd_error **err);
+/* Drops one reference; layers reaching 0 are deleted (and their parents released). ret_removed (may be NULL)
+ * receives the chain IDs removed. */
+int layer_store_unref(struct layer_store *ls, const char *chain_id, char ***ret_removed, struct isd_error **err);
+
+struct layer_info {
+    char *chain_id;
+    char *diff_id; /* "sha256:<hex>" */
+    char *parent;  /* NULL for a base layer */
+    long long size;
+    long long tar_size;
+    int refcount;
+};
+int layer_store_get(struct layer_store *ls, const char *chain_id, struct layer_info *ret, struct isd_error **err);
+void layer_info_clear(struct layer_info *li);
+bool layer_store_exists(struct layer_store *ls, const char *chain_id);
+/* Path of a layer's diff directory (for GraphDriver data). Caller frees. */
+char *layer_store_diff_path(struct layer_store *ls, const char *id);
+/* The lowerdir option (absolute short-link paths, top first) of a layer or container rootfs. Caller frees. */
+char *layer_store_lowerdir(struct layer_store *ls, const char *id, struct isd_error **err);
+/* Opens the exact uncompressed tar of a layer (as applied) for reading; *ret_size is its length. */
+struct blob_reader *layer_store_open_tar(struct layer_store *ls, const char *chain_id, long long *ret_size,
+                                         struct isd_error **err);
+
+/* Container rootfs: a read-write layer on top_layer_chain_id (NULL = empty), takes a reference on it. */
+int rootfs_create(struct layer_store *ls, const char *container_id, const char *top_layer_chain_id,
+                  struct isd_error **err);
+/* Mounts overlay at overlay/<cid>/merged; idempotent. */
+int rootfs_mount(struct layer_store *ls, const char *container_id, char **ret_merged_path, struct isd_error **err);
+/* Idempotent, falls back to MNT_DETACH when busy. */
+int rootfs_umount(struct layer_store *ls, const char *container_id, struct isd_error **err);
+/* Unmounts and deletes the rootfs, releasing its layer; idempotent. */
+int rootfs_remove(struct layer_store *ls, const char *container_id, struct isd_error **err);
+/* Writes a plain tar of the merged filesystem (mounting it temporarily when not mounted). */
+int rootfs_export(struct layer_store *ls, const char *container_id, int out_fd, struct isd_error **err);
+bool rootfs_exists(struct layer_store *ls, const char *container_id);
+/* Size of the container's read-write layer (diff dir), or -1. */
+long long rootfs_rw_size(struct layer_store *ls, const char *container_id);
+
+#endif
