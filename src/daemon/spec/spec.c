@@ -1,0 +1,117 @@
+/*
+ * spec_generate: assembles config.json from the process, mounts and linux builders, plus root, hostname,
+ * annotations and the isula --hook-spec hooks. Thread-safe.
+ */
+#include <errno.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/spec/spec_internal.h"
+
+#define OCI_VERSION "1.0.2"
+#define HOOK_SPEC_MAX (1024 * 1024)
+
+static const char *const hook_kinds[] = {"prestart",       "createRuntime", "createContainer",
+                                         "startContainer", "poststart",     "poststop"};
+
+static int check_hook_list(const char *kind, const json_t *list, struct isd_error **err)
+{
+    size_t i;
+    json_t *h;
+
+    if (!json_is_array(list))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "hooks `%s` must be an array", kind);
+    json_array_foreach(list, i, h)
+    {
+        const char *path = json_get_str(h, "path");
+        if (path == NULL || path[0] != '/')
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "hook %s[%zu]: path must be absolute", kind, i);
+    }
+    return 0;
+}
+
+static int add_hooks(const json_t *hc, json_t *spec, struct isd_error **err)
+{
+    const char *path = json_get_str(hc, "HookSpec");
+    cleanup_json json_t *hooks = NULL;
+    cleanup_json json_t *out = json_object();
+    struct isd_error *e = NULL;
+
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    if (!path_exists(path))
+        return isd_error_set(err, ISD_ERR_INVALID, ENOENT, "hook spec file `%s` does not exist", path);
+    hooks = json_load_path(path, HOOK_SPEC_MAX, &e);
+    if (hooks == NULL || !json_is_object(hooks)) {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "invalid hook spec `%s`: %s", path, e ? e->msg : "not an object");
+        isd_error_free(e);
+        return -1;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(hook_kinds); i++) {
+        json_t *list = json_object_get(hooks, hook_kinds[i]);
+        if (list == NULL)
+            continue;
+        if (check_hook_list(hook_kinds[i], list, err) < 0)
+            return isd_error_wrap(err, "hook spec `%s`", path);
+        json_object_set(out, hook_kinds[i], list);
+    }
+    if (json_object_size(out) > 0)
+        json_object_set(spec, "hooks", out);
+    return 0;
+}
+
+static void add_annotations(const struct spec_input *in, json_t *spec)
+{
+    json_t *ann = json_object();
+    const json_t *user = json_object_get(in->host_config, "Annotations");
+    const char *k;
+    json_t *v;
+
+    json_object_foreach((json_t *)user, k, v)
+    {
+        if (json_is_string(v))
+            json_object_set(ann, k, v);
+    }
+    if (json_object_get(ann, "native.umask") == NULL)
+        json_object_set_new(ann, "native.umask", json_string(in->umask != NULL ? in->umask : "secure"));
+    json_object_set_new(spec, "annotations", ann);
+}
+
+static int check_input(const struct spec_input *in, struct isd_error **err)
+{
+    if (in == NULL || in->id == NULL || in->id[0] == '\0' || !json_is_object(in->config))
+        return isd_error_set(err, ISD_ERR_INTERNAL, EINVAL, "spec: missing container id or config");
+    if (in->rootfs == NULL || in->rootfs[0] != '/')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "rootfs `%s` must be an absolute path",
+                             in->rootfs ? in->rootfs : "");
+    if (in->host_config != NULL && !json_is_object(in->host_config))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "HostConfig must be an object");
+    return 0;
+}
+
+json_t *spec_generate(const struct spec_input *in, struct isd_error **err)
+{
+    cleanup_json json_t *spec = json_object();
+    const json_t *hc;
+    const char *hostname;
+
+    if (check_input(in, err) < 0)
+        return NULL;
+    hc = in->host_config;
+    hostname = json_get_str(in->config, "Hostname");
+    json_object_set_new(spec, "ociVersion", json_string(OCI_VERSION));
+    if (spec_build_process(in, spec, err) < 0)
+        return NULL;
+    json_object_set_new(
+        spec, "root", json_pack("{sssb}", "path", in->rootfs, "readonly", json_get_bool(hc, "ReadonlyRootfs", false)));
+    /* runc refuses a hostname without a private UTS namespace. */
+    if (hostname != NULL && hostname[0] != '\0' && !streq(json_get_str(hc, "UTSMode"), "host"))
+        json_object_set_new(spec, "hostname", json_string(hostname));
+    if (spec_build_mounts(in, spec, err) < 0 || add_hooks(hc, spec, err) < 0)
+        return NULL;
+    add_annotations(in, spec);
+    if (spec_build_linux(in, spec, err) < 0)
+        return NULL;
+    return TAKE_PTR(spec);
+}

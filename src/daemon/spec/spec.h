@@ -1,0 +1,53 @@
+/*
+ * OCI runtime spec generation: turns a Docker Engine API v1.41 create body plus the image config into the
+ * bundle's config.json (OCI runtime spec 1.0.2 as runc 1.1 consumes it), and an exec body into the
+ * process.json of `runc exec --process`.
+ *
+ * Owns nothing long-lived: every function returns a new json_t the caller must json_decref. The only side
+ * effects are the hostname, hosts and resolv.conf files spec_generate writes into in->container_dir.
+ * Thread-safe (no shared state); concurrent calls for the same container_dir are the caller's business.
+ */
+#ifndef ISD_DAEMON_SPEC_SPEC_H
+#define ISD_DAEMON_SPEC_SPEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+
+/* Effective container Config as Docker's inspect shows it: the image config's "config" object (or the whole
+ * image config JSON holding it) merged with the create body's Config fields. Env: image env overridden or
+ * extended by the user's, by key. Cmd: the user's, else the image's unless the user gave an Entrypoint (then
+ * the image Cmd is dropped, as Docker does). Entrypoint, WorkingDir, User, StopSignal: the user's else the
+ * image's. Labels, ExposedPorts, Volumes: union, the user's win. Hostname defaults to the first 12 chars of
+ * id. image_config may be NULL (external rootfs). Returns a new object. An empty resulting command ->
+ * ISD_ERR_INVALID "no command specified". */
+json_t *spec_merge_config(const json_t *image_config, const json_t *create_body, const char *id,
+                          struct isd_error **err);
+
+struct spec_input {
+    const char *id;
+    const json_t *config;      /* the merged Config from spec_merge_config */
+    const json_t *host_config; /* the create body's HostConfig (may be NULL) */
+    const char *rootfs;        /* absolute path of the container's root filesystem */
+    const char *container_dir; /* per-container dir where hostname, hosts, resolv.conf are written */
+    const char *cgroup_parent; /* daemon default, e.g. "/isulad"; HostConfig.CgroupParent overrides */
+    const char *umask;         /* "secure" (0027) or "normal" (0022); annotation native.umask overrides */
+    bool rootfs_is_external;
+};
+
+/* The bundle's config.json. Writes <container_dir>/{hostname,hosts,resolv.conf}. */
+json_t *spec_generate(const struct spec_input *in, struct isd_error **err);
+
+/* process.json for `runc exec --process`: cwd/env/user/caps/rlimits from the container's spec, overridden by
+ * the Docker exec body {Cmd, Env, User, WorkingDir, Tty, Privileged}. */
+json_t *spec_exec_process(const json_t *container_spec, const json_t *exec_body, const char *rootfs,
+                          struct isd_error **err);
+
+/* Resolves "user", "user:group", "uid", "uid:gid" (empty = root) against <rootfs>/etc/passwd and
+ * <rootfs>/etc/group, opened with RESOLVE_IN_ROOT so symlinks never leave the rootfs. Sets uid, gid and
+ * additionalGids (supplementary groups, only when no group was given) in process_user, keeping other keys.
+ * Unknown user -> ISD_ERR_INVALID "unable to find user X: no matching entries in passwd file". */
+int spec_resolve_user(const char *rootfs, const char *user, json_t *process_user, struct isd_error **err);
+
+#endif

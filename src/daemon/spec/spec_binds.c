@@ -1,0 +1,192 @@
+/*
+ * The user's mounts: HostConfig.Binds ("src:dst[:mode]"), HostConfig.Mounts (bind, tmpfs) and
+ * HostConfig.Tmpfs, validated with Docker's error wording. Named volumes are not supported yet.
+ * Thread-safe.
+ */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/spec/spec_internal.h"
+
+#define BIND_ERR "invalid mount config for type \"bind\""
+
+static const char *const propagations[] = {"private", "rprivate", "shared", "rshared", "slave", "rslave"};
+
+static bool is_propagation(const char *s)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(propagations); i++) {
+        if (streq(s, propagations[i]))
+            return true;
+    }
+    return false;
+}
+
+static int check_source(const char *src, struct isd_error **err)
+{
+    struct stat st;
+    if (src == NULL || src[0] != '/')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "named volumes are not supported yet");
+    if (stat(src, &st) < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, errno, BIND_ERR ": bind source path does not exist: %s", src);
+    return 0;
+}
+
+/* Appends the bind unless dst is taken. dst is cleaned and must be absolute and not "/". */
+static int add_bind(json_t *user, const char *src, const char *dst, bool ro, const char *prop, struct isd_error **err)
+{
+    cleanup_free char *d = spec_clean_path(dst);
+    cleanup_free char *opts = xasprintf("rbind,%s%s", prop != NULL ? prop : "rprivate", ro ? ",ro" : "");
+
+    if (d == NULL)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": invalid mount path: '%s' mount path must be absolute",
+                             dst ? dst : "");
+    if (streq(d, "/"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid specification: destination can't be '/'");
+    if (check_source(src, err) < 0)
+        return -1;
+    json_array_append_new(user, spec_mount_new(d, "bind", src, opts));
+    return 0;
+}
+
+/* Mode of a bind spec: ro|rw, a propagation, z/Z/nocopy (accepted, no effect here). */
+static int parse_mode(const char *mode, bool *ro, const char **prop)
+{
+    cleanup_free char *copy = xstrdup(mode);
+    char *save = NULL;
+    int rw_seen = 0, prop_seen = 0;
+
+    for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        if (streq(t, "ro") || streq(t, "rw")) {
+            *ro = streq(t, "ro");
+            rw_seen++;
+        } else if (is_propagation(t)) {
+            for (size_t i = 0; i < ARRAY_SIZE(propagations); i++) {
+                if (streq(t, propagations[i]))
+                    *prop = propagations[i];
+            }
+            prop_seen++;
+        } else if (!streq(t, "z") && !streq(t, "Z") && !streq(t, "nocopy")) {
+            return -1;
+        }
+    }
+    return rw_seen > 1 || prop_seen > 1 ? -1 : 0;
+}
+
+static int parse_bind(json_t *user, const char *spec, struct isd_error **err)
+{
+    cleanup_free char *copy = xstrdup(spec);
+    char *parts[4] = {NULL};
+    size_t n = 0;
+    bool ro = false;
+    const char *prop = NULL;
+
+    for (char *p = copy; p != NULL && n < 4; n++) {
+        parts[n] = p;
+        p = strchr(p, ':');
+        if (p != NULL)
+            *p++ = '\0';
+    }
+    if (n == 1 && spec[0] == '/')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "anonymous volumes are not supported yet: '%s'", spec);
+    if (n < 2 || n > 3 || parts[0][0] == '\0' || parts[1][0] == '\0')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid volume specification: '%s'", spec);
+    if (parts[0][0] != '/')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "named volumes are not supported yet: '%s'", spec);
+    if (n == 3 && parse_mode(parts[2], &ro, &prop) < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid volume specification: '%s': invalid mode: %s", spec,
+                             parts[2]);
+    if (add_bind(user, parts[0], parts[1], ro, prop, err) < 0)
+        return isd_error_wrap(err, "invalid volume specification: '%s'", spec);
+    return 0;
+}
+
+static int add_tmpfs(json_t *user, const char *dst, const char *extra, struct isd_error **err)
+{
+    cleanup_free char *d = spec_clean_path(dst);
+    cleanup_free char *opts = NULL;
+
+    if (d == NULL || streq(d, "/"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "invalid mount config for type \"tmpfs\": invalid mount path: '%s' mount path must be "
+                             "absolute",
+                             dst ? dst : "");
+    opts = xasprintf("nosuid,nodev,noexec%s%s", extra[0] != '\0' ? "," : "", extra);
+    json_array_append_new(user, spec_mount_new(d, "tmpfs", "tmpfs", opts));
+    return 0;
+}
+
+static int parse_mount(json_t *user, const json_t *m, struct isd_error **err)
+{
+    const char *type = json_get_str(m, "Type");
+    const char *target = json_get_str(m, "Target");
+    bool ro = json_get_bool(m, "ReadOnly", false);
+    const json_t *t = json_object_get(m, "TmpfsOptions");
+    struct buf b = {0};
+    cleanup_free char *extra = NULL;
+
+    if (streq(type, "bind")) {
+        const char *prop = json_get_str(json_object_get(m, "BindOptions"), "Propagation");
+        if (prop != NULL && prop[0] != '\0' && !is_propagation(prop))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": invalid propagation mode: %s", prop);
+        return add_bind(user, json_get_str(m, "Source"), target, ro, prop && prop[0] ? prop : NULL, err);
+    }
+    if (streq(type, "volume"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "named volumes are not supported yet");
+    if (!streq(type, "tmpfs"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "mount type unknown: `%s`", type ? type : "");
+    if (json_get_str(m, "Source") != NULL && json_get_str(m, "Source")[0] != '\0')
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "invalid mount config for type \"tmpfs\": source must not be "
+                             "specified");
+    buf_printf(&b, "%s", ro ? "ro" : "");
+    if (json_get_int(t, "SizeBytes", 0) > 0)
+        buf_printf(&b, "%ssize=%lld", b.len ? "," : "", json_get_int(t, "SizeBytes", 0));
+    if (json_get_int(t, "Mode", 0) > 0)
+        buf_printf(&b, "%smode=%llo", b.len ? "," : "", json_get_int(t, "Mode", 0));
+    extra = buf_steal(&b);
+    return add_tmpfs(user, target, extra, err);
+}
+
+static int check_duplicates(const json_t *user, struct isd_error **err)
+{
+    size_t i, j;
+    json_t *a, *b;
+    json_array_foreach(user, i, a)
+    {
+        for (j = i + 1; j < json_array_size(user); j++) {
+            b = json_array_get(user, j);
+            if (streq(json_get_str(a, "destination"), json_get_str(b, "destination")))
+                return isd_error_set(err, ISD_ERR_INVALID, 0, "Duplicate mount point: %s",
+                                     json_get_str(a, "destination"));
+        }
+    }
+    return 0;
+}
+
+int spec_build_user_mounts(const json_t *host_config, json_t *user, struct isd_error **err)
+{
+    size_t i;
+    json_t *e;
+    const char *k;
+
+    json_array_foreach(json_object_get(host_config, "Binds"), i, e)
+    {
+        if (!json_is_string(e))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid volume specification: not a string");
+        if (parse_bind(user, json_string_value(e), err) < 0)
+            return -1;
+    }
+    json_array_foreach(json_object_get(host_config, "Mounts"), i, e)
+    {
+        if (parse_mount(user, e, err) < 0)
+            return -1;
+    }
+    json_object_foreach((json_t *)json_object_get(host_config, "Tmpfs"), k, e)
+    {
+        if (add_tmpfs(user, k, json_is_string(e) ? json_string_value(e) : "", err) < 0)
+            return -1;
+    }
+    return check_duplicates(user, err);
+}
