@@ -1,0 +1,95 @@
+/*
+ * Daemon configuration: every `isulad` flag and `/etc/isulad/daemon.json` key is defined once in an option
+ * table (options.c) from which the command-line parser, the daemon.json reader and `--help` are derived.
+ * Precedence: command line > daemon.json > built-in default, except `hosts` and the default ulimits, which
+ * are an error when given in both places (guide D-05).
+ *
+ * The result of isd_config_load() is an immutable snapshot: build it once in main, then share it read-only
+ * between threads (no locking needed). Everything it points to lives until isd_config_free().
+ */
+#ifndef ISD_DAEMON_CONFIG_CONFIG_H
+#define ISD_DAEMON_CONFIG_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/error.h"
+
+#define ISD_CONFIG_DEFAULT_FILE "/etc/isulad/daemon.json"
+#define ISD_CONFIG_MAX_HOSTS 10
+
+struct isd_runtime_conf {
+    char *name;
+    char *path;  /* absolute path, or a bare command name searched in PATH */
+    char **args; /* extra global arguments ("runtime-args"), NULL-terminated, never NULL */
+};
+
+struct isd_config {
+    char *config_file; /* the daemon.json that was read, NULL when none */
+    char **hosts;      /* "unix:///abs/path" or "tcp://ip:port"; at least one */
+    char *group;
+    char *graph;
+    char *state;
+    char *pidfile;
+    char *engine;
+    int log_level; /* enum isd_log_level */
+    char *log_level_name;
+    char *log_driver; /* "file" or "stdout" */
+    char *log_dir;    /* log-opts log-path: directory of the daemon log */
+    char *log_path;   /* file path for the file driver: <log_dir>/isulad.log */
+    unsigned int log_file_mode;
+    long long log_max_size;
+    int log_max_file;
+    char *default_runtime;             /* "runc", "crun" or a key of runtimes; "lcr" is mapped to "runc" */
+    struct isd_runtime_conf *runtimes; /* the daemon.json map plus built-in runc/crun when found in PATH */
+    size_t n_runtimes;
+    char *storage_driver; /* always "overlay2" */
+    char **storage_opts;  /* validated "overlay2.*=value" */
+    long long start_timeout_ns;
+    long long image_opt_timeout_ns; /* -1 = none */
+    char *hook_spec;                /* NULL when unset */
+    char *native_umask;             /* "secure" or "normal" */
+    unsigned int native_umask_mode; /* 0027 or 0022 */
+    char **registry_mirrors;
+    char **insecure_registries;
+    char *pod_sandbox_image;
+    char *network_plugin; /* "" or "cni" */
+    char *cni_bin_dir;
+    char *cni_conf_dir;
+    bool image_layer_check;
+    bool use_decrypted_key;
+    bool insecure_skip_verify_enforce;
+    bool tls; /* true also when tls_verify */
+    bool tls_verify;
+    char *tls_ca, *tls_cert, *tls_key;
+    char **default_ulimits;     /* "nofile=<soft>:<hard>" */
+    char *cgroup_parent;        /* NULL when unset */
+    char *authorization_plugin; /* always NULL: plugins are refused at load */
+    int websocket_port;
+    bool selinux_enabled;
+};
+
+/*
+ * Parses argv (argv[0] is the program) and the config file (--config-file, default ISD_CONFIG_DEFAULT_FILE;
+ * a missing default file is fine, a missing named one is an error). Returns NULL with *err set on any error.
+ * When --help or --version was handled (printed to stdout), returns NULL without error and sets
+ * *ret_exit_now to true; otherwise *ret_exit_now is false.
+ */
+struct isd_config *isd_config_load(int argc, char **argv, bool *ret_exit_now, struct isd_error **err);
+void isd_config_free(struct isd_config *c);
+void cleanup_isd_configp(struct isd_config **c);
+#define cleanup_config __attribute__((cleanup(cleanup_isd_configp)))
+
+/* A runtime by name (runtimes map first, then built-in runc/crun; "lcr", any case, means runc).
+ * NULL when unknown. Borrowed from c. */
+const struct isd_runtime_conf *isd_config_runtime(const struct isd_config *c, const char *name);
+
+/* Everything as daemon.json-style keys (new reference), for GET /info and debugging. */
+json_t *isd_config_to_json(const struct isd_config *c);
+
+/* Writes the `isulad --help` text to f. */
+void isd_config_print_help(FILE *f);
+
+#endif
