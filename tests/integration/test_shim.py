@@ -408,3 +408,46 @@ def test_output_without_clients_is_logged_and_rss_small(env):
     assert json.loads(wait_file(os.path.join(st, "exit")))["exit_code"] == 0
     text = "".join(e["log"] for e in read_log(log))
     assert text == "".join("%d\n" % i for i in range(1, 20001))
+
+
+def test_slow_client_is_dropped_and_log_complete(env):
+    b = env.bundle(["sh", "-c", "seq 1 1000000; exit 0"])
+    st, cid = env.state(), env.new_id()
+    log = os.path.join(st, "ctr.log")
+    sync = env.run_shim(cid, st, b, ["--log-file", log])
+    assert sync.line()["pid"] > 0
+    slow = Client(st)  # never reads
+    slow.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    env.runc("start", cid)
+    assert json.loads(wait_file(os.path.join(st, "exit"), timeout=60))["exit_code"] == 0
+    n = 0
+    with open(log) as f:
+        for line in f:
+            n += json.loads(line)["log"].count("\n")
+    assert n == 1000000
+    # the slow client was cut off: it gets some output but no exit frame
+    slow.s.settimeout(5)
+    got = b""
+    while True:
+        chunk = slow.s.recv(1 << 20)
+        if not chunk:
+            break
+        got += chunk
+    assert len(got) < 6 << 20
+    assert b"\x05\x00\x00\x00" not in got[-16:]
+
+
+def test_survives_closed_sync_fd(env):
+    """The daemon may die (sync pipe closed) while the shim runs the runtime."""
+    b = env.bundle(["sh", "-c", "echo alive"])
+    st, cid = env.state(), env.new_id()
+    log = os.path.join(st, "ctr.log")
+    sync = env.run_shim(cid, st, b, ["--log-file", log])
+    sync.close()
+    end = time.time() + 10
+    while not os.path.exists(os.path.join(st, "pid")) and time.time() < end:
+        time.sleep(0.02)
+    time.sleep(0.1)
+    env.runc("start", cid)
+    assert json.loads(wait_file(os.path.join(st, "exit")))["exit_code"] == 0
+    assert read_log(log)[0]["log"] == "alive\n"
