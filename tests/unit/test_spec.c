@@ -121,6 +121,20 @@ TEST(merge_env_override_and_hostname)
     ASSERT_INT_EQ(json_object_size(json_object_get(c, "Labels")), 2);
 }
 
+TEST(merge_host_network_takes_host_name)
+{
+    struct isd_error *err = NULL;
+    char host[256] = "";
+    cleanup_json json_t *body = J("{\"Cmd\":[\"sh\"],\"HostConfig\":{\"NetworkMode\":\"host\"}}");
+    cleanup_json json_t *body2 =
+        J("{\"Cmd\":[\"sh\"],\"Hostname\":\"mine\",\"HostConfig\":{\"NetworkMode\":\"host\"}}");
+    cleanup_json json_t *c = spec_merge_config(NULL, body, ID, &err);
+    cleanup_json json_t *c2 = spec_merge_config(NULL, body2, ID, &err);
+    ASSERT_INT_EQ(gethostname(host, sizeof(host) - 1), 0);
+    ASSERT_STR_EQ(json_get_str(c, "Hostname"), host);
+    ASSERT_STR_EQ(json_get_str(c2, "Hostname"), "mine");
+}
+
 TEST(merge_entrypoint_drops_image_cmd)
 {
     struct isd_error *err = NULL;

@@ -2,7 +2,9 @@
  * spec_merge_config: the effective container Config (image config + create body), with Docker's merge rules
  * (moby daemon/commit.go merge()). Thread-safe.
  */
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/json.h"
 #include "common/util.h"
@@ -134,11 +136,16 @@ json_t *spec_merge_config(const json_t *image_config, const json_t *create_body,
     const json_t *u = create_body;
     cleanup_json json_t *out = json_object();
     const char *hostname = json_get_str(u, "Hostname");
+    char host[HOST_NAME_MAX + 1] = "";
 
     if (json_is_object(json_object_get(image_config, "config")))
         img = json_object_get(image_config, "config");
     if (hostname == NULL || hostname[0] == '\0')
         hostname = NULL;
+    /* Docker: a container on the host network takes the host's name unless the user gave one. */
+    if (hostname == NULL && streq(json_get_str(json_object_get(u, "HostConfig"), "NetworkMode"), "host") &&
+        gethostname(host, sizeof(host) - 1) == 0)
+        hostname = host;
     json_object_set_new(out, "Hostname", hostname ? json_string(hostname) : json_stringn(id, strnlen(id, 12)));
     json_object_set_new(out, "Domainname", json_string(pick_str(u, NULL, "Domainname")));
     json_object_set_new(out, "User", json_string(pick_str(u, img, "User")));
