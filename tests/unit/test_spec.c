@@ -431,6 +431,29 @@ TEST(exec_process_from_container_spec)
     isd_error_free(err);
 }
 
+TEST(generate_group_add_uts_host_and_entrypoint_reset)
+{
+    struct isd_error *err = NULL;
+    cleanup_free char *root = make_rootfs();
+    cleanup_json json_t *s =
+        gen(root, "{\"Entrypoint\":[\"\"],\"Cmd\":[\"id\"],\"Hostname\":\"h\",\"User\":\"1000:1000\"}",
+            "{\"GroupAdd\":[\"wheel\",\"4000\"],\"UTSMode\":\"host\",\"IpcMode\":\"host\"}", &err);
+    const json_t *p = json_object_get(s, "process");
+    const json_t *gids = json_object_get(json_object_get(p, "user"), "additionalGids");
+    ASSERT_TRUE(s != NULL);
+    ASSERT_INT_EQ(json_array_size(json_object_get(p, "args")), 1);
+    ASSERT_STR_EQ(json_string_value(json_array_get(json_object_get(p, "args"), 0)), "id");
+    ASSERT_INT_EQ(json_array_size(gids), 2);
+    ASSERT_INT_EQ(json_integer_value(json_array_get(gids, 0)), 10);
+    ASSERT_INT_EQ(json_integer_value(json_array_get(gids, 1)), 4000);
+    ASSERT_TRUE(json_object_get(s, "hostname") == NULL);
+    ASSERT_TRUE(!has_ns(s, "uts") && !has_ns(s, "ipc"));
+    ASSERT_STR_EQ(json_get_str(find_mount(s, "/dev/shm"), "source"), "/dev/shm");
+    ASSERT_TRUE(find_mount(s, "/dev/mqueue") == NULL);
+    expect_bad_hc(root, "{\"GroupAdd\":[\"nosuchgroup\"]}", "nosuchgroup");
+    expect_bad_hc(root, "{\"NetworkMode\":\"container:abc\"}", "not supported");
+}
+
 static bool runc_missing;
 
 /* ./bundle/rootfs from the static /bin/busybox with its applet links. */
