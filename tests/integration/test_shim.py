@@ -401,9 +401,13 @@ def test_output_without_clients_is_logged_and_rss_small(env):
     with open(os.path.join(st, "shim.pid")) as f:
         shim_pid = int(f.read())
     with open("/proc/%d/status" % shim_pid) as f:
-        rss = int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
-    print("shim VmRSS: %d kB" % rss)
-    assert rss < 1536, rss
+        status = f.read()
+    rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+    anon = int(re.search(r"RssAnon:\s+(\d+) kB", status).group(1))
+    print("shim VmRSS: %d kB (RssAnon %d kB; the rest is libc text shared with other processes)" % (rss, anon))
+    # VmRSS counts shared libc pages mapped by fault-around, which varies from run to run.
+    assert anon < 512, anon
+    assert rss < 2048, rss
     os.kill(shim_pid, signal.SIGTERM)  # ignored by the shim
     assert json.loads(wait_file(os.path.join(st, "exit")))["exit_code"] == 0
     text = "".join(e["log"] for e in read_log(log))
