@@ -18,16 +18,26 @@ const char *client_host_resolve(const char *flag_value)
     return CLIENT_DEFAULT_HOST;
 }
 
-char *client_query_escape(const char *s)
+static char *escape(const char *s, const char *keep)
 {
     struct buf b = {0};
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (isalnum(*p) || strchr("-_.~", *p) != NULL)
+        if (isalnum(*p) || strchr(keep, *p) != NULL)
             buf_append(&b, p, 1);
         else
             buf_printf(&b, "%%%02X", *p);
     }
     return buf_steal(&b);
+}
+
+char *client_query_escape(const char *s)
+{
+    return escape(s, "-_.~");
+}
+
+char *client_path_escape(const char *s)
+{
+    return escape(s, "-_.~/:@");
 }
 
 bool client_error_is_daemon(const struct isd_error *e)

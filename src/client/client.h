@@ -25,6 +25,8 @@ const char *client_host_resolve(const char *flag_value);
 
 /* Percent-encodes s for a query string (caller frees). */
 char *client_query_escape(const char *s);
+/* Percent-encodes s for a path, keeping '/', ':' and '@' (image references), as the docker CLI does. */
+char *client_path_escape(const char *s);
 
 /*
  * Opens a connection, sends req (req->path relative to the API prefix) and reads the response head.

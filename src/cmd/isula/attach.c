@@ -1,0 +1,100 @@
+/*
+ * The attach machinery of run, start -a and attach: the hijacked attach request, a wait request sent
+ * before start and read after the stream ends, and the pump with raw mode and resizes.
+ */
+#include "cmd/isula/cmd.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "client/stream.h"
+#include "common/json.h"
+#include "common/util.h"
+
+int attach_open(const char *id, bool with_stdin, struct http_conn *c, struct isd_error **err)
+{
+    cleanup_free char *base = cmd_path("containers", id, "attach");
+    cleanup_free char *path = xasprintf("%s?stream=1&stdin=%d&stdout=1&stderr=1", base, with_stdin ? 1 : 0);
+    struct http_request req = {.method = "POST", .path = path, .body_fd = -1, .upgrade = true};
+    struct http_response resp;
+    if (client_request(cmd_host(), &req, c, &resp, err) < 0)
+        return -1;
+    http_response_free(&resp);
+    if (!resp.upgraded && resp.status != 200) {
+        http_conn_close(c);
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "attach: unexpected status %d", resp.status);
+    }
+    return 0;
+}
+
+int wait_begin(const char *id, const char *condition, struct http_conn *c, struct isd_error **err)
+{
+    cleanup_free char *base = cmd_path("containers", id, "wait");
+    cleanup_free char *path = condition != NULL ? xasprintf(CLIENT_API_PREFIX "%s?condition=%s", base, condition)
+                                                : xasprintf(CLIENT_API_PREFIX "%s", base);
+    struct http_request req = {.method = "POST", .path = path, .body_fd = -1};
+    if (http_conn_open(c, cmd_host(), err) < 0)
+        return -1;
+    if (http_send_request(c, &req, err) < 0) {
+        http_conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+int wait_finish(struct http_conn *c, int *ret_code, struct isd_error **err)
+{
+    struct http_response resp;
+    cleanup_free char *body = NULL;
+    cleanup_json json_t *j = NULL;
+    const char *emsg;
+    if (http_read_response_head(c, &resp, err) < 0) {
+        http_conn_close(c);
+        return -1;
+    }
+    body = http_read_body_all(c, &resp, 1 << 20, NULL, err);
+    http_conn_close(c);
+    http_response_free(&resp);
+    if (body == NULL)
+        return -1;
+    if (resp.status >= 400) {
+        client_error_from_body(resp.status, body, err);
+        return -1;
+    }
+    j = json_loads(body, 0, NULL);
+    emsg = json_string_value(json_object_get(json_object_get(j, "Error"), "Message"));
+    if (emsg != NULL && emsg[0] != '\0')
+        return isd_error_set(err, ISD_ERR_INTERNAL, CLIENT_ERR_DAEMON, "%s", emsg);
+    *ret_code = (int)json_get_int(j, "StatusCode", 0);
+    return 0;
+}
+
+struct resize_ctx {
+    const char *kind, *id;
+};
+
+static void on_resize(void *ctx)
+{
+    struct resize_ctx *r = ctx;
+    cmd_resize(r->kind, r->id);
+}
+
+int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty, bool with_stdin,
+                struct isd_error **err)
+{
+    struct resize_ctx rc = {kind, id};
+    struct stream_opts o = {
+        .in_fd = with_stdin ? STDIN_FILENO : -1, .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO, .tty = tty};
+    int r;
+    if (tty) {
+        o.on_resize = on_resize;
+        o.ctx = &rc;
+        stream_watch_resize();
+        cmd_resize(kind, id);
+        if (with_stdin)
+            term_make_raw(STDIN_FILENO);
+    }
+    r = stream_pump(c, &o, err);
+    term_restore();
+    return r;
+}

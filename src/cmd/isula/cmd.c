@@ -1,0 +1,109 @@
+/* Shared plumbing of the isula commands; see cmd.h. */
+#include "cmd/isula/cmd.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "client/stream.h"
+#include "common/util.h"
+
+char *g_host_flag;
+bool g_help_flag;
+
+const char *cmd_host(void)
+{
+    return client_host_resolve(g_host_flag);
+}
+
+void cmd_usage(FILE *f, const struct command *c, const struct cli_option *opts)
+{
+    fprintf(f, "\nUsage:  isula %s %s\n\n%s\n\n", c->name, c->usage, c->desc);
+    if (opts != NULL) {
+        fprintf(f, "Options:\n");
+        cli_print_options(f, opts);
+        fputc('\n', f);
+    }
+}
+
+int cmd_parse(const char *name, const struct cli_option *opts, int argc, char **argv, int stop_after, int min_args,
+              char ***ret_pos, int *ret_exit)
+{
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_strv char **pos = NULL;
+    const struct command *c = cmd_lookup(name);
+    if (cli_parse_args(opts, argc, argv, stop_after, &pos, &err) < 0) {
+        fprintf(stderr, "isula %s: %s\nSee 'isula %s --help'.\n", name, err->msg, name);
+        *ret_exit = EXIT_DAEMON;
+        return -1;
+    }
+    if (g_help_flag) {
+        cmd_usage(stdout, c, opts);
+        *ret_exit = 0;
+        return -1;
+    }
+    if ((int)strv_len(pos) < min_args) {
+        fprintf(stderr,
+                "\"isula %s\" requires at least %d argument%s.\nSee 'isula %s --help'.\n\nUsage:  isula %s %s\n", name,
+                min_args, min_args == 1 ? "" : "s", name, name, c->usage);
+        *ret_exit = 1;
+        return -1;
+    }
+    *ret_pos = TAKE_PTR(pos);
+    return 0;
+}
+
+void cmd_print_error(const struct isd_error *e)
+{
+    if (e == NULL)
+        return;
+    if (client_error_is_daemon(e))
+        fprintf(stderr, "Error response from daemon: %s\n", e->msg);
+    else if (client_error_is_connect(e))
+        fprintf(stderr, "%s\n", e->msg);
+    else
+        fprintf(stderr, "Error: %s\n", e->msg);
+}
+
+int cmd_exit_code_for(const struct isd_error *e, bool entrypoint_given)
+{
+    if (e == NULL || e->msg == NULL || !client_error_is_daemon(e))
+        return EXIT_DAEMON;
+    if (strstr(e->msg, "executable file not found") != NULL || strstr(e->msg, "no such file or directory") != NULL)
+        return entrypoint_given ? EXIT_DAEMON : EXIT_NOT_FOUND;
+    if (strstr(e->msg, "permission denied") != NULL)
+        return EXIT_CANNOT_INVOKE;
+    return EXIT_DAEMON;
+}
+
+char *cmd_path(const char *kind, const char *id, const char *action)
+{
+    cleanup_free char *esc = client_path_escape(id);
+    if (action == NULL || action[0] == '\0')
+        return xasprintf("/%s/%s", kind, esc);
+    return xasprintf("/%s/%s/%s", kind, esc, action);
+}
+
+json_t *cmd_inspect_container(const char *id, struct isd_error **err)
+{
+    cleanup_free char *path = cmd_path("containers", id, "json");
+    json_t *j = NULL;
+    if (client_call(cmd_host(), "GET", path, NULL, &j, err) < 0)
+        return NULL;
+    if (!json_is_object(j)) {
+        json_decref(j);
+        isd_error_set(err, ISD_ERR_INTERNAL, 0, "unexpected inspect answer for `%s`", id);
+        return NULL;
+    }
+    return j;
+}
+
+void cmd_resize(const char *kind, const char *id)
+{
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_free char *base = cmd_path(kind, id, "resize"), *path = NULL;
+    int rows, cols;
+    if (term_size(STDOUT_FILENO, &rows, &cols) < 0 && term_size(STDIN_FILENO, &rows, &cols) < 0)
+        return;
+    path = xasprintf("%s?h=%d&w=%d", base, rows, cols);
+    client_call(cmd_host(), "POST", path, NULL, NULL, &err);
+}

@@ -1,0 +1,69 @@
+/*
+ * Shared plumbing of the isula commands: the command table entry, option parsing with the common
+ * -H/--host and --help flags, error printing and exit-code mapping, and small API helpers used by
+ * several commands. Single-threaded CLI process; globals here are per process.
+ */
+#ifndef ISD_CMD_ISULA_CMD_H
+#define ISD_CMD_ISULA_CMD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "client/args.h"
+#include "client/client.h"
+#include "client/http.h"
+#include "common/error.h"
+
+#define EXIT_DAEMON 125
+#define EXIT_CANNOT_INVOKE 126
+#define EXIT_NOT_FOUND 127
+
+struct command {
+    const char *name;
+    const char *usage; /* after "isula <name> " */
+    const char *desc;
+    int (*run)(int argc, char **argv);
+};
+
+extern char *g_host_flag; /* -H given before the command or among its options */
+extern bool g_help_flag;
+
+/* The -H/--host and --help rows every command's option table ends with (then {NULL}). */
+#define CMD_COMMON_OPTS                                                                                                \
+    {"host", 'H', CLI_OPT_STRING, &g_host_flag, "Daemon socket(s) to connect to"},                                     \
+    {                                                                                                                  \
+        "help", 0, CLI_OPT_BOOL, &g_help_flag, "Print usage"                                                           \
+    }
+
+const char *cmd_host(void);
+const struct command *cmd_lookup(const char *name);
+void cmd_usage(FILE *f, const struct command *c, const struct cli_option *opts);
+
+/*
+ * Parses argv (after the command name). Returns 0 with ret_pos set, or -1 with *ret_exit set (0 after
+ * --help, 125 for a bad flag, 1 for a wrong argument count). min_args: positional arguments needed.
+ */
+int cmd_parse(const char *name, const struct cli_option *opts, int argc, char **argv, int stop_after, int min_args,
+              char ***ret_pos, int *ret_exit);
+
+/* Prints "Error response from daemon: msg" (daemon), the connect sentence, or "Error: msg". */
+void cmd_print_error(const struct isd_error *e);
+/* Exit code for a failed create/start/exec: 127 not found, 126 permission denied, else 125. */
+int cmd_exit_code_for(const struct isd_error *e, bool entrypoint_given);
+
+/* GET /containers/{id}/json; NULL on error. */
+json_t *cmd_inspect_container(const char *id, struct isd_error **err);
+/* POST /containers/{id}/resize or /exec/{id}/resize with the size of fd 1 (or 0). kind: "containers"/"exec". */
+void cmd_resize(const char *kind, const char *id);
+/* Builds "/containers/<escaped id>/<action>". */
+char *cmd_path(const char *kind, const char *id, const char *action);
+
+/* Attach machinery shared by run, start -a and attach (attach.c). */
+int attach_open(const char *id, bool with_stdin, struct http_conn *c, struct isd_error **err);
+int wait_begin(const char *id, const char *condition, struct http_conn *c, struct isd_error **err);
+int wait_finish(struct http_conn *c, int *ret_code, struct isd_error **err);
+/* Pumps the attached stream; tty decides framing and raw mode. */
+int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty, bool with_stdin,
+                struct isd_error **err);
+
+#endif

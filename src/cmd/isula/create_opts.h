@@ -1,0 +1,35 @@
+/*
+ * The options shared by `isula create` and `isula run` and their translation into the body of
+ * POST /containers/create (Docker's ContainerConfig + HostConfig, plus isula extension fields).
+ * One static instance per process (the CLI runs one command).
+ */
+#ifndef ISD_CMD_ISULA_CREATE_OPTS_H
+#define ISD_CMD_ISULA_CREATE_OPTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "client/args.h"
+#include "common/error.h"
+
+struct create_opts {
+    bool detach, rm, tty, interactive, read_only, privileged, no_healthcheck, health_exit, oom_kill_disable;
+    char *name, *entrypoint, *user, *workdir, *hostname, *runtime, *external_rootfs, *restart, *net, *pid, *ipc, *uts,
+        *cgroup_parent, *cpuset_cpus, *cpuset_mems, *memory, *memory_reservation, *memory_swap, *kernel_memory,
+        *shm_size, *log_driver, *health_cmd, *health_interval, *health_timeout, *health_start_period, *hook_spec,
+        *stop_signal, *userns;
+    char **env, **env_file, **label, **label_file, **annotation, **volume, **mount, **log_opt, **cap_add, **cap_drop,
+        **dns, **dns_opt, **dns_search, **add_host, **device, **security_opt, **storage_opt, **ulimit, **sysctl,
+        **group_add, **hugetlb, **read_bps, **write_bps, **tmpfs, **publish, **expose;
+    long long cpu_shares, cpu_quota, cpu_period, memory_swappiness, pids_limit, files_limit, health_retries,
+        oom_score_adj, blkio_weight, stop_timeout;
+};
+
+/* The option table for create (with_run = false) or run (adds -d, --rm); dest pointers into o. */
+const struct cli_option *create_opts_table(struct create_opts *o, bool with_run);
+void create_opts_init(struct create_opts *o);
+
+/* Builds the create body; image and cmd from the positional arguments. */
+json_t *create_opts_body(const struct create_opts *o, const char *image, char *const *cmd, struct isd_error **err);
+
+#endif

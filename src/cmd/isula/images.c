@@ -1,0 +1,141 @@
+/* isula images, rmi and tag over /images/json, DELETE /images/{name} and POST /images/{name}/tag. */
+#include <stdlib.h>
+#include <time.h>
+
+#include "client/format.h"
+#include "cmd/isula/cmd.h"
+#include "cmd/isula/commands.h"
+#include "common/json.h"
+#include "common/util.h"
+
+static const char *short_id(const char *id, bool no_trunc, char out[13])
+{
+    if (id == NULL)
+        return "";
+    if (str_has_prefix(id, "sha256:"))
+        id += 7;
+    if (no_trunc)
+        return id;
+    snprintf(out, 13, "%s", id);
+    return out;
+}
+
+/* One row per tag; a dangling image gets REF "-". */
+static void image_rows(const json_t *img, bool no_trunc, char ****rows, size_t *n)
+{
+    json_t *tags = json_object_get(img, "RepoTags");
+    char idbuf[13], when[32] = "";
+    time_t created = (time_t)json_get_int(img, "Created", 0);
+    struct tm tm;
+    cleanup_free char *size = format_size(json_get_int(img, "Size", 0));
+    const char *id = short_id(json_get_str(img, "Id"), no_trunc, idbuf);
+    size_t ntags = json_array_size(tags), k = 0;
+    if (localtime_r(&created, &tm) != NULL)
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    do {
+        const char *ref = k < ntags ? json_string_value(json_array_get(tags, k)) : NULL;
+        char **row = NULL;
+        if (ref == NULL || streq(ref, "<none>:<none>"))
+            ref = "-";
+        strv_append(&row, ref);
+        strv_append(&row, id);
+        strv_append(&row, when);
+        strv_append(&row, size);
+        *rows = xrealloc(*rows, (*n + 1) * sizeof(char **));
+        (*rows)[(*n)++] = row;
+    } while (++k < ntags);
+}
+
+int cmd_images(int argc, char **argv)
+{
+    bool quiet = false, no_trunc = false;
+    cleanup_strv char **filters = NULL, **pos = NULL;
+    const struct cli_option o[] = {
+        {"quiet", 'q', CLI_OPT_BOOL, &quiet, "Only show image names"},
+        {"filter", 'f', CLI_OPT_LIST, &filters, "Filter output based on conditions provided"},
+        {"no-trunc", 0, CLI_OPT_BOOL, &no_trunc, "Don't truncate output"},
+        CMD_COMMON_OPTS,
+        {NULL}};
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *list = NULL, *fobj = json_object();
+    cleanup_free char *path = NULL, *ftext = NULL, *fesc = NULL;
+    char ***rows = NULL;
+    size_t n = 0;
+    int rc;
+    if (cmd_parse("images", o, argc, argv, 0, 0, &pos, &rc) < 0)
+        return rc;
+    for (char **f = filters; f != NULL && *f != NULL; f++) {
+        const char *eq = strchr(*f, '=');
+        cleanup_free char *k = eq != NULL ? xstrndup(*f, (size_t)(eq - *f)) : xstrdup(*f);
+        if (json_object_get(fobj, k) == NULL)
+            json_object_set_new(fobj, k, json_array());
+        json_array_append_new(json_object_get(fobj, k), json_string(eq != NULL ? eq + 1 : ""));
+    }
+    ftext = json_to_string(fobj);
+    fesc = client_query_escape(ftext);
+    path = filters != NULL ? xasprintf("/images/json?filters=%s", fesc) : xstrdup("/images/json");
+    if (client_call(cmd_host(), "GET", path, NULL, &list, &err) < 0) {
+        cmd_print_error(err);
+        return 1;
+    }
+    rows = xcalloc(1, sizeof(char **));
+    rows[n++] = strv_dup((char *[]){"REF", "IMAGE ID", "CREATED", "SIZE", NULL});
+    for (size_t i = 0; i < json_array_size(list); i++)
+        image_rows(json_array_get(list, i), no_trunc, &rows, &n);
+    for (size_t i = quiet ? 1 : 0; i < n; i++)
+        if (quiet)
+            printf("%s\n", streq(rows[i][0], "-") ? rows[i][1] : rows[i][0]);
+    if (!quiet)
+        format_table_print(stdout, (char **const *)rows, n);
+    for (size_t i = 0; i < n; i++)
+        strv_free(rows[i]);
+    free(rows);
+    return 0;
+}
+
+int cmd_rmi(int argc, char **argv)
+{
+    bool force = false;
+    const struct cli_option o[] = {
+        {"force", 'f', CLI_OPT_BOOL, &force, "Force removal of the image"}, CMD_COMMON_OPTS, {NULL}};
+    cleanup_strv char **pos = NULL;
+    int rc = 0;
+    if (cmd_parse("rmi", o, argc, argv, 0, 1, &pos, &rc) < 0)
+        return rc;
+    for (char **p = pos; *p != NULL; p++) {
+        cleanup_error struct isd_error *err = NULL;
+        cleanup_free char *base = cmd_path("images", *p, NULL);
+        cleanup_free char *path = xasprintf("%s?force=%d", base, force ? 1 : 0);
+        if (client_call(cmd_host(), "DELETE", path, NULL, NULL, &err) < 0) {
+            cmd_print_error(err);
+            rc = 1;
+            continue;
+        }
+        printf("Image \"%s\" removed\n", *p);
+    }
+    return rc;
+}
+
+int cmd_tag(int argc, char **argv)
+{
+    const struct cli_option o[] = {CMD_COMMON_OPTS, {NULL}};
+    cleanup_strv char **pos = NULL;
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_free char *base = NULL, *path = NULL, *repo = NULL, *erepo = NULL, *etag = NULL;
+    const char *slash, *colon;
+    int rc;
+    if (cmd_parse("tag", o, argc, argv, 0, 2, &pos, &rc) < 0)
+        return rc;
+    slash = strrchr(pos[1], '/');
+    colon = strrchr(slash != NULL ? slash : pos[1], ':');
+    repo = colon != NULL ? xstrndup(pos[1], (size_t)(colon - pos[1])) : xstrdup(pos[1]);
+    erepo = client_query_escape(repo);
+    etag = client_query_escape(colon != NULL ? colon + 1 : "latest");
+    base = cmd_path("images", pos[0], "tag");
+    path = xasprintf("%s?repo=%s&tag=%s", base, erepo, etag);
+    if (client_call(cmd_host(), "POST", path, NULL, NULL, &err) < 0) {
+        cmd_print_error(err);
+        return 1;
+    }
+    return 0;
+}

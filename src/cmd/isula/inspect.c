@@ -1,0 +1,84 @@
+/* isula inspect: containers first, then images; a JSON array (4-space indent) or -f templates. */
+#include <stdlib.h>
+
+#include "client/template.h"
+#include "cmd/isula/cmd.h"
+#include "cmd/isula/commands.h"
+#include "common/json.h"
+#include "common/util.h"
+
+/* Looks ref up as a container, then as an image. NULL when neither (err set). */
+static json_t *lookup(const char *ref, struct isd_error **err)
+{
+    cleanup_free char *cpath = cmd_path("containers", ref, "json"), *ipath = cmd_path("images", ref, "json");
+    json_t *j = NULL;
+    if (client_call(cmd_host(), "GET", cpath, NULL, &j, err) >= 0)
+        return j;
+    if (!client_error_is_daemon(*err) || (*err)->code != ISD_ERR_NOT_FOUND)
+        return NULL;
+    isd_error_free(*err);
+    *err = NULL;
+    if (client_call(cmd_host(), "GET", ipath, NULL, &j, err) >= 0)
+        return j;
+    if (client_error_is_daemon(*err) && (*err)->code == ISD_ERR_NOT_FOUND) {
+        isd_error_free(*err);
+        *err = NULL;
+        isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such image or container: %s", ref);
+    }
+    return NULL;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    char *format = NULL;
+    long long timeout = 120;
+    const struct cli_option o[] = {
+        {"format", 'f', CLI_OPT_STRING, &format, "Format the output using the given go template"},
+        {"time", 't', CLI_OPT_INT, &timeout, "Timeout in seconds to wait for the inspect (default 120)"},
+        CMD_COMMON_OPTS,
+        {NULL}};
+    cleanup_strv char **pos = NULL;
+    cleanup_json json_t *all = json_array();
+    struct template *t = NULL;
+    int rc = 0;
+    if (cmd_parse("inspect", o, argc, argv, 0, 1, &pos, &rc) < 0)
+        return rc;
+    if (format != NULL) {
+        cleanup_error struct isd_error *err = NULL;
+        if ((t = template_parse(format, &err)) == NULL) {
+            fprintf(stderr, "Error: %s\n", err->msg);
+            return 1;
+        }
+    }
+    for (char **p = pos; *p != NULL; p++) {
+        cleanup_error struct isd_error *err = NULL;
+        json_t *j = lookup(*p, &err);
+        struct buf b = {0};
+        if (j == NULL) {
+            client_error_is_daemon(err) || client_error_is_connect(err)
+                ? cmd_print_error(err)
+                : (void)fprintf(stderr, "Error: %s\n", err->msg);
+            rc = 1;
+            continue;
+        }
+        if (t == NULL) {
+            json_array_append_new(all, j);
+            continue;
+        }
+        if (template_exec(t, j, false, &b, &err) < 0) {
+            fprintf(stderr, "Error: %s\n", err->msg);
+            rc = 1;
+        } else {
+            printf("%s\n", b.data != NULL ? b.data : "");
+        }
+        buf_free(&b);
+        json_decref(j);
+    }
+    if (t == NULL && (json_array_size(all) > 0 || rc == 0)) {
+        cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
+        printf("%s\n", text != NULL ? text : "[]");
+    }
+    template_free(t);
+    free(format);
+    return rc;
+}

@@ -1,0 +1,118 @@
+/* isula ps: GET /containers/json rendered with the guide's columns or a --format template. */
+#include <stdlib.h>
+
+#include "client/format.h"
+#include "client/template.h"
+#include "cmd/isula/cmd.h"
+#include "cmd/isula/commands.h"
+#include "common/json.h"
+#include "common/util.h"
+
+#define PS_DEFAULT_FORMAT                                                                                              \
+    "table {{.ID}} {{.Image}} {{.Status}} {{.Pid}} {{.Command}} {{.ExitCode}} {{.RestartCount}} {{.StartAt}} "         \
+    "{{.FinishAt}} {{.Runtime}} {{.Names}}"
+
+/* Turns repeated -f key=value into the Docker filters JSON {"key":["value",...]}. */
+static char *filters_query(char *const *filters, struct isd_error **err)
+{
+    cleanup_json json_t *obj = json_object();
+    cleanup_free char *text = NULL;
+    for (; filters != NULL && *filters != NULL; filters++) {
+        const char *eq = strchr(*filters, '=');
+        cleanup_free char *k = NULL;
+        json_t *list;
+        if (eq == NULL || eq == *filters) {
+            isd_error_set(err, ISD_ERR_INVALID, 0, "bad format of filter (expected name=value)");
+            return NULL;
+        }
+        k = xstrndup(*filters, (size_t)(eq - *filters));
+        list = json_object_get(obj, k);
+        if (list == NULL)
+            json_object_set_new(obj, k, list = json_array());
+        json_array_append_new(list, json_string(eq + 1));
+    }
+    text = json_to_string(obj);
+    return client_query_escape(text);
+}
+
+static int render_rows(const struct template *t, const json_t *list, bool table, bool no_trunc)
+{
+    cleanup_error struct isd_error *err = NULL;
+    size_t n = json_array_size(list) + 1, nrows = 0;
+    char ***rows = xcalloc(n, sizeof(char **));
+    long long now = now_ns();
+    int rc = 0;
+    if (table) {
+        json_t *hdr = format_ps_header();
+        struct buf b = {0};
+        rc = template_exec(t, hdr, true, &b, &err);
+        rows[nrows++] = format_split_cells(b.data != NULL ? b.data : "");
+        buf_free(&b);
+        json_decref(hdr);
+    }
+    for (size_t i = 0; rc == 0 && i < json_array_size(list); i++) {
+        json_t *row = format_ps_row(json_array_get(list, i), no_trunc, now);
+        struct buf b = {0};
+        rc = template_exec(t, row, table, &b, &err);
+        rows[nrows++] = table ? format_split_cells(b.data != NULL ? b.data : "") : NULL;
+        if (!table && rc == 0)
+            printf("%s\n", b.data != NULL ? b.data : "");
+        buf_free(&b);
+        json_decref(row);
+    }
+    if (rc < 0)
+        fprintf(stderr, "Error: %s\n", err->msg);
+    else if (table)
+        format_table_print(stdout, (char **const *)rows, nrows);
+    for (size_t i = 0; i < nrows; i++)
+        strv_free(rows[i]);
+    free(rows);
+    return rc < 0 ? 1 : 0;
+}
+
+int cmd_ps(int argc, char **argv)
+{
+    bool all = false, quiet = false, no_trunc = false;
+    char *format = NULL;
+    cleanup_strv char **filters = NULL, **pos = NULL;
+    const struct cli_option o[] = {
+        {"all", 'a', CLI_OPT_BOOL, &all, "Display all containers (default shows just running)"},
+        {"quiet", 'q', CLI_OPT_BOOL, &quiet, "Only display numeric IDs"},
+        {"filter", 'f', CLI_OPT_LIST, &filters, "Filter output based on conditions provided"},
+        {"format", 0, CLI_OPT_STRING, &format, "Format the output using the given go template"},
+        {"no-trunc", 0, CLI_OPT_BOOL, &no_trunc, "Don't truncate output"},
+        CMD_COMMON_OPTS,
+        {NULL}};
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *list = NULL;
+    cleanup_free char *fq = NULL, *path = NULL;
+    struct template *t;
+    const char *fmt;
+    bool table;
+    int rc;
+    if (cmd_parse("ps", o, argc, argv, 0, 0, &pos, &rc) < 0)
+        return rc;
+    if (filters != NULL && (fq = filters_query(filters, &err)) == NULL) {
+        fprintf(stderr, "Error: %s\n", err->msg);
+        return 1;
+    }
+    path = xasprintf("/containers/json?all=%d%s%s", all ? 1 : 0, fq != NULL ? "&filters=" : "", fq != NULL ? fq : "");
+    if (client_call(cmd_host(), "GET", path, NULL, &list, &err) < 0) {
+        cmd_print_error(err);
+        return 1;
+    }
+    fmt = quiet ? "{{.ID}}" : format != NULL ? format : PS_DEFAULT_FORMAT;
+    table = str_has_prefix(fmt, "table");
+    if (table)
+        fmt += strlen("table");
+    while (table && (*fmt == ' ' || *fmt == '\t'))
+        fmt++;
+    if ((t = template_parse(fmt, &err)) == NULL) {
+        fprintf(stderr, "Error: %s\n", err->msg);
+        return 1;
+    }
+    rc = render_rows(t, list, table, no_trunc);
+    template_free(t);
+    free(format);
+    return rc;
+}
