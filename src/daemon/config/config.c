@@ -92,7 +92,7 @@ static bool handle_actions(const struct load_ctx *ctx)
     if (ctx->help)
         isd_config_print_help(stdout);
     else if (ctx->version)
-        printf("Version %s, commit %s\n", ISD_VERSION, "none");
+        printf("Version %s\n", ISD_VERSION);
     if (ctx->help || ctx->version)
         fflush(stdout);
     return ctx->help || ctx->version;

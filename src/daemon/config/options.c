@@ -137,12 +137,14 @@ static void print_opt(FILE *f, const struct opt_def *o)
     else
         left = xasprintf("      --%s", o->flag);
     fprintf(f, "%-40s %s", left, o->help);
-    if (o->dflt != NULL && o->type != OT_BOOL && o->type != OT_STRV)
-        fprintf(f, " (default \"%s\")", o->dflt);
-    else if (o->dflt != NULL && o->type == OT_BOOL)
+    if (o->dflt == NULL || o->dflt[0] == '\0')
+        fputs("", f);
+    else if (o->type == OT_BOOL || o->type == OT_INT)
         fprintf(f, " (default %s)", o->dflt);
-    else if (o->dflt != NULL)
+    else if (o->type == OT_STRV)
         fprintf(f, " (default [%s])", o->dflt);
+    else
+        fprintf(f, " (default \"%s\")", o->dflt);
     fputc('\n', f);
 }
 
