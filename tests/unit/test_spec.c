@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -291,6 +293,10 @@ TEST(generate_bad_binds_and_devices)
                   "/dev/isd-no-such");
     expect_bad_hc(root, "{\"Ulimits\":[{\"Name\":\"bogus\",\"Soft\":1,\"Hard\":1}]}", "bogus");
     expect_bad_hc(root, "{\"Memory\":1024}", "Minimum memory");
+    /* Only without CAP_SYS_RESOURCE (as on these hosts), where runc would fail with EPERM. */
+    if (prctl(PR_CAPBSET_READ, CAP_SYS_RESOURCE, 0, 0, 0) == 0)
+        expect_bad_hc(root, "{\"Ulimits\":[{\"Name\":\"nofile\",\"Soft\":1,\"Hard\":9223372036854775807}]}",
+                      "hard limit");
     expect_bad_hc(root, "{\"HookSpec\":\"/nonexistent-isd-hooks.json\"}", "hook spec");
 }
 

@@ -4,6 +4,7 @@
  * Thread-safe.
  */
 #include <ctype.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -71,6 +72,19 @@ static size_t caps_known(void)
     if (f == NULL || fscanf(f, "%d", &last) != 1 || last < 0 || (size_t)last >= ARRAY_SIZE(cap_names))
         return ARRAY_SIZE(cap_names);
     return (size_t)last + 1;
+}
+
+/* Whether the daemon holds capability cap in its effective set. */
+static bool cap_held(int cap)
+{
+    cleanup_fclose FILE *f = fopen("/proc/self/status", "re");
+    char line[256];
+    unsigned long long eff = 0;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "CapEff: %llx", &eff) == 1)
+            return (eff >> cap) & 1;
+    }
+    return false;
 }
 
 /* "All" means all the daemon itself may hand out: a capability outside our bounding set (CAP_SYS_RESOURCE on
@@ -171,9 +185,17 @@ json_t *spec_caps_build(const json_t *host_config, bool privileged, struct isd_e
     return json_pack("{sOsOsO}", "bounding", set, "effective", set, "permitted", set);
 }
 
-static const char *const rlimit_names[] = {"as",      "core",     "cpu",        "data",   "fsize", "locks",
-                                           "memlock", "msgqueue", "nice",       "nofile", "nproc", "rss",
-                                           "rtprio",  "rttime",   "sigpending", "stack"};
+static const struct {
+    const char *name;
+    int resource;
+} rlimits[] = {
+    {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+    {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK},
+};
 
 static json_t *rlimit_entry(const char *name, long long soft, long long hard)
 {
@@ -198,40 +220,55 @@ static void rlimit_put(json_t *list, json_t *entry)
     json_array_append_new(list, entry);
 }
 
-static bool rlimit_known(const char *name)
+/* The daemon's own hard limit for resource; -1 when unlimited or unknown. */
+static long long own_hard_limit(int resource)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++) {
-        if (streq(rlimit_names[i], name))
-            return true;
-    }
-    return false;
+    struct rlimit rl;
+    if (getrlimit(resource, &rl) < 0 || rl.rlim_max == RLIM_INFINITY)
+        return -1;
+    return (long long)rl.rlim_max;
+}
+
+/* Without CAP_SYS_RESOURCE (root on these hosts) no limit can exceed the daemon's own hard limit: the
+ * runtime's setrlimit would fail with EPERM at start, so say so at create time. */
+static int ulimit_check(const json_t *u, struct isd_error **err)
+{
+    const char *name = json_get_str(u, "Name");
+    long long soft = json_get_int(u, "Soft", 0), hard = json_get_int(u, "Hard", 0), own;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(rlimits) && !streq(rlimits[i].name, name); i++)
+        ;
+    if (i == ARRAY_SIZE(rlimits))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid ulimit type: %s", name ? name : "(none)");
+    if (soft < 0 || hard < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid ulimit %s: limits must not be negative", name);
+    if (soft > hard)
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "ulimit soft limit must be less than or equal to hard limit: %lld > %lld", soft, hard);
+    own = own_hard_limit(rlimits[i].resource);
+    if (own >= 0 && hard > own && !cap_held(CAP_SYS_RESOURCE))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "ulimit %s hard limit %lld exceeds the daemon's own hard limit %lld", name, hard, own);
+    return 0;
 }
 
 json_t *spec_rlimits_build(const json_t *host_config, struct isd_error **err)
 {
     cleanup_json json_t *list = json_array();
-    struct rlimit rl;
-    long long nofile = 1048576;
+    long long nofile = 1048576, own = own_hard_limit(RLIMIT_NOFILE);
     size_t i;
     json_t *u;
 
     /* Root here lacks CAP_SYS_RESOURCE: a limit above the daemon's own hard limit makes setrlimit EPERM. */
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && (long long)rl.rlim_max < nofile)
-        nofile = (long long)rl.rlim_max;
+    if (own >= 0 && own < nofile)
+        nofile = own;
     json_array_append_new(list, rlimit_entry("nofile", nofile, nofile));
     json_array_foreach(json_object_get(host_config, "Ulimits"), i, u)
     {
-        const char *name = json_get_str(u, "Name");
-        long long soft = json_get_int(u, "Soft", 0), hard = json_get_int(u, "Hard", 0);
-        if (name == NULL || !rlimit_known(name))
-            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid ulimit type: %s", name ? name : "(none)"), NULL;
-        if (soft < 0 || hard < 0)
-            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid ulimit %s: limits must not be negative", name), NULL;
-        if (soft > hard)
-            return isd_error_set(err, ISD_ERR_INVALID, 0,
-                                 "ulimit soft limit must be less than or equal to hard limit: %lld > %lld", soft, hard),
-                   NULL;
-        rlimit_put(list, rlimit_entry(name, soft, hard));
+        if (ulimit_check(u, err) < 0)
+            return NULL;
+        rlimit_put(list, rlimit_entry(json_get_str(u, "Name"), json_get_int(u, "Soft", 0), json_get_int(u, "Hard", 0)));
     }
     return TAKE_PTR(list);
 }
