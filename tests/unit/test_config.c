@@ -378,4 +378,29 @@ TEST(pidfile_lock_conflict)
     pidfile_release(path, fd2);
 }
 
+TEST(pidfile_lock_conflict_across_processes)
+{
+    char cwd[400];
+    cleanup_free char *path = NULL;
+    cleanup_free char *want = NULL;
+    int fd = -1, status = 0;
+    pid_t child;
+    ASSERT_TRUE(getcwd(cwd, sizeof(cwd)) != NULL);
+    path = xasprintf("%s/isulad.pid", cwd);
+    want = xasprintf("another isulad (pid %d) is running with pidfile %s", (int)getpid(), path);
+    ASSERT_INT_EQ(pidfile_acquire(path, &fd, NULL), 0);
+    fflush(stdout);
+    child = fork();
+    ASSERT_TRUE(child >= 0);
+    if (child == 0) {
+        struct isd_error *err = NULL;
+        int cfd = -1;
+        int rc = pidfile_acquire(path, &cfd, &err);
+        _exit(rc == -1 && err != NULL && strcmp(err->msg, want) == 0 ? 0 : 1);
+    }
+    ASSERT_INT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    pidfile_release(path, fd);
+}
+
 RUN_TESTS()
