@@ -293,6 +293,8 @@ TEST(generate_bad_binds_and_devices)
                   "/dev/isd-no-such");
     expect_bad_hc(root, "{\"Ulimits\":[{\"Name\":\"bogus\",\"Soft\":1,\"Hard\":1}]}", "bogus");
     expect_bad_hc(root, "{\"Memory\":1024}", "Minimum memory");
+    expect_bad_hc(root, "{\"Sysctls\":{\"vm.swappiness\":\"1\"}}", "not namespaced");
+    expect_bad_hc(root, "{\"NetworkMode\":\"host\",\"Sysctls\":{\"net.ipv4.ip_forward\":\"1\"}}", "host network");
     /* Only without CAP_SYS_RESOURCE (as on these hosts), where runc would fail with EPERM. */
     if (prctl(PR_CAPBSET_READ, CAP_SYS_RESOURCE, 0, 0, 0) == 0)
         expect_bad_hc(root, "{\"Ulimits\":[{\"Name\":\"nofile\",\"Soft\":1,\"Hard\":9223372036854775807}]}",

@@ -239,6 +239,31 @@ static char *cgroups_path(const struct spec_input *in)
     return xasprintf("%s/%s", n == 1 ? "" : p, in->id);
 }
 
+/* The sysctls runc accepts: namespaced ones, with their namespace private to the container. */
+static int check_sysctls(const json_t *hc, const json_t *sysctls, struct isd_error **err)
+{
+    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                      "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+    const char *k;
+    json_t *v;
+
+    json_object_foreach((json_t *)sysctls, k, v)
+    {
+        bool is_ipc = str_has_prefix(k, "fs.mqueue.");
+        for (size_t i = 0; i < ARRAY_SIZE(ipc); i++)
+            is_ipc = is_ipc || streq(k, ipc[i]);
+        if (!json_is_string(v))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "sysctl %s: value must be a string", k);
+        if (is_ipc && streq(json_get_str(hc, "IpcMode"), "host"))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "sysctl %s is not allowed in the host IPC namespace", k);
+        if (str_has_prefix(k, "net.") && streq(json_get_str(hc, "NetworkMode"), "host"))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "sysctl %s is not allowed in the host network namespace", k);
+        if (!is_ipc && !str_has_prefix(k, "net.") && !streq(k, "kernel.domainname"))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "sysctl %s is not allowed: not namespaced", k);
+    }
+    return 0;
+}
+
 int spec_build_linux(const struct spec_input *in, json_t *spec, struct isd_error **err)
 {
     const json_t *hc = in->host_config;
@@ -249,6 +274,8 @@ int spec_build_linux(const struct spec_input *in, json_t *spec, struct isd_error
     if (resources(hc, lnx, err) < 0 || namespaces(hc, lnx, err) < 0)
         return -1;
     json_object_set_new(lnx, "cgroupsPath", json_string(cg));
+    if (check_sysctls(hc, sysctls, err) < 0)
+        return -1;
     if (json_is_object(sysctls) && json_object_size(sysctls) > 0)
         json_object_set_new(lnx, "sysctl", json_deep_copy(sysctls));
     if (!json_get_bool(hc, "Privileged", false)) {
