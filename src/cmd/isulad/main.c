@@ -1,1 +1,83 @@
-int main(void) { return 0; }
+/* isulad: parse the configuration, bring the modules up, serve, and shut down on SIGTERM/SIGINT.
+ * Containers keep running across a stop of the daemon (their shims hold them). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/api/rest/server.h"
+#include "daemon/config/config.h"
+#include "daemon/config/pidfile.h"
+#include "daemon/image/image_store.h"
+#include "daemon/service/service.h"
+
+static int fail(const char *what, struct isd_error *err)
+{
+    fprintf(stderr, "isulad: %s: %s\n", what, err ? err->msg : "failed");
+    log_error("%s: %s", what, err ? err->msg : "failed");
+    isd_error_free(err);
+    return 1;
+}
+
+static int wait_for_stop_signal(void)
+{
+    sigset_t set;
+    int sig = 0;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigwait(&set, &sig);
+    return sig;
+}
+
+int main(int argc, char **argv)
+{
+    struct isd_error *err = NULL;
+    struct isd_config *cfg;
+    struct daemon d;
+    struct rest_server *srv;
+    sigset_t set;
+    bool exit_now = false;
+    int pid_fd = -1;
+
+    cfg = isd_config_load(argc, argv, &exit_now, &err);
+    if (cfg == NULL)
+        return exit_now && err == NULL ? 0 : fail("invalid configuration", err);
+    /* Signals are taken synchronously by main; every thread inherits the mask. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    umask(0022);
+    if (isd_log_init(cfg->log_driver, cfg->log_path, cfg->log_level, cfg->log_file_mode, cfg->log_max_size,
+                     cfg->log_max_file) < 0) {
+        fprintf(stderr, "isulad: cannot open log `%s`\n", cfg->log_path ? cfg->log_path : "");
+        return 1;
+    }
+    if (pidfile_acquire(cfg->pidfile, &pid_fd, &err) < 0)
+        return fail("pidfile", err);
+    if (daemon_init(&d, cfg, &err) < 0)
+        return fail("init", err);
+    if (image_store_ensure_builtin(d.images, "/bin/busybox", &err) < 0) {
+        log_warn("built-in busybox image: %s", err->msg);
+        isd_error_free(err);
+        err = NULL;
+    }
+    if (daemon_restore(&d, &err) < 0)
+        return fail("restore containers", err);
+    srv = rest_server_start(&d, &err);
+    if (srv == NULL)
+        return fail("listen", err);
+    log_info("isulad %s serving", ISD_VERSION);
+    int sig = wait_for_stop_signal();
+    log_info("received signal %d, shutting down; containers keep running", sig);
+    rest_server_stop(srv);
+    daemon_shutdown(&d);
+    pidfile_release(cfg->pidfile, pid_fd);
+    isd_config_free(cfg);
+    return 0;
+}

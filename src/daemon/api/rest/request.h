@@ -1,0 +1,56 @@
+/* Internal to the REST adapter: one request's state and the response helpers the route handlers use. */
+#ifndef ISD_DAEMON_API_REST_REQUEST_H
+#define ISD_DAEMON_API_REST_REQUEST_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "common/util.h"
+#include "daemon/service/service.h"
+
+#define REST_MAX_JSON_BODY (1 << 20)
+
+struct request;
+typedef void (*route_fn)(struct request *rq, const char *arg);
+typedef void (*hijack_fn)(struct request *rq, int fd);
+
+struct request {
+    struct daemon *d;
+    struct MHD_Connection *conn;
+    char *method;
+    char *path; /* without the /vX.Y prefix */
+    route_fn handler;
+    char *arg;        /* the {id} or {name} of the path */
+    bool stream_body; /* body goes to body_fd (image load/import) */
+    int body_fd;
+    char *body_path;
+    struct buf body;
+    bool too_large;
+    unsigned int status;
+    struct MHD_Response *response;
+    hijack_fn hijack; /* set by a handler that upgrades the connection */
+    void *hijack_data;
+};
+
+const char *rq_query(struct request *rq, const char *key);
+bool rq_query_bool(struct request *rq, const char *key);
+long long rq_query_int(struct request *rq, const char *key, long long dflt);
+/* The JSON body; an empty body gives an empty object. NULL (and an error response) when malformed. */
+json_t *rq_json_body(struct request *rq);
+
+void rq_reply_json(struct request *rq, unsigned int status, json_t *j); /* steals j */
+void rq_reply_error(struct request *rq, struct isd_error *err);
+void rq_reply_msg(struct request *rq, unsigned int status, const char *msg);
+void rq_reply_empty(struct request *rq, unsigned int status);
+void rq_reply_text(struct request *rq, unsigned int status, const char *content_type, const char *text);
+/* A streamed body produced by fn(data, fd) in its own thread, writing to fd (closed after fn returns). */
+void rq_reply_stream(struct request *rq, const char *content_type, void (*fn)(void *data, int fd), void *data);
+/* Upgrades the connection (101) and calls fn(rq-data, fd) in its own thread. */
+void rq_reply_hijack(struct request *rq, hijack_fn fn, void *data);
+
+/* Finds the handler for method+path; sets rq->handler and rq->arg, and rq->stream_body for uploads. */
+void routes_match(struct request *rq);
+
+#endif

@@ -1,0 +1,194 @@
+/* Response helpers of the REST adapter. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/api/rest/request.h"
+
+const char *rq_query(struct request *rq, const char *key)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+bool rq_query_bool(struct request *rq, const char *key)
+{
+    const char *v = rq_query(rq, key);
+    if (v == NULL)
+        return false;
+    return strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "") == 0;
+}
+
+long long rq_query_int(struct request *rq, const char *key, long long dflt)
+{
+    long long v;
+    const char *s = rq_query(rq, key);
+    if (s == NULL || parse_int64(s, &v) < 0)
+        return dflt;
+    return v;
+}
+
+json_t *rq_json_body(struct request *rq)
+{
+    struct isd_error *err = NULL;
+    json_t *j;
+    if (rq->body.len == 0)
+        return json_object();
+    j = json_parse(rq->body.data, rq->body.len, &err);
+    if (j == NULL) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+    }
+    return j;
+}
+
+void rq_reply_json(struct request *rq, unsigned int status, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t len = strlen(text);
+    text = xrealloc(text, len + 2);
+    text[len] = '\n';
+    text[len + 1] = '\0';
+    json_decref(j);
+    rq->status = status;
+    rq->response = MHD_create_response_from_buffer(len + 1, text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(rq->response, "Content-Type", "application/json");
+}
+
+void rq_reply_msg(struct request *rq, unsigned int status, const char *msg)
+{
+    if (status >= 500)
+        log_error("%s %s: %s", rq->method, rq->path, msg);
+    rq_reply_json(rq, status, json_pack("{s:s}", "message", msg));
+}
+
+void rq_reply_error(struct request *rq, struct isd_error *err)
+{
+    int status = isd_error_http_status(err);
+    if (status == 304) {
+        rq_reply_empty(rq, 304);
+        return;
+    }
+    rq_reply_msg(rq, (unsigned int)status, err != NULL ? err->msg : "unknown error");
+}
+
+void rq_reply_empty(struct request *rq, unsigned int status)
+{
+    rq->status = status;
+    rq->response = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+}
+
+void rq_reply_text(struct request *rq, unsigned int status, const char *content_type, const char *text)
+{
+    rq->status = status;
+    rq->response = MHD_create_response_from_buffer(strlen(text), (void *)xstrdup(text), MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(rq->response, "Content-Type", content_type);
+}
+
+struct producer {
+    void (*fn)(void *data, int fd);
+    void *data;
+    int fd;
+};
+
+static void *producer_main(void *arg)
+{
+    struct producer *p = arg;
+    p->fn(p->data, p->fd);
+    close(p->fd);
+    free(p);
+    return NULL;
+}
+
+void rq_reply_stream(struct request *rq, const char *content_type, void (*fn)(void *data, int fd), void *data)
+{
+    int p[2];
+    struct producer *pr;
+    pthread_t t;
+    pthread_attr_t attr;
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        rq_reply_msg(rq, 500, "pipe failed");
+        return;
+    }
+    pr = xcalloc(1, sizeof(*pr));
+    pr->fn = fn;
+    pr->data = data;
+    pr->fd = p[1];
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, producer_main, pr) != 0) {
+        close(p[0]);
+        close(p[1]);
+        free(pr);
+        rq_reply_msg(rq, 500, "cannot start a thread");
+        pthread_attr_destroy(&attr);
+        return;
+    }
+    pthread_attr_destroy(&attr);
+    rq->status = 200;
+    rq->response = MHD_create_response_from_pipe(p[0]);
+    MHD_add_response_header(rq->response, "Content-Type", content_type);
+}
+
+struct hijack {
+    hijack_fn fn;
+    struct request shadow; /* the bits of the request the hijacked handler may use */
+};
+
+static void *hijack_main(void *arg)
+{
+    void **a = arg;
+    struct hijack *h = a[0];
+    struct MHD_UpgradeResponseHandle *urh = a[1];
+    int fd = (int)(long)a[2];
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    h->fn(&h->shadow, fd);
+    shutdown(fd, SHUT_RDWR);
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+    free(h->shadow.arg);
+    free(h);
+    free(a);
+    return NULL;
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+                       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    void **a = xcalloc(3, sizeof(void *));
+    pthread_t t;
+    pthread_attr_t attr;
+    a[0] = cls;
+    a[1] = urh;
+    a[2] = (void *)(long)sock;
+    if (extra_in_size > 0)
+        log_warn("hijacked connection: %zu early bytes from the client dropped", extra_in_size);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, hijack_main, a) != 0) {
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        free(a);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+void rq_reply_hijack(struct request *rq, hijack_fn fn, void *data)
+{
+    struct hijack *h = xcalloc(1, sizeof(*h));
+    h->fn = fn;
+    h->shadow.d = rq->d;
+    h->shadow.arg = xstrdup(rq->arg);
+    h->shadow.hijack_data = data;
+    h->shadow.body_fd = -1;
+    rq->status = MHD_HTTP_SWITCHING_PROTOCOLS;
+    rq->response = MHD_create_response_for_upgrade(on_upgrade, h);
+    MHD_add_response_header(rq->response, "Content-Type", "application/vnd.docker.raw-stream");
+    MHD_add_response_header(rq->response, MHD_HTTP_HEADER_UPGRADE, "tcp");
+    MHD_add_response_header(rq->response, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
+}

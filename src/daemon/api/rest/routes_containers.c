@@ -1,0 +1,277 @@
+/* Container routes: decode, call the service, encode. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/api/rest/request.h"
+#include "daemon/api/rest/routes.h"
+
+static void reply_result(struct request *rq, int rc, struct isd_error *err, unsigned int ok_status)
+{
+    if (rc < 0)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_empty(rq, ok_status);
+    isd_error_free(err);
+}
+
+void h_container_create(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *body = rq_json_body(rq);
+    cleanup_free char *id = NULL;
+    if (body == NULL)
+        return;
+    if (service_container_create(rq->d, rq_query(rq, "name"), body, &id, &err) < 0) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    rq_reply_json(rq, 201, json_pack("{s:s, s:[]}", "Id", id, "Warnings"));
+}
+
+void h_container_list(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *filters = NULL;
+    const char *f = rq_query(rq, "filters");
+    json_t *out;
+    if (f != NULL && *f != '\0') {
+        filters = json_parse(f, strlen(f), &err);
+        if (filters == NULL) {
+            rq_reply_error(rq, err);
+            isd_error_free(err);
+            return;
+        }
+    }
+    out = service_container_list(rq->d, rq_query_bool(rq, "all"), filters, (int)rq_query_int(rq, "limit", -1), &err);
+    if (out == NULL)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_json(rq, 200, out);
+    isd_error_free(err);
+}
+
+void h_container_inspect(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    json_t *j = service_container_inspect(rq->d, arg, &err);
+    if (j == NULL)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_json(rq, 200, j);
+    isd_error_free(err);
+}
+
+void h_container_start(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_result(rq, service_container_start(rq->d, arg, &err), err, 204);
+}
+
+void h_container_stop(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_result(rq, service_container_stop(rq->d, arg, (int)rq_query_int(rq, "t", -1), &err), err, 204);
+}
+
+void h_container_restart(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_result(rq, service_container_restart(rq->d, arg, (int)rq_query_int(rq, "t", -1), &err), err, 204);
+}
+
+void h_container_kill(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_result(rq, service_container_kill(rq->d, arg, rq_query(rq, "signal"), &err), err, 204);
+}
+
+void h_container_pause(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_result(rq, service_container_pause(rq->d, arg, &err), err, 204);
+}
+
+void h_container_unpause(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_result(rq, service_container_unpause(rq->d, arg, &err), err, 204);
+}
+
+void h_container_rename(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_result(rq, service_container_rename(rq->d, arg, rq_query(rq, "name"), &err), err, 204);
+}
+
+void h_container_remove(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_result(rq, service_container_remove(rq->d, arg, rq_query_bool(rq, "force"), rq_query_bool(rq, "v"), &err),
+                 err, 204);
+}
+
+void h_container_resize(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_result(
+        rq, service_container_resize(rq->d, arg, (int)rq_query_int(rq, "h", 24), (int)rq_query_int(rq, "w", 80), &err),
+        err, 200);
+}
+
+static void wait_produce(void *data, int fd)
+{
+    struct container_waiter *w = data;
+    int code = service_container_wait_end(w);
+    cleanup_free char *text = xasprintf("{\"StatusCode\":%d,\"Error\":null}\n", code);
+    if (write(fd, text, strlen(text)) < 0)
+        log_debug("wait: client went away");
+}
+
+void h_container_wait(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    struct container_waiter *w = service_container_wait_begin(rq->d, arg, rq_query(rq, "condition"), &err);
+    if (w == NULL) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    rq_reply_stream(rq, "application/json", wait_produce, w);
+}
+
+struct logs_job {
+    struct daemon *d;
+    char *id;
+    struct logs_opts o;
+};
+
+static void logs_produce(void *data, int fd)
+{
+    struct logs_job *j = data;
+    struct isd_error *err = NULL;
+    service_container_logs(j->d, j->id, &j->o, fd, &err);
+    isd_error_free(err);
+    free(j->id);
+    free(j);
+}
+
+static long long query_time(struct request *rq, const char *key)
+{
+    const char *s = rq_query(rq, key);
+    double secs;
+    char *end = NULL;
+    if (s == NULL || *s == '\0')
+        return 0;
+    secs = strtod(s, &end);
+    if (end != s && *end == '\0')
+        return (long long)(secs * 1e9);
+    long long ns;
+    return time_parse_rfc3339(s, &ns) == 0 ? ns : 0;
+}
+
+void h_container_logs(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    struct logs_job *j;
+    bool tty;
+    const char *tail = rq_query(rq, "tail");
+    if (service_container_logs_check(rq->d, arg, &tty, &err) < 0) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    j = xcalloc(1, sizeof(*j));
+    j->d = rq->d;
+    j->id = xstrdup(arg);
+    j->o.out = rq_query_bool(rq, "stdout");
+    j->o.err = rq_query_bool(rq, "stderr");
+    if (!j->o.out && !j->o.err)
+        j->o.out = j->o.err = true;
+    j->o.follow = rq_query_bool(rq, "follow");
+    j->o.timestamps = rq_query_bool(rq, "timestamps");
+    j->o.since_ns = query_time(rq, "since");
+    j->o.until_ns = query_time(rq, "until");
+    j->o.tail = -1;
+    if (tail != NULL && strcmp(tail, "all") != 0 && parse_int64(tail, &j->o.tail) < 0)
+        j->o.tail = -1;
+    rq_reply_stream(rq, tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
+                    logs_produce, j);
+}
+
+void h_container_top(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    json_t *j = service_container_top(rq->d, arg, rq_query(rq, "ps_args"), &err);
+    if (j == NULL)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_json(rq, 200, j);
+    isd_error_free(err);
+}
+
+struct export_job {
+    struct daemon *d;
+    char *id;
+};
+
+static void export_produce(void *data, int fd)
+{
+    struct export_job *j = data;
+    struct isd_error *err = NULL;
+    if (service_container_export(j->d, j->id, fd, &err) < 0)
+        log_error("export `%s`: %s", j->id, err->msg);
+    isd_error_free(err);
+    free(j->id);
+    free(j);
+}
+
+void h_container_export(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    json_t *j = service_container_inspect(rq->d, arg, &err);
+    struct export_job *job;
+    if (j == NULL) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    job = xcalloc(1, sizeof(*job));
+    job->d = rq->d;
+    job->id = xstrdup(json_get_str(j, "Id"));
+    json_decref(j);
+    rq_reply_stream(rq, "application/x-tar", export_produce, job);
+}
+
+static void attach_run(struct request *rq, int fd)
+{
+    struct attach_opts *o = rq->hijack_data;
+    struct isd_error *err = NULL;
+    if (service_container_attach(rq->d, rq->arg, fd, o, &err) < 0 && err != NULL) {
+        cleanup_free char *msg = xasprintf("%s\r\n", err->msg);
+        if (write(fd, msg, strlen(msg)) < 0)
+            log_debug("attach: client went away");
+    }
+    isd_error_free(err);
+    free(o);
+}
+
+void h_container_attach(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    struct attach_opts *o;
+    bool tty;
+    if (service_container_attach_check(rq->d, arg, &tty, &err) < 0) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    o = xcalloc(1, sizeof(*o));
+    o->in = rq_query_bool(rq, "stdin");
+    o->out = rq_query_bool(rq, "stdout");
+    o->err = rq_query_bool(rq, "stderr");
+    o->logs = rq_query_bool(rq, "logs");
+    rq_reply_hijack(rq, attach_run, o);
+}

@@ -1,0 +1,226 @@
+/* Image, exec and system routes. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/api/rest/request.h"
+#include "daemon/api/rest/routes.h"
+
+static void reply_json_or_error(struct request *rq, json_t *j, struct isd_error *err)
+{
+    if (j == NULL)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_json(rq, 200, j);
+    isd_error_free(err);
+}
+
+void h_ping(struct request *rq, const char *arg)
+{
+    rq_reply_text(rq, 200, "text/plain; charset=utf-8", "OK");
+    MHD_add_response_header(rq->response, "Cache-Control", "no-cache, no-store, must-revalidate");
+}
+
+void h_version(struct request *rq, const char *arg)
+{
+    rq_reply_json(rq, 200, service_version(rq->d));
+}
+
+void h_info(struct request *rq, const char *arg)
+{
+    rq_reply_json(rq, 200, service_info(rq->d));
+}
+
+void h_image_list(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *filters = NULL;
+    const char *f = rq_query(rq, "filters");
+    if (f != NULL && *f != '\0' && (filters = json_parse(f, strlen(f), &err)) == NULL) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    reply_json_or_error(rq, service_image_list(rq->d, rq_query_bool(rq, "all"), filters, &err), err);
+}
+
+void h_image_inspect(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_json_or_error(rq, service_image_inspect(rq->d, arg, &err), err);
+}
+
+void h_image_remove(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_json_or_error(rq, service_image_remove(rq->d, arg, rq_query_bool(rq, "force"), &err), err);
+}
+
+void h_image_tag(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    if (service_image_tag(rq->d, arg, rq_query(rq, "repo"), rq_query(rq, "tag"), &err) < 0)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_empty(rq, 201);
+    isd_error_free(err);
+}
+
+void h_image_load(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_strv char **loaded = NULL;
+    struct buf b = {0};
+    if (service_image_load(rq->d, rq->body_fd, &loaded, &err) < 0) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    for (size_t i = 0; loaded != NULL && loaded[i] != NULL; i++) {
+        cleanup_free char *line = str_has_prefix(loaded[i], "sha256:") || strchr(loaded[i], ':') == NULL
+                                      ? xasprintf("Loaded image ID: %s\n", loaded[i])
+                                      : xasprintf("Loaded image: %s\n", loaded[i]);
+        json_t *j = json_pack("{s:s}", "stream", line);
+        char *text = json_dumps(j, JSON_COMPACT);
+        buf_printf(&b, "%s\n", text);
+        free(text);
+        json_decref(j);
+    }
+    cleanup_free char *out = buf_steal(&b);
+    rq_reply_text(rq, 200, "application/json", out);
+}
+
+void h_image_create(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_free char *id = NULL;
+    cleanup_strv char **changes = NULL;
+    const char *src = rq_query(rq, "fromSrc");
+    if (src == NULL) {
+        rq_reply_msg(rq, 501, "pulling from a registry is not supported yet: load or import images instead");
+        return;
+    }
+    if (strcmp(src, "-") != 0) {
+        rq_reply_msg(rq, 400, "only importing from the request body (fromSrc=-) is supported");
+        return;
+    }
+    {
+        const char *c = rq_query(rq, "changes");
+        if (c != NULL && *c != '\0')
+            strv_append(&changes, c);
+    }
+    if (service_image_import(rq->d, rq->body_fd, rq_query(rq, "repo"), rq_query(rq, "tag"), changes, &id, &err) < 0) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    cleanup_free char *line = xasprintf("{\"status\":\"sha256:%s\"}\n", id);
+    rq_reply_text(rq, 200, "application/json", line);
+}
+
+struct save_job {
+    struct daemon *d;
+    char **refs;
+};
+
+static void save_produce(void *data, int fd)
+{
+    struct save_job *j = data;
+    struct isd_error *err = NULL;
+    if (service_image_save(j->d, j->refs, fd, &err) < 0)
+        log_error("save: %s", err->msg);
+    isd_error_free(err);
+    strv_free(j->refs);
+    free(j);
+}
+
+void h_image_save(struct request *rq, const char *arg)
+{
+    struct save_job *j = xcalloc(1, sizeof(*j));
+    const char *names = rq_query(rq, "names");
+    j->d = rq->d;
+    if (arg != NULL)
+        strv_append(&j->refs, arg);
+    if (names != NULL)
+        strv_append(&j->refs, names);
+    for (size_t i = 0; j->refs != NULL && j->refs[i] != NULL; i++) {
+        struct isd_error *err = NULL;
+        json_t *img = service_image_inspect(rq->d, j->refs[i], &err);
+        if (img == NULL) {
+            rq_reply_error(rq, err);
+            isd_error_free(err);
+            strv_free(j->refs);
+            free(j);
+            return;
+        }
+        json_decref(img);
+    }
+    rq_reply_stream(rq, "application/x-tar", save_produce, j);
+}
+
+void h_exec_create(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *body = rq_json_body(rq);
+    cleanup_free char *id = NULL;
+    if (body == NULL)
+        return;
+    if (service_exec_create(rq->d, arg, body, &id, &err) < 0) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    rq_reply_json(rq, 201, json_pack("{s:s}", "Id", id));
+}
+
+static void exec_run(struct request *rq, int fd)
+{
+    struct isd_error *err = NULL;
+    if (service_exec_start(rq->d, rq->arg, fd, &err) < 0 && err != NULL) {
+        cleanup_free char *msg = xasprintf("%s\r\n", err->msg);
+        if (write(fd, msg, strlen(msg)) < 0)
+            log_debug("exec: client went away");
+    }
+    isd_error_free(err);
+}
+
+void h_exec_start(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *body = rq_json_body(rq);
+    bool tty;
+    if (body == NULL)
+        return;
+    if (service_exec_start_check(rq->d, arg, &tty, &err) < 0) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    if (json_get_bool(body, "Detach", false)) {
+        if (service_exec_start(rq->d, arg, -1, &err) < 0)
+            rq_reply_error(rq, err);
+        else
+            rq_reply_empty(rq, 200);
+        isd_error_free(err);
+        return;
+    }
+    rq_reply_hijack(rq, exec_run, NULL);
+}
+
+void h_exec_inspect(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply_json_or_error(rq, service_exec_inspect(rq->d, arg, &err), err);
+}
+
+void h_exec_resize(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    if (service_exec_resize(rq->d, arg, (int)rq_query_int(rq, "h", 24), (int)rq_query_int(rq, "w", 80), &err) < 0)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_empty(rq, 200);
+    isd_error_free(err);
+}

@@ -1,1 +1,0 @@
-void isd_daemon_placeholder(void);void isd_daemon_placeholder(void){}

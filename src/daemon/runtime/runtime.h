@@ -1,0 +1,54 @@
+/*
+ * OCI runtime driver: runs the runtime CLI (runc, crun, or any from the `runtimes` map) and starts
+ * isulad-shim, which holds the container's stdio and outlives the daemon. Stateless and thread-safe:
+ * every call spawns its own processes.
+ */
+#ifndef ISD_DAEMON_RUNTIME_H
+#define ISD_DAEMON_RUNTIME_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+struct runtime {
+    const char *name;
+    const char *path;
+    char *const *args; /* extra global args, e.g. --kata-config x */
+    const char *root;  /* --root state directory of the runtime */
+    const char *shim;  /* path of isulad-shim */
+};
+
+struct shim_request {
+    const char *id;           /* container id */
+    const char *bundle;       /* directory with config.json */
+    const char *state_dir;    /* shim's files: shim.pid, attach, pid, exit */
+    const char *exec_process; /* process.json for an exec; NULL for the container itself */
+    bool terminal;
+    bool open_stdin;
+    bool wait_attach;     /* exec: the shim waits for the first attach client before running */
+    const char *log_file; /* json-file log; NULL for none */
+    long long log_max_size;
+    int log_max_file;
+};
+
+/* Starts the shim, which runs `runtime create` (or `exec`), and waits for the container pid.
+ * With wait_attach, *ret_sync_fd receives the still-open sync pipe: read the pid later with
+ * runtime_shim_read_pid after attaching. */
+int runtime_shim_start(const struct runtime *rt, const struct shim_request *rq, pid_t *ret_pid, pid_t *ret_shim_pid,
+                       int *ret_sync_fd, struct isd_error **err);
+/* Reads the {"pid":N} line the shim writes once the process exists (blocks). */
+int runtime_shim_read_pid(int sync_fd, pid_t *ret_pid, struct isd_error **err);
+int runtime_start(const struct runtime *rt, const char *id, struct isd_error **err);
+int runtime_kill(const struct runtime *rt, const char *id, int sig, bool all, struct isd_error **err);
+int runtime_pause(const struct runtime *rt, const char *id, struct isd_error **err);
+int runtime_resume(const struct runtime *rt, const char *id, struct isd_error **err);
+int runtime_delete(const struct runtime *rt, const char *id, bool force, struct isd_error **err);
+/* Pids of the processes in the container (`runtime ps --format json`); NULL-terminated, -1 on error. */
+int runtime_pids(const struct runtime *rt, const char *id, pid_t **ret_pids, size_t *ret_n, struct isd_error **err);
+/* Reads the exit file the shim wrote: exit code and time. -1 when absent. */
+int runtime_read_exit(const char *state_dir, int *ret_code, long long *ret_ns);
+/* The shim's pid from <state_dir>/shim.pid when that process is still an isulad-shim, else 0. */
+pid_t runtime_shim_alive(const char *state_dir);
+
+#endif

@@ -1,0 +1,229 @@
+/* Attach and resize: the daemon side of the shim's attach socket (stdcopy frames, docs/design/shim.md). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+
+enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_CLOSE_STDIN = 3, FRAME_RESIZE = 4, FRAME_EXIT = 5 };
+
+int attach_connect(const char *state_dir, struct isd_error **err)
+{
+    /* State paths can exceed sun_path (108 bytes): connect through a directory fd instead. */
+    cleanup_close int dfd = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int fd;
+    if (dfd < 0)
+        return isd_error_errno(err, "open `%s`", state_dir);
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/attach", dfd);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return isd_error_errno(err, "socket");
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        isd_error_errno(err, "connect to the container's attach socket");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int read_full(int fd, void *data, size_t len)
+{
+    char *p = data;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int send_frame(int fd, int type, const void *data, uint32_t len)
+{
+    unsigned char hdr[8] = {(unsigned char)type, 0, 0, 0};
+    uint32_t be = htonl(len);
+    memcpy(hdr + 4, &be, 4);
+    if (write_all(fd, hdr, 8) < 0)
+        return -1;
+    return len > 0 ? write_all(fd, data, len) : 0;
+}
+
+/* One frame from the shim to the client. Returns 1 at the exit frame, 0 to go on, -1 when the shim is gone. */
+static int forward_shim_frame(int shim_fd, int client_fd, bool tty, bool out, bool errs, int *ret_exit,
+                              bool *client_gone)
+{
+    unsigned char hdr[8];
+    uint32_t len;
+    char *payload;
+    int type;
+    if (read_full(shim_fd, hdr, 8) < 0)
+        return -1;
+    type = hdr[0];
+    memcpy(&len, hdr + 4, 4);
+    len = ntohl(len);
+    if (len > (16u << 20))
+        return -1;
+    payload = xmalloc(len + 1);
+    if (read_full(shim_fd, payload, len) < 0) {
+        free(payload);
+        return -1;
+    }
+    payload[len] = '\0';
+    if (type == FRAME_EXIT) {
+        long long code;
+        if (parse_int64(payload, &code) == 0)
+            *ret_exit = (int)code;
+        free(payload);
+        return 1;
+    }
+    if (!*client_gone && ((type == FRAME_STDOUT && out) || (type == FRAME_STDERR && errs))) {
+        int r = tty ? write_all(client_fd, payload, len) : send_frame(client_fd, type, payload, len);
+        if (r < 0)
+            *client_gone = true;
+    }
+    free(payload);
+    return 0;
+}
+
+int attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out, bool errs, int *ret_exit)
+{
+    struct pollfd pf[2] = {{shim_fd, POLLIN, 0}, {client_fd, POLLIN, 0}};
+    bool client_gone = false, client_eof = !in;
+    char buf[32768];
+    *ret_exit = -1;
+    for (;;) {
+        pf[1].fd = client_eof || client_gone ? -1 : client_fd;
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (pf[0].revents != 0) {
+            int r = forward_shim_frame(shim_fd, client_fd, tty, out, errs, ret_exit, &client_gone);
+            if (r != 0)
+                return 0;
+            if (client_gone && !in)
+                return 0;
+        }
+        if (pf[1].fd >= 0 && pf[1].revents != 0) {
+            ssize_t n = read(client_fd, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                client_eof = true;
+                send_frame(shim_fd, FRAME_CLOSE_STDIN, NULL, 0);
+                if (!out && !errs)
+                    return 0;
+                continue;
+            }
+            if (send_frame(shim_fd, FRAME_STDIN, buf, (uint32_t)n) < 0)
+                return 0;
+        }
+    }
+}
+
+int service_container_attach_check(struct daemon *d, const char *ref, bool *ret_tty, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    int rc = 0;
+    if (c == NULL)
+        return -1;
+    if (c->status == CT_EXITED || c->status == CT_DEAD || c->status == CT_REMOVING)
+        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "You cannot attach to a stopped container, start it first");
+    else if (c->status == CT_PAUSED)
+        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "You cannot attach to a paused container, unpause it first");
+    *ret_tty = json_get_bool(c->config, "Tty", false);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    return rc;
+}
+
+/* Connects to the running container's shim, waiting for the next start when it is only created. Lock held. */
+static int connect_when_started(struct container *c, struct isd_error **err)
+{
+    if (c->status == CT_CREATED) {
+        unsigned long gen = c->shim_generation;
+        int fd = -1;
+        c->pending_attach++;
+        while (c->shim_generation == gen && !c->removed && c->status == CT_CREATED)
+            pthread_cond_wait(&c->changed, &c->lock);
+        if (c->shim_generation != gen)
+            fd = attach_connect(c->state_dir, err);
+        else
+            isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s went away before it started", c->id);
+        c->pending_attach--;
+        container_changed(c);
+        return fd;
+    }
+    if (!container_is_active(c))
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "You cannot attach to a stopped container, start it first");
+    return attach_connect(c->state_dir, err);
+}
+
+int service_container_attach(struct daemon *d, const char *ref, int client_fd, const struct attach_opts *o,
+                             struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    cleanup_close int shim_fd = -1;
+    bool tty, in;
+    int code;
+    if (c == NULL)
+        return -1;
+    tty = json_get_bool(c->config, "Tty", false);
+    in = o->in && json_get_bool(c->config, "OpenStdin", false);
+    shim_fd = connect_when_started(c, err);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    if (shim_fd < 0)
+        return -1;
+    return attach_proxy(client_fd, shim_fd, tty, in, o->out, o->err, &code);
+}
+
+int service_container_resize(struct daemon *d, const char *ref, int height, int width, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    cleanup_close int fd = -1;
+    unsigned char sz[4];
+    if (c == NULL)
+        return -1;
+    if (container_is_active(c))
+        fd = attach_connect(c->state_dir, err);
+    else
+        isd_error_set(err, ISD_ERR_CONFLICT, 0, "Container %s is not running", c->id);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    if (fd < 0)
+        return -1;
+    sz[0] = (unsigned char)(height >> 8);
+    sz[1] = (unsigned char)height;
+    sz[2] = (unsigned char)(width >> 8);
+    sz[3] = (unsigned char)width;
+    return send_frame(fd, FRAME_RESIZE, sz, 4) < 0 ? isd_error_errno(err, "send resize") : 0;
+}

@@ -1,0 +1,274 @@
+/* Container create, inspect, list, rename: the parts that touch no runtime. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/image/image_store.h"
+#include "daemon/service/internal.h"
+#include "daemon/spec/spec.h"
+#include "daemon/storage/layer_store.h"
+
+static int check_runtime(struct daemon *d, const json_t *hc, char **ret_name, struct isd_error **err)
+{
+    const char *name = json_get_str(hc, "Runtime");
+    const struct isd_runtime_conf *r;
+    if (name == NULL || *name == '\0')
+        name = d->cfg->default_runtime;
+    r = isd_config_runtime(d->cfg, name);
+    if (r == NULL)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "unknown or invalid runtime name: %s", name);
+    *ret_name = xstrdup(r->name);
+    return 0;
+}
+
+static int check_external_rootfs(const char *path, struct isd_error **err)
+{
+    struct stat st;
+    if (path[0] != '/')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "external rootfs `%s` must be an absolute path", path);
+    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "external rootfs `%s` is not a directory", path);
+    return 0;
+}
+
+/* Resolves the image (or external rootfs) and fills the container's image fields and merged config. */
+static int prepare_image(struct daemon *d, struct container *c, const json_t *body, struct image **ret_img,
+                         struct isd_error **err)
+{
+    const char *image = json_get_str(body, "Image");
+    const char *external = json_get_str(body, "ExternalRootfs");
+    struct image *img = NULL;
+    if (external != NULL && *external != '\0') {
+        if (check_external_rootfs(external, err) < 0)
+            return -1;
+        c->external_rootfs = xstrdup(external);
+        c->image_ref = xstrdup(image ? image : "none");
+    } else {
+        if (image == NULL || *image == '\0')
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "no image specified");
+        img = image_store_lookup(d->images, image, err);
+        if (img == NULL)
+            return -1;
+        c->image_ref = xstrdup(image);
+        c->image_id = xstrdup(img->id);
+    }
+    c->config = spec_merge_config(img ? img->config : NULL, body, c->id, err);
+    if (c->config == NULL) {
+        image_free(img);
+        return -1;
+    }
+    *ret_img = img;
+    return 0;
+}
+
+int service_container_create(struct daemon *d, const char *name, const json_t *body, char **ret_id,
+                             struct isd_error **err)
+{
+    cleanup_free char *id = random_hex(64);
+    cleanup_container struct container *c = NULL;
+    struct image *img = NULL;
+    const json_t *hc = json_object_get(body, "HostConfig");
+    int rc = -1;
+
+    if (!json_is_object(body))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "request body must be a JSON object");
+    if (hc != NULL && !json_is_object(hc) && !json_is_null(hc))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "HostConfig must be a JSON object");
+    if (name != NULL && *name != '\0') {
+        if (name[0] == '/')
+            name++;
+        if (!container_name_valid(name))
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+    } else {
+        name = id; /* the guide's default: the name is the full ID */
+    }
+    c = container_new(id, name, d->cfg->graph, d->cfg->state);
+    c->created_ns = now_ns();
+    c->host_config = json_is_object(hc) ? json_deep_copy(hc) : json_object();
+    if (check_runtime(d, c->host_config, &c->runtime, err) < 0)
+        return -1;
+    if (prepare_image(d, c, body, &img, err) < 0)
+        return -1;
+    if (container_store_add(d->containers, c, err) < 0)
+        goto out;
+    if (mkdir_p(c->dir, 0700, err) < 0)
+        goto fail;
+    if (c->external_rootfs == NULL && rootfs_create(d->layers, c->id, img->top_layer, err) < 0)
+        goto fail;
+    pthread_mutex_lock(&c->lock);
+    rc = container_save(c, err);
+    pthread_mutex_unlock(&c->lock);
+    if (rc < 0)
+        goto fail;
+    *ret_id = TAKE_PTR(id);
+    rc = 0;
+    goto out;
+fail:
+    container_store_remove(d->containers, c);
+    if (c->external_rootfs == NULL)
+        rootfs_remove(d->layers, c->id, NULL);
+    rm_rf(c->dir, NULL);
+out:
+    image_free(img);
+    return rc;
+}
+
+json_t *service_container_inspect(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    cleanup_container struct container *c = container_store_lookup(d->containers, ref, err);
+    cleanup_free char *gd = NULL;
+    json_t *j;
+    if (c == NULL)
+        return NULL;
+    if (c->external_rootfs == NULL)
+        gd = xasprintf("%s/overlay/%s", d->storage_root, c->id);
+    pthread_mutex_lock(&c->lock);
+    j = container_inspect_json(c, gd);
+    pthread_mutex_unlock(&c->lock);
+    return j;
+}
+
+/* Docker filters: {"key": ["v1", ...]} (or the old {"key": {"v1": true}} form). */
+static bool filter_values_match(const json_t *vals, bool (*match)(struct container *, const char *),
+                                struct container *c)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+    if (json_is_array(vals)) {
+        json_array_foreach(vals, i, v)
+        {
+            if (json_is_string(v) && match(c, json_string_value(v)))
+                return true;
+        }
+        return false;
+    }
+    json_object_foreach((json_t *)vals, k, v)
+    {
+        if (match(c, k))
+            return true;
+    }
+    return false;
+}
+
+static bool match_id(struct container *c, const char *v)
+{
+    return str_has_prefix(c->id, v);
+}
+
+static bool match_name(struct container *c, const char *v)
+{
+    return strstr(c->name, v[0] == '/' ? v + 1 : v) != NULL;
+}
+
+static bool match_status(struct container *c, const char *v)
+{
+    return streq(v, container_status_docker(c->status)) || streq(v, container_status_isula(c->status));
+}
+
+static bool match_label(struct container *c, const char *v)
+{
+    json_t *labels = json_object_get(c->config, "Labels");
+    const char *eq = strchr(v, '=');
+    cleanup_free char *key = eq ? xstrndup(v, (size_t)(eq - v)) : xstrdup(v);
+    const char *have = json_get_str(labels, key);
+    return have != NULL && (eq == NULL || streq(have, eq + 1));
+}
+
+static bool match_ancestor(struct container *c, const char *v)
+{
+    return streq(c->image_ref, v) || (c->image_id != NULL && str_has_prefix(c->image_id, v));
+}
+
+static bool match_exited(struct container *c, const char *v)
+{
+    long long code;
+    return c->status == CT_EXITED && parse_int64(v, &code) == 0 && code == c->exit_code;
+}
+
+static const struct {
+    const char *key;
+    bool (*match)(struct container *, const char *);
+} filter_table[] = {
+    {"id", match_id},       {"name", match_name},         {"status", match_status},
+    {"label", match_label}, {"ancestor", match_ancestor}, {"exited", match_exited},
+};
+
+static int check_filters(const json_t *filters, struct isd_error **err)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)filters, k, v)
+    {
+        bool known = false;
+        for (size_t i = 0; i < ARRAY_SIZE(filter_table); i++)
+            known = known || streq(k, filter_table[i].key);
+        if (!known)
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid filter '%s'", k);
+    }
+    return 0;
+}
+
+static bool filters_match(const json_t *filters, struct container *c)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(filter_table); i++) {
+        json_t *vals = json_object_get(filters, filter_table[i].key);
+        if (vals != NULL && !filter_values_match(vals, filter_table[i].match, c))
+            return false;
+    }
+    return true;
+}
+
+static int by_created_desc(const void *a, const void *b)
+{
+    const struct container *x = *(struct container *const *)a, *y = *(struct container *const *)b;
+    return x->created_ns < y->created_ns ? 1 : x->created_ns > y->created_ns ? -1 : 0;
+}
+
+json_t *service_container_list(struct daemon *d, bool all, const json_t *filters, int limit, struct isd_error **err)
+{
+    size_t n = 0;
+    struct container **v;
+    json_t *out;
+    if (filters != NULL && (!json_is_object(filters) || check_filters(filters, err) < 0)) {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "invalid filters");
+        return NULL;
+    }
+    v = container_store_list(d->containers, &n);
+    qsort(v, n, sizeof(*v), by_created_desc);
+    out = json_array();
+    for (size_t i = 0; i < n; i++) {
+        struct container *c = v[i];
+        pthread_mutex_lock(&c->lock);
+        bool show = (all || container_is_active(c) || (filters != NULL && json_object_get(filters, "status"))) &&
+                    (filters == NULL || filters_match(filters, c));
+        if (show && (limit <= 0 || (int)json_array_size(out) < limit))
+            json_array_append_new(out, container_summary_json(c));
+        pthread_mutex_unlock(&c->lock);
+    }
+    container_list_free(v);
+    return out;
+}
+
+int service_container_rename(struct daemon *d, const char *ref, const char *new_name, struct isd_error **err)
+{
+    struct container *c;
+    int rc;
+    if (new_name == NULL || *new_name == '\0')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Neither old nor new names may be empty");
+    if (new_name[0] == '/')
+        new_name++;
+    c = service_lookup_locked(d, ref, err);
+    if (c == NULL)
+        return -1;
+    rc = container_store_rename(d->containers, c, new_name, err);
+    if (rc == 0)
+        rc = container_save(c, err);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    return rc;
+}

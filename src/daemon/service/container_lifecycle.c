@@ -1,0 +1,473 @@
+/* Container start, stop, kill, pause, remove, wait and the handling of an exit. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+#include "daemon/spec/spec.h"
+#include "daemon/storage/layer_store.h"
+
+int service_runtime(struct daemon *d, const char *name, struct runtime *rt, char **ret_root, struct isd_error **err)
+{
+    const struct isd_runtime_conf *r = isd_config_runtime(d->cfg, name);
+    if (r == NULL)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "unknown or invalid runtime name: %s", name);
+    *ret_root = xasprintf("%s/runtime/%s", d->cfg->state, r->name);
+    rt->name = r->name;
+    rt->path = r->path;
+    rt->args = r->args;
+    rt->root = *ret_root;
+    rt->shim = d->shim_path;
+    return 0;
+}
+
+struct container *service_lookup_locked(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    struct container *c = container_store_lookup(d->containers, ref, err);
+    if (c == NULL)
+        return NULL;
+    pthread_mutex_lock(&c->lock);
+    if (c->removed) {
+        pthread_mutex_unlock(&c->lock);
+        container_unref(c);
+        isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such container: %s", ref);
+        return NULL;
+    }
+    return c;
+}
+
+static void wait_changed(struct container *c, long long timeout_ns)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ns / 1000000000LL;
+    ts.tv_nsec += timeout_ns % 1000000000LL;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&c->changed, &c->lock, &ts);
+}
+
+/* Waits (lock held, released while waiting) until c is no longer active or the timeout passes. */
+static bool wait_inactive(struct container *c, long long timeout_ns)
+{
+    long long deadline = now_ns() + timeout_ns;
+    while (container_is_active(c)) {
+        long long left = deadline - now_ns();
+        if (left <= 0)
+            return false;
+        wait_changed(c, left);
+    }
+    return true;
+}
+
+static void log_opts(const struct container *c, long long *ret_size, int *ret_files)
+{
+    json_t *cfg = json_object_get(json_object_get(c->host_config, "LogConfig"), "Config");
+    long long v;
+    *ret_size = 0;
+    *ret_files = 1;
+    if (parse_size(json_get_str(cfg, "max-size"), &v) == 0)
+        *ret_size = v;
+    if (parse_int64(json_get_str(cfg, "max-file"), &v) == 0 && v > 0)
+        *ret_files = (int)v;
+}
+
+static int write_bundle(struct daemon *d, struct container *c, const char *rootfs, struct isd_error **err)
+{
+    struct spec_input in = {.id = c->id,
+                            .config = c->config,
+                            .host_config = c->host_config,
+                            .rootfs = rootfs,
+                            .container_dir = c->dir,
+                            .cgroup_parent = d->cfg->cgroup_parent ? d->cfg->cgroup_parent : "/isulad",
+                            .umask = d->cfg->native_umask,
+                            .rootfs_is_external = c->external_rootfs != NULL};
+    cleanup_json json_t *spec = spec_generate(&in, err);
+    cleanup_free char *path = xasprintf("%s/config.json", c->state_dir);
+    cleanup_free char *exit_path = xasprintf("%s/exit", c->state_dir);
+    if (spec == NULL)
+        return -1;
+    if (mkdir_p(c->state_dir, 0700, err) < 0)
+        return -1;
+    unlink(exit_path);
+    return json_write_path(path, spec, false, err);
+}
+
+/* Gives attach requests that were waiting for this start a moment to connect to the new shim. */
+static void let_attachers_connect(struct container *c)
+{
+    long long deadline = now_ns() + 2000000000LL;
+    c->shim_generation++;
+    container_changed(c);
+    while (c->pending_attach > 0 && now_ns() < deadline)
+        wait_changed(c, deadline - now_ns());
+}
+
+static int start_fail(struct daemon *d, struct container *c, const struct runtime *rt, struct isd_error **err)
+{
+    runtime_delete(rt, c->id, true, NULL);
+    if (c->external_rootfs == NULL)
+        rootfs_umount(d->layers, c->id, NULL);
+    free(c->error);
+    c->error = xstrdup((*err)->msg);
+    c->status = c->status == CT_CREATED ? CT_CREATED : CT_EXITED;
+    c->exit_code = 128;
+    c->pid = 0;
+    c->shim_pid = 0;
+    container_save(c, NULL);
+    container_changed(c);
+    return -1;
+}
+
+int service_container_start_locked(struct daemon *d, struct container *c, struct isd_error **err)
+{
+    struct runtime rt;
+    cleanup_free char *rt_root = NULL;
+    cleanup_free char *merged = NULL;
+    struct shim_request rq = {.id = c->id, .bundle = c->state_dir, .state_dir = c->state_dir, .log_file = c->log_path};
+    pid_t pid = 0, shim_pid = 0;
+
+    if (container_is_active(c))
+        return isd_error_set(err, ISD_ERR_NOT_MODIFIED, 0, "container %s is already running", c->id);
+    if (service_runtime(d, c->runtime, &rt, &rt_root, err) < 0)
+        return -1;
+    if (c->external_rootfs != NULL)
+        merged = xstrdup(c->external_rootfs);
+    else if (rootfs_mount(d->layers, c->id, &merged, err) < 0)
+        return -1;
+    if (write_bundle(d, c, merged, err) < 0)
+        return start_fail(d, c, &rt, err);
+    rq.terminal = json_get_bool(c->config, "Tty", false);
+    rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
+    log_opts(c, &rq.log_max_size, &rq.log_max_file);
+    if (runtime_shim_start(&rt, &rq, &pid, &shim_pid, NULL, err) < 0)
+        return start_fail(d, c, &rt, err);
+    c->pid = pid;
+    c->shim_pid = shim_pid;
+    let_attachers_connect(c);
+    if (runtime_start(&rt, c->id, err) < 0) {
+        runtime_kill(&rt, c->id, SIGKILL, true, NULL);
+        return start_fail(d, c, &rt, err);
+    }
+    c->status = CT_RUNNING;
+    c->started_ns = now_ns();
+    c->exit_code = 0;
+    c->manually_stopped = false;
+    free(c->error);
+    c->error = NULL;
+    container_save(c, NULL);
+    container_changed(c);
+    return supervisor_watch(d->supervisor, c, shim_pid, err);
+}
+
+int service_container_start(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    int rc;
+    if (c == NULL)
+        return -1;
+    rc = service_container_start_locked(d, c, err);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    return rc;
+}
+
+int signal_parse(const char *s)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+                 {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},   {"CONT", SIGCONT}, {"ALRM", SIGALRM},
+                 {"PIPE", SIGPIPE}, {"CHLD", SIGCHLD}, {"WINCH", SIGWINCH}, {"ABRT", SIGABRT}, {"TRAP", SIGTRAP}};
+    long long n;
+    if (s == NULL || *s == '\0')
+        return SIGKILL;
+    if (parse_int64(s, &n) == 0)
+        return n > 0 && n < NSIG ? (int)n : -1;
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (strcasecmp(s, names[i].name) == 0)
+            return names[i].sig;
+    return -1;
+}
+
+/* Sends sig; lock held. */
+static int kill_locked(struct daemon *d, struct container *c, int sig, struct isd_error **err)
+{
+    struct runtime rt;
+    cleanup_free char *root = NULL;
+    if (service_runtime(d, c->runtime, &rt, &root, err) < 0)
+        return -1;
+    if (runtime_kill(&rt, c->id, sig, sig == SIGKILL, err) < 0)
+        return -1;
+    if (c->status == CT_PAUSED && sig == SIGKILL)
+        runtime_resume(&rt, c->id, NULL);
+    return 0;
+}
+
+static int stop_locked(struct daemon *d, struct container *c, int timeout, struct isd_error **err)
+{
+    int sig = signal_parse(json_get_str(c->config, "StopSignal"));
+    if (!json_get_str(c->config, "StopSignal") || sig < 0)
+        sig = SIGTERM;
+    if (timeout < 0)
+        timeout = (int)json_get_int(c->config, "StopTimeout", 10);
+    c->manually_stopped = true;
+    if (c->status == CT_PAUSED)
+        sig = SIGKILL;
+    if (kill_locked(d, c, sig, NULL) == 0 && wait_inactive(c, (long long)timeout * 1000000000LL))
+        return 0;
+    if (!container_is_active(c))
+        return 0;
+    if (kill_locked(d, c, SIGKILL, err) < 0 && container_is_active(c))
+        return -1;
+    if (!wait_inactive(c, 30LL * 1000000000LL))
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "container %s did not stop after SIGKILL", c->id);
+    return 0;
+}
+
+int service_container_stop(struct daemon *d, const char *ref, int timeout, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    int rc = 0;
+    if (c == NULL)
+        return -1;
+    if (!container_is_active(c))
+        rc = isd_error_set(err, ISD_ERR_NOT_MODIFIED, 0, "container %s is already stopped", c->id);
+    else
+        rc = stop_locked(d, c, timeout, err);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    return rc;
+}
+
+int service_container_kill(struct daemon *d, const char *ref, const char *signal, struct isd_error **err)
+{
+    int sig = signal_parse(signal);
+    struct container *c;
+    int rc;
+    if (sig < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid signal: %s", signal);
+    c = service_lookup_locked(d, ref, err);
+    if (c == NULL)
+        return -1;
+    if (!container_is_active(c)) {
+        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "Cannot kill container: %s: Container %s is not running", ref,
+                           c->id);
+    } else {
+        c->manually_stopped = true;
+        rc = kill_locked(d, c, sig, err);
+    }
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    return rc;
+}
+
+int service_container_restart(struct daemon *d, const char *ref, int timeout, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    int rc = 0;
+    if (c == NULL)
+        return -1;
+    if (container_is_active(c))
+        rc = stop_locked(d, c, timeout, err);
+    if (rc == 0)
+        rc = service_container_start_locked(d, c, err);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    return rc;
+}
+
+static int pause_resume(struct daemon *d, const char *ref, bool pause, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    struct runtime rt;
+    cleanup_free char *root = NULL;
+    int rc;
+    if (c == NULL)
+        return -1;
+    if (pause && c->status != CT_RUNNING)
+        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0,
+                           c->status == CT_PAUSED ? "Container %s is already paused" : "Container %s is not running",
+                           c->id);
+    else if (!pause && c->status != CT_PAUSED)
+        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "Container %s is not paused", c->id);
+    else if ((rc = service_runtime(d, c->runtime, &rt, &root, err)) == 0 &&
+             (rc = pause ? runtime_pause(&rt, c->id, err) : runtime_resume(&rt, c->id, err)) == 0) {
+        c->status = pause ? CT_PAUSED : CT_RUNNING;
+        container_save(c, NULL);
+        container_changed(c);
+    }
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    return rc;
+}
+
+int service_container_pause(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    return pause_resume(d, ref, true, err);
+}
+
+int service_container_unpause(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    return pause_resume(d, ref, false, err);
+}
+
+int service_container_remove(struct daemon *d, const char *ref, bool force, bool volumes, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    struct runtime rt;
+    cleanup_free char *root = NULL;
+    int rc = 0;
+    if (c == NULL)
+        return -1;
+    if (container_is_active(c) && !force) {
+        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0,
+                           "You cannot remove a running container %s. Stop the container before attempting removal "
+                           "or force remove",
+                           c->id);
+        goto out;
+    }
+    if (container_is_active(c)) {
+        c->manually_stopped = true;
+        kill_locked(d, c, SIGKILL, NULL);
+        if (!wait_inactive(c, 30LL * 1000000000LL)) {
+            rc = isd_error_set(err, ISD_ERR_INTERNAL, 0, "container %s did not stop, not removed", c->id);
+            goto out;
+        }
+    }
+    c->status = CT_REMOVING;
+    if (service_runtime(d, c->runtime, &rt, &root, NULL) == 0)
+        runtime_delete(&rt, c->id, true, NULL);
+    if (c->external_rootfs == NULL && rootfs_remove(d->layers, c->id, err) < 0) {
+        c->status = CT_DEAD;
+        container_save(c, NULL);
+        rc = -1;
+        goto out;
+    }
+    rm_rf(c->state_dir, NULL);
+    rm_rf(c->dir, NULL);
+    c->removed = true;
+    container_store_remove(d->containers, c);
+    container_changed(c);
+out:
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    return rc;
+}
+
+bool restart_policy_wants(const json_t *host_config, int exit_code, int restart_count, bool manually_stopped)
+{
+    json_t *rp = json_object_get(host_config, "RestartPolicy");
+    const char *name = json_get_str(rp, "Name");
+    long long max = json_get_int(rp, "MaximumRetryCount", 0);
+    if (name == NULL || manually_stopped)
+        return false;
+    if (streq(name, "always") || streq(name, "unless-stopped"))
+        return true;
+    if (streq(name, "on-failure"))
+        return exit_code != 0 && (max <= 0 || restart_count < max);
+    return false;
+}
+
+void service_container_exited(struct daemon *d, struct container *c)
+{
+    struct runtime rt;
+    cleanup_free char *root = NULL;
+    int code = 255;
+    long long ns = now_ns();
+    if (runtime_read_exit(c->state_dir, &code, &ns) < 0) {
+        free(c->error);
+        c->error = xstrdup("isulad-shim exited without recording the exit status");
+    }
+    if (service_runtime(d, c->runtime, &rt, &root, NULL) == 0)
+        runtime_delete(&rt, c->id, true, NULL);
+    if (c->external_rootfs == NULL)
+        rootfs_umount(d->layers, c->id, NULL);
+    c->status = CT_EXITED;
+    c->exit_code = code;
+    c->finished_ns = ns;
+    c->pid = 0;
+    c->shim_pid = 0;
+    container_save(c, NULL);
+    container_changed(c);
+}
+
+struct container_waiter {
+    struct container *c;
+    int mode; /* 0 not-running, 1 next-exit, 2 removed */
+    long long finished_at_begin;
+};
+
+struct container_waiter *service_container_wait_begin(struct daemon *d, const char *ref, const char *condition,
+                                                      struct isd_error **err)
+{
+    struct container_waiter *w;
+    int mode = 0;
+    if (condition != NULL && *condition != '\0' && !streq(condition, "not-running")) {
+        if (streq(condition, "next-exit"))
+            mode = 1;
+        else if (streq(condition, "removed"))
+            mode = 2;
+        else {
+            isd_error_set(err, ISD_ERR_INVALID, 0, "invalid condition: \"%s\"", condition);
+            return NULL;
+        }
+    }
+    w = xcalloc(1, sizeof(*w));
+    w->c = service_lookup_locked(d, ref, err);
+    if (w->c == NULL) {
+        free(w);
+        return NULL;
+    }
+    w->mode = mode;
+    w->finished_at_begin = w->c->finished_ns;
+    pthread_mutex_unlock(&w->c->lock);
+    return w;
+}
+
+static bool waiter_done(const struct container_waiter *w)
+{
+    const struct container *c = w->c;
+    if (c->removed)
+        return true;
+    switch (w->mode) {
+    case 1:
+        return !container_is_active(c) && c->finished_ns != w->finished_at_begin;
+    case 2:
+        return false;
+    default:
+        return !container_is_active(c);
+    }
+}
+
+int service_container_wait_end(struct container_waiter *w)
+{
+    int code;
+    pthread_mutex_lock(&w->c->lock);
+    while (!waiter_done(w))
+        pthread_cond_wait(&w->c->changed, &w->c->lock);
+    code = w->c->exit_code;
+    pthread_mutex_unlock(&w->c->lock);
+    service_container_waiter_free(w);
+    return code;
+}
+
+void service_container_waiter_free(struct container_waiter *w)
+{
+    if (w == NULL)
+        return;
+    container_unref(w->c);
+    free(w);
+}

@@ -1,0 +1,119 @@
+/* Daemon start-up and live restore: stores opened, containers reloaded and reconnected to their shims. */
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/image/image_store.h"
+#include "daemon/service/internal.h"
+#include "daemon/storage/layer_store.h"
+
+/* isulad-shim is looked up next to the isulad binary first (build tree, /usr/local/bin), then in PATH. */
+static char *find_shim(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        char *slash;
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (slash != NULL) {
+            cleanup_free char *dir = xstrndup(self, (size_t)(slash - self));
+            char *p = xasprintf("%s/isulad-shim", dir);
+            if (access(p, X_OK) == 0)
+                return p;
+            free(p);
+        }
+    }
+    return xstrdup("isulad-shim");
+}
+
+int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error **err)
+{
+    cleanup_free char *containers_dir = xasprintf("%s/containers", cfg->graph);
+    cleanup_free char *state_containers = xasprintf("%s/containers", cfg->state);
+    memset(d, 0, sizeof(*d));
+    d->cfg = cfg;
+    d->started_ns = now_ns();
+    d->storage_root = xasprintf("%s/storage", cfg->graph);
+    d->shim_path = find_shim();
+    if (mkdir_p(cfg->graph, 0700, err) < 0 || mkdir_p(containers_dir, 0700, err) < 0 ||
+        mkdir_p(state_containers, 0700, err) < 0 || mkdir_p(d->storage_root, 0700, err) < 0)
+        return -1;
+    d->containers = container_store_new();
+    d->execs = exec_store_new();
+    d->layers = layer_store_open(d->storage_root, err);
+    if (d->layers == NULL)
+        return isd_error_wrap(err, "open layer store");
+    d->images = image_store_open(d->storage_root, d->layers, err);
+    if (d->images == NULL)
+        return isd_error_wrap(err, "open image store");
+    d->supervisor = supervisor_new(d, err);
+    if (d->supervisor == NULL)
+        return -1;
+    return 0;
+}
+
+/* A container recorded as running: reconnect to its shim, or settle what happened while we were away. */
+static void restore_one(struct daemon *d, struct container *c)
+{
+    struct isd_error *err = NULL;
+    pid_t shim;
+    pthread_mutex_lock(&c->lock);
+    if (container_is_active(c)) {
+        shim = runtime_shim_alive(c->state_dir);
+        if (shim > 0) {
+            c->shim_pid = shim;
+            if (c->status == CT_RESTARTING)
+                c->status = CT_RUNNING;
+            supervisor_watch(d->supervisor, c, shim, &err);
+        } else {
+            service_container_exited(d, c);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (err != NULL)
+        log_error("restore container `%s`: %s", c->id, err->msg);
+    isd_error_free(err);
+}
+
+int daemon_restore(struct daemon *d, struct isd_error **err)
+{
+    cleanup_free char *dir = xasprintf("%s/containers", d->cfg->graph);
+    DIR *dp = opendir(dir);
+    struct dirent *de;
+    if (dp == NULL)
+        return isd_error_errno(err, "open `%s`", dir);
+    while ((de = readdir(dp)) != NULL) {
+        struct isd_error *lerr = NULL;
+        cleanup_free char *cdir = NULL;
+        struct container *c;
+        if (de->d_name[0] == '.')
+            continue;
+        cdir = xasprintf("%s/%s", dir, de->d_name);
+        c = container_load(cdir, d->cfg->graph, d->cfg->state, &lerr);
+        if (c == NULL) {
+            log_warn("skip container directory `%s`: %s", cdir, lerr ? lerr->msg : "unreadable");
+            isd_error_free(lerr);
+            continue;
+        }
+        if (container_store_add(d->containers, c, &lerr) == 0)
+            restore_one(d, c);
+        else
+            log_warn("skip container `%s`: %s", c->id, lerr->msg);
+        isd_error_free(lerr);
+        container_unref(c);
+    }
+    closedir(dp);
+    return 0;
+}
+
+void daemon_shutdown(struct daemon *d)
+{
+    supervisor_free(d->supervisor);
+    d->supervisor = NULL;
+}

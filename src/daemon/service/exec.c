@@ -1,0 +1,257 @@
+/* Exec: processes started in a running container through their own shim (docs/design/shim.md). */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+#include "daemon/spec/spec.h"
+
+struct exec {
+    struct exec *next;
+    char *id;
+    struct container *c;
+    json_t *body;
+    bool started, running;
+    int exit_code;
+    pid_t pid;
+    char *dir;
+};
+
+struct exec_store {
+    pthread_mutex_t lock;
+    struct exec *head;
+};
+
+struct exec_store *exec_store_new(void)
+{
+    struct exec_store *s = xcalloc(1, sizeof(*s));
+    pthread_mutex_init(&s->lock, NULL);
+    return s;
+}
+
+void exec_store_free(struct exec_store *s)
+{
+    if (s == NULL)
+        return;
+    while (s->head != NULL) {
+        struct exec *e = s->head;
+        s->head = e->next;
+        container_unref(e->c);
+        json_decref(e->body);
+        free(e->id);
+        free(e->dir);
+        free(e);
+    }
+    free(s);
+}
+
+/* Called with the store lock held. */
+static struct exec *find(struct exec_store *s, const char *id)
+{
+    for (struct exec *e = s->head; e != NULL; e = e->next)
+        if (streq(e->id, id))
+            return e;
+    return NULL;
+}
+
+int service_exec_create(struct daemon *d, const char *ref, const json_t *body, char **ret_id, struct isd_error **err)
+{
+    struct container *c;
+    struct exec *e;
+    json_t *cmd = json_object_get(body, "Cmd");
+    if (!json_is_array(cmd) || json_array_size(cmd) == 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "No exec command specified");
+    c = service_lookup_locked(d, ref, err);
+    if (c == NULL)
+        return -1;
+    if (c->status != CT_RUNNING) {
+        isd_error_set(err, ISD_ERR_CONFLICT, 0,
+                      c->status == CT_PAUSED ? "Container %s is paused, unpause the container before exec"
+                                             : "Container %s is not running",
+                      c->id);
+        pthread_mutex_unlock(&c->lock);
+        container_unref(c);
+        return -1;
+    }
+    e = xcalloc(1, sizeof(*e));
+    e->id = random_hex(64);
+    e->c = c;
+    e->body = json_deep_copy(body);
+    e->dir = xasprintf("%s/exec/%.16s", c->state_dir, e->id);
+    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_lock(&d->execs->lock);
+    e->next = d->execs->head;
+    d->execs->head = e;
+    pthread_mutex_unlock(&d->execs->lock);
+    *ret_id = xstrdup(e->id);
+    return 0;
+}
+
+int service_exec_start_check(struct daemon *d, const char *exec_id, bool *ret_tty, struct isd_error **err)
+{
+    struct exec *e;
+    int rc = 0;
+    pthread_mutex_lock(&d->execs->lock);
+    e = find(d->execs, exec_id);
+    if (e == NULL)
+        rc = isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such exec instance: %s", exec_id);
+    else if (e->started)
+        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "Exec %s has already been started", exec_id);
+    else
+        *ret_tty = json_get_bool(e->body, "Tty", false);
+    pthread_mutex_unlock(&d->execs->lock);
+    return rc;
+}
+
+static int write_process(struct exec *e, struct isd_error **err)
+{
+    cleanup_free char *spec_path = xasprintf("%s/config.json", e->c->state_dir);
+    cleanup_json json_t *spec = json_load_path(spec_path, 1 << 20, err);
+    cleanup_json json_t *proc = NULL;
+    cleanup_free char *path = xasprintf("%s/process.json", e->dir);
+    const char *rootfs;
+    if (spec == NULL)
+        return -1;
+    rootfs = json_get_str(json_object_get(spec, "root"), "path");
+    proc = spec_exec_process(spec, e->body, rootfs, err);
+    if (proc == NULL || mkdir_p(e->dir, 0700, err) < 0)
+        return -1;
+    return json_write_path(path, proc, false, err);
+}
+
+/* Exit code docker clients expect when the process could not be started at all. */
+static int start_error_code(const char *msg)
+{
+    if (strstr(msg, "permission denied") != NULL)
+        return 126;
+    if (strstr(msg, "not found") != NULL || strstr(msg, "no such file") != NULL)
+        return 127;
+    return 126;
+}
+
+static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_error **err)
+{
+    struct runtime rt;
+    cleanup_free char *root = NULL;
+    cleanup_free char *proc = xasprintf("%s/process.json", e->dir);
+    struct shim_request rq = {.id = e->c->id, .bundle = e->c->state_dir, .state_dir = e->dir, .exec_process = proc};
+    cleanup_close int sync_fd = -1;
+    cleanup_close int shim_fd = -1;
+    pid_t pid = 0;
+    int code = -1;
+    rq.terminal = json_get_bool(e->body, "Tty", false);
+    rq.open_stdin = json_get_bool(e->body, "AttachStdin", false) && client_fd >= 0;
+    rq.wait_attach = client_fd >= 0;
+    if (service_runtime(d, e->c->runtime, &rt, &root, err) < 0 || write_process(e, err) < 0)
+        return -1;
+    if (runtime_shim_start(&rt, &rq, &pid, NULL, &sync_fd, err) < 0)
+        return -1;
+    if (client_fd < 0) {
+        e->pid = pid;
+        return 0;
+    }
+    shim_fd = attach_connect(e->dir, err);
+    if (shim_fd < 0 || runtime_shim_read_pid(sync_fd, &pid, err) < 0)
+        return -1;
+    e->pid = pid;
+    attach_proxy(client_fd, shim_fd, rq.terminal, rq.open_stdin, json_get_bool(e->body, "AttachStdout", true),
+                 json_get_bool(e->body, "AttachStderr", true), &code);
+    if (code < 0) {
+        long long ns;
+        if (runtime_read_exit(e->dir, &code, &ns) < 0)
+            code = 137;
+    }
+    e->exit_code = code;
+    return 0;
+}
+
+int service_exec_start(struct daemon *d, const char *exec_id, int client_fd, struct isd_error **err)
+{
+    struct exec *e;
+    int rc;
+    pthread_mutex_lock(&d->execs->lock);
+    e = find(d->execs, exec_id);
+    if (e == NULL || e->started) {
+        pthread_mutex_unlock(&d->execs->lock);
+        return isd_error_set(err, e ? ISD_ERR_CONFLICT : ISD_ERR_NOT_FOUND, 0, "exec %s: not found or already started",
+                             exec_id);
+    }
+    e->started = true;
+    e->running = true;
+    pthread_mutex_unlock(&d->execs->lock);
+    rc = run_exec(d, e, client_fd, err);
+    pthread_mutex_lock(&d->execs->lock);
+    if (rc < 0) {
+        e->exit_code = start_error_code((*err)->msg);
+        e->running = false;
+    } else if (client_fd >= 0) {
+        e->running = false;
+    }
+    pthread_mutex_unlock(&d->execs->lock);
+    return rc;
+}
+
+json_t *service_exec_inspect(struct daemon *d, const char *exec_id, struct isd_error **err)
+{
+    struct exec *e;
+    json_t *j = NULL;
+    pthread_mutex_lock(&d->execs->lock);
+    e = find(d->execs, exec_id);
+    if (e == NULL) {
+        isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such exec instance: %s", exec_id);
+    } else {
+        if (e->running && e->pid > 0) {
+            long long ns;
+            int code;
+            if (runtime_read_exit(e->dir, &code, &ns) == 0) {
+                e->exit_code = code;
+                e->running = false;
+            }
+        }
+        j = json_pack("{s:s, s:s, s:b, s:o, s:I, s:b, s:b, s:b, s:{s:b, s:s, s:O}}", "ID", e->id, "ContainerID",
+                      e->c->id, "Running", e->running, "ExitCode",
+                      e->started && !e->running ? json_integer(e->exit_code) : json_null(), "Pid", (json_int_t)e->pid,
+                      "OpenStdin", json_get_bool(e->body, "AttachStdin", false), "OpenStdout", true, "OpenStderr", true,
+                      "ProcessConfig", "tty", json_get_bool(e->body, "Tty", false), "user",
+                      json_get_str(e->body, "User") ? json_get_str(e->body, "User") : "", "arguments",
+                      json_object_get(e->body, "Cmd"));
+    }
+    pthread_mutex_unlock(&d->execs->lock);
+    return j;
+}
+
+int service_exec_resize(struct daemon *d, const char *exec_id, int height, int width, struct isd_error **err)
+{
+    struct exec *e;
+    cleanup_free char *dir = NULL;
+    cleanup_close int fd = -1;
+    pthread_mutex_lock(&d->execs->lock);
+    e = find(d->execs, exec_id);
+    if (e != NULL && e->running)
+        dir = xstrdup(e->dir);
+    pthread_mutex_unlock(&d->execs->lock);
+    if (dir == NULL)
+        return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such running exec instance: %s", exec_id);
+    fd = attach_connect(dir, err);
+    if (fd < 0)
+        return -1;
+    unsigned char frame[12] = {4,
+                               0,
+                               0,
+                               0,
+                               0,
+                               0,
+                               0,
+                               4,
+                               (unsigned char)(height >> 8),
+                               (unsigned char)height,
+                               (unsigned char)(width >> 8),
+                               (unsigned char)width};
+    return write(fd, frame, sizeof(frame)) == (ssize_t)sizeof(frame) ? 0 : isd_error_errno(err, "send resize");
+}

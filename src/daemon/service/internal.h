@@ -1,0 +1,38 @@
+/* Helpers shared by the service files; not for the adapters. */
+#ifndef ISD_DAEMON_SERVICE_INTERNAL_H
+#define ISD_DAEMON_SERVICE_INTERNAL_H
+
+#include "daemon/runtime/runtime.h"
+#include "daemon/service/service.h"
+
+/* Fills rt for the named runtime; root and shim strings are owned by the daemon. */
+int service_runtime(struct daemon *d, const char *name, struct runtime *rt, char **ret_root, struct isd_error **err);
+/* Looks a container up and locks it; unlock with pthread_mutex_unlock and unref. */
+struct container *service_lookup_locked(struct daemon *d, const char *ref, struct isd_error **err);
+/* Handles a container whose shim ended: exit code, runtime delete, unmount, restart/auto-remove. Lock held. */
+void service_container_exited(struct daemon *d, struct container *c);
+/* Starts with c->lock held (used by start, restart and the restart policy). */
+int service_container_start_locked(struct daemon *d, struct container *c, struct isd_error **err);
+
+/* The exit supervisor: one thread watching shim pidfds. */
+struct supervisor *supervisor_new(struct daemon *d, struct isd_error **err);
+void supervisor_free(struct supervisor *s);
+/* Watches the shim of c (takes a reference). */
+int supervisor_watch(struct supervisor *s, struct container *c, pid_t shim_pid, struct isd_error **err);
+
+/* Exec store. */
+struct exec_store *exec_store_new(void);
+void exec_store_free(struct exec_store *s);
+
+/* Signal name or number ("SIGKILL", "KILL", "9") to a number; -1 when unknown. */
+int signal_parse(const char *s);
+/* Restart policy of the HostConfig. */
+bool restart_policy_wants(const json_t *host_config, int exit_code, int restart_count, bool manually_stopped);
+
+/* Proxies between a client connection and a shim attach socket (stdcopy frames from the shim).
+ * tty: strip frames for the client. ret_exit: exit code from the shim's final frame, or -1. */
+int attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out, bool err, int *ret_exit);
+/* Connects to <state_dir>/attach. */
+int attach_connect(const char *state_dir, struct isd_error **err);
+
+#endif

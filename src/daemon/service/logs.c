@@ -1,0 +1,218 @@
+/* Container logs: reads the json-file log the shim writes (with its rotated files) and follows it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+
+struct log_entry {
+    int stream; /* 1 stdout, 2 stderr */
+    long long ns;
+    char *text;
+};
+
+struct log_ctx {
+    const struct logs_opts *o;
+    bool tty;
+    int out_fd;
+    struct log_entry *ring; /* last `tail` entries when tail >= 0 */
+    size_t ring_n, ring_pos;
+    bool failed;
+};
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void emit(struct log_ctx *x, const struct log_entry *e)
+{
+    struct buf b = {0};
+    unsigned char hdr[8] = {(unsigned char)e->stream, 0, 0, 0};
+    if (x->failed)
+        return;
+    if (x->o->timestamps) {
+        cleanup_free char *ts = time_rfc3339_nano(e->ns);
+        buf_printf(&b, "%s ", ts);
+    }
+    buf_append(&b, e->text, strlen(e->text));
+    if (!x->tty) {
+        uint32_t be = htonl((uint32_t)b.len);
+        memcpy(hdr + 4, &be, 4);
+        if (write_all(x->out_fd, hdr, 8) < 0)
+            x->failed = true;
+    }
+    if (!x->failed && write_all(x->out_fd, b.data, b.len) < 0)
+        x->failed = true;
+    buf_free(&b);
+}
+
+static void handle_entry(struct log_ctx *x, struct log_entry *e, bool buffered)
+{
+    if ((e->stream == 1 && !x->o->out) || (e->stream == 2 && !x->o->err) ||
+        (x->o->since_ns > 0 && e->ns < x->o->since_ns) || (x->o->until_ns > 0 && e->ns > x->o->until_ns)) {
+        free(e->text);
+        return;
+    }
+    if (!buffered || x->o->tail < 0) {
+        emit(x, e);
+        free(e->text);
+        return;
+    }
+    if (x->o->tail == 0) {
+        free(e->text);
+        return;
+    }
+    if (x->ring_n < (size_t)x->o->tail) {
+        x->ring[x->ring_n++] = *e;
+        return;
+    }
+    free(x->ring[x->ring_pos].text);
+    x->ring[x->ring_pos] = *e;
+    x->ring_pos = (x->ring_pos + 1) % x->ring_n;
+}
+
+static bool parse_line(const char *line, struct log_entry *e)
+{
+    cleanup_json json_t *j = json_loads(line, 0, NULL);
+    const char *text = json_get_str(j, "log");
+    if (text == NULL)
+        return false;
+    e->stream = streq(json_get_str(j, "stream"), "stderr") ? 2 : 1;
+    if (time_parse_rfc3339(json_get_str(j, "time"), &e->ns) < 0)
+        e->ns = 0;
+    e->text = xstrdup(text);
+    return true;
+}
+
+/* Reads complete lines from f; returns the number read. */
+static int read_lines(struct log_ctx *x, FILE *f, bool buffered)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int count = 0;
+    long pos = ftell(f);
+    while ((n = getline(&line, &cap, f)) > 0) {
+        struct log_entry e;
+        if (line[n - 1] != '\n') {
+            fseek(f, pos, SEEK_SET); /* a line still being written: read it next round */
+            break;
+        }
+        pos = ftell(f);
+        if (parse_line(line, &e))
+            handle_entry(x, &e, buffered);
+        count++;
+    }
+    clearerr(f);
+    free(line);
+    return count;
+}
+
+static void flush_ring(struct log_ctx *x)
+{
+    for (size_t i = 0; i < x->ring_n; i++) {
+        struct log_entry *e = &x->ring[(x->ring_pos + i) % x->ring_n];
+        emit(x, e);
+        free(e->text);
+    }
+    x->ring_n = 0;
+    x->ring_pos = 0;
+}
+
+int service_container_logs_check(struct daemon *d, const char *ref, bool *ret_tty, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    if (c == NULL)
+        return -1;
+    *ret_tty = json_get_bool(c->config, "Tty", false);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    return 0;
+}
+
+static bool still_running(struct container *c)
+{
+    bool r;
+    pthread_mutex_lock(&c->lock);
+    r = container_is_active(c) && !c->removed;
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+static void follow(struct log_ctx *x, struct container *c, const char *path, FILE *f)
+{
+    struct stat st_f, st_p;
+    for (;;) {
+        bool running = still_running(c);
+        int n = read_lines(x, f, false);
+        if (x->failed || (!running && n == 0)) {
+            fclose(f);
+            return;
+        }
+        if (n > 0)
+            continue;
+        /* Rotated: the shim renamed the file; drain the old one above, then continue with the new one. */
+        if (fstat(fileno(f), &st_f) == 0 && stat(path, &st_p) == 0 && st_f.st_ino != st_p.st_ino) {
+            FILE *nf = fopen(path, "re");
+            if (nf != NULL) {
+                fclose(f);
+                f = nf;
+                continue;
+            }
+        }
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int service_container_logs(struct daemon *d, const char *ref, const struct logs_opts *o, int out_fd,
+                           struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    struct log_ctx x = {.o = o, .out_fd = out_fd};
+    cleanup_free char *path = NULL;
+    FILE *f;
+    if (c == NULL)
+        return -1;
+    x.tty = json_get_bool(c->config, "Tty", false);
+    path = xstrdup(c->log_path);
+    pthread_mutex_unlock(&c->lock);
+    x.ring = o->tail > 0 ? xcalloc((size_t)o->tail, sizeof(*x.ring)) : NULL;
+    for (int i = 9; i >= 1; i--) {
+        cleanup_free char *old = xasprintf("%s.%d", path, i);
+        FILE *of = fopen(old, "re");
+        if (of != NULL) {
+            read_lines(&x, of, true);
+            fclose(of);
+        }
+    }
+    f = fopen(path, "re");
+    if (f != NULL)
+        read_lines(&x, f, true);
+    flush_ring(&x);
+    free(x.ring);
+    if (o->follow && f != NULL)
+        follow(&x, c, path, f);
+    else if (f != NULL)
+        fclose(f);
+    container_unref(c);
+    return 0;
+}

@@ -1,0 +1,106 @@
+/*
+ * The use cases: the only layer the API adapters call. One `struct daemon` holds the stores and the
+ * configuration snapshot; every function is thread-safe and takes per-container locks itself.
+ * JSON in and out follows the Docker Engine API v1.41 shapes (docs/api.md lists the extensions).
+ */
+#ifndef ISD_DAEMON_SERVICE_H
+#define ISD_DAEMON_SERVICE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "daemon/config/config.h"
+#include "daemon/container/container.h"
+
+struct layer_store;
+struct image_store;
+struct exec_store;
+struct supervisor;
+
+struct daemon {
+    const struct isd_config *cfg;
+    char *storage_root; /* <graph>/storage */
+    char *shim_path;
+    struct container_store *containers;
+    struct layer_store *layers;
+    struct image_store *images;
+    struct exec_store *execs;
+    struct supervisor *supervisor;
+    long long started_ns;
+};
+
+int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error **err);
+/* Rebuilds the container store from disk and reconnects to live shims (live restore). */
+int daemon_restore(struct daemon *d, struct isd_error **err);
+void daemon_shutdown(struct daemon *d);
+
+/* Containers. */
+int service_container_create(struct daemon *d, const char *name, const json_t *body, char **ret_id,
+                             struct isd_error **err);
+int service_container_start(struct daemon *d, const char *ref, struct isd_error **err);
+int service_container_stop(struct daemon *d, const char *ref, int timeout, struct isd_error **err);
+int service_container_kill(struct daemon *d, const char *ref, const char *signal, struct isd_error **err);
+int service_container_restart(struct daemon *d, const char *ref, int timeout, struct isd_error **err);
+int service_container_remove(struct daemon *d, const char *ref, bool force, bool volumes, struct isd_error **err);
+/* Waiting is two steps so an API adapter can register the waiter, send its headers, and only then block
+ * (clients start the container right after the headers arrive). condition: "not-running" (default),
+ * "next-exit", "removed". */
+struct container_waiter;
+struct container_waiter *service_container_wait_begin(struct daemon *d, const char *ref, const char *condition,
+                                                      struct isd_error **err);
+/* Blocks until the condition holds; returns the exit code and frees w. */
+int service_container_wait_end(struct container_waiter *w);
+void service_container_waiter_free(struct container_waiter *w);
+int service_container_rename(struct daemon *d, const char *ref, const char *new_name, struct isd_error **err);
+int service_container_pause(struct daemon *d, const char *ref, struct isd_error **err);
+int service_container_unpause(struct daemon *d, const char *ref, struct isd_error **err);
+json_t *service_container_inspect(struct daemon *d, const char *ref, struct isd_error **err);
+json_t *service_container_list(struct daemon *d, bool all, const json_t *filters, int limit, struct isd_error **err);
+json_t *service_container_top(struct daemon *d, const char *ref, const char *ps_args, struct isd_error **err);
+int service_container_export(struct daemon *d, const char *ref, int out_fd, struct isd_error **err);
+int service_container_resize(struct daemon *d, const char *ref, int height, int width, struct isd_error **err);
+
+/* Attach: proxies the client's hijacked connection to the container's shim until the container exits
+ * or the client leaves. Blocks; call from the connection's own thread. */
+struct attach_opts {
+    bool in, out, err;
+    bool logs; /* replay the log first */
+};
+int service_container_attach_check(struct daemon *d, const char *ref, bool *ret_tty, struct isd_error **err);
+int service_container_attach(struct daemon *d, const char *ref, int client_fd, const struct attach_opts *o,
+                             struct isd_error **err);
+
+/* Logs: writes the log (stdcopy frames, raw with a tty) to out_fd; follows while the container runs. */
+struct logs_opts {
+    bool out, err, follow, timestamps;
+    long long since_ns, until_ns;
+    long long tail; /* -1 = all */
+};
+int service_container_logs_check(struct daemon *d, const char *ref, bool *ret_tty, struct isd_error **err);
+int service_container_logs(struct daemon *d, const char *ref, const struct logs_opts *o, int out_fd,
+                           struct isd_error **err);
+
+/* Exec. */
+int service_exec_create(struct daemon *d, const char *ref, const json_t *body, char **ret_id, struct isd_error **err);
+int service_exec_start_check(struct daemon *d, const char *exec_id, bool *ret_tty, struct isd_error **err);
+/* client_fd < 0: detached. */
+int service_exec_start(struct daemon *d, const char *exec_id, int client_fd, struct isd_error **err);
+json_t *service_exec_inspect(struct daemon *d, const char *exec_id, struct isd_error **err);
+int service_exec_resize(struct daemon *d, const char *exec_id, int height, int width, struct isd_error **err);
+
+/* Images. */
+json_t *service_image_list(struct daemon *d, bool all, const json_t *filters, struct isd_error **err);
+json_t *service_image_inspect(struct daemon *d, const char *ref, struct isd_error **err);
+json_t *service_image_remove(struct daemon *d, const char *ref, bool force, struct isd_error **err);
+int service_image_tag(struct daemon *d, const char *ref, const char *repo, const char *tag, struct isd_error **err);
+int service_image_load(struct daemon *d, int fd, char ***ret_loaded, struct isd_error **err);
+int service_image_import(struct daemon *d, int fd, const char *repo, const char *tag, char *const *changes,
+                         char **ret_id, struct isd_error **err);
+int service_image_save(struct daemon *d, char *const *refs, int out_fd, struct isd_error **err);
+
+/* System. */
+json_t *service_version(struct daemon *d);
+json_t *service_info(struct daemon *d);
+
+#endif

@@ -1,0 +1,58 @@
+/* GET /version and GET /info. */
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/image/image_store.h"
+#include "daemon/service/internal.h"
+
+json_t *service_version(struct daemon *d)
+{
+    struct utsname u;
+    uname(&u);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}", "Version", ISD_VERSION, "ApiVersion",
+                     ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", "", "GoVersion", "C (gnu11)", "Os", "linux",
+                     "Arch", "amd64", "KernelVersion", u.release, "Components", "Name", "Engine", "Version",
+                     ISD_VERSION);
+}
+
+json_t *service_info(struct daemon *d)
+{
+    struct utsname u;
+    size_t n = 0, nimg = 0;
+    int running = 0, paused = 0, stopped = 0;
+    struct container **v = container_store_list(d->containers, &n);
+    struct image **imgs = image_store_list(d->images, &nimg);
+    json_t *runtimes = json_object();
+    char host[256] = "";
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&v[i]->lock);
+        if (v[i]->status == CT_PAUSED)
+            paused++;
+        else if (container_is_active(v[i]))
+            running++;
+        else
+            stopped++;
+        pthread_mutex_unlock(&v[i]->lock);
+    }
+    container_list_free(v);
+    for (size_t i = 0; i < nimg; i++)
+        image_free(imgs[i]);
+    free(imgs);
+    for (size_t i = 0; i < d->cfg->n_runtimes; i++)
+        json_object_set_new(runtimes, d->cfg->runtimes[i].name, json_pack("{s:s}", "path", d->cfg->runtimes[i].path));
+    uname(&u);
+    gethostname(host, sizeof(host) - 1);
+    return json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
+                     "s:I, s:s, s:s, s:o, s:s, s:s, s:b, s:b, s:s, s:[]}",
+                     "ID", "", "Containers", (int)n, "ContainersRunning", running, "ContainersPaused", paused,
+                     "ContainersStopped", stopped, "Images", (int)nimg, "Driver", "overlay2", "DriverStatus",
+                     "Backing Filesystem", "extfs", "LoggingDriver", "json-file", "CgroupDriver", "cgroupfs",
+                     "KernelVersion", u.release, "OperatingSystem", "Linux", "OSType", "linux", "Architecture",
+                     u.machine, "IndexServerAddress", "", "Name", host, "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN),
+                     "MemTotal", (json_int_t)sysconf(_SC_PHYS_PAGES) * (json_int_t)sysconf(_SC_PAGESIZE),
+                     "DockerRootDir", d->cfg->graph, "ServerVersion", ISD_VERSION, "Runtimes", runtimes,
+                     "DefaultRuntime", d->cfg->default_runtime, "ExecRoot", d->cfg->state, "LiveRestoreEnabled", true,
+                     "Debug", d->cfg->log_level >= 7, "CgroupVersion", "1", "Warnings");
+}
