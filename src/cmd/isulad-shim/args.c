@@ -148,8 +148,6 @@ static int validate(struct shim_args *a, const char **msg)
         return *msg = "--state-dir is required", -1;
     if (stat(a->state_dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return *msg = "--state-dir must be an existing directory", -1;
-    if (strlen(a->state_dir) + sizeof("/console.sock") > 108)
-        return *msg = "--state-dir path is too long for a unix socket", -1;
     if ((a->log_max_size != 0 || a->log_max_file != 1) && a->log_file == NULL)
         return *msg = "--log-max-size and --log-max-file need --log-file", -1;
     return 0;

@@ -101,8 +101,11 @@ static int setup_signals(struct shim *s)
 static void init_paths(struct shim *s)
 {
     const char *d = s->args.state_dir;
-    s->attach_path = shim_xasprintf("%s/attach", d);
-    s->console_path = shim_xasprintf("%s/console.sock", d);
+    /* Sockets are named short, whatever the length of the state path (sun_path holds 108 bytes): the shim
+     * binds relative to its working directory, the state dir, and the runtime reaches the console socket
+     * through /proc/<shim>/cwd. */
+    s->attach_path = shim_xasprintf("attach");
+    s->console_path = shim_xasprintf("/proc/%d/cwd/console.sock", (int)getpid());
     s->pid_path = shim_xasprintf("%s/pid", d);
     s->exit_path = shim_xasprintf("%s/exit", d);
     s->runtime_log_path = shim_xasprintf("%s/runtime.log", d);
@@ -177,7 +180,6 @@ int main(int argc, char **argv)
     s.sync_fd = s.args.sync_fd;
     if (s.sync_fd >= 0)
         fcntl(s.sync_fd, F_SETFD, FD_CLOEXEC);
-    init_paths(&s);
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "isulad-shim: fork: %s\n", strerror(errno));
@@ -185,6 +187,7 @@ int main(int argc, char **argv)
     }
     if (pid > 0)
         _exit(0);
+    init_paths(&s);
     if (become_daemon(&s) < 0 || setup_signals(&s) < 0)
         fail(&s, "cannot set up the shim process");
     write_pid_files(&s);
