@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/api/rest/server.h"
@@ -53,6 +54,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     umask(0022);
+    if (streq(cfg->log_driver, "file") && cfg->log_dir != NULL && mkdir_p(cfg->log_dir, 0700, &err) < 0)
+        return fail("log directory", err);
     if (isd_log_init(cfg->log_driver, cfg->log_path, cfg->log_level, cfg->log_file_mode, cfg->log_max_size,
                      cfg->log_max_file) < 0) {
         fprintf(stderr, "isulad: cannot open log `%s`\n", cfg->log_path ? cfg->log_path : "");

@@ -11,10 +11,13 @@ json_t *service_version(struct daemon *d)
 {
     struct utsname u;
     uname(&u);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}", "Version", ISD_VERSION, "ApiVersion",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, "
+                     "s:s, s:s}}]}",
+                     "Version", ISD_VERSION, "ApiVersion", ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", "",
+                     "GoVersion", "C (gnu11)", "Os", "linux", "Arch", "amd64", "KernelVersion", u.release, "BuildTime",
+                     "", "Components", "Name", "Engine", "Version", ISD_VERSION, "Details", "ApiVersion",
                      ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", "", "GoVersion", "C (gnu11)", "Os", "linux",
-                     "Arch", "amd64", "KernelVersion", u.release, "Components", "Name", "Engine", "Version",
-                     ISD_VERSION);
+                     "Arch", "amd64", "KernelVersion", u.release, "Experimental", "false");
 }
 
 json_t *service_info(struct daemon *d)
