@@ -208,6 +208,14 @@ TEST(generate_process_fields)
     ASSERT_TRUE(json_object_get(json_object_get(s, "linux"), "maskedPaths") != NULL);
     ASSERT_TRUE(has_ns(s, "network") && has_ns(s, "pid") && has_ns(s, "mount"));
     ASSERT_TRUE(path_exists("ctr/hostname") && path_exists("ctr/hosts") && path_exists("ctr/resolv.conf"));
+    {
+        cleanup_free char *hosts = read_file("ctr/hosts", 65536, NULL, NULL);
+        cleanup_free char *resolv = read_file("ctr/resolv.conf", 65536, NULL, NULL);
+        cleanup_free char *hn = read_file("ctr/hostname", 65536, NULL, NULL);
+        ASSERT_STR_EQ(hn, "web\n");
+        ASSERT_TRUE(hosts != NULL && strstr(hosts, "127.0.0.1\tlocalhost\n") && strstr(hosts, "\tweb\n"));
+        ASSERT_TRUE(resolv != NULL && strstr(resolv, "nameserver ") && !strstr(resolv, "nameserver 127."));
+    }
 }
 
 TEST(generate_caps_all_and_privileged)

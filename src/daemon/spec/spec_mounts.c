@@ -114,19 +114,45 @@ static int write_etc(const struct spec_input *in, const char *name, const char *
     return 0;
 }
 
+/* The host's resolv.conf; in a private network namespace a loopback nameserver (systemd-resolved, dnsmasq)
+ * is unreachable, so such lines are dropped and Docker's fallback servers used when none is left. */
+static char *resolv_text(bool host_net)
+{
+    cleanup_free char *host = read_file("/etc/resolv.conf", ETC_FILE_MAX, NULL, NULL);
+    struct buf b = {0};
+    char *save = NULL;
+    bool ns = false;
+
+    if (host_net)
+        return xstrdup(host != NULL ? host : "");
+    for (char *l = host ? strtok_r(host, "\n", &save) : NULL; l != NULL; l = strtok_r(NULL, "\n", &save)) {
+        const char *v = l + strlen("nameserver");
+        if (str_has_prefix(l, "nameserver")) {
+            v += strspn(v, " \t");
+            if (str_has_prefix(v, "127.") || str_has_prefix(v, "::1"))
+                continue;
+            ns = true;
+        }
+        buf_printf(&b, "%s\n", l);
+    }
+    if (!ns)
+        buf_printf(&b, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+    return buf_steal(&b);
+}
+
 static int etc_files(const struct spec_input *in, json_t *list, const json_t *user, struct isd_error **err)
 {
     const char *hostname = json_get_str(in->config, "Hostname");
     bool host_net = streq(json_get_str(in->host_config, "NetworkMode"), "host");
     cleanup_free char *hn = xasprintf("%s\n", hostname ? hostname : "");
     cleanup_free char *hosts = hosts_text(in, hostname ? hostname : "", host_net);
-    cleanup_free char *resolv = read_file("/etc/resolv.conf", ETC_FILE_MAX, NULL, NULL);
+    cleanup_free char *resolv = resolv_text(host_net);
 
     if (in->container_dir == NULL)
         return 0;
     if (write_etc(in, "hostname", hn, list, user, err) < 0 || write_etc(in, "hosts", hosts, list, user, err) < 0)
         return -1;
-    return write_etc(in, "resolv.conf", resolv != NULL ? resolv : "", list, user, err);
+    return write_etc(in, "resolv.conf", resolv, list, user, err);
 }
 
 char *spec_clean_path(const char *p)
