@@ -235,7 +235,8 @@ static int make_whiteout(int dfd, const char *base, const char *rel, struct arch
         return isd_error_set(err, ISD_ERR_INVALID, 0, "layer entry `%s`: invalid whiteout", rel);
     if (remove_at(dfd, name) < 0 || mknodat(dfd, name, S_IFCHR, makedev(0, 0)) < 0)
         return isd_error_errno(err, "layer entry `%s`: whiteout", rel);
-    (void)fchownat(dfd, name, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW);
+    if (fchownat(dfd, name, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
+        return isd_error_errno(err, "layer entry `%s`: chown whiteout", rel);
     return 0;
 }
 
