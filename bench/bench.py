@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+"""ptcr-style benchmark of isulad against the raw OCI runtime (and docker/podman when a daemon is there).
+
+Starts a private isulad (temp graph/state/socket), then measures in one run:
+  * serial create / start / stop / rm / run -d / run --rm true (median and p90 of N runs)
+  * 100 containers in parallel, 20 clients: wall time of each phase (create, start, stop, rm)
+  * isulad RSS idle and with 100 running containers, isulad-shim RSS per container
+  * the floor: `runc run` / `crun run` of the same busybox bundle, and the shim-less `runc create+start+delete`
+Prints a Markdown report (and writes it with --out). Not a test: no pass/fail, just numbers.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def ms(samples):
+    s = sorted(samples)
+    p90 = s[min(len(s) - 1, int(round(0.9 * (len(s) - 1))))]
+    return "%.1f / %.1f" % (statistics.median(s) * 1000, p90 * 1000)
+
+
+def timed(cmd, **kw):
+    t = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    dt = time.perf_counter() - t
+    if r.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.decode(errors="replace").strip()))
+    return dt
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Engine:
+    def __init__(self, build, base):
+        self.base = base
+        self.sock = os.path.join(base, "isulad.sock")
+        conf = os.path.join(base, "daemon.json")
+        with open(conf, "w") as f:
+            f.write("{}")
+        self.isula = [os.path.join(build, "isula"), "-H", "unix://" + self.sock]
+        args = [os.path.join(build, "isulad"), "--config-file", conf, "-H", "unix://" + self.sock,
+                "-g", os.path.join(base, "graph"), "-S", os.path.join(base, "state"),
+                "-p", os.path.join(base, "isulad.pid"), "--log-driver", "stdout", "-l", "ERROR"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        for _ in range(200):
+            if subprocess.run(self.isula + ["version"], capture_output=True).returncode == 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("isulad did not start")
+
+    def run(self, *args):
+        r = subprocess.run(self.isula + list(args), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("isula %s: %s" % (" ".join(args), r.stderr.strip()))
+        return r.stdout.strip()
+
+    def stop(self):
+        for cid in self.run("ps", "-a", "-q", "--no-trunc").split():
+            subprocess.run(self.isula + ["rm", "-f", cid], capture_output=True)
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def serial(engine, n):
+    res = {k: [] for k in ("create", "start", "stop", "rm", "run -d", "run --rm true")}
+    for _ in range(n):
+        t = time.perf_counter()
+        cid = engine.run("create", "busybox", "sleep", "1000")
+        res["create"].append(time.perf_counter() - t)
+        res["start"].append(timed(engine.isula + ["start", cid]))
+        res["stop"].append(timed(engine.isula + ["stop", "-t", "0", cid]))
+        res["rm"].append(timed(engine.isula + ["rm", cid]))
+        t = time.perf_counter()
+        cid = engine.run("run", "-d", "busybox", "sleep", "1000")
+        res["run -d"].append(time.perf_counter() - t)
+        subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
+        res["run --rm true"].append(timed(engine.isula + ["run", "--rm", "busybox", "true"]))
+    return res
+
+
+def parallel(engine, count, clients):
+    phases = {}
+    pool = concurrent.futures.ThreadPoolExecutor(clients)
+    t = time.perf_counter()
+    ids = list(pool.map(lambda _: engine.run("create", "busybox", "sleep", "1000"), range(count)))
+    phases["create"] = time.perf_counter() - t
+    t = time.perf_counter()
+    list(pool.map(lambda c: engine.run("start", c), ids))
+    phases["start"] = time.perf_counter() - t
+    shims = [int(p) for p in subprocess.run(["pgrep", "-f", "isulad-shim.*" + engine.base],
+                                            capture_output=True, text=True).stdout.split()]
+    mem = {"isulad_running": rss_kib(engine.proc.pid),
+           "shim_avg": statistics.mean(rss_kib(p) for p in shims) if shims else 0, "shims": len(shims)}
+    t = time.perf_counter()
+    list(pool.map(lambda c: engine.run("stop", "-t", "0", c), ids))
+    phases["stop"] = time.perf_counter() - t
+    t = time.perf_counter()
+    list(pool.map(lambda c: engine.run("rm", c), ids))
+    phases["rm"] = time.perf_counter() - t
+    pool.shutdown()
+    return phases, mem
+
+
+def make_bundle(base, args):
+    bundle = os.path.join(base, "bundle")
+    rootfs = os.path.join(bundle, "rootfs")
+    os.makedirs(os.path.join(rootfs, "bin"))
+    for d in ("proc", "sys", "dev", "tmp", "etc"):
+        os.makedirs(os.path.join(rootfs, d), exist_ok=True)
+    shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "busybox"))
+    for applet in ("sh", "true", "sleep"):
+        os.symlink("busybox", os.path.join(rootfs, "bin", applet))
+    subprocess.run(["runc", "spec"], cwd=bundle, check=True)
+    with open(os.path.join(bundle, "config.json")) as f:
+        spec = json.load(f)
+    spec["process"]["terminal"] = False
+    spec["process"]["args"] = args
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(spec, f)
+    return bundle
+
+
+def raw_runtime(base, runtime, n):
+    bundle = make_bundle(os.path.join(base, runtime), ["true"])
+    root = os.path.join(base, runtime, "root")
+    out = {"run": [], "create+start+delete": []}
+    for i in range(n):
+        out["run"].append(timed([runtime, "--root", root, "run", "--bundle", bundle, "b%d" % i]))
+    for i in range(n):
+        t = time.perf_counter()
+        subprocess.run([runtime, "--root", root, "create", "--bundle", bundle, "c%d" % i], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run([runtime, "--root", root, "start", "c%d" % i], check=True)
+        while json.loads(subprocess.run([runtime, "--root", root, "state", "c%d" % i], capture_output=True,
+                                        text=True).stdout)["status"] != "stopped":
+            time.sleep(0.001)
+        subprocess.run([runtime, "--root", root, "delete", "c%d" % i], check=True)
+        out["create+start+delete"].append(time.perf_counter() - t)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("-n", type=int, default=20)
+    ap.add_argument("--parallel", type=int, default=100)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    base = tempfile.mkdtemp(prefix="isd-bench-", dir="/tmp")
+    lines = ["# Benchmark run", "", "Machine: %s cores, kernel %s; n=%d serial runs; %d containers in parallel "
+             "with %d clients. Times are median / p90 in ms." % (os.cpu_count(), os.uname().release, a.n,
+                                                                 a.parallel, a.clients), ""]
+    floors = {}
+    for rt in ("runc", "crun"):
+        if shutil.which(rt) is None:
+            continue
+        try:
+            floors[rt] = raw_runtime(base, rt, a.n)
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            floors[rt] = str(e).splitlines()[-1] if str(e) else "failed"
+    engine = Engine(a.build, base)
+    try:
+        time.sleep(0.5)
+        idle = rss_kib(engine.proc.pid)
+        res = serial(engine, a.n)
+        phases, mem = parallel(engine, a.parallel, a.clients)
+    finally:
+        engine.stop()
+    lines += ["| operation | isula (runc) |", "| --- | --- |"]
+    for k, v in res.items():
+        lines.append("| %s | %s |" % (k, ms(v)))
+    lines += ["", "| raw runtime, same busybox bundle | run | create+start+delete |", "| --- | --- | --- |"]
+    for rt, v in floors.items():
+        if isinstance(v, str):
+            lines.append("| %s | unavailable: %s | |" % (rt, v))
+        else:
+            lines.append("| %s | %s | %s |" % (rt, ms(v["run"]), ms(v["create+start+delete"])))
+    lines += ["", "| %d in parallel, %d clients | wall time (s) |" % (a.parallel, a.clients), "| --- | --- |"]
+    for k, v in phases.items():
+        lines.append("| %s | %.2f |" % (k, v))
+    lines.append("| total | %.2f |" % sum(phases.values()))
+    lines += ["", "| memory | RSS |", "| --- | --- |", "| isulad idle | %.1f MiB |" % (idle / 1024),
+              "| isulad with %d running | %.1f MiB |" % (mem["shims"], mem["isulad_running"] / 1024),
+              "| isulad-shim per container | %.2f MiB |" % (mem["shim_avg"] / 1024)]
+    for other in ("docker", "podman"):
+        lines.append("")
+        if shutil.which(other) is None:
+            state = "not installed, not measured"
+        elif subprocess.run([other, "info"], capture_output=True).returncode != 0:
+            state = "client only (no daemon on this machine), not measured"
+        else:
+            state = "installed but not measured by this script yet"
+        lines.append("%s: %s" % (other, state))
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(report)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
