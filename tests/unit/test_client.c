@@ -239,7 +239,7 @@ struct collect {
 static int collect_sink(int stream, const char *data, size_t len, void *ctx)
 {
     struct collect *c = ctx;
-    buf_append(stream == STDCOPY_STDERR ? &c->err : &c->out, data, len);
+    buf_append(stream == STDCOPY_STDOUT ? &c->out : &c->err, data, len);
     return 0;
 }
 
@@ -261,10 +261,18 @@ TEST(stdcopy_frames_split_anywhere)
         ASSERT_INT_EQ(stdcopy_feed(&d, (const char *)frames + i, 1, collect_sink, &col), 0);
     ASSERT_STR_EQ(col.out.data, "hello!");
     ASSERT_STR_EQ(col.err.data, "err");
+    /* a bad header after good frames is an error */
     frames[0] = 9;
-    memset(&d, 0, sizeof(d));
     ASSERT_INT_EQ(stdcopy_feed(&d, (const char *)frames, 8, collect_sink, &col), -1);
     buf_free(&col.out);
+    buf_free(&col.err);
+    /* an unframed stream (a start error written raw) is passed through to stderr */
+    memset(&d, 0, sizeof(d));
+    ASSERT_INT_EQ(stdcopy_feed(&d, "exec failed: x\r\n", 4, collect_sink, &col), 0);
+    ASSERT_INT_EQ(stdcopy_feed(&d, "exec failed: x\r\n" + 4, 4, collect_sink, &col), 0);
+    ASSERT_INT_EQ(stdcopy_feed(&d, "exec failed: x\r\n" + 8, 8, collect_sink, &col), 0);
+    ASSERT_STR_EQ(col.err.data, "exec failed: x\r\n");
+    ASSERT_TRUE(col.out.data == NULL);
     buf_free(&col.err);
 }
 

@@ -65,16 +65,20 @@ static int start_container(const char *id, struct isd_error **err)
     return client_call(cmd_host(), "POST", path, NULL, NULL, err) < 0 ? -1 : 0;
 }
 
+/* --rm: the daemon removes the container itself (AutoRemove); remove it here only if it is still there. */
 static void remove_container(const char *id)
 {
     cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *info = cmd_inspect_container(id, &err);
+    if (info == NULL)
+        return;
     cleanup_free char *base = cmd_path("containers", id, NULL);
     cleanup_free char *path = xasprintf("%s?force=1", base);
     client_call(cmd_host(), "DELETE", path, NULL, NULL, &err);
 }
 
 /* Attach, wait, start, pump, collect the exit code. Returns the exit code for the CLI. */
-static int run_attached(const char *id, bool tty, bool with_stdin, bool entrypoint_given)
+static int run_attached(const char *id, bool tty, bool with_stdin, bool entrypoint_given, bool auto_remove)
 {
     cleanup_error struct isd_error *err = NULL;
     struct http_conn att, wc;
@@ -83,7 +87,7 @@ static int run_attached(const char *id, bool tty, bool with_stdin, bool entrypoi
         cmd_print_error(err);
         return EXIT_DAEMON;
     }
-    if (wait_begin(id, "next-exit", &wc, &err) < 0) {
+    if (wait_begin(id, auto_remove ? "removed" : "next-exit", &wc, &err) < 0) {
         http_conn_close(&att);
         cmd_print_error(err);
         return EXIT_DAEMON;
@@ -129,7 +133,7 @@ int cmd_run(int argc, char **argv)
         printf("%s\n", id);
         return 0;
     }
-    rc = run_attached(id, opts.tty, opts.interactive, opts.entrypoint != NULL);
+    rc = run_attached(id, opts.tty, opts.interactive, opts.entrypoint != NULL, opts.rm);
     if (opts.rm)
         remove_container(id);
     return rc;
