@@ -7,13 +7,15 @@
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 
-static void reply_result(struct request *rq, int rc, struct isd_error *err, unsigned int ok_status)
+/* Takes the error by address: the call that fills it is another argument, and C leaves the order of
+ * argument evaluation open. */
+static void reply_result(struct request *rq, int rc, struct isd_error **err, unsigned int ok_status)
 {
     if (rc < 0)
-        rq_reply_error(rq, err);
+        rq_reply_error(rq, *err);
     else
         rq_reply_empty(rq, ok_status);
-    isd_error_free(err);
+    isd_error_free(*err);
 }
 
 void h_container_create(struct request *rq, const char *arg)
@@ -67,50 +69,50 @@ void h_container_inspect(struct request *rq, const char *arg)
 void h_container_start(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_start(rq->d, arg, &err), err, 204);
+    reply_result(rq, service_container_start(rq->d, arg, &err), &err, 204);
 }
 
 void h_container_stop(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_stop(rq->d, arg, (int)rq_query_int(rq, "t", -1), &err), err, 204);
+    reply_result(rq, service_container_stop(rq->d, arg, (int)rq_query_int(rq, "t", -1), &err), &err, 204);
 }
 
 void h_container_restart(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_restart(rq->d, arg, (int)rq_query_int(rq, "t", -1), &err), err, 204);
+    reply_result(rq, service_container_restart(rq->d, arg, (int)rq_query_int(rq, "t", -1), &err), &err, 204);
 }
 
 void h_container_kill(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_kill(rq->d, arg, rq_query(rq, "signal"), &err), err, 204);
+    reply_result(rq, service_container_kill(rq->d, arg, rq_query(rq, "signal"), &err), &err, 204);
 }
 
 void h_container_pause(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_pause(rq->d, arg, &err), err, 204);
+    reply_result(rq, service_container_pause(rq->d, arg, &err), &err, 204);
 }
 
 void h_container_unpause(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_unpause(rq->d, arg, &err), err, 204);
+    reply_result(rq, service_container_unpause(rq->d, arg, &err), &err, 204);
 }
 
 void h_container_rename(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_rename(rq->d, arg, rq_query(rq, "name"), &err), err, 204);
+    reply_result(rq, service_container_rename(rq->d, arg, rq_query(rq, "name"), &err), &err, 204);
 }
 
 void h_container_remove(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     reply_result(rq, service_container_remove(rq->d, arg, rq_query_bool(rq, "force"), rq_query_bool(rq, "v"), &err),
-                 err, 204);
+                 &err, 204);
 }
 
 void h_container_resize(struct request *rq, const char *arg)
@@ -118,7 +120,7 @@ void h_container_resize(struct request *rq, const char *arg)
     struct isd_error *err = NULL;
     reply_result(
         rq, service_container_resize(rq->d, arg, (int)rq_query_int(rq, "h", 24), (int)rq_query_int(rq, "w", 80), &err),
-        err, 200);
+        &err, 200);
 }
 
 static void wait_produce(void *data, int fd)

@@ -8,13 +8,14 @@
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 
-static void reply_json_or_error(struct request *rq, json_t *j, struct isd_error *err)
+/* The error goes by address: the call that fills it is another argument (evaluation order is open). */
+static void reply_json_or_error(struct request *rq, json_t *j, struct isd_error **err)
 {
     if (j == NULL)
-        rq_reply_error(rq, err);
+        rq_reply_error(rq, *err);
     else
         rq_reply_json(rq, 200, j);
-    isd_error_free(err);
+    isd_error_free(*err);
 }
 
 void h_ping(struct request *rq, const char *arg)
@@ -43,19 +44,19 @@ void h_image_list(struct request *rq, const char *arg)
         isd_error_free(err);
         return;
     }
-    reply_json_or_error(rq, service_image_list(rq->d, rq_query_bool(rq, "all"), filters, &err), err);
+    reply_json_or_error(rq, service_image_list(rq->d, rq_query_bool(rq, "all"), filters, &err), &err);
 }
 
 void h_image_inspect(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_json_or_error(rq, service_image_inspect(rq->d, arg, &err), err);
+    reply_json_or_error(rq, service_image_inspect(rq->d, arg, &err), &err);
 }
 
 void h_image_remove(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_json_or_error(rq, service_image_remove(rq->d, arg, rq_query_bool(rq, "force"), &err), err);
+    reply_json_or_error(rq, service_image_remove(rq->d, arg, rq_query_bool(rq, "force"), &err), &err);
 }
 
 void h_image_tag(struct request *rq, const char *arg)
@@ -212,7 +213,7 @@ void h_exec_start(struct request *rq, const char *arg)
 void h_exec_inspect(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_json_or_error(rq, service_exec_inspect(rq->d, arg, &err), err);
+    reply_json_or_error(rq, service_exec_inspect(rq->d, arg, &err), &err);
 }
 
 void h_exec_resize(struct request *rq, const char *arg)
