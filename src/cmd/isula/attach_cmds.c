@@ -23,7 +23,7 @@ static int attach_and_wait(const char *ref, bool start, bool want_stdin)
         cmd_print_error(err);
         return start ? EXIT_DAEMON : 1;
     }
-    if (attach_open(id, with_stdin, &att, &err) < 0 || wait_begin(id, NULL, &wc, &err) < 0) {
+    if (attach_open(id, with_stdin, &att, &err) < 0 || wait_begin(id, start ? "next-exit" : NULL, &wc, &err) < 0) {
         cmd_print_error(err);
         return start ? EXIT_DAEMON : 1;
     }
