@@ -13,8 +13,8 @@
 
 #define UNSET LLONG_MIN
 
-/* Reads "KEY=VALUE" lines (blank and # lines skipped); with env_lookup a bare KEY takes the local value. */
-static int read_kv_file(const char *path, bool env_lookup, char ***v, struct isd_error **err)
+/* Appends the lines of a "KEY=VALUE" file to *v (blank and # lines skipped, whitespace trimmed). */
+static int read_kv_file(const char *path, char ***v, struct isd_error **err)
 {
     cleanup_free char *text = read_file(path, 4 << 20, NULL, err);
     char *save = NULL;
@@ -30,7 +30,6 @@ static int read_kv_file(const char *path, bool env_lookup, char ***v, struct isd
             continue;
         strv_append(v, line);
     }
-    (void)env_lookup;
     return 0;
 }
 
@@ -39,7 +38,7 @@ static json_t *env_array(const struct create_opts *o, struct isd_error **err)
     cleanup_strv char **all = NULL;
     json_t *a = json_array();
     for (char **f = o->env_file; f != NULL && *f != NULL; f++)
-        if (read_kv_file(*f, true, &all, err) < 0) {
+        if (read_kv_file(*f, &all, err) < 0) {
             json_decref(a);
             return NULL;
         }
@@ -76,7 +75,7 @@ static json_t *labels_object(const struct create_opts *o, struct isd_error **err
     cleanup_strv char **all = NULL;
     json_t *obj = json_object();
     for (char **f = o->label_file; f != NULL && *f != NULL; f++)
-        if (read_kv_file(*f, false, &all, err) < 0)
+        if (read_kv_file(*f, &all, err) < 0)
             goto fail;
     for (char **l = o->label; l != NULL && *l != NULL; l++)
         strv_append(&all, *l);

@@ -5,12 +5,8 @@
 #include "cmd/isula/create_opts.h"
 
 #include <limits.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include "cmd/isula/cmd.h"
-#include "common/fs.h"
-#include "common/json.h"
 #include "common/util.h"
 
 #define UNSET LLONG_MIN

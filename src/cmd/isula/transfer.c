@@ -164,7 +164,7 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "Error: cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
         return 1;
     }
-    fd = output != NULL ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : dup(STDOUT_FILENO);
+    fd = output != NULL ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : dup(STDOUT_FILENO);
     if (fd < 0) {
         fprintf(stderr, "Error: cannot open `%s`: %s\n", output, strerror(errno));
         return 1;
