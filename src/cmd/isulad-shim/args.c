@@ -28,6 +28,7 @@ enum {
     OPT_LOG_MAX_FILE,
     OPT_SYNC_FD,
     OPT_WAIT_ATTACH,
+    OPT_START,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +46,7 @@ static const struct option long_opts[] = {
     {"log-max-file", required_argument, NULL, OPT_LOG_MAX_FILE},
     {"sync-fd", required_argument, NULL, OPT_SYNC_FD},
     {"wait-attach", no_argument, NULL, OPT_WAIT_ATTACH},
+    {"start", no_argument, NULL, OPT_START},
     {NULL, 0, NULL, 0},
 };
 
@@ -109,6 +111,9 @@ static int apply_opt(struct shim_args *a, int opt, const char *v, const char **m
         return 0;
     case OPT_WAIT_ATTACH:
         a->wait_attach = true;
+        return 0;
+    case OPT_START:
+        a->start = true;
         return 0;
     case OPT_EXEC:
         return set_path(&a->exec_process, v) == 0 ? 0 : (*msg = "--exec must not be empty", -1);

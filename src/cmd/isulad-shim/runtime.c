@@ -118,7 +118,11 @@ static char **build_argv(struct shim *s)
         v[n++] = "exec", v[n++] = "--process", v[n++] = s->args.exec_process;
         v[n++] = "--pid-file", v[n++] = s->pid_path, v[n++] = "--detach";
     } else {
-        v[n++] = "create", v[n++] = "--bundle", v[n++] = s->args.bundle;
+        if (s->args.start)
+            v[n++] = "run", v[n++] = "--detach";
+        else
+            v[n++] = "create";
+        v[n++] = "--bundle", v[n++] = s->args.bundle;
         v[n++] = "--pid-file", v[n++] = s->pid_path;
     }
     if (s->args.terminal)

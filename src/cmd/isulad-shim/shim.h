@@ -73,6 +73,7 @@ struct shim_args {
     bool terminal;
     bool open_stdin;
     bool wait_attach;
+    bool start; /* `run --detach` instead of `create`: one runtime call when nothing happens in between */
 };
 
 /* Returns 0, or -1 with a one-line reason in ret_msg (static storage). Paths become absolute. */

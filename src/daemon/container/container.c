@@ -118,7 +118,7 @@ static json_t *state_json(const struct container *c)
         "StartedAt", time_json(c->started_ns), "FinishedAt", time_json(c->finished_ns));
 }
 
-int container_save(struct container *c, struct isd_error **err)
+int container_save(struct container *c, bool durable, struct isd_error **err)
 {
     cleanup_json json_t *j =
         json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:s?, s:O?, s:O?, s:o, s:i, s:b, s:I}", "Id", c->id, "Name",
@@ -129,7 +129,7 @@ int container_save(struct container *c, struct isd_error **err)
     cleanup_free char *path = xasprintf("%s/container.json", c->dir);
     if (j == NULL)
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "encode container `%s`", c->id);
-    return json_write_path(path, j, true, err);
+    return json_write_path(path, j, durable, err);
 }
 
 struct container *container_load(const char *dir, const char *graph, const char *state, struct isd_error **err)

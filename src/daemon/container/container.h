@@ -72,8 +72,9 @@ void container_unref(struct container *c);
 void cleanup_container_unrefp(struct container **c);
 #define cleanup_container __attribute__((cleanup(cleanup_container_unrefp)))
 
-/* Persists the record; call with c->lock held. */
-int container_save(struct container *c, struct isd_error **err);
+/* Persists the record atomically; call with c->lock held. durable adds the fsyncs: for records a crash must
+ * not lose (create, rename). State changes need none: the shims are the truth that restore reconciles with. */
+int container_save(struct container *c, bool durable, struct isd_error **err);
 /* Loads <dir>/container.json. */
 struct container *container_load(const char *dir, const char *graph, const char *state, struct isd_error **err);
 /* Marks a state change: bumps the generation and wakes waiters. Call with c->lock held. */

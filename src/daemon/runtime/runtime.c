@@ -88,6 +88,8 @@ static char **shim_argv(const struct runtime *rt, const struct shim_request *rq)
         strv_append(&v, "--stdin");
     if (rq->wait_attach)
         strv_append(&v, "--wait-attach");
+    if (rq->start)
+        strv_append(&v, "--start");
     if (rq->exec_process != NULL) {
         strv_append(&v, "--exec");
         strv_append(&v, rq->exec_process);

@@ -26,7 +26,8 @@ struct shim_request {
     const char *exec_process; /* process.json for an exec; NULL for the container itself */
     bool terminal;
     bool open_stdin;
-    bool wait_attach;     /* exec: the shim waits for the first attach client before running */
+    bool wait_attach;     /* the shim waits for the first attach client before running the process */
+    bool start;           /* container: `runtime run --detach` (create and start in one call) */
     const char *log_file; /* json-file log; NULL for none */
     long long log_max_size;
     int log_max_file;

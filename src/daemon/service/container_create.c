@@ -100,7 +100,7 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
     if (c->external_rootfs == NULL && rootfs_create(d->layers, c->id, img->top_layer, err) < 0)
         goto fail;
     pthread_mutex_lock(&c->lock);
-    rc = container_save(c, err);
+    rc = container_save(c, true, err);
     pthread_mutex_unlock(&c->lock);
     if (rc < 0)
         goto fail;
@@ -267,7 +267,7 @@ int service_container_rename(struct daemon *d, const char *ref, const char *new_
         return -1;
     rc = container_store_rename(d->containers, c, new_name, err);
     if (rc == 0)
-        rc = container_save(c, err);
+        rc = container_save(c, true, err);
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
     return rc;

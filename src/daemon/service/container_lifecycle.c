@@ -102,7 +102,8 @@ static int write_bundle(struct daemon *d, struct container *c, const char *rootf
     return json_write_path(path, spec, false, err);
 }
 
-/* Gives attach requests that were waiting for this start a moment to connect to the new shim. */
+/* Lets attach requests that wait for this start connect to the new shim. The shim itself waits for the
+ * first client before it starts the process (--wait-attach), so no output is missed. */
 static void let_attachers_connect(struct container *c)
 {
     long long deadline = now_ns() + 2000000000LL;
@@ -112,6 +113,17 @@ static void let_attachers_connect(struct container *c)
         wait_changed(c, deadline - now_ns());
 }
 
+/* Docker's convention for a process that cannot be started: 127 when the command is missing, 126 when it
+ * cannot be run; either is the user's mistake (400), not the engine's. */
+static int start_error_exit_code(const char *msg)
+{
+    if (strstr(msg, "executable file not found") != NULL || strstr(msg, "no such file or directory") != NULL)
+        return 127;
+    if (strstr(msg, "permission denied") != NULL)
+        return 126;
+    return 128;
+}
+
 static int start_fail(struct daemon *d, struct container *c, const struct runtime *rt, struct isd_error **err)
 {
     runtime_delete(rt, c->id, true, NULL);
@@ -119,11 +131,13 @@ static int start_fail(struct daemon *d, struct container *c, const struct runtim
         rootfs_umount(d->layers, c->id, NULL);
     free(c->error);
     c->error = xstrdup((*err)->msg);
+    c->exit_code = start_error_exit_code((*err)->msg);
+    if (c->exit_code != 128)
+        (*err)->code = ISD_ERR_INVALID;
     c->status = c->status == CT_CREATED ? CT_CREATED : CT_EXITED;
-    c->exit_code = 128;
     c->pid = 0;
     c->shim_pid = 0;
-    container_save(c, NULL);
+    container_save(c, false, NULL);
     container_changed(c);
     return -1;
 }
@@ -135,6 +149,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     cleanup_free char *merged = NULL;
     struct shim_request rq = {.id = c->id, .bundle = c->state_dir, .state_dir = c->state_dir, .log_file = c->log_path};
     pid_t pid = 0, shim_pid = 0;
+    cleanup_close int sync_fd = -1;
 
     if (container_is_active(c))
         return isd_error_set(err, ISD_ERR_NOT_MODIFIED, 0, "container %s is already running", c->id);
@@ -148,23 +163,27 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
         return start_fail(d, c, &rt, err);
     rq.terminal = json_get_bool(c->config, "Tty", false);
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
+    rq.start = true;
+    rq.wait_attach = c->pending_attach > 0;
     log_opts(c, &rq.log_max_size, &rq.log_max_file);
-    if (runtime_shim_start(&rt, &rq, &pid, &shim_pid, NULL, err) < 0)
+    if (runtime_shim_start(&rt, &rq, &pid, &shim_pid, &sync_fd, err) < 0)
         return start_fail(d, c, &rt, err);
+    if (rq.wait_attach) {
+        let_attachers_connect(c);
+        if (runtime_shim_read_pid(sync_fd, &pid, err) < 0)
+            return start_fail(d, c, &rt, err);
+    } else {
+        c->shim_generation++;
+    }
     c->pid = pid;
     c->shim_pid = shim_pid;
-    let_attachers_connect(c);
-    if (runtime_start(&rt, c->id, err) < 0) {
-        runtime_kill(&rt, c->id, SIGKILL, true, NULL);
-        return start_fail(d, c, &rt, err);
-    }
     c->status = CT_RUNNING;
     c->started_ns = now_ns();
     c->exit_code = 0;
     c->manually_stopped = false;
     free(c->error);
     c->error = NULL;
-    container_save(c, NULL);
+    container_save(c, false, NULL);
     container_changed(c);
     return supervisor_watch(d->supervisor, c, shim_pid, err);
 }
@@ -306,7 +325,7 @@ static int pause_resume(struct daemon *d, const char *ref, bool pause, struct is
     else if ((rc = service_runtime(d, c->runtime, &rt, &root, err)) == 0 &&
              (rc = pause ? runtime_pause(&rt, c->id, err) : runtime_resume(&rt, c->id, err)) == 0) {
         c->status = pause ? CT_PAUSED : CT_RUNNING;
-        container_save(c, NULL);
+        container_save(c, false, NULL);
         container_changed(c);
     }
     pthread_mutex_unlock(&c->lock);
@@ -352,7 +371,7 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
         runtime_delete(&rt, c->id, true, NULL);
     if (c->external_rootfs == NULL && rootfs_remove(d->layers, c->id, err) < 0) {
         c->status = CT_DEAD;
-        container_save(c, NULL);
+        container_save(c, false, NULL);
         rc = -1;
         goto out;
     }
@@ -400,7 +419,7 @@ void service_container_exited(struct daemon *d, struct container *c)
     c->finished_ns = ns;
     c->pid = 0;
     c->shim_pid = 0;
-    container_save(c, NULL);
+    container_save(c, false, NULL);
     container_changed(c);
 }
 

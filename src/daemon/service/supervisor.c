@@ -151,7 +151,7 @@ static void *after_exit_main(void *arg)
         if (!a->c->removed && a->c->status == CT_RESTARTING) {
             a->c->status = CT_EXITED;
             if (service_container_start_locked(a->d, a->c, &err) < 0)
-                container_save(a->c, NULL);
+                container_save(a->c, false, NULL);
         }
         pthread_mutex_unlock(&a->c->lock);
     }
@@ -195,7 +195,7 @@ static void handle_exit(struct supervisor *s, struct watch *w)
             c->restart_count++;
             c->status = CT_RESTARTING;
             delay = 100000000LL << (c->restart_count < 8 ? c->restart_count - 1 : 7);
-            container_save(c, NULL);
+            container_save(c, false, NULL);
             container_changed(c);
         }
     }
