@@ -112,14 +112,14 @@ json_t *format_ps_row(const json_t *item, bool no_trunc, long long now_ns)
     cleanup_free char *cago = format_human_duration(c > 0 ? now_ns / 1000000000LL - c : 0);
     json_t *labels = json_object_get(item, "Labels");
     created = xasprintf("%s ago", cago);
-    return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "ID", id,
+    return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", id,
                      no_trunc ? strlen(id) : (strlen(id) < 12 ? strlen(id) : 12), "Image", str_or(item, "Image", ""),
                      "Status", format_state_word(str_or(item, "State", "")), "Pid", pidtxt, "Command", cmd, "ExitCode",
                      (json_int_t)json_integer_value(json_object_get(item, "ExitCode")), "RestartCount",
                      (json_int_t)json_integer_value(json_object_get(item, "RestartCount")), "StartAt", start,
                      "FinishAt", finish, "Runtime", str_or(item, "Runtime", ""), "Names", names, "Created", created,
                      "State", str_or(item, "State", ""), "DockerStatus", str_or(item, "Status", ""), "Labels",
-                     labels != NULL ? labels : json_object());
+                     labels != NULL ? json_incref(labels) : json_object());
 }
 
 json_t *format_ps_header(void)

@@ -45,6 +45,13 @@ static int parse(struct flags *f, char **pos_out0, int stop, char *const *argv)
     rc = cli_parse_args(flag_table(f), argc, argv, stop, &pos, &err);
     if (rc == 0 && pos_out0 != NULL)
         *pos_out0 = pos[0] != NULL ? xstrdup(pos[0]) : NULL;
+    if (rc < 0) {
+        free(f->user);
+        free(f->name);
+        strv_free(f->env);
+        f->user = f->name = NULL;
+        f->env = NULL;
+    }
     strv_free(pos);
     isd_error_free(err);
     return rc;
