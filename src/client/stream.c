@@ -19,6 +19,8 @@
 static struct termios saved_termios;
 static int saved_fd = -1;
 static volatile sig_atomic_t resize_pending;
+static volatile sig_atomic_t signals_pending[NSIG];
+static const int proxied_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 void term_restore(void)
 {
@@ -60,6 +62,32 @@ int term_size(int fd, int *ret_rows, int *ret_cols)
 static void on_winch(int sig)
 {
     resize_pending = 1;
+}
+
+static void on_proxied(int sig)
+{
+    if (sig > 0 && sig < NSIG)
+        signals_pending[sig] = 1;
+}
+
+void stream_watch_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_proxied};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < ARRAY_SIZE(proxied_signals); i++)
+        sigaction(proxied_signals[i], &sa, NULL);
+}
+
+static void deliver_signals(const struct stream_opts *o)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(proxied_signals); i++) {
+        int sig = proxied_signals[i];
+        if (signals_pending[sig]) {
+            signals_pending[sig] = 0;
+            if (o->on_signal != NULL)
+                o->on_signal(sig, o->ctx);
+        }
+    }
 }
 
 void stream_watch_resize(void)
@@ -131,6 +159,7 @@ int stream_pump(struct http_conn *c, const struct stream_opts *o, struct isd_err
             resize_pending = 0;
             o->on_resize(o->ctx);
         }
+        deliver_signals(o);
         if (!http_conn_has_buffered(c) && poll(p, (nfds_t)n, -1) < 0) {
             if (errno == EINTR)
                 continue;

@@ -18,6 +18,7 @@ struct stream_opts {
     int err_fd; /* usually 2 */
     bool tty;   /* raw bytes instead of stdcopy frames */
     void (*on_resize)(void *ctx);
+    void (*on_signal)(int sig, void *ctx); /* signals caught by stream_watch_signals() */
     void *ctx;
 };
 
@@ -34,5 +35,8 @@ void term_restore(void);
 int term_size(int fd, int *ret_rows, int *ret_cols);
 /* Installs the SIGWINCH flag handler. */
 void stream_watch_resize(void);
+/* Catches SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 so that stream_pump hands them to
+ * on_signal (docker's --sig-proxy) instead of dying. */
+void stream_watch_signals(void);
 
 #endif

@@ -79,16 +79,32 @@ static void on_resize(void *ctx)
     cmd_resize(r->kind, r->id);
 }
 
+/* --sig-proxy: a signal to the CLI is sent to the container (containers only, not exec). */
+static void on_signal(int sig, void *ctx)
+{
+    struct resize_ctx *r = ctx;
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_free char *base = cmd_path("containers", r->id, "kill");
+    cleanup_free char *path = xasprintf("%s?signal=%d", base, sig);
+    client_call(cmd_host(), "POST", path, NULL, NULL, &err);
+}
+
 int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty, bool with_stdin,
                 struct isd_error **err)
 {
     struct resize_ctx rc = {kind, id};
-    struct stream_opts o = {
-        .in_fd = with_stdin ? STDIN_FILENO : -1, .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO, .tty = tty};
+    struct stream_opts o = {.in_fd = with_stdin ? STDIN_FILENO : -1,
+                            .out_fd = STDOUT_FILENO,
+                            .err_fd = STDERR_FILENO,
+                            .tty = tty,
+                            .ctx = &rc};
     int r;
+    if (!tty && streq(kind, "containers")) {
+        o.on_signal = on_signal;
+        stream_watch_signals();
+    }
     if (tty) {
         o.on_resize = on_resize;
-        o.ctx = &rc;
         stream_watch_resize();
         cmd_resize(kind, id);
         if (with_stdin)
