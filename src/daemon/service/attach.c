@@ -149,61 +149,95 @@ int attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out, bool e
     }
 }
 
-int service_container_attach_check(struct daemon *d, const char *ref, bool *ret_tty, struct isd_error **err)
-{
-    struct container *c = service_lookup_locked(d, ref, err);
-    int rc = 0;
-    if (c == NULL)
-        return -1;
-    if (c->status == CT_EXITED || c->status == CT_DEAD || c->status == CT_REMOVING)
-        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "You cannot attach to a stopped container, start it first");
-    else if (c->status == CT_PAUSED)
-        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "You cannot attach to a paused container, unpause it first");
-    *ret_tty = json_get_bool(c->config, "Tty", false);
-    pthread_mutex_unlock(&c->lock);
-    container_unref(c);
-    return rc;
-}
-
-/* Connects to the running container's shim, waiting for the next start when it is only created. Lock held. */
-static int connect_when_started(struct container *c, struct isd_error **err)
-{
-    if (c->status == CT_CREATED) {
-        unsigned long gen = c->shim_generation;
-        int fd = -1;
-        c->pending_attach++;
-        while (c->shim_generation == gen && !c->removed && c->status == CT_CREATED)
-            pthread_cond_wait(&c->changed, &c->lock);
-        if (c->shim_generation != gen)
-            fd = attach_connect(c->state_dir, err);
-        else
-            isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s went away before it started", c->id);
-        c->pending_attach--;
-        container_changed(c);
-        return fd;
-    }
-    if (!container_is_active(c))
-        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "You cannot attach to a stopped container, start it first");
-    return attach_connect(c->state_dir, err);
-}
-
-int service_container_attach(struct daemon *d, const char *ref, int client_fd, const struct attach_opts *o,
-                             struct isd_error **err)
-{
-    struct container *c = service_lookup_locked(d, ref, err);
-    cleanup_close int shim_fd = -1;
+struct attach_ticket {
+    struct container *c;
+    struct attach_opts o;
     bool tty, in;
-    int code;
+    bool pending;             /* counted in c->pending_attach: waiting for the next start */
+    unsigned long generation; /* shim generation seen at begin */
+};
+
+struct attach_ticket *service_container_attach_begin(struct daemon *d, const char *ref, const struct attach_opts *o,
+                                                     struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    struct attach_ticket *t;
     if (c == NULL)
-        return -1;
-    tty = json_get_bool(c->config, "Tty", false);
-    in = o->in && json_get_bool(c->config, "OpenStdin", false);
-    shim_fd = connect_when_started(c, err);
+        return NULL;
+    if (c->status == CT_EXITED || c->status == CT_DEAD || c->status == CT_REMOVING || c->status == CT_PAUSED) {
+        isd_error_set(err, ISD_ERR_CONFLICT, 0,
+                      c->status == CT_PAUSED ? "You cannot attach to a paused container, unpause it first"
+                                             : "You cannot attach to a stopped container, start it first");
+        pthread_mutex_unlock(&c->lock);
+        container_unref(c);
+        return NULL;
+    }
+    t = xcalloc(1, sizeof(*t));
+    t->c = c;
+    t->o = *o;
+    t->tty = json_get_bool(c->config, "Tty", false);
+    t->in = o->in && json_get_bool(c->config, "OpenStdin", false);
+    t->generation = c->shim_generation;
+    if (c->status == CT_CREATED) {
+        t->pending = true;
+        c->pending_attach++;
+    }
     pthread_mutex_unlock(&c->lock);
-    container_unref(c);
-    if (shim_fd < 0)
-        return -1;
-    return attach_proxy(client_fd, shim_fd, tty, in, o->out, o->err, &code);
+    return t;
+}
+
+static void ticket_release(struct attach_ticket *t)
+{
+    if (t->pending) {
+        t->c->pending_attach--;
+        container_changed(t->c);
+        t->pending = false;
+    }
+}
+
+void service_container_attach_cancel(struct attach_ticket *t)
+{
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&t->c->lock);
+    ticket_release(t);
+    pthread_mutex_unlock(&t->c->lock);
+    container_unref(t->c);
+    free(t);
+}
+
+/* Connects to the container's shim, waiting for the next start when the container was only created. */
+static int ticket_connect(struct attach_ticket *t, struct isd_error **err)
+{
+    struct container *c = t->c;
+    int fd = -1;
+    pthread_mutex_lock(&c->lock);
+    if (t->pending) {
+        while (c->shim_generation == t->generation && !c->removed && c->status == CT_CREATED)
+            pthread_cond_wait(&c->changed, &c->lock);
+        if (c->shim_generation == t->generation)
+            isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s went away before it started", c->id);
+    } else if (!container_is_active(c)) {
+        isd_error_set(err, ISD_ERR_CONFLICT, 0, "You cannot attach to a stopped container, start it first");
+    }
+    if (err == NULL || *err == NULL)
+        fd = attach_connect(c->state_dir, err);
+    ticket_release(t);
+    pthread_mutex_unlock(&c->lock);
+    return fd;
+}
+
+int service_container_attach_run(struct attach_ticket *t, int client_fd, struct isd_error **err)
+{
+    int shim_fd = ticket_connect(t, err);
+    int code, rc = -1;
+    if (shim_fd >= 0) {
+        rc = attach_proxy(client_fd, shim_fd, t->tty, t->in, t->o.out, t->o.err, &code);
+        close(shim_fd);
+    }
+    container_unref(t->c);
+    free(t);
+    return rc;
 }
 
 int service_container_resize(struct daemon *d, const char *ref, int height, int width, struct isd_error **err)

@@ -61,15 +61,18 @@ json_t *service_container_top(struct daemon *d, const char *ref, const char *ps_
 int service_container_export(struct daemon *d, const char *ref, int out_fd, struct isd_error **err);
 int service_container_resize(struct daemon *d, const char *ref, int height, int width, struct isd_error **err);
 
-/* Attach: proxies the client's hijacked connection to the container's shim until the container exits
- * or the client leaves. Blocks; call from the connection's own thread. */
+/* Attach in two steps: begin registers the client (with the container lock, before the API adapter answers
+ * 101), so a start that follows at once waits for it and no output is lost; run proxies the hijacked
+ * connection to the container's shim until the container exits or the client leaves (it blocks: call it
+ * from the connection's own thread) and frees the ticket. */
 struct attach_opts {
     bool in, out, err;
-    bool logs; /* replay the log first */
 };
-int service_container_attach_check(struct daemon *d, const char *ref, bool *ret_tty, struct isd_error **err);
-int service_container_attach(struct daemon *d, const char *ref, int client_fd, const struct attach_opts *o,
-                             struct isd_error **err);
+struct attach_ticket;
+struct attach_ticket *service_container_attach_begin(struct daemon *d, const char *ref, const struct attach_opts *o,
+                                                     struct isd_error **err);
+int service_container_attach_run(struct attach_ticket *t, int client_fd, struct isd_error **err);
+void service_container_attach_cancel(struct attach_ticket *t);
 
 /* Logs: writes the log (stdcopy frames, raw with a tty) to out_fd; follows while the container runs. */
 struct logs_opts {

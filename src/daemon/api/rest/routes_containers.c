@@ -249,31 +249,26 @@ void h_container_export(struct request *rq, const char *arg)
 
 static void attach_run(struct request *rq, int fd)
 {
-    struct attach_opts *o = rq->hijack_data;
+    struct attach_ticket *t = rq->hijack_data;
     struct isd_error *err = NULL;
-    if (service_container_attach(rq->d, rq->arg, fd, o, &err) < 0 && err != NULL) {
+    if (service_container_attach_run(t, fd, &err) < 0 && err != NULL) {
         cleanup_free char *msg = xasprintf("%s\r\n", err->msg);
         if (write(fd, msg, strlen(msg)) < 0)
             log_debug("attach: client went away");
     }
     isd_error_free(err);
-    free(o);
 }
 
 void h_container_attach(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    struct attach_opts *o;
-    bool tty;
-    if (service_container_attach_check(rq->d, arg, &tty, &err) < 0) {
+    struct attach_opts o = {
+        .in = rq_query_bool(rq, "stdin"), .out = rq_query_bool(rq, "stdout"), .err = rq_query_bool(rq, "stderr")};
+    struct attach_ticket *t = service_container_attach_begin(rq->d, arg, &o, &err);
+    if (t == NULL) {
         rq_reply_error(rq, err);
         isd_error_free(err);
         return;
     }
-    o = xcalloc(1, sizeof(*o));
-    o->in = rq_query_bool(rq, "stdin");
-    o->out = rq_query_bool(rq, "stdout");
-    o->err = rq_query_bool(rq, "stderr");
-    o->logs = rq_query_bool(rq, "logs");
-    rq_reply_hijack(rq, attach_run, o);
+    rq_reply_hijack(rq, attach_run, t);
 }

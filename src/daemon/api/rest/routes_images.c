@@ -176,12 +176,23 @@ void h_exec_create(struct request *rq, const char *arg)
     rq_reply_json(rq, 201, json_pack("{s:s}", "Id", id));
 }
 
+/* An exec that cannot start reports on the stream, framed as stdout without a tty, as Docker does. */
 static void exec_run(struct request *rq, int fd)
 {
     struct isd_error *err = NULL;
+    bool tty = rq->hijack_data != NULL;
     if (service_exec_start(rq->d, rq->arg, fd, &err) < 0 && err != NULL) {
         cleanup_free char *msg = xasprintf("%s\r\n", err->msg);
-        if (write(fd, msg, strlen(msg)) < 0)
+        size_t len = strlen(msg);
+        unsigned char hdr[8] = {1,
+                                0,
+                                0,
+                                0,
+                                (unsigned char)(len >> 24),
+                                (unsigned char)(len >> 16),
+                                (unsigned char)(len >> 8),
+                                (unsigned char)len};
+        if ((!tty && write(fd, hdr, 8) < 0) || write(fd, msg, len) < 0)
             log_debug("exec: client went away");
     }
     isd_error_free(err);
@@ -207,7 +218,8 @@ void h_exec_start(struct request *rq, const char *arg)
         isd_error_free(err);
         return;
     }
-    rq_reply_hijack(rq, exec_run, NULL);
+    /* hijack_data only says whether there is a tty (non-NULL) */
+    rq_reply_hijack(rq, exec_run, tty ? (void *)rq : NULL);
 }
 
 void h_exec_inspect(struct request *rq, const char *arg)
