@@ -216,6 +216,14 @@ int runtime_delete(const struct runtime *rt, const char *id, bool force, struct 
     return run_runtime(rt, force ? verb_force : verb, NULL, err);
 }
 
+int runtime_delete_if_present(const struct runtime *rt, const char *id, struct isd_error **err)
+{
+    cleanup_free char *dir = xasprintf("%s/%s", rt->root, id);
+    if (!path_exists(dir))
+        return 0;
+    return runtime_delete(rt, id, true, err);
+}
+
 int runtime_pids(const struct runtime *rt, const char *id, pid_t **ret_pids, size_t *ret_n, struct isd_error **err)
 {
     const char *const verb[] = {"ps", "--format", "json", id, NULL};

@@ -45,6 +45,9 @@ int runtime_kill(const struct runtime *rt, const char *id, int sig, bool all, st
 int runtime_pause(const struct runtime *rt, const char *id, struct isd_error **err);
 int runtime_resume(const struct runtime *rt, const char *id, struct isd_error **err);
 int runtime_delete(const struct runtime *rt, const char *id, bool force, struct isd_error **err);
+/* Deletes only when the runtime still has state for id (a directory <root>/<id>, as runc and crun keep):
+ * saves a process spawn on the common path where the exit handler already deleted it. */
+int runtime_delete_if_present(const struct runtime *rt, const char *id, struct isd_error **err);
 /* Pids of the processes in the container (`runtime ps --format json`); NULL-terminated, -1 on error. */
 int runtime_pids(const struct runtime *rt, const char *id, pid_t **ret_pids, size_t *ret_n, struct isd_error **err);
 /* Reads the exit file the shim wrote: exit code and time. -1 when absent. */

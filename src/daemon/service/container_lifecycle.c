@@ -126,7 +126,7 @@ static int start_error_exit_code(const char *msg)
 
 static int start_fail(struct daemon *d, struct container *c, const struct runtime *rt, struct isd_error **err)
 {
-    runtime_delete(rt, c->id, true, NULL);
+    runtime_delete_if_present(rt, c->id, NULL);
     if (c->external_rootfs == NULL)
         rootfs_umount(d->layers, c->id, NULL);
     free(c->error);
@@ -368,7 +368,7 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
     }
     c->status = CT_REMOVING;
     if (service_runtime(d, c->runtime, &rt, &root, NULL) == 0)
-        runtime_delete(&rt, c->id, true, NULL);
+        runtime_delete_if_present(&rt, c->id, NULL);
     if (c->external_rootfs == NULL && rootfs_remove(d->layers, c->id, err) < 0) {
         c->status = CT_DEAD;
         container_save(c, false, NULL);
