@@ -64,6 +64,65 @@ static int prepare_image(struct daemon *d, struct container *c, const json_t *bo
     return 0;
 }
 
+static bool strings_only(const json_t *v, bool object)
+{
+    const char *k;
+    json_t *e;
+    size_t i;
+    if (object) {
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if (!json_is_string(e))
+                return false;
+        }
+        return json_is_object(v);
+    }
+    json_array_foreach(v, i, e)
+    {
+        if (!json_is_string(e))
+            return false;
+    }
+    return json_is_array(v);
+}
+
+/* The shapes Docker's decoder enforces, so bad input is refused at create rather than at start. */
+static int check_body_types(const json_t *body, struct isd_error **err)
+{
+    static const char *const arrays[] = {"Env", "Cmd", "Entrypoint"};
+    json_t *v;
+    for (size_t i = 0; i < ARRAY_SIZE(arrays); i++) {
+        v = json_object_get(body, arrays[i]);
+        if (v != NULL && !json_is_null(v) && !json_is_string(v) && !strings_only(v, false))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "%s must be an array of strings", arrays[i]);
+    }
+    v = json_object_get(body, "Labels");
+    if (v != NULL && !json_is_null(v) && !strings_only(v, true))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Labels must be an object of strings");
+    return 0;
+}
+
+/* Generates the OCI spec once at create (without resolving the user, which needs the mounted rootfs), so
+ * bad mounts, devices, resources and ulimits are refused now, as Docker does, and not at the first start. */
+static int validate_spec(struct daemon *d, struct container *c, struct isd_error **err)
+{
+    cleanup_json json_t *cfg = json_deep_copy(c->config);
+    cleanup_free char *rootfs =
+        c->external_rootfs ? xstrdup(c->external_rootfs) : xasprintf("%s/overlay/%s/merged", d->storage_root, c->id);
+    struct spec_input in = {.id = c->id,
+                            .config = cfg,
+                            .host_config = c->host_config,
+                            .rootfs = rootfs,
+                            .container_dir = c->dir,
+                            .cgroup_parent = d->cfg->cgroup_parent ? d->cfg->cgroup_parent : "/isulad",
+                            .umask = d->cfg->native_umask,
+                            .rootfs_is_external = c->external_rootfs != NULL};
+    json_t *spec;
+    json_object_del(cfg, "User");
+    spec = spec_generate(&in, err);
+    json_decref(spec);
+    return spec == NULL ? -1 : 0;
+}
+
 int service_container_create(struct daemon *d, const char *name, const json_t *body, char **ret_id,
                              struct isd_error **err)
 {
@@ -77,6 +136,8 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         return isd_error_set(err, ISD_ERR_INVALID, 0, "request body must be a JSON object");
     if (hc != NULL && !json_is_object(hc) && !json_is_null(hc))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "HostConfig must be a JSON object");
+    if (check_body_types(body, err) < 0)
+        return -1;
     if (name != NULL && *name != '\0') {
         if (name[0] == '/')
             name++;
@@ -95,7 +156,7 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         return -1;
     if (container_store_add(d->containers, c, err) < 0)
         goto out;
-    if (mkdir_p(c->dir, 0700, err) < 0)
+    if (mkdir_p(c->dir, 0700, err) < 0 || validate_spec(d, c, err) < 0)
         goto fail;
     if (c->external_rootfs == NULL && rootfs_create(d->layers, c->id, img->top_layer, err) < 0)
         goto fail;
