@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fs.h"
 #include "common/json.h"
@@ -38,6 +39,7 @@ struct container *container_new(const char *id, const char *name, const char *gr
     pthread_mutexattr_destroy(&ma);
     pthread_cond_init(&c->changed, NULL);
     c->refs = 1;
+    c->pidfd = -1;
     c->id = xstrdup(id);
     c->name = xstrdup(name);
     c->dir = xasprintf("%s/containers/%s", graph, id);
@@ -66,6 +68,8 @@ void container_unref(struct container *c)
     json_decref(c->config);
     json_decref(c->host_config);
     free(c->error);
+    if (c->pidfd >= 0)
+        close(c->pidfd);
     free(c->dir);
     free(c->state_dir);
     free(c->log_path);

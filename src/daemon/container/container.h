@@ -45,6 +45,7 @@ struct container {
 
     enum container_status status;
     pid_t pid;
+    int pidfd; /* of pid while active, -1 otherwise: signals without a runtime call and without pid reuse races */
     pid_t shim_pid;
     int exit_code;
     bool oom_killed;

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/fs.h"
 #include "common/json.h"
@@ -135,7 +137,7 @@ static int start_fail(struct daemon *d, struct container *c, const struct runtim
     if (c->exit_code != 128)
         (*err)->code = ISD_ERR_INVALID;
     c->status = c->status == CT_CREATED ? CT_CREATED : CT_EXITED;
-    c->pid = 0;
+    container_set_pid(c, 0);
     c->shim_pid = 0;
     container_save(c, false, NULL);
     container_changed(c);
@@ -175,7 +177,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     } else {
         c->shim_generation++;
     }
-    c->pid = pid;
+    container_set_pid(c, pid);
     c->shim_pid = shim_pid;
     c->status = CT_RUNNING;
     c->started_ns = now_ns();
@@ -221,16 +223,37 @@ int signal_parse(const char *s)
     return -1;
 }
 
-/* Sends sig; lock held. */
+void container_set_pid(struct container *c, pid_t pid)
+{
+    if (c->pidfd >= 0)
+        close(c->pidfd);
+    c->pid = pid;
+    c->pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+}
+
+static bool host_pid_namespace(const struct container *c)
+{
+    return streq(json_get_str(c->host_config, "PidMode"), "host");
+}
+
+/* Sends sig; lock held. The container's init is signalled through its pidfd, which saves a runtime call
+ * (tens of ms); in a private pid namespace a SIGKILL of init takes every process of the container with it.
+ * With the host's pid namespace the runtime must kill them all. */
 static int kill_locked(struct daemon *d, struct container *c, int sig, struct isd_error **err)
 {
     struct runtime rt;
     cleanup_free char *root = NULL;
+    if (c->pidfd >= 0 && !(sig == SIGKILL && host_pid_namespace(c))) {
+        if (syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0) == 0 || errno == ESRCH)
+            goto sent;
+    }
     if (service_runtime(d, c->runtime, &rt, &root, err) < 0)
         return -1;
     if (runtime_kill(&rt, c->id, sig, sig == SIGKILL, err) < 0)
         return -1;
-    if (c->status == CT_PAUSED && sig == SIGKILL)
+sent:
+    if (c->status == CT_PAUSED && sig == SIGKILL &&
+        (root != NULL || service_runtime(d, c->runtime, &rt, &root, NULL) == 0))
         runtime_resume(&rt, c->id, NULL);
     return 0;
 }
@@ -417,7 +440,7 @@ void service_container_exited(struct daemon *d, struct container *c)
     c->status = CT_EXITED;
     c->exit_code = code;
     c->finished_ns = ns;
-    c->pid = 0;
+    container_set_pid(c, 0);
     c->shim_pid = 0;
     container_save(c, false, NULL);
     container_changed(c);

@@ -68,6 +68,7 @@ static void restore_one(struct daemon *d, struct container *c)
         shim = runtime_shim_alive(c->state_dir);
         if (shim > 0) {
             c->shim_pid = shim;
+            container_set_pid(c, c->pid);
             if (c->status == CT_RESTARTING)
                 c->status = CT_RUNNING;
             supervisor_watch(d->supervisor, c, shim, &err);

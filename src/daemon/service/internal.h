@@ -24,6 +24,9 @@ int supervisor_watch(struct supervisor *s, struct container *c, pid_t shim_pid, 
 struct exec_store *exec_store_new(void);
 void exec_store_free(struct exec_store *s);
 
+/* Opens (or closes, with pid 0) the container's pidfd; lock held. */
+void container_set_pid(struct container *c, pid_t pid);
+
 /* Signal name or number ("SIGKILL", "KILL", "9") to a number; -1 when unknown. */
 int signal_parse(const char *s);
 /* Restart policy of the HostConfig. */
