@@ -1,0 +1,166 @@
+"""`isula exec`, `logs` and `attach` against the session isulad: output, stdin, ptys and exit codes."""
+import datetime
+import os
+import re
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import bin_path
+from test_isula_containers import names, run_in_pty, tmpdir_host, wait_until  # noqa: F401 (fixtures)
+
+TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) ")
+
+
+def popen_isula(isula, *args, stdin=subprocess.DEVNULL):
+    env = dict(os.environ, ISULAD_HOST=isula.daemon.host)
+    return subprocess.Popen([bin_path("isula")] + list(args), stdin=stdin, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+
+
+def read_line(p, timeout=30):
+    """Reads one line of p's stdout, failing instead of hanging if none comes."""
+    r, _, _ = select.select([p.stdout], [], [], timeout)
+    assert r, "no output from %s" % p.args
+    return p.stdout.readline().decode()
+
+
+@pytest.fixture
+def sleeper(isula, names):
+    n = names()
+    isula.ok("run", "-d", "--name", n, "busybox", "sleep", "300")
+    return n
+
+
+# ---- exec ---------------------------------------------------------------------------------------------
+
+
+def test_exec_output_and_exit_code(isula, sleeper):
+    assert isula.ok("exec", sleeper, "echo", "hi") == "hi"
+    r = isula("exec", sleeper, "sh", "-c", "echo out; echo err >&2; exit 7")
+    assert (r.returncode, r.stdout, r.stderr) == (7, "out\n", "err\n")
+
+
+def test_exec_env_user_workdir(isula, sleeper):
+    out = isula.ok("exec", "-e", "FOO=bar", "-u", "1000", "-w", "/tmp", sleeper, "sh", "-c",
+                   'echo "$FOO"; id -u; pwd')
+    assert out.splitlines() == ["bar", "1000", "/tmp"]
+
+
+def test_exec_interactive_stdin(isula, sleeper):
+    r = isula("exec", "-i", sleeper, "sh", "-c", "tr a-z A-Z; exit 2", input="piped in\n")
+    assert (r.returncode, r.stdout) == (2, "PIPED IN\n")
+
+
+def test_exec_tty(isula, sleeper):
+    env = dict(os.environ, ISULAD_HOST=isula.daemon.host)
+    rc, out = run_in_pty([bin_path("isula"), "exec", "-it", sleeper, "sh", "-c", "tty; exit 4"], env=env)
+    assert rc == 4, out
+    assert re.search(r"/dev/pts/\d+", out), out
+
+
+def test_exec_detached(isula, sleeper):
+    out = isula.ok("exec", "-d", sleeper, "sh", "-c", "echo detached > /tmp/exec-d")
+    assert "detached" not in out
+    wait_until(lambda: isula("exec", sleeper, "cat", "/tmp/exec-d").stdout == "detached\n", "the detached exec")
+
+
+def test_exec_in_stopped_container_fails(isula, names):
+    n = names()
+    isula.ok("create", "--name", n, "busybox", "true")
+    r = isula("exec", n, "true")
+    assert r.returncode != 0
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+# ---- logs ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def five_lines(isula, names):
+    n = names()
+    isula.ok("run", "--name", n, "busybox", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done; echo err >&2")
+    return n
+
+
+def test_logs_all_and_tail(isula, five_lines):
+    r = isula("logs", five_lines)
+    assert r.returncode == 0
+    assert r.stdout.splitlines() == ["line1", "line2", "line3", "line4", "line5"]
+    assert r.stderr == "err\n"
+    r = isula("logs", "--tail", "2", five_lines)
+    assert r.stdout == "line5\n" and r.stderr == "err\n"
+    r = isula("logs", "--tail", "3", five_lines)
+    assert r.stdout.splitlines() == ["line4", "line5"] and r.stderr == "err\n"
+    assert isula.ok("logs", "--tail", "0", five_lines) == ""
+
+
+def test_logs_timestamps(isula, five_lines):
+    lines = isula.ok("logs", "-t", five_lines).splitlines()
+    assert len(lines) == 5
+    for line in lines:
+        assert TS.match(line), line
+    assert [line.split(" ", 1)[1] for line in lines] == ["line%d" % i for i in range(1, 6)]
+
+
+def test_logs_since(isula, five_lines):
+    assert isula.ok("logs", "--since", "1h", five_lines).splitlines()[-1] == "line5"
+    future = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    r = isula("logs", "--since", future, five_lines)
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
+
+
+def test_logs_follow(isula, names, tmpdir_host):
+    n = names()
+    isula.ok("run", "-d", "--name", n, "-v", tmpdir_host + ":/data", "busybox", "sh", "-c",
+             "echo first; while [ ! -e /data/go ]; do sleep 0.05; done; echo second")
+    p = popen_isula(isula, "logs", "-f", n)
+    try:
+        assert read_line(p) == "first\n"
+        open(os.path.join(tmpdir_host, "go"), "w").close()
+        assert read_line(p) == "second\n"
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 0 and out == b"", err
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+# ---- attach -------------------------------------------------------------------------------------------
+
+
+def test_attach_receives_output(isula, names):
+    n = names()
+    isula.ok("run", "-d", "--name", n, "busybox", "sh", "-c", "while :; do echo tick; sleep 0.1; done")
+    p = popen_isula(isula, "attach", n)
+    try:
+        assert read_line(p) == "tick\n"
+        isula.ok("kill", n)
+        p.communicate(timeout=30)
+        assert p.returncode == 137
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_attach_stdin(isula, names):
+    n = names()
+    isula.ok("run", "-d", "-i", "--name", n, "busybox", "sh", "-c", "read x; echo got:$x; exit 4")
+    r = isula("attach", n, input="hello\n")
+    assert r.stdout == "got:hello\n"
+    assert r.returncode == 4
+    assert isula.inspect(n)["State"]["ExitCode"] == 4
+
+
+def test_start_attach(isula, names):
+    n = names()
+    isula.ok("create", "--name", n, "busybox", "sh", "-c", "echo started; exit 6")
+    r = isula("start", "-a", n)
+    assert r.stdout == "started\n" and r.returncode == 6
