@@ -55,6 +55,7 @@ struct container {
     int restart_count;
     bool manually_stopped; /* stop/kill by a user: no restart for unless-stopped/always until started again */
     bool has_rootfs_mounted;
+    bool runtime_cleanup;          /* `runtime delete` of the last run still going on in the background */
     int pending_attach;            /* attach requests waiting for the shim of the next start */
     unsigned long shim_generation; /* bumped each time a new shim is ready */
     bool removed;

@@ -16,6 +16,8 @@
 #include "daemon/spec/spec.h"
 #include "daemon/storage/layer_store.h"
 
+static void wait_runtime_cleanup(struct container *c);
+
 int service_runtime(struct daemon *d, const char *name, struct runtime *rt, char **ret_root, struct isd_error **err)
 {
     const struct isd_runtime_conf *r = isd_config_runtime(d->cfg, name);
@@ -155,6 +157,9 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
 
     if (container_is_active(c))
         return isd_error_set(err, ISD_ERR_NOT_MODIFIED, 0, "container %s is already running", c->id);
+    wait_runtime_cleanup(c);
+    if (container_is_active(c) || c->removed)
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s changed while starting", c->id);
     if (service_runtime(d, c->runtime, &rt, &rt_root, err) < 0)
         return -1;
     if (c->external_rootfs != NULL)
@@ -374,6 +379,11 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
     int rc = 0;
     if (c == NULL)
         return -1;
+    wait_runtime_cleanup(c);
+    if (c->removed) {
+        rc = isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such container: %s", ref);
+        goto out;
+    }
     if (container_is_active(c) && !force) {
         rc = isd_error_set(err, ISD_ERR_CONFLICT, 0,
                            "You cannot remove a running container %s. Stop the container before attempting removal "
@@ -423,18 +433,62 @@ bool restart_policy_wants(const json_t *host_config, int exit_code, int restart_
     return false;
 }
 
-void service_container_exited(struct daemon *d, struct container *c)
+struct runtime_cleanup {
+    struct daemon *d;
+    struct container *c;
+};
+
+static void *runtime_cleanup_main(void *arg)
 {
+    struct runtime_cleanup *rc = arg;
     struct runtime rt;
     cleanup_free char *root = NULL;
+    if (service_runtime(rc->d, rc->c->runtime, &rt, &root, NULL) == 0)
+        runtime_delete(&rt, rc->c->id, true, NULL);
+    pthread_mutex_lock(&rc->c->lock);
+    rc->c->runtime_cleanup = false;
+    container_changed(rc->c);
+    pthread_mutex_unlock(&rc->c->lock);
+    container_unref(rc->c);
+    free(rc);
+    return NULL;
+}
+
+/* The runtime's state of a dead container is deleted in the background: waiters learn of the exit at once
+ * (a runtime call is tens of ms), and start/remove wait for the cleanup before they touch the runtime. */
+static void schedule_runtime_cleanup(struct daemon *d, struct container *c)
+{
+    struct runtime_cleanup *rc = xcalloc(1, sizeof(*rc));
+    pthread_attr_t attr;
+    pthread_t t;
+    rc->d = d;
+    rc->c = container_ref(c);
+    c->runtime_cleanup = true;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, runtime_cleanup_main, rc) != 0) {
+        c->runtime_cleanup = false;
+        container_unref(c);
+        free(rc);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+/* Lock held; released while waiting. */
+static void wait_runtime_cleanup(struct container *c)
+{
+    while (c->runtime_cleanup)
+        pthread_cond_wait(&c->changed, &c->lock);
+}
+
+void service_container_exited(struct daemon *d, struct container *c)
+{
     int code = 255;
     long long ns = now_ns();
     if (runtime_read_exit(c->state_dir, &code, &ns) < 0) {
         free(c->error);
         c->error = xstrdup("isulad-shim exited without recording the exit status");
     }
-    if (service_runtime(d, c->runtime, &rt, &root, NULL) == 0)
-        runtime_delete(&rt, c->id, true, NULL);
     if (c->external_rootfs == NULL)
         rootfs_umount(d->layers, c->id, NULL);
     c->status = CT_EXITED;
@@ -443,6 +497,7 @@ void service_container_exited(struct daemon *d, struct container *c)
     container_set_pid(c, 0);
     c->shim_pid = 0;
     container_save(c, false, NULL);
+    schedule_runtime_cleanup(d, c);
     container_changed(c);
 }
 
