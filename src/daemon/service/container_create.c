@@ -150,6 +150,9 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
     c = container_new(id, name, d->cfg->graph, d->cfg->state);
     c->created_ns = now_ns();
     c->host_config = json_is_object(hc) ? json_deep_copy(hc) : json_object();
+    /* The daemon's hook-spec (D-12) applies to every container that names none of its own. */
+    if (d->cfg->hook_spec != NULL && json_get_str(c->host_config, "HookSpec") == NULL)
+        json_object_set_new(c->host_config, "HookSpec", json_string(d->cfg->hook_spec));
     if (check_runtime(d, c->host_config, &c->runtime, err) < 0)
         return -1;
     if (prepare_image(d, c, body, &img, err) < 0)
