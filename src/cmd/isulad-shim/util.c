@@ -205,24 +205,8 @@ int shim_write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-static void fsync_parent(const char *path)
-{
-    char *dir = shim_xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = 0;
-    else if (slash != NULL)
-        *slash = 0;
-    else
-        strcpy(dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
+/* Temp file and rename, so readers never see half a file. No fsync: these files live in the state dir
+ * (a tmpfs under /var/run normally), which a reboot empties anyway; a crash of isulad loses no page. */
 int shim_write_atomic(const char *path, const char *data, size_t len)
 {
     char *tmp = shim_xasprintf("%s.tmp", path);
@@ -230,7 +214,7 @@ int shim_write_atomic(const char *path, const char *data, size_t len)
     int ret = -1;
     if (fd < 0)
         goto out;
-    if (shim_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (shim_write_all(fd, data, len) < 0) {
         close(fd);
         unlink(tmp);
         goto out;
@@ -240,7 +224,6 @@ int shim_write_atomic(const char *path, const char *data, size_t len)
         unlink(tmp);
         goto out;
     }
-    fsync_parent(path);
     ret = 0;
 out:
     free(tmp);

@@ -166,8 +166,10 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
         merged = xstrdup(c->external_rootfs);
     else if (rootfs_mount(d->layers, c->id, &merged, err) < 0)
         return -1;
+    long long t0 = now_ns();
     if (write_bundle(d, c, merged, err) < 0)
         return start_fail(d, c, &rt, err);
+    long long t1 = now_ns();
     rq.terminal = json_get_bool(c->config, "Tty", false);
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
     rq.start = true;
@@ -182,6 +184,8 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     } else {
         c->shim_generation++;
     }
+    log_debug("start `%s`: bundle %.1f ms, shim and runtime %.1f ms", c->id, (double)(t1 - t0) / 1e6,
+              (double)(now_ns() - t1) / 1e6);
     container_set_pid(c, pid);
     c->shim_pid = shim_pid;
     c->status = CT_RUNNING;
