@@ -416,6 +416,7 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
     rm_rf(c->dir, NULL);
     c->removed = true;
     container_store_remove(d->containers, c);
+    exec_store_forget_container(d->execs, c);
     container_changed(c);
 out:
     pthread_mutex_unlock(&c->lock);

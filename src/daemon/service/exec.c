@@ -42,13 +42,35 @@ void exec_store_free(struct exec_store *s)
     while (s->head != NULL) {
         struct exec *e = s->head;
         s->head = e->next;
-        container_unref(e->c);
-        json_decref(e->body);
-        free(e->id);
-        free(e->dir);
-        free(e);
+        exec_free(e);
     }
     free(s);
+}
+
+static void exec_free(struct exec *e)
+{
+    container_unref(e->c);
+    json_decref(e->body);
+    free(e->id);
+    free(e->dir);
+    free(e);
+}
+
+void exec_store_forget_container(struct exec_store *s, const struct container *c)
+{
+    struct exec **pp;
+    pthread_mutex_lock(&s->lock);
+    pp = &s->head;
+    while (*pp != NULL) {
+        struct exec *e = *pp;
+        if (e->c == c && !e->running) {
+            *pp = e->next;
+            exec_free(e);
+        } else {
+            pp = &e->next;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Called with the store lock held. */

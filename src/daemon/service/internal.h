@@ -23,6 +23,8 @@ int supervisor_watch(struct supervisor *s, struct container *c, pid_t shim_pid, 
 /* Exec store. */
 struct exec_store *exec_store_new(void);
 void exec_store_free(struct exec_store *s);
+/* Drops the finished execs of a removed container. */
+void exec_store_forget_container(struct exec_store *s, const struct container *c);
 
 /* Opens (or closes, with pid 0) the container's pidfd; lock held. */
 void container_set_pid(struct container *c, pid_t pid);
