@@ -35,6 +35,15 @@ struct exec_store *exec_store_new(void)
     return s;
 }
 
+static void exec_free(struct exec *e)
+{
+    container_unref(e->c);
+    json_decref(e->body);
+    free(e->id);
+    free(e->dir);
+    free(e);
+}
+
 void exec_store_free(struct exec_store *s)
 {
     if (s == NULL)
@@ -45,15 +54,6 @@ void exec_store_free(struct exec_store *s)
         exec_free(e);
     }
     free(s);
-}
-
-static void exec_free(struct exec *e)
-{
-    container_unref(e->c);
-    json_decref(e->body);
-    free(e->id);
-    free(e->dir);
-    free(e);
 }
 
 void exec_store_forget_container(struct exec_store *s, const struct container *c)
