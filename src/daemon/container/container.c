@@ -264,6 +264,12 @@ json_t *container_inspect_json(struct container *c, const char *graph_driver_dir
     json_t *hc = c->host_config ? json_deep_copy(c->host_config) : json_object();
     if (json_object_get(hc, "Runtime") == NULL)
         json_object_set_new(hc, "Runtime", json_string(c->runtime ? c->runtime : ""));
+    /* Docker clients read HostConfig.LogConfig.Type unconditionally (the Python SDK's run does). */
+    if (!json_is_object(json_object_get(hc, "LogConfig")))
+        json_object_set_new(hc, "LogConfig", json_object());
+    if (json_get_str(json_object_get(hc, "LogConfig"), "Type") == NULL ||
+        *json_get_str(json_object_get(hc, "LogConfig"), "Type") == '\0')
+        json_object_set_new(json_object_get(hc, "LogConfig"), "Type", json_string("json-file"));
     if (graph_driver_dir != NULL) {
         json_object_set_new(gd_data, "MergedDir", json_sprintf("%s/merged", graph_driver_dir));
         json_object_set_new(gd_data, "UpperDir", json_sprintf("%s/diff", graph_driver_dir));
