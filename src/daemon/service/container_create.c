@@ -157,6 +157,8 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         return -1;
     if (prepare_image(d, c, body, &img, err) < 0)
         return -1;
+    if (container_check_settings(c->config, c->host_config, err) < 0)
+        goto out;
     if (container_store_add(d->containers, c, err) < 0)
         goto out;
     if (mkdir_p(c->dir, 0700, err) < 0 || validate_spec(d, c, err) < 0)

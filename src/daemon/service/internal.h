@@ -31,6 +31,8 @@ void container_set_pid(struct container *c, pid_t pid);
 
 /* Signal name or number ("SIGKILL", "KILL", "9") to a number; -1 when unknown. */
 int signal_parse(const char *s);
+/* Create-time checks of StopSignal, RestartPolicy/AutoRemove, LogConfig, OomScoreAdj and namespace modes. */
+int container_check_settings(const json_t *config, const json_t *hc, struct isd_error **err);
 /* Restart policy of the HostConfig. */
 bool restart_policy_wants(const json_t *host_config, int exit_code, int restart_count, bool manually_stopped);
 

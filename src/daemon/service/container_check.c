@@ -1,0 +1,99 @@
+/*
+ * Checks of a create body's settings that spec generation does not make: stop signal, restart policy, log
+ * driver and options, OOM score and namespace modes. Run at create, so a bad value is refused with Docker's
+ * message before the container exists instead of being stored (or failing at every start).
+ * Pure functions of their arguments; thread-safe.
+ */
+#include <string.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (streq(s, list[i]))
+            return true;
+    return false;
+}
+
+static int check_restart(const json_t *hc, struct isd_error **err)
+{
+    json_t *rp = json_object_get(hc, "RestartPolicy");
+    const char *name = json_get_str(rp, "Name");
+    long long max = json_get_int(rp, "MaximumRetryCount", 0);
+    bool none = name == NULL || *name == '\0' || streq(name, "no");
+    if (name != NULL && *name != '\0' && !streq(name, "no") && !streq(name, "always") &&
+        !streq(name, "unless-stopped") && !streq(name, "on-failure"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid restart policy '%s'", name);
+    if (name != NULL && streq(name, "on-failure") && max < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "maximum retry count cannot be negative");
+    if (name != NULL && !streq(name, "on-failure") && max != 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "maximum retry count cannot be used with restart policy '%s'",
+                             name);
+    if (!none && json_get_bool(hc, "AutoRemove", false))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "can't create 'AutoRemove' container with restart policy");
+    return 0;
+}
+
+/* Only the json-file driver exists (the shim writes it); its options are Docker's plus isula's disable-log. */
+static int check_log_config(const json_t *hc, struct isd_error **err)
+{
+    static const char *const keys[] = {"max-size",  "max-file", "compress", "labels",          "labels-regex", "env",
+                                       "env-regex", "tag",      "mode",     "max-buffer-size", "disable-log"};
+    json_t *lc = json_object_get(hc, "LogConfig");
+    const char *type = json_get_str(lc, "Type");
+    const char *k;
+    json_t *v;
+    long long n;
+    if (type != NULL && *type != '\0' && !streq(type, "json-file"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "logger: no log driver named '%s' is registered", type);
+    json_object_foreach(json_object_get(lc, "Config"), k, v)
+    {
+        if (!in_list(k, keys, ARRAY_SIZE(keys)))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "unknown log opt '%s' for json-file log driver", k);
+        if (!json_is_string(v))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "log opt '%s' must be a string", k);
+    }
+    v = json_object_get(json_object_get(lc, "Config"), "max-size");
+    if (v != NULL && (parse_size(json_string_value(v), &n) < 0 || n <= 0))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid max-size `%s`", json_string_value(v));
+    v = json_object_get(json_object_get(lc, "Config"), "max-file");
+    if (v != NULL && (parse_int64(json_string_value(v), &n) < 0 || n < 1))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "max-file cannot be less than 1: `%s`", json_string_value(v));
+    return 0;
+}
+
+static int check_modes(const json_t *hc, struct isd_error **err)
+{
+    static const char *const ipc[] = {"none", "private", "shareable", "host"};
+    static const char *const net[] = {"default", "bridge", "host", "none"};
+    const char *m = json_get_str(hc, "IpcMode");
+    if (m != NULL && *m != '\0' && !str_has_prefix(m, "container:") && !in_list(m, ipc, ARRAY_SIZE(ipc)))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid IPC mode: %s", m);
+    m = json_get_str(hc, "PidMode");
+    if (m != NULL && *m != '\0' && !str_has_prefix(m, "container:") && !streq(m, "host"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid PID mode: %s", m);
+    m = json_get_str(hc, "UTSMode");
+    if (m != NULL && *m != '\0' && !streq(m, "host"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid UTS mode: %s", m);
+    m = json_get_str(hc, "NetworkMode");
+    if (m != NULL && *m != '\0' && !str_has_prefix(m, "container:") && !in_list(m, net, ARRAY_SIZE(net)))
+        return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "network %s not found", m);
+    return 0;
+}
+
+int container_check_settings(const json_t *config, const json_t *hc, struct isd_error **err)
+{
+    const char *sig = json_get_str(config, "StopSignal");
+    long long oom = json_get_int(hc, "OomScoreAdj", 0);
+    if (sig != NULL && *sig != '\0' && signal_parse(sig) < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid signal: %s", sig);
+    if (oom < -1000 || oom > 1000)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
+                             oom);
+    if (check_restart(hc, err) < 0 || check_log_config(hc, err) < 0)
+        return -1;
+    return check_modes(hc, err);
+}
