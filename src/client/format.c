@@ -6,32 +6,6 @@
 #include "client/template.h"
 #include "common/util.h"
 
-char *format_human_duration(long long s)
-{
-    long long m = s / 60, h = (long long)((double)s / 3600.0 + 0.5);
-    if (s < 1)
-        return xstrdup("Less than a second");
-    if (s == 1)
-        return xstrdup("1 second");
-    if (s < 60)
-        return xasprintf("%lld seconds", s);
-    if (m == 1)
-        return xstrdup("About a minute");
-    if (m < 60)
-        return xasprintf("%lld minutes", m);
-    if (h == 1)
-        return xstrdup("About an hour");
-    if (h < 48)
-        return xasprintf("%lld hours", h);
-    if (h < 24 * 7 * 2)
-        return xasprintf("%lld days", h / 24);
-    if (h < 24 * 30 * 2)
-        return xasprintf("%lld weeks", h / 24 / 7);
-    if (h < 24 * 365 * 2)
-        return xasprintf("%lld months", h / 24 / 30);
-    return xasprintf("%lld years", h / 24 / 365);
-}
-
 char *format_since(const char *rfc3339, long long now_ns)
 {
     long long t;
@@ -39,7 +13,7 @@ char *format_since(const char *rfc3339, long long now_ns)
     if (rfc3339 == NULL || rfc3339[0] == '\0' || str_has_prefix(rfc3339, "0001-01-01") ||
         time_parse_rfc3339(rfc3339, &t) < 0 || t <= 0)
         return xstrdup("-");
-    d = format_human_duration(now_ns > t ? (now_ns - t) / 1000000000LL : 0);
+    d = human_duration(now_ns > t ? (now_ns - t) / 1000000000LL : 0);
     return xasprintf("%s ago", d);
 }
 
@@ -109,7 +83,7 @@ json_t *format_ps_row(const json_t *item, bool no_trunc, long long now_ns)
     cleanup_free char *pidtxt = pid > 0 ? xasprintf("%lld", pid) : xstrdup("-");
     cleanup_free char *created = NULL;
     long long c = json_integer_value(json_object_get(item, "Created"));
-    cleanup_free char *cago = format_human_duration(c > 0 ? now_ns / 1000000000LL - c : 0);
+    cleanup_free char *cago = human_duration(c > 0 ? now_ns / 1000000000LL - c : 0);
     json_t *labels = json_object_get(item, "Labels");
     created = xasprintf("%s ago", cago);
     return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", id,

@@ -11,7 +11,6 @@
 #include <stdio.h>
 
 /* "Less than a second", "1 second", "13 minutes", "About an hour", "3 days" ... (Docker's units). */
-char *format_human_duration(long long seconds);
 /* "<duration> ago" for an RFC 3339 time, or "-" when empty/zero ("0001-01-01T00:00:00Z"). */
 char *format_since(const char *rfc3339, long long now_ns);
 /* Decimal size with up to 3 decimals: "1.376 MB", "512 B". */

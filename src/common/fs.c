@@ -60,7 +60,22 @@ char *read_file(const char *path, size_t max, size_t *ret_len, struct isd_error 
     return buf_steal(&b);
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fd_read_full(int fd, void *data, size_t len)
+{
+    char *p = data;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int fd_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
     while (len > 0) {
@@ -88,7 +103,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return isd_error_errno(err, "create `%s`", tmp);
-    if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
+    if (fd_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
         isd_error_errno(err, "write `%s`", tmp);
         unlink(tmp);
         return -1;

@@ -21,6 +21,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* Removes path and everything below it; refuses to descend into other mounts (EBUSY). Missing is fine. */
 int rm_rf(const char *path, struct isd_error **err);
 bool path_exists(const char *path);
+/* Whole-buffer I/O that retries on EINTR and short transfers; -1 on error or (for reads) early EOF. */
+int fd_write_all(int fd, const void *data, size_t len);
+int fd_read_full(int fd, void *data, size_t len);
 char *path_join(const char *a, const char *b);
 /* Sum of st_blocks*512 of regular files under path (no crossing of mounts). */
 long long dir_size(const char *path);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <ctype.h>
+#include <pthread.h>
 
 static void oom(void)
 {
@@ -394,4 +395,42 @@ int parse_duration_ns(const char *s, long long *ret)
     }
     *ret = total;
     return 0;
+}
+
+char *human_duration(long long s)
+{
+    long long m = s / 60, h = (long long)((double)s / 3600.0 + 0.5);
+    if (s < 1)
+        return xstrdup("Less than a second");
+    if (s == 1)
+        return xstrdup("1 second");
+    if (s < 60)
+        return xasprintf("%lld seconds", s);
+    if (m == 1)
+        return xstrdup("About a minute");
+    if (m < 60)
+        return xasprintf("%lld minutes", m);
+    if (h == 1)
+        return xstrdup("About an hour");
+    if (h < 48)
+        return xasprintf("%lld hours", h);
+    if (h < 24 * 7 * 2)
+        return xasprintf("%lld days", h / 24);
+    if (h < 24 * 30 * 2)
+        return xasprintf("%lld weeks", h / 24 / 7);
+    if (h < 24 * 365 * 2)
+        return xasprintf("%lld months", h / 24 / 30);
+    return xasprintf("%lld years", h / 24 / 365);
+}
+
+int thread_start_detached(void *(*fn)(void *), void *arg)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    int r;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    r = pthread_create(&t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return r == 0 ? 0 : -1;
 }

@@ -81,6 +81,9 @@ void buf_free(struct buf *b);
 /* Returns the NUL-terminated contents and resets the buffer. */
 char *buf_steal(struct buf *b);
 
+/* Starts fn(arg) in a detached thread; -1 (arg untouched) when it cannot. */
+int thread_start_detached(void *(*fn)(void *), void *arg);
+
 /* Random lowercase hex string of n characters (n even), from getrandom(). */
 char *random_hex(size_t n);
 /* Nanoseconds since the epoch. */
@@ -89,6 +92,8 @@ long long now_ns(void);
 char *time_rfc3339_nano(long long ns);
 /* Parses an RFC 3339 time (fraction and offset optional); returns -1 when malformed. */
 int time_parse_rfc3339(const char *s, long long *ret_ns);
+/* Docker's human duration: "Less than a second", "5 minutes", "About an hour", "3 days"... */
+char *human_duration(long long seconds);
 /* Parses sizes like "10", "30KB", "1.5m", "2g" into bytes; -1 when malformed. */
 int parse_size(const char *s, long long *ret);
 /* Parses durations like "2m", "30s", "1h30m", "500ms"; -1 when malformed. */

@@ -289,7 +289,7 @@ TEST(format_durations_and_sizes)
                               {"60", "About a minute"},    {"780", "13 minutes"}, {"3600", "About an hour"},
                               {"7200", "2 hours"},         {"259200", "3 days"}};
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        cleanup_free char *s = format_human_duration(atoll(cases[i][0]));
+        cleanup_free char *s = human_duration(atoll(cases[i][0]));
         ASSERT_STR_EQ(s, cases[i][1]);
     }
     long long now = 1700000000LL * 1000000000LL;

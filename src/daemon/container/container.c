@@ -174,28 +174,6 @@ struct container *container_load(const char *dir, const char *graph, const char 
     return c;
 }
 
-static char *human_duration(long long ns)
-{
-    long long s = ns / 1000000000LL;
-    if (s < 1)
-        return xstrdup("Less than a second");
-    if (s == 1)
-        return xstrdup("1 second");
-    if (s < 60)
-        return xasprintf("%lld seconds", s);
-    if (s / 60 == 1)
-        return xstrdup("About a minute");
-    if (s < 3600)
-        return xasprintf("%lld minutes", s / 60);
-    if (s / 3600 == 1)
-        return xstrdup("About an hour");
-    if (s < 48 * 3600)
-        return xasprintf("%lld hours", s / 3600);
-    if (s < 14 * 86400)
-        return xasprintf("%lld days", s / 86400);
-    return xasprintf("%lld weeks", s / (7 * 86400));
-}
-
 char *container_status_text(const struct container *c)
 {
     long long now = now_ns();
@@ -204,13 +182,13 @@ char *container_status_text(const struct container *c)
     case CT_CREATED:
         return xstrdup("Created");
     case CT_RUNNING:
-        d = human_duration(now - c->started_ns);
+        d = human_duration((now - c->started_ns) / 1000000000LL);
         return xasprintf("Up %s", d);
     case CT_PAUSED:
-        d = human_duration(now - c->started_ns);
+        d = human_duration((now - c->started_ns) / 1000000000LL);
         return xasprintf("Up %s (Paused)", d);
     case CT_RESTARTING:
-        d = human_duration(now - c->finished_ns);
+        d = human_duration((now - c->finished_ns) / 1000000000LL);
         return xasprintf("Restarting (%d) %s ago", c->exit_code, d);
     case CT_REMOVING:
         return xstrdup("Removal In Progress");
@@ -220,7 +198,7 @@ char *container_status_text(const struct container *c)
     default:
         if (c->finished_ns <= 0)
             return xasprintf("Exited (%d)", c->exit_code);
-        d = human_duration(now - c->finished_ns);
+        d = human_duration((now - c->finished_ns) / 1000000000LL);
         return xasprintf("Exited (%d) %s ago", c->exit_code, d);
     }
 }

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/service/internal.h"
@@ -35,44 +36,14 @@ int attach_connect(const char *state_dir, struct isd_error **err)
     return fd;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int read_full(int fd, void *data, size_t len)
-{
-    char *p = data;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int send_frame(int fd, int type, const void *data, uint32_t len)
 {
     unsigned char hdr[8] = {(unsigned char)type, 0, 0, 0};
     uint32_t be = htonl(len);
     memcpy(hdr + 4, &be, 4);
-    if (write_all(fd, hdr, 8) < 0)
+    if (fd_write_all(fd, hdr, 8) < 0)
         return -1;
-    return len > 0 ? write_all(fd, data, len) : 0;
+    return len > 0 ? fd_write_all(fd, data, len) : 0;
 }
 
 /* One frame from the shim to the client. Returns 1 at the exit frame, 0 to go on, -1 when the shim is gone. */
@@ -83,7 +54,7 @@ static int forward_shim_frame(int shim_fd, int client_fd, bool tty, bool out, bo
     uint32_t len;
     char *payload;
     int type;
-    if (read_full(shim_fd, hdr, 8) < 0)
+    if (fd_read_full(shim_fd, hdr, 8) < 0)
         return -1;
     type = hdr[0];
     memcpy(&len, hdr + 4, 4);
@@ -91,7 +62,7 @@ static int forward_shim_frame(int shim_fd, int client_fd, bool tty, bool out, bo
     if (len > (16u << 20))
         return -1;
     payload = xmalloc(len + 1);
-    if (read_full(shim_fd, payload, len) < 0) {
+    if (fd_read_full(shim_fd, payload, len) < 0) {
         free(payload);
         return -1;
     }
@@ -104,7 +75,7 @@ static int forward_shim_frame(int shim_fd, int client_fd, bool tty, bool out, bo
         return 1;
     }
     if (!*client_gone && ((type == FRAME_STDOUT && out) || (type == FRAME_STDERR && errs))) {
-        int r = tty ? write_all(client_fd, payload, len) : send_frame(client_fd, type, payload, len);
+        int r = tty ? fd_write_all(client_fd, payload, len) : send_frame(client_fd, type, payload, len);
         if (r < 0)
             *client_gone = true;
     }

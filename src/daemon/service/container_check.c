@@ -1,9 +1,11 @@
 /*
  * Checks of a create body's settings that spec generation does not make: stop signal, restart policy, log
- * driver and options, OOM score and namespace modes. Run at create, so a bad value is refused with Docker's
- * message before the container exists instead of being stored (or failing at every start).
- * Pure functions of their arguments; thread-safe.
+ * driver and options, OOM score, namespace modes, ports, DNS servers and extra hosts. Run at create, so a bad value is
+ * refused with Docker's message before the container exists instead of being stored (or failing at every start). Pure
+ * functions of their arguments; thread-safe.
  */
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
@@ -84,6 +86,61 @@ static int check_modes(const json_t *hc, struct isd_error **err)
     return 0;
 }
 
+static bool is_ip(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* "80", "80/tcp", "8000-8010/udp": Docker's port specification. */
+static bool port_spec_valid(const char *k)
+{
+    const char *slash = strchr(k, '/');
+    const char *proto = slash != NULL ? slash + 1 : "tcp";
+    cleanup_free char *range = slash != NULL ? xstrndup(k, (size_t)(slash - k)) : xstrdup(k);
+    char *dash = strchr(range, '-');
+    long long lo, hi;
+    if (!streq(proto, "tcp") && !streq(proto, "udp") && !streq(proto, "sctp"))
+        return false;
+    if (dash != NULL)
+        *dash = '\0';
+    if (parse_int64(range, &lo) < 0 || lo < 1 || lo > 65535)
+        return false;
+    if (dash == NULL)
+        return true;
+    return parse_int64(dash + 1, &hi) == 0 && hi >= lo && hi <= 65535;
+}
+
+static int check_network_values(const json_t *config, const json_t *hc, struct isd_error **err)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+    json_object_foreach(json_object_get(config, "ExposedPorts"), k, v)
+    {
+        if (!port_spec_valid(k))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid port specification: \"%s\"", k);
+    }
+    json_object_foreach(json_object_get(hc, "PortBindings"), k, v)
+    {
+        if (!port_spec_valid(k))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid port specification: \"%s\"", k);
+    }
+    json_array_foreach(json_object_get(hc, "Dns"), i, v)
+    {
+        if (!json_is_string(v) || !is_ip(json_string_value(v)))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "%s is not an ip address",
+                                 json_is_string(v) ? json_string_value(v) : "Dns entry");
+    }
+    json_array_foreach(json_object_get(hc, "ExtraHosts"), i, v)
+    {
+        const char *e = json_string_value(v), *colon = e != NULL ? strchr(e, ':') : NULL;
+        if (colon == NULL || colon == e || !(is_ip(colon + 1) || streq(colon + 1, "host-gateway")))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid extra host: \"%s\"", e != NULL ? e : "");
+    }
+    return 0;
+}
+
 int container_check_settings(const json_t *config, const json_t *hc, struct isd_error **err)
 {
     const char *sig = json_get_str(config, "StopSignal");
@@ -93,7 +150,7 @@ int container_check_settings(const json_t *config, const json_t *hc, struct isd_
     if (oom < -1000 || oom > 1000)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
                              oom);
-    if (check_restart(hc, err) < 0 || check_log_config(hc, err) < 0)
+    if (check_restart(hc, err) < 0 || check_log_config(hc, err) < 0 || check_network_values(config, hc, err) < 0)
         return -1;
     return check_modes(hc, err);
 }

@@ -108,16 +108,10 @@ static int validate_spec(struct daemon *d, struct container *c, struct isd_error
     cleanup_json json_t *cfg = json_deep_copy(c->config);
     cleanup_free char *rootfs =
         c->external_rootfs ? xstrdup(c->external_rootfs) : xasprintf("%s/overlay/%s/merged", d->storage_root, c->id);
-    struct spec_input in = {.id = c->id,
-                            .config = cfg,
-                            .host_config = c->host_config,
-                            .rootfs = rootfs,
-                            .container_dir = c->dir,
-                            .cgroup_parent = d->cfg->cgroup_parent ? d->cfg->cgroup_parent : "/isulad",
-                            .umask = d->cfg->native_umask,
-                            .rootfs_is_external = c->external_rootfs != NULL};
+    struct spec_input in;
     json_t *spec;
     json_object_del(cfg, "User");
+    service_spec_input(d, c, rootfs, cfg, &in);
     spec = spec_generate(&in, err);
     json_decref(spec);
     return spec == NULL ? -1 : 0;

@@ -85,19 +85,27 @@ static void log_opts(const struct container *c, long long *ret_size, int *ret_fi
         *ret_files = (int)v;
 }
 
+void service_spec_input(struct daemon *d, struct container *c, const char *rootfs, const json_t *config,
+                        struct spec_input *in)
+{
+    *in = (struct spec_input){.id = c->id,
+                              .config = config,
+                              .host_config = c->host_config,
+                              .rootfs = rootfs,
+                              .container_dir = c->dir,
+                              .cgroup_parent = d->cfg->cgroup_parent ? d->cfg->cgroup_parent : "/isulad",
+                              .umask = d->cfg->native_umask,
+                              .rootfs_is_external = c->external_rootfs != NULL};
+}
+
 static int write_bundle(struct daemon *d, struct container *c, const char *rootfs, struct isd_error **err)
 {
-    struct spec_input in = {.id = c->id,
-                            .config = c->config,
-                            .host_config = c->host_config,
-                            .rootfs = rootfs,
-                            .container_dir = c->dir,
-                            .cgroup_parent = d->cfg->cgroup_parent ? d->cfg->cgroup_parent : "/isulad",
-                            .umask = d->cfg->native_umask,
-                            .rootfs_is_external = c->external_rootfs != NULL};
-    cleanup_json json_t *spec = spec_generate(&in, err);
+    struct spec_input in;
+    cleanup_json json_t *spec = NULL;
     cleanup_free char *path = xasprintf("%s/config.json", c->state_dir);
     cleanup_free char *exit_path = xasprintf("%s/exit", c->state_dir);
+    service_spec_input(d, c, rootfs, c->config, &in);
+    spec = spec_generate(&in, err);
     if (spec == NULL)
         return -1;
     if (mkdir_p(c->state_dir, 0700, err) < 0)
@@ -464,19 +472,14 @@ static void *runtime_cleanup_main(void *arg)
 static void schedule_runtime_cleanup(struct daemon *d, struct container *c)
 {
     struct runtime_cleanup *rc = xcalloc(1, sizeof(*rc));
-    pthread_attr_t attr;
-    pthread_t t;
     rc->d = d;
     rc->c = container_ref(c);
     c->runtime_cleanup = true;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, runtime_cleanup_main, rc) != 0) {
+    if (thread_start_detached(runtime_cleanup_main, rc) < 0) {
         c->runtime_cleanup = false;
         container_unref(c);
         free(rc);
     }
-    pthread_attr_destroy(&attr);
 }
 
 /* Lock held; released while waiting. */

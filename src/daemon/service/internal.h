@@ -4,9 +4,13 @@
 
 #include "daemon/runtime/runtime.h"
 #include "daemon/service/service.h"
+#include "daemon/spec/spec.h"
 
 /* Fills rt for the named runtime; root and shim strings are owned by the daemon. */
 int service_runtime(struct daemon *d, const char *name, struct runtime *rt, char **ret_root, struct isd_error **err);
+/* The spec generator's input for c, with the given rootfs path and Config. */
+void service_spec_input(struct daemon *d, struct container *c, const char *rootfs, const json_t *config,
+                        struct spec_input *in);
 /* Looks a container up and locks it; unlock with pthread_mutex_unlock and unref. */
 struct container *service_lookup_locked(struct daemon *d, const char *ref, struct isd_error **err);
 /* Handles a container whose shim ended: exit code, runtime delete, unmount, restart/auto-remove. Lock held. */

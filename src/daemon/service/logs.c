@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/service/internal.h"
@@ -27,21 +28,6 @@ struct log_ctx {
     bool failed;
 };
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static void emit(struct log_ctx *x, const struct log_entry *e)
 {
     struct buf b = {0};
@@ -56,10 +42,10 @@ static void emit(struct log_ctx *x, const struct log_entry *e)
     if (!x->tty) {
         uint32_t be = htonl((uint32_t)b.len);
         memcpy(hdr + 4, &be, 4);
-        if (write_all(x->out_fd, hdr, 8) < 0)
+        if (fd_write_all(x->out_fd, hdr, 8) < 0)
             x->failed = true;
     }
-    if (!x->failed && write_all(x->out_fd, b.data, b.len) < 0)
+    if (!x->failed && fd_write_all(x->out_fd, b.data, b.len) < 0)
         x->failed = true;
     buf_free(&b);
 }

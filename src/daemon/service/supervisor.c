@@ -166,19 +166,14 @@ static void *after_exit_main(void *arg)
 static void schedule(struct daemon *d, struct container *c, bool remove, long long delay_ns)
 {
     struct after_exit *a = xcalloc(1, sizeof(*a));
-    pthread_t t;
-    pthread_attr_t attr;
     a->d = d;
     a->c = container_ref(c);
     a->remove = remove;
     a->delay_ns = delay_ns;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, after_exit_main, a) != 0) {
+    if (thread_start_detached(after_exit_main, a) < 0) {
         container_unref(a->c);
         free(a);
     }
-    pthread_attr_destroy(&attr);
 }
 
 static void handle_exit(struct supervisor *s, struct watch *w)

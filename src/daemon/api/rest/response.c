@@ -110,8 +110,6 @@ void rq_reply_stream(struct request *rq, const char *content_type, void (*fn)(vo
 {
     int p[2];
     struct producer *pr;
-    pthread_t t;
-    pthread_attr_t attr;
     if (pipe2(p, O_CLOEXEC) < 0) {
         rq_reply_msg(rq, 500, "pipe failed");
         return;
@@ -120,17 +118,13 @@ void rq_reply_stream(struct request *rq, const char *content_type, void (*fn)(vo
     pr->fn = fn;
     pr->data = data;
     pr->fd = p[1];
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, producer_main, pr) != 0) {
+    if (thread_start_detached(producer_main, pr) < 0) {
         close(p[0]);
         close(p[1]);
         free(pr);
         rq_reply_msg(rq, 500, "cannot start a thread");
-        pthread_attr_destroy(&attr);
         return;
     }
-    pthread_attr_destroy(&attr);
     rq->status = 200;
     rq->response = MHD_create_response_from_pipe(p[0]);
     MHD_add_response_header(rq->response, "Content-Type", content_type);
@@ -162,20 +156,15 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
                        size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
     void **a = xcalloc(3, sizeof(void *));
-    pthread_t t;
-    pthread_attr_t attr;
     a[0] = cls;
     a[1] = urh;
     a[2] = (void *)(long)sock;
     if (extra_in_size > 0)
         log_warn("hijacked connection: %zu early bytes from the client dropped", extra_in_size);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, hijack_main, a) != 0) {
+    if (thread_start_detached(hijack_main, a) < 0) {
         MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
         free(a);
     }
-    pthread_attr_destroy(&attr);
 }
 
 void rq_reply_hijack(struct request *rq, hijack_fn fn, void *data)
