@@ -85,6 +85,36 @@ static bool strings_only(const json_t *v, bool object)
     return json_is_array(v);
 }
 
+/* The daemon's default-ulimits (D-41, "name=soft:hard") for every type the container does not set itself. */
+static void apply_default_ulimits(const struct isd_config *cfg, json_t *hc)
+{
+    json_t *ul = json_object_get(hc, "Ulimits");
+    for (size_t i = 0; cfg->default_ulimits != NULL && cfg->default_ulimits[i] != NULL; i++) {
+        const char *spec = cfg->default_ulimits[i];
+        const char *eq = strchr(spec, '=');
+        long long soft = 0, hard = 0;
+        cleanup_free char *name = NULL;
+        bool have = false;
+        size_t k;
+        json_t *e;
+        if (eq == NULL || sscanf(eq + 1, "%lld:%lld", &soft, &hard) != 2)
+            continue;
+        name = xstrndup(spec, (size_t)(eq - spec));
+        json_array_foreach(ul, k, e)
+        {
+            have = have || streq(json_get_str(e, "Name"), name);
+        }
+        if (have)
+            continue;
+        if (!json_is_array(ul)) {
+            ul = json_array();
+            json_object_set_new(hc, "Ulimits", ul);
+        }
+        json_array_append_new(
+            ul, json_pack("{s:s, s:I, s:I}", "Name", name, "Soft", (json_int_t)soft, "Hard", (json_int_t)hard));
+    }
+}
+
 /* The shapes Docker's decoder enforces, so bad input is refused at create rather than at start. */
 static int check_body_types(const json_t *body, struct isd_error **err)
 {
@@ -144,6 +174,7 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
     c = container_new(id, name, d->cfg->graph, d->cfg->state);
     c->created_ns = now_ns();
     c->host_config = json_is_object(hc) ? json_deep_copy(hc) : json_object();
+    apply_default_ulimits(d->cfg, c->host_config);
     /* The daemon's hook-spec (D-12) applies to every container that names none of its own. */
     if (d->cfg->hook_spec != NULL && json_get_str(c->host_config, "HookSpec") == NULL)
         json_object_set_new(c->host_config, "HookSpec", json_string(d->cfg->hook_spec));
