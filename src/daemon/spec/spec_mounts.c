@@ -140,13 +140,58 @@ static char *resolv_text(bool host_net)
     return buf_steal(&b);
 }
 
+static void strings_line(struct buf *b, const char *prefix, const json_t *a)
+{
+    size_t i;
+    json_t *v;
+    buf_printf(b, "%s", prefix);
+    json_array_foreach(a, i, v)
+    {
+        if (json_is_string(v))
+            buf_printf(b, " %s", json_string_value(v));
+    }
+    buf_printf(b, "\n");
+}
+
+/* HostConfig Dns, DnsSearch and DnsOptions replace the nameserver, search/domain and options lines. */
+static char *resolv_override(char *base, const json_t *hc)
+{
+    const json_t *dns = json_object_get(hc, "Dns"), *search = json_object_get(hc, "DnsSearch");
+    const json_t *opts = json_object_get(hc, "DnsOptions");
+    bool d = json_array_size(dns) > 0, s = json_array_size(search) > 0, o = json_array_size(opts) > 0;
+    struct buf b = {0};
+    char *save = NULL;
+    size_t i;
+    json_t *v;
+
+    if (!d && !s && !o)
+        return base;
+    for (char *l = strtok_r(base, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+        if ((d && str_has_prefix(l, "nameserver")) ||
+            (s && (str_has_prefix(l, "search") || str_has_prefix(l, "domain"))) || (o && str_has_prefix(l, "options")))
+            continue;
+        buf_printf(&b, "%s\n", l);
+    }
+    json_array_foreach(dns, i, v)
+    {
+        if (json_is_string(v))
+            buf_printf(&b, "nameserver %s\n", json_string_value(v));
+    }
+    if (s && !(json_array_size(search) == 1 && streq(json_string_value(json_array_get(search, 0)), ".")))
+        strings_line(&b, "search", search);
+    if (o)
+        strings_line(&b, "options", opts);
+    free(base);
+    return buf_steal(&b);
+}
+
 static int etc_files(const struct spec_input *in, json_t *list, const json_t *user, struct isd_error **err)
 {
     const char *hostname = json_get_str(in->config, "Hostname");
     bool host_net = streq(json_get_str(in->host_config, "NetworkMode"), "host");
     cleanup_free char *hn = xasprintf("%s\n", hostname ? hostname : "");
     cleanup_free char *hosts = hosts_text(in, hostname ? hostname : "", host_net);
-    cleanup_free char *resolv = resolv_text(host_net);
+    cleanup_free char *resolv = resolv_override(resolv_text(host_net), in->host_config);
 
     if (in->container_dir == NULL)
         return 0;
