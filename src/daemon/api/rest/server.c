@@ -229,13 +229,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static int open_listeners(struct rest_server *s, struct isd_error **err)
 {
     const struct isd_config *cfg = s->d->cfg;
+    /* Serving plain HTTP when the user asked for TLS would hand the daemon to anyone: refuse instead. */
+    if (cfg->tls || cfg->tls_verify)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "--tls/--tlsverify are not supported yet by this isulad");
     for (size_t i = 0; cfg->hosts[i] != NULL && s->n_fds < MAX_LISTEN; i++) {
         const char *h = cfg->hosts[i];
         int fd;
         if (str_has_prefix(h, "unix://"))
             fd = listen_unix(h + 7, cfg->group, err);
-        else if (str_has_prefix(h, "tcp://"))
+        else if (str_has_prefix(h, "tcp://")) {
             fd = listen_tcp(h + 6, err);
+            if (fd >= 0)
+                log_warn("listening on `%s` without TLS: anyone who can reach it controls isulad", h);
+        }
         else
             fd = isd_error_set(err, ISD_ERR_INVALID, 0, "invalid host `%s`", h);
         if (fd < 0)
