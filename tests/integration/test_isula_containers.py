@@ -118,6 +118,16 @@ def test_run_foreground_env_user_workdir_hostname(isula, names, tmpdir_host):
     assert state(isula, n)["ExitCode"] == 0
 
 
+def test_run_dns_and_add_host(isula, names):
+    out = isula.ok("run", "--name", names(), "--dns", "192.0.2.53", "--dns", "192.0.2.54", "--dns-search",
+                   "it.example", "--dns-opt", "ndots:2", "--add-host", "it-host:192.0.2.7", "--add-host",
+                   "it-six:2001:db8::7", "busybox", "sh", "-c", "cat /etc/resolv.conf /etc/hosts")
+    ns = [line for line in out.splitlines() if line.startswith("nameserver")]
+    assert ns == ["nameserver 192.0.2.53", "nameserver 192.0.2.54"]
+    assert "search it.example" in out.splitlines() and "options ndots:2" in out.splitlines()
+    assert "192.0.2.7\tit-host" in out.splitlines() and "2001:db8::7\tit-six" in out.splitlines()
+
+
 def test_run_entrypoint(isula, names):
     n = names()
     out = isula.ok("run", "--name", n, "--entrypoint", "/bin/echo", "busybox", "hello", "world")
