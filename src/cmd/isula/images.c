@@ -20,8 +20,16 @@ static const char *short_id(const char *id, bool no_trunc, char out[13])
     return out;
 }
 
+/* The digest part of the first RepoDigests entry ("name@sha256:..."), or "<none>". */
+static const char *repo_digest(const json_t *img)
+{
+    const char *d = json_string_value(json_array_get(json_object_get(img, "RepoDigests"), 0));
+    const char *at = d != NULL ? strchr(d, '@') : NULL;
+    return at != NULL ? at + 1 : "<none>";
+}
+
 /* One row per tag; a dangling image gets REF "-". */
-static void image_rows(const json_t *img, bool no_trunc, char ****rows, size_t *n)
+static void image_rows(const json_t *img, bool no_trunc, bool digests, char ****rows, size_t *n)
 {
     json_t *tags = json_object_get(img, "RepoTags");
     char idbuf[13], when[32] = "";
@@ -38,6 +46,8 @@ static void image_rows(const json_t *img, bool no_trunc, char ****rows, size_t *
         if (ref == NULL || streq(ref, "<none>:<none>"))
             ref = "-";
         strv_append(&row, ref);
+        if (digests)
+            strv_append(&row, repo_digest(img));
         strv_append(&row, id);
         strv_append(&row, when);
         strv_append(&row, size);
@@ -48,12 +58,13 @@ static void image_rows(const json_t *img, bool no_trunc, char ****rows, size_t *
 
 int cmd_images(int argc, char **argv)
 {
-    bool quiet = false, no_trunc = false;
+    bool quiet = false, no_trunc = false, digests = false;
     cleanup_strv char **filters = NULL, **pos = NULL;
     const struct cli_option o[] = {
         {"quiet", 'q', CLI_OPT_BOOL, &quiet, "Only show image names"},
         {"filter", 'f', CLI_OPT_LIST, &filters, "Filter output based on conditions provided"},
         {"no-trunc", 0, CLI_OPT_BOOL, &no_trunc, "Don't truncate output"},
+        {"digests", 0, CLI_OPT_BOOL, &digests, "Show digests"},
         CMD_COMMON_OPTS,
         {NULL}};
     cleanup_error struct isd_error *err = NULL;
@@ -79,12 +90,13 @@ int cmd_images(int argc, char **argv)
         return 1;
     }
     rows = xcalloc(1, sizeof(char **));
-    rows[n++] = strv_dup((char *[]){"REF", "IMAGE ID", "CREATED", "SIZE", NULL});
+    rows[n++] = digests ? strv_dup((char *[]){"REF", "DIGEST", "IMAGE ID", "CREATED", "SIZE", NULL})
+                        : strv_dup((char *[]){"REF", "IMAGE ID", "CREATED", "SIZE", NULL});
     for (size_t i = 0; i < json_array_size(list); i++)
-        image_rows(json_array_get(list, i), no_trunc, &rows, &n);
+        image_rows(json_array_get(list, i), no_trunc, digests, &rows, &n);
     for (size_t i = quiet ? 1 : 0; i < n; i++)
         if (quiet)
-            printf("%s\n", streq(rows[i][0], "-") ? rows[i][1] : rows[i][0]);
+            printf("%s\n", streq(rows[i][0], "-") ? rows[i][digests ? 2 : 1] : rows[i][0]);
     if (!quiet)
         format_table_print(stdout, (char **const *)rows, n);
     for (size_t i = 0; i < n; i++)

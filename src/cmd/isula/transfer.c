@@ -73,6 +73,29 @@ static int retag(const char *loaded, const char *tag, struct isd_error **err)
     return client_call(cmd_host(), "POST", path, NULL, NULL, err) < 0 ? -1 : 0;
 }
 
+/* --type embedded: the daemon reads the manifest and its layer files from the (local) path. */
+static int load_embedded(const char *input, const char *tag)
+{
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *body = NULL;
+    char abs[PATH_MAX];
+    if (tag != NULL) {
+        fprintf(stderr, "Error: --tag is only supported for docker images\n");
+        return 1;
+    }
+    if (realpath(input, abs) == NULL) {
+        fprintf(stderr, "Error: cannot open `%s`: %s\n", input, strerror(errno));
+        return 1;
+    }
+    body = json_pack("{s:s}", "Path", abs);
+    if (client_call(cmd_host(), "POST", "/isula/images/load-embedded", body, NULL, &err) < 0) {
+        cmd_print_error(err);
+        return 1;
+    }
+    printf("Load image from \"%s\" success\n", abs);
+    return 0;
+}
+
 int cmd_load(int argc, char **argv)
 {
     char *input = NULL, *tag = NULL, *type = NULL;
@@ -89,14 +112,16 @@ int cmd_load(int argc, char **argv)
     int rc;
     if (cmd_parse("load", o, argc, argv, 0, 0, &pos, &rc) < 0)
         return rc;
-    if (type != NULL && !streq(type, "docker")) {
-        fprintf(stderr, "Error: image type `%s` is not supported\n", type);
+    if (type != NULL && !streq(type, "docker") && !streq(type, "embedded")) {
+        fprintf(stderr, "Error: invalid image type `%s`: use docker or embedded\n", type);
         return 1;
     }
     if (input == NULL) {
         fprintf(stderr, "Error: missing image archive: use -i, --input\n");
         return 1;
     }
+    if (type != NULL && streq(type, "embedded"))
+        return load_embedded(input, tag);
     if (realpath(input, abs) == NULL || (fd = open(abs, O_RDONLY | O_CLOEXEC)) < 0) {
         fprintf(stderr, "Error: cannot open `%s`: %s\n", input, strerror(errno));
         return 1;

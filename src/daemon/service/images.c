@@ -7,32 +7,7 @@
 #include "daemon/image/image_store.h"
 #include "daemon/service/internal.h"
 
-json_t *service_image_list(struct daemon *d, bool all, const json_t *filters, struct isd_error **err)
-{
-    size_t n = 0;
-    struct image **v = image_store_list(d->images, &n);
-    json_t *out = json_array();
-    json_t *refs = json_object_get(filters, "reference");
-    for (size_t i = 0; i < n; i++) {
-        bool show = true;
-        if (json_is_array(refs) && json_array_size(refs) > 0) {
-            size_t k;
-            json_t *r;
-            show = false;
-            json_array_foreach(refs, k, r)
-            {
-                for (size_t t = 0; v[i]->repo_tags != NULL && v[i]->repo_tags[t] != NULL; t++)
-                    if (json_is_string(r) && str_has_prefix(v[i]->repo_tags[t], json_string_value(r)))
-                        show = true;
-            }
-        }
-        if (show)
-            json_array_append_new(out, image_summary_json(v[i]));
-        image_free(v[i]);
-    }
-    free(v);
-    return out;
-}
+/* service_image_list (with its filters) lives in images_extra.c. */
 
 json_t *service_image_inspect(struct daemon *d, const char *ref, struct isd_error **err)
 {

@@ -101,6 +101,10 @@ int service_image_load(struct daemon *d, int fd, char ***ret_loaded, struct isd_
 int service_image_import(struct daemon *d, int fd, const char *repo, const char *tag, char *const *changes,
                          char **ret_id, struct isd_error **err);
 int service_image_save(struct daemon *d, char *const *refs, int out_fd, struct isd_error **err);
+/* GET /images/{name}/history: [{Id, Created, CreatedBy, Tags, Size, Comment}], newest first. */
+json_t *service_image_history(struct daemon *d, const char *ref, struct isd_error **err);
+/* Loads an embedded image from its manifest (absolute path on the daemon's host); *ret_name: "name:tag". */
+int service_image_load_embedded(struct daemon *d, const char *manifest_path, char **ret_name, struct isd_error **err);
 
 /* System. */
 json_t *service_version(struct daemon *d);

@@ -42,6 +42,8 @@ static const struct route {
     {"GET", "/images/get", h_image_save, false},
     {"GET", "/images/{+}/json", h_image_inspect, false},
     {"GET", "/images/{+}/get", h_image_save, false},
+    {"GET", "/images/{+}/history", h_image_history, false},
+    {"POST", "/isula/images/load-embedded", h_image_load_embedded, false},
     {"POST", "/images/{+}/tag", h_image_tag, false},
     {"DELETE", "/images/{+}", h_image_remove, false},
 };

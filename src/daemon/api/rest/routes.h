@@ -31,6 +31,8 @@ void h_image_tag(struct request *rq, const char *arg);
 void h_image_load(struct request *rq, const char *arg);
 void h_image_create(struct request *rq, const char *arg);
 void h_image_save(struct request *rq, const char *arg);
+void h_image_history(struct request *rq, const char *arg);
+void h_image_load_embedded(struct request *rq, const char *arg);
 void h_exec_create(struct request *rq, const char *arg);
 void h_exec_start(struct request *rq, const char *arg);
 void h_exec_inspect(struct request *rq, const char *arg);
