@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libarchive-dev libssl-dev libcurl4-openssl-dev"
 RUN_PKGS="runc crun busybox-static iproute2 util-linux"
-TEST_PKGS="python3-pytest python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl"
+TEST_PKGS="python3-pytest python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs"
 want="$BUILD_PKGS $RUN_PKGS"
 if [ "${1:-}" = "--test" ]; then
     want="$want $TEST_PKGS"
