@@ -260,6 +260,13 @@ static int kill_locked(struct daemon *d, struct container *c, int sig, struct is
 {
     struct runtime rt;
     cleanup_free char *root = NULL;
+    if (c->status == CT_RESTARTING) {
+        /* no process between two runs of the restart policy: cancelling the pending restart is the kill */
+        c->status = CT_EXITED;
+        container_save(c, false, NULL);
+        container_changed(c);
+        return 0;
+    }
     if (c->pidfd >= 0 && !(sig == SIGKILL && host_pid_namespace(c))) {
         if (syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0) == 0 || errno == ESRCH)
             goto sent;
