@@ -347,6 +347,28 @@ def test_restart_new_start_same_id(isula, names):
     assert after["State"]["Pid"] != before["Pid"] and pid_alive(after["State"]["Pid"])
 
 
+def test_restart_policy_on_failure(isula, names):
+    n = names()
+    isula.ok("run", "-d", "--name", n, "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 1")
+    wait_until(lambda: isula.ok("inspect", "-f", "{{.RestartCount}} {{.State.Status}}", n) == "2 exited",
+               "two restarts, then exited")
+    assert isula.ok("logs", n).splitlines() == ["run"] * 3
+    assert isula.inspect(n)["State"]["ExitCode"] == 1
+
+
+def test_stop_and_rm_while_restarting(isula, names):
+    n = names()
+    isula.ok("run", "-d", "--name", n, "--restart", "always", "busybox", "sh", "-c", "exit 3")
+    wait_until(lambda: isula.inspect(n)["RestartCount"] >= 1, "a restart")
+    assert isula.ok("stop", n) == n
+    st = state(isula, n)
+    assert st["Status"] == "exited" and st["Restarting"] is False
+    isula.ok("start", n)
+    wait_until(lambda: isula.inspect(n)["RestartCount"] >= 2, "another restart")
+    assert isula.ok("rm", "-f", n) == n
+    assert isula("inspect", n).returncode != 0
+
+
 def test_wait_prints_exit_code(isula, names):
     a, b = names(), names()
     isula.ok("run", "-d", "--name", a, "busybox", "sh", "-c", "exit 3")
