@@ -134,6 +134,24 @@ def test_load_oci_archive_and_run(isula, names, workdir, images):
     assert isula.ok("run", "--name", names(), "it-oci:v2") == "oci"
 
 
+def test_save_rmi_load_roundtrip(isula, names, workdir, images):
+    src = os.path.join(workdir, "rootfs.tar")
+    with open(src, "wb") as f:
+        f.write(rootfs_tar("saved"))
+    images.append("it-save:1")
+    isula.ok("import", src, "it-save:1")
+    iid = isula.inspect("it-save:1")["Id"]
+    out = os.path.join(workdir, "saved.tar")
+    isula.ok("save", "-o", out, "it-save:1")
+    with tarfile.open(out) as t:
+        assert "manifest.json" in t.getnames()
+    isula.ok("rmi", "it-save:1")
+    assert isula("inspect", iid).returncode != 0
+    isula.ok("load", "-i", out)
+    assert isula.inspect("it-save:1")["Id"] == iid
+    assert isula.ok("run", "--name", names(), "it-save:1", "cat", "/etc/marker") == "saved"
+
+
 def test_load_with_tag(isula, workdir, images):
     path = os.path.join(workdir, "dock.tar")
     images.extend(["it-dock:tagsrc", "it-renamed:1"])
