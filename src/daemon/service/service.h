@@ -101,6 +101,19 @@ int service_image_load(struct daemon *d, int fd, char ***ret_loaded, struct isd_
 int service_image_import(struct daemon *d, int fd, const char *repo, const char *tag, char *const *changes,
                          char **ret_id, struct isd_error **err);
 int service_image_save(struct daemon *d, char *const *refs, int out_fd, struct isd_error **err);
+/* Pull in two steps: begin resolves fromImage[+tag] (tag may be a digest) on the registry (mirrors, auth from
+ * the base64url X-Registry-Auth JSON or the stored logins), fetches and verifies manifest and config (errors
+ * here have their normal status; ISD_ERR_INVALID with errnum 401 = unauthorized); run downloads and applies
+ * the layers and registers the image, writing Docker's JSON progress lines to out_fd (-1: none). */
+struct pull_job;
+struct pull_job *service_image_pull_begin(struct daemon *d, const char *from, const char *tag, const char *auth,
+                                          struct isd_error **err);
+int service_image_pull_run(struct pull_job *j, int out_fd, struct isd_error **err);
+void pull_job_free(struct pull_job *j);
+/* Registry logins: check username/password/serveraddress against the registry and store them in
+ * <graph>/auths.json (0600); logout forgets them (ISD_ERR_NOT_FOUND when not logged in). */
+int service_auth_login(struct daemon *d, const json_t *body, struct isd_error **err);
+int service_auth_logout(struct daemon *d, const char *server, struct isd_error **err);
 /* GET /images/{name}/history: [{Id, Created, CreatedBy, Tags, Size, Comment}], newest first. */
 json_t *service_image_history(struct daemon *d, const char *ref, struct isd_error **err);
 /* Loads an embedded image from its manifest (absolute path on the daemon's host); *ret_name: "name:tag". */
