@@ -39,6 +39,8 @@ static const struct route {
     {"GET", "/images/json", h_image_list, false},
     {"POST", "/images/load", h_image_load, true},
     {"POST", "/images/create", h_image_create, true},
+    {"POST", "/auth", h_auth_login, false},
+    {"DELETE", "/isula/auth", h_auth_logout, false},
     {"GET", "/images/get", h_image_save, false},
     {"GET", "/images/{+}/json", h_image_inspect, false},
     {"GET", "/images/{+}/get", h_image_save, false},

@@ -100,7 +100,7 @@ void h_image_create(struct request *rq, const char *arg)
     cleanup_strv char **changes = NULL;
     const char *src = rq_query(rq, "fromSrc");
     if (src == NULL) {
-        rq_reply_msg(rq, 501, "pulling from a registry is not supported yet: load or import images instead");
+        h_image_pull(rq, arg);
         return;
     }
     if (strcmp(src, "-") != 0) {
