@@ -188,7 +188,8 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         goto out;
     if (mkdir_p(c->dir, 0700, err) < 0 || validate_spec(d, c, err) < 0)
         goto fail;
-    if (c->external_rootfs == NULL && rootfs_create(d->layers, c->id, img->top_layer, err) < 0)
+    if (c->external_rootfs == NULL && (rootfs_create(d->layers, c->id, img->top_layer, err) < 0 ||
+                                       service_rootfs_quota(d, c->id, c->host_config, err) < 0))
         goto fail;
     pthread_mutex_lock(&c->lock);
     rc = container_save(c, true, err);

@@ -52,6 +52,8 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
     d->images = image_store_open(d->storage_root, d->layers, err);
     if (d->images == NULL)
         return isd_error_wrap(err, "open image store");
+    if (service_storage_init(d, err) < 0)
+        return -1;
     d->supervisor = supervisor_new(d, err);
     if (d->supervisor == NULL)
         return -1;

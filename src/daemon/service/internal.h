@@ -37,6 +37,10 @@ void container_set_pid(struct container *c, pid_t pid);
 int signal_parse(const char *s);
 /* Create-time checks of StopSignal, RestartPolicy/AutoRemove, LogConfig, OomScoreAdj and namespace modes. */
 int container_check_settings(const json_t *config, const json_t *hc, struct isd_error **err);
+/* Storage at start (default quota support, image-layer-check) and a new container's rootfs quota
+ * (storage_opt.c). */
+int service_storage_init(struct daemon *d, struct isd_error **err);
+int service_rootfs_quota(struct daemon *d, const char *container_id, const json_t *hc, struct isd_error **err);
 /* Restart policy of the HostConfig. */
 bool restart_policy_wants(const json_t *host_config, int exit_code, int restart_count, bool manually_stopped);
 

@@ -20,6 +20,7 @@ struct layer {
     long long size, tar_size;
     int refcount; /* persisted users: images, child layers, containers */
     int pins;     /* in-memory only: applies in progress on top of this layer */
+    bool damaged; /* in-memory only: failed the image-layer-check (layer_verify.c) */
 };
 
 struct layer_store {
@@ -29,6 +30,7 @@ struct layer_store {
     pthread_mutex_t lock;
     struct layer **v;
     size_t n;
+    struct quota_ctl *quota; /* rootfs quotas, made on first use (quota.c) */
 };
 
 struct layer *layer_find_locked(struct layer_store *ls, const char *chain_id);
@@ -45,6 +47,8 @@ char *staging_dir_new(struct layer_store *ls, struct isd_error **err);
 /* Random upper-case short id for overlay/l/. */
 char *short_id_new(void);
 bool id_is_safe(const char *id);
+/* The chain ID of the first damaged layer in the chain from chain_id down, or NULL (caller frees). */
+char *layer_chain_damaged_locked(struct layer_store *ls, const char *chain_id);
 /* True when path is the root of a mount (statx STATX_ATTR_MOUNT_ROOT). */
 bool path_is_mount_root(const char *path);
 

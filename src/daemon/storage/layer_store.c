@@ -3,6 +3,7 @@
  * docs/design/storage.md. Applying tars lives in layer_apply.c, container rootfs in rootfs.c.
  */
 #include "daemon/storage/layer_internal.h"
+#include "daemon/storage/quota.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -275,6 +276,7 @@ void layer_store_free(struct layer_store *ls)
         layer_free(ls->v[i]);
     free(ls->v);
     pthread_mutex_destroy(&ls->lock);
+    quota_ctl_free(ls->quota);
     free(ls->root);
     free(ls->overlay);
     free(ls->layers);

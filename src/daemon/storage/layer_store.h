@@ -63,6 +63,15 @@ char *layer_store_lowerdir(struct layer_store *ls, const char *id, struct isd_er
 struct blob_reader *layer_store_open_tar(struct layer_store *ls, const char *chain_id, long long *ret_size,
                                          struct isd_error **err);
 
+/* Integrity check (image-layer-check, layer_verify.c): the stored tar's sha256 against the diff ID and its
+ * non-empty regular files against the diff directory. A failing layer is flagged damaged (in memory), and
+ * rootfs_create refuses chains holding a damaged layer. */
+int layer_store_verify(struct layer_store *ls, const char *chain_id, struct isd_error **err);
+/* Chain IDs of every layer (NULL-terminated, caller frees). */
+char **layer_store_list_ids(struct layer_store *ls);
+/* The first damaged layer of the chain from chain_id down, or NULL. Caller frees. */
+char *layer_store_chain_damaged(struct layer_store *ls, const char *chain_id);
+
 /* Container rootfs: a read-write layer on top_layer_chain_id (NULL = empty), takes a reference on it. */
 int rootfs_create(struct layer_store *ls, const char *container_id, const char *top_layer_chain_id,
                   struct isd_error **err);

@@ -38,6 +38,7 @@ bool rootfs_exists(struct layer_store *ls, const char *container_id)
 static int take_top(struct layer_store *ls, const char *cid, const char *top, char **ret_lower, struct isd_error **err)
 {
     cleanup_free char *dir = cdir(ls, cid);
+    cleanup_free char *bad = NULL;
     struct layer *l = NULL;
     int r = 0;
     pthread_mutex_lock(&ls->lock);
@@ -45,6 +46,9 @@ static int take_top(struct layer_store *ls, const char *cid, const char *top, ch
         r = isd_error_set(err, ISD_ERR_CONFLICT, 0, "rootfs of `%s` already exists", cid);
     else if (top != NULL && (l = layer_find_locked(ls, top)) == NULL)
         r = isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "layer `%s` not found", top);
+    else if (top != NULL && (bad = layer_chain_damaged_locked(ls, top)) != NULL)
+        r = isd_error_set(err, ISD_ERR_INVALID, 0,
+                          "image layer `%s` is damaged (image-layer-check failed): the image is unusable", bad);
     if (r == 0 && l != NULL) {
         l->refcount++;
         r = layer_persist_locked(ls, l, err);
