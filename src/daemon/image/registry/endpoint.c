@@ -83,7 +83,12 @@ int registry_challenge_parse(const char *header, struct auth_challenge *ret, str
         klen = (size_t)(p - start);
         while (isspace((unsigned char)*p))
             p++;
-        if (*p != '=' || klen == 0 || (p++, val = param_value(&p)) == NULL) {
+        if (*p == '=')
+            for (p++; isspace((unsigned char)*p); p++)
+                ;
+        else
+            klen = 0;
+        if (klen == 0 || (val = param_value(&p)) == NULL) {
             registry_challenge_clear(&c);
             return isd_error_set(err, ISD_ERR_INVALID, 0, "malformed WWW-Authenticate header");
         }

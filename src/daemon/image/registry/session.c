@@ -73,7 +73,7 @@ static int fetch_token(struct registry_client *c, const struct auth_challenge *c
     url = token_url(c, ch);
     rc = http_perform(c, url, "application/json", basic, &r, err);
     if (rc == 0 && (r.status == 401 || r.status == 403))
-        rc = unauthorized(err, c->host, "incorrect username or password");
+        rc = unauthorized(err, c->host, basic != NULL ? "incorrect username or password" : "authentication required");
     else if (rc == 0 && r.status != 200)
         rc = isd_error_set(err, ISD_ERR_UNAVAILABLE, 0, "token server of `%s` answered %ld", c->host, r.status);
     if (rc == 0) {
@@ -146,10 +146,11 @@ int registry_request(struct registry_client *c, const char *path, const char *ac
 static int ping_scheme(struct registry_client *c, const char *scheme, struct isd_error **err)
 {
     struct http_resp r = {.fd = -1, .max = 1 << 16};
+    char *copy = xstrdup(scheme); /* scheme may be c->scheme itself */
     int rc;
     pthread_mutex_lock(&c->lock);
     free(c->scheme);
-    c->scheme = xstrdup(scheme);
+    c->scheme = copy;
     pthread_mutex_unlock(&c->lock);
     rc = registry_request(c, "/v2/", NULL, &r, err);
     if (rc == 0 && r.status == 401)
