@@ -16,12 +16,15 @@ Objects:
   Registry(kind="http"|"tls"|"basic"|"token", client_auth=False): .url, .host ("127.0.0.1:port"), .ca_crt,
       .client_crt/.client_key (two-way TLS), .user/.password, .log_text(), .blob_gets(name), .stop()
   TokenServer: bearer realm; .requests lists (account, scopes) of every token request
-  Proxy(upstream_url): plain-HTTP forwarder; .requests [(method, path)], .fault = None | "hang" |
+  Proxy(upstream_url): plain-HTTP forwarder; .requests [(method, path)], .delay {digest: s}, .fault = None | "hang" |
       ("corrupt", digest) | ("truncate", digest) | ("cut", digest) | ("hang_blob", digest) | ("status", code)
   push_image(url, name, tag=..., layers=[...], platforms=[...], fmt="docker"|"oci", auth=..., ca=...) -> PushResult
   trust_registry(reg, certs_dir=None, client=False): writes <certs_dir>/<host>/ca.crt (+ tls.cert, tls.key)
   daemon_factory fixture: make(insecure=[...], mirrors=[...], conf={...}, args=[...]) -> started conftest.Daemon
+      (start_daemon/stop_daemon for module-scoped ones); store_files(d): files under its graph
+  busybox_layer(compression): a runnable rootfs layer (static busybox)
 """
+import atexit
 import base64
 import contextlib
 import gzip
@@ -57,8 +60,6 @@ CERTS_DIR = os.environ.get("ISULAD_CERTS_DIR")
 if not CERTS_DIR:
     CERTS_DIR = tempfile.mkdtemp(prefix="isd-certs-", dir="/tmp")
     os.environ["ISULAD_CERTS_DIR"] = CERTS_DIR
-    import atexit
-
     atexit.register(shutil.rmtree, CERTS_DIR, True)
 
 
@@ -370,39 +371,64 @@ def registry(registry_factory):
 # daemons with registry options
 
 
+def start_daemon(insecure=(), mirrors=(), conf=None, args=()):
+    """A started Daemon (conftest) with its own dirs and a daemon.json with these registry options;
+    release it with stop_daemon()."""
+    base = tempfile.mkdtemp(prefix="isd-rd-", dir="/tmp")
+    c = dict(conf or {})
+    if insecure:
+        c["insecure-registries"] = list(insecure)
+    if mirrors:
+        c["registry-mirrors"] = list(mirrors)
+    with open(os.path.join(base, "daemon.json"), "w") as f:
+        json.dump(c, f)
+    d = Daemon(base, extra_args=args)
+    try:
+        d.start()
+    except BaseException:
+        stop_daemon(d)
+        raise
+    return d
+
+
+def stop_daemon(d):
+    """Removes the daemon's containers, stops it, unmounts what is left and deletes its dir."""
+    try:
+        if d.proc is not None:
+            i = Isula(d)
+            for cid in i("ps", "-a", "-q", "--no-trunc").stdout.split():
+                i("rm", "-f", cid)
+    finally:
+        d.stop()
+        with open("/proc/mounts") as f:
+            for m in reversed([line.split()[1] for line in f if d.base in line]):
+                subprocess.run(["umount", "-l", m])
+        shutil.rmtree(d.base, ignore_errors=True)
+
+
 @pytest.fixture
 def daemon_factory():
     """make(insecure=[...], mirrors=[...], conf={...}, args=[...]) -> a started Daemon (conftest) with its own
     dirs and daemon.json; stopped, its containers removed and its dir deleted at teardown."""
     made = []
 
-    def make(insecure=(), mirrors=(), conf=None, args=()):
-        base = tempfile.mkdtemp(prefix="isd-rd-", dir="/tmp")
-        c = dict(conf or {})
-        if insecure:
-            c["insecure-registries"] = list(insecure)
-        if mirrors:
-            c["registry-mirrors"] = list(mirrors)
-        with open(os.path.join(base, "daemon.json"), "w") as f:
-            json.dump(c, f)
-        d = Daemon(base, extra_args=args)
+    def make(*a, **kw):
+        d = start_daemon(*a, **kw)
         made.append(d)
-        d.start()
         return d
 
     yield make
     for d in made:
-        try:
-            if d.proc is not None:
-                i = Isula(d)
-                for cid in i("ps", "-a", "-q", "--no-trunc").stdout.split():
-                    i("rm", "-f", cid)
-        finally:
-            d.stop()
-            with open("/proc/mounts") as f:
-                for m in reversed([line.split()[1] for line in f if d.base in line]):
-                    subprocess.run(["umount", "-l", m])
-            shutil.rmtree(d.base, ignore_errors=True)
+        stop_daemon(d)
+
+
+def store_files(d):
+    """Every file (not directory) under the daemon's graph, relative: to see that a failed pull left nothing."""
+    out = set()
+    for root, dirs, files in os.walk(d.graph):
+        for f in files:
+            out.add(os.path.relpath(os.path.join(root, f), d.graph))
+    return out
 
 
 def docker_cli(daemon, *args, timeout=120, input=None):
@@ -441,16 +467,24 @@ class Layer:
         self.seed = seed
         self.built = None  # (path, digest, size, diff_id, media suffix) once built
 
-    def build(self, workdir):
+    def build(self, workdir=None):
+        """Builds the blob once, into a dir of its own (kept for reuse by later pushes; cleanup() or the end
+        of the test process removes it)."""
         if self.built:
             return self.built
-        fd, tar_path = tempfile.mkstemp(dir=workdir, suffix=".tar")
+        self.dir = tempfile.mkdtemp(prefix="isd-layer-", dir="/tmp")
+        _LAYER_DIRS.append(self.dir)
+        fd, tar_path = tempfile.mkstemp(dir=self.dir, suffix=".tar")
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tf:
             for path, content in sorted(self.files.items()):
                 ti = tarfile.TarInfo(path.strip("/"))
                 ti.mtime = 1600000000
                 if path.endswith("/"):
                     ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+                    tf.addfile(ti)
+                    continue
+                if isinstance(content, tuple) and content[0] == "symlink":
+                    ti.type, ti.linkname, ti.mode = tarfile.SYMTYPE, content[1], 0o777
                     tf.addfile(ti)
                     continue
                 data = content.encode() if isinstance(content, str) else content
@@ -476,6 +510,35 @@ class Layer:
             raise ValueError(self.compression)
         self.built = (blob, sha256_file(blob), os.path.getsize(blob), diff_id)
         return self.built
+
+    def cleanup(self):
+        if self.built:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.built = None
+
+
+_LAYER_DIRS = []
+
+
+def _remove_layer_dirs():
+    for d in _LAYER_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_remove_layer_dirs)
+
+
+def busybox_files():
+    """Files of a runnable rootfs: the static /bin/busybox, sh/cat/echo/ls/sleep links, /etc, /tmp."""
+    with open("/bin/busybox", "rb") as f:
+        files = {"bin/": None, "etc/": None, "tmp/": None, "bin/busybox": f.read()}
+    for applet in ("sh", "cat", "echo", "ls", "sleep", "true"):
+        files["bin/" + applet] = ("symlink", "busybox")
+    return files
+
+
+def busybox_layer(compression="gzip"):
+    return Layer(busybox_files(), compression=compression)
 
 
 class RandomReader:
@@ -616,11 +679,12 @@ def push_image(url=None, name=None, tag="latest", layers=None, platforms=(HOST_P
     own_dir = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="isd-push-", dir="/tmp")
     res = PushResult()
-    entries = []
+    entries, temp_layers = [], []
     try:
         for plat in platforms:
             ls = layers(plat) if callable(layers) else (layers if layers is not None else default_layers())
             plat_layer = Layer({"platform.txt": plat + "\n"}, compression=ls[-1].compression if ls else "gzip")
+            temp_layers.append(plat_layer)
             descs, diff_ids, built = [], [], []
             for lay in list(ls) + [plat_layer]:
                 path, digest, size, diff_id = lay.build(workdir)
@@ -654,6 +718,8 @@ def push_image(url=None, name=None, tag="latest", layers=None, platforms=(HOST_P
             sess.put_manifest(name, res.digest if by_digest else tag, lst, mt)
         return res
     finally:
+        for lay in temp_layers:
+            lay.cleanup()
         if own_dir:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -693,6 +759,7 @@ class Proxy:
     def __init__(self, upstream):
         self.upstream = urllib.parse.urlparse(upstream)
         self.fault = None
+        self.delay = {}  # digest -> seconds to wait before answering a GET of that blob
         self.requests = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -736,6 +803,9 @@ class Proxy:
             h.send_header("Content-Length", "0")
             h.end_headers()
             return
+        for digest, secs in list(self.delay.items()):
+            if h.command == "GET" and h.path.endswith("/blobs/" + digest):
+                self.stopping.wait(secs)
         n = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(n) if n else None
         hdrs = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "connection")}
