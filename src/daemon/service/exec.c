@@ -18,6 +18,8 @@ struct exec {
     struct container *c;
     json_t *body;
     bool started, running;
+    bool attached;            /* the shim's attach socket is up: resizes go straight to it */
+    int pending_h, pending_w; /* a resize that came before, sent once attached */
     int exit_code;
     pid_t pid;
     char *dir;
@@ -157,6 +159,33 @@ static int start_error_code(const char *msg)
     return 126;
 }
 
+static int send_resize(const char *dir, int height, int width, struct isd_error **err)
+{
+    cleanup_close int fd = attach_connect(dir, err);
+    unsigned char frame[12] = {4, 0, 0, 0, 0, 0, 0, 4};
+    if (fd < 0)
+        return -1;
+    frame[8] = (unsigned char)(height >> 8);
+    frame[9] = (unsigned char)height;
+    frame[10] = (unsigned char)(width >> 8);
+    frame[11] = (unsigned char)width;
+    return write(fd, frame, sizeof(frame)) == (ssize_t)sizeof(frame) ? 0 : isd_error_errno(err, "send resize");
+}
+
+/* The client may resize as soon as the start answer arrives, before the shim listens: such a size is kept
+ * and sent here, once connected. */
+static void attached(struct daemon *d, struct exec *e)
+{
+    int h, w;
+    pthread_mutex_lock(&d->execs->lock);
+    e->attached = true;
+    h = e->pending_h;
+    w = e->pending_w;
+    pthread_mutex_unlock(&d->execs->lock);
+    if (h > 0 && w > 0)
+        send_resize(e->dir, h, w, NULL);
+}
+
 static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_error **err)
 {
     struct runtime rt;
@@ -181,6 +210,7 @@ static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_
     shim_fd = attach_connect(e->dir, err);
     if (shim_fd < 0 || runtime_shim_read_pid(sync_fd, &pid, err) < 0)
         return -1;
+    attached(d, e);
     e->pid = pid;
     attach_proxy(client_fd, shim_fd, rq.terminal, rq.open_stdin, json_get_bool(e->body, "AttachStdout", true),
                  json_get_bool(e->body, "AttachStderr", true), &code);
@@ -252,28 +282,18 @@ int service_exec_resize(struct daemon *d, const char *exec_id, int height, int w
 {
     struct exec *e;
     cleanup_free char *dir = NULL;
-    cleanup_close int fd = -1;
+    bool found;
     pthread_mutex_lock(&d->execs->lock);
     e = find(d->execs, exec_id);
-    if (e != NULL && e->running)
+    found = e != NULL && e->running;
+    if (found && e->attached) {
         dir = xstrdup(e->dir);
+    } else if (found) {
+        e->pending_h = height;
+        e->pending_w = width;
+    }
     pthread_mutex_unlock(&d->execs->lock);
-    if (dir == NULL)
+    if (!found)
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such running exec instance: %s", exec_id);
-    fd = attach_connect(dir, err);
-    if (fd < 0)
-        return -1;
-    unsigned char frame[12] = {4,
-                               0,
-                               0,
-                               0,
-                               0,
-                               0,
-                               0,
-                               4,
-                               (unsigned char)(height >> 8),
-                               (unsigned char)height,
-                               (unsigned char)(width >> 8),
-                               (unsigned char)width};
-    return write(fd, frame, sizeof(frame)) == (ssize_t)sizeof(frame) ? 0 : isd_error_errno(err, "send resize");
+    return dir != NULL ? send_resize(dir, height, width, err) : 0;
 }
