@@ -164,3 +164,105 @@ def test_start_attach(isula, names):
     isula.ok("create", "--name", n, "busybox", "sh", "-c", "echo started; exit 6")
     r = isula("start", "-a", n)
     assert r.stdout == "started\n" and r.returncode == 6
+
+
+# ---- interactive sessions on a pseudo-terminal --------------------------------------------------------
+
+
+class PtySession:
+    """`isula ...` with a pty as its terminal; expect() reads until a text appears."""
+
+    def __init__(self, isula, *args):
+        import pty
+
+        import fcntl
+        import struct
+        import termios
+
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 31, 101, 0, 0))
+        env = dict(os.environ, ISULAD_HOST=isula.daemon.host)
+        self.p = subprocess.Popen([bin_path("isula")] + list(args), stdin=slave, stdout=slave, stderr=slave,
+                                  env=env, start_new_session=True)
+        os.close(slave)
+        self.out = b""
+
+    def send(self, text):
+        os.write(self.master, text.encode())
+
+    def expect(self, text, timeout=30):
+        deadline = time.time() + timeout
+        while text.encode() not in self.out:
+            r, _, _ = select.select([self.master], [], [], max(0.0, deadline - time.time()))
+            assert r, "no %r in %r" % (text, self.out)
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:
+                chunk = b""
+            assert chunk, "EOF before %r in %r" % (text, self.out)
+            self.out += chunk
+
+    def wait(self, timeout=30):
+        deadline = time.time() + timeout
+        while self.p.poll() is None and time.time() < deadline:
+            r, _, _ = select.select([self.master], [], [], 0.2)
+            if r:
+                try:
+                    self.out += os.read(self.master, 4096)
+                except OSError:
+                    pass
+        return self.p.wait(timeout=1)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        os.close(self.master)
+
+
+def test_run_it_interactive_shell(isula, names):
+    n = names()
+    s = PtySession(isula, "run", "-it", "--name", n, "busybox", "sh")
+    try:
+        s.send("echo $((6*7))\r")
+        s.expect("42")
+        s.send("stty size; exit 3\r")
+        s.expect("31 101")
+        assert s.wait() == 3, s.out
+    finally:
+        s.close()
+    assert isula.inspect(n)["State"]["ExitCode"] == 3
+
+
+def test_exec_it_interactive_shell(isula, sleeper):
+    s = PtySession(isula, "exec", "-it", sleeper, "sh")
+    try:
+        s.send("echo in-$((1+1))-exec\r")
+        s.expect("in-2-exec")
+        s.send("stty size\r")
+        s.expect("31 101")
+        s.send("exit 9\r")
+        assert s.wait() == 9, s.out
+    finally:
+        s.close()
+
+
+def test_attach_tty_container(isula, names):
+    n = names()
+    isula.ok("run", "-dit", "--name", n, "busybox", "sh")
+    s = PtySession(isula, "attach", n)
+    try:
+        s.send("echo attached-$((2+3))\r")
+        s.expect("attached-5")
+        s.send("exit 4\r")
+        assert s.wait() == 4, s.out
+    finally:
+        s.close()
+    assert isula.inspect(n)["State"]["ExitCode"] == 4
+
+
+def test_logs_of_tty_container(isula, names):
+    n = names()
+    isula.ok("run", "-t", "--name", n, "busybox", "sh", "-c", "echo one; echo two >&2")
+    r = isula("logs", n)
+    assert r.stdout.replace("\r\n", "\n") == "one\ntwo\n" and r.stderr == ""
