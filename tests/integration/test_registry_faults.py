@@ -1,0 +1,143 @@
+"""Registry failures seen through a fault-injecting proxy in front of a local docker-registry: wrong digests,
+truncated and interrupted blobs, a hanging registry bounded by image-opt-timeout, 5xx answers; each gives a
+clear error and leaves no image or layer behind, and a retry succeeds. Also concurrent pulls sharing layers."""
+import os
+import threading
+import time
+
+import pytest
+
+from conftest import Isula
+from registry import (HOST_PLATFORM, Layer, Proxy, Registry, busybox_layer, push_image, start_daemon,  # noqa: F401
+                      stop_daemon, store_files)
+
+
+@pytest.fixture(scope="module")
+def reg():
+    r = Registry("http")
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def proxy(reg):
+    p = Proxy(reg.url)
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="module")
+def d(proxy):
+    dm = start_daemon(insecure=[proxy.host], conf={"image-opt-timeout": "4s"})
+    yield dm
+    stop_daemon(dm)
+
+
+@pytest.fixture
+def isula(d, proxy):
+    proxy.fault, proxy.delay = None, {}
+    yield Isula(d)
+    proxy.fault, proxy.delay = None, {}
+
+
+@pytest.fixture(scope="module")
+def base_layer():
+    return busybox_layer()
+
+
+def name_of(proxy, repo, tag="latest"):
+    return "%s/%s:%s" % (proxy.host, repo, tag)
+
+
+def failed_cleanly(isula, d, name, before, r):
+    assert r.returncode == 1, r.stdout
+    assert r.stderr.startswith("Error response from daemon:") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert isula("inspect", name).returncode != 0
+    assert store_files(d) == before, "a failed pull left files: %s" % (store_files(d) ^ before)
+
+
+@pytest.mark.parametrize("fault", ["corrupt", "truncate"])
+def test_bad_blob_is_refused(reg, proxy, d, isula, base_layer, fault):
+    repo = "bad/" + fault
+    res = push_image(reg.url, repo, layers=[base_layer, Layer({"f": os.urandom(100000)}, compression="none")])
+    blob = res.layers[HOST_PLATFORM][1][0]
+    name = name_of(proxy, repo)
+    before = store_files(d)
+    proxy.fault = (fault, blob)
+    r = isula("pull", name, timeout=120)
+    failed_cleanly(isula, d, name, before, r)
+    if fault == "corrupt":
+        assert "digest" in r.stderr.lower() or "sha256" in r.stderr.lower(), r.stderr
+    proxy.fault = None
+    isula.ok("pull", name, timeout=120)
+    assert isula.inspect(name)["Id"] == res.image_id
+
+
+def test_corrupt_config_is_refused(reg, proxy, d, isula, base_layer):
+    res = push_image(reg.url, "bad/config", layers=[base_layer])
+    name = name_of(proxy, "bad/config")
+    before = store_files(d)
+    proxy.fault = ("corrupt", res.image_id)
+    failed_cleanly(isula, d, name, before, isula("pull", name, timeout=120))
+
+
+def test_interrupted_pull_then_retry(reg, proxy, d, isula, base_layer):
+    big = Layer({"big.bin": os.urandom(3 << 20)}, compression="none")
+    res = push_image(reg.url, "bad/interrupted", layers=[base_layer, big])
+    name = name_of(proxy, "bad/interrupted")
+    before = store_files(d)
+    proxy.fault = ("cut", big.built[1])
+    failed_cleanly(isula, d, name, before, isula("pull", name, timeout=120))
+    proxy.fault = None
+    r = isula("pull", name, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert isula.inspect(name)["Id"] == res.image_id
+    assert isula.ok("run", "--rm", name, "ls", "-l", "/big.bin").split()[4] == str(3 << 20)
+
+
+def test_server_errors(reg, proxy, d, isula, base_layer):
+    push_image(reg.url, "bad/5xx", layers=[base_layer])
+    name = name_of(proxy, "bad/5xx")
+    before = store_files(d)
+    proxy.fault = ("status", 500)
+    failed_cleanly(isula, d, name, before, isula("pull", name, timeout=120))
+
+
+@pytest.mark.parametrize("where", ["hang", "hang_blob"])
+def test_hanging_registry_times_out(reg, proxy, d, isula, base_layer, where):
+    fresh = Layer({"fresh.bin": os.urandom(200000)}, compression="none")
+    res = push_image(reg.url, "bad/" + where, layers=[base_layer, fresh])
+    name = name_of(proxy, "bad/" + where)
+    before = store_files(d)
+    proxy.fault = "hang" if where == "hang" else ("hang_blob", fresh.built[1])
+    t0 = time.time()
+    r = isula("pull", name, timeout=120)
+    elapsed = time.time() - t0
+    failed_cleanly(isula, d, name, before, r)
+    assert elapsed < 15, "image-opt-timeout 4s, the pull took %.1fs" % elapsed
+    proxy.fault = None
+    isula.ok("pull", name, timeout=120)
+    assert isula.inspect(name)["Id"] == res.image_id
+
+
+def test_concurrent_pulls_share_layers(reg, proxy, d, isula, base_layer):
+    shared = Layer({"shared.bin": os.urandom(1 << 20)}, compression="none")
+    a = push_image(reg.url, "conc/a", layers=[base_layer, shared, Layer({"who": "a\n"})])
+    b = push_image(reg.url, "conc/b", layers=[base_layer, shared, Layer({"who": "b\n"})])
+    proxy.delay = {shared.built[1]: 1.5, base_layer.built[1]: 1.5}  # both pulls need them at the same time
+    results = {}
+
+    def pull(n):
+        results[n] = isula("pull", name_of(proxy, "conc/" + n), timeout=120)
+
+    threads = [threading.Thread(target=pull, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for n in ("a", "b"):
+        assert results[n].returncode == 0, results[n].stderr
+    assert isula.inspect(name_of(proxy, "conc/a"))["Id"] == a.image_id
+    assert isula.inspect(name_of(proxy, "conc/b"))["Id"] == b.image_id
+    assert isula.ok("run", "--rm", name_of(proxy, "conc/b"), "cat", "/who") == "b"
+    assert len(proxy.blob_gets(shared.built[1])) == 1, "the shared layer was downloaded more than once"
