@@ -169,8 +169,6 @@ def test_mirrors_in_order_with_fallback(reg, daemon_factory, proxy_factory, base
     mirrors_in_order_with_fallback(reg, daemon_factory, proxy_factory, base_layer, "")
 
 
-@pytest.mark.xfail(strict=True, reason="daemon: a registry-mirrors entry with a scheme (http://host:port, Docker's "
-                   "form) fails with curl 'URL using bad/illegal format' (src/daemon/image/registry)")
 def test_mirrors_with_scheme(reg, daemon_factory, proxy_factory, base_layer):
     """Mirrors as Docker writes them (http://host:port)."""
     mirrors_in_order_with_fallback(reg, daemon_factory, proxy_factory, base_layer, "http://")
