@@ -750,6 +750,7 @@ class Proxy:
       None                   forward as is
       "hang"                 accept connections and never answer
       ("status", code)       answer every request with `code`
+      ("body", suffix, bytes, content_type)  GET/HEAD of a path ending with suffix: 200 with that body
       ("corrupt", digest)    blob GETs of digest: same length, one byte flipped
       ("truncate", digest)   blob GETs of digest: Content-Length says full size, half is sent, then close
       ("cut", digest)        like truncate (an interrupted download)
@@ -798,6 +799,15 @@ class Proxy:
         fault = self.fault
         if fault == "hang":
             return self.hang()
+        if isinstance(fault, tuple) and fault[0] == "body" and h.command in ("GET", "HEAD") and \
+                h.path.endswith(fault[1]):
+            h.send_response(200)
+            h.send_header("Content-Type", fault[3])
+            h.send_header("Content-Length", str(len(fault[2])))
+            h.end_headers()
+            if h.command == "GET":
+                h.wfile.write(fault[2])
+            return
         if isinstance(fault, tuple) and fault[0] == "status":
             h.send_response(fault[1])
             h.send_header("Content-Length", "0")

@@ -1,6 +1,7 @@
 """Registry failures seen through a fault-injecting proxy in front of a local docker-registry: wrong digests,
 truncated and interrupted blobs, a hanging registry bounded by image-opt-timeout, 5xx answers; each gives a
 clear error and leaves no image or layer behind, and a retry succeeds. Also concurrent pulls sharing layers."""
+import json
 import os
 import threading
 import time
@@ -141,3 +142,40 @@ def test_concurrent_pulls_share_layers(reg, proxy, d, isula, base_layer):
     assert isula.inspect(name_of(proxy, "conc/b"))["Id"] == b.image_id
     assert isula.ok("run", "--rm", name_of(proxy, "conc/b"), "cat", "/who") == "b"
     assert len(proxy.blob_gets(shared.built[1])) == 1, "the shared layer was downloaded more than once"
+
+
+def hostile_manifests(res):
+    good = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 10,
+                       "digest": res.image_id},
+            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 10,
+                        "digest": res.layers[HOST_PLATFORM][0][0]}]}
+    out = {"not-json": b"{this is not json", "schema1": json.dumps({"schemaVersion": 1, "fsLayers": []}).encode()}
+    bad_digest = json.loads(json.dumps(good))
+    bad_digest["layers"][0]["digest"] = "sha256:../../../../etc/passwd"
+    out["path-digest"] = json.dumps(bad_digest).encode()
+    neg = json.loads(json.dumps(good))
+    neg["layers"][0]["size"] = -5
+    out["negative-size"] = json.dumps(neg).encode()
+    md5 = json.loads(json.dumps(good))
+    md5["config"]["digest"] = "md5:" + "0" * 32
+    out["other-algorithm"] = json.dumps(md5).encode()
+    out["huge"] = b" " * (8 << 20) + json.dumps(good).encode()
+    return out
+
+
+def test_hostile_manifests_refused(reg, proxy, d, isula, base_layer):
+    res = push_image(reg.url, "bad/manifest", layers=[base_layer])
+    name = name_of(proxy, "bad/manifest")
+    for kind, body in hostile_manifests(res).items():
+        before = store_files(d)
+        proxy.fault = ("body", "/manifests/latest", body, "application/vnd.docker.distribution.manifest.v2+json")
+        r = isula("pull", name, timeout=120)
+        failed_cleanly(isula, d, name, before, r)
+    assert not os.path.exists("/etc/passwd.isulad-partial")
+
+
+def test_invalid_reference(isula):
+    for bad in ("UPPER/case", "a b", "x/y:tag:too", "x/y@sha256:short", "x/-lead"):
+        r = isula("pull", bad, timeout=60)
+        assert r.returncode == 1 and r.stderr.startswith("Error response from daemon:"), (bad, r.stdout, r.stderr)

@@ -93,3 +93,17 @@ def test_proxy_faults(registry, proxy_factory):
     px.fault = "hang"
     assert curl("--max-time", "1", px.url + "/v2/") == "000"
     assert len(px.blob_gets(blob)) == 3
+
+
+def test_skopeo_copy_from_oci_layout(registry, tmp_path):
+    from registry import skopeo_copy
+    res = push_image(registry.url, "sk/src", layers=[Layer({"s": "skopeo\n"})])
+    layout = tmp_path / "layout"
+    r = skopeo_copy("docker://%s/sk/src:latest" % registry.host, "oci:%s:v1" % layout)
+    assert r.returncode == 0, r.stderr
+    r = skopeo_copy("oci:%s:v1" % layout, "docker://%s/sk/dst:v1" % registry.host)
+    assert r.returncode == 0, r.stderr
+    status, _, body = registry_manifest(registry, "sk/dst", "v1")
+    # skopeo rewrites the config for the OCI layout; the layers are the same blobs
+    assert status == 200
+    assert [l["digest"] for l in json.loads(body)["layers"]] == [l[0] for l in res.layers["linux/amd64"]]
