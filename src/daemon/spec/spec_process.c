@@ -24,7 +24,8 @@ static json_t *process_args(const json_t *config)
         if (!(i == 0 && json_array_size(ep) == 1 && streq(json_string_value(e), "")))
             json_array_append(args, e);
     }
-    json_array_extend(args, cmd != NULL ? cmd : json_array());
+    if (cmd != NULL)
+        json_array_extend(args, cmd);
     return args;
 }
 
