@@ -17,8 +17,6 @@ def pull(isula, reg, name):
     return isula("pull", "%s/%s" % (reg.host, name), timeout=120)
 
 
-@pytest.mark.xfail(strict=True, reason="daemon: a pull over verified TLS (CA from $ISULAD_CERTS_DIR/<host:port>/) fails "
-                   "with curl 'URL using bad/illegal format' (src/daemon/image/registry)")
 def test_tls_with_ca_in_certs_dir(registry_factory, isula, base_layer):
     reg = registry_factory("tls")
     res = push_image(registry=reg, name="tls/img", layers=[base_layer])
@@ -41,8 +39,6 @@ def test_tls_insecure_registry_skips_verification(registry_factory, daemon_facto
     assert i.inspect(reg.host + "/tls/insecure")["Id"] == res.image_id
 
 
-@pytest.mark.xfail(strict=True, reason="daemon: a pull over verified TLS (CA from $ISULAD_CERTS_DIR/<host:port>/) fails "
-                   "with curl 'URL using bad/illegal format' (src/daemon/image/registry)")
 def test_two_way_tls(registry_factory, isula, base_layer):
     reg = registry_factory("tls", client_auth=True)
     res = push_image(registry=reg, name="mtls/img", layers=[base_layer])
