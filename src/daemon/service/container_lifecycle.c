@@ -210,11 +210,16 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
 int service_container_start(struct daemon *d, const char *ref, struct isd_error **err)
 {
     struct container *c = service_lookup_locked(d, ref, err);
+    bool remove;
     int rc;
     if (c == NULL)
         return -1;
     rc = service_container_start_locked(d, c, err);
+    /* As docker does: an AutoRemove container that fails to start is removed (`docker run --rm` waits for it). */
+    remove = rc < 0 && !container_is_active(c) && json_get_bool(c->host_config, "AutoRemove", false);
     pthread_mutex_unlock(&c->lock);
+    if (remove)
+        service_container_remove(d, c->id, true, true, NULL);
     container_unref(c);
     return rc;
 }
