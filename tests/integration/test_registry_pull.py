@@ -201,8 +201,6 @@ def test_save_load_roundtrip(reg, isula, base_layer, tmp_path):
     assert run_cat(isula, name, "/s") == "one"
 
 
-@pytest.mark.xfail(strict=True, reason="daemon: GET /images/get reads only the first names= parameter "
-                   "(routes_images.c h_image_save), so only the first image is saved")
 def test_save_several_images_in_one_archive(reg, isula, base_layer, tmp_path):
     a = push_image(reg.url, "it/save-a", layers=[base_layer, Layer({"s": "A\n"})])
     b = push_image(reg.url, "it/save-b", layers=[base_layer, Layer({"s": "B\n"})])

@@ -35,6 +35,8 @@ struct request {
 };
 
 const char *rq_query(struct request *rq, const char *key);
+/* Every value of a repeated query parameter (`names=a&names=b`); NULL-terminated copy, NULL when none. */
+char **rq_query_all(struct request *rq, const char *key);
 bool rq_query_bool(struct request *rq, const char *key);
 long long rq_query_int(struct request *rq, const char *key, long long dflt);
 /* The JSON body; an empty body gives an empty object. NULL (and an error response) when malformed. */

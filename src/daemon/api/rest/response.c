@@ -17,6 +17,26 @@ const char *rq_query(struct request *rq, const char *key)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+struct query_collect {
+    const char *key;
+    char **values;
+};
+
+static enum MHD_Result collect_value(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct query_collect *q = cls;
+    if (streq(key, q->key) && value != NULL)
+        strv_append(&q->values, value);
+    return MHD_YES;
+}
+
+char **rq_query_all(struct request *rq, const char *key)
+{
+    struct query_collect q = {.key = key};
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect_value, &q);
+    return q.values;
+}
+
 bool rq_query_bool(struct request *rq, const char *key)
 {
     const char *v = rq_query(rq, key);

@@ -140,12 +140,16 @@ static void save_produce(void *data, int fd)
 void h_image_save(struct request *rq, const char *arg)
 {
     struct save_job *j = xcalloc(1, sizeof(*j));
-    const char *names = rq_query(rq, "names");
     j->d = rq->d;
     if (arg != NULL)
         strv_append(&j->refs, arg);
-    if (names != NULL)
-        strv_append(&j->refs, names);
+    else
+        j->refs = rq_query_all(rq, "names");
+    if (j->refs == NULL) {
+        free(j);
+        rq_reply_msg(rq, 400, "no image names given");
+        return;
+    }
     for (size_t i = 0; j->refs != NULL && j->refs[i] != NULL; i++) {
         struct isd_error *err = NULL;
         json_t *img = service_image_inspect(rq->d, j->refs[i], &err);
