@@ -236,7 +236,7 @@ static struct image *find_locked(struct image_store *s, const char *ref, char **
         if (perr != NULL && !is_hex_prefix(str_has_prefix(ref, "sha256:") ? ref + 7 : ref))
             isd_error_set(err, ISD_ERR_INVALID, 0, "%s", perr->msg);
         else
-            isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "no such image: `%s`", ref);
+            isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such image: %s", ref);
     }
     isd_error_free(perr);
     return img;

@@ -43,7 +43,8 @@ void cleanup_imagep(struct image **img);
 
 /* ref: "name", "name:tag", "repo/name:tag", a full id, "sha256:<id>", or a unique id prefix (>= 3 chars).
  * Names without tag mean :latest; "docker.io/library/busybox" matches "busybox". ISD_ERR_NOT_FOUND when
- * absent ("No such image: `x`"), ISD_ERR_CONFLICT for an ambiguous prefix, ISD_ERR_INVALID for bad refs. */
+ * absent ("No such image: x", docker's words: clients match on them), ISD_ERR_CONFLICT for an ambiguous prefix,
+ * ISD_ERR_INVALID for bad refs. */
 struct image *image_store_lookup(struct image_store *s, const char *ref, struct isd_error **err);
 /* Copies of every image (NULL-terminated array too); *ret_n gets the count. Free each with image_free. */
 struct image **image_store_list(struct image_store *s, size_t *ret_n);
