@@ -117,16 +117,42 @@ static int save_layers(struct image_store *s, struct archive *w, const struct im
     return 0;
 }
 
+/* The image is already in the archive (two refs of one image): its manifest entry gets the tags. */
+static void merge_tags(json_t *manifest, json_t *repos, const struct image *img, const char *cfg_name)
+{
+    size_t i, n;
+    json_t *e;
+    json_array_foreach(manifest, i, e)
+    {
+        json_t *tags = json_object_get(e, "RepoTags"), *layers = json_object_get(e, "Layers");
+        cleanup_free char *last = NULL;
+        if (!streq(json_get_str(e, "Config"), cfg_name))
+            continue;
+        for (size_t t = 0; img->repo_tags[t] != NULL; t++)
+            json_array_append_new(tags, json_string(img->repo_tags[t]));
+        n = json_array_size(layers);
+        if (n > 0) {
+            last = xstrdup(json_string_value(json_array_get(layers, n - 1)));
+            *strchr(last, '/') = '\0';
+            add_repositories(repos, img, last);
+        }
+        return;
+    }
+}
+
 static int save_image(struct image_store *s, struct archive *w, const struct image *img, json_t *manifest,
                       json_t *repos, char ***written, struct isd_error **err)
 {
     cleanup_free char *cfg_name = xasprintf("%s.json", img->id), *cfg = NULL, *last = NULL;
-    json_t *layers = json_array();
+    json_t *layers;
     size_t len = 0, n;
+    if (strv_contains(*written, img->id)) {
+        merge_tags(manifest, repos, img, cfg_name);
+        return 0;
+    }
+    layers = json_array();
     json_array_append_new(manifest, json_pack("{s:s, s:o, s:o}", "Config", cfg_name, "RepoTags",
                                               json_strv(img->repo_tags), "Layers", layers));
-    if (strv_contains(*written, img->id))
-        return 0;
     cfg = image_store_config_bytes(s, img->id, &len, err);
     if (cfg == NULL || put_file(w, cfg_name, cfg, len) < 0)
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "save image `%s`: write config", img->id);
@@ -158,6 +184,20 @@ static int save_all(struct image_store *s, struct archive *w, struct image **img
     return 0;
 }
 
+/* As docker saves: a name:tag ref carries only that tag into the archive, an ID ref none (loading an archive
+ * must not bring back the image's other tags). */
+static void keep_named_tag(struct image *img, const char *ref)
+{
+    struct reference *r = reference_parse(ref, NULL);
+    cleanup_free char *fam = r != NULL ? reference_familiar_string(r) : NULL;
+    char **tags = xcalloc(1, sizeof(*tags));
+    if (fam != NULL && strv_contains(img->repo_tags, fam))
+        strv_append(&tags, fam);
+    reference_free(r);
+    strv_free(img->repo_tags);
+    img->repo_tags = tags;
+}
+
 int image_store_save(struct image_store *s, char *const *refs, int out_fd, struct isd_error **err)
 {
     size_t n = strv_len(refs);
@@ -168,6 +208,7 @@ int image_store_save(struct image_store *s, char *const *refs, int out_fd, struc
         imgs[i] = image_store_lookup(s, refs[i], err);
         if (imgs[i] == NULL)
             goto out;
+        keep_named_tag(imgs[i], refs[i]);
     }
     archive_write_set_format_pax_restricted(w);
     archive_write_set_bytes_in_last_block(w, 1);
