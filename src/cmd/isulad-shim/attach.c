@@ -138,7 +138,8 @@ static void client_feed(struct shim *s, struct shim_client *c, const char *p, si
 void shim_attach_client_read(struct shim *s, struct shim_client *c)
 {
     char buf[16384];
-    for (int round = 0; round < 8 && !c->dead; round++) {
+    /* a client whose output failed (it closed) may still have sent frames, e.g. a resize: read them anyway */
+    for (int round = 0; round < 8; round++) {
         ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (r < 0 && errno == EINTR)
             continue;

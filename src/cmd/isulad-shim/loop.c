@@ -88,7 +88,7 @@ static void handle_events(struct shim *s, struct pollfd *p, size_t n, int *pidfd
         shim_stdin_flush(s);
     for (size_t i = FIXED_FDS; i < n && i - FIXED_FDS < s->n_clients; i++) {
         struct shim_client *c = s->clients[i - FIXED_FDS];
-        if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
+        if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) || c->dead)
             shim_attach_client_read(s, c);
         if (p[i].revents & POLLOUT)
             shim_attach_client_flush(c);
