@@ -285,7 +285,7 @@ int service_exec_resize(struct daemon *d, const char *exec_id, int height, int w
     bool found;
     pthread_mutex_lock(&d->execs->lock);
     e = find(d->execs, exec_id);
-    found = e != NULL && e->running;
+    found = e != NULL && (e->running || !e->started); /* the client may resize before the start is handled */
     if (found && e->attached) {
         dir = xstrdup(e->dir);
     } else if (found) {
