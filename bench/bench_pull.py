@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Pull benchmark: a multi-layer image of incompressible layers from a local registry (Debian's
+docker-registry on 127.0.0.1), pulled cold and with half of its layers already present, by isula and by
+`skopeo copy` to a directory (and docker/podman when a daemon is there). Reports wall time and isulad's
+peak resident memory during the pulls (it must not grow with layer size: layers are streamed to disk).
+
+Uses the integration-test helpers (tests/integration/registry.py) to run the registry and push images.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+os.environ.setdefault("ISD_BUILD_DIR", os.path.join(ROOT, "build"))
+
+import registry as R  # noqa: E402
+from conftest import Isula  # noqa: E402
+
+
+def hwm_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--layer-mb", type=int, default=64)
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    reg = R.Registry("http")
+    reg.start()
+    layers = [R.Layer(random_size=a.layer_mb << 20, seed=i) for i in range(a.layers)]
+    half = a.layers // 2
+    R.push_image(reg.url, "bench/half", layers=layers[:half])
+    R.push_image(reg.url, "bench/full", layers=layers)
+    full = "%s/bench/full:latest" % reg.host
+    lines = ["# Pull benchmark", "",
+             "Image: %d layers of %d MiB of random (incompressible) data, gzip, from Debian's docker-registry "
+             "on 127.0.0.1 (plain HTTP). Wall time of one pull each, in seconds." % (a.layers, a.layer_mb), "",
+             "| tool | cold | half the layers present |", "| --- | --- | --- |"]
+    d = R.start_daemon(insecure=[reg.host])
+    try:
+        isula = Isula(d)
+        base_hwm = hwm_kib(d.proc.pid)
+        cold = timed(lambda: isula.ok("pull", full, timeout=900))
+        isula.ok("rmi", full)
+        isula.ok("pull", "%s/bench/half:latest" % reg.host, timeout=900)
+        warm = timed(lambda: isula.ok("pull", full, timeout=900))
+        peak = hwm_kib(d.proc.pid)
+        lines.append("| isula | %.2f | %.2f |" % (cold, warm))
+    finally:
+        R.stop_daemon(d)
+    if shutil.which("skopeo"):
+        tmp = tempfile.mkdtemp(prefix="isd-bench-skopeo-", dir="/tmp")
+        src = "docker://" + full
+        cold_s = timed(lambda: subprocess.run(["skopeo", "copy", "--src-tls-verify=false", src, "dir:" + tmp + "/a"],
+                                              check=True, capture_output=True))
+        # skopeo's dir: target keeps no layer cache between copies; an OCI layout does (shared blobs)
+        subprocess.run(["skopeo", "copy", "--src-tls-verify=false", "docker://%s/bench/half:latest" % reg.host,
+                        "oci:" + tmp + "/oci:half"], check=True, capture_output=True)
+        warm_s = timed(lambda: subprocess.run(["skopeo", "copy", "--src-tls-verify=false", src,
+                                               "oci:" + tmp + "/oci:full"], check=True, capture_output=True))
+        lines.append("| skopeo copy (dir: cold, oci: with half present) | %.2f | %.2f |" % (cold_s, warm_s))
+        shutil.rmtree(tmp, ignore_errors=True)
+    for other in ("docker", "podman"):
+        ok = shutil.which(other) and subprocess.run([other, "info"], capture_output=True).returncode == 0
+        if not ok:
+            lines.append("| %s | not measured: no daemon on this machine | |" % other)
+    lines += ["", "isulad peak resident memory (VmHWM): %.1f MiB before the pulls, %.1f MiB after them "
+              "(layers of %d MiB each)." % (base_hwm / 1024, peak / 1024, a.layer_mb)]
+    reg.stop()
+    for layer in layers:
+        layer.cleanup()
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(report)
+
+
+if __name__ == "__main__":
+    main()
