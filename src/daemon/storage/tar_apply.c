@@ -325,6 +325,8 @@ static int open_blob_writer(struct apply_ctx *c, const char *path, struct isd_er
     c->blob = archive_write_new();
     if (archive_write_add_filter_zstd(c->blob) != ARCHIVE_OK && archive_write_add_filter_gzip(c->blob) != ARCHIVE_OK)
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "no compressor for layer blobs");
+    /* The stored copy is for save and the layer check, not for transfer: the fastest level is enough. */
+    archive_write_set_filter_option(c->blob, NULL, "compression-level", "1");
     if (archive_write_set_format_raw(c->blob) != ARCHIVE_OK || archive_write_open_filename(c->blob, path) != 0)
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "open `%s`: %s", path, archive_error_string(c->blob));
     e = archive_entry_new();
