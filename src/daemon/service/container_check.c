@@ -1,13 +1,14 @@
 /*
  * Checks of a create body's settings that spec generation does not make: stop signal, restart policy, log
- * driver and options, OOM score, namespace modes, ports, DNS servers and extra hosts. Run at create, so a bad value is
- * refused with Docker's message before the container exists instead of being stored (or failing at every start). Pure
- * functions of their arguments; thread-safe.
+ * driver and options, OOM score, namespace modes, ports, DNS servers, extra hosts and cpusets. Run at create, so a bad
+ * value is refused with Docker's message before the container exists instead of being stored (or failing at every
+ * start). Pure functions of their arguments; thread-safe.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/service/internal.h"
@@ -141,6 +142,65 @@ static int check_network_values(const json_t *config, const json_t *hc, struct i
     return 0;
 }
 
+/* One "N" or "N-M" item of a cpu/memory-node list at *p; advances past it and a following comma. */
+static bool list_item(const char **p, long long *lo, long long *hi)
+{
+    char *end;
+    if (**p < '0' || **p > '9')
+        return false;
+    *lo = *hi = strtoll(*p, &end, 10);
+    if (*end == '-') {
+        if (end[1] < '0' || end[1] > '9')
+            return false;
+        *hi = strtoll(end + 1, &end, 10);
+    }
+    if ((*end != ',' && *end != '\0') || *hi < *lo || (*end == ',' && end[1] == '\0'))
+        return false;
+    *p = *end == ',' ? end + 1 : end;
+    return true;
+}
+
+/* -1: req is not a list; 1: some of req is not in avail (the host's list); 0: fine. */
+static int list_check(const char *req, const char *avail)
+{
+    const char *p = req;
+    long long lo, hi;
+    while (*p != '\0') {
+        if (!list_item(&p, &lo, &hi))
+            return -1;
+        for (long long n = lo; avail != NULL && n <= hi; n++) {
+            const char *a = avail;
+            long long alo, ahi;
+            bool found = false;
+            while (!found && *a != '\0' && list_item(&a, &alo, &ahi))
+                found = n >= alo && n <= ahi;
+            if (!found)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int check_cpuset(const json_t *hc, const char *key, const char *what, const char *host_path,
+                        struct isd_error **err)
+{
+    const char *req = json_get_str(hc, key);
+    cleanup_free char *avail = NULL;
+    int rc;
+    if (req == NULL || *req == '\0')
+        return 0;
+    avail = read_file(host_path, 4096, NULL, NULL);
+    if (avail != NULL)
+        avail[strcspn(avail, "\n")] = '\0';
+    rc = list_check(req, avail);
+    if (rc < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid value %s for cpuset %s", req, what);
+    if (rc > 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Requested %s are not available - requested %s, available: %s",
+                             streq(what, "cpus") ? "CPUs" : "memory nodes", req, avail);
+    return 0;
+}
+
 int container_check_settings(const json_t *config, const json_t *hc, struct isd_error **err)
 {
     const char *sig = json_get_str(config, "StopSignal");
@@ -151,6 +211,9 @@ int container_check_settings(const json_t *config, const json_t *hc, struct isd_
         return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
                              oom);
     if (check_restart(hc, err) < 0 || check_log_config(hc, err) < 0 || check_network_values(config, hc, err) < 0)
+        return -1;
+    if (check_cpuset(hc, "CpusetCpus", "cpus", "/sys/devices/system/cpu/online", err) < 0 ||
+        check_cpuset(hc, "CpusetMems", "mems", "/sys/devices/system/node/online", err) < 0)
         return -1;
     return check_modes(hc, err);
 }
