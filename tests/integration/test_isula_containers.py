@@ -467,6 +467,14 @@ def test_cgroup_limits(isula, names):
     assert str(pid) in read(cgroup_file("memory", cid, "cgroup.procs")).split()
 
 
+def test_cgroup_cpuset(isula, names):
+    last_cpu = read("/sys/devices/system/cpu/online").split(",")[-1].split("-")[-1]
+    n = names()
+    cid = isula.ok("run", "-d", "--name", n, "--cpuset-cpus", last_cpu, "busybox", "sleep", "300")
+    assert read(cgroup_file("cpuset", cid, "cpuset.cpus")) == last_cpu
+    assert isula.inspect(n)["HostConfig"]["CpusetCpus"] == last_cpu
+
+
 def test_version_and_info(isula):
     v = isula.ok("version")
     assert "Client:" in v and "Server:" in v and re.search(r"Version:\s+\S+", v)
