@@ -1,6 +1,7 @@
 """The real docker CLI (client only) against the session isulad: run, ps, logs, inspect, exec (also with a pty),
 attach, stop, rm, images, load, tag, rmi, version, info, rename, pause/unpause, wait, kill, top, export.
 Every container a test makes is named `dk-...` and removed by the `dk` fixture, also when the test fails."""
+import fcntl
 import hashlib
 import io
 import json
@@ -8,8 +9,10 @@ import os
 import pty
 import select
 import signal
+import struct
 import subprocess
 import tarfile
+import termios
 import tempfile
 import uuid
 
@@ -61,11 +64,12 @@ def dk(daemon):
         cli("rm", "-f", n)
 
 
-def run_in_pty(argv, env, data, timeout=30):
-    """Runs argv on a new pty, writes data to it, returns (output bytes, exit code)."""
+def run_in_pty(argv, env, data, timeout=30, rows=33, cols=111):
+    """Runs argv on a new pty of rows x cols, writes data to it, returns (output bytes, exit code)."""
     pid, fd = pty.fork()
     if pid == 0:
         try:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
             os.execve(argv[0], argv, env)
         finally:
             os._exit(127)
@@ -154,6 +158,17 @@ def test_exec_interactive_tty(dk):
     assert "/dev/pts/" in text
     assert "42" in text
     assert code == 3
+
+
+def test_run_interactive_tty(dk):
+    n = dk.name()
+    out, code = run_in_pty(dk.argv("run", "--rm", "-it", "--name", n, "busybox", "sh"), dk.env(),
+                           b"stty size; echo $((6*7))\nexit 5\n")
+    text = out.decode(errors="replace")
+    assert "33 111" in text  # the client's window size reached the container's pty
+    assert "42" in text
+    assert code == 5
+    assert dk("inspect", n).returncode != 0
 
 
 def test_attach_and_detach_by_closing(dk):
