@@ -135,7 +135,7 @@ struct attach_ticket *service_container_attach_begin(struct daemon *d, const cha
     struct attach_ticket *t;
     if (c == NULL)
         return NULL;
-    if (c->status == CT_EXITED || c->status == CT_DEAD || c->status == CT_REMOVING || c->status == CT_PAUSED) {
+    if (c->status == CT_DEAD || c->status == CT_REMOVING || c->status == CT_PAUSED) {
         isd_error_set(err, ISD_ERR_CONFLICT, 0,
                       c->status == CT_PAUSED ? "You cannot attach to a paused container, unpause it first"
                                              : "You cannot attach to a stopped container, start it first");
@@ -149,7 +149,7 @@ struct attach_ticket *service_container_attach_begin(struct daemon *d, const cha
     t->tty = json_get_bool(c->config, "Tty", false);
     t->in = o->in && json_get_bool(c->config, "OpenStdin", false);
     t->generation = c->shim_generation;
-    if (c->status == CT_CREATED) {
+    if (c->status == CT_CREATED || c->status == CT_EXITED) { /* Docker's start -a of a stopped container */
         t->pending = true;
         c->pending_attach++;
     }
@@ -177,14 +177,15 @@ void service_container_attach_cancel(struct attach_ticket *t)
     free(t);
 }
 
-/* Connects to the container's shim, waiting for the next start when the container was only created. */
+/* Connects to the container's shim, waiting for the next start when the container was not running. */
 static int ticket_connect(struct attach_ticket *t, struct isd_error **err)
 {
     struct container *c = t->c;
     int fd = -1;
     pthread_mutex_lock(&c->lock);
     if (t->pending) {
-        while (c->shim_generation == t->generation && !c->removed && c->status == CT_CREATED)
+        while (c->shim_generation == t->generation && !c->removed &&
+               (c->status == CT_CREATED || c->status == CT_EXITED))
             pthread_cond_wait(&c->changed, &c->lock);
         if (c->shim_generation == t->generation)
             isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s went away before it started", c->id);
