@@ -23,6 +23,17 @@ static int attach_and_wait(const char *ref, bool start, bool want_stdin)
         cmd_print_error(err);
         return start ? EXIT_DAEMON : 1;
     }
+    /* the daemon lets an attach wait for the next start (start -a); a plain attach needs it running, as docker's */
+    if (!start && !json_get_bool(json_object_get(info, "State"), "Running", false)) {
+        isd_error_set(&err, ISD_ERR_CONFLICT, 0, "You cannot attach to a stopped container, start it first");
+        cmd_print_error(err);
+        return 1;
+    }
+    if (!start && json_get_bool(json_object_get(info, "State"), "Paused", false)) {
+        isd_error_set(&err, ISD_ERR_CONFLICT, 0, "You cannot attach to a paused container, unpause it first");
+        cmd_print_error(err);
+        return 1;
+    }
     if (attach_open(id, with_stdin, &att, &err) < 0 || wait_begin(id, start ? "next-exit" : NULL, &wc, &err) < 0) {
         cmd_print_error(err);
         return start ? EXIT_DAEMON : 1;
