@@ -168,3 +168,33 @@ def test_sigterm_keeps_containers_running_and_restart_restores(new_daemon):
     assert isula.inspect(cid)["State"]["ExitCode"] == 137
     isula.ok("rm", cid)
     assert not leftover_mounts(d.base)
+
+
+def test_restart_keeps_state_and_sees_exits_while_down(new_daemon, tmp_path):
+    d = new_daemon()
+    d.start()
+    isula = Isula(d)
+    go = tmp_path / "go"
+    created = isula.ok("create", "--name", "it-created", "-l", "k=v", "busybox", "true")
+    assert isula("run", "--name", "it-exited", "busybox", "sh", "-c", "exit 5").returncode == 5
+    isula.ok("run", "-d", "--name", "it-dies", "-v", "%s:/data" % tmp_path, "busybox", "sh", "-c",
+             "while [ ! -e /data/go ]; do sleep 0.05; done; exit 7")
+    isula.ok("tag", "busybox", "it-kept:1")
+    assert d.stop(signal.SIGTERM) == 0
+    go.touch()  # the container exits while the daemon is down
+    d.start()
+    st = isula.inspect("it-dies")["State"]
+    if st["Running"]:  # the daemon may come back before the container noticed the file
+        assert isula.ok("wait", "it-dies") == "7"
+        st = isula.inspect("it-dies")["State"]
+    assert st["Status"] == "exited" and st["ExitCode"] == 7, st
+    assert isula.inspect("it-exited")["State"]["ExitCode"] == 5
+    c = isula.inspect("it-created")
+    assert c["Id"] == created and c["State"]["Status"] == "created" and c["Config"]["Labels"] == {"k": "v"}
+    assert "it-kept:1" in isula.ok("images", "-q").split()
+    names = isula.ok("ps", "-a", "--format", "{{.Names}}").split()
+    assert sorted(names) == ["it-created", "it-dies", "it-exited"]
+    r = isula("start", "-a", "it-exited")
+    assert r.returncode == 5
+    isula.ok("rm", "it-dies", "it-exited", "it-created")
+    assert not leftover_mounts(d.base)

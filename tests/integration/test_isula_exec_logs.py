@@ -164,6 +164,30 @@ def test_start_attach(isula, names):
     isula.ok("create", "--name", n, "busybox", "sh", "-c", "echo started; exit 6")
     r = isula("start", "-a", n)
     assert r.stdout == "started\n" and r.returncode == 6
+    r = isula("start", "-a", n)  # again, now that it has exited
+    assert r.stdout == "started\n" and r.returncode == 6, r.stderr
+    assert isula.ok("logs", n).splitlines() == ["started", "started"]
+
+
+def test_start_attach_interactive_exited(isula, names):
+    n = names()
+    assert isula("run", "-i", "--name", n, "busybox", "sh", "-c", "read x; echo got-$x", input="one\n").stdout \
+        == "got-one\n"
+    r = isula("start", "-a", "-i", n, input="two\n")
+    assert r.stdout == "got-two\n" and r.returncode == 0, r.stderr
+
+
+def test_attach_refuses_stopped_and_paused(isula, names):
+    n = names()
+    isula.ok("run", "--name", n, "busybox", "true")
+    r = isula("attach", n)
+    assert r.returncode == 1 and "stopped container" in r.stderr
+    p = names()
+    isula.ok("run", "-d", "--name", p, "busybox", "sleep", "300")
+    isula.ok("pause", p)
+    r = isula("attach", p)
+    assert r.returncode == 1 and "paused" in r.stderr
+    isula.ok("unpause", p)
 
 
 # ---- interactive sessions on a pseudo-terminal --------------------------------------------------------
