@@ -13,7 +13,6 @@ import struct
 import subprocess
 import tarfile
 import termios
-import tempfile
 import uuid
 
 import pytest
@@ -26,6 +25,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists(DOCKER), reason="docker CLI n
 class DockerCli:
     def __init__(self, daemon):
         self.host = daemon.host
+        self.config_dir = os.path.join(daemon.base, "docker-config")  # removed with the session's dir
         self.names = []
 
     def argv(self, *args):
@@ -35,7 +35,7 @@ class DockerCli:
         env = dict(os.environ)
         for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
             env.pop(k, None)
-        env["DOCKER_CONFIG"] = tempfile.gettempdir() + "/isd-it-docker-config"
+        env["DOCKER_CONFIG"] = self.config_dir
         return env
 
     def __call__(self, *args, input=None, timeout=60):
