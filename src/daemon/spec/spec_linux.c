@@ -2,10 +2,12 @@
  * The spec's "linux" object: namespaces, cgroupsPath (cgroupfs driver), resources from HostConfig, the
  * device cgroup allow list and HostConfig.Devices, masked and read-only paths, sysctls. Thread-safe.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/spec/spec_internal.h"
@@ -124,6 +126,33 @@ static int host_device(const json_t *d, json_t *devices, json_t *rules, struct i
     return 0;
 }
 
+/* --privileged gives the container every device node of the host's /dev, as Docker does (same skipped
+ * directories, and not the console). */
+static void host_devices(const char *dir, json_t *devs, json_t *rules, int depth)
+{
+    static const char *const skip[] = {"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev"};
+    DIR *d = depth < 8 ? opendir(dir) : NULL;
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        cleanup_free char *p = path_join(dir, e->d_name);
+        bool skipped = streq(e->d_name, ".") || streq(e->d_name, "..");
+        struct stat st;
+        for (size_t i = 0; i < ARRAY_SIZE(skip); i++)
+            skipped = skipped || streq(e->d_name, skip[i]);
+        if (skipped || lstat(p, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            host_devices(p, devs, rules, depth + 1);
+        } else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && !streq(p, "/dev/console")) {
+            json_t *dev = json_pack("{ssss}", "PathOnHost", p, "PathInContainer", p);
+            host_device(dev, devs, rules, NULL);
+            json_decref(dev);
+        }
+    }
+    if (d != NULL)
+        closedir(d);
+}
+
 static int devices(const json_t *hc, json_t *lnx, json_t *res, struct isd_error **err)
 {
     json_t *rules = json_array(), *devs = json_array();
@@ -134,6 +163,7 @@ static int devices(const json_t *hc, json_t *lnx, json_t *res, struct isd_error 
     json_object_set_new(lnx, "devices", devs);
     if (json_get_bool(hc, "Privileged", false)) {
         json_array_append_new(rules, device_rule(true, 'a', -1, -1, "rwm"));
+        host_devices("/dev", devs, rules, 0);
         return 0;
     }
     json_array_append_new(rules, device_rule(false, 'a', -1, -1, "rwm"));
