@@ -247,6 +247,17 @@ def test_read_only_rootfs(isula, names):
     assert isula.ok("run", "--name", names(), "busybox", "sh", "-c", "touch /newfile && echo ok") == "ok"
 
 
+def test_privileged(isula, names):
+    script = "test -c /dev/kmsg && echo kmsg; mount -t tmpfs it /tmp 2>/dev/null && echo mounted; " \
+             "grep CapEff /proc/self/status"
+    out = isula.ok("run", "--name", names(), "--privileged", "busybox", "sh", "-c", script).splitlines()
+    assert out[:2] == ["kmsg", "mounted"]
+    assert int(out[2].split()[1], 16) & (1 << 21)  # CAP_SYS_ADMIN
+    out = isula.ok("run", "--name", names(), "busybox", "sh", "-c", script).splitlines()
+    assert len(out) == 1 and not int(out[0].split()[1], 16) & (1 << 21)
+    assert isula.ok("run", "--name", names(), "--privileged", "-t", "busybox", "tty").startswith("/dev/pts/")
+
+
 def test_runtime_runc(isula, names):
     n = names()
     assert isula.ok("run", "--name", n, "--runtime", "runc", "busybox", "echo", "ok") == "ok"
