@@ -1,7 +1,9 @@
 /* GET /version and GET /info. */
+#include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/image/image_store.h"
@@ -20,8 +22,27 @@ json_t *service_version(struct daemon *d)
                      "Arch", "amd64", "KernelVersion", u.release, "Experimental", "false");
 }
 
+/* PRETTY_NAME of /etc/os-release (what docker and the guide show as "Operating System"), else "Linux". */
+static char *os_name(void)
+{
+    cleanup_free char *text = read_file("/etc/os-release", 65536, NULL, NULL);
+    char *save = NULL;
+    for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l != NULL; l = strtok_r(NULL, "\n", &save)) {
+        size_t n;
+        if (!str_has_prefix(l, "PRETTY_NAME="))
+            continue;
+        l += strlen("PRETTY_NAME=");
+        n = strlen(l);
+        if (n >= 2 && (l[0] == '"' || l[0] == '\'') && l[n - 1] == l[0])
+            return xstrndup(l + 1, n - 2);
+        return xstrdup(l);
+    }
+    return xstrdup("Linux");
+}
+
 json_t *service_info(struct daemon *d)
 {
+    cleanup_free char *os = os_name();
     struct utsname u;
     size_t n = 0, nimg = 0;
     int running = 0, paused = 0, stopped = 0;
@@ -52,10 +73,10 @@ json_t *service_info(struct daemon *d)
                      "ID", "", "Containers", (int)n, "ContainersRunning", running, "ContainersPaused", paused,
                      "ContainersStopped", stopped, "Images", (int)nimg, "Driver", "overlay2", "DriverStatus",
                      "Backing Filesystem", "extfs", "LoggingDriver", "json-file", "CgroupDriver", "cgroupfs",
-                     "KernelVersion", u.release, "OperatingSystem", "Linux", "OSType", "linux", "Architecture",
-                     u.machine, "IndexServerAddress", "", "Name", host, "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN),
-                     "MemTotal", (json_int_t)sysconf(_SC_PHYS_PAGES) * (json_int_t)sysconf(_SC_PAGESIZE),
-                     "DockerRootDir", d->cfg->graph, "ServerVersion", ISD_VERSION, "Runtimes", runtimes,
-                     "DefaultRuntime", d->cfg->default_runtime, "ExecRoot", d->cfg->state, "LiveRestoreEnabled", true,
-                     "Debug", d->cfg->log_level >= 7, "CgroupVersion", "1", "Warnings");
+                     "KernelVersion", u.release, "OperatingSystem", os, "OSType", "linux", "Architecture", u.machine,
+                     "IndexServerAddress", "", "Name", host, "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN), "MemTotal",
+                     (json_int_t)sysconf(_SC_PHYS_PAGES) * (json_int_t)sysconf(_SC_PAGESIZE), "DockerRootDir",
+                     d->cfg->graph, "ServerVersion", ISD_VERSION, "Runtimes", runtimes, "DefaultRuntime",
+                     d->cfg->default_runtime, "ExecRoot", d->cfg->state, "LiveRestoreEnabled", true, "Debug",
+                     d->cfg->log_level >= 7, "CgroupVersion", "1", "Warnings");
 }
