@@ -489,6 +489,14 @@ def test_cgroup_cpuset(isula, names):
 def test_version_and_info(isula):
     v = isula.ok("version")
     assert "Client:" in v and "Server:" in v and re.search(r"Version:\s+\S+", v)
-    info = isula.ok("info")
-    assert re.search(r"Containers:\s*\d+", info), info
-    assert re.search(r"Images:\s*\d+", info), info
+    lines = isula.ok("info").splitlines()
+    keys = [line.split(":", 1)[0] for line in lines]
+    assert keys[:6] == ["Containers", " Running", " Paused", " Stopped", "Images", "Server Version"], keys
+    info = {k.strip(): line.split(":", 1)[1].strip() for k, line in zip(keys, lines)}
+    assert int(info["Containers"]) == len(isula.ok("ps", "-a", "-q").split())
+    assert int(info["Containers"]) == sum(int(info[k]) for k in ("Running", "Paused", "Stopped"))
+    assert int(info["Images"]) == len({line.split()[1] for line in isula.ok("images").splitlines()[1:]})
+    assert info["iSulad Root Dir"] == isula.daemon.graph
+    with open("/etc/os-release") as f:
+        pretty = [line.split("=", 1)[1].strip().strip('"') for line in f if line.startswith("PRETTY_NAME=")]
+    assert info["Operating System"] == (pretty[0] if pretty else "Linux")
