@@ -262,3 +262,23 @@ def test_inspect_image(isula):
     assert len(arr) == 2 and arr[0]["Id"] == arr[1]["Id"] == img["Id"]
     r = isula("inspect", "it-no-such-image:1")
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_retag_leaves_dangling_image(isula, workdir, images):
+    paths = []
+    for marker in ("first", "second"):
+        paths.append(os.path.join(workdir, marker + ".tar"))
+        with open(paths[-1], "wb") as f:
+            f.write(rootfs_tar(marker))
+    images.append("it-dangle:1")
+    isula.ok("import", paths[0], "it-dangle:1")
+    old = isula.inspect("it-dangle:1")["Id"]
+    isula.ok("import", paths[1], "it-dangle:1")
+    assert isula.inspect("it-dangle:1")["Id"] != old
+    short = old.split(":", 1)[1][:12]
+    dangling = isula.ok("images", "-f", "dangling=true").splitlines()[1:]
+    assert ["-", short] in [line.split()[:2] for line in dangling]
+    assert short in isula.ok("images", "-q").split()
+    assert isula.inspect(old)["RepoTags"] == []
+    isula.ok("rmi", short)
+    assert isula("inspect", old).returncode != 0
