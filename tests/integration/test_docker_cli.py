@@ -64,8 +64,9 @@ def dk(daemon):
         cli("rm", "-f", n)
 
 
-def run_in_pty(argv, env, data, timeout=30, rows=33, cols=111):
-    """Runs argv on a new pty of rows x cols, writes data to it, returns (output bytes, exit code)."""
+def run_in_pty(argv, env, data, timeout=30, rows=33, cols=111, after=None):
+    """Runs argv on a new pty of rows x cols, writes data to it (once `after` was printed, if given), returns
+    (output bytes, exit code)."""
     pid, fd = pty.fork()
     if pid == 0:
         try:
@@ -75,7 +76,8 @@ def run_in_pty(argv, env, data, timeout=30, rows=33, cols=111):
             os._exit(127)
     out = b""
     try:
-        os.write(fd, data)
+        if after is None:
+            os.write(fd, data)
         while True:
             r, _, _ = select.select([fd], [], [], timeout)
             if not r:
@@ -88,6 +90,9 @@ def run_in_pty(argv, env, data, timeout=30, rows=33, cols=111):
             if not chunk:
                 break
             out += chunk
+            if after is not None and after in out:
+                os.write(fd, data)
+                after = None
     finally:
         _, status = os.waitpid(pid, 0)
         os.close(fd)
@@ -163,7 +168,7 @@ def test_exec_interactive_tty(dk):
 def test_run_interactive_tty(dk):
     n = dk.name()
     out, code = run_in_pty(dk.argv("run", "--rm", "-it", "--name", n, "busybox", "sh"), dk.env(),
-                           b"stty size; echo $((6*7))\nexit 5\n")
+                           b"stty size; echo $((6*7))\nexit 5\n", after=b"/ # ")
     text = out.decode(errors="replace")
     assert "33 111" in text  # the client's window size reached the container's pty
     assert "42" in text
