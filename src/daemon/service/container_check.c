@@ -1,6 +1,7 @@
 /*
  * Checks of a create body's settings that spec generation does not make: stop signal, restart policy, log
- * driver and options, OOM score, namespace modes, ports, DNS servers, extra hosts and cpusets. Run at create, so a bad
+ * driver and options, OOM score, namespace modes, ports, DNS servers, extra hosts, cpusets, the resource limits
+ * runc would refuse at start, and environment variable names. Run at create, so a bad
  * value is refused with Docker's message before the container exists instead of being stored (or failing at every
  * start). Pure functions of their arguments; thread-safe.
  */
@@ -124,8 +125,16 @@ static int check_network_values(const json_t *config, const json_t *hc, struct i
     }
     json_object_foreach(json_object_get(hc, "PortBindings"), k, v)
     {
+        json_t *b;
         if (!port_spec_valid(k))
             return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid port specification: \"%s\"", k);
+        json_array_foreach(v, i, b)
+        {
+            const char *hp = json_get_str(b, "HostPort");
+            cleanup_free char *spec = hp != NULL && *hp != '\0' ? xasprintf("%s/tcp", hp) : NULL;
+            if (spec != NULL && !port_spec_valid(spec) && !streq(hp, "0"))
+                return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid hostPort: %s", hp);
+        }
     }
     json_array_foreach(json_object_get(hc, "Dns"), i, v)
     {
@@ -201,6 +210,32 @@ static int check_cpuset(const json_t *hc, const char *key, const char *what, con
     return 0;
 }
 
+/* Values the kernel or runc refuse, so the container would be created but could never start. */
+static int check_limits(const json_t *config, const json_t *hc, struct isd_error **err)
+{
+    long long swappiness = json_get_int(hc, "MemorySwappiness", -1), kmem = json_get_int(hc, "KernelMemory", 0);
+    long long period = json_get_int(hc, "CpuPeriod", 0), quota = json_get_int(hc, "CpuQuota", 0);
+    size_t i;
+    json_t *v;
+    if (swappiness != -1 && (swappiness < 0 || swappiness > 100))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid value: %lld, valid memory swappiness range is 0-100",
+                             swappiness);
+    if (kmem > 0 && kmem < 4LL * 1024 * 1024)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Minimum kernel memory limit allowed is 4MB");
+    if (period != 0 && (period < 1000 || period > 1000000))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)");
+    if (quota > 0 && quota < 1000)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+    json_array_foreach(json_object_get(config, "Env"), i, v)
+    {
+        const char *e = json_string_value(v);
+        if (e != NULL && (e[0] == '\0' || e[0] == '='))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid environment variable: %s", e);
+    }
+    return 0;
+}
+
 int container_check_settings(const json_t *config, const json_t *hc, struct isd_error **err)
 {
     const char *sig = json_get_str(config, "StopSignal");
@@ -210,7 +245,8 @@ int container_check_settings(const json_t *config, const json_t *hc, struct isd_
     if (oom < -1000 || oom > 1000)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
                              oom);
-    if (check_restart(hc, err) < 0 || check_log_config(hc, err) < 0 || check_network_values(config, hc, err) < 0)
+    if (check_restart(hc, err) < 0 || check_log_config(hc, err) < 0 || check_network_values(config, hc, err) < 0 ||
+        check_limits(config, hc, err) < 0)
         return -1;
     if (check_cpuset(hc, "CpusetCpus", "cpus", "/sys/devices/system/cpu/online", err) < 0 ||
         check_cpuset(hc, "CpusetMems", "mems", "/sys/devices/system/node/online", err) < 0)
