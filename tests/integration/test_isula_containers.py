@@ -467,10 +467,14 @@ def test_top(isula, names):
 
 def test_cgroup_limits(isula, names):
     n = names()
-    cid = isula.ok("run", "-d", "--name", n, "-m", "64m", "--cpu-shares", "512", "--pids-limit", "50", "busybox",
+    cid = isula.ok("run", "-d", "--name", n, "-m", "64m", "--cpu-shares", "512", "--pids-limit", "50",
+                   "--cpu-period", "50000", "--cpu-quota", "25000", "--memory-swappiness", "10", "busybox",
                    "sleep", "300")
     assert read(cgroup_file("memory", cid, "memory.limit_in_bytes")) == str(64 * 1024 * 1024)
+    assert read(cgroup_file("memory", cid, "memory.swappiness")) == "10"
     assert read(cgroup_file("cpu", cid, "cpu.shares")) == "512"
+    assert read(cgroup_file("cpu", cid, "cpu.cfs_period_us")) == "50000"
+    assert read(cgroup_file("cpu", cid, "cpu.cfs_quota_us")) == "25000"
     assert read(cgroup_file("pids", cid, "pids.max")) == "50"
     hc = isula.inspect(n)["HostConfig"]
     assert hc["Memory"] == 64 * 1024 * 1024 and hc["CpuShares"] == 512 and hc["PidsLimit"] == 50
