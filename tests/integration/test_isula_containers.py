@@ -309,6 +309,13 @@ def test_stop_kills_after_timeout_137(isula, names):
     assert isula.ok("ps", "-a", "-f", "name=" + n, "--format", "{{.Status}}") == "exited"
 
 
+def test_stop_force_kills_at_once(isula, names):
+    n = names()
+    isula.ok("run", "-d", "--name", n, "--stop-timeout", "600", "busybox", "sleep", "300")
+    assert isula.ok("stop", "-f", n) == n
+    assert state(isula, n)["ExitCode"] == 137
+
+
 def test_stop_sigterm_trapped_143(isula, names, tmpdir_host):
     n = names()
     isula.ok("run", "-d", "--name", n, "-v", tmpdir_host + ":/data", "busybox", "sh", "-c",
@@ -433,6 +440,9 @@ def test_ps_options(isula, names):
     table = isula.ok("ps", "-a", "-f", "name=" + exit_n, "--format", "table {{.ID}} {{.Image}}").splitlines()
     assert table[0].split() == ["ID", "IMAGE"]
     assert table[1].split() == [exit_id[:12], "busybox"]
+    table = isula.ok("ps", "-a", "-f", "name=" + exit_n, "--format", "table {{.ID}} {{.Image}}",
+                     "--no-trunc").splitlines()
+    assert [line.split() for line in table] == [["ID", "IMAGE"], [exit_id, "busybox"]]
     full = isula.ok("ps", "-f", "name=" + run_n).splitlines()
     assert full[0].split()[:3] == ["ID", "IMAGE", "STATUS"]
     assert full[1].split()[:3] == [run_id[:12], "busybox", "running"]
@@ -458,8 +468,11 @@ def test_top(isula, names):
     n = names()
     isula.ok("run", "-d", "--name", n, "busybox", "sleep", "321")
     lines = isula.ok("top", n).splitlines()
-    assert "PID" in lines[0].split()
-    assert any("sleep 321" in line for line in lines[1:]), lines
+    assert lines[0].split() == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]  # guide C-top-01
+    row = [line.split() for line in lines[1:] if line.endswith("sleep 321")]
+    assert len(row) == 1 and row[0][1] == str(state(isula, n)["Pid"])  # host pids
+    lines = isula.ok("top", n, "-o", "pid,comm").splitlines()
+    assert lines[0].split() == ["PID", "COMMAND"] and lines[1].split()[1] == "sleep"
 
 
 # ---- cgroups ------------------------------------------------------------------------------------------
