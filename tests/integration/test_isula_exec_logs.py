@@ -63,6 +63,16 @@ def test_exec_tty(isula, sleeper):
     assert re.search(r"/dev/pts/\d+", out), out
 
 
+def test_exec_on_a_terminal_defaults_to_it(isula, sleeper):
+    """Guide C-exec-03: without -i/-t, on a terminal, exec behaves as -it."""
+    env = dict(os.environ, ISULAD_HOST=isula.daemon.host)
+    rc, out = run_in_pty([bin_path("isula"), "exec", sleeper, "sh", "-c", "tty; exit 3"], env=env)
+    assert rc == 3, out
+    assert re.search(r"/dev/pts/\d+", out), out
+    r = isula("exec", sleeper, "sh", "-c", "tty; exit 0")  # no terminal: no pty
+    assert r.stdout.strip() == "not a tty"
+
+
 def test_exec_detached(isula, sleeper):
     out = isula.ok("exec", "-d", sleeper, "sh", "-c", "echo detached > /tmp/exec-d")
     assert "detached" not in out
