@@ -229,6 +229,38 @@ static json_t *command_args(const struct container *c, const char **ret_path)
     return args;
 }
 
+/* Docker's inspect "Mounts": one entry per bind of HostConfig.Binds ("src:dst[:opts]") and HostConfig.Mounts. */
+static json_t *mounts_json(const json_t *hc)
+{
+    json_t *a = json_array(), *v;
+    size_t i;
+    json_array_foreach(json_object_get(hc, "Binds"), i, v)
+    {
+        cleanup_free char *src = xstrdup(json_string_value(v) ? json_string_value(v) : "");
+        char *dst = strchr(src, ':'), *mode;
+        if (dst == NULL)
+            continue;
+        *dst++ = '\0';
+        mode = strchr(dst, ':');
+        if (mode != NULL)
+            *mode++ = '\0';
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", src,
+                                           "Destination", dst, "Mode", mode ? mode : "", "RW",
+                                           mode == NULL || strstr(mode, "ro") == NULL, "Propagation", "rprivate"));
+    }
+    json_array_foreach(json_object_get(hc, "Mounts"), i, v)
+    {
+        const char *src = json_get_str(v, "Source"), *dst = json_get_str(v, "Target");
+        if (dst == NULL)
+            continue;
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type",
+                                           json_get_str(v, "Type") ? json_get_str(v, "Type") : "bind", "Source",
+                                           src ? src : "", "Destination", dst, "Mode", "", "RW",
+                                           !json_get_bool(v, "ReadOnly", false), "Propagation", "rprivate"));
+    }
+    return a;
+}
+
 json_t *container_inspect_json(struct container *c, const char *graph_driver_dir)
 {
     const char *path;
@@ -240,6 +272,10 @@ json_t *container_inspect_json(struct container *c, const char *graph_driver_dir
     cleanup_free char *resolv = xasprintf("%s/resolv.conf", c->dir);
     json_t *gd_data = json_object();
     json_t *hc = c->host_config ? json_deep_copy(c->host_config) : json_object();
+    json_t *config = c->config ? json_deep_copy(c->config) : json_null();
+    /* the guide shows the --annotation values under Config.Annotations (C-inspect-05) */
+    if (json_is_object(config) && json_is_object(json_object_get(hc, "Annotations")))
+        json_object_set(config, "Annotations", json_object_get(hc, "Annotations"));
     if (json_object_get(hc, "Runtime") == NULL)
         json_object_set_new(hc, "Runtime", json_string(c->runtime ? c->runtime : ""));
     /* Docker clients read HostConfig.LogConfig.Type unconditionally (the Python SDK's run does). */
@@ -254,14 +290,14 @@ json_t *container_inspect_json(struct container *c, const char *graph_driver_dir
         json_object_set_new(gd_data, "WorkDir", json_sprintf("%s/work", graph_driver_dir));
     }
     return json_pack("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:[], "
-                     "s:o, s:{s:o, s:s}, s:[], s:O, s:{s:s, s:{}, s:s, s:s}, s:s?}",
+                     "s:o, s:{s:o, s:s}, s:o, s:o, s:{s:s, s:{}, s:s, s:s}, s:s?}",
                      "Id", c->id, "Created", time_json(c->created_ns), "Path", path, "Args", args, "State",
                      state_json(c), "Image", image, "ResolvConfPath", resolv, "HostnamePath", hostname, "HostsPath",
                      hosts, "LogPath", c->log_path, "Name", name, "RestartCount", c->restart_count, "Driver",
                      "overlay2", "Platform", "linux", "MountLabel", "", "ProcessLabel", "", "AppArmorProfile", "",
                      "ExecIDs", "HostConfig", hc, "GraphDriver", "Data", gd_data, "Name", "overlay2", "Mounts",
-                     "Config", c->config ? c->config : json_null(), "NetworkSettings", "Bridge", "", "Networks",
-                     "SandboxKey", "", "IPAddress", "", "ExternalRootfs", c->external_rootfs);
+                     mounts_json(hc), "Config", config, "NetworkSettings", "Bridge", "", "Networks", "SandboxKey", "",
+                     "IPAddress", "", "ExternalRootfs", c->external_rootfs);
 }
 
 json_t *container_summary_json(struct container *c)
