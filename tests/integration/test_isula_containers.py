@@ -201,6 +201,8 @@ def test_labels_and_annotations_in_inspect_and_oci_config(isula, names, tmpdir_h
                    "busybox", "true")
     insp = isula.inspect(n)
     assert insp["Config"]["Labels"] == {"k": "v", "fromfile": "1", "other": "two"}
+    assert insp["Config"]["Annotations"] == {"anno.key": "anno-val"}  # guide C-inspect-05
+    assert insp["HostConfig"]["Annotations"] == {"anno.key": "anno-val"}
     assert isula.ok("inspect", "-f", '{{index .Config.Labels "k"}}', n) == "v"
     isula.ok("start", n)
     assert isula.ok("wait", n) == "0"
@@ -218,10 +220,13 @@ def test_bind_mount_rw_and_ro(isula, names, tmpdir_host):
     isula.ok("run", "--name", names(), "-v", tmpdir_host + ":/data", "busybox", "sh", "-c",
              "echo from-container > /data/f")
     assert read(os.path.join(tmpdir_host, "f")) == "from-container"
+    ro = names()
     with open(os.path.join(tmpdir_host, "host"), "w") as f:
         f.write("from-host\n")
-    r = isula("run", "--name", names(), "-v", tmpdir_host + ":/data:ro", "busybox", "sh", "-c",
+    r = isula("run", "--name", ro, "-v", tmpdir_host + ":/data:ro", "busybox", "sh", "-c",
               "cat /data/host; echo x > /data/g")
+    assert isula.inspect(ro)["Mounts"] == [{"Type": "bind", "Source": tmpdir_host, "Destination": "/data",
+                                            "Mode": "ro", "RW": False, "Propagation": "rprivate"}]
     assert r.stdout == "from-host\n"
     assert r.returncode != 0
     assert "Read-only file system" in r.stderr
