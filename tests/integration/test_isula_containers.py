@@ -522,3 +522,18 @@ def test_version_and_info(isula):
     with open("/etc/os-release") as f:
         pretty = [line.split("=", 1)[1].strip().strip('"') for line in f if line.startswith("PRETTY_NAME=")]
     assert info["Operating System"] == (pretty[0] if pretty else "Linux")
+
+
+def test_concurrent_runs_and_name_race(isula, names):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ns = [names() for _ in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: isula("run", "--name", ns[i], "busybox", "sh", "-c",
+                                                "echo out%d; exit %d" % (i, i + 1)), range(8)))
+    assert [(r.stdout, r.returncode) for r in results] == [("out%d\n" % i, i + 1) for i in range(8)]
+    same = names()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(lambda _: isula("create", "--name", same, "busybox", "true").returncode, range(6)))
+    assert sorted(codes) == [0] + [125] * 5
+    assert isula.ok("ps", "-a", "-f", "name=" + same, "--format", "{{.Names}}") == same
