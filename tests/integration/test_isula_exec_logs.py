@@ -51,6 +51,26 @@ def test_exec_env_user_workdir(isula, sleeper):
     assert out.splitlines() == ["bar", "1000", "/tmp"]
 
 
+def test_exec_inherits_container_settings(isula, names):
+    n = names()
+    isula.ok("run", "-d", "--name", n, "-w", "/tmp", "-e", "CE=fromrun", "-u", "1000", "busybox", "sleep", "300")
+    assert isula.ok("exec", n, "sh", "-c", "pwd; echo $CE; id -u").splitlines() == ["/tmp", "fromrun", "1000"]
+    assert isula.ok("exec", "-u", "0", n, "id", "-u") == "0"
+
+
+def test_exec_ends_when_the_container_dies(isula, sleeper):
+    p = popen_isula(isula, "exec", sleeper, "sh", "-c", "echo started; sleep 300")
+    try:
+        assert read_line(p) == "started\n"
+        isula.ok("kill", sleeper)
+        p.communicate(timeout=30)
+        assert p.returncode == 137
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def test_exec_interactive_stdin(isula, sleeper):
     r = isula("exec", "-i", sleeper, "sh", "-c", "tr a-z A-Z; exit 2", input="piped in\n")
     assert (r.returncode, r.stdout) == (2, "PIPED IN\n")
