@@ -142,7 +142,8 @@ static int write_process(struct exec *e, struct isd_error **err)
     const char *rootfs;
     if (spec == NULL)
         return -1;
-    rootfs = json_get_str(json_object_get(spec, "root"), "path");
+    /* an external rootfs takes its users from the host's files (guide C-create-03), as at start */
+    rootfs = e->c->external_rootfs != NULL ? "/" : json_get_str(json_object_get(spec, "root"), "path");
     proc = spec_exec_process(spec, e->body, rootfs, err);
     if (proc == NULL || mkdir_p(e->dir, 0700, err) < 0)
         return -1;
