@@ -287,6 +287,15 @@ def test_external_rootfs(isula, names, tmpdir_host):
                    "echo ext > /tmp/marker; ls /bin/busybox")
     assert out == "/bin/busybox"
     assert read(os.path.join(rootfs, "tmp", "marker")) == "ext"
+    # guide C-create-03: the user of an external rootfs is looked up in the host's passwd (the rootfs has none)
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    os.symlink("busybox", os.path.join(rootfs, "bin", "id"))
+    m = names()
+    isula.ok("run", "-d", "--name", m, "--external-rootfs", rootfs, "-u", "nobody", "none", "/bin/sleep", "300")
+    assert isula.ok("exec", m, "/bin/id", "-u") == str(nobody.pw_uid)
+    assert isula.ok("exec", "-u", "nobody", m, "/bin/id", "-g") == str(nobody.pw_gid)
 
 
 def test_log_opt_rotation(isula, names):
