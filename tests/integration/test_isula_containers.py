@@ -106,7 +106,7 @@ def test_run_detached_prints_id_and_runs(isula, names):
     assert isula.inspect(n)["Name"] == "/" + n
 
 
-def test_run_foreground_env_user_workdir_hostname(isula, names, tmpdir_host):
+def test_run_foreground_env_user_workdir_hostname(isula, tmpdir_host, names):
     envf = os.path.join(tmpdir_host, "env")
     with open(envf, "w") as f:
         f.write("# comment\nFROMFILE=yes\n\nB=2\n")
@@ -192,7 +192,7 @@ def test_run_rm_removes_container(isula, names):
     assert isula("inspect", n).returncode != 0
 
 
-def test_labels_and_annotations_in_inspect_and_oci_config(isula, names, tmpdir_host):
+def test_labels_and_annotations_in_inspect_and_oci_config(isula, tmpdir_host, names):
     lf = os.path.join(tmpdir_host, "labels")
     with open(lf, "w") as f:
         f.write("fromfile=1\n# comment\nother=two\n")
@@ -216,7 +216,7 @@ def test_labels_and_annotations_in_inspect_and_oci_config(isula, names, tmpdir_h
 # ---- mounts and rootfs --------------------------------------------------------------------------------
 
 
-def test_bind_mount_rw_and_ro(isula, names, tmpdir_host):
+def test_bind_mount_rw_and_ro(isula, tmpdir_host, names):
     isula.ok("run", "--name", names(), "-v", tmpdir_host + ":/data", "busybox", "sh", "-c",
              "echo from-container > /data/f")
     assert read(os.path.join(tmpdir_host, "f")) == "from-container"
@@ -233,7 +233,7 @@ def test_bind_mount_rw_and_ro(isula, names, tmpdir_host):
     assert not os.path.exists(os.path.join(tmpdir_host, "g"))
 
 
-def test_mount_type_bind(isula, names, tmpdir_host):
+def test_mount_type_bind(isula, tmpdir_host, names):
     isula.ok("run", "--name", names(), "--mount", "type=bind,src=%s,dst=/mnt/x" % tmpdir_host, "busybox", "sh",
              "-c", "echo m > /mnt/x/f")
     assert read(os.path.join(tmpdir_host, "f")) == "m"
@@ -279,7 +279,7 @@ def make_rootfs(d):
         os.makedirs(os.path.join(d, sub))
 
 
-def test_external_rootfs(isula, names, tmpdir_host):
+def test_external_rootfs(isula, tmpdir_host, names):
     rootfs = os.path.join(tmpdir_host, "rootfs")
     make_rootfs(rootfs)
     n = names()
@@ -330,7 +330,7 @@ def test_stop_force_kills_at_once(isula, names):
     assert state(isula, n)["ExitCode"] == 137
 
 
-def test_stop_sigterm_trapped_143(isula, names, tmpdir_host):
+def test_stop_sigterm_trapped_143(isula, tmpdir_host, names):
     n = names()
     isula.ok("run", "-d", "--name", n, "-v", tmpdir_host + ":/data", "busybox", "sh", "-c",
              "trap 'exit 143' TERM; touch /data/ready; while :; do sleep 0.1; done")
@@ -339,7 +339,7 @@ def test_stop_sigterm_trapped_143(isula, names, tmpdir_host):
     assert state(isula, n)["ExitCode"] == 143
 
 
-def test_kill_signal_reaches_process(isula, names, tmpdir_host):
+def test_kill_signal_reaches_process(isula, tmpdir_host, names):
     n = names()
     isula.ok("run", "-d", "--name", n, "-v", tmpdir_host + ":/data", "busybox", "sh", "-c",
              "trap 'echo got-usr1 > /data/sig' USR1; touch /data/ready; while :; do sleep 0.1; done")

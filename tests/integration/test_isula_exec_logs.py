@@ -145,7 +145,7 @@ def test_logs_since(isula, five_lines):
     assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
 
 
-def test_logs_follow(isula, names, tmpdir_host):
+def test_logs_follow(isula, tmpdir_host, names):
     n = names()
     isula.ok("run", "-d", "--name", n, "-v", tmpdir_host + ":/data", "busybox", "sh", "-c",
              "echo first; while [ ! -e /data/go ]; do sleep 0.05; done; echo second")

@@ -110,7 +110,7 @@ def image_refs(isula):
     return isula.ok("images", "-q").split()
 
 
-def test_load_docker_archive_and_run(isula, names, workdir, images):
+def test_load_docker_archive_and_run(isula, workdir, images, names):
     path = os.path.join(workdir, "dock.tar")
     images.append("it-dock:v1")
     cfg_hex = docker_archive(path, "it-dock:v1", ["/bin/sh", "-c", "cat /etc/marker"])
@@ -123,7 +123,7 @@ def test_load_docker_archive_and_run(isula, names, workdir, images):
     assert isula.ok("run", "--name", names(), "it-dock:v1") == "docker"
 
 
-def test_load_oci_archive_and_run(isula, names, workdir, images):
+def test_load_oci_archive_and_run(isula, workdir, images, names):
     path = os.path.join(workdir, "oci.tar")
     images.append("it-oci:v2")
     cfg_hex = oci_archive(path, "it-oci:v2", ["cat", "/etc/marker"])
@@ -134,7 +134,7 @@ def test_load_oci_archive_and_run(isula, names, workdir, images):
     assert isula.ok("run", "--name", names(), "it-oci:v2") == "oci"
 
 
-def test_save_rmi_load_roundtrip(isula, names, workdir, images):
+def test_save_rmi_load_roundtrip(isula, workdir, images, names):
     src = os.path.join(workdir, "rootfs.tar")
     with open(src, "wb") as f:
         f.write(rootfs_tar("saved"))
@@ -186,7 +186,7 @@ def test_load_missing_file(isula, workdir):
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
-def test_import_and_run(isula, names, workdir, images):
+def test_import_and_run(isula, workdir, images, names):
     path = os.path.join(workdir, "rootfs.tar")
     with open(path, "wb") as f:
         f.write(rootfs_tar("imported"))
@@ -197,7 +197,7 @@ def test_import_and_run(isula, names, workdir, images):
     assert isula.ok("run", "--name", names(), "it-imp:v1", "cat", "/etc/marker") == "imported"
 
 
-def test_export(isula, names, workdir):
+def test_export(isula, workdir, names):
     n = names()
     isula.ok("run", "--name", n, "busybox", "sh", "-c", "echo exported > /marker")
     out = os.path.join(workdir, "c.tar")
@@ -235,7 +235,7 @@ def test_tag_and_rmi_untag(isula, images):
     assert isula.inspect("busybox")["Id"] == bid
 
 
-def test_rmi_deletes_and_refuses_image_in_use(isula, names, workdir, images):
+def test_rmi_deletes_and_refuses_image_in_use(isula, workdir, images, names):
     path = os.path.join(workdir, "rootfs.tar")
     with open(path, "wb") as f:
         f.write(rootfs_tar("inuse"))
