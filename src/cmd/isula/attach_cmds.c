@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "client/stream.h"
 #include "cmd/isula/cmd.h"
 #include "cmd/isula/commands.h"
 #include "common/json.h"
@@ -39,6 +40,8 @@ static int attach_and_wait(const char *ref, bool start, bool want_stdin)
         return start ? EXIT_DAEMON : 1;
     }
     path = cmd_path("containers", id, "start");
+    if (!tty)
+        stream_watch_signals(); /* before the start: a signal in between is proxied, not fatal to isula */
     if (start && client_call(cmd_host(), "POST", path, NULL, NULL, &err) < 0) {
         http_conn_close(&att);
         http_conn_close(&wc);

@@ -92,6 +92,8 @@ static int run_attached(const char *id, bool tty, bool with_stdin, bool entrypoi
         cmd_print_error(err);
         return EXIT_DAEMON;
     }
+    if (!tty)
+        stream_watch_signals(); /* before the start: a signal in between is proxied, not fatal to isula */
     if (start_container(id, &err) < 0) {
         http_conn_close(&att);
         http_conn_close(&wc);
