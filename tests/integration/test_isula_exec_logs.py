@@ -320,3 +320,20 @@ def test_logs_of_tty_container(isula, names):
     isula.ok("run", "-t", "--name", n, "busybox", "sh", "-c", "echo one; echo two >&2")
     r = isula("logs", n)
     assert r.stdout.replace("\r\n", "\n") == "one\ntwo\n" and r.stderr == ""
+
+
+def test_run_proxies_signals_to_the_container(isula, tmpdir_host, names):
+    import signal
+
+    n = names()
+    p = popen_isula(isula, "run", "--name", n, "-v", tmpdir_host + ":/data", "busybox", "sh", "-c",
+                    "trap 'echo got-usr1; exit 3' USR1; touch /data/ready; while :; do sleep 0.1; done")
+    try:
+        wait_until(lambda: os.path.exists(os.path.join(tmpdir_host, "ready")), "the trap to be set")
+        p.send_signal(signal.SIGUSR1)
+        out, err = p.communicate(timeout=30)
+        assert (p.returncode, out) == (3, b"got-usr1\n"), err
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
