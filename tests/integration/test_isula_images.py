@@ -173,11 +173,14 @@ def test_load_corrupt_archive_fails_cleanly(isula, workdir, damage):
         elif damage == "garbage":
             f.write(b"this is not a tar archive\n" * 100)
     before = isula.ok("images")
+    layers = os.path.join(isula.daemon.graph, "storage", "layers")
+    layers_before = sorted(os.listdir(layers))
     r = isula("load", "-i", bad)
     assert r.returncode != 0
     assert r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert isula.ok("images") == before
+    assert sorted(os.listdir(layers)) == layers_before  # no half-imported layer left behind
     assert isula.ok("version")
 
 
