@@ -55,16 +55,19 @@ def add_bytes(t, name, data):
     t.addfile(ti, io.BytesIO(data))
 
 
-def docker_archive(path, tag, cmd):
+def docker_archive(path, tag, cmd, manifest_first=False):
     layer = rootfs_tar("docker")
     cfg = image_config(layer, cmd)
     cfg_name = sha256(cfg) + ".json"
     layer_name = sha256(layer) + "/layer.tar"
     manifest = json.dumps([{"Config": cfg_name, "RepoTags": [tag], "Layers": [layer_name]}]).encode()
     with tarfile.open(path, "w") as t:
+        if manifest_first:
+            add_bytes(t, "manifest.json", manifest)
         add_bytes(t, cfg_name, cfg)
         add_bytes(t, layer_name, layer)
-        add_bytes(t, "manifest.json", manifest)
+        if not manifest_first:
+            add_bytes(t, "manifest.json", manifest)
     return sha256(cfg)
 
 
@@ -160,15 +163,15 @@ def test_load_with_tag(isula, workdir, images):
     assert "it-renamed:1" in image_refs(isula)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+@pytest.mark.parametrize("damage", ["truncated", "truncated-in-layer", "garbage", "empty"])
 def test_load_corrupt_archive_fails_cleanly(isula, workdir, damage):
     good = os.path.join(workdir, "good.tar")
-    docker_archive(good, "it-corrupt:1", ["true"])
+    docker_archive(good, "it-corrupt:1", ["true"], manifest_first=damage == "truncated-in-layer")
     bad = os.path.join(workdir, "bad.tar")
     with open(good, "rb") as f:
         data = f.read()
     with open(bad, "wb") as f:
-        if damage == "truncated":
+        if damage.startswith("truncated"):
             f.write(data[:len(data) // 2])
         elif damage == "garbage":
             f.write(b"this is not a tar archive\n" * 100)
