@@ -412,11 +412,15 @@ def test_wait_prints_exit_code(isula, names):
 
 def test_rename(isula, names):
     old, new = names(), names()
-    cid = isula.ok("create", "--name", old, "busybox", "true")
+    cid = isula.ok("run", "-d", "--name", old, "busybox", "sleep", "300")
     isula.ok("rename", old, new)
     assert isula.inspect(new)["Id"] == cid
     assert isula.inspect(new)["Name"] == "/" + new
     assert isula("inspect", old).returncode != 0
+    assert isula.ok("exec", new, "echo", "renamed") == "renamed"
+    assert isula.ok("ps", "-f", "id=" + cid, "--format", "{{.Names}}") == new
+    other = isula.ok("create", "--name", old, "busybox", "true")  # the old name is free again
+    assert other != cid
 
 
 def test_pause_unpause_freezer(isula, names):
