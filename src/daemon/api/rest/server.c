@@ -45,6 +45,14 @@ static int listen_unix(const char *path, const char *group, struct isd_error **e
             return -1;
     }
     strcpy(addr.sun_path, path);
+    /* a stale socket file is replaced, a live one belongs to another daemon: never steal it */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+        close(fd);
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "another daemon is listening on `unix://%s`", path);
+    }
+    if (fd >= 0)
+        close(fd);
     unlink(path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1024) < 0) {
