@@ -198,3 +198,17 @@ def test_restart_keeps_state_and_sees_exits_while_down(new_daemon, tmp_path):
     assert r.returncode == 5
     isula.ok("rm", "it-dies", "it-exited", "it-created")
     assert not leftover_mounts(d.base)
+
+
+def test_second_daemon_on_the_same_socket_fails(new_daemon):
+    d = new_daemon()
+    d.start()
+    cid = Isula(d).ok("create", "busybox", "true")
+    other = new_daemon()
+    args = other.args()
+    args[args.index("-H") + 1] = d.host
+    r = run_isulad(args)
+    assert r.returncode != 0
+    assert d.sock in r.stderr, r.stderr
+    # the first daemon keeps its socket and still answers
+    assert Isula(d).ok("ps", "-a", "-q", "--no-trunc").split() == [cid]
