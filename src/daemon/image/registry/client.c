@@ -2,7 +2,6 @@
  * The HTTP side of the registry client: one curl easy handle per request, TLS material per registry,
  * deadlines, and the WWW-Authenticate challenge flow (Basic, Bearer token). See registry.h.
  */
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +11,9 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "daemon/image/registry/curl_lazy.h"
 #include "daemon/image/registry/registry_internal.h"
 #include "daemon/storage/digest.h"
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_ALL);
-}
 
 static char *certs_file(const char *certs_dir, const char *host, const char *const *names)
 {
@@ -46,7 +39,6 @@ struct registry_client *registry_client_new(const struct registry_endpoint *ep, 
                                             const struct registry_client_opts *o)
 {
     struct registry_client *c = xcalloc(1, sizeof(*c));
-    pthread_once(&curl_once, curl_init_once);
     c->host = xstrdup(ep->host);
     c->scheme = xstrdup(ep->scheme);
     c->insecure = ep->insecure;
@@ -169,7 +161,8 @@ int http_perform(struct registry_client *c, const char *url, const char *accept,
     cleanup_free char *ah = authz != NULL ? xasprintf("Authorization: %s", authz) : NULL;
     cleanup_free char *acc = accept != NULL ? xasprintf("Accept: %s", accept) : NULL;
     if (e == NULL)
-        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "curl_easy_init failed");
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "cannot start an HTTP request: %s",
+                             curl_lazy_error() ? curl_lazy_error() : "curl_easy_init failed");
     if (set_timeouts(c, e, err) < 0) {
         curl_easy_cleanup(e);
         return -1;

@@ -1,10 +1,10 @@
 /* The challenge flow (Basic, Bearer), the ping and manifest requests of the registry client; see registry.h. */
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
 #include "common/util.h"
+#include "daemon/image/registry/curl_lazy.h"
 #include "daemon/image/registry/registry_internal.h"
 
 #define ACCEPT_ALL MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST ", " MT_OCI_MANIFEST ", " MT_OCI_INDEX
