@@ -249,8 +249,7 @@ static int open_listeners(struct rest_server *s, struct isd_error **err)
             fd = listen_tcp(h + 6, err);
             if (fd >= 0)
                 log_warn("listening on `%s` without TLS: anyone who can reach it controls isulad", h);
-        }
-        else
+        } else
             fd = isd_error_set(err, ISD_ERR_INVALID, 0, "invalid host `%s`", h);
         if (fd < 0)
             return -1;
