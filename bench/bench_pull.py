@@ -42,8 +42,7 @@ def main():
     ap.add_argument("--layer-mb", type=int, default=64)
     ap.add_argument("--out")
     a = ap.parse_args()
-    reg = R.Registry("http")
-    reg.start()
+    reg = R.Registry("http")  # started by its constructor
     layers = [R.Layer(random_size=a.layer_mb << 20, seed=i) for i in range(a.layers)]
     half = a.layers // 2
     R.push_image(reg.url, "bench/half", layers=layers[:half])

@@ -262,6 +262,8 @@ class Registry:
         return "\n".join(y) + "\n"
 
     def start(self, timeout=15):
+        if self.proc is not None and self.proc.poll() is None:
+            return  # already running (the constructor starts it): a second process would leak
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen([REGISTRY_BIN, "serve", self.config], stdout=logf, stderr=logf,
                                      start_new_session=True)
