@@ -403,11 +403,6 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
     int rc = 0;
     if (c == NULL)
         return -1;
-    wait_runtime_cleanup(c);
-    if (c->removed) {
-        rc = isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such container: %s", ref);
-        goto out;
-    }
     if (container_is_active(c) && !force) {
         rc = isd_error_set(err, ISD_ERR_CONFLICT, 0,
                            "You cannot remove a running container %s. Stop the container before attempting removal "
@@ -422,9 +417,15 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
             rc = isd_error_set(err, ISD_ERR_INTERNAL, 0, "container %s did not stop, not removed", c->id);
             goto out;
         }
+        if (c->removed) { /* another remove ran while the lock was released */
+            rc = isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such container: %s", ref);
+            goto out;
+        }
     }
     c->status = CT_REMOVING;
-    if (service_runtime(d, c->runtime, &rt, &root, NULL) == 0)
+    /* A background runtime delete of the last run may still be going on: it needs neither the rootfs nor
+     * the bundle, so removal goes ahead and leaves the runtime state to it. */
+    if (!c->runtime_cleanup && service_runtime(d, c->runtime, &rt, &root, NULL) == 0)
         runtime_delete_if_present(&rt, c->id, NULL);
     if (c->external_rootfs == NULL && rootfs_remove(d->layers, c->id, err) < 0) {
         c->status = CT_DEAD;
