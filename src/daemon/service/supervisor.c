@@ -184,6 +184,7 @@ static void handle_exit(struct supervisor *s, struct watch *w)
     pthread_mutex_lock(&c->lock);
     if (!c->removed && c->shim_generation == w->shim_generation && container_is_active(c)) {
         service_container_exited(s->d, c);
+        log_debug("container `%s` exited with %d", c->id, c->exit_code);
         remove = json_get_bool(c->host_config, "AutoRemove", false);
         restart = !remove && restart_policy_wants(c->host_config, c->exit_code, c->restart_count, c->manually_stopped);
         if (restart) {
