@@ -1,5 +1,6 @@
 /* isulad: parse the configuration, bring the modules up, serve, and shut down on SIGTERM/SIGINT.
  * Containers keep running across a stop of the daemon (their shims hold them). */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,9 @@ int main(int argc, char **argv)
     }
     if (daemon_restore(&d, &err) < 0)
         return fail("restore containers", err);
+    /* Start-up work (building the built-in image, reloading containers) leaves freed heap behind: give it
+     * back before serving, so an idle daemon holds only what it uses. */
+    malloc_trim(0);
     srv = rest_server_start(&d, &err);
     if (srv == NULL)
         return fail("listen", err);
