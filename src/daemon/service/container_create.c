@@ -142,6 +142,7 @@ static int validate_spec(struct daemon *d, struct container *c, struct isd_error
     json_t *spec;
     json_object_del(cfg, "User");
     service_spec_input(d, c, rootfs, cfg, &in);
+    in.container_dir = NULL; /* no /etc files to write for a check: start writes them */
     spec = spec_generate(&in, err);
     json_decref(spec);
     return spec == NULL ? -1 : 0;
