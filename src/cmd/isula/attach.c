@@ -114,3 +114,32 @@ int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty,
     term_restore();
     return r;
 }
+
+int attach_start_and_wait(struct http_conn *att, struct http_conn *wc, const char *id, bool start, bool tty,
+                          bool with_stdin, bool entrypoint_given)
+{
+    struct isd_error *err = NULL;
+    int code = 0;
+    if (!tty)
+        stream_watch_signals(); /* before the start: a signal in between is proxied, not fatal to isula */
+    if (start) {
+        cleanup_free char *path = cmd_path("containers", id, "start");
+        if (client_call(cmd_host(), "POST", path, NULL, NULL, &err) < 0) {
+            http_conn_close(att);
+            http_conn_close(wc);
+            cmd_print_error(err);
+            return cmd_exit_code_for(err, entrypoint_given);
+        }
+    }
+    if (attach_pump(att, "containers", id, tty, with_stdin, &err) < 0) {
+        cmd_print_error(err);
+        isd_error_free(err);
+        err = NULL;
+    }
+    http_conn_close(att);
+    if (wait_finish(wc, &code, &err) < 0) {
+        cmd_print_error(err);
+        return EXIT_DAEMON;
+    }
+    return code;
+}

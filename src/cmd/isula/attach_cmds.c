@@ -13,13 +13,11 @@ static int attach_and_wait(const char *ref, bool start, bool want_stdin)
 {
     cleanup_error struct isd_error *err = NULL;
     cleanup_json json_t *info = cmd_inspect_container(ref, &err);
-    cleanup_free char *path = NULL;
     struct http_conn att, wc;
     json_t *config = json_object_get(info, "Config");
     const char *id = json_get_str(info, "Id");
     bool tty = json_get_bool(config, "Tty", false);
     bool with_stdin = want_stdin && json_get_bool(config, "OpenStdin", false);
-    int code = 0;
     if (info == NULL || id == NULL) {
         cmd_print_error(err);
         return start ? EXIT_DAEMON : 1;
@@ -39,26 +37,7 @@ static int attach_and_wait(const char *ref, bool start, bool want_stdin)
         cmd_print_error(err);
         return start ? EXIT_DAEMON : 1;
     }
-    path = cmd_path("containers", id, "start");
-    if (!tty)
-        stream_watch_signals(); /* before the start: a signal in between is proxied, not fatal to isula */
-    if (start && client_call(cmd_host(), "POST", path, NULL, NULL, &err) < 0) {
-        http_conn_close(&att);
-        http_conn_close(&wc);
-        cmd_print_error(err);
-        return cmd_exit_code_for(err, false);
-    }
-    if (attach_pump(&att, "containers", id, tty, with_stdin, &err) < 0) {
-        cmd_print_error(err);
-        isd_error_free(err);
-        err = NULL;
-    }
-    http_conn_close(&att);
-    if (wait_finish(&wc, &code, &err) < 0) {
-        cmd_print_error(err);
-        return EXIT_DAEMON;
-    }
-    return code;
+    return attach_start_and_wait(&att, &wc, id, start, tty, with_stdin, false);
 }
 
 int cmd_start(int argc, char **argv)

@@ -65,5 +65,10 @@ int wait_finish(struct http_conn *c, int *ret_code, struct isd_error **err);
 /* Pumps the attached stream; tty decides framing and raw mode. */
 int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty, bool with_stdin,
                 struct isd_error **err);
+/* The tail of run and start -a: with att attached and wc waiting, starts id (when start is set), pumps the
+ * stream, and returns the container's exit code, or the exit code for the error (entrypoint_given: the
+ * guide's 125 for a missing --entrypoint). Closes both connections. */
+int attach_start_and_wait(struct http_conn *att, struct http_conn *wc, const char *id, bool start, bool tty,
+                          bool with_stdin, bool entrypoint_given);
 
 #endif

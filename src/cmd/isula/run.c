@@ -82,7 +82,6 @@ static int run_attached(const char *id, bool tty, bool with_stdin, bool entrypoi
 {
     cleanup_error struct isd_error *err = NULL;
     struct http_conn att, wc;
-    int code = 0;
     if (attach_open(id, with_stdin, &att, &err) < 0) {
         cmd_print_error(err);
         return EXIT_DAEMON;
@@ -92,25 +91,7 @@ static int run_attached(const char *id, bool tty, bool with_stdin, bool entrypoi
         cmd_print_error(err);
         return EXIT_DAEMON;
     }
-    if (!tty)
-        stream_watch_signals(); /* before the start: a signal in between is proxied, not fatal to isula */
-    if (start_container(id, &err) < 0) {
-        http_conn_close(&att);
-        http_conn_close(&wc);
-        cmd_print_error(err);
-        return cmd_exit_code_for(err, entrypoint_given);
-    }
-    if (attach_pump(&att, "containers", id, tty, with_stdin, &err) < 0) {
-        cmd_print_error(err);
-        isd_error_free(err);
-        err = NULL;
-    }
-    http_conn_close(&att);
-    if (wait_finish(&wc, &code, &err) < 0) {
-        cmd_print_error(err);
-        return EXIT_DAEMON;
-    }
-    return code;
+    return attach_start_and_wait(&att, &wc, id, true, tty, with_stdin, entrypoint_given);
 }
 
 int cmd_run(int argc, char **argv)
