@@ -1,6 +1,8 @@
 /* Shared plumbing of the isula commands; see cmd.h. */
 #include "cmd/isula/cmd.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -106,4 +108,17 @@ void cmd_resize(const char *kind, const char *id)
         return;
     path = xasprintf("%s?h=%d&w=%d", base, rows, cols);
     client_call(cmd_host(), "POST", path, NULL, NULL, &err);
+}
+
+int cmd_open_tar_output(const char *output)
+{
+    int fd;
+    if (output == NULL && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "Error: cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
+        return -1;
+    }
+    fd = output != NULL ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : dup(STDOUT_FILENO);
+    if (fd < 0)
+        fprintf(stderr, "Error: cannot open `%s`: %s\n", output, strerror(errno));
+    return fd;
 }

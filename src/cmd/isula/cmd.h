@@ -55,6 +55,9 @@ int cmd_exit_code_for(const struct isd_error *e, bool entrypoint_given);
 json_t *cmd_inspect_container(const char *id, struct isd_error **err);
 /* POST /containers/{id}/resize or /exec/{id}/resize with the size of fd 1 (or 0). kind: "containers"/"exec". */
 void cmd_resize(const char *kind, const char *id);
+/* Opens the file a tar goes to (`-o output`, else stdout, which must not be a terminal); prints the error
+ * and returns -1 when it cannot. */
+int cmd_open_tar_output(const char *output);
 /* Builds "/containers/<escaped id>/<action>". */
 char *cmd_path(const char *kind, const char *id, const char *action);
 

@@ -185,13 +185,8 @@ int cmd_export(int argc, char **argv)
     int rc;
     if (cmd_parse("export", o, argc, argv, 0, 1, &pos, &rc) < 0)
         return rc;
-    if (output == NULL && isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "Error: cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
-        return 1;
-    }
-    fd = output != NULL ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : dup(STDOUT_FILENO);
+    fd = cmd_open_tar_output(output);
     if (fd < 0) {
-        fprintf(stderr, "Error: cannot open `%s`: %s\n", output, strerror(errno));
         return 1;
     }
     path = cmd_path("containers", pos[0], "export");
