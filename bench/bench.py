@@ -78,35 +78,56 @@ class Engine:
         self.proc.wait(timeout=30)
 
 
+class OtherEngine:
+    """Another engine driven by its docker-compatible CLI (docker, podman); containers get no network, like
+    isula's default (a private namespace with loopback only)."""
+
+    def __init__(self, name, cli, pid, shim_pattern):
+        self.name = name
+        self.isula = cli
+        self.pid = pid
+        self.shim_pattern = shim_pattern
+        self.run_args = ["--network", "none"]
+
+    def run(self, *args):
+        r = subprocess.run(self.isula + list(args), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("%s %s: %s" % (self.name, " ".join(args), r.stderr.strip()))
+        return r.stdout.strip()
+
+
 def serial(engine, n):
     res = {k: [] for k in ("create", "start", "stop", "rm", "run -d", "run --rm true")}
+    extra = getattr(engine, "run_args", [])
     for _ in range(n):
         t = time.perf_counter()
-        cid = engine.run("create", "busybox", "sleep", "1000")
+        cid = engine.run("create", *extra, "busybox", "sleep", "1000")
         res["create"].append(time.perf_counter() - t)
         res["start"].append(timed(engine.isula + ["start", cid]))
         res["stop"].append(timed(engine.isula + ["stop", "-t", "0", cid]))
         res["rm"].append(timed(engine.isula + ["rm", cid]))
         t = time.perf_counter()
-        cid = engine.run("run", "-d", "busybox", "sleep", "1000")
+        cid = engine.run("run", "-d", *extra, "busybox", "sleep", "1000")
         res["run -d"].append(time.perf_counter() - t)
         subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
-        res["run --rm true"].append(timed(engine.isula + ["run", "--rm", "busybox", "true"]))
+        res["run --rm true"].append(timed(engine.isula + ["run", "--rm", *extra, "busybox", "true"]))
     return res
 
 
 def parallel(engine, count, clients):
     phases = {}
     pool = concurrent.futures.ThreadPoolExecutor(clients)
+    extra = getattr(engine, "run_args", [])
     t = time.perf_counter()
-    ids = list(pool.map(lambda _: engine.run("create", "busybox", "sleep", "1000"), range(count)))
+    ids = list(pool.map(lambda _: engine.run("create", *extra, "busybox", "sleep", "1000"), range(count)))
     phases["create"] = time.perf_counter() - t
     t = time.perf_counter()
     list(pool.map(lambda c: engine.run("start", c), ids))
     phases["start"] = time.perf_counter() - t
-    shims = [int(p) for p in subprocess.run(["pgrep", "-f", "isulad-shim.*" + engine.base],
-                                            capture_output=True, text=True).stdout.split()]
-    mem = {"isulad_running": rss_kib(engine.proc.pid),
+    pattern = getattr(engine, "shim_pattern", None) or "isulad-shim.*" + engine.base
+    shims = [int(p) for p in subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()]
+    daemon_pid = engine.pid if hasattr(engine, "pid") else engine.proc.pid
+    mem = {"isulad_running": rss_kib(daemon_pid),
            "shim_avg": statistics.mean(rss_kib(p) for p in shims) if shims else 0, "shims": len(shims)}
     t = time.perf_counter()
     list(pool.map(lambda c: engine.run("stop", "-t", "0", c), ids))
@@ -156,12 +177,38 @@ def raw_runtime(base, runtime, n):
     return out
 
 
+def docker_pid(host):
+    out = subprocess.run(["docker", "-H", host, "info", "--format", "{{.ID}}"], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("docker at %s does not answer" % host)
+    path = host[len("unix://"):]
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        if os.path.basename(cmd[0]) == b"dockerd" and any(path.encode() in c for c in cmd):
+            return int(pid)
+    raise RuntimeError("no dockerd process serving %s" % host)
+
+
+def load_busybox(engine, other):
+    """The same busybox image in the other engine: saved from isula's built-in one."""
+    save = subprocess.run(engine.isula + ["save", "busybox:latest"], capture_output=True, check=True)
+    subprocess.run(other.isula + ["load"], input=save.stdout, capture_output=True, check=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--parallel", type=int, default=100)
     ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--docker", help="docker daemon socket to measure side by side (unix:///...); it needs a "
+                    "busybox:latest image, which the script loads from isula's built-in one")
     ap.add_argument("--out")
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="isd-bench-", dir="/tmp")
@@ -177,37 +224,52 @@ def main():
         except (RuntimeError, subprocess.CalledProcessError) as e:
             floors[rt] = str(e).splitlines()[-1] if str(e) else "failed"
     engine = Engine(a.build, base)
+    others = {}
     try:
         time.sleep(0.5)
         idle = rss_kib(engine.proc.pid)
         res = serial(engine, a.n)
         phases, mem = parallel(engine, a.parallel, a.clients)
+        if a.docker:
+            docker = OtherEngine("docker", ["docker", "-H", a.docker], docker_pid(a.docker), "containerd-shim")
+            load_busybox(engine, docker)
+            didle = rss_kib(docker.pid)
+            others["docker"] = (serial(docker, a.n),) + parallel(docker, a.parallel, a.clients) + (didle,)
     finally:
         engine.stop()
-    lines += ["| operation | isula (runc) |", "| --- | --- |"]
+    names = ["isula (runc)"] + ["%s (runc)" % k for k in others]
+    lines += ["| operation | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
     for k, v in res.items():
-        lines.append("| %s | %s |" % (k, ms(v)))
+        lines.append("| %s | %s |" % (k, " | ".join([ms(v)] + [ms(o[0][k]) for o in others.values()])))
     lines += ["", "| raw runtime, same busybox bundle | run | create+start+delete |", "| --- | --- | --- |"]
     for rt, v in floors.items():
         if isinstance(v, str):
             lines.append("| %s | unavailable: %s | |" % (rt, v))
         else:
             lines.append("| %s | %s | %s |" % (rt, ms(v["run"]), ms(v["create+start+delete"])))
-    lines += ["", "| %d in parallel, %d clients | wall time (s) |" % (a.parallel, a.clients), "| --- | --- |"]
+    lines += ["", "| %d in parallel, %d clients, wall time (s) | " % (a.parallel, a.clients) + " | ".join(names) + " |",
+              "| --- |" + " --- |" * len(names)]
     for k, v in phases.items():
-        lines.append("| %s | %.2f |" % (k, v))
-    lines.append("| total | %.2f |" % sum(phases.values()))
-    lines += ["", "| memory | RSS |", "| --- | --- |", "| isulad idle | %.1f MiB |" % (idle / 1024),
-              "| isulad with %d running | %.1f MiB |" % (mem["shims"], mem["isulad_running"] / 1024),
-              "| isulad-shim per container | %.2f MiB |" % (mem["shim_avg"] / 1024)]
+        lines.append("| %s | %s |" % (k, " | ".join(["%.2f" % v] + ["%.2f" % o[1][k] for o in others.values()])))
+    lines.append("| total | %s |" % " | ".join(["%.2f" % sum(phases.values())] +
+                                                ["%.2f" % sum(o[1].values()) for o in others.values()]))
+    lines += ["", "| memory (RSS) | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names),
+              "| daemon idle | %s |" % " | ".join(["%.1f MiB" % (idle / 1024)] +
+                                                 ["%.1f MiB" % (o[3] / 1024) for o in others.values()]),
+              "| daemon with %d running | %s |" % (mem["shims"], " | ".join(
+                  ["%.1f MiB" % (mem["isulad_running"] / 1024)] +
+                  ["%.1f MiB" % (o[2]["isulad_running"] / 1024) for o in others.values()])),
+              "| per-container monitor (isulad-shim / containerd-shim) | %s |" % " | ".join(
+                  ["%.2f MiB" % (mem["shim_avg"] / 1024)] + ["%.2f MiB" % (o[2]["shim_avg"] / 1024)
+                                                           for o in others.values()])]
     for other in ("docker", "podman"):
+        if other in others:
+            continue
         lines.append("")
         if shutil.which(other) is None:
             state = "not installed, not measured"
-        elif subprocess.run([other, "info"], capture_output=True).returncode != 0:
-            state = "client only (no daemon on this machine), not measured"
         else:
-            state = "installed but not measured by this script yet"
+            state = "no daemon given (--docker) or reachable, not measured"
         lines.append("%s: %s" % (other, state))
     report = "\n".join(lines) + "\n"
     print(report)
