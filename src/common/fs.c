@@ -174,6 +174,41 @@ int rm_rf(const char *path, struct isd_error **err)
     return rm_rf_at(AT_FDCWD, path, st.st_dev, err);
 }
 
+static void *rm_rf_main(void *arg)
+{
+    rm_rf(arg, NULL);
+    free(arg);
+    return NULL;
+}
+
+void rm_rf_in_background(const char *path)
+{
+    char *p = xstrdup(path);
+    if (thread_start_detached(rm_rf_main, p) < 0) {
+        rm_rf(p, NULL);
+        free(p);
+    }
+}
+
+int rm_rf_soon(const char *path, struct isd_error **err)
+{
+    cleanup_free char *dir = xstrdup(path);
+    cleanup_free char *rnd = random_hex(12);
+    cleanup_free char *trash = NULL;
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        return rm_rf(path, err);
+    *slash = '\0';
+    trash = xasprintf("%s/.trash-%s", *dir ? dir : "", rnd);
+    if (rename(path, trash) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return rm_rf(path, err);
+    }
+    rm_rf_in_background(trash);
+    return 0;
+}
+
 bool path_exists(const char *path)
 {
     struct stat st;

@@ -20,6 +20,13 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
                       struct isd_error **err);
 /* Removes path and everything below it; refuses to descend into other mounts (EBUSY). Missing is fine. */
 int rm_rf(const char *path, struct isd_error **err);
+/* Removes an already-unlinked-from-view tree (renamed out of the way by the caller) in a background
+ * thread, so callers do not wait for the deletion of many files. Errors are dropped: the owner's start-up
+ * cleanup removes whatever is left of such trees. */
+void rm_rf_in_background(const char *path);
+/* Renames path to <its dir>/.trash-<random> and deletes that in the background; ENOENT is fine. The
+ * parent's owner removes ".trash-*" leftovers at start. */
+int rm_rf_soon(const char *path, struct isd_error **err);
 bool path_exists(const char *path);
 /* Whole-buffer I/O that retries on EINTR and short transfers; -1 on error or (for reads) early EOF. */
 int fd_write_all(int fd, const void *data, size_t len);

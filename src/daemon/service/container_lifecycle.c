@@ -433,8 +433,8 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
         rc = -1;
         goto out;
     }
-    rm_rf(c->state_dir, NULL);
-    rm_rf(c->dir, NULL);
+    rm_rf_soon(c->state_dir, NULL);
+    rm_rf_soon(c->dir, NULL);
     c->removed = true;
     container_store_remove(d->containers, c);
     exec_store_forget_container(d->execs, c);

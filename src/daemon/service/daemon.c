@@ -84,6 +84,21 @@ static void restore_one(struct daemon *d, struct container *c)
     isd_error_free(err);
 }
 
+static void remove_state_trash(struct daemon *d)
+{
+    cleanup_free char *dir = xasprintf("%s/containers", d->cfg->state);
+    DIR *dp = opendir(dir);
+    struct dirent *de;
+    while (dp != NULL && (de = readdir(dp)) != NULL) {
+        if (str_has_prefix(de->d_name, ".trash-")) {
+            cleanup_free char *t = xasprintf("%s/%s", dir, de->d_name);
+            rm_rf(t, NULL);
+        }
+    }
+    if (dp != NULL)
+        closedir(dp);
+}
+
 int daemon_restore(struct daemon *d, struct isd_error **err)
 {
     cleanup_free char *dir = xasprintf("%s/containers", d->cfg->graph);
@@ -95,8 +110,14 @@ int daemon_restore(struct daemon *d, struct isd_error **err)
         struct isd_error *lerr = NULL;
         cleanup_free char *cdir = NULL;
         struct container *c;
-        if (de->d_name[0] == '.')
+        if (de->d_name[0] == '.') {
+            /* what a removal renamed away and had not finished deleting when isulad stopped */
+            if (str_has_prefix(de->d_name, ".trash-")) {
+                cleanup_free char *t = xasprintf("%s/%s", dir, de->d_name);
+                rm_rf(t, NULL);
+            }
             continue;
+        }
         cdir = xasprintf("%s/%s", dir, de->d_name);
         c = container_load(cdir, d->cfg->graph, d->cfg->state, &lerr);
         if (c == NULL) {
@@ -112,6 +133,7 @@ int daemon_restore(struct daemon *d, struct isd_error **err)
         container_unref(c);
     }
     closedir(dp);
+    remove_state_trash(d);
     return 0;
 }
 

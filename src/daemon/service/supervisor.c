@@ -145,7 +145,9 @@ static void *after_exit_main(void *arg)
         nanosleep(&ts, NULL);
     }
     if (a->remove) {
+        long long t0 = now_ns();
         service_container_remove(a->d, a->c->id, true, true, &err);
+        log_debug("auto-remove `%s`: %.1f ms", a->c->id, (double)(now_ns() - t0) / 1e6);
     } else {
         pthread_mutex_lock(&a->c->lock);
         if (!a->c->removed && a->c->status == CT_RESTARTING) {

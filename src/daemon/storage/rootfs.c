@@ -228,8 +228,8 @@ int rootfs_remove(struct layer_store *ls, const char *container_id, struct isd_e
     }
     pthread_mutex_unlock(&ls->lock);
     isd_error_free(e);
-    if (rm_rf(gone, err) < 0)
-        return -1;
+    /* Out of the store's view already (the staging name is cleaned at start if we die): delete it behind. */
+    rm_rf_in_background(gone);
     if (rec != NULL && json_get_str(rec, "parent") != NULL)
         layer_store_unref(ls, json_get_str(rec, "parent"), NULL, NULL);
     return 0;
