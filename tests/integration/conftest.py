@@ -170,3 +170,40 @@ def container(isula):
     for cid in made:
         if cid:
             isula("rm", "-f", cid)
+
+
+def teardown_daemon(d):
+    """Leaves nothing of a test's own daemon: its containers removed (restarting it first when it was stopped
+    with shims still alive), then the daemon stopped, stray shims killed, mounts detached, its dir deleted."""
+    try:
+        if d.proc is None and os.path.isdir(d.graph) and shim_pids(d.base):
+            d.start()
+        if d.proc is not None:
+            cleanup_all(Isula(d))
+    finally:
+        d.stop()
+        for pid in shim_pids(d.base):
+            os.kill(pid, signal.SIGKILL)
+        for m in reversed(leftover_mounts(d.base)):
+            subprocess.run(["umount", "-l", m.split()[1]])
+        shutil.rmtree(d.base, ignore_errors=True)
+
+
+@pytest.fixture
+def new_daemon():
+    """Factory of private daemons in their own temp dirs, never the session one:
+    new_daemon(extra_args=(), config=None) -> Daemon, not started. Torn down after the test, also on failure."""
+    made = []
+
+    def make(extra_args=(), config=None):
+        base = tempfile.mkdtemp(prefix="isd-it-d-", dir="/tmp")
+        if config is not None:
+            with open(os.path.join(base, "daemon.json"), "w") as f:
+                json.dump(config, f)
+        d = Daemon(base, extra_args)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        teardown_daemon(d)

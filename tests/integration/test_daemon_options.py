@@ -1,34 +1,21 @@
 """Daemon-wide container defaults from daemon.json: default-ulimits (D-41) and hook-spec (D-12)."""
 import json
-import os
-import shutil
-import tempfile
 
 import pytest
 
-from conftest import Daemon, Isula
+from conftest import Isula
 
 
 @pytest.fixture
-def custom_daemon(request):
-    made = []
+def custom_daemon(new_daemon):
+    """A started private daemon with the given daemon.json, and its isula."""
 
     def start(conf):
-        base = tempfile.mkdtemp(prefix="isd-opt-", dir="/tmp")
-        with open(os.path.join(base, "daemon.json"), "w") as f:
-            json.dump(conf, f)
-        d = Daemon(base)
-        made.append(d)
+        d = new_daemon(config=conf)
         d.start()
         return d, Isula(d)
 
-    yield start
-    for d in made:
-        isula = Isula(d)
-        for cid in isula("ps", "-aq", "--no-trunc").stdout.split():
-            isula("rm", "-f", cid)
-        d.stop()
-        shutil.rmtree(d.base, ignore_errors=True)
+    return start
 
 
 def test_default_ulimits_apply_unless_the_container_sets_its_own(custom_daemon):

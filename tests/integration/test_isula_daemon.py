@@ -3,46 +3,12 @@ mode, and SIGTERM leaving containers running (live restore). Each test uses a pr
 dir, never the session one; the fixture removes its containers, mounts and dirs also when a test fails."""
 import json
 import os
-import shutil
 import signal
 import socket
 import stat
 import subprocess
-import tempfile
 
-import pytest
-
-from conftest import Daemon, Isula, bin_path, cleanup_all, leftover_mounts, shim_pids
-
-
-@pytest.fixture
-def new_daemon():
-    """Factory of private daemons: new_daemon(extra_args=(), config=None) -> Daemon (not started)."""
-    made = []
-
-    def make(extra_args=(), config=None):
-        base = tempfile.mkdtemp(prefix="isd-it-d-", dir="/tmp")
-        if config is not None:
-            with open(os.path.join(base, "daemon.json"), "w") as f:
-                json.dump(config, f)
-        d = Daemon(base, extra_args)
-        made.append(d)
-        return d
-
-    yield make
-    for d in made:
-        try:
-            if d.proc is None and os.path.isdir(d.graph) and shim_pids(d.base):
-                d.start()  # containers left running by a failed test: remove them through the daemon
-            if d.proc is not None:
-                cleanup_all(Isula(d))
-        finally:
-            d.stop()
-            for pid in shim_pids(d.base):
-                os.kill(pid, signal.SIGKILL)
-            for m in reversed(leftover_mounts(d.base)):
-                subprocess.run(["umount", "-l", m.split()[1]])
-            shutil.rmtree(d.base, ignore_errors=True)
+from conftest import Isula, bin_path, leftover_mounts
 
 
 def run_isulad(args, timeout=30):

@@ -9,36 +9,10 @@ import subprocess
 import tempfile
 import time
 
-import pytest
 
-from conftest import Daemon, Isula, bin_path, cleanup_all, leftover_mounts, shim_pids
+from conftest import Isula, bin_path, leftover_mounts, shim_pids
 
 DOCKER = "/usr/local/bin/docker"
-
-
-@pytest.fixture
-def private_daemon():
-    made = []
-
-    def make():
-        d = Daemon(tempfile.mkdtemp(prefix="isd-it-lr-", dir="/tmp"))
-        made.append(d)
-        return d
-
-    yield make
-    for d in made:
-        try:
-            if d.proc is None and os.path.isdir(d.graph) and shim_pids(d.base):
-                d.start()
-            if d.proc is not None:
-                cleanup_all(Isula(d))
-        finally:
-            d.stop()
-            for pid in shim_pids(d.base):
-                os.kill(pid, signal.SIGKILL)
-            for m in reversed(leftover_mounts(d.base)):
-                subprocess.run(["umount", "-l", m.split()[1]])
-            shutil.rmtree(d.base, ignore_errors=True)
 
 
 def wait_for(pred, what, timeout=30):
@@ -63,8 +37,8 @@ def counter_lines(isula, name):
     return [int(l.split()[1]) for l in isula.ok("logs", name).splitlines() if l.startswith("n ")]
 
 
-def test_sigkill_and_restart_restores_containers(private_daemon):
-    d = private_daemon()
+def test_sigkill_and_restart_restores_containers(new_daemon):
+    d = new_daemon()
     d.start()
     isula = Isula(d)
     sleeper = isula.ok("run", "-d", "--name", "lr-sleep", "busybox", "sleep", "600")
@@ -122,8 +96,8 @@ def test_sigkill_and_restart_restores_containers(private_daemon):
     assert not leftover_mounts(d.base)
 
 
-def test_sigterm_leaves_containers_and_exits_0(private_daemon):
-    d = private_daemon()
+def test_sigterm_leaves_containers_and_exits_0(new_daemon):
+    d = new_daemon()
     d.start()
     isula = Isula(d)
     isula.ok("run", "-d", "--name", "lr-term", "busybox", "sleep", "600")
@@ -139,8 +113,8 @@ def test_sigterm_leaves_containers_and_exits_0(private_daemon):
     assert not leftover_mounts(d.base)
 
 
-def test_second_daemon_on_same_pidfile_fails(private_daemon):
-    d = private_daemon()
+def test_second_daemon_on_same_pidfile_fails(new_daemon):
+    d = new_daemon()
     d.start()
     other = tempfile.mkdtemp(prefix="isd-it-lr2-", dir="/tmp")
     try:
