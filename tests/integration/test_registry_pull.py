@@ -229,3 +229,18 @@ def test_docker_save_load(reg, d, base_layer, tmp_path):
     assert docker_cli(d, "image", "inspect", "-f", "{{.Id}}", name).stdout.strip() == res.image_id
     hist = docker_cli(d, "history", "-q", name)
     assert hist.returncode == 0 and res.image_id[7:19] in hist.stdout, hist.stderr
+
+
+def test_pull_of_a_loaded_image_records_its_repo_digest(reg, isula, base_layer, tmp_path):
+    res = push_image(reg.url, "it/reloaded", layers=[base_layer, Layer({"r": "reloaded\n"})])
+    name = ref(reg, "it/reloaded")
+    isula.ok("pull", name, timeout=120)
+    archive = tmp_path / "r.tar"
+    isula.ok("save", "-o", archive, name, timeout=120)
+    isula.ok("rmi", name)
+    isula.ok("load", "-i", archive, timeout=120)
+    assert isula.inspect(name)["RepoDigests"] == []
+    isula.ok("pull", name, timeout=120)
+    img = isula.inspect(name)
+    assert img["Id"] == res.image_id
+    assert "%s/it/reloaded@%s" % (reg.host, res.digest) in img["RepoDigests"]

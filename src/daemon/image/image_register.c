@@ -138,6 +138,11 @@ int image_store_register(struct image_store *s, const char *config, size_t confi
     existing = image_store_find_id_locked(s, img->id);
     if (existing != NULL) {
         retag_locked(s, existing, names);
+        /* pulled again (or first pulled after a load): the registry's digest is the current one */
+        if (digest != NULL && !streq(existing->digest_or_null, digest)) {
+            free(existing->digest_or_null);
+            existing->digest_or_null = xstrdup(digest);
+        }
         r = image_store_persist_locked(s, existing, err);
     } else if ((r = write_image_dir(s, img, config, config_len, err)) == 0) {
         s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
