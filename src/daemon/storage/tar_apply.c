@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "common/util.h"
 #include "daemon/storage/tar_walk.h"
 
@@ -27,7 +28,10 @@ struct apply_ctx {
     const struct byte_source *src;
     struct archive *raw;  /* decompressing reader */
     struct archive *tar;  /* entry reader fed from raw */
-    struct archive *blob; /* optional writer of the uncompressed stream */
+    struct archive *blob; /* writer of the stored copy when the input is a plain tar (compressed with zstd) */
+    const char *blob_path;
+    int raw_fd; /* the stored copy when the input is compressed: the input bytes as they came */
+    char *raw_path;
     struct sha256_ctx *sha;
     int root;
     long long tar_size, size;
@@ -57,6 +61,10 @@ static la_ssize_t raw_read_cb(struct archive *a, void *opaque, const void **buf)
     if (n < 0) {
         c->src_errno = errno;
         archive_set_error(a, errno, "read layer stream: %s", strerror(errno));
+        return -1;
+    }
+    if (n > 0 && c->raw_fd >= 0 && fd_write_all(c->raw_fd, c->inbuf, (size_t)n) < 0) {
+        archive_set_error(a, errno, "store layer blob: %s", strerror(errno));
         return -1;
     }
     *buf = c->inbuf;
@@ -351,6 +359,15 @@ static int open_readers(struct apply_ctx *c, struct isd_error **err)
         archive_read_next_header(c->raw, &e) != ARCHIVE_OK)
         return isd_error_set(err, c->src_errno ? ISD_ERR_INTERNAL : ISD_ERR_INVALID, c->src_errno,
                              "invalid layer stream: %s", archive_error_string(c->raw));
+    /* A compressed input is kept as it came (tee of the input, no second compression: a pull's layers are
+     * stored at download cost); a plain tar is compressed with zstd. Readers decompress either. */
+    if (c->raw_fd >= 0 && archive_filter_code(c->raw, 0) == ARCHIVE_FILTER_NONE) {
+        close(c->raw_fd);
+        unlink(c->raw_path);
+        c->raw_fd = -1;
+    }
+    if (c->blob_path != NULL && c->raw_fd < 0 && open_blob_writer(c, c->blob_path, err) < 0)
+        return -1;
     c->tar = archive_read_new();
     archive_read_support_format_tar(c->tar);
     archive_read_support_format_empty(c->tar);
@@ -391,11 +408,36 @@ static void apply_ctx_free(struct apply_ctx *c)
         archive_read_free(c->raw);
     if (c->blob != NULL)
         archive_write_free(c->blob);
+    if (c->raw_fd >= 0) {
+        close(c->raw_fd);
+        unlink(c->raw_path);
+    }
+    free(c->raw_path);
     sha256_free(c->sha);
     for (size_t i = 0; i < c->n_dirs; i++)
         free(c->dirs[i].path);
     free(c->dirs);
     free(c);
+}
+
+/* The rest of the input (a compressor's trailer libarchive had no need to read) completes the stored copy. */
+static int keep_raw_copy(struct apply_ctx *c, struct isd_error **err)
+{
+    for (;;) {
+        ssize_t n = c->src->read(c->src->ctx, c->inbuf, sizeof(c->inbuf));
+        if (n < 0)
+            return isd_error_errno(err, "read layer stream");
+        if (n == 0)
+            break;
+        if (fd_write_all(c->raw_fd, c->inbuf, (size_t)n) < 0)
+            return isd_error_errno(err, "store layer blob");
+    }
+    if (close(c->raw_fd) < 0 || rename(c->raw_path, c->blob_path) < 0) {
+        c->raw_fd = -1;
+        return isd_error_errno(err, "store layer blob `%s`", c->blob_path);
+    }
+    c->raw_fd = -1;
+    return 0;
 }
 
 int tar_apply(const struct byte_source *src, int root_dfd, const char *blob_path, struct tar_apply_result *ret,
@@ -406,14 +448,24 @@ int tar_apply(const struct byte_source *src, int root_dfd, const char *blob_path
     c->src = src;
     c->root = root_dfd;
     c->sha = sha256_new();
-    if (blob_path != NULL && open_blob_writer(c, blob_path, err) < 0)
-        goto out;
+    c->raw_fd = -1;
+    c->blob_path = blob_path;
+    if (blob_path != NULL) {
+        c->raw_path = xasprintf("%s.raw", blob_path);
+        c->raw_fd = open(c->raw_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (c->raw_fd < 0) {
+            isd_error_errno(err, "create `%s`", c->raw_path);
+            goto out;
+        }
+    }
     if (open_readers(c, err) < 0 || run_entries(c, err) < 0)
         goto out;
     if (c->blob != NULL && archive_write_close(c->blob) != ARCHIVE_OK) {
         isd_error_set(err, ISD_ERR_INTERNAL, 0, "store layer blob: %s", archive_error_string(c->blob));
         goto out;
     }
+    if (c->raw_fd >= 0 && keep_raw_copy(c, err) < 0)
+        goto out;
     sha256_finish(c->sha, ret->diff_id);
     c->sha = NULL;
     ret->size = c->size;
