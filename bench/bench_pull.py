@@ -30,6 +30,37 @@ def hwm_kib(pid):
     return 0
 
 
+def start_dockerd(registry_host):
+    """A private dockerd (Debian's docker.io) that trusts the local registry; no iptables, no bridge."""
+    base = tempfile.mkdtemp(prefix="isd-bench-dockerd-", dir="/tmp")
+    sock = os.path.join(base, "docker.sock")
+    log = open(os.path.join(base, "log"), "wb")
+    proc = subprocess.Popen(["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
+                             "--data-root", os.path.join(base, "root"), "--exec-root", os.path.join(base, "exec"),
+                             "--pidfile", os.path.join(base, "pid"), "-H", "unix://" + sock,
+                             "--insecure-registry", registry_host], stdout=log, stderr=log, start_new_session=True)
+    log.close()
+    for _ in range(300):
+        if subprocess.run(["docker", "-H", "unix://" + sock, "info"], capture_output=True).returncode == 0:
+            return proc, base, sock
+        time.sleep(0.1)
+    proc.terminate()
+    proc.wait()
+    shutil.rmtree(base, ignore_errors=True)
+    raise RuntimeError("dockerd did not start")
+
+
+def stop_dockerd(proc, base):
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    subprocess.run(["umount", "-R", os.path.join(base, "root")], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
 def timed(fn):
     t = time.perf_counter()
     fn()
@@ -40,6 +71,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--layer-mb", type=int, default=64)
+    ap.add_argument("--dockerd", action="store_true", help="also start a private dockerd and time docker pull")
     ap.add_argument("--out")
     a = ap.parse_args()
     reg = R.Registry("http")  # started by its constructor
@@ -76,10 +108,23 @@ def main():
                                                "oci:" + tmp + "/oci:full"], check=True, capture_output=True))
         lines.append("| skopeo copy (dir: cold, oci: with half present) | %.2f | %.2f |" % (cold_s, warm_s))
         shutil.rmtree(tmp, ignore_errors=True)
-    for other in ("docker", "podman"):
-        ok = shutil.which(other) and subprocess.run([other, "info"], capture_output=True).returncode == 0
-        if not ok:
-            lines.append("| %s | not measured: no daemon on this machine | |" % other)
+    if a.dockerd and shutil.which("dockerd"):
+        proc, dbase, sock = start_dockerd(reg.host)
+        try:
+            dk = ["docker", "-H", "unix://" + sock]
+            cold_d = timed(lambda: subprocess.run(dk + ["pull", "-q", full], check=True, capture_output=True))
+            subprocess.run(dk + ["rmi", full], check=True, capture_output=True)
+            subprocess.run(dk + ["pull", "-q", "%s/bench/half:latest" % reg.host], check=True, capture_output=True)
+            warm_d = timed(lambda: subprocess.run(dk + ["pull", "-q", full], check=True, capture_output=True))
+            version = subprocess.run(dk + ["version", "--format", "{{.Server.Version}}"], capture_output=True,
+                                     text=True).stdout.strip()
+            lines.append("| docker %s (private dockerd) | %.2f | %.2f |" % (version, cold_d, warm_d))
+        finally:
+            stop_dockerd(proc, dbase)
+    else:
+        lines.append("| docker | not measured (no --dockerd) | |")
+    if shutil.which("podman") is None:
+        lines.append("| podman | not installed | |")
     lines += ["", "isulad peak resident memory (VmHWM): %.1f MiB before the pulls, %.1f MiB after them "
               "(layers of %d MiB each)." % (base_hwm / 1024, peak / 1024, a.layer_mb)]
     reg.stop()
