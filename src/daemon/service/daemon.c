@@ -44,6 +44,11 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
     if (mkdir_p(cfg->graph, 0700, err) < 0 || mkdir_p(containers_dir, 0700, err) < 0 ||
         mkdir_p(state_containers, 0700, err) < 0 || mkdir_p(d->storage_root, 0700, err) < 0)
         return -1;
+    {
+        /* request bodies spooled by the REST adapter (image load/import) of a daemon that died mid-upload */
+        cleanup_free char *uploads = xasprintf("%s/tmp", cfg->graph);
+        rm_rf(uploads, NULL);
+    }
     d->containers = container_store_new();
     d->execs = exec_store_new();
     d->layers = layer_store_open(d->storage_root, err);
