@@ -335,6 +335,8 @@ static json_t *eval_field(const json_t *dot, const char *path)
 
 static bool truthy(const json_t *v)
 {
+    if (v == NULL)
+        return false;
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         return json_object_size(v) > 0;
@@ -361,6 +363,10 @@ static int cmp_keys(const void *a, const void *b)
 void template_print_value(struct buf *out, const json_t *v)
 {
     size_t i, n;
+    if (v == NULL) { /* a function applied to nothing, e.g. `{{lower {}}}`: print as a missing field */
+        buf_printf(out, "<no value>");
+        return;
+    }
     switch (json_typeof(v)) {
     case JSON_STRING:
         buf_append(out, json_string_value(v), json_string_length(v));
@@ -502,7 +508,8 @@ static json_t *eval_tok(const struct tok *t, const json_t *dot)
         return eval_field(dot, t->s);
     if (t->kind == T_INT)
         return json_integer(t->n);
-    return json_string(t->s != NULL ? t->s : "");
+    /* nocheck: a literal need not be UTF-8 (json_string would return NULL for it) */
+    return json_string_nocheck(t->s != NULL ? t->s : "");
 }
 
 static json_t *eval_pipe(const struct node *nd, const json_t *dot, struct isd_error **err)

@@ -59,7 +59,8 @@ long long json_get_int(const json_t *obj, const char *key, long long dflt)
     json_t *v = json_object_get(obj, key);
     if (json_is_integer(v))
         return json_integer_value(v);
-    if (json_is_real(v))
+    /* a real outside the range of long long has no value to convert to (and the cast would be undefined) */
+    if (json_is_real(v) && json_real_value(v) > -9.2e18 && json_real_value(v) < 9.2e18)
         return (long long)json_real_value(v);
     return dflt;
 }
