@@ -108,7 +108,9 @@ static int write_etc(const struct spec_input *in, const char *name, const char *
 
     if (has_dest(user, dst))
         return 0;
-    if (write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
+    /* every start regenerates these; most of the time they are what is already there */
+    cleanup_free char *old = read_file(path, ETC_FILE_MAX, NULL, NULL);
+    if ((old == NULL || strcmp(old, text) != 0) && write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
         return isd_error_wrap(err, "write %s", name);
     json_array_append_new(list, spec_mount_new(dst, "bind", path, "rbind,rprivate"));
     return 0;
