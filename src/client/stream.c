@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client/stdcopy.h"
+#include "common/fs.h"
 #include "common/util.h"
 
 static struct termios saved_termios;
@@ -97,20 +98,6 @@ void stream_watch_resize(void)
     sigaction(SIGWINCH, &sa, NULL);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 struct sink_ctx {
     int out_fd, err_fd;
 };
@@ -119,7 +106,7 @@ static int demux_sink(int stream, const char *data, size_t len, void *ctx)
 {
     struct sink_ctx *s = ctx;
     int fd = stream == STDCOPY_STDERR || stream == STDCOPY_SYSTEMERR ? s->err_fd : s->out_fd;
-    if (write_all(fd, data, len) < 0 && errno != EPIPE)
+    if (fd_write_all(fd, data, len) < 0 && errno != EPIPE)
         return -1;
     return 0;
 }
@@ -128,7 +115,7 @@ static int deliver(struct stdcopy *dec, bool tty, int out_fd, int err_fd, const 
 {
     struct sink_ctx s = {out_fd, err_fd};
     if (tty)
-        return write_all(out_fd, data, n) < 0 && errno != EPIPE ? -1 : 0;
+        return fd_write_all(out_fd, data, n) < 0 && errno != EPIPE ? -1 : 0;
     return stdcopy_feed(dec, data, n, demux_sink, &s);
 }
 

@@ -12,37 +12,6 @@
 #include "daemon/storage/layer_store.h"
 #include "test_storage_util.h"
 
-struct stores {
-    struct layer_store *ls;
-    struct image_store *is;
-};
-
-static int open_stores(const char *root, struct stores *st)
-{
-    st->ls = layer_store_open(root, NULL);
-    st->is = st->ls != NULL ? image_store_open(root, st->ls, NULL) : NULL;
-    return st->is != NULL ? 0 : -1;
-}
-
-static void close_stores(struct stores *st)
-{
-    image_store_free(st->is);
-    layer_store_free(st->ls);
-}
-
-static int count_dir(const char *path)
-{
-    cleanup_free char *cmd = xasprintf("ls -A '%s' | wc -l", path);
-    FILE *p = popen(cmd, "r");
-    int n = -1;
-    if (p != NULL) {
-        if (fscanf(p, "%d", &n) != 1)
-            n = -1;
-        pclose(p);
-    }
-    return n;
-}
-
 static int import_file(struct stores *st, const char *tar, const char *tag, char *const *changes, char **id)
 {
     int fd = open(tar, O_RDONLY | O_CLOEXEC);

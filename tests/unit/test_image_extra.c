@@ -16,24 +16,6 @@
 #include "daemon/storage/quota.h"
 #include "test_storage_util.h"
 
-struct stores {
-    struct layer_store *ls;
-    struct image_store *is;
-};
-
-static int open_stores(const char *root, struct stores *st)
-{
-    st->ls = layer_store_open(root, NULL);
-    st->is = st->ls != NULL ? image_store_open(root, st->ls, NULL) : NULL;
-    return st->is != NULL ? 0 : -1;
-}
-
-static void close_stores(struct stores *st)
-{
-    image_store_free(st->is);
-    layer_store_free(st->ls);
-}
-
 static char *file_sha(const char *path)
 {
     size_t len = 0;

@@ -36,19 +36,6 @@ static void file_sha(const char *path, char out[65])
     free(data);
 }
 
-static int count_dir(const char *path)
-{
-    cleanup_free char *cmd = xasprintf("ls -A '%s' | wc -l", path);
-    FILE *p = popen(cmd, "r");
-    int n = -1;
-    if (p != NULL) {
-        if (fscanf(p, "%d", &n) != 1)
-            n = -1;
-        pclose(p);
-    }
-    return n;
-}
-
 TEST(apply_basic_and_reuse)
 {
     const struct t_entry ents[] = {

@@ -5,9 +5,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/util.h"
 
 enum t_kind { T_FILE, T_DIR, T_SYMLINK, T_HARDLINK, T_CHAR };
 
@@ -85,5 +88,40 @@ static inline char *t_read_file(const char *path)
     buf[n] = '\0';
     return buf;
 }
+
+/* Entries (files and dirs, hidden ones too) directly in a directory; -1 when it cannot be listed. */
+static inline int count_dir(const char *path)
+{
+    cleanup_free char *cmd = xasprintf("ls -A '%s' | wc -l", path);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p != NULL) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+#ifdef ISD_IMAGE_IMAGE_STORE_H
+/* A layer store and an image store over the same root, as the daemon opens them. */
+struct stores {
+    struct layer_store *ls;
+    struct image_store *is;
+};
+
+static inline int open_stores(const char *root, struct stores *st)
+{
+    st->ls = layer_store_open(root, NULL);
+    st->is = st->ls != NULL ? image_store_open(root, st->ls, NULL) : NULL;
+    return st->is != NULL ? 0 : -1;
+}
+
+static inline void close_stores(struct stores *st)
+{
+    image_store_free(st->is);
+    layer_store_free(st->ls);
+}
+#endif
 
 #endif
