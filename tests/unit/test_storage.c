@@ -230,6 +230,54 @@ TEST(export_and_empty_rootfs)
     layer_store_free(ls);
 }
 
+static int layer_refs(struct layer_store *ls, const char *chain)
+{
+    struct layer_info li = {0};
+    int n = layer_store_get(ls, chain, &li, NULL) == 0 ? li.refcount : -1;
+    layer_info_clear(&li);
+    return n;
+}
+
+/* A rootfs holds its layer in memory only: the hold comes back from the rootfs record at open, and a record
+ * of the older format (refcount counting the rootfs too) is corrected once. */
+TEST(rootfs_holds_are_counted_at_open)
+{
+    const struct t_entry l1[] = {{T_FILE, "f", "1"}};
+    struct isd_error *err = NULL;
+    struct layer_store *ls = layer_store_open("st", &err);
+    cleanup_free char *c1 = NULL, *rec = NULL, *legacy = NULL;
+    char **removed = NULL;
+    ASSERT_INT_EQ(t_write_tar("l1.tar", l1, 1, NULL), 0);
+    ASSERT_INT_EQ(apply_file(ls, NULL, "l1.tar", NULL, &c1, NULL, &err), 0);
+    ASSERT_INT_EQ(rootfs_create(ls, "a1", c1, &err), 0);
+    ASSERT_INT_EQ(rootfs_create(ls, "a2", c1, &err), 0);
+    ASSERT_INT_EQ(layer_refs(ls, c1), 3);
+    rec = xasprintf("st/layers/%s.json", c1);
+    ASSERT_TRUE(strstr(t_read_file(rec), "\"refcount\":1") != NULL); /* the image only */
+    layer_store_free(ls);
+
+    ls = layer_store_open("st", &err);
+    ASSERT_INT_EQ(layer_refs(ls, c1), 3);
+    ASSERT_INT_EQ(layer_store_unref(ls, c1, &removed, &err), 0); /* the image goes, the containers hold it */
+    ASSERT_INT_EQ(strv_len(removed), 0);
+    strv_free(removed);
+    ASSERT_INT_EQ(rootfs_remove(ls, "a1", &err), 0);
+    ASSERT_TRUE(layer_store_exists(ls, c1));
+    layer_store_free(ls);
+
+    /* older format: refcount 2 = the image + rootfs a2 */
+    legacy = xasprintf("{\"chain_id\":\"%s\",\"diff_id\":\"sha256:%s\",\"short_id\":\"%s\",\"refcount\":2}", c1, c1,
+                       "LEGACYSHORTID0000000000000");
+    ASSERT_INT_EQ(write_file_atomic(rec, legacy, strlen(legacy), 0600, false, NULL), 0);
+    ls = layer_store_open("st", &err);
+    ASSERT_INT_EQ(layer_refs(ls, c1), 2);
+    ASSERT_TRUE(strstr(t_read_file(rec), "\"refcount\":1") != NULL);
+    ASSERT_INT_EQ(rootfs_remove(ls, "a2", &err), 0);
+    ASSERT_INT_EQ(layer_store_unref(ls, c1, NULL, &err), 0);
+    ASSERT_TRUE(!layer_store_exists(ls, c1));
+    layer_store_free(ls);
+}
+
 TEST(reopen_keeps_layers_and_sweeps_leftovers)
 {
     const struct t_entry l1[] = {{T_FILE, "f", "1"}};

@@ -39,7 +39,7 @@ static void unpin_parent(struct layer_store *ls, const char *parent)
     pthread_mutex_lock(&ls->lock);
     p = layer_find_locked(ls, parent);
     if (p != NULL)
-        layer_release_locked(ls, p, true, NULL, &dirs);
+        layer_release_locked(ls, p, HOLD_PIN, NULL, &dirs);
     pthread_mutex_unlock(&ls->lock);
     remove_dirs(dirs);
 }

@@ -18,9 +18,11 @@ struct layer {
     char *parent;
     char *short_id;
     long long size, tar_size;
-    int refcount; /* persisted users: images, child layers, containers */
-    int pins;     /* in-memory only: applies in progress on top of this layer */
-    bool damaged; /* in-memory only: failed the image-layer-check (layer_verify.c) */
+    int refcount;         /* persisted users: images and child layers */
+    int rootfs_refs;      /* in-memory only: container rootfs on this layer, counted from their records at open */
+    int pins;             /* in-memory only: applies in progress on top of this layer */
+    bool damaged;         /* in-memory only: failed the image-layer-check (layer_verify.c) */
+    bool legacy_refcount; /* loaded from a record whose refcount still includes rootfs references */
 };
 
 struct layer_store {
@@ -35,9 +37,10 @@ struct layer_store {
 
 struct layer *layer_find_locked(struct layer_store *ls, const char *chain_id);
 int layer_persist_locked(struct layer_store *ls, const struct layer *l, struct isd_error **err);
-/* Drops one reference (or one pin when pin is set) and deletes layers reaching zero, cascading to parents.
- * Directories to remove (outside the lock, with rm_rf) are appended to dirs. */
-void layer_release_locked(struct layer_store *ls, struct layer *l, bool pin, char ***removed, char ***dirs);
+enum layer_hold { HOLD_REF, HOLD_PIN, HOLD_ROOTFS };
+/* Drops one hold of that kind and deletes layers left with none, cascading to parents (a deleted layer drops
+ * its reference on its parent). Directories to remove (outside the lock, with rm_rf) are appended to dirs. */
+void layer_release_locked(struct layer_store *ls, struct layer *l, enum layer_hold kind, char ***removed, char ***dirs);
 /* "l/<short>:l/<short>..." for the chain starting at chain_id (inclusive); "" when chain_id is NULL. */
 char *layer_lower_locked(struct layer_store *ls, const char *chain_id);
 /* Removes each directory (outside the lock) and frees the list. */

@@ -44,9 +44,9 @@ struct layer *layer_find_locked(struct layer_store *ls, const char *chain_id)
 int layer_persist_locked(struct layer_store *ls, const struct layer *l, struct isd_error **err)
 {
     cleanup_json json_t *j =
-        json_pack("{s:s, s:s+, s:s?, s:s, s:I, s:I, s:i}", "chain_id", l->chain_id, "diff_id", "sha256:", l->diff_id,
-                  "parent", l->parent, "short_id", l->short_id, "size", (json_int_t)l->size, "tar_size",
-                  (json_int_t)l->tar_size, "refcount", l->refcount);
+        json_pack("{s:s, s:s+, s:s?, s:s, s:I, s:I, s:i, s:b}", "chain_id", l->chain_id, "diff_id",
+                  "sha256:", l->diff_id, "parent", l->parent, "short_id", l->short_id, "size", (json_int_t)l->size,
+                  "tar_size", (json_int_t)l->tar_size, "refcount", l->refcount, "refcount_without_rootfs", true);
     cleanup_free char *path = xasprintf("%s/%s.json", ls->layers, l->chain_id);
     return json_write_path(path, j, true, err);
 }
@@ -81,22 +81,21 @@ static struct layer *layer_delete_locked(struct layer_store *ls, struct layer *l
     return parent;
 }
 
-void layer_release_locked(struct layer_store *ls, struct layer *l, bool pin, char ***removed, char ***dirs)
+void layer_release_locked(struct layer_store *ls, struct layer *l, enum layer_hold kind, char ***removed, char ***dirs)
 {
     while (l != NULL) {
-        if (pin && l->pins > 0)
-            l->pins--;
-        else if (!pin && l->refcount > 0)
-            l->refcount--;
-        pin = false;
-        if (l->refcount > 0 || l->pins > 0) {
+        int *count = kind == HOLD_PIN ? &l->pins : kind == HOLD_ROOTFS ? &l->rootfs_refs : &l->refcount;
+        if (*count > 0)
+            (*count)--;
+        if (l->refcount > 0 || l->pins > 0 || l->rootfs_refs > 0) {
             struct isd_error *e = NULL;
-            if (layer_persist_locked(ls, l, &e) < 0)
+            if (kind == HOLD_REF && layer_persist_locked(ls, l, &e) < 0)
                 log_warn("layer `%s`: %s", l->chain_id, e->msg);
             isd_error_free(e);
             return;
         }
         l = layer_delete_locked(ls, l, removed, dirs);
+        kind = HOLD_REF; /* a child layer is a persisted reference of its parent */
     }
 }
 
@@ -178,6 +177,9 @@ static struct layer *layer_load(const char *path)
     l->size = json_get_int(j, "size", 0);
     l->tar_size = json_get_int(j, "tar_size", 0);
     l->refcount = (int)json_get_int(j, "refcount", 0);
+    /* Records written before rootfs references were kept in memory counted them in refcount:
+     * count_rootfs_refs takes them out again. */
+    l->legacy_refcount = !json_get_bool(j, "refcount_without_rootfs", false);
     return l;
 }
 
@@ -207,6 +209,39 @@ static void load_records(struct layer_store *ls)
     }
     if (d != NULL)
         closedir(d);
+}
+
+/* Container rootfs hold their layer in memory only: the count comes back from the rootfs records, so a crash
+ * between the two can neither leak nor lose a reference. */
+static void count_rootfs_refs(struct layer_store *ls)
+{
+    DIR *d = opendir(ls->overlay);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        cleanup_free char *path = NULL;
+        cleanup_json json_t *rec = NULL;
+        struct layer *l;
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "l") == 0 || layer_find_locked(ls, de->d_name) != NULL)
+            continue;
+        path = xasprintf("%s/%s/container.json", ls->overlay, de->d_name);
+        rec = json_load_path(path, RECORD_MAX, NULL);
+        if (rec != NULL && json_get_str(rec, "parent") != NULL &&
+            (l = layer_find_locked(ls, json_get_str(rec, "parent"))) != NULL)
+            l->rootfs_refs++;
+    }
+    if (d != NULL)
+        closedir(d);
+    for (size_t i = 0; i < ls->n; i++) {
+        struct layer *l = ls->v[i];
+        struct isd_error *e = NULL;
+        if (!l->legacy_refcount)
+            continue;
+        l->refcount = l->refcount > l->rootfs_refs ? l->refcount - l->rootfs_refs : 0;
+        l->legacy_refcount = false;
+        if (layer_persist_locked(ls, l, &e) < 0)
+            log_warn("layer `%s`: %s", l->chain_id, e->msg);
+        isd_error_free(e);
+    }
 }
 
 /* Removes staging dirs, temp files and directories that no record or container owns (a crash mid-apply). */
@@ -263,6 +298,7 @@ struct layer_store *layer_store_open(const char *root, struct isd_error **err)
         return NULL;
     }
     load_records(ls);
+    count_rootfs_refs(ls);
     sweep_overlay(ls);
     sweep_links(ls);
     return ls;
@@ -309,7 +345,7 @@ int layer_store_unref(struct layer_store *ls, const char *chain_id, char ***ret_
         pthread_mutex_unlock(&ls->lock);
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "layer `%s` not found", chain_id);
     }
-    layer_release_locked(ls, l, false, &removed, &dirs);
+    layer_release_locked(ls, l, HOLD_REF, &removed, &dirs);
     pthread_mutex_unlock(&ls->lock);
     remove_dirs(dirs);
     if (ret_removed != NULL)
@@ -330,7 +366,7 @@ int layer_store_get(struct layer_store *ls, const char *chain_id, struct layer_i
         ret->parent = l->parent != NULL ? xstrdup(l->parent) : NULL;
         ret->size = l->size;
         ret->tar_size = l->tar_size;
-        ret->refcount = l->refcount;
+        ret->refcount = l->refcount + l->rootfs_refs;
     }
     pthread_mutex_unlock(&ls->lock);
     if (l == NULL)

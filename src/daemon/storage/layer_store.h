@@ -9,7 +9,8 @@
  * See docs/design/storage.md.
  *
  * Layers are refcounted by their direct users: images (for their top layer), child layers and container
- * rootfs. A layer whose count drops to 0 is removed and releases its parent.
+ * rootfs. A layer whose count drops to 0 is removed and releases its parent. The records persist the first
+ * two; rootfs references are counted in memory, from the rootfs records at open.
  *
  * Thread-safety: one mutex per store, guarding the layer table and the records; it is never held across
  * tar work, mounts or recursive removal. Returned strings are owned by the caller.

@@ -49,16 +49,25 @@ static int take_top(struct layer_store *ls, const char *cid, const char *top, ch
     else if (top != NULL && (bad = layer_chain_damaged_locked(ls, top)) != NULL)
         r = isd_error_set(err, ISD_ERR_INVALID, 0,
                           "image layer `%s` is damaged (image-layer-check failed): the image is unusable", bad);
-    if (r == 0 && l != NULL) {
-        l->refcount++;
-        r = layer_persist_locked(ls, l, err);
-        if (r < 0)
-            l->refcount--;
-    }
+    if (r == 0 && l != NULL)
+        l->rootfs_refs++; /* in memory: the rootfs record is the durable side of it */
     if (r == 0)
         *ret_lower = layer_lower_locked(ls, top);
     pthread_mutex_unlock(&ls->lock);
     return r;
+}
+
+/* Drops the rootfs hold on its top layer; an image removed meanwhile takes its layers with it now. */
+static void release_top(struct layer_store *ls, const char *top)
+{
+    char **dirs = NULL;
+    struct layer *l;
+    pthread_mutex_lock(&ls->lock);
+    l = layer_find_locked(ls, top);
+    if (l != NULL)
+        layer_release_locked(ls, l, HOLD_ROOTFS, NULL, &dirs);
+    pthread_mutex_unlock(&ls->lock);
+    remove_dirs(dirs);
 }
 
 static int build_rootfs_dir(const char *staging, const char *cid, const char *top, const char *lower,
@@ -113,7 +122,7 @@ fail:
     if (staging != NULL)
         remove_dirs(strv_dup((char *[]){staging, NULL}));
     if (top != NULL)
-        layer_store_unref(ls, top, NULL, NULL);
+        release_top(ls, top);
     return -1;
 }
 
@@ -231,7 +240,7 @@ int rootfs_remove(struct layer_store *ls, const char *container_id, struct isd_e
     /* Out of the store's view already (the staging name is cleaned at start if we die): delete it behind. */
     rm_rf_in_background(gone);
     if (rec != NULL && json_get_str(rec, "parent") != NULL)
-        layer_store_unref(ls, json_get_str(rec, "parent"), NULL, NULL);
+        release_top(ls, json_get_str(rec, "parent"));
     return 0;
 }
 
