@@ -176,6 +176,7 @@ int rm_rf(const char *path, struct isd_error **err)
 
 static void *rm_rf_main(void *arg)
 {
+    thread_lower_priority();
     rm_rf(arg, NULL);
     free(arg);
     return NULL;

@@ -25,11 +25,14 @@ pid_t spawn_start(const struct spawn_opts *o, struct isd_error **err)
     posix_spawnattr_t attr;
     sigset_t none, all;
     int src[3 + 16];
-    size_t nk = o->n_keep_fds < 16 ? o->n_keep_fds : 16;
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    size_t nk = o->n_keep_fds;
+    int devnull;
     pid_t pid = -1;
     int rc;
 
+    if (nk > 16)
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "run `%s`: too many descriptors to pass", o->argv[0]);
+    devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0)
         return isd_error_errno(err, "open /dev/null");
     /* Sources go above every target first, so no dup2 below can clobber a source still to be used; the

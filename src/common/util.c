@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <ctype.h>
@@ -421,6 +422,11 @@ char *human_duration(long long s)
     if (h < 24 * 365 * 2)
         return xasprintf("%lld months", h / 24 / 30);
     return xasprintf("%lld years", h / 24 / 365);
+}
+
+void thread_lower_priority(void)
+{
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 }
 
 int thread_start_detached(void *(*fn)(void *), void *arg)

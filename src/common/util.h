@@ -83,6 +83,9 @@ char *buf_steal(struct buf *b);
 
 /* Starts fn(arg) in a detached thread; -1 (arg untouched) when it cannot. */
 int thread_start_detached(void *(*fn)(void *), void *arg);
+/* Lowers the calling thread to nice 19 (on Linux nice is per thread, and processes it spawns inherit it):
+ * for cleanup work nobody waits on, so it takes CPU only when user-facing work leaves some. */
+void thread_lower_priority(void);
 
 /* Random lowercase hex string of n characters (n even), from getrandom(). */
 char *random_hex(size_t n);

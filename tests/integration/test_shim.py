@@ -92,20 +92,29 @@ class Env:
         self.ids.append(cid)
         return cid
 
-    def run_shim(self, cid, state, bundle=None, extra=(), sync=True):
-        """Starts the shim; returns (sync messages, list of dicts) once the pid is reported."""
+    def run_shim(self, cid, state, bundle=None, extra=(), sync=True, attach=False):
+        """Starts the shim; returns the reader of its sync messages. With attach, the shim gets one end of a
+        socketpair as an attach client from its start (--attach-fd) and (sync reader, Client) is returned."""
         argv = [self.shim, "--id", cid, "--bundle", bundle or state, "--runtime", "runc",
                 "--runtime-root", self.root, "--state-dir", state] + list(extra)
         rfd = wfd = None
+        fds = []
         if sync:
             rfd, wfd = os.pipe()
             argv += ["--sync-fd", str(wfd)]
-        p = subprocess.run(argv, pass_fds=(wfd,) if sync else (), timeout=10, capture_output=True)
+            fds.append(wfd)
+        if attach:
+            mine, theirs = socket.socketpair()
+            argv += ["--attach-fd", str(theirs.fileno())]
+            fds.append(theirs.fileno())
+        p = subprocess.run(argv, pass_fds=fds, timeout=10, capture_output=True)
+        if attach:
+            theirs.close()
         assert p.returncode == 0, p.stderr
-        if not sync:
-            return []
-        os.close(wfd)
-        return SyncReader(rfd)
+        if wfd is not None:
+            os.close(wfd)
+        reader = SyncReader(rfd) if sync else []
+        return (reader, Client(sock=mine)) if attach else reader
 
     def runc(self, *args, check=True):
         return subprocess.run(["runc", "--root", self.root] + list(args), check=check, capture_output=True,
@@ -154,10 +163,11 @@ def env(shim_bin):
 
 
 class Client:
-    def __init__(self, state):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    def __init__(self, state=None, sock=None):
+        self.s = sock or socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(15)
-        self.s.connect(os.path.join(state, "attach"))
+        if sock is None:
+            self.s.connect(os.path.join(state, "attach"))
         self.buf = b""
 
     def send(self, typ, payload=b""):
@@ -289,7 +299,7 @@ def write_process(path, args, terminal=False):
                    "env": ["PATH=/bin", "TERM=xterm"]}, f)
 
 
-def test_exec_with_wait_attach(env):
+def test_exec_with_attach_fd(env):
     b = env.bundle(["sleep", "100"])
     st, cid = env.state(), env.new_id()
     sync = env.run_shim(cid, st, b)
@@ -298,9 +308,7 @@ def test_exec_with_wait_attach(env):
     est = env.state()
     proc = os.path.join(est, "process.json")
     write_process(proc, ["sh", "-c", "echo fromexec; echo e2 >&2; exit 5"])
-    esync = env.run_shim(cid, est, None, ["--exec", proc, "--wait-attach"])
-    assert esync.line() == {"listening": True}
-    c = Client(est)
+    esync, c = env.run_shim(cid, est, None, ["--exec", proc], attach=True)
     assert esync.line()["pid"] > 0
     out, code = c.read_until_exit()
     assert (out[1], out[2], code) == (b"fromexec\n", b"e2\n", 5)
@@ -319,9 +327,7 @@ def test_exec_tty(env):
     est = env.state()
     proc = os.path.join(est, "process.json")
     write_process(proc, ["sh", "-c", "stty size; exit 2"], terminal=True)
-    esync = env.run_shim(cid, est, None, ["--exec", proc, "--terminal", "--wait-attach"])
-    assert esync.line() == {"listening": True}
-    c = Client(est)
+    esync, c = env.run_shim(cid, est, None, ["--exec", proc, "--terminal"], attach=True)
     assert esync.line()["pid"] > 0
     out, code = c.read_until_exit()
     assert code == 2 and out[1].strip()
@@ -388,6 +394,10 @@ def test_bad_arguments_exit_2(env):
     assert p.stderr.count(b"\n") == 1
     p = subprocess.run([env.shim, "--nope"], capture_output=True, timeout=5)
     assert p.returncode == 2
+    st = env.state()
+    p = subprocess.run([env.shim, "--id", "x", "--bundle", st, "--runtime", "runc", "--runtime-root", env.root,
+                        "--state-dir", st, "--attach-fd", "99"], capture_output=True, timeout=5)
+    assert p.returncode == 2 and b"--attach-fd must be an open file descriptor" in p.stderr
 
 
 def test_output_without_clients_is_logged_and_rss_small(env):

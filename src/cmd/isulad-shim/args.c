@@ -27,7 +27,7 @@ enum {
     OPT_LOG_MAX_SIZE,
     OPT_LOG_MAX_FILE,
     OPT_SYNC_FD,
-    OPT_WAIT_ATTACH,
+    OPT_ATTACH_FD,
     OPT_START,
 };
 
@@ -45,7 +45,7 @@ static const struct option long_opts[] = {
     {"log-max-size", required_argument, NULL, OPT_LOG_MAX_SIZE},
     {"log-max-file", required_argument, NULL, OPT_LOG_MAX_FILE},
     {"sync-fd", required_argument, NULL, OPT_SYNC_FD},
-    {"wait-attach", no_argument, NULL, OPT_WAIT_ATTACH},
+    {"attach-fd", required_argument, NULL, OPT_ATTACH_FD},
     {"start", no_argument, NULL, OPT_START},
     {NULL, 0, NULL, 0},
 };
@@ -109,8 +109,12 @@ static int apply_opt(struct shim_args *a, int opt, const char *v, const char **m
     case OPT_STDIN:
         a->open_stdin = true;
         return 0;
-    case OPT_WAIT_ATTACH:
-        a->wait_attach = true;
+    case OPT_ATTACH_FD:
+        if (parse_ll(v, 3, 1 << 20, &n) < 0 || fcntl((int)n, F_GETFD) < 0)
+            return *msg = "--attach-fd must be an open file descriptor", -1;
+        if (a->n_attach_fds == SHIM_ATTACH_FDS_MAX)
+            return *msg = "too many --attach-fd", -1;
+        a->attach_fds[a->n_attach_fds++] = (int)n;
         return 0;
     case OPT_START:
         a->start = true;

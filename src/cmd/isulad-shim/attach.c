@@ -35,6 +35,15 @@ int shim_attach_listen(struct shim *s)
     return 0;
 }
 
+void shim_attach_adopt(struct shim *s, int fd)
+{
+    struct shim_client *c = shim_xrealloc(NULL, sizeof(*c));
+    memset(c, 0, sizeof(*c));
+    c->fd = fd;
+    s->clients = shim_xrealloc(s->clients, (s->n_clients + 1) * sizeof(*s->clients));
+    s->clients[s->n_clients++] = c;
+}
+
 int shim_attach_accept(struct shim *s)
 {
     int n = 0;
@@ -42,11 +51,7 @@ int shim_attach_accept(struct shim *s)
         int fd = accept4(s->attach_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0)
             return n;
-        struct shim_client *c = shim_xrealloc(NULL, sizeof(*c));
-        memset(c, 0, sizeof(*c));
-        c->fd = fd;
-        s->clients = shim_xrealloc(s->clients, (s->n_clients + 1) * sizeof(*s->clients));
-        s->clients[s->n_clients++] = c;
+        shim_attach_adopt(s, fd);
         n++;
     }
 }

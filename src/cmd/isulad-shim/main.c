@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +16,6 @@
 #include <unistd.h>
 
 #include "cmd/isulad-shim/shim.h"
-
-#define WAIT_ATTACH_TIMEOUT_MS 60000
 
 static void sync_write(struct shim *s, const char *line, bool last)
 {
@@ -49,26 +46,36 @@ __attribute__((noreturn)) static void fail(struct shim *s, const char *msg)
     exit(1);
 }
 
-static void close_other_fds(int keep)
+static bool fd_kept(const struct shim *s, int fd)
+{
+    if (fd == s->sync_fd)
+        return true;
+    for (size_t i = 0; i < s->args.n_attach_fds; i++)
+        if (fd == s->args.attach_fds[i])
+            return true;
+    return false;
+}
+
+static void close_other_fds(const struct shim *s)
 {
     DIR *d = opendir("/proc/self/fd");
     struct dirent *e;
     if (d == NULL) {
         for (int fd = 3; fd < 1024; fd++)
-            if (fd != keep)
+            if (!fd_kept(s, fd))
                 close(fd);
         return;
     }
     int self = dirfd(d);
     while ((e = readdir(d)) != NULL) {
         int fd = atoi(e->d_name);
-        if (fd > 2 && fd != keep && fd != self && e->d_name[0] != '.')
+        if (fd > 2 && fd != self && e->d_name[0] != '.' && !fd_kept(s, fd))
             close(fd);
     }
     closedir(d);
 }
 
-/* The child side of daemonizing: new session, subreaper, quiet stdio, only the sync fd kept. */
+/* The child side of daemonizing: new session, subreaper, quiet stdio, only the sync and attach fds kept. */
 static int become_daemon(struct shim *s)
 {
     int null = open("/dev/null", O_RDWR);
@@ -79,7 +86,7 @@ static int become_daemon(struct shim *s)
             dup2(null, fd);
     if (null > 2)
         close(null);
-    close_other_fds(s->sync_fd);
+    close_other_fds(s);
     umask(0077);
     return 0;
 }
@@ -121,16 +128,16 @@ static void write_pid_files(struct shim *s)
     free(pid);
 }
 
-static void wait_first_client(struct shim *s)
+/* The clients handed over at birth (--attach-fd) are there before the process runs: they miss nothing. */
+static void adopt_first_clients(struct shim *s)
 {
-    struct pollfd p = {.fd = s->attach_fd, .events = POLLIN};
-    sync_write(s, "{\"listening\":true}\n", false);
-    while (s->n_clients == 0) {
-        int r = poll(&p, 1, WAIT_ATTACH_TIMEOUT_MS);
-        if (r == 0)
-            fail(s, "no attach client connected in time");
-        if (r > 0)
-            shim_attach_accept(s);
+    for (size_t i = 0; i < s->args.n_attach_fds; i++) {
+        int fd = s->args.attach_fds[i];
+        int fl = fcntl(fd, F_GETFL);
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        if (fl >= 0)
+            fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        shim_attach_adopt(s, fd);
     }
 }
 
@@ -153,8 +160,7 @@ static void serve(struct shim *s)
             fail(s, "cannot open the log file");
         s->has_log = true;
     }
-    if (s->args.wait_attach)
-        wait_first_client(s);
+    adopt_first_clients(s);
     if (shim_runtime_run(s, &msg) < 0)
         fail(s, msg);
     snprintf(line, sizeof(line), "{\"pid\":%d}\n", (int)s->init_pid);

@@ -27,6 +27,7 @@ enum shim_frame_type {
 #define SHIM_FRAME_HEADER 8
 #define SHIM_CLIENT_OUT_MAX (4u << 20) /* a client further behind than this is dropped */
 #define SHIM_STDIN_MAX (1u << 20)      /* stop reading clients while this much stdin is pending */
+#define SHIM_ATTACH_FDS_MAX 16
 
 /* ---- util.c: growable byte buffer, JSON strings, time, files ---- */
 
@@ -72,7 +73,8 @@ struct shim_args {
     int sync_fd;
     bool terminal;
     bool open_stdin;
-    bool wait_attach;
+    int attach_fds[SHIM_ATTACH_FDS_MAX]; /* attach clients connected from the start (socketpair ends) */
+    size_t n_attach_fds;
     bool start; /* `run --detach` instead of `create`: one runtime call when nothing happens in between */
 };
 
@@ -140,6 +142,8 @@ struct shim {
 int shim_attach_listen(struct shim *s);
 /* Accepts every pending connection; returns how many were accepted. */
 int shim_attach_accept(struct shim *s);
+/* Takes a connected stream socket (non-blocking, close-on-exec) as a client. */
+void shim_attach_adopt(struct shim *s, int fd);
 void shim_attach_broadcast(struct shim *s, int type, const char *data, size_t n);
 /* Reads frames from client i; on EOF or error marks it dead. */
 void shim_attach_client_read(struct shim *s, struct shim_client *c);

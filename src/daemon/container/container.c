@@ -70,12 +70,27 @@ void container_unref(struct container *c)
     free(c->error);
     if (c->pidfd >= 0)
         close(c->pidfd);
+    container_drop_handoff(c);
     free(c->dir);
     free(c->state_dir);
     free(c->log_path);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->changed);
     free(c);
+}
+
+void container_drop_handoff(struct container *c)
+{
+    for (size_t i = 0; i < c->n_handoff_fds; i++)
+        close(c->handoff_fds[i]);
+    free(c->handoff_fds);
+    c->handoff_fds = NULL;
+    c->n_handoff_fds = 0;
+}
+
+int container_take_handoff(struct container *c)
+{
+    return c->n_handoff_fds > 0 ? c->handoff_fds[--c->n_handoff_fds] : -1;
 }
 
 void cleanup_container_unrefp(struct container **c)

@@ -55,8 +55,10 @@ struct container {
     int restart_count;
     bool manually_stopped; /* stop/kill by a user: no restart for unless-stopped/always until started again */
     bool has_rootfs_mounted;
-    bool runtime_cleanup;          /* `runtime delete` of the last run still going on in the background */
-    int pending_attach;            /* attach requests waiting for the shim of the next start */
+    bool runtime_cleanup; /* `runtime delete` of the last run still going on in the background */
+    int pending_attach;   /* attach requests waiting for the shim of the next start */
+    int *handoff_fds;     /* their connections to that shim, made by the start, taken by each one */
+    size_t n_handoff_fds;
     unsigned long shim_generation; /* bumped each time a new shim is ready */
     bool removed;
 
@@ -81,6 +83,10 @@ int container_save(struct container *c, bool durable, struct isd_error **err);
 struct container *container_load(const char *dir, const char *graph, const char *state, struct isd_error **err);
 /* Marks a state change: bumps the generation and wakes waiters. Call with c->lock held. */
 void container_changed(struct container *c);
+/* The attach connections a start made for the requests waiting on it (lock held): take one (-1 when none
+ * is left), or close those nobody took. */
+int container_take_handoff(struct container *c);
+void container_drop_handoff(struct container *c);
 bool container_is_active(const struct container *c); /* running, paused or restarting */
 
 /* Docker's "Up 3 minutes" / "Exited (0) 2 seconds ago" / "Created" status text. */

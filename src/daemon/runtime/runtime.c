@@ -86,8 +86,11 @@ static char **shim_argv(const struct runtime *rt, const struct shim_request *rq)
         strv_append(&v, "--terminal");
     if (rq->open_stdin)
         strv_append(&v, "--stdin");
-    if (rq->wait_attach)
-        strv_append(&v, "--wait-attach");
+    for (size_t i = 0; i < rq->n_attach_fds; i++) {
+        cleanup_free char *fd = xasprintf("%zu", 4 + i); /* after the sync fd, 3 */
+        strv_append(&v, "--attach-fd");
+        strv_append(&v, fd);
+    }
     if (rq->start)
         strv_append(&v, "--start");
     if (rq->exec_process != NULL) {
@@ -120,7 +123,7 @@ static int read_sync_line(int fd, char *line, size_t size, struct isd_error **er
     return 0;
 }
 
-int runtime_shim_read_pid(int sync_fd, pid_t *ret_pid, struct isd_error **err)
+static int shim_read_pid(int sync_fd, pid_t *ret_pid, struct isd_error **err)
 {
     char line[4096];
     cleanup_json json_t *j = NULL;
@@ -140,44 +143,45 @@ int runtime_shim_read_pid(int sync_fd, pid_t *ret_pid, struct isd_error **err)
 }
 
 int runtime_shim_start(const struct runtime *rt, const struct shim_request *rq, pid_t *ret_pid, pid_t *ret_shim_pid,
-                       int *ret_sync_fd, struct isd_error **err)
+                       struct isd_error **err)
 {
-    int p[2];
-    cleanup_strv char **argv = shim_argv(rt, rq);
-    struct spawn_opts o = {.argv = (const char *const *)argv,
-                           .stdin_fd = -1,
-                           .stdout_fd = -1,
-                           .stderr_fd = -1,
-                           .n_keep_fds = 1,
-                           .setsid = 1};
+    int p[2], keep[1 + SHIM_ATTACH_FDS_MAX];
+    cleanup_strv char **argv = NULL;
+    struct spawn_opts o = {.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .keep_fds = keep, .setsid = 1};
     cleanup_close int rd = -1;
     pid_t launcher;
-    int rc;
+    int rc, read_rc;
 
+    if (rq->n_attach_fds > SHIM_ATTACH_FDS_MAX)
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "too many attach clients for one start");
     if (mkdir_p(rq->state_dir, 0700, err) < 0)
         return -1;
     if (pipe2(p, O_CLOEXEC) < 0)
         return isd_error_errno(err, "pipe");
     rd = p[0];
-    o.keep_fds = &p[1];
+    keep[0] = p[1];
+    for (size_t i = 0; i < rq->n_attach_fds; i++)
+        keep[1 + i] = rq->attach_fds[i];
+    o.n_keep_fds = 1 + rq->n_attach_fds;
+    argv = shim_argv(rt, rq);
+    o.argv = (const char *const *)argv;
     launcher = spawn_start(&o, err);
     close(p[1]);
     if (launcher < 0)
         return -1;
-    /* The shim forks and its first process exits at once; the container's shim lives on. */
+    /* The shim forks and its first process exits at once; the container's shim lives on and reports the pid
+     * once the runtime is done. */
+    read_rc = shim_read_pid(rd, ret_pid, err);
     rc = spawn_wait(launcher);
-    if (rc != 0)
+    if (rc != 0) {
+        if (err != NULL) {
+            isd_error_free(*err);
+            *err = NULL;
+        }
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "isulad-shim failed to start (exit %d)", rc);
-    if (rq->wait_attach) {
-        char line[256];
-        if (read_sync_line(rd, line, sizeof(line), err) < 0)
-            return -1;
-        if (strstr(line, "listening") == NULL)
-            return isd_error_set(err, ISD_ERR_INTERNAL, 0, "isulad-shim: %s", line);
-        *ret_sync_fd = TAKE_FD(rd);
-    } else if (runtime_shim_read_pid(rd, ret_pid, err) < 0) {
-        return -1;
     }
+    if (read_rc < 0)
+        return -1;
     if (ret_shim_pid != NULL)
         *ret_shim_pid = runtime_shim_alive(rq->state_dir);
     return 0;

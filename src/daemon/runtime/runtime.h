@@ -19,6 +19,8 @@ struct runtime {
     const char *shim;  /* path of isulad-shim */
 };
 
+#define SHIM_ATTACH_FDS_MAX 15 /* with the sync fd, what spawn_start passes on */
+
 struct shim_request {
     const char *id;           /* container id */
     const char *bundle;       /* directory with config.json */
@@ -26,20 +28,19 @@ struct shim_request {
     const char *exec_process; /* process.json for an exec; NULL for the container itself */
     bool terminal;
     bool open_stdin;
-    bool wait_attach;     /* the shim waits for the first attach client before running the process */
+    const int *attach_fds; /* connected sockets the shim serves as attach clients from its start */
+    size_t n_attach_fds;
     bool start;           /* container: `runtime run --detach` (create and start in one call) */
     const char *log_file; /* json-file log; NULL for none */
     long long log_max_size;
     int log_max_file;
 };
 
-/* Starts the shim, which runs `runtime create` (or `exec`), and waits for the container pid.
- * With wait_attach, *ret_sync_fd receives the still-open sync pipe: read the pid later with
- * runtime_shim_read_pid after attaching. */
+/* Starts the shim, which runs `runtime run --detach` (or `create`, or `exec`), and waits for the process pid.
+ * The attach fds are the shim's ends of socketpairs whose other ends the caller keeps: those clients get the
+ * process's output from its first byte. */
 int runtime_shim_start(const struct runtime *rt, const struct shim_request *rq, pid_t *ret_pid, pid_t *ret_shim_pid,
-                       int *ret_sync_fd, struct isd_error **err);
-/* Reads the {"pid":N} line the shim writes once the process exists (blocks). */
-int runtime_shim_read_pid(int sync_fd, pid_t *ret_pid, struct isd_error **err);
+                       struct isd_error **err);
 int runtime_start(const struct runtime *rt, const char *id, struct isd_error **err);
 int runtime_kill(const struct runtime *rt, const char *id, int sig, bool all, struct isd_error **err);
 int runtime_pause(const struct runtime *rt, const char *id, struct isd_error **err);

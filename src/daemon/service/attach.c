@@ -189,10 +189,12 @@ static int ticket_connect(struct attach_ticket *t, struct isd_error **err)
             pthread_cond_wait(&c->changed, &c->lock);
         if (c->shim_generation == t->generation)
             isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s went away before it started", c->id);
+        else
+            fd = container_take_handoff(c); /* connected to the shim since its start */
     } else if (!container_is_active(c)) {
         isd_error_set(err, ISD_ERR_CONFLICT, 0, "You cannot attach to a stopped container, start it first");
     }
-    if (err == NULL || *err == NULL)
+    if (fd < 0 && (err == NULL || *err == NULL))
         fd = attach_connect(c->state_dir, err);
     ticket_release(t);
     pthread_mutex_unlock(&c->lock);

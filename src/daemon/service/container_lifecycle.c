@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -114,15 +115,29 @@ static int write_bundle(struct daemon *d, struct container *c, const char *rootf
     return json_write_path(path, spec, false, err);
 }
 
-/* Lets attach requests that wait for this start connect to the new shim. The shim itself waits for the
- * first client before it starts the process (--wait-attach), so no output is missed. */
-static void let_attachers_connect(struct container *c)
+/* One connected socketpair per attach request waiting for this start: the shim gets one end of each at its
+ * birth (so no output is missed and nobody waits for anybody), the requests take the other ends once the
+ * shim generation moves. Lock held. */
+static int make_handoff(struct container *c, int *shim_ends, struct isd_error **err)
 {
-    long long deadline = now_ns() + 2000000000LL;
-    c->shim_generation++;
-    container_changed(c);
-    while (c->pending_attach > 0 && now_ns() < deadline)
-        wait_changed(c, deadline - now_ns());
+    size_t n = c->pending_attach > 0 ? (size_t)c->pending_attach : 0;
+    container_drop_handoff(c);
+    if (n > SHIM_ATTACH_FDS_MAX)
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "too many attach requests (%zu) waiting for container %s", n,
+                             c->id);
+    c->handoff_fds = xcalloc(n > 0 ? n : 1, sizeof(int));
+    for (size_t i = 0; i < n; i++) {
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+            for (size_t j = 0; j < i; j++)
+                close(shim_ends[j]);
+            container_drop_handoff(c);
+            return isd_error_errno(err, "socketpair");
+        }
+        c->handoff_fds[c->n_handoff_fds++] = sp[0];
+        shim_ends[i] = sp[1];
+    }
+    return (int)n;
 }
 
 /* Docker's convention for a process that cannot be started: 127 when the command is missing, 126 when it
@@ -161,7 +176,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     cleanup_free char *merged = NULL;
     struct shim_request rq = {.id = c->id, .bundle = c->state_dir, .state_dir = c->state_dir, .log_file = c->log_path};
     pid_t pid = 0, shim_pid = 0;
-    cleanup_close int sync_fd = -1;
+    int shim_ends[SHIM_ATTACH_FDS_MAX], n_ends, rc;
 
     if (container_is_active(c))
         return isd_error_set(err, ISD_ERR_NOT_MODIFIED, 0, "container %s is already running", c->id);
@@ -181,17 +196,19 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     rq.terminal = json_get_bool(c->config, "Tty", false);
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
     rq.start = true;
-    rq.wait_attach = c->pending_attach > 0;
     log_opts(c, &rq.log_max_size, &rq.log_max_file);
-    if (runtime_shim_start(&rt, &rq, &pid, &shim_pid, &sync_fd, err) < 0)
+    if ((n_ends = make_handoff(c, shim_ends, err)) < 0)
         return start_fail(d, c, &rt, err);
-    if (rq.wait_attach) {
-        let_attachers_connect(c);
-        if (runtime_shim_read_pid(sync_fd, &pid, err) < 0)
-            return start_fail(d, c, &rt, err);
-    } else {
-        c->shim_generation++;
+    rq.attach_fds = shim_ends;
+    rq.n_attach_fds = (size_t)n_ends;
+    rc = runtime_shim_start(&rt, &rq, &pid, &shim_pid, err);
+    for (int i = 0; i < n_ends; i++)
+        close(shim_ends[i]);
+    if (rc < 0) {
+        container_drop_handoff(c);
+        return start_fail(d, c, &rt, err);
     }
+    c->shim_generation++; /* the waiting attach requests take their connections */
     log_debug("start `%s`: bundle %.1f ms, shim and runtime %.1f ms", c->id, (double)(t1 - t0) / 1e6,
               (double)(now_ns() - t1) / 1e6);
     container_set_pid(c, pid);
@@ -435,7 +452,7 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
     }
     rm_rf_soon(c->state_dir, NULL);
     rm_rf_soon(c->dir, NULL);
-    c->removed = true;
+    c->removed = true; /* attach connections not taken yet stay: they hold the output of this last run */
     container_store_remove(d->containers, c);
     exec_store_forget_container(d->execs, c);
     container_changed(c);
@@ -469,6 +486,7 @@ static void *runtime_cleanup_main(void *arg)
     struct runtime_cleanup *rc = arg;
     struct runtime rt;
     cleanup_free char *root = NULL;
+    thread_lower_priority(); /* the runtime inherits it: its tens of ms of CPU yield to the next request */
     if (service_runtime(rc->d, rc->c->runtime, &rt, &root, NULL) == 0)
         runtime_delete(&rt, rc->c->id, true, NULL);
     pthread_mutex_lock(&rc->c->lock);

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/fs.h"
@@ -193,24 +194,29 @@ static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_
     cleanup_free char *root = NULL;
     cleanup_free char *proc = xasprintf("%s/process.json", e->dir);
     struct shim_request rq = {.id = e->c->id, .bundle = e->c->state_dir, .state_dir = e->dir, .exec_process = proc};
-    cleanup_close int sync_fd = -1;
     cleanup_close int shim_fd = -1;
+    int sp[2] = {-1, -1};
     pid_t pid = 0;
-    int code = -1;
+    int code = -1, rc;
     rq.terminal = json_get_bool(e->body, "Tty", false);
     rq.open_stdin = json_get_bool(e->body, "AttachStdin", false) && client_fd >= 0;
-    rq.wait_attach = client_fd >= 0;
     if (service_runtime(d, e->c->runtime, &rt, &root, err) < 0 || write_process(e, err) < 0)
         return -1;
-    if (runtime_shim_start(&rt, &rq, &pid, NULL, &sync_fd, err) < 0)
+    /* An attached exec: the shim gets its client at birth, so nothing the process writes is missed. */
+    if (client_fd >= 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+        return isd_error_errno(err, "socketpair");
+    shim_fd = sp[0];
+    rq.attach_fds = &sp[1];
+    rq.n_attach_fds = client_fd >= 0 ? 1 : 0;
+    rc = runtime_shim_start(&rt, &rq, &pid, NULL, err);
+    if (sp[1] >= 0)
+        close(sp[1]);
+    if (rc < 0)
         return -1;
     if (client_fd < 0) {
         e->pid = pid;
         return 0;
     }
-    shim_fd = attach_connect(e->dir, err);
-    if (shim_fd < 0 || runtime_shim_read_pid(sync_fd, &pid, err) < 0)
-        return -1;
     attached(d, e);
     e->pid = pid;
     attach_proxy(client_fd, shim_fd, rq.terminal, rq.open_stdin, json_get_bool(e->body, "AttachStdout", true),
