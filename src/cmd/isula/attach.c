@@ -5,6 +5,7 @@
 #include "cmd/isula/cmd.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "client/stream.h"
@@ -27,40 +28,43 @@ int attach_open(const char *id, bool with_stdin, struct http_conn *c, struct isd
     return 0;
 }
 
-int wait_begin(const char *id, const char *condition, struct http_conn *c, struct isd_error **err)
+int wait_begin(const char *id, const char *condition, struct wait_conn *w, struct isd_error **err)
 {
     cleanup_free char *base = cmd_path("containers", id, "wait");
     cleanup_free char *path = condition != NULL ? xasprintf(CLIENT_API_PREFIX "%s?condition=%s", base, condition)
                                                 : xasprintf(CLIENT_API_PREFIX "%s", base);
     struct http_request req = {.method = "POST", .path = path, .body_fd = -1};
-    if (http_conn_open(c, cmd_host(), err) < 0)
+    memset(w, 0, sizeof(*w));
+    if (http_conn_open(&w->c, cmd_host(), err) < 0)
         return -1;
-    if (http_send_request(c, &req, err) < 0) {
-        http_conn_close(c);
+    if (http_send_request(&w->c, &req, err) < 0 || http_read_response_head(&w->c, &w->resp, err) < 0) {
+        http_conn_close(&w->c);
+        return -1;
+    }
+    if (w->resp.status >= 400) {
+        cleanup_free char *body = http_read_body_all(&w->c, &w->resp, 1 << 20, NULL, err);
+        if (body != NULL)
+            client_error_from_body(w->resp.status, body, err);
+        wait_close(w);
         return -1;
     }
     return 0;
 }
 
-int wait_finish(struct http_conn *c, int *ret_code, struct isd_error **err)
+void wait_close(struct wait_conn *w)
 {
-    struct http_response resp;
-    cleanup_free char *body = NULL;
+    http_conn_close(&w->c);
+    http_response_free(&w->resp);
+}
+
+int wait_finish(struct wait_conn *w, int *ret_code, struct isd_error **err)
+{
+    cleanup_free char *body = http_read_body_all(&w->c, &w->resp, 1 << 20, NULL, err);
     cleanup_json json_t *j = NULL;
     const char *emsg;
-    if (http_read_response_head(c, &resp, err) < 0) {
-        http_conn_close(c);
-        return -1;
-    }
-    body = http_read_body_all(c, &resp, 1 << 20, NULL, err);
-    http_conn_close(c);
-    http_response_free(&resp);
+    wait_close(w);
     if (body == NULL)
         return -1;
-    if (resp.status >= 400) {
-        client_error_from_body(resp.status, body, err);
-        return -1;
-    }
     j = json_loads(body, 0, NULL);
     emsg = json_string_value(json_object_get(json_object_get(j, "Error"), "Message"));
     if (emsg != NULL && emsg[0] != '\0')
@@ -115,8 +119,8 @@ int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty,
     return r;
 }
 
-int attach_start_and_wait(struct http_conn *att, struct http_conn *wc, const char *id, bool start, bool tty,
-                          bool with_stdin, bool entrypoint_given)
+int attach_start_and_wait(struct http_conn *att, struct wait_conn *wc, const char *id, bool start, bool tty,
+                          bool with_stdin, bool entrypoint_given, bool *ret_waited)
 {
     struct isd_error *err = NULL;
     int code = 0;
@@ -126,7 +130,7 @@ int attach_start_and_wait(struct http_conn *att, struct http_conn *wc, const cha
         cleanup_free char *path = cmd_path("containers", id, "start");
         if (client_call(cmd_host(), "POST", path, NULL, NULL, &err) < 0) {
             http_conn_close(att);
-            http_conn_close(wc);
+            wait_close(wc);
             cmd_print_error(err);
             return cmd_exit_code_for(err, entrypoint_given);
         }
@@ -141,5 +145,7 @@ int attach_start_and_wait(struct http_conn *att, struct http_conn *wc, const cha
         cmd_print_error(err);
         return EXIT_DAEMON;
     }
+    if (ret_waited != NULL)
+        *ret_waited = true;
     return code;
 }

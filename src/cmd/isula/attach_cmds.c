@@ -13,7 +13,8 @@ static int attach_and_wait(const char *ref, bool start, bool want_stdin)
 {
     cleanup_error struct isd_error *err = NULL;
     cleanup_json json_t *info = cmd_inspect_container(ref, &err);
-    struct http_conn att, wc;
+    struct http_conn att;
+    struct wait_conn wc;
     json_t *config = json_object_get(info, "Config");
     const char *id = json_get_str(info, "Id");
     bool tty = json_get_bool(config, "Tty", false);
@@ -33,11 +34,16 @@ static int attach_and_wait(const char *ref, bool start, bool want_stdin)
         cmd_print_error(err);
         return 1;
     }
-    if (attach_open(id, with_stdin, &att, &err) < 0 || wait_begin(id, start ? "next-exit" : NULL, &wc, &err) < 0) {
+    if (attach_open(id, with_stdin, &att, &err) < 0) {
         cmd_print_error(err);
         return start ? EXIT_DAEMON : 1;
     }
-    return attach_start_and_wait(&att, &wc, id, start, tty, with_stdin, false);
+    if (wait_begin(id, start ? "next-exit" : NULL, &wc, &err) < 0) {
+        http_conn_close(&att);
+        cmd_print_error(err);
+        return start ? EXIT_DAEMON : 1;
+    }
+    return attach_start_and_wait(&att, &wc, id, start, tty, with_stdin, false, NULL);
 }
 
 int cmd_start(int argc, char **argv)

@@ -63,15 +63,24 @@ char *cmd_path(const char *kind, const char *id, const char *action);
 
 /* Attach machinery shared by run, start -a and attach (attach.c). */
 int attach_open(const char *id, bool with_stdin, struct http_conn *c, struct isd_error **err);
-int wait_begin(const char *id, const char *condition, struct http_conn *c, struct isd_error **err);
-int wait_finish(struct http_conn *c, int *ret_code, struct isd_error **err);
+struct wait_conn {
+    struct http_conn c;
+    struct http_response resp;
+};
+/* Registers a wait (condition NULL: not-running) and returns once the daemon has answered with the head of
+ * its reply, i.e. has registered it: a start sent afterwards cannot finish unseen (as docker's client). */
+int wait_begin(const char *id, const char *condition, struct wait_conn *w, struct isd_error **err);
+/* Reads the exit code; closes w. */
+int wait_finish(struct wait_conn *w, int *ret_code, struct isd_error **err);
+void wait_close(struct wait_conn *w);
 /* Pumps the attached stream; tty decides framing and raw mode. */
 int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty, bool with_stdin,
                 struct isd_error **err);
 /* The tail of run and start -a: with att attached and wc waiting, starts id (when start is set), pumps the
  * stream, and returns the container's exit code, or the exit code for the error (entrypoint_given: the
- * guide's 125 for a missing --entrypoint). Closes both connections. */
-int attach_start_and_wait(struct http_conn *att, struct http_conn *wc, const char *id, bool start, bool tty,
-                          bool with_stdin, bool entrypoint_given);
+ * guide's 125 for a missing --entrypoint). Closes both connections. *ret_waited (may be NULL) is set when
+ * the wait condition was met. */
+int attach_start_and_wait(struct http_conn *att, struct wait_conn *wc, const char *id, bool start, bool tty,
+                          bool with_stdin, bool entrypoint_given, bool *ret_waited);
 
 #endif

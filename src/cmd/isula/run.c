@@ -77,11 +77,14 @@ static void remove_container(const char *id)
     client_call(cmd_host(), "DELETE", path, NULL, NULL, &err);
 }
 
-/* Attach, wait, start, pump, collect the exit code. Returns the exit code for the CLI. */
-static int run_attached(const char *id, bool tty, bool with_stdin, bool entrypoint_given, bool auto_remove)
+/* Attach, wait, start, pump, collect the exit code. Returns the exit code for the CLI; *ret_waited tells
+ * whether the wait condition was met (with --rm: the daemon has removed the container). */
+static int run_attached(const char *id, bool tty, bool with_stdin, bool entrypoint_given, bool auto_remove,
+                        bool *ret_waited)
 {
     cleanup_error struct isd_error *err = NULL;
-    struct http_conn att, wc;
+    struct http_conn att;
+    struct wait_conn wc;
     if (attach_open(id, with_stdin, &att, &err) < 0) {
         cmd_print_error(err);
         return EXIT_DAEMON;
@@ -91,7 +94,7 @@ static int run_attached(const char *id, bool tty, bool with_stdin, bool entrypoi
         cmd_print_error(err);
         return EXIT_DAEMON;
     }
-    return attach_start_and_wait(&att, &wc, id, true, tty, with_stdin, entrypoint_given);
+    return attach_start_and_wait(&att, &wc, id, true, tty, with_stdin, entrypoint_given, ret_waited);
 }
 
 int cmd_run(int argc, char **argv)
@@ -116,8 +119,9 @@ int cmd_run(int argc, char **argv)
         printf("%s\n", id);
         return 0;
     }
-    rc = run_attached(id, opts.tty, opts.interactive, opts.entrypoint != NULL, opts.rm);
-    if (opts.rm)
+    bool waited = false;
+    rc = run_attached(id, opts.tty, opts.interactive, opts.entrypoint != NULL, opts.rm, &waited);
+    if (opts.rm && !waited)
         remove_container(id);
     return rc;
 }
