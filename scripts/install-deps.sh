@@ -4,7 +4,7 @@
 # scripts and .ci/run alike.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libarchive-dev libssl-dev libcurl4-openssl-dev"
+BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libarchive-dev nettle-dev libcurl4-openssl-dev"
 # libcurl4: isulad loads it at the first registry request (dlopen)
 RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4"
 TEST_PKGS="python3-pytest python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs"

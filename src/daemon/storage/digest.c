@@ -1,42 +1,38 @@
-/* sha256 helpers over OpenSSL's SHA256_* functions; see digest.h.
- * The low-level calls run the same assembly as EVP but skip OpenSSL 3's provider and config machinery,
- * which would otherwise add about 3 MiB to the daemon's resident set on first use. They are deprecated in
- * OpenSSL 3 (not removed); the deprecation warning is silenced for this file only. */
-#define OPENSSL_SUPPRESS_DEPRECATED
+/* sha256 helpers over nettle (see digest.h). Nettle is loaded anyway (libmicrohttpd's TLS and libarchive
+ * link it) and is small: the daemon does not map OpenSSL's libcrypto (1.5 MiB resident) for hashing. Its
+ * x86_64 build picks the SHA extensions at run time where the CPU has them. */
 #include "daemon/storage/digest.h"
 
-#include <openssl/sha.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
 
-struct sha256_ctx {
-    SHA256_CTX md;
-};
+/* nettle's <sha2.h> maps sha256_update to nettle_sha256_update by a macro; the name is ours here (digest.h),
+ * and nettle's function is called by its real name. */
+#undef sha256_update
 
 struct sha256_ctx *sha256_new(void)
 {
     struct sha256_ctx *c = xmalloc(sizeof(*c));
-    if (SHA256_Init(&c->md) != 1)
-        abort();
+    nettle_sha256_init(c);
     return c;
 }
 
 void sha256_update(struct sha256_ctx *c, const void *data, size_t len)
 {
-    if (len > 0 && SHA256_Update(&c->md, data, len) != 1)
-        abort();
+    if (len > 0)
+        nettle_sha256_update(c, len, data);
 }
 
 void sha256_finish(struct sha256_ctx *c, char out[DIGEST_HEX_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    if (SHA256_Final(md, &c->md) != 1)
-        abort();
-    for (unsigned int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+    uint8_t md[SHA256_DIGEST_SIZE];
+    nettle_sha256_digest(c, sizeof(md), md);
+    for (unsigned int i = 0; i < SHA256_DIGEST_SIZE; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 0xf];
     }

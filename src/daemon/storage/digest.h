@@ -1,5 +1,5 @@
 /*
- * sha256 helpers (OpenSSL EVP) for content addressing: image IDs, diff IDs and chain IDs.
+ * sha256 helpers (nettle) for content addressing: image IDs, diff IDs and chain IDs.
  * Digests are handled as bare 64-char lowercase hex; "sha256:" prefixes are added/stripped at the edges.
  * Thread-safe (no shared state).
  */

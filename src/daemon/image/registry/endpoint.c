@@ -1,6 +1,6 @@
 /* WWW-Authenticate parsing, base64, endpoint lists and credential keys; see registry.h. Pure functions. */
 #include <ctype.h>
-#include <openssl/evp.h>
+#include <nettle/base64.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,33 +100,32 @@ int registry_challenge_parse(const char *header, struct auth_challenge *ret, str
 
 char *registry_base64_encode(const void *data, size_t len)
 {
-    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    char *out = xmalloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
+    base64_encode_raw(out, len, data);
+    out[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
     return out;
 }
 
+/* Standard or URL alphabet, padded or not (docker's X-Registry-Auth is base64url without padding). */
 char *registry_base64_decode(const char *s, size_t *ret_len)
 {
-    size_t n = strlen(s), pad = 0;
+    size_t n = strlen(s), out_len = 0;
     cleanup_free char *std = xmalloc(n + 4);
-    unsigned char *out;
-    int r;
+    struct base64_decode_ctx ctx;
+    uint8_t *out;
     for (size_t i = 0; i < n; i++)
         std[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
     while (n % 4 != 0)
         std[n++] = '=';
-    std[n] = '\0';
-    for (size_t i = n; i > 0 && std[i - 1] == '='; i--)
-        pad++;
-    out = xmalloc(n / 4 * 3 + 1);
-    r = EVP_DecodeBlock(out, (unsigned char *)std, (int)n);
-    if (r < 0 || (size_t)r < pad) {
+    out = xmalloc(BASE64_DECODE_LENGTH(n) + 1);
+    base64_decode_init(&ctx);
+    if (!base64_decode_update(&ctx, &out_len, out, n, std) || !base64_decode_final(&ctx)) {
         free(out);
         return NULL;
     }
-    out[r - pad] = '\0';
+    out[out_len] = '\0';
     if (ret_len != NULL)
-        *ret_len = (size_t)r - pad;
+        *ret_len = out_len;
     return (char *)out;
 }
 
