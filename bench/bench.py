@@ -6,6 +6,7 @@ Starts a private isulad (temp graph/state/socket), then measures in one run:
   * 100 containers in parallel, 20 clients: wall time of each phase (create, start, stop, rm)
   * isulad RSS idle and with 100 running containers, isulad-shim RSS per container
   * the floor: `runc run` / `crun run` of the same busybox bundle, and the shim-less `runc create+start+delete`
+  * the target ratio: `isula run --rm busybox true` and `runc run` of that bundle measured alternately
 Prints a Markdown report (and writes it with --out). Not a test: no pass/fail, just numbers.
 """
 import argparse
@@ -177,6 +178,21 @@ def raw_runtime(base, runtime, n):
     return out
 
 
+def interleaved(engine, base, runtime, n):
+    """`isula run --rm busybox true` and `<runtime> run` of the bundle, alternating, each after a pause that lets
+    the background work of the previous sample finish (isulad deletes the runtime state and the rootfs tree after
+    answering), so both start from the same quiet machine; the target is a ratio of them."""
+    bundle = make_bundle(os.path.join(base, "ilv-" + runtime), ["true"])
+    root = os.path.join(base, "ilv-" + runtime, "root")
+    out = {"isula": [], runtime: []}
+    for i in range(n):
+        time.sleep(0.2)
+        out["isula"].append(timed(engine.isula + ["run", "--rm", "busybox", "true"]))
+        time.sleep(0.2)
+        out[runtime].append(timed([runtime, "--root", root, "run", "--bundle", bundle, "i%d" % i]))
+    return out
+
+
 def docker_pid(host):
     out = subprocess.run(["docker", "-H", host, "info", "--format", "{{.ID}}"], capture_output=True, text=True)
     if out.returncode != 0:
@@ -229,6 +245,7 @@ def main():
         time.sleep(0.5)
         idle = rss_kib(engine.proc.pid)
         res = serial(engine, a.n)
+        versus = {rt: interleaved(engine, base, rt, a.n) for rt, v in floors.items() if not isinstance(v, str)}
         phases, mem = parallel(engine, a.parallel, a.clients)
         if a.docker:
             docker = OtherEngine("docker", ["docker", "-H", a.docker], docker_pid(a.docker), "containerd-shim")
@@ -247,6 +264,11 @@ def main():
             lines.append("| %s | unavailable: %s | |" % (rt, v))
         else:
             lines.append("| %s | %s | %s |" % (rt, ms(v["run"]), ms(v["create+start+delete"])))
+    lines += ["", "| interleaved: `isula run --rm busybox true` vs raw `run` | isula | raw | ratio of medians |",
+              "| --- | --- | --- | --- |"]
+    for rt, v in versus.items():
+        lines.append("| %s | %s | %s | %.2fx |" % (rt, ms(v["isula"]), ms(v[rt]),
+                                                   statistics.median(v["isula"]) / statistics.median(v[rt])))
     lines += ["", "| %d in parallel, %d clients, wall time (s) | " % (a.parallel, a.clients) + " | ".join(names) + " |",
               "| --- |" + " --- |" * len(names)]
     for k, v in phases.items():
