@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root >= 0) {
-        tar_apply(&src, root, NULL, &res, &err);
+        tar_apply(&src, -1, root, NULL, &res, &err);
         close(root);
     }
     isd_error_free(err);

@@ -238,6 +238,59 @@ static int layer_refs(struct layer_store *ls, const char *chain)
     return n;
 }
 
+/* A pull's path: layers staged independently (no parent yet), committed in chain order; a compressed download
+ * in an unnamed temp file becomes the stored blob by a hard link, not a copy. */
+TEST(stage_then_commit_links_the_download)
+{
+    const struct t_entry l1[] = {{T_FILE, "a", "1"}};
+    const struct t_entry l2[] = {{T_FILE, "b", "2"}};
+    struct isd_error *err = NULL;
+    struct layer_store *ls = layer_store_open("st", &err);
+    cleanup_free char *c1 = NULL, *c2 = NULL, *d2 = NULL, *blob = NULL, *bad = NULL;
+    struct layer_staged *s1, *s2;
+    struct stat tmp_st, blob_st;
+    size_t len = 0;
+    cleanup_free char *gz = NULL;
+    int fd;
+    struct byte_source src = {byte_source_fd_read, &fd};
+    ASSERT_INT_EQ(t_write_tar("l1.tar.gz", l1, 1, "gzip"), 0);
+    ASSERT_INT_EQ(t_write_tar("l2.tar", l2, 1, NULL), 0);
+    gz = read_file("l1.tar.gz", 1 << 20, &len, NULL);
+    fd = open(".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_INT_EQ(fd_write_all(fd, gz, len), 0);
+    ASSERT_INT_EQ(lseek(fd, 0, SEEK_SET), 0);
+    ASSERT_INT_EQ(fstat(fd, &tmp_st), 0);
+    s1 = layer_store_stage(ls, &src, fd, &err);
+    ASSERT_TRUE(s1 != NULL);
+    close(fd);
+    fd = open("l2.tar", O_RDONLY | O_CLOEXEC);
+    s2 = layer_store_stage(ls, &src, -1, &err); /* a plain tar: stored compressed, as before */
+    ASSERT_TRUE(s2 != NULL);
+    close(fd);
+    ASSERT_INT_EQ(layer_store_commit(ls, NULL, s1, NULL, &c1, NULL, &err), 0);
+    blob = xasprintf("st/overlay/%s/layer.tar.zst", c1);
+    ASSERT_INT_EQ(stat(blob, &blob_st), 0);
+    ASSERT_TRUE(blob_st.st_ino == tmp_st.st_ino && blob_st.st_size == (off_t)len);
+    ASSERT_INT_EQ(layer_store_commit(ls, c1, s2, NULL, &c2, &d2, &err), 0);
+    ASSERT_STR_EQ(layer_store_lowerdir(ls, c2, NULL) != NULL ? "ok" : "", "ok");
+    ASSERT_INT_EQ(layer_refs(ls, c1), 2); /* the caller's and the child's */
+    /* a diff id that does not match is refused and leaves nothing */
+    fd = open("l2.tar", O_RDONLY | O_CLOEXEC);
+    s2 = layer_store_stage(ls, &src, -1, &err);
+    close(fd);
+    bad = xasprintf("sha256:%064d", 0);
+    ASSERT_INT_EQ(layer_store_commit(ls, c2, s2, bad, NULL, NULL, &err), -1);
+    ASSERT_TRUE(err != NULL && strstr(err->msg, "diff id mismatch") != NULL);
+    isd_error_free(err);
+    err = NULL;
+    ASSERT_INT_EQ(count_dir("st/overlay"), 3); /* l/, c1, c2: no staging left */
+    ASSERT_INT_EQ(layer_store_unref(ls, c2, NULL, &err), 0);
+    ASSERT_INT_EQ(layer_store_unref(ls, c1, NULL, &err), 0);
+    ASSERT_INT_EQ(count_dir("st/overlay"), 1);
+    layer_store_free(ls);
+}
+
 /* A rootfs holds its layer in memory only: the hold comes back from the rootfs record at open, and a record
  * of the older format (refcount counting the rootfs too) is corrected once. */
 TEST(rootfs_holds_are_counted_at_open)

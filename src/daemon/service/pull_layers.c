@@ -1,7 +1,9 @@
 /*
  * The layer phase of a pull: presence check, claims shared with concurrent pulls, parallel downloads into
- * unnamed temp files under <storage>/pull-tmp (nothing to clean up after a crash), in-order apply with the
- * expected diff ids. See the comment at the top of pull.c for the claims protocol and lock order.
+ * unnamed temp files under <storage>/pull-tmp (nothing to clean up after a crash), each extracted into a
+ * staging dir by the worker that downloaded it (so layers extract in parallel too; the download becomes the
+ * stored blob by a hard link), then committed in chain order with the expected diff ids. See the comment at
+ * the top of pull.c for the claims protocol and lock order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +89,7 @@ struct task {
     enum task_state state;
     bool claimed, started, done;
     int fd;
+    struct layer_staged *st; /* extracted, waiting for its commit */
     int rc;
     struct isd_error *err;
     long long last_emit;
@@ -133,16 +136,30 @@ static int tmp_open(struct pull_job *j, struct isd_error **err)
     return fd;
 }
 
-static void download(struct task *t)
+/* Downloads the blob (size and digest checked) and extracts it into a staging dir. */
+static void fetch(struct task *t)
 {
     const struct registry_descriptor *d = &t->j->manifest->layers[t->idx];
+    struct byte_source src = {byte_source_fd_read, &t->fd};
     t->fd = tmp_open(t->j, &t->err);
     t->rc =
         t->fd < 0 ? -1 : registry_client_get_blob_fd(t->j->client, d->digest, d->size, t->fd, on_progress, t, &t->err);
-    if (t->rc == 0) {
-        emit(t, "Verifying Checksum");
-        emit(t, "Download complete");
+    if (t->rc < 0) {
+        isd_error_wrap(&t->err, "download layer `%s`", t->id);
+        return;
     }
+    emit(t, "Verifying Checksum");
+    emit(t, "Download complete");
+    emit(t, "Extracting");
+    if (lseek(t->fd, 0, SEEK_SET) < 0) {
+        t->rc = isd_error_errno(&t->err, "rewind blob");
+        return;
+    }
+    t->st = layer_store_stage(t->j->d->layers, &src, t->fd, &t->err);
+    if (t->st == NULL)
+        t->rc = isd_error_wrap(&t->err, "apply layer `%s`", t->id);
+    close(t->fd);
+    t->fd = -1;
 }
 
 static void *worker(void *arg)
@@ -159,7 +176,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (t == NULL)
             return NULL;
-        download(t);
+        fetch(t);
         pthread_mutex_lock(&p->lock);
         t->done = true;
         pthread_cond_broadcast(&p->cond);
@@ -224,19 +241,14 @@ static int apply_owned(struct pool *p, struct task *t, char **cur, struct isd_er
     t->started = true;
     pthread_mutex_unlock(&p->lock);
     if (here) {
-        download(t);
+        fetch(t);
         t->done = true;
     }
     if (t->rc < 0) {
         *err = TAKE_PTR(t->err);
-        return isd_error_wrap(err, "download layer `%s`", t->id);
+        return -1;
     }
-    emit(t, "Extracting");
-    rc = lseek(t->fd, 0, SEEK_SET) < 0
-             ? isd_error_errno(err, "rewind blob")
-             : layer_store_apply_tar(p->j->d->layers, *cur, t->fd, p->j->diff_ids[t->idx], &chain, NULL, err);
-    close(t->fd);
-    t->fd = -1;
+    rc = layer_store_commit(p->j->d->layers, *cur, TAKE_PTR(t->st), p->j->diff_ids[t->idx], &chain, NULL, err);
     if (rc < 0)
         return isd_error_wrap(err, "apply layer `%s`", t->id);
     claim_release(p->j->d->layers, p->j->chain_ids[t->idx]);
@@ -280,6 +292,7 @@ static void pool_finish(struct pool *p, pthread_t *threads, size_t nthreads, boo
             claim_release(p->j->d->layers, p->j->chain_ids[i]);
         if (p->t[i].fd >= 0)
             close(p->t[i].fd);
+        layer_staged_discard(p->t[i].st);
         isd_error_free(p->t[i].err);
     }
     pthread_mutex_destroy(&p->lock);

@@ -115,8 +115,8 @@ static int register_layer(struct layer_store *ls, const char *parent_id, const c
     return r;
 }
 
-static int extract(struct layer_store *ls, const char *staging, const struct byte_source *src,
-                   struct tar_apply_result *res, struct isd_error **err)
+static int extract(const char *staging, const struct byte_source *src, int src_file, struct tar_apply_result *res,
+                   struct isd_error **err)
 {
     cleanup_free char *diff = xasprintf("%s/diff", staging);
     cleanup_free char *blob = xasprintf("%s/layer.tar.zst", staging);
@@ -126,42 +126,82 @@ static int extract(struct layer_store *ls, const char *staging, const struct byt
     dfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return isd_error_errno(err, "open `%s`", diff);
-    return tar_apply(src, dfd, blob, res, err);
+    return tar_apply(src, src_file, dfd, blob, res, err);
+}
+
+struct layer_staged {
+    char *dir;
+    struct tar_apply_result res;
+};
+
+struct layer_staged *layer_store_stage(struct layer_store *ls, const struct byte_source *src, int src_file,
+                                       struct isd_error **err)
+{
+    struct layer_staged *st = xcalloc(1, sizeof(*st));
+    st->dir = staging_dir_new(ls, err);
+    if (st->dir != NULL && extract(st->dir, src, src_file, &st->res, err) == 0)
+        return st;
+    layer_staged_discard(st);
+    return NULL;
+}
+
+void layer_staged_discard(struct layer_staged *st)
+{
+    if (st == NULL)
+        return;
+    if (st->dir != NULL && path_exists(st->dir))
+        remove_dirs(strv_dup((char *[]){st->dir, NULL}));
+    free(st->dir);
+    free(st);
+}
+
+int layer_store_commit(struct layer_store *ls, const char *parent_chain_id, struct layer_staged *st,
+                       const char *expected_diff_id, char **ret_chain_id, char **ret_diff_id, struct isd_error **err)
+{
+    char chain[DIGEST_HEX_LEN + 1];
+    bool pin_used = false;
+    int r = -1;
+    if (expected_diff_id != NULL && digest_strip(expected_diff_id) == NULL) {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "invalid diff id `%s`", expected_diff_id);
+        goto out;
+    }
+    if (expected_diff_id != NULL && strcmp(digest_strip(expected_diff_id), st->res.diff_id) != 0) {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "layer diff id mismatch: expected `%s`, got `sha256:%s`",
+                      expected_diff_id, st->res.diff_id);
+        goto out;
+    }
+    /* the pin turns into the new child's reference on its parent when the layer is installed */
+    if (pin_parent(ls, parent_chain_id, err) < 0)
+        goto out;
+    if (register_layer(ls, parent_chain_id, st->dir, &st->res, chain, &pin_used, err) < 0)
+        goto unpin;
+    if (ret_chain_id != NULL)
+        *ret_chain_id = xstrdup(chain);
+    if (ret_diff_id != NULL)
+        *ret_diff_id = xasprintf("sha256:%s", st->res.diff_id);
+    r = 0;
+unpin:
+    if (!pin_used)
+        unpin_parent(ls, parent_chain_id);
+out:
+    layer_staged_discard(st);
+    return r;
 }
 
 int layer_store_apply_source(struct layer_store *ls, const char *parent_chain_id, const struct byte_source *src,
                              const char *expected_diff_id, char **ret_chain_id, char **ret_diff_id,
                              struct isd_error **err)
 {
-    cleanup_free char *staging = NULL;
-    struct tar_apply_result res = {0};
-    char chain[DIGEST_HEX_LEN + 1];
-    bool pin_used = false;
-    int r = -1;
+    struct layer_staged *st;
+    int r;
     if (expected_diff_id != NULL && digest_strip(expected_diff_id) == NULL)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid diff id `%s`", expected_diff_id);
+    /* pinned across the extraction too, so a concurrent rmi cannot take the parent meanwhile */
     if (pin_parent(ls, parent_chain_id, err) < 0)
         return -1;
-    staging = staging_dir_new(ls, err);
-    if (staging == NULL || extract(ls, staging, src, &res, err) < 0)
-        goto out;
-    if (expected_diff_id != NULL && strcmp(digest_strip(expected_diff_id), res.diff_id) != 0) {
-        isd_error_set(err, ISD_ERR_INVALID, 0, "layer diff id mismatch: expected `%s`, got `sha256:%s`",
-                      expected_diff_id, res.diff_id);
-        goto out;
-    }
-    if (register_layer(ls, parent_chain_id, staging, &res, chain, &pin_used, err) < 0)
-        goto out;
-    if (ret_chain_id != NULL)
-        *ret_chain_id = xstrdup(chain);
-    if (ret_diff_id != NULL)
-        *ret_diff_id = xasprintf("sha256:%s", res.diff_id);
-    r = 0;
-out:
-    if (!pin_used)
-        unpin_parent(ls, parent_chain_id);
-    if (staging != NULL && path_exists(staging))
-        remove_dirs(strv_dup((char *[]){staging, NULL}));
+    st = layer_store_stage(ls, src, -1, err);
+    r = st != NULL ? layer_store_commit(ls, parent_chain_id, st, expected_diff_id, ret_chain_id, ret_diff_id, err) : -1;
+    unpin_parent(ls, parent_chain_id);
     return r;
 }
 

@@ -39,6 +39,17 @@ int layer_store_apply_source(struct layer_store *ls, const char *parent_chain_id
                              const char *expected_diff_id, char **ret_chain_id, char **ret_diff_id,
                              struct isd_error **err);
 
+/* Two-step apply, for layers fetched in parallel: stage extracts a tar into a staging directory, without a
+ * parent (layers are independent directories; several stage at once); commit then registers it on its
+ * parent, in chain order, checking the expected diff ID, and consumes st either way (discard drops one that
+ * is not committed). src_file: see tar_apply. */
+struct layer_staged;
+struct layer_staged *layer_store_stage(struct layer_store *ls, const struct byte_source *src, int src_file,
+                                       struct isd_error **err);
+int layer_store_commit(struct layer_store *ls, const char *parent_chain_id, struct layer_staged *st,
+                       const char *expected_diff_id, char **ret_chain_id, char **ret_diff_id, struct isd_error **err);
+void layer_staged_discard(struct layer_staged *st);
+
 /* Takes one more reference on a layer. */
 int layer_store_ref(struct layer_store *ls, const char *chain_id, struct isd_error **err);
 /* Drops one reference; layers reaching 0 are deleted (and their parents released). ret_removed (may be NULL)

@@ -30,7 +30,9 @@ struct apply_ctx {
     struct archive *tar;  /* entry reader fed from raw */
     struct archive *blob; /* writer of the stored copy when the input is a plain tar (compressed with zstd) */
     const char *blob_path;
-    int raw_fd; /* the stored copy when the input is compressed: the input bytes as they came */
+    int raw_fd;   /* the stored copy when the input is compressed: the input bytes as they came */
+    int src_file; /* >= 0: the input is this whole file, linked as the stored copy when compressed */
+    bool link_src;
     char *raw_path;
     struct sha256_ctx *sha;
     int root;
@@ -366,7 +368,8 @@ static int open_readers(struct apply_ctx *c, struct isd_error **err)
         unlink(c->raw_path);
         c->raw_fd = -1;
     }
-    if (c->blob_path != NULL && c->raw_fd < 0 && open_blob_writer(c, c->blob_path, err) < 0)
+    c->link_src = c->blob_path != NULL && c->src_file >= 0 && archive_filter_code(c->raw, 0) != ARCHIVE_FILTER_NONE;
+    if (c->blob_path != NULL && c->raw_fd < 0 && !c->link_src && open_blob_writer(c, c->blob_path, err) < 0)
         return -1;
     c->tar = archive_read_new();
     archive_read_support_format_tar(c->tar);
@@ -440,17 +443,49 @@ static int keep_raw_copy(struct apply_ctx *c, struct isd_error **err)
     return 0;
 }
 
-int tar_apply(const struct byte_source *src, int root_dfd, const char *blob_path, struct tar_apply_result *ret,
-              struct isd_error **err)
+/* The input file itself becomes the stored copy: a hard link (an O_TMPFILE download gets its name here), else
+ * a copy through the kernel. */
+static int link_src_file(struct apply_ctx *c, struct isd_error **err)
+{
+    cleanup_free char *proc = xasprintf("/proc/self/fd/%d", c->src_file);
+    cleanup_free char *tmp = xasprintf("%s.raw", c->blob_path);
+    cleanup_close int out = -1;
+    off_t off = 0;
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, c->blob_path, AT_SYMLINK_FOLLOW) == 0)
+        return 0;
+    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out < 0)
+        return isd_error_errno(err, "create `%s`", tmp);
+    for (;;) {
+        ssize_t n = copy_file_range(c->src_file, &off, out, NULL, 1 << 30, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            unlink(tmp);
+            return isd_error_errno(err, "store layer blob `%s`", c->blob_path);
+        }
+        if (n == 0)
+            break;
+    }
+    if (rename(tmp, c->blob_path) < 0) {
+        unlink(tmp);
+        return isd_error_errno(err, "store layer blob `%s`", c->blob_path);
+    }
+    return 0;
+}
+
+int tar_apply(const struct byte_source *src, int src_file, int root_dfd, const char *blob_path,
+              struct tar_apply_result *ret, struct isd_error **err)
 {
     struct apply_ctx *c = xcalloc(1, sizeof(*c));
     int r = -1;
     c->src = src;
+    c->src_file = src_file;
     c->root = root_dfd;
     c->sha = sha256_new();
     c->raw_fd = -1;
     c->blob_path = blob_path;
-    if (blob_path != NULL) {
+    if (blob_path != NULL && src_file < 0) {
         c->raw_path = xasprintf("%s.raw", blob_path);
         c->raw_fd = open(c->raw_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (c->raw_fd < 0) {
@@ -465,6 +500,8 @@ int tar_apply(const struct byte_source *src, int root_dfd, const char *blob_path
         goto out;
     }
     if (c->raw_fd >= 0 && keep_raw_copy(c, err) < 0)
+        goto out;
+    if (c->link_src && link_src_file(c, err) < 0)
         goto out;
     sha256_finish(c->sha, ret->diff_id);
     c->sha = NULL;

@@ -28,11 +28,13 @@ struct tar_apply_result {
     long long tar_size;               /* length of the uncompressed tar */
 };
 
-/* Extracts the tar read from src into the directory root_dfd. When blob_path is not NULL the uncompressed
- * stream is also stored there (compressed). Hostile entries (`..`, a parent that is a symlink, a hardlink
+/* Extracts the tar read from src into the directory root_dfd. When blob_path is not NULL the stream is also
+ * stored there: a compressed input as it came, a plain tar compressed with zstd. src_file >= 0 says that src
+ * reads that whole file from its start (a download on the store's file system): a compressed input is then
+ * stored as a hard link of it, not a copy. Hostile entries (`..`, a parent that is a symlink, a hardlink
  * target missing from the layer) fail the whole apply with ISD_ERR_INVALID; the caller discards root. */
-int tar_apply(const struct byte_source *src, int root_dfd, const char *blob_path, struct tar_apply_result *ret,
-              struct isd_error **err);
+int tar_apply(const struct byte_source *src, int src_file, int root_dfd, const char *blob_path,
+              struct tar_apply_result *ret, struct isd_error **err);
 
 /* Normalises a tar entry path: strips leading `/` and `./`, drops `.` and empty components; `..` is an
  * error (returns NULL). "" means the root itself. */
