@@ -9,6 +9,7 @@ Uses the integration-test helpers (tests/integration/registry.py) to run the reg
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,7 @@ def main():
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--layer-mb", type=int, default=64)
     ap.add_argument("--dockerd", action="store_true", help="also start a private dockerd and time docker pull")
+    ap.add_argument("--repeat", type=int, default=3, help="pulls of each kind per tool; the median is reported")
     ap.add_argument("--out")
     a = ap.parse_args()
     reg = R.Registry("http")  # started by its constructor
@@ -82,40 +84,52 @@ def main():
     full = "%s/bench/full:latest" % reg.host
     lines = ["# Pull benchmark", "",
              "Image: %d layers of %d MiB of random (incompressible) data, gzip, from Debian's docker-registry "
-             "on 127.0.0.1 (plain HTTP). Wall time of one pull each, in seconds." % (a.layers, a.layer_mb), "",
+             "on 127.0.0.1 (plain HTTP). Wall time in seconds, median of %d pulls of each kind per tool." %
+             (a.layers, a.layer_mb, a.repeat), "",
              "| tool | cold | half the layers present |", "| --- | --- | --- |"]
     d = R.start_daemon(insecure=[reg.host])
     try:
         isula = Isula(d)
         base_hwm = hwm_kib(d.proc.pid)
-        cold = timed(lambda: isula.ok("pull", full, timeout=900))
-        isula.ok("rmi", full)
-        isula.ok("pull", "%s/bench/half:latest" % reg.host, timeout=900)
-        warm = timed(lambda: isula.ok("pull", full, timeout=900))
+        colds, warms = [], []
+        for _ in range(a.repeat):
+            colds.append(timed(lambda: isula.ok("pull", full, timeout=900)))
+            isula.ok("rmi", full)
+            isula.ok("pull", "%s/bench/half:latest" % reg.host, timeout=900)
+            warms.append(timed(lambda: isula.ok("pull", full, timeout=900)))
+            isula.ok("rmi", full, "%s/bench/half:latest" % reg.host)
         peak = hwm_kib(d.proc.pid)
-        lines.append("| isula | %.2f | %.2f |" % (cold, warm))
+        lines.append("| isula | %.2f | %.2f |" % (statistics.median(colds), statistics.median(warms)))
     finally:
         R.stop_daemon(d)
     if shutil.which("skopeo"):
-        tmp = tempfile.mkdtemp(prefix="isd-bench-skopeo-", dir="/tmp")
         src = "docker://" + full
-        cold_s = timed(lambda: subprocess.run(["skopeo", "copy", "--src-tls-verify=false", src, "dir:" + tmp + "/a"],
-                                              check=True, capture_output=True))
-        # skopeo's dir: target keeps no layer cache between copies; an OCI layout does (shared blobs)
-        subprocess.run(["skopeo", "copy", "--src-tls-verify=false", "docker://%s/bench/half:latest" % reg.host,
-                        "oci:" + tmp + "/oci:half"], check=True, capture_output=True)
-        warm_s = timed(lambda: subprocess.run(["skopeo", "copy", "--src-tls-verify=false", src,
-                                               "oci:" + tmp + "/oci:full"], check=True, capture_output=True))
-        lines.append("| skopeo copy (dir: cold, oci: with half present) | %.2f | %.2f |" % (cold_s, warm_s))
-        shutil.rmtree(tmp, ignore_errors=True)
+        colds, warms = [], []
+        for i in range(a.repeat):
+            tmp = tempfile.mkdtemp(prefix="isd-bench-skopeo-", dir="/tmp")
+            colds.append(timed(lambda: subprocess.run(["skopeo", "copy", "--src-tls-verify=false", src,
+                                                       "dir:" + tmp + "/a"], check=True, capture_output=True)))
+            # skopeo's dir: target keeps no layer cache between copies; an OCI layout does (shared blobs)
+            subprocess.run(["skopeo", "copy", "--src-tls-verify=false", "docker://%s/bench/half:latest" % reg.host,
+                            "oci:" + tmp + "/oci:half"], check=True, capture_output=True)
+            warms.append(timed(lambda: subprocess.run(["skopeo", "copy", "--src-tls-verify=false", src,
+                                                       "oci:" + tmp + "/oci:full"], check=True, capture_output=True)))
+            shutil.rmtree(tmp, ignore_errors=True)
+        lines.append("| skopeo copy (dir: cold, oci: with half present) | %.2f | %.2f |" %
+                     (statistics.median(colds), statistics.median(warms)))
     if a.dockerd and shutil.which("dockerd"):
         proc, dbase, sock = start_dockerd(reg.host)
         try:
             dk = ["docker", "-H", "unix://" + sock]
-            cold_d = timed(lambda: subprocess.run(dk + ["pull", "-q", full], check=True, capture_output=True))
-            subprocess.run(dk + ["rmi", full], check=True, capture_output=True)
-            subprocess.run(dk + ["pull", "-q", "%s/bench/half:latest" % reg.host], check=True, capture_output=True)
-            warm_d = timed(lambda: subprocess.run(dk + ["pull", "-q", full], check=True, capture_output=True))
+            half_ref = "%s/bench/half:latest" % reg.host
+            colds, warms = [], []
+            for _ in range(a.repeat):
+                colds.append(timed(lambda: subprocess.run(dk + ["pull", "-q", full], check=True, capture_output=True)))
+                subprocess.run(dk + ["rmi", full], check=True, capture_output=True)
+                subprocess.run(dk + ["pull", "-q", half_ref], check=True, capture_output=True)
+                warms.append(timed(lambda: subprocess.run(dk + ["pull", "-q", full], check=True, capture_output=True)))
+                subprocess.run(dk + ["rmi", full, half_ref], check=True, capture_output=True)
+            cold_d, warm_d = statistics.median(colds), statistics.median(warms)
             version = subprocess.run(dk + ["version", "--format", "{{.Server.Version}}"], capture_output=True,
                                      text=True).stdout.strip()
             lines.append("| docker %s (private dockerd) | %.2f | %.2f |" % (version, cold_d, warm_d))
