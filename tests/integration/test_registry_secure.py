@@ -1,6 +1,9 @@
 """Registries that need trust or credentials: TLS with the CA in $ISULAD_CERTS_DIR/<host:port>/, unverified TLS
 for insecure-registries, two-way TLS (tls.cert/tls.key), basic auth and bearer-token auth with isula
 login/logout and with the docker CLI."""
+import os
+import subprocess
+
 import pytest
 
 from conftest import Isula
@@ -50,6 +53,41 @@ def test_two_way_tls(registry_factory, isula, base_layer):
     assert r.returncode == 0, r.stderr
     assert isula.inspect(reg.host + "/mtls/img")["Id"] == res.image_id
     isula.ok("rmi", reg.host + "/mtls/img")
+
+
+def test_encrypted_client_key_needs_use_decrypted_key_false(registry_factory, isula, daemon_factory, base_layer):
+    """use-decrypted-key (D-35, IMG-21): true (default) refuses an encrypted tls.key with a clear message instead
+    of letting TLS prompt for a passphrase; false decrypts it with the passphrase in tls.key.passphrase."""
+    reg = registry_factory("tls", client_auth=True)
+    push_image(registry=reg, name="enc/img", layers=[base_layer])
+    d = trust_registry(reg, client=True)
+    key = os.path.join(d, "tls.key")
+    subprocess.run(["openssl", "pkey", "-in", reg.client_key, "-aes256", "-passout", "pass:s3cret word", "-out", key],
+                   check=True, capture_output=True)
+    r = pull(isula, reg, "enc/img")
+    assert r.returncode == 1
+    assert "is encrypted: start isulad with --use-decrypted-key=false" in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1
+
+    i = Isula(daemon_factory(args=["--use-decrypted-key=false"]))
+    r = pull(i, reg, "enc/img")
+    assert r.returncode == 1 and "tls.key.passphrase` is missing" in r.stderr, r.stderr
+    pw = os.path.join(d, "tls.key.passphrase")
+    with open(pw, "w") as f:
+        f.write("s3cret word\n")
+    os.chmod(pw, 0o644)
+    r = pull(i, reg, "enc/img")
+    assert r.returncode == 1 and "not readable by group or others" in r.stderr, r.stderr
+    os.chmod(pw, 0o600)
+    r = pull(i, reg, "enc/img")
+    assert r.returncode == 0, r.stderr
+    assert i.inspect(reg.host + "/enc/img")["RepoTags"] == [reg.host + "/enc/img:latest"]
+    i.ok("rmi", reg.host + "/enc/img")
+    with open(pw, "w") as f:
+        f.write("wrong\n")
+    r = pull(i, reg, "enc/img")
+    assert r.returncode == 1 and r.stderr.startswith("Error response from daemon:"), r.stderr
+    assert i("inspect", reg.host + "/enc/img").returncode != 0
 
 
 @pytest.mark.parametrize("kind", ["basic", "token"])

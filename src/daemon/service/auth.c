@@ -17,7 +17,8 @@ static int check_login(struct daemon *d, const char *key, const char *user, cons
 {
     const struct isd_config *cfg = d->cfg;
     long long deadline = cfg->image_opt_timeout_ns > 0 ? now_ns() + cfg->image_opt_timeout_ns : 0;
-    struct registry_client_opts o = {pull_certs_dir(), cfg->insecure_skip_verify_enforce, deadline, user, password};
+    struct registry_client_opts o = {pull_certs_dir(),      cfg->insecure_skip_verify_enforce, deadline, user, password,
+                                     cfg->use_decrypted_key};
     size_t n = 0;
     /* the original registry is the last endpoint: mirrors are not where users log in */
     struct registry_endpoint *eps = registry_endpoints(key, NULL, cfg->insecure_registries, &n);

@@ -193,8 +193,8 @@ static int fetch_config(struct pull_job *j, struct isd_error **err)
 static int resolve(struct pull_job *j, const char *user, const char *password, struct isd_error **err)
 {
     const struct isd_config *cfg = j->d->cfg;
-    struct registry_client_opts o = {pull_certs_dir(), cfg->insecure_skip_verify_enforce, j->deadline_ns, user,
-                                     password};
+    struct registry_client_opts o = {
+        pull_certs_dir(), cfg->insecure_skip_verify_enforce, j->deadline_ns, user, password, cfg->use_decrypted_key};
     size_t n = 0;
     struct registry_endpoint *eps =
         registry_endpoints(j->ref->domain, cfg->registry_mirrors, cfg->insecure_registries, &n);

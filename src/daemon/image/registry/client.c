@@ -3,6 +3,7 @@
  * deadlines, and the WWW-Authenticate challenge flow (Basic, Bearer token). See registry.h.
  */
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,6 +36,55 @@ static char *certs_file(const char *certs_dir, const char *host, const char *con
     return NULL;
 }
 
+#define PASSPHRASE_MAX 4096
+
+/* An encrypted PEM key says so: "ENCRYPTED PRIVATE KEY" (PKCS#8) or "Proc-Type: 4,ENCRYPTED". */
+static bool key_is_encrypted(const char *path)
+{
+    cleanup_free char *pem = read_file(path, 1 << 20, NULL, NULL);
+    return pem != NULL && strstr(pem, "ENCRYPTED") != NULL;
+}
+
+/* use-decrypted-key (D-35): true, the default, takes tls.key as an unencrypted key and refuses an encrypted
+ * one with a message (never letting the TLS library prompt for a passphrase); false also accepts an
+ * encrypted key, whose passphrase is read from tls.key.passphrase next to it (one line, a file only root can
+ * read). */
+static void load_key(struct registry_client *c, bool use_decrypted_key)
+{
+    cleanup_free char *dir = NULL, *pass_path = NULL;
+    struct stat st;
+    char *pass, *slash;
+    if (c->key == NULL || !key_is_encrypted(c->key))
+        return;
+    if (use_decrypted_key) {
+        c->tls_error = xasprintf("client key `%s` is encrypted: start isulad with --use-decrypted-key=false and put "
+                                 "its passphrase in tls.key.passphrase next to it",
+                                 c->key);
+        return;
+    }
+    dir = xstrdup(c->key);
+    slash = strrchr(dir, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    pass_path = xasprintf("%s/tls.key.passphrase", slash != NULL ? dir : ".");
+    if (stat(pass_path, &st) < 0) {
+        c->tls_error = xasprintf("client key `%s` is encrypted and `%s` is missing", c->key, pass_path);
+        return;
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 || st.st_uid != 0) {
+        c->tls_error =
+            xasprintf("`%s` must be a regular file owned by root, not readable by group or others", pass_path);
+        return;
+    }
+    pass = read_file(pass_path, PASSPHRASE_MAX, NULL, NULL);
+    if (pass == NULL) {
+        c->tls_error = xasprintf("cannot read `%s`", pass_path);
+        return;
+    }
+    pass[strcspn(pass, "\r\n")] = '\0';
+    c->key_passphrase = pass;
+}
+
 struct registry_client *registry_client_new(const struct registry_endpoint *ep, const char *repo,
                                             const struct registry_client_opts *o)
 {
@@ -50,6 +100,8 @@ struct registry_client *registry_client_new(const struct registry_endpoint *ep, 
     c->ca = certs_file(o->certs_dir, ep->host, (const char *const[]){"ca.crt", NULL});
     c->cert = certs_file(o->certs_dir, ep->host, (const char *const[]){"tls.cert", "client.cert", NULL});
     c->key = certs_file(o->certs_dir, ep->host, (const char *const[]){"tls.key", "client.key", NULL});
+    if (c->cert != NULL)
+        load_key(c, o->use_decrypted_key);
     pthread_mutex_init(&c->lock, NULL);
     return c;
 }
@@ -58,7 +110,10 @@ void registry_client_free(struct registry_client *c)
 {
     if (c == NULL)
         return;
-    free(c->host), free(c->scheme), free(c->repo), free(c->ca), free(c->cert), free(c->key);
+    free(c->host), free(c->scheme), free(c->repo), free(c->ca), free(c->cert), free(c->key), free(c->tls_error);
+    if (c->key_passphrase != NULL)
+        explicit_bzero(c->key_passphrase, strlen(c->key_passphrase));
+    free(c->key_passphrase);
     if (c->password != NULL)
         explicit_bzero(c->password, strlen(c->password));
     free(c->username), free(c->password);
@@ -126,6 +181,8 @@ static void set_tls(struct registry_client *c, CURL *e)
     if (c->cert != NULL && c->key != NULL) {
         curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
         curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+        if (c->key_passphrase != NULL)
+            curl_easy_setopt(e, CURLOPT_KEYPASSWD, c->key_passphrase);
     }
     if (c->insecure) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -163,6 +220,10 @@ int http_perform(struct registry_client *c, const char *url, const char *accept,
     if (e == NULL)
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "cannot start an HTTP request: %s",
                              curl_lazy_error() ? curl_lazy_error() : "curl_easy_init failed");
+    if (c->tls_error != NULL && str_has_prefix(url, "https:")) {
+        curl_easy_cleanup(e);
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "%s", c->tls_error);
+    }
     if (set_timeouts(c, e, err) < 0) {
         curl_easy_cleanup(e);
         return -1;

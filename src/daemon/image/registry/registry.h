@@ -88,6 +88,7 @@ struct registry_client_opts {
     bool skip_verify_host;           /* insecure-skip-verify-enforce */
     long long deadline_ns;           /* absolute (now_ns clock), 0 = none */
     const char *username, *password; /* NULL: anonymous */
+    bool use_decrypted_key;          /* false: tls.key may be encrypted, its passphrase in tls.key.passphrase */
 };
 struct registry_client;
 /* A client of one endpoint for one repository path ("library/busybox"; NULL for login checks). */

@@ -14,6 +14,8 @@ struct registry_client {
     long long deadline_ns;
     char *username, *password;
     char *ca, *cert, *key; /* files found in the certs dir, or NULL */
+    char *key_passphrase;  /* an encrypted key's, with use-decrypted-key=false */
+    char *tls_error;       /* why the client key cannot be used; every request fails with it */
     pthread_mutex_t lock;  /* guards authz and scheme after the ping */
     char *authz;           /* cached Authorization value ("Bearer ..." / "Basic ...") */
 };
