@@ -3,12 +3,13 @@ truncated and interrupted blobs, a hanging registry bounded by image-opt-timeout
 clear error and leaves no image or layer behind, and a retry succeeds. Also concurrent pulls sharing layers."""
 import json
 import os
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import Isula
+from conftest import Isula, bin_path
 from registry import (HOST_PLATFORM, Layer, Proxy, Registry, busybox_layer, push_image, start_daemon,  # noqa: F401
                       stop_daemon, store_files)
 
@@ -116,6 +117,38 @@ def test_hanging_registry_times_out(reg, proxy, d, isula, base_layer, where):
     elapsed = time.time() - t0
     failed_cleanly(isula, d, name, before, r)
     assert elapsed < 15, "image-opt-timeout 4s, the pull took %.1fs" % elapsed
+    proxy.fault = None
+    isula.ok("pull", name, timeout=120)
+    assert isula.inspect(name)["Id"] == res.image_id
+
+
+def test_pull_stops_when_its_client_goes_away(reg, proxy, d, isula, base_layer):
+    """As docker does: a pull whose client disconnects is cancelled (here while a blob download stalls, so
+    only the cancellation can end it before image-opt-timeout), leaves nothing, and a new pull works."""
+    stall = Layer({"stall.bin": os.urandom(300000)}, compression="none")
+    res = push_image(reg.url, "bad/gone", layers=[base_layer, stall])
+    name = name_of(proxy, "bad/gone")
+    before = store_files(d)
+    proxy.fault = ("hang_blob", stall.built[1])
+    cmd = [bin_path("isula"), "pull", name]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         env=dict(os.environ, ISULAD_HOST=d.host))
+    deadline = time.time() + 20
+    while not proxy.blob_gets(stall.built[1]) and time.time() < deadline:
+        time.sleep(0.05)
+    assert proxy.blob_gets(stall.built[1]), "the pull never asked for the blob"
+    time.sleep(0.3)
+    p.kill()
+    p.wait()
+    t0 = time.time()
+    while "client went away, cancelling" not in d.read_log() and time.time() - t0 < 10:
+        time.sleep(0.1)
+    assert "pull of `%s`: the client went away, cancelling" % name in d.read_log()
+    assert time.time() - t0 < 3.5, "not cancelled before image-opt-timeout (4s) would have ended it"
+    while store_files(d) != before and time.time() - t0 < 10:
+        time.sleep(0.1)
+    assert store_files(d) == before, "a cancelled pull left files: %s" % (store_files(d) ^ before)
+    assert isula("inspect", name).returncode != 0
     proxy.fault = None
     isula.ok("pull", name, timeout=120)
     assert isula.inspect(name)["Id"] == res.image_id

@@ -202,6 +202,7 @@ static int resolve(struct pull_job *j, const char *user, const char *password, s
     for (size_t i = 0; i < n && r < 0; i++) {
         struct isd_error *e = NULL;
         j->client = registry_client_new(&eps[i], j->ref->path, &o);
+        registry_client_set_cancel(j->client, &j->cancelled);
         r = registry_client_ping(j->client, &e) < 0 || fetch_manifest(j, &e) < 0 || fetch_config(j, &e) < 0 ? -1 : 0;
         if (r < 0) {
             if (eps[i].is_mirror)
@@ -258,8 +259,13 @@ void pull_emit(struct pull_job *j, char *line)
     pthread_mutex_lock(&j->out_lock);
     if (j->out_fd >= 0 && line != NULL) {
         size_t len = strlen(line);
-        if (write(j->out_fd, line, len) < 0 || write(j->out_fd, "\n", 1) < 0)
-            j->out_fd = -1; /* the client left; the pull goes on */
+        if (write(j->out_fd, line, len) < 0 || write(j->out_fd, "\n", 1) < 0) {
+            /* The client left: as docker does, its pull stops (layers another pull waits for are taken over
+             * by that pull when this one releases its claims). */
+            j->out_fd = -1;
+            __atomic_store_n(&j->cancelled, 1, __ATOMIC_SEQ_CST);
+            log_info("pull of `%s`: the client went away, cancelling", j->familiar);
+        }
     }
     pthread_mutex_unlock(&j->out_lock);
     free(line);

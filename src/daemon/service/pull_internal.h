@@ -23,7 +23,8 @@ struct pull_job {
     char **diff_ids, **chain_ids; /* per layer */
     char *image_id;
     pthread_mutex_t out_lock;
-    int out_fd; /* progress stream, -1 when none (or the client left) */
+    int out_fd;    /* progress stream, -1 when none (or the client left) */
+    int cancelled; /* atomic: the client of the stream went away; the pull stops (registry_client_set_cancel) */
 };
 
 /* Writes one JSON line (takes line). */

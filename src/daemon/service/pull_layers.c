@@ -89,6 +89,7 @@ struct task {
     enum task_state state;
     bool claimed, started, done;
     int fd;
+    long long last_emit_ns;
     struct layer_staged *st; /* extracted, waiting for its commit */
     int rc;
     struct isd_error *err;
@@ -109,13 +110,17 @@ static void emit(struct task *t, const char *status)
     pull_emit(t->j, registry_progress_json(status, t->id, 0, 0));
 }
 
+/* Every 1/40 of the blob (at least 256 KiB), and at least once a second while it stalls: that keeps the
+ * client's bars moving and lets a pull notice within a second or two that its client went away. */
 static void on_progress(void *ctx, long long cur, long long total)
 {
     struct task *t = ctx;
     long long step = total / 40 > (256 << 10) ? total / 40 : (256 << 10);
-    if (cur - t->last_emit < step && cur != total)
+    long long now = now_ns();
+    if (cur - t->last_emit < step && cur != total && now - t->last_emit_ns < 1000000000LL)
         return;
     t->last_emit = cur;
+    t->last_emit_ns = now;
     pull_emit(t->j, registry_progress_json("Downloading", t->id, cur, total));
 }
 
@@ -244,6 +249,8 @@ static int apply_owned(struct pool *p, struct task *t, char **cur, struct isd_er
         fetch(t);
         t->done = true;
     }
+    if (registry_client_cancelled(p->j->client))
+        return isd_error_set(err, ISD_ERR_INTERNAL, ECANCELED, "pull cancelled: the client went away");
     if (t->rc < 0) {
         *err = TAKE_PTR(t->err);
         return -1;

@@ -2,6 +2,7 @@
  * The HTTP side of the registry client: one curl easy handle per request, TLS material per registry,
  * deadlines, and the WWW-Authenticate challenge flow (Basic, Bearer token). See registry.h.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -122,6 +123,16 @@ void registry_client_free(struct registry_client *c)
     free(c);
 }
 
+void registry_client_set_cancel(struct registry_client *c, const int *flag)
+{
+    c->cancel = flag;
+}
+
+bool registry_client_cancelled(const struct registry_client *c)
+{
+    return c->cancel != NULL && __atomic_load_n(c->cancel, __ATOMIC_SEQ_CST) != 0;
+}
+
 const char *registry_client_host(const struct registry_client *c)
 {
     return c->host;
@@ -172,6 +183,17 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     return http_sink_write(r, data, len);
 }
 
+/* curl calls this often while data flows and about once a second when it does not. */
+static int on_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    struct http_resp *r = ud;
+    if (registry_client_cancelled(r->client))
+        return 1;
+    if (r->progress != NULL && r->fd >= 0)
+        r->progress(r->progress_ctx, r->got, r->expect);
+    return 0;
+}
+
 static void set_tls(struct registry_client *c, CURL *e)
 {
     if (c->ca != NULL) {
@@ -220,6 +242,10 @@ int http_perform(struct registry_client *c, const char *url, const char *accept,
     if (e == NULL)
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "cannot start an HTTP request: %s",
                              curl_lazy_error() ? curl_lazy_error() : "curl_easy_init failed");
+    if (registry_client_cancelled(c)) {
+        curl_easy_cleanup(e);
+        return isd_error_set(err, ISD_ERR_INTERNAL, ECANCELED, "cancelled: the client went away");
+    }
     if (c->tls_error != NULL && str_has_prefix(url, "https:")) {
         curl_easy_cleanup(e);
         return isd_error_set(err, ISD_ERR_INVALID, 0, "%s", c->tls_error);
@@ -246,6 +272,10 @@ int http_perform(struct registry_client *c, const char *url, const char *accept,
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    r->client = c;
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, r);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     set_tls(c, e);
     rc = curl_easy_perform(e);
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
@@ -259,6 +289,8 @@ int http_perform(struct registry_client *c, const char *url, const char *accept,
             *err = TAKE_PTR(r->sink_err);
         return -1;
     }
+    if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && registry_client_cancelled(c)))
+        return isd_error_set(err, ISD_ERR_INTERNAL, ECANCELED, "cancelled: the client went away");
     if (rc != CURLE_OK)
         return isd_error_set(err, ISD_ERR_UNAVAILABLE, 0, "request to `%s` failed: %s", c->host,
                              errbuf[0] ? errbuf : curl_easy_strerror(rc));

@@ -95,6 +95,10 @@ struct registry_client;
 struct registry_client *registry_client_new(const struct registry_endpoint *ep, const char *repo,
                                             const struct registry_client_opts *o);
 void registry_client_free(struct registry_client *c);
+/* From now on, *flag becoming non-zero cancels the client's requests (within a second, also a stalled one):
+ * they fail (errnum ECANCELED) and are not retried. */
+void registry_client_set_cancel(struct registry_client *c, const int *flag);
+bool registry_client_cancelled(const struct registry_client *c);
 /* GET /v2/ (https first; http when the endpoint is insecure), authenticating when challenged. Wrong
  * credentials: ISD_ERR_INVALID with status 401 in errnum. */
 int registry_client_ping(struct registry_client *c, struct isd_error **err);
@@ -107,6 +111,7 @@ char *registry_client_get_blob_mem(struct registry_client *c, const char *digest
                                    size_t *ret_len, struct isd_error **err);
 /* Streams a blob into fd (truncated first), verifying size and digest; retries broken transfers a few
  * times. progress(ctx, current, total) is called as bytes arrive. */
+/* Called as bytes arrive, and about once a second while a transfer stalls. */
 typedef void (*registry_progress_fn)(void *ctx, long long current, long long total);
 int registry_client_get_blob_fd(struct registry_client *c, const char *digest, long long size, int fd,
                                 registry_progress_fn progress, void *ctx, struct isd_error **err);

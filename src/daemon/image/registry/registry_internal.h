@@ -16,12 +16,14 @@ struct registry_client {
     char *ca, *cert, *key; /* files found in the certs dir, or NULL */
     char *key_passphrase;  /* an encrypted key's, with use-decrypted-key=false */
     char *tls_error;       /* why the client key cannot be used; every request fails with it */
+    const int *cancel;     /* set (non-zero) by the owner: requests in flight abort, new ones fail */
     pthread_mutex_t lock;  /* guards authz and scheme after the ping */
     char *authz;           /* cached Authorization value ("Bearer ..." / "Basic ...") */
 };
 
 struct http_resp {
-    void *easy; /* the CURL handle while the request runs */
+    void *easy;                     /* the CURL handle while the request runs */
+    struct registry_client *client; /* idem */
     long status;
     char *www_auth, *content_type;
     struct buf body; /* error bodies and in-memory documents */
