@@ -754,9 +754,14 @@ class Proxy:
       ("status", code)       answer every request with `code`
       ("body", suffix, bytes, content_type)  GET/HEAD of a path ending with suffix: 200 with that body
       ("corrupt", digest)    blob GETs of digest: same length, one byte flipped
-      ("truncate", digest)   blob GETs of digest: Content-Length says full size, half is sent, then close
-      ("cut", digest)        like truncate (an interrupted download)
+      ("truncate", digest)   blob GETs of digest (ranged ones too): Content-Length says full size, half is
+                             sent, then close
+      ("cut", digest)        like truncate (an interrupted download), also for ranged GETs (206)
+      ("cut_once", digest)   only the first GET of digest is cut: a resumed download then completes
+      ("cut_once_norange", digest)  the same, and later GETs of digest lose their Range header (a server
+                             that answers 200 with the whole blob)
       ("hang_blob", digest)  blob GETs of digest: headers and half the body, then hang
+    .ranges lists (path, Range header) of every GET that asked for a range
     """
 
     def __init__(self, upstream):
@@ -764,6 +769,7 @@ class Proxy:
         self.fault = None
         self.delay = {}  # digest -> seconds to wait before answering a GET of that blob
         self.requests = []
+        self.ranges = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.port = free_port()
@@ -798,7 +804,18 @@ class Proxy:
     def handle(self, h):
         with self.lock:
             self.requests.append((h.command, h.path))
+            if h.headers.get("Range"):
+                self.ranges.append((h.path, h.headers.get("Range")))
         fault = self.fault
+        once = False
+        if isinstance(fault, tuple) and fault[0] == "norange" and h.path.endswith("/blobs/" + fault[1]):
+            del h.headers["Range"]
+            fault = None
+        elif isinstance(fault, tuple) and fault[0] in ("cut_once", "cut_once_norange") and h.command == "GET" and \
+                h.path.endswith("/blobs/" + fault[1]):
+            after = ("norange", fault[1]) if fault[0] == "cut_once_norange" else None
+            self.fault = fault = ("cut", fault[1])
+            once = True
         if fault == "hang":
             return self.hang()
         if isinstance(fault, tuple) and fault[0] == "body" and h.command in ("GET", "HEAD") and \
@@ -840,12 +857,14 @@ class Proxy:
             if target:
                 h.send_header("Connection", "close")
             h.end_headers()
-            if not target or r.status != 200:
+            if not target or r.status not in ((200, 206) if fault[0] in ("cut", "truncate") else (200,)):
                 h.wfile.write(data)
                 return
             self.send_faulty(h, fault[0], data)
         finally:
             conn.close()
+            if once:
+                self.fault = after
 
     def send_faulty(self, h, kind, data):
         if kind == "corrupt":

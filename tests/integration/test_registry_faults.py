@@ -97,6 +97,25 @@ def test_interrupted_pull_then_retry(reg, proxy, d, isula, base_layer):
     assert isula.ok("run", "--rm", name, "ls", "-l", "/big.bin").split()[4] == str(3 << 20)
 
 
+@pytest.mark.parametrize("server", ["ranges", "no-ranges"])
+def test_broken_download_resumes(reg, proxy, d, isula, base_layer, server):
+    """A transfer cut in the middle is resumed where it stopped (Range), not downloaded again; a server that
+    ignores the Range (200, whole blob) makes it start over, and the result is the same."""
+    big = Layer({"big.bin": os.urandom(3 << 20)}, compression="none")
+    res = push_image(reg.url, "bad/resume-" + server, layers=[base_layer, big])
+    name = name_of(proxy, "bad/resume-" + server)
+    proxy.ranges.clear()
+    proxy.fault = ("cut_once" if server == "ranges" else "cut_once_norange", big.built[1])
+    r = isula("pull", name, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert isula.inspect(name)["Id"] == res.image_id
+    ranges = [rg for path, rg in proxy.ranges if path.endswith(big.built[1])]
+    assert ranges == ["bytes=%d-" % (big.built[2] // 2)], proxy.ranges
+    assert len(proxy.blob_gets(big.built[1])) == 2
+    assert isula.ok("run", "--rm", name, "ls", "-l", "/big.bin").split()[4] == str(3 << 20)
+    isula.ok("rmi", name)
+
+
 def test_server_errors(reg, proxy, d, isula, base_layer):
     push_image(reg.url, "bad/5xx", layers=[base_layer])
     name = name_of(proxy, "bad/5xx")

@@ -148,6 +148,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
         /* a new response (after a redirect): forget the previous headers */
         free(r->www_auth), free(r->content_type);
         r->www_auth = r->content_type = NULL;
+        r->range_start = -1;
         return len;
     }
     if (colon == NULL)
@@ -161,8 +162,34 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     else if (strcasecmp(line, "content-type") == 0) {
         free(r->content_type);
         r->content_type = xstrndup(v, strcspn(v, ";"));
+    } else if (strcasecmp(line, "content-range") == 0) {
+        long long start;
+        if (sscanf(v, "bytes %lld-", &start) == 1)
+            r->range_start = start;
     }
     return len;
+}
+
+/* The first bytes of a resumed download: a 206 from the offset continues the file and its hash; a 200 (the
+ * server ignored Range) starts them over. */
+static int check_resume(struct http_resp *r, long status)
+{
+    r->resume_checked = true;
+    if (status == 206 && r->range_start == r->offset)
+        return 0;
+    if (status == 206) {
+        isd_error_set(&r->sink_err, ISD_ERR_UNAVAILABLE, 0, "resumed blob starts at byte %lld, not %lld",
+                      r->range_start, r->offset);
+        return -1;
+    }
+    if (ftruncate(r->fd, 0) < 0 || lseek(r->fd, 0, SEEK_SET) < 0) {
+        isd_error_errno(&r->sink_err, "truncate blob file");
+        return -1;
+    }
+    sha256_free(r->sha);
+    r->sha = sha256_new();
+    r->got = 0;
+    return 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
@@ -171,7 +198,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     size_t len = size * n;
     long status = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (r->fd < 0 || status != 200) {
+    if (r->fd >= 0 && r->offset > 0 && (status == 200 || status == 206) && !r->resume_checked &&
+        check_resume(r, status) < 0)
+        return 0;
+    if (r->fd < 0 || !(status == 200 || (status == 206 && r->offset > 0))) {
         /* error bodies and small documents go to memory, bounded */
         if (r->body.len + len > r->max) {
             r->too_large = true;
@@ -253,6 +283,13 @@ int http_perform(struct registry_client *c, const char *url, const char *accept,
     if (set_timeouts(c, e, err) < 0) {
         curl_easy_cleanup(e);
         return -1;
+    }
+    r->range_start = -1;
+    r->resume_checked = false;
+    if (r->offset > 0) {
+        char range[32];
+        snprintf(range, sizeof(range), "%lld-", r->offset);
+        curl_easy_setopt(e, CURLOPT_RANGE, range);
     }
     if (ah != NULL)
         h = curl_slist_append(h, ah);

@@ -32,6 +32,9 @@ struct http_resp {
     int fd; /* >= 0: a 200 body streams here */
     struct sha256_ctx *sha;
     long long got, expect;
+    long long offset;      /* > 0: a resumed download asks for the bytes from here (Range) */
+    long long range_start; /* of a 206 answer's Content-Range, -1 when none */
+    bool resume_checked;
     struct isd_error *sink_err;
     registry_progress_fn progress;
     void *progress_ctx;
