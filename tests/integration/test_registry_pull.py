@@ -87,6 +87,34 @@ def test_pull_by_digest(reg, isula, base_layer):
     assert r.returncode == 1 and r.stderr.startswith("Error response from daemon:")
 
 
+def test_one_image_keeps_a_digest_per_repository(reg, isula, base_layer):
+    """The same image pulled from two repositories keeps both digest refs (as docker's RepoDigests); images
+    --digests shows each row's own; removing a digest ref keeps the image and its tags; removing the last tag
+    removes the image with its digest refs."""
+    extra = Layer({"two": "repos\n"})
+    a = push_image(reg.url, "it/repo-a", layers=[base_layer, extra])
+    b = push_image(reg.url, "it/repo-b", layers=[base_layer, extra])
+    assert a.image_id == b.image_id
+    isula.ok("pull", ref(reg, "it/repo-a"), timeout=120)
+    isula.ok("pull", ref(reg, "it/repo-b"), timeout=120)
+    da, db = "%s/it/repo-a@%s" % (reg.host, a.digest), "%s/it/repo-b@%s" % (reg.host, b.digest)
+    img = isula.inspect(ref(reg, "it/repo-a"))
+    assert sorted(img["RepoDigests"]) == sorted([da, db])
+    rows = {line.split()[0]: line.split()[1] for line in isula.ok("images", "--digests").splitlines()[1:]}
+    assert rows[ref(reg, "it/repo-a")] == a.digest and rows[ref(reg, "it/repo-b")] == b.digest
+    assert isula.inspect(db)["Id"] == a.image_id
+    r = isula("rmi", db)
+    assert r.returncode == 0 and r.stdout.strip() == 'Image "%s" removed' % db, r.stdout
+    img = isula.inspect(ref(reg, "it/repo-b"))
+    assert img["RepoDigests"] == [da] and sorted(img["RepoTags"]) == sorted([ref(reg, "it/repo-a"),
+                                                                          ref(reg, "it/repo-b")])
+    assert isula("inspect", db).returncode != 0
+    isula.ok("rmi", ref(reg, "it/repo-b"))
+    assert isula.inspect(da)["Id"] == a.image_id
+    isula.ok("rmi", ref(reg, "it/repo-a"))
+    assert isula("inspect", da).returncode != 0 and isula("inspect", a.image_id).returncode != 0
+
+
 def test_pull_unknown_tag_and_repo(reg, isula):
     for name in (ref(reg, "it/hello", "nope"), ref(reg, "it/no-such-repo")):
         r = isula("pull", name, timeout=120)

@@ -20,10 +20,21 @@ static const char *short_id(const char *id, bool no_trunc, char out[13])
     return out;
 }
 
-/* The digest part of the first RepoDigests entry ("name@sha256:..."), or "<none>". */
-static const char *repo_digest(const json_t *img)
+/* The digest part of the RepoDigests entry ("name@sha256:...") of the row's repository (ref "name:tag"), else
+ * of the first entry, or "<none>". */
+static const char *repo_digest(const json_t *img, const char *ref)
 {
-    const char *d = json_string_value(json_array_get(json_object_get(img, "RepoDigests"), 0));
+    const json_t *all = json_object_get(img, "RepoDigests");
+    const char *colon = ref != NULL ? strrchr(ref, ':') : NULL;
+    size_t name_len = colon != NULL && strchr(colon, '/') == NULL ? (size_t)(colon - ref) : (ref ? strlen(ref) : 0);
+    const char *d = json_string_value(json_array_get(all, 0));
+    for (size_t i = 0; ref != NULL && i < json_array_size(all); i++) {
+        const char *e = json_string_value(json_array_get(all, i));
+        if (e != NULL && strncmp(e, ref, name_len) == 0 && e[name_len] == '@') {
+            d = e;
+            break;
+        }
+    }
     const char *at = d != NULL ? strchr(d, '@') : NULL;
     return at != NULL ? at + 1 : "<none>";
 }
@@ -47,7 +58,7 @@ static void image_rows(const json_t *img, bool no_trunc, bool digests, char ****
             ref = "-";
         strv_append(&row, ref);
         if (digests)
-            strv_append(&row, repo_digest(img));
+            strv_append(&row, repo_digest(img, streq(ref, "-") ? NULL : ref));
         strv_append(&row, id);
         strv_append(&row, when);
         strv_append(&row, size);

@@ -22,6 +22,8 @@ struct image *image_copy(const struct image *img);
 char *image_store_config_bytes(struct image_store *s, const char *id, size_t *ret_len, struct isd_error **err);
 struct image *image_store_find_id_locked(struct image_store *s, const char *hex);
 int image_store_persist_locked(struct image_store *s, const struct image *img, struct isd_error **err);
+/* The image.json record of img. */
+json_t *image_record_json(const struct image *img);
 /* A temp path inside the store root for spooling (caller unlinks). */
 char *image_store_temp_path(struct image_store *s, const char *what);
 

@@ -14,10 +14,7 @@ static json_t *config_or_empty(const struct image *img, const char *key)
 
 static json_t *repo_digests(const struct image *img)
 {
-    json_t *a = json_array();
-    if (img->digest_or_null != NULL)
-        json_array_append_new(a, json_string(img->digest_or_null));
-    return a;
+    return json_strv(img->repo_digests);
 }
 
 static json_t *labels(const struct image *img)

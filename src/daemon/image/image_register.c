@@ -55,7 +55,9 @@ static struct image *image_from_config(const char *config, size_t len, const cha
             strv_append(&img->diff_ids, json_string_value(d));
     }
     img->top_layer = top != NULL ? xstrdup(top) : NULL;
-    img->digest_or_null = digest != NULL ? xstrdup(digest) : NULL;
+    img->repo_digests = xcalloc(1, sizeof(char *));
+    if (digest != NULL)
+        strv_append(&img->repo_digests, digest);
     if (json_get_str(cfg, "created") == NULL || time_parse_rfc3339(json_get_str(cfg, "created"), &img->created_ns) < 0)
         img->created_ns = 0;
     img->loaded_ns = now_ns();
@@ -69,10 +71,7 @@ static int write_image_dir(struct image_store *s, const struct image *img, const
     cleanup_free char *cfg_path = xasprintf("%s/config.json", tmp);
     cleanup_free char *rec_path = xasprintf("%s/image.json", tmp);
     cleanup_free char *dir = xasprintf("%s/%s", s->images, img->id);
-    cleanup_json json_t *rec = json_pack(
-        "{s:s, s:o, s:I, s:s?, s:I, s:o, s:s?, s:I}", "id", img->id, "repo_tags", json_strv(img->repo_tags), "created",
-        (json_int_t)img->created_ns, "top_layer", img->top_layer, "size", (json_int_t)img->size, "diff_ids",
-        json_strv(img->diff_ids), "digest", img->digest_or_null, "loaded_at", (json_int_t)img->loaded_ns);
+    cleanup_json json_t *rec = image_record_json(img);
     if (mkdir(tmp, 0700) < 0)
         return isd_error_errno(err, "mkdir `%s`", tmp);
     if (write_file_atomic(cfg_path, config, len, 0600, true, err) < 0 ||
@@ -138,11 +137,9 @@ int image_store_register(struct image_store *s, const char *config, size_t confi
     existing = image_store_find_id_locked(s, img->id);
     if (existing != NULL) {
         retag_locked(s, existing, names);
-        /* pulled again (or first pulled after a load): the registry's digest is the current one */
-        if (digest != NULL && !streq(existing->digest_or_null, digest)) {
-            free(existing->digest_or_null);
-            existing->digest_or_null = xstrdup(digest);
-        }
+        /* pulled again, by another name or digest, or first pulled after a load: one more digest ref */
+        if (digest != NULL && !strv_contains(existing->repo_digests, digest))
+            strv_append(&existing->repo_digests, digest);
         r = image_store_persist_locked(s, existing, err);
     } else if ((r = write_image_dir(s, img, config, config_len, err)) == 0) {
         s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));

@@ -26,7 +26,7 @@ void image_free(struct image *img)
     json_decref(img->config);
     free(img->top_layer);
     strv_free(img->diff_ids);
-    free(img->digest_or_null);
+    strv_free(img->repo_digests);
     free(img);
 }
 
@@ -45,7 +45,7 @@ struct image *image_copy(const struct image *img)
     c->created_ns = img->created_ns;
     c->size = img->size;
     c->diff_ids = img->diff_ids != NULL ? strv_dup(img->diff_ids) : xcalloc(1, sizeof(char *));
-    c->digest_or_null = img->digest_or_null != NULL ? xstrdup(img->digest_or_null) : NULL;
+    c->repo_digests = img->repo_digests != NULL ? strv_dup(img->repo_digests) : xcalloc(1, sizeof(char *));
     c->loaded_ns = img->loaded_ns;
     return c;
 }
@@ -61,13 +61,18 @@ char *image_store_temp_path(struct image_store *s, const char *what)
     return xasprintf("%s/.tmp-%s-%s", s->images, what, rnd);
 }
 
+json_t *image_record_json(const struct image *img)
+{
+    return json_pack("{s:s, s:o, s:o, s:I, s:s?, s:I, s:o, s:I}", "id", img->id, "repo_tags", json_strv(img->repo_tags),
+                     "repo_digests", json_strv(img->repo_digests), "created", (json_int_t)img->created_ns, "top_layer",
+                     img->top_layer, "size", (json_int_t)img->size, "diff_ids", json_strv(img->diff_ids), "loaded_at",
+                     (json_int_t)img->loaded_ns);
+}
+
 int image_store_persist_locked(struct image_store *s, const struct image *img, struct isd_error **err)
 {
     cleanup_free char *path = xasprintf("%s/%s/image.json", s->images, img->id);
-    cleanup_json json_t *j = json_pack(
-        "{s:s, s:o, s:I, s:s?, s:I, s:o, s:s?, s:I}", "id", img->id, "repo_tags", json_strv(img->repo_tags), "created",
-        (json_int_t)img->created_ns, "top_layer", img->top_layer, "size", (json_int_t)img->size, "diff_ids",
-        json_strv(img->diff_ids), "digest", img->digest_or_null, "loaded_at", (json_int_t)img->loaded_ns);
+    cleanup_json json_t *j = image_record_json(img);
     return json_write_path(path, j, true, err);
 }
 
@@ -104,7 +109,12 @@ static struct image *load_image(struct image_store *s, const char *id)
     img->diff_ids = json_get_strv(rec, "diff_ids");
     img->diff_ids = img->diff_ids != NULL ? img->diff_ids : xcalloc(1, sizeof(char *));
     img->top_layer = json_get_str(rec, "top_layer") ? xstrdup(json_get_str(rec, "top_layer")) : NULL;
-    img->digest_or_null = json_get_str(rec, "digest") ? xstrdup(json_get_str(rec, "digest")) : NULL;
+    img->repo_digests = json_get_strv(rec, "repo_digests");
+    if (img->repo_digests == NULL) { /* records before several digests were kept: one "digest" */
+        img->repo_digests = xcalloc(1, sizeof(char *));
+        if (json_get_str(rec, "digest") != NULL)
+            strv_append(&img->repo_digests, json_get_str(rec, "digest"));
+    }
     img->created_ns = json_get_int(rec, "created", 0);
     img->size = json_get_int(rec, "size", 0);
     img->loaded_ns = json_get_int(rec, "loaded_at", 0);
@@ -181,7 +191,7 @@ static struct image *find_by_name_locked(struct image_store *s, const struct ref
 {
     cleanup_free char *fam = reference_familiar_string(r);
     for (size_t i = 0; i < s->n; i++) {
-        bool hit = r->digest != NULL && r->tag == NULL ? streq(s->v[i]->digest_or_null, fam)
+        bool hit = r->digest != NULL && r->tag == NULL ? strv_contains(s->v[i]->repo_digests, fam)
                                                        : strv_contains(s->v[i]->repo_tags, fam);
         if (hit) {
             if (ret_name != NULL)
@@ -320,16 +330,19 @@ static void table_remove_locked(struct image_store *s, struct image *img)
     }
 }
 
-/* Untags (name ref, more tags left) or unregisters; *ret_img is the unregistered image. */
+/* Untags (a name or digest ref, and the image keeps another reference) or unregisters; *ret_img is the
+ * unregistered image. As docker: removing a digest ref keeps the tags; removing the last tag deletes the
+ * image with its digest refs. */
 static int remove_locked(struct image_store *s, const char *ref, char ***untagged, struct image **ret_img,
                          char **ret_gone, struct isd_error **err)
 {
     cleanup_free char *name = NULL, *dir = NULL;
     struct image *img = find_locked(s, ref, &name, err);
+    bool by_digest = name != NULL && strchr(name, '@') != NULL;
     if (img == NULL)
         return -1;
-    if (name != NULL && strv_len(img->repo_tags) > 1) {
-        strv_remove(img->repo_tags, name);
+    if (name != NULL && strv_len(img->repo_tags) + (by_digest ? strv_len(img->repo_digests) : 0) > 1) {
+        strv_remove(by_digest ? img->repo_digests : img->repo_tags, name);
         strv_append(untagged, name);
         return image_store_persist_locked(s, img, err);
     }
@@ -339,6 +352,8 @@ static int remove_locked(struct image_store *s, const char *ref, char ***untagge
         return isd_error_errno(err, "remove image `%s`", img->id);
     for (size_t i = 0; img->repo_tags[i] != NULL; i++)
         strv_append(untagged, img->repo_tags[i]);
+    for (size_t i = 0; img->repo_digests[i] != NULL; i++)
+        strv_append(untagged, img->repo_digests[i]);
     table_remove_locked(s, img);
     *ret_img = img;
     return 0;

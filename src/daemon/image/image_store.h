@@ -4,7 +4,7 @@
  *
  * On disk under the root given to image_store_open (the layer store's root, `<graph>/storage`):
  *   images/<id>/config.json   the exact config bytes
- *   images/<id>/image.json    repo_tags, created, top layer, diff ids, size, loaded-at, digest
+ *   images/<id>/image.json    repo_tags, repo_digests, created, top layer, diff ids, size, loaded-at
  * Images hold one layer-store reference on their top layer. See docs/design/storage.md.
  *
  * Thread-safety: one mutex guards the table and the records; it is never held across tar work or calls
@@ -31,8 +31,8 @@ struct image {
     long long created_ns;
     long long size;
     char **diff_ids;
-    char *digest_or_null; /* repo digest ("name@sha256:...") when pulled, else NULL */
-    long long loaded_ns;  /* when it entered this store */
+    char **repo_digests; /* "name@sha256:<manifest>" of each pull that resolved to it; never NULL */
+    long long loaded_ns; /* when it entered this store */
 };
 
 struct image_store *image_store_open(const char *root, struct layer_store *ls, struct isd_error **err);
