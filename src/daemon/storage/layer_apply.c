@@ -32,16 +32,8 @@ static int pin_parent(struct layer_store *ls, const char *parent, struct isd_err
 
 static void unpin_parent(struct layer_store *ls, const char *parent)
 {
-    char **dirs = NULL;
-    struct layer *p;
-    if (parent == NULL)
-        return;
-    pthread_mutex_lock(&ls->lock);
-    p = layer_find_locked(ls, parent);
-    if (p != NULL)
-        layer_release_locked(ls, p, HOLD_PIN, NULL, &dirs);
-    pthread_mutex_unlock(&ls->lock);
-    remove_dirs(dirs);
+    if (parent != NULL)
+        layer_release_id(ls, parent, HOLD_PIN);
 }
 
 static int write_small(const char *dir, const char *name, const char *text, struct isd_error **err)

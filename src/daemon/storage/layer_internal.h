@@ -41,6 +41,8 @@ enum layer_hold { HOLD_REF, HOLD_PIN, HOLD_ROOTFS };
 /* Drops one hold of that kind and deletes layers left with none, cascading to parents (a deleted layer drops
  * its reference on its parent). Directories to remove (outside the lock, with rm_rf) are appended to dirs. */
 void layer_release_locked(struct layer_store *ls, struct layer *l, enum layer_hold kind, char ***removed, char ***dirs);
+/* The same without the lock held: finds chain_id (absent: nothing to do) and removes what it freed. */
+void layer_release_id(struct layer_store *ls, const char *chain_id, enum layer_hold kind);
 /* "l/<short>:l/<short>..." for the chain starting at chain_id (inclusive); "" when chain_id is NULL. */
 char *layer_lower_locked(struct layer_store *ls, const char *chain_id);
 /* Removes each directory (outside the lock) and frees the list. */

@@ -99,6 +99,18 @@ void layer_release_locked(struct layer_store *ls, struct layer *l, enum layer_ho
     }
 }
 
+void layer_release_id(struct layer_store *ls, const char *chain_id, enum layer_hold kind)
+{
+    char **dirs = NULL;
+    struct layer *l;
+    pthread_mutex_lock(&ls->lock);
+    l = layer_find_locked(ls, chain_id);
+    if (l != NULL)
+        layer_release_locked(ls, l, kind, NULL, &dirs);
+    pthread_mutex_unlock(&ls->lock);
+    remove_dirs(dirs);
+}
+
 char *layer_lower_locked(struct layer_store *ls, const char *chain_id)
 {
     struct buf b = {0};

@@ -60,14 +60,7 @@ static int take_top(struct layer_store *ls, const char *cid, const char *top, ch
 /* Drops the rootfs hold on its top layer; an image removed meanwhile takes its layers with it now. */
 static void release_top(struct layer_store *ls, const char *top)
 {
-    char **dirs = NULL;
-    struct layer *l;
-    pthread_mutex_lock(&ls->lock);
-    l = layer_find_locked(ls, top);
-    if (l != NULL)
-        layer_release_locked(ls, l, HOLD_ROOTFS, NULL, &dirs);
-    pthread_mutex_unlock(&ls->lock);
-    remove_dirs(dirs);
+    layer_release_id(ls, top, HOLD_ROOTFS);
 }
 
 static int build_rootfs_dir(const char *staging, const char *cid, const char *top, const char *lower,
