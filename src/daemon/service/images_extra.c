@@ -14,7 +14,7 @@
 #include "daemon/service/internal.h"
 #include "daemon/storage/layer_store.h"
 
-static const char *const known_filters[] = {"reference", "dangling", "before", "since", "label"};
+static const char *const known_filters[] = {"reference", "dangling", "before", "since", "label", NULL};
 
 /* The values of one filter, in either of Docker's encodings: ["v", ...] or {"v": true, ...}. */
 static char **filter_values(const json_t *filters, const char *key)
