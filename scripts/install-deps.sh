@@ -7,7 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libarchive-dev nettle-dev libcurl4-openssl-dev"
 # libcurl4: isulad loads it at the first registry request (dlopen)
 RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4"
-TEST_PKGS="python3-pytest python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs"
+# qemu-system-x86: the rootfs quota test runs in a VM whose kernel (Debian's, fetched below) has xfs quotas
+TEST_PKGS="python3-pytest python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86"
 # Other engines for the benchmarks to run side by side (bench/bench.py --docker, bench/bench_pull.py --dockerd)
 BENCH_PKGS="docker.io"
 want="$BUILD_PKGS $RUN_PKGS"
@@ -22,4 +23,23 @@ done
 if [ -n "$missing" ]; then
     apt-get update
     apt-get install -y --no-install-recommends $missing
+fi
+
+# --test/--bench: Debian's kernel for the quota test VM (tests/integration/test_quota_vm.py), unpacked, not
+# installed: its vmlinuz and the few modules the VM loads, in $VM_KERNEL_DIR.
+VM_KERNEL_DIR=${VM_KERNEL_DIR:-/var/cache/isulad-test/vm-kernel}
+if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
+    if [ ! -f "$VM_KERNEL_DIR/vmlinuz" ]; then
+        pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
+        tmp=$(mktemp -d)
+        chown _apt "$tmp" 2>/dev/null || true
+        (cd "$tmp" && apt-get download "$pkg" && dpkg-deb -x ./*.deb x)
+        ver=${pkg#linux-image-}
+        mkdir -p "$VM_KERNEL_DIR"
+        for m in crypto/crc32c_generic lib/libcrc32c fs/xfs/xfs drivers/block/loop fs/overlayfs/overlay; do
+            cp "$tmp/x/lib/modules/$ver/kernel/$m.ko" "$VM_KERNEL_DIR/"
+        done
+        cp "$tmp/x/boot/vmlinuz-$ver" "$VM_KERNEL_DIR/vmlinuz"
+        rm -rf "$tmp"
+    fi
 fi
