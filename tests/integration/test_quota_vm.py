@@ -1,10 +1,13 @@
 """Rootfs quota enforcement on a kernel that has xfs project quotas (this project's machines run a kernel
 without quota support, see test_images_quota.py): a small VM under qemu boots Debian's kernel
 ($VM_KERNEL_DIR, fetched by scripts/install-deps.sh --test) with an initramfs made here of busybox,
-mkfs.xfs and build/quota_check. Inside, an xfs file system on a loop device is mounted with prjquota and
-quota_check runs the layer store's rootfs quota code on it: container rootfs limited to 1 and 3 MiB stop
-writes at their limit, an unlimited one does not. Everything lives in a temp dir removed at the end; the
-VM has no network and no disk of the host."""
+mkfs.xfs, runc and the project's binaries with their libraries. Inside, an xfs file system on a loop device
+is mounted with prjquota, and
+  * quota_check runs the layer store's rootfs quota code on it: rootfs limited to 1 and 3 MiB stop writes
+    at their limit, an unlimited one does not;
+  * isulad runs with its graph there: `isula run --storage-opt size=...` and the daemon's
+    overlay2.basesize limit what a container can write, as the guide's R-40..R-54 describe.
+Everything lives in a temp dir removed at the end; the VM has no network and no disk of the host."""
 import os
 import shutil
 import stat
@@ -18,7 +21,16 @@ from conftest import bin_path
 KERNEL_DIR = os.environ.get("VM_KERNEL_DIR", "/var/cache/isulad-test/vm-kernel")
 MODULES = ["crc32c_generic", "libcrc32c", "xfs", "loop", "overlay"]
 
-INIT = """#!/bin/busybox sh
+# The initramfs root cannot be pivot_root'ed away from (runc needs to): /init copies it into a tmpfs and
+# switches to that, where /stage2 (SETUP + the test's part + END) runs.
+STAGE1 = """#!/bin/busybox sh
+/bin/busybox mkdir -p /newroot
+/bin/busybox mount -t tmpfs -o size=400m root /newroot
+for e in /*; do [ "$e" = /newroot ] || /bin/busybox cp -a "$e" /newroot/; done
+exec /bin/busybox switch_root /newroot /stage2
+"""
+
+SETUP = """#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -32,15 +44,44 @@ mkfs.xfs -q /dev/loop0 || echo "VM: mkfs.xfs failed"
 mkdir -p /mnt
 mount -t xfs -o prjquota /dev/loop0 /mnt || echo "VM: mount failed"
 grep /mnt /proc/mounts
-/quota_check /mnt
-echo "VM: done"
+"""
+
+CHECK = """/quota_check /mnt
+"""
+
+# The daemon as users run it: runc under cgroup v2, the built-in busybox image, a container writing 3 MiB.
+DAEMON = """mount -t cgroup2 none /sys/fs/cgroup
+mkdir -p /run /mnt/graph /run/isulad
+isulad() {
+    /usr/bin/isulad --config-file /etc/isulad.json -g /mnt/graph -S /run/isulad -H unix:///run/isulad.sock \\
+        -p /run/isulad.pid --log-driver stdout -l ERROR "$@" > /tmp/isulad.log 2>&1 &
+    for i in $(seq 300); do [ -S /run/isulad.sock ] && break; sleep 0.1; done
+}
+export ISULAD_HOST=unix:///run/isulad.sock
+write3m() { /usr/bin/isula run --rm "$@" busybox dd if=/dev/zero of=/big bs=64k count=48; echo "RESULT $*: $?"; }
+isulad
+write3m --storage-opt size=1M
+write3m --storage-opt size=4M
+write3m
+kill $(cat /run/isulad.pid); sleep 1
+isulad --storage-opt overlay2.basesize=2M
+write3m
+write3m --storage-opt size=8M
+cat /tmp/isulad.log
+"""
+
+END = """echo "VM: done"
 poweroff -f
 """
 
 
 def libs_of(path):
     """The shared libraries (and the loader) path needs, from ldd."""
-    out = subprocess.run(["ldd", path], capture_output=True, text=True, check=True).stdout
+    r = subprocess.run(["ldd", path], capture_output=True, text=True)
+    if r.returncode != 0 and "not a dynamic executable" in r.stdout + r.stderr:
+        return []  # static
+    r.check_returncode()
+    out = r.stdout
     found = []
     for line in out.splitlines():
         parts = line.split()
@@ -67,8 +108,8 @@ def cpio_newc(entries, out_path):
             ino += 1
 
 
-def build_initramfs(path):
-    files, dirs = {}, {"bin", "sbin", "proc", "sys", "dev", "tmp", "mnt", "lib", "lib/modules", "etc"}
+def build_initramfs(path, script, daemon=False):
+    files, dirs = {}, {"bin", "sbin", "proc", "sys", "dev", "tmp", "mnt", "lib", "lib/modules", "etc", "run"}
 
     def add(src, dest):
         with open(src, "rb") as f:
@@ -79,41 +120,72 @@ def build_initramfs(path):
             parent = os.path.dirname(parent)
 
     add("/bin/busybox", "bin/busybox")
-    add(bin_path("quota_check"), "quota_check")
-    mkfs = shutil.which("mkfs.xfs")
-    add(mkfs, "sbin/mkfs.xfs")
-    for exe in (bin_path("quota_check"), mkfs):
+    exes = {bin_path("quota_check"): "quota_check", shutil.which("mkfs.xfs"): "sbin/mkfs.xfs"}
+    if daemon:
+        exes.update({bin_path("isulad"): "usr/bin/isulad", bin_path("isula"): "usr/bin/isula",
+                     bin_path("isulad-shim"): "usr/bin/isulad-shim", shutil.which("runc"): "sbin/runc"})
+        files["etc/isulad.json"] = (stat.S_IFREG | 0o644, b"{}")
+        files["etc/hosts"] = (stat.S_IFREG | 0o644, b"127.0.0.1 localhost\n")
+        files["etc/resolv.conf"] = (stat.S_IFREG | 0o644, b"nameserver 127.0.0.1\n")
+    for exe, dest in exes.items():
+        add(exe, dest)
         for lib in libs_of(exe):
             add(os.path.realpath(lib), lib.lstrip("/"))
     for m in MODULES:
         add(os.path.join(KERNEL_DIR, m + ".ko"), "lib/modules/%s.ko" % m)
-    files["init"] = (stat.S_IFREG | 0o755, (INIT % {"modules": " ".join(MODULES)}).encode())
+    files["init"] = (stat.S_IFREG | 0o755, STAGE1.encode())
+    files["stage2"] = (stat.S_IFREG | 0o755, (script % {"modules": " ".join(MODULES)}).encode())
     files["etc/mtab"] = (stat.S_IFLNK | 0o777, "/proc/mounts")
     entries = [(d, stat.S_IFDIR | 0o755, b"") for d in sorted(dirs)]
     entries += [(name, mode, data) for name, (mode, data) in sorted(files.items())]
     cpio_newc(entries, path)
 
 
-@pytest.mark.skipif(not os.path.exists(os.path.join(KERNEL_DIR, "vmlinuz")) or shutil.which("qemu-system-x86_64")
-                    is None or shutil.which("mkfs.xfs") is None,
-                    reason="needs qemu-system-x86, xfsprogs and the VM kernel (scripts/install-deps.sh --test)")
-def test_rootfs_quota_is_enforced_on_xfs_with_project_quotas():
+def run_vm(script, daemon=False):
+    """Boots the VM with script as /init; returns what it printed on its console."""
     work = tempfile.mkdtemp(prefix="isd-vm-", dir="/tmp")
     try:
         initrd = os.path.join(work, "initrd.cpio")
-        build_initramfs(initrd)
+        build_initramfs(initrd, script, daemon)
         accel = ["-accel", "kvm"] if os.access("/dev/kvm", os.R_OK | os.W_OK) else ["-accel", "tcg"]
-        cmd = ["qemu-system-x86_64", "-m", "1024", "-smp", "1", "-nographic", "-no-reboot", "-nodefaults",
+        cmd = ["qemu-system-x86_64", "-m", "1536", "-smp", "2", "-nographic", "-no-reboot", "-nodefaults",
                "-serial", "stdio", "-net", "none", "-kernel", os.path.join(KERNEL_DIR, "vmlinuz"), "-initrd", initrd,
                "-append", "console=ttyS0 panic=-1 quiet loglevel=3"] + accel
-        r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=600,
+        r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=900,
                            stdin=subprocess.DEVNULL)
         out = r.stdout
-        assert "VM: done" in out, "the VM did not run the check to its end:\n" + out[-4000:]
+        assert "VM: done" in out, "the VM did not run to its end:\n" + out[-4000:]
         assert "VM: " not in out.replace("VM: done", ""), out[-4000:]
         assert " /mnt xfs " in out and "prjquota" in out, out[-4000:]
-        assert "QUOTA-CHECK PASS" in out, out[-4000:]
-        assert "limit 1048576: stopped at" in out and "limit 3145728: stopped at" in out, out[-4000:]
-        assert "no limit: wrote 2097152 bytes" in out, out[-4000:]
+        return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+needs_vm = pytest.mark.skipif(
+    not os.path.exists(os.path.join(KERNEL_DIR, "vmlinuz")) or shutil.which("qemu-system-x86_64") is None or
+    shutil.which("mkfs.xfs") is None,
+    reason="needs qemu-system-x86, xfsprogs and the VM kernel (scripts/install-deps.sh --test)")
+
+
+@needs_vm
+def test_rootfs_quota_code_on_xfs_with_project_quotas():
+    out = run_vm(SETUP + CHECK + END)
+    assert "QUOTA-CHECK PASS" in out, out[-4000:]
+    assert "limit 1048576: stopped at" in out and "limit 3145728: stopped at" in out, out[-4000:]
+    assert "no limit: wrote 2097152 bytes" in out, out[-4000:]
+
+
+@needs_vm
+def test_isula_run_storage_opt_size_and_daemon_basesize():
+    out = run_vm(SETUP + DAEMON + END, daemon=True)
+    lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
+    assert lines == [
+        "RESULT --storage-opt size=1M: 1",  # limited to 1 MiB: dd cannot write 3 MiB
+        "RESULT --storage-opt size=4M: 0",
+        "RESULT : 0",  # no limit
+        "RESULT : 1",  # the daemon's overlay2.basesize=2M applies to every container
+        "RESULT --storage-opt size=8M: 0",  # a per-container size overrides it
+    ], out[-4000:]
+    assert out.count("dd: error writing '/big': No space left on device") == 2, out[-4000:]
+    assert "16+0 records out" in out and "32+0 records out" in out, out[-4000:]  # stopped at 1 and 2 MiB

@@ -6,8 +6,8 @@
  * Creates a layer store there and three container rootfs: one limited to 1 MiB by
  * rootfs_set_quota, one limited to 3 MiB, one without a limit. Through each overlay mount it writes twice
  * its limit (2 MiB without one) into a new file: the limited ones must stop with EDQUOT/ENOSPC between half
- * the limit and the limit, the other must not stop. Prints one line "QUOTA-CHECK PASS" or "QUOTA-CHECK FAIL: <why>" and exits
- * 0 or 1.
+ * the limit and the limit, the other must not stop. Prints one line "QUOTA-CHECK PASS" or "QUOTA-CHECK FAIL: <why>" and
+ * exits 0 or 1.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -185,17 +185,17 @@ static int set_projid(const char *path, unsigned int id, struct isd_error **err)
 
 int quota_ctl_set(struct quota_ctl *q, char *const *dirs, long long bytes, struct isd_error **err)
 {
+    unsigned int id;
+    pthread_mutex_lock(&q->lock);
+    id = q->next_id++;
+    pthread_mutex_unlock(&q->lock);
     for (size_t i = 0; dirs[i] != NULL; i++) {
-        unsigned int id;
-        pthread_mutex_lock(&q->lock);
-        id = q->next_id++;
-        pthread_mutex_unlock(&q->lock);
         if (set_projid(dirs[i], id, err) < 0)
             return -1;
-        if (set_limit(q->dev, id, bytes) < 0)
-            return isd_error_set(err, ISD_ERR_INTERNAL, errno, "set quota of `%s` (project %u): %s", dirs[i], id,
-                                 strerror(errno));
     }
+    if (set_limit(q->dev, id, bytes) < 0)
+        return isd_error_set(err, ISD_ERR_INTERNAL, errno, "set quota of `%s` (project %u): %s", dirs[0], id,
+                             strerror(errno));
     return 0;
 }
 
@@ -228,6 +228,8 @@ int rootfs_set_quota(struct layer_store *ls, const char *container_id, long long
         return isd_error_wrap(err, "error creating read-write layer with ID \"%s\"", container_id);
     diff = xasprintf("%s/%s/diff", ls->overlay, container_id);
     work = xasprintf("%s/%s/work", ls->overlay, container_id);
-    /* upper and work directories each get a project ID before the overlay is mounted */
+    /* R-42: before the overlay is mounted, the upper and work directories get the container's own project ID.
+     * One ID for both: overlay renames copied-up files from work into upper, which a file system refuses
+     * (EXDEV) between directories of different projects with the inherit flag. */
     return quota_ctl_set(ls->quota, (char *[]){diff, work, NULL}, bytes, err);
 }

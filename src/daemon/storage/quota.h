@@ -2,7 +2,8 @@
  * Rootfs quotas (guide R-40..R-54, D-24): a size limit on a container's read-write layer through project
  * quotas of the file system holding the graph (xfs mounted with `pquota`/`prjquota`, or ext4 made with
  * `-O quota,project` and mounted with `prjquota`). Each limited container's diff and work directories get
- * their own project ID with the inherit flag (FS_IOC_FSSETXATTR) before the overlay is mounted, and the
+ * the container's own project ID (one for both) with the inherit flag (FS_IOC_FSSETXATTR) before the
+ * overlay is mounted, and the
  * limit is set with quotactl(Q_XSETQLIM, PRJQUOTA) on a block device node made for the file system
  * (`<storage root>/backingFsBlockDev`, as Docker does).
  *
@@ -34,7 +35,8 @@ int quota_default_size(char *const *storage_opts, long long *ret, struct isd_err
  * project quotas are not available there. */
 struct quota_ctl *quota_ctl_open(const char *dir, struct isd_error **err);
 void quota_ctl_free(struct quota_ctl *q);
-/* Gives each directory (NULL-terminated) one new project ID (inherited by new files) limited to bytes. */
+/* Gives the directories (NULL-terminated) one new project ID, the same for all of them (inherited by new
+ * files), limited to bytes. */
 int quota_ctl_set(struct quota_ctl *q, char *const *dirs, long long bytes, struct isd_error **err);
 
 /* Checks that the layer store's file system supports project quotas (creates the control on first use). */
