@@ -147,7 +147,8 @@ def run_vm(script, daemon=False):
     try:
         initrd = os.path.join(work, "initrd.cpio")
         build_initramfs(initrd, script, daemon)
-        accel = ["-accel", "kvm"] if os.access("/dev/kvm", os.R_OK | os.W_OK) else ["-accel", "tcg"]
+        # KVM when the machine offers it (qemu falls back to the next accelerator if it cannot use it)
+        accel = (["-accel", "kvm"] if os.access("/dev/kvm", os.R_OK | os.W_OK) else []) + ["-accel", "tcg"]
         cmd = ["qemu-system-x86_64", "-m", "1536", "-smp", "2", "-nographic", "-no-reboot", "-nodefaults",
                "-serial", "stdio", "-net", "none", "-kernel", os.path.join(KERNEL_DIR, "vmlinuz"), "-initrd", initrd,
                "-append", "console=ttyS0 panic=-1 quiet loglevel=3"] + accel
