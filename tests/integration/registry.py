@@ -90,16 +90,16 @@ def run(*cmd, **kw):
 
 
 class Pki:
-    """A CA, a server cert for 127.0.0.1/localhost, a client cert, all made with the openssl CLI."""
+    """A CA, a server cert (for 127.0.0.1/localhost unless san says otherwise), a client cert, all made with
+    the openssl CLI."""
 
-    def __init__(self, d):
+    def __init__(self, d, san="IP:127.0.0.1,DNS:localhost"):
         self.dir = d
         self.ca_key, self.ca_crt = os.path.join(d, "ca.key"), os.path.join(d, "ca.crt")
         run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", self.ca_key, "-out",
             self.ca_crt, "-days", "2", "-subj", "/CN=isulad test CA")
-        self.server_crt, self.server_key = self.issue("server", "/CN=localhost",
-                                                      "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                                      "extendedKeyUsage=serverAuth\n")
+        self.server_crt, self.server_key = self.issue("server", "/CN=localhost", "subjectAltName=%s\n"
+                                                      "extendedKeyUsage=serverAuth\n" % san)
         self.client_crt, self.client_key = self.issue("client", "/CN=isulad test client",
                                                       "extendedKeyUsage=clientAuth\n")
 
@@ -213,7 +213,7 @@ class TokenServer:
 
 
 class Registry:
-    def __init__(self, kind="http", client_auth=False, allow_anonymous=False):
+    def __init__(self, kind="http", client_auth=False, allow_anonymous=False, san=None):
         assert kind in ("http", "tls", "basic", "token")
         self.kind, self.client_auth = kind, client_auth
         self.dir = tempfile.mkdtemp(prefix="isd-reg-", dir="/tmp")
@@ -222,7 +222,8 @@ class Registry:
         self.tls = kind == "tls" or client_auth
         self.url = ("https://" if self.tls else "http://") + self.host
         self.user, self.password = USER, PASSWORD
-        self.pki = Pki(self.dir) if self.tls else None
+        self.san = san
+        self.pki = (Pki(self.dir, san) if san else Pki(self.dir)) if self.tls else None
         self.ca_crt = self.pki.ca_crt if self.pki else None
         self.client_crt = self.pki.client_crt if self.pki else None
         self.client_key = self.pki.client_key if self.pki else None
@@ -283,7 +284,7 @@ class Registry:
         """Keyword arguments for `requests` to reach this registry (TLS trust, client cert)."""
         kw = {}
         if self.tls:
-            kw["verify"] = self.ca_crt
+            kw["verify"] = self.ca_crt if not self.san else False  # a certificate for another name
             if self.client_auth:
                 kw["cert"] = (self.client_crt, self.client_key)
         return kw
@@ -671,13 +672,14 @@ def push_image(url=None, name=None, tag="latest", layers=None, platforms=(HOST_P
     layers: list of Layer (shared by every platform) or a function platform -> list of Layer. Every
     platform also gets a layer with /platform.txt holding its platform string, so a test can see which one
     was pulled. fmt "docker" (schema 2 / manifest list) or "oci" (OCI manifest / index). With more than one
-    platform (or index=True) the tag points to a list/index. registry= a Registry fills url/auth/ca/cert.
-    by_digest=True pushes without a tag (the manifest is reachable only by digest)."""
+    platform (or index=True) the tag points to a list/index. registry= a Registry fills url/auth/ca/cert;
+    ca=False pushes without verifying the server's certificate. by_digest=True pushes without a tag (the
+    manifest is reachable only by digest)."""
     if registry is not None:
         url, auth = registry.url, auth or registry.auth()
-        ca, cert = ca or registry.ca_crt, cert or ((registry.client_crt, registry.client_key)
-                                                 if registry.client_auth else None)
-    sess = Session(url, auth=auth, verify=ca if ca else True, cert=cert)
+        ca, cert = registry.ca_crt if ca is None else ca, cert or ((registry.client_crt, registry.client_key)
+                                                                 if registry.client_auth else None)
+    sess = Session(url, auth=auth, verify=True if ca is None else ca, cert=cert)
     own_dir = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="isd-push-", dir="/tmp")
     res = PushResult()
@@ -761,6 +763,7 @@ class Proxy:
       ("cut_once_norange", digest)  the same, and later GETs of digest lose their Range header (a server
                              that answers 200 with the whole blob)
       ("hang_blob", digest)  blob GETs of digest: headers and half the body, then hang
+      ("redirect", digest)   blob GETs of digest: 307 to the upstream registry itself (blob storage elsewhere)
     .ranges lists (path, Range header) of every GET that asked for a range
     """
 
@@ -826,6 +829,13 @@ class Proxy:
             h.end_headers()
             if h.command == "GET":
                 h.wfile.write(fault[2])
+            return
+        if isinstance(fault, tuple) and fault[0] == "redirect" and h.command == "GET" and \
+                h.path.endswith("/blobs/" + fault[1]):
+            h.send_response(307)
+            h.send_header("Location", "%s://%s%s" % (self.upstream.scheme, self.upstream.netloc, h.path))
+            h.send_header("Content-Length", "0")
+            h.end_headers()
             return
         if isinstance(fault, tuple) and fault[0] == "status":
             h.send_response(fault[1])

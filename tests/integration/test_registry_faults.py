@@ -116,6 +116,21 @@ def test_broken_download_resumes(reg, proxy, d, isula, base_layer, server):
     isula.ok("rmi", name)
 
 
+def test_blob_redirected_to_other_storage(reg, proxy, d, isula, base_layer):
+    """Registries send blob GETs elsewhere (object storage) with a redirect: it is followed."""
+    moved = Layer({"moved.bin": os.urandom(100000)}, compression="none")
+    res = push_image(reg.url, "bad/redirected", layers=[base_layer, moved])
+    name = name_of(proxy, "bad/redirected")
+    before = len(reg.blob_gets("bad/redirected"))
+    proxy.fault = ("redirect", moved.built[1])
+    r = isula("pull", name, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert isula.inspect(name)["Id"] == res.image_id
+    assert proxy.blob_gets(moved.built[1]), "the pull did not ask the proxy for the blob"
+    assert moved.built[1] in reg.blob_gets("bad/redirected")[before:], "the redirect was not followed"
+    isula.ok("rmi", name)
+
+
 def test_server_errors(reg, proxy, d, isula, base_layer):
     push_image(reg.url, "bad/5xx", layers=[base_layer])
     name = name_of(proxy, "bad/5xx")

@@ -90,6 +90,24 @@ def test_encrypted_client_key_needs_use_decrypted_key_false(registry_factory, is
     assert i("inspect", reg.host + "/enc/img").returncode != 0
 
 
+def test_insecure_skip_verify_enforce_skips_host_names_only(registry_factory, isula, daemon_factory, base_layer):
+    """insecure-skip-verify-enforce (D-34): a certificate for another host name is accepted, one from an
+    unknown CA still is not."""
+    reg = registry_factory("tls", san="DNS:registry.invalid")
+    res = push_image(registry=reg, name="skipv/img", layers=[base_layer], ca=False)
+    trust_registry(reg)
+    r = pull(isula, reg, "skipv/img")
+    assert r.returncode == 1 and r.stderr.startswith("Error response from daemon:"), r.stdout
+    i = Isula(daemon_factory(conf={"insecure-skip-verify-enforce": True}))
+    r = pull(i, reg, "skipv/img")
+    assert r.returncode == 0, r.stderr
+    assert i.inspect(reg.host + "/skipv/img")["Id"] == res.image_id
+    other = registry_factory("tls", san="DNS:registry.invalid")  # its CA is not trusted
+    push_image(registry=other, name="skipv/img", layers=[base_layer], ca=False)
+    r = pull(i, other, "skipv/img")
+    assert r.returncode == 1 and r.stderr.startswith("Error response from daemon:"), r.stdout
+
+
 @pytest.mark.parametrize("kind", ["basic", "token"])
 def test_login_pull_logout(registry_factory, daemon_factory, base_layer, kind):
     reg = registry_factory(kind)
