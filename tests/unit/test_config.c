@@ -113,6 +113,22 @@ TEST(flags_override_file)
     ASSERT_STR_EQ(c->log_path, "/tmp/g-flag/isulad.log");
 }
 
+TEST(image_opt_timeout_minus_one_means_none)
+{
+    cleanup_config struct isd_config *c = NULL, *f = NULL, *d = NULL;
+    write_cfg("{}");
+    c = load("--image-opt-timeout", "-1", NULL);
+    ASSERT_TRUE(c != NULL);
+    ASSERT_INT_EQ(c->image_opt_timeout_ns, -1);
+    write_cfg("{\"image-opt-timeout\": \"-1\"}");
+    f = load(NULL);
+    ASSERT_TRUE(f != NULL);
+    ASSERT_INT_EQ(f->image_opt_timeout_ns, -1);
+    d = load("--image-opt-timeout", "90s", NULL);
+    ASSERT_TRUE(d != NULL);
+    ASSERT_INT_EQ(d->image_opt_timeout_ns, 90LL * 1000000000LL);
+}
+
 TEST(short_flag_clusters_and_aliases)
 {
     cleanup_config struct isd_config *c = NULL;
