@@ -6,7 +6,8 @@ is mounted with prjquota, and
   * quota_check runs the layer store's rootfs quota code on it: rootfs limited to 1 and 3 MiB stop writes
     at their limit, an unlimited one does not;
   * isulad runs with its graph there: `isula run --storage-opt size=...` and the daemon's
-    overlay2.basesize limit what a container can write, as the guide's R-40..R-54 describe.
+    overlay2.basesize limit what a container can write, as the guide's R-40..R-54 describe; and crun, which
+    refuses the hosts' hybrid cgroups, runs a container through isulad-shim on the VM's cgroup v2.
 Everything lives in a temp dir removed at the end; the VM has no network and no disk of the host."""
 import os
 import shutil
@@ -54,7 +55,7 @@ DAEMON = """mount -t cgroup2 none /sys/fs/cgroup
 mkdir -p /run /mnt/graph /run/isulad
 isulad() {
     /usr/bin/isulad --config-file /etc/isulad.json -g /mnt/graph -S /run/isulad -H unix:///run/isulad.sock \\
-        -p /run/isulad.pid --log-driver stdout -l ERROR "$@" > /tmp/isulad.log 2>&1 &
+        -p /run/isulad.pid --log-driver stdout -l ${ISD_LOG_LEVEL:-ERROR} "$@" > /tmp/isulad.log 2>&1 &
     for i in $(seq 300); do [ -S /run/isulad.sock ] && break; sleep 0.1; done
 }
 export ISULAD_HOST=unix:///run/isulad.sock
@@ -67,6 +68,8 @@ kill $(cat /run/isulad.pid); sleep 1
 isulad --storage-opt overlay2.basesize=2M
 write3m
 write3m --storage-opt size=8M
+/usr/bin/isula run --rm --runtime crun busybox sh -c 'echo crun-ran-$((6*7))'; echo "CRUN $?"
+/usr/bin/isula run --rm --runtime crun busybox sh -c 'exit 3'; echo "CRUN-EXIT $?"
 cat /tmp/isulad.log
 """
 
@@ -123,7 +126,8 @@ def build_initramfs(path, script, daemon=False):
     exes = {bin_path("quota_check"): "quota_check", shutil.which("mkfs.xfs"): "sbin/mkfs.xfs"}
     if daemon:
         exes.update({bin_path("isulad"): "usr/bin/isulad", bin_path("isula"): "usr/bin/isula",
-                     bin_path("isulad-shim"): "usr/bin/isulad-shim", shutil.which("runc"): "sbin/runc"})
+                     bin_path("isulad-shim"): "usr/bin/isulad-shim", shutil.which("runc"): "sbin/runc",
+                     shutil.which("crun"): "sbin/crun"})
         files["etc/isulad.json"] = (stat.S_IFREG | 0o644, b"{}")
         files["etc/hosts"] = (stat.S_IFREG | 0o644, b"127.0.0.1 localhost\n")
         files["etc/resolv.conf"] = (stat.S_IFREG | 0o644, b"nameserver 127.0.0.1\n")
@@ -190,3 +194,5 @@ def test_isula_run_storage_opt_size_and_daemon_basesize():
     ], out[-4000:]
     assert out.count("dd: error writing '/big': No space left on device") == 2, out[-4000:]
     assert "16+0 records out" in out and "32+0 records out" in out, out[-4000:]  # stopped at 1 and 2 MiB
+    # crun, which refuses this project's hosts (hybrid cgroups), runs containers on the VM's pure cgroup v2
+    assert "crun-ran-42" in out and "CRUN 0" in out and "CRUN-EXIT 3" in out, out[-4000:]

@@ -187,6 +187,12 @@ int runtime_shim_start(const struct runtime *rt, const struct shim_request *rq, 
     return 0;
 }
 
+bool runtime_run_detached_ok(const struct runtime *rt)
+{
+    const char *base = strrchr(rt->path, '/');
+    return streq(base != NULL ? base + 1 : rt->path, "runc");
+}
+
 int runtime_start(const struct runtime *rt, const char *id, struct isd_error **err)
 {
     const char *const verb[] = {"start", id, NULL};

@@ -42,6 +42,10 @@ struct shim_request {
 int runtime_shim_start(const struct runtime *rt, const struct shim_request *rq, pid_t *ret_pid, pid_t *ret_shim_pid,
                        struct isd_error **err);
 int runtime_start(const struct runtime *rt, const char *id, struct isd_error **err);
+/* Whether `run --detach` may replace create + start: runc leaves an early-exiting container process to be
+ * reaped by the shim (its subreaper). crun reaps one that exits before crun itself does, and the shim would
+ * lose its exit status; so every other runtime gets create, then start. */
+bool runtime_run_detached_ok(const struct runtime *rt);
 int runtime_kill(const struct runtime *rt, const char *id, int sig, bool all, struct isd_error **err);
 int runtime_pause(const struct runtime *rt, const char *id, struct isd_error **err);
 int runtime_resume(const struct runtime *rt, const char *id, struct isd_error **err);

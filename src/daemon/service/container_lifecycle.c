@@ -195,7 +195,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     long long t1 = now_ns();
     rq.terminal = json_get_bool(c->config, "Tty", false);
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
-    rq.start = true;
+    rq.start = runtime_run_detached_ok(&rt);
     log_opts(c, &rq.log_max_size, &rq.log_max_file);
     if ((n_ends = make_handoff(c, shim_ends, err)) < 0)
         return start_fail(d, c, &rt, err);
@@ -206,6 +206,10 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
         close(shim_ends[i]);
     if (rc < 0) {
         container_drop_handoff(c);
+        return start_fail(d, c, &rt, err);
+    }
+    if (!rq.start && runtime_start(&rt, c->id, err) < 0) {
+        container_drop_handoff(c); /* start_fail's forced delete ends the created process, then its shim */
         return start_fail(d, c, &rt, err);
     }
     c->shim_generation++; /* the waiting attach requests take their connections */
