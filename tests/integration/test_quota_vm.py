@@ -70,6 +70,9 @@ write3m
 write3m --storage-opt size=8M
 /usr/bin/isula run --rm --runtime crun busybox sh -c 'echo crun-ran-$((6*7))'; echo "CRUN $?"
 /usr/bin/isula run --rm --runtime crun busybox sh -c 'exit 3'; echo "CRUN-EXIT $?"
+/usr/bin/isula run -d --runtime crun --name e1 busybox sleep 100 > /dev/null
+/usr/bin/isula exec e1 sh -c 'exit 4'; echo "CRUN-EXEC $?"
+/usr/bin/isula rm -f e1 > /dev/null
 cat /tmp/isulad.log
 """
 
@@ -195,4 +198,4 @@ def test_isula_run_storage_opt_size_and_daemon_basesize():
     assert out.count("dd: error writing '/big': No space left on device") == 2, out[-4000:]
     assert "16+0 records out" in out and "32+0 records out" in out, out[-4000:]  # stopped at 1 and 2 MiB
     # crun, which refuses this project's hosts (hybrid cgroups), runs containers on the VM's pure cgroup v2
-    assert "crun-ran-42" in out and "CRUN 0" in out and "CRUN-EXIT 3" in out, out[-4000:]
+    assert "crun-ran-42" in out and "CRUN 0" in out and "CRUN-EXIT 3" in out and "CRUN-EXEC 4" in out, out[-4000:]
