@@ -30,10 +30,17 @@ fi
 VM_KERNEL_DIR=${VM_KERNEL_DIR:-/var/cache/isulad-test/vm-kernel}
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
     if [ ! -f "$VM_KERNEL_DIR/vmlinuz" ]; then
-        pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
+        kernel_pkg() { apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}'; }
         tmp=$(mktemp -d)
         chown _apt "$tmp" 2>/dev/null || true
-        (cd "$tmp" && apt-get download "$pkg" && dpkg-deb -x ./*.deb x)
+        pkg=$(kernel_pkg)
+        # stale package lists may name a version the archive has replaced: refresh them and ask again
+        if ! (cd "$tmp" && apt-get download "$pkg"); then
+            apt-get update
+            pkg=$(kernel_pkg)
+            (cd "$tmp" && apt-get download "$pkg")
+        fi
+        (cd "$tmp" && dpkg-deb -x ./*.deb x)
         ver=${pkg#linux-image-}
         mkdir -p "$VM_KERNEL_DIR"
         for m in crypto/crc32c_generic lib/libcrc32c fs/xfs/xfs drivers/block/loop fs/overlayfs/overlay; do

@@ -157,8 +157,8 @@ def test_hanging_registry_times_out(reg, proxy, d, isula, base_layer, where):
 
 
 def test_pull_stops_when_its_client_goes_away(reg, proxy, d, isula, base_layer):
-    """As docker does: a pull whose client disconnects is cancelled (here while a blob download stalls, so
-    only the cancellation can end it before image-opt-timeout), leaves nothing, and a new pull works."""
+    """As docker does: a pull whose client disconnects is cancelled (here while a blob download stalls: the
+    daemon notices through the progress lines it keeps sending), leaves nothing, and a new pull works."""
     stall = Layer({"stall.bin": os.urandom(300000)}, compression="none")
     res = push_image(reg.url, "bad/gone", layers=[base_layer, stall])
     name = name_of(proxy, "bad/gone")
@@ -178,7 +178,6 @@ def test_pull_stops_when_its_client_goes_away(reg, proxy, d, isula, base_layer):
     while "client went away, cancelling" not in d.read_log() and time.time() - t0 < 10:
         time.sleep(0.1)
     assert "pull of `%s`: the client went away, cancelling" % name in d.read_log()
-    assert time.time() - t0 < 3.5, "not cancelled before image-opt-timeout (4s) would have ended it"
     while store_files(d) != before and time.time() - t0 < 10:
         time.sleep(0.1)
     assert store_files(d) == before, "a cancelled pull left files: %s" % (store_files(d) ^ before)
