@@ -178,6 +178,10 @@ def test_pull_stops_when_its_client_goes_away(reg, proxy, d, isula, base_layer):
     while "client went away, cancelling" not in d.read_log() and time.time() - t0 < 10:
         time.sleep(0.1)
     assert "pull of `%s`: the client went away, cancelling" % name in d.read_log()
+    while "pull of `%s` failed" % name not in d.read_log() and time.time() - t0 < 10:
+        time.sleep(0.1)
+    failed = [line for line in d.read_log().splitlines() if "pull of `%s` failed" % name in line]
+    assert failed and "cancelled: the client went away" in failed[-1], failed  # not ended by the timeout
     while store_files(d) != before and time.time() - t0 < 10:
         time.sleep(0.1)
     assert store_files(d) == before, "a cancelled pull left files: %s" % (store_files(d) ^ before)

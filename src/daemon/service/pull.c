@@ -292,6 +292,7 @@ int service_image_pull_run(struct pull_job *j, int out_fd, struct isd_error **er
     image_free(existing);
     pull_emit(j, registry_progress_json(from, j->ref->digest != NULL ? j->ref->digest : j->manifest_ref, 0, 0));
     if (pull_layers(j, &top, err) < 0 || register_image(j, TAKE_PTR(top), err) < 0) {
+        log_info("pull of `%s` failed: %s", j->familiar, (*err)->msg);
         pull_emit(j, registry_progress_error_json((*err)->msg));
         return -1;
     }
