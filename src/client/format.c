@@ -37,6 +37,17 @@ char *format_size(long long bytes)
     return xasprintf("%s %s", num, units[u]);
 }
 
+char *format_binary_size(double v)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    size_t u = 0;
+    while (v >= 1024.0 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1024.0;
+        u++;
+    }
+    return xasprintf("%.2f %s", v, units[u]);
+}
+
 const char *format_state_word(const char *s)
 {
     if (s == NULL || s[0] == '\0')

@@ -15,6 +15,8 @@
 char *format_since(const char *rfc3339, long long now_ns);
 /* Decimal size with up to 3 decimals: "1.376 MB", "512 B". */
 char *format_size(long long bytes);
+/* Binary size with two decimals, as isula stats prints them: "56.00 KiB", "7.45 GiB", "0.00 B". */
+char *format_binary_size(double bytes);
 /* The guide's state word for a Docker state: created -> inited, others unchanged. */
 const char *format_state_word(const char *docker_state);
 

@@ -7,7 +7,8 @@ is mounted with prjquota, and
     at their limit, an unlimited one does not;
   * isulad runs with its graph there: `isula run --storage-opt size=...` and the daemon's
     overlay2.basesize limit what a container can write, as the guide's R-40..R-54 describe; and crun, which
-    refuses the hosts' hybrid cgroups, runs a container through isulad-shim on the VM's cgroup v2.
+    refuses the hosts' hybrid cgroups, runs a container through isulad-shim on the VM's cgroup v2, and
+    isula stats reads cgroup v2 there.
 Everything lives in a temp dir removed at the end; the VM has no network and no disk of the host."""
 import os
 import shutil
@@ -73,6 +74,8 @@ write3m --storage-opt size=8M
 /usr/bin/isula run -d --runtime crun --name e1 busybox sleep 100 > /dev/null
 /usr/bin/isula exec e1 sh -c 'exit 4'; echo "CRUN-EXEC $?"
 /usr/bin/isula rm -f e1 > /dev/null
+/usr/bin/isula run -d -m 48m --name s1 busybox sh -c 'sleep 100 & sleep 100' > /dev/null
+/usr/bin/isula stats --no-stream s1 | sed 's/^/STATS /'
 cat /tmp/isulad.log
 """
 
@@ -199,3 +202,7 @@ def test_isula_run_storage_opt_size_and_daemon_basesize():
     assert "16+0 records out" in out and "32+0 records out" in out, out[-4000:]  # stopped at 1 and 2 MiB
     # crun, which refuses this project's hosts (hybrid cgroups), runs containers on the VM's pure cgroup v2
     assert "crun-ran-42" in out and "CRUN 0" in out and "CRUN-EXIT 3" in out and "CRUN-EXEC 4" in out, out[-4000:]
+    # isula stats on cgroup v2 (the hosts have v1 controllers): the memory limit and the two processes
+    stats = [line for line in out.splitlines() if line.startswith("STATS ")]
+    assert len(stats) == 2 and stats[0].split()[1] == "CONTAINER", stats
+    assert " / 48.00 MiB " in stats[1] and stats[1].split()[-1] == "2", stats

@@ -19,6 +19,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_images(int argc, char **argv);

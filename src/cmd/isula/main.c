@@ -33,6 +33,7 @@ static const struct command commands[] = {
     {"run", "[OPTIONS] ROOTFS|IMAGE [COMMAND] [ARG...]", "Run a command in a new container", cmd_run},
     {"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive", cmd_save},
     {"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmd_start},
+    {"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmd_stats},
     {"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmd_stop},
     {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmd_tag},
     {"top", "[OPTIONS] CONTAINER [ps OPTIONS]", "Display the running processes of a container", cmd_top},

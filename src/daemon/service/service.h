@@ -58,6 +58,13 @@ int service_container_unpause(struct daemon *d, const char *ref, struct isd_erro
 json_t *service_container_inspect(struct daemon *d, const char *ref, struct isd_error **err);
 json_t *service_container_list(struct daemon *d, bool all, const json_t *filters, int limit, struct isd_error **err);
 json_t *service_container_top(struct daemon *d, const char *ref, const char *ps_args, struct isd_error **err);
+/* Resource usage in Docker's stats JSON (stats.c): begin checks the container (unknown: ISD_ERR_NOT_FOUND);
+ * run writes one document per line to out_fd, every second while stream and the container runs (a single
+ * one otherwise, whose precpu_stats is 200 ms older), and frees j. */
+struct stats_job;
+struct stats_job *service_container_stats_begin(struct daemon *d, const char *ref, struct isd_error **err);
+void service_container_stats_run(struct stats_job *j, bool stream, int out_fd);
+void service_stats_job_free(struct stats_job *j);
 int service_container_export(struct daemon *d, const char *ref, int out_fd, struct isd_error **err);
 int service_container_resize(struct daemon *d, const char *ref, int height, int width, struct isd_error **err);
 

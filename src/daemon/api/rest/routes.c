@@ -31,6 +31,7 @@ static const struct route {
     {"POST", "/containers/{}/exec", h_exec_create, false},
     {"GET", "/containers/{}/logs", h_container_logs, false},
     {"GET", "/containers/{}/top", h_container_top, false},
+    {"GET", "/containers/{}/stats", h_container_stats, false},
     {"GET", "/containers/{}/export", h_container_export, false},
     {"DELETE", "/containers/{}", h_container_remove, false},
     {"POST", "/exec/{}/start", h_exec_start, false},

@@ -214,6 +214,36 @@ void h_container_top(struct request *rq, const char *arg)
     isd_error_free(err);
 }
 
+struct stats_stream {
+    struct stats_job *job;
+    bool stream;
+};
+
+static void stats_produce(void *data, int fd)
+{
+    struct stats_stream *s = data;
+    service_container_stats_run(s->job, s->stream, fd);
+    free(s);
+}
+
+/* stream defaults to true, as Docker's; one-shot is accepted (a single answer is always complete here). */
+void h_container_stats(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    struct stats_job *job = service_container_stats_begin(rq->d, arg, &err);
+    struct stats_stream *s;
+    const char *stream = rq_query(rq, "stream");
+    if (job == NULL) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
+    s = xcalloc(1, sizeof(*s));
+    s->job = job;
+    s->stream = stream == NULL || rq_query_bool(rq, "stream");
+    rq_reply_stream(rq, "application/json", stats_produce, s);
+}
+
 struct export_job {
     struct daemon *d;
     char *id;
