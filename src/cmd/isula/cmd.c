@@ -122,3 +122,15 @@ int cmd_open_tar_output(const char *output)
         fprintf(stderr, "Error: cannot open `%s`: %s\n", output, strerror(errno));
     return fd;
 }
+
+char *cmd_time_value(const char *s)
+{
+    long long ns;
+    if (s == NULL)
+        return NULL;
+    if (parse_duration_ns(s, &ns) == 0)
+        return xasprintf("%lld", (now_ns() - ns) / 1000000000LL);
+    if (time_parse_rfc3339(s, &ns) == 0)
+        return xasprintf("%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
+    return xstrdup(s);
+}

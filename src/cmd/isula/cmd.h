@@ -58,6 +58,9 @@ void cmd_resize(const char *kind, const char *id);
 /* Opens the file a tar goes to (`-o output`, else stdout, which must not be a terminal); prints the error
  * and returns -1 when it cannot. */
 int cmd_open_tar_output(const char *output);
+/* A --since/--until value as the API takes it: RFC 3339 times, unix seconds or durations ("10m" ago) become
+ * unix seconds. NULL for NULL. */
+char *cmd_time_value(const char *s);
 /* Builds "/containers/<escaped id>/<action>". */
 char *cmd_path(const char *kind, const char *id, const char *action);
 

@@ -17,19 +17,6 @@ static char *logs_path(const char *id, bool follow, const char *tail, const char
                      timestamps ? 1 : 0, esince != NULL ? "&since=" : "", esince != NULL ? esince : "");
 }
 
-/* Docker accepts RFC 3339 times, unix seconds or durations ("10m") for --since; send unix seconds. */
-static char *since_value(const char *s)
-{
-    long long ns;
-    if (s == NULL)
-        return NULL;
-    if (parse_duration_ns(s, &ns) == 0)
-        return xasprintf("%lld", (now_ns() - ns) / 1000000000LL);
-    if (time_parse_rfc3339(s, &ns) == 0)
-        return xasprintf("%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
-    return xstrdup(s);
-}
-
 int cmd_logs(int argc, char **argv)
 {
     bool follow = false, timestamps = false;
@@ -55,7 +42,7 @@ int cmd_logs(int argc, char **argv)
         cmd_print_error(err);
         return 1;
     }
-    sv = since_value(since);
+    sv = cmd_time_value(since);
     path = logs_path(pos[0], follow, tail, sv, timestamps);
     req.path = path;
     if (client_request(cmd_host(), &req, &c, &resp, &err) < 0) {

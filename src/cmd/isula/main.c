@@ -9,6 +9,7 @@
 static const struct command commands[] = {
     {"attach", "[OPTIONS] CONTAINER", "Attach to a running container", cmd_attach},
     {"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmd_create},
+    {"events", "[OPTIONS]", "Get real time events from the server", cmd_events},
     {"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container", cmd_exec},
     {"export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", cmd_export},
     {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history},

@@ -194,6 +194,8 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         goto fail;
     pthread_mutex_lock(&c->lock);
     rc = container_save(c, true, err);
+    if (rc == 0)
+        service_container_event(c, "create", NULL);
     pthread_mutex_unlock(&c->lock);
     if (rc < 0)
         goto fail;
@@ -358,9 +360,12 @@ int service_container_rename(struct daemon *d, const char *ref, const char *new_
     c = service_lookup_locked(d, ref, err);
     if (c == NULL)
         return -1;
+    cleanup_free char *old = xasprintf("/%s", c->name);
     rc = container_store_rename(d->containers, c, new_name, err);
     if (rc == 0)
         rc = container_save(c, true, err);
+    if (rc == 0)
+        service_container_event(c, "rename", json_pack("{s:s}", "oldName", old));
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
     return rc;

@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/events/events.h"
 #include "daemon/service/internal.h"
 #include "daemon/spec/spec.h"
 #include "daemon/storage/layer_store.h"
@@ -225,6 +226,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     c->error = NULL;
     container_save(c, false, NULL);
     container_changed(c);
+    service_container_event(c, "start", NULL);
     return supervisor_watch(d->supervisor, c, shim_pid, err);
 }
 
@@ -264,6 +266,24 @@ int signal_parse(const char *s)
         if (strcasecmp(s, names[i].name) == 0)
             return names[i].sig;
     return -1;
+}
+
+void service_container_event(const struct container *c, const char *action, json_t *extra)
+{
+    json_t *attrs = json_pack("{s:s, s:s}", "image", c->image_ref != NULL ? c->image_ref : "", "name", c->name);
+    json_t *labels = json_object_get(c->config, "Labels");
+    const char *k;
+    json_t *v;
+    json_object_foreach(labels, k, v)
+    {
+        if (json_is_string(v) && json_object_get(attrs, k) == NULL)
+            json_object_set(attrs, k, v);
+    }
+    if (extra != NULL) {
+        json_object_update(attrs, extra);
+        json_decref(extra);
+    }
+    events_emit("container", action, c->id, c->image_ref, attrs);
 }
 
 void container_set_pid(struct container *c, pid_t pid)
@@ -337,8 +357,8 @@ int service_container_stop(struct daemon *d, const char *ref, int timeout, struc
         return -1;
     if (!container_is_active(c))
         rc = isd_error_set(err, ISD_ERR_NOT_MODIFIED, 0, "container %s is already stopped", c->id);
-    else
-        rc = stop_locked(d, c, timeout, err);
+    else if ((rc = stop_locked(d, c, timeout, err)) == 0)
+        service_container_event(c, "stop", NULL);
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
     return rc;
@@ -358,8 +378,12 @@ int service_container_kill(struct daemon *d, const char *ref, const char *signal
         rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "Cannot kill container: %s: Container %s is not running", ref,
                            c->id);
     } else {
+        char signum[16];
         c->manually_stopped = true;
         rc = kill_locked(d, c, sig, err);
+        snprintf(signum, sizeof(signum), "%d", sig);
+        if (rc == 0)
+            service_container_event(c, "kill", json_pack("{s:s}", "signal", signum));
     }
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
@@ -376,6 +400,8 @@ int service_container_restart(struct daemon *d, const char *ref, int timeout, st
         rc = stop_locked(d, c, timeout, err);
     if (rc == 0)
         rc = service_container_start_locked(d, c, err);
+    if (rc == 0)
+        service_container_event(c, "restart", NULL);
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
     return rc;
@@ -400,6 +426,7 @@ static int pause_resume(struct daemon *d, const char *ref, bool pause, struct is
         c->status = pause ? CT_PAUSED : CT_RUNNING;
         container_save(c, false, NULL);
         container_changed(c);
+        service_container_event(c, pause ? "pause" : "unpause", NULL);
     }
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
@@ -457,6 +484,7 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
     rm_rf_soon(c->state_dir, NULL);
     rm_rf_soon(c->dir, NULL);
     c->removed = true; /* attach connections not taken yet stay: they hold the output of this last run */
+    service_container_event(c, "destroy", NULL);
     container_store_remove(d->containers, c);
     exec_store_forget_container(d->execs, c);
     container_changed(c);
@@ -542,6 +570,9 @@ void service_container_exited(struct daemon *d, struct container *c)
     container_save(c, false, NULL);
     schedule_runtime_cleanup(d, c);
     container_changed(c);
+    char ec[16];
+    snprintf(ec, sizeof(ec), "%d", code);
+    service_container_event(c, "die", json_pack("{s:s}", "exitCode", ec));
 }
 
 struct container_waiter {

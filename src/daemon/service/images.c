@@ -5,6 +5,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/image/image_store.h"
+#include "daemon/events/events.h"
 #include "daemon/service/internal.h"
 
 /* service_image_list (with its filters) lives in images_extra.c. */
@@ -53,14 +54,20 @@ json_t *service_image_remove(struct daemon *d, const char *ref, bool force, stru
         image_free(img);
         return NULL;
     }
+    cleanup_free char *id = xasprintf("sha256:%s", img->id);
     image_free(img);
     if (image_store_remove(d->images, ref, &untagged, &deleted, err) < 0)
         return NULL;
     out = json_array();
-    for (size_t i = 0; untagged != NULL && untagged[i] != NULL; i++)
+    for (size_t i = 0; untagged != NULL && untagged[i] != NULL; i++) {
         json_array_append_new(out, json_pack("{s:s}", "Untagged", untagged[i]));
-    for (size_t i = 0; deleted != NULL && deleted[i] != NULL; i++)
+        events_emit("image", "untag", id, NULL, json_pack("{s:s}", "name", untagged[i]));
+    }
+    for (size_t i = 0; deleted != NULL && deleted[i] != NULL; i++) {
         json_array_append_new(out, json_pack("{s:s}", "Deleted", deleted[i]));
+        if (streq(deleted[i], id))
+            events_emit("image", "delete", id, NULL, json_pack("{s:s}", "name", ref));
+    }
     return out;
 }
 
@@ -70,7 +77,16 @@ int service_image_tag(struct daemon *d, const char *ref, const char *repo, const
     if (repo == NULL || *repo == '\0')
         return isd_error_set(err, ISD_ERR_INVALID, 0, "repository name must not be empty");
     target = tag != NULL && *tag != '\0' ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
-    return image_store_tag(d->images, ref, target, err);
+    if (image_store_tag(d->images, ref, target, err) < 0)
+        return -1;
+    {
+        cleanup_image struct image *img = image_store_lookup(d->images, target, NULL);
+        if (img != NULL) {
+            cleanup_free char *id = xasprintf("sha256:%s", img->id);
+            events_emit("image", "tag", id, NULL, json_pack("{s:s}", "name", target));
+        }
+    }
+    return 0;
 }
 
 int service_image_load(struct daemon *d, int fd, char ***ret_loaded, struct isd_error **err)

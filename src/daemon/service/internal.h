@@ -13,6 +13,9 @@ void service_spec_input(struct daemon *d, struct container *c, const char *rootf
                         struct spec_input *in);
 /* Looks a container up and locks it; unlock with pthread_mutex_unlock and unref. */
 struct container *service_lookup_locked(struct daemon *d, const char *ref, struct isd_error **err);
+/* Records a container event (events.h) with Docker's attributes image and name, plus extra (taken; NULL).
+ * Lock held or c not shared yet. */
+void service_container_event(const struct container *c, const char *action, json_t *extra);
 /* Handles a container whose shim ended: exit code, runtime delete, unmount, restart/auto-remove. Lock held. */
 void service_container_exited(struct daemon *d, struct container *c);
 /* Starts with c->lock held (used by start, restart and the restart policy). */

@@ -21,6 +21,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/events/events.h"
 #include "daemon/image/image_store.h"
 #include "daemon/image/reference.h"
 #include "daemon/image/registry/registry.h"
@@ -296,6 +297,7 @@ int service_image_pull_run(struct pull_job *j, int out_fd, struct isd_error **er
         pull_emit(j, registry_progress_error_json((*err)->msg));
         return -1;
     }
+    events_emit("image", "pull", j->familiar, NULL, json_pack("{s:s}", "name", j->familiar));
     pull_emit(j, xasprintf("{\"status\":\"Digest: %s\"}", j->manifest_digest));
     if (fresh)
         pull_emit(j, xasprintf("{\"status\":\"Status: Downloaded newer image for %s\"}", j->familiar));

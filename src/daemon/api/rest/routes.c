@@ -15,6 +15,7 @@ static const struct route {
     {"HEAD", "/_ping", h_ping, false},
     {"GET", "/version", h_version, false},
     {"GET", "/info", h_info, false},
+    {"GET", "/events", h_events, false},
     {"POST", "/containers/create", h_container_create, false},
     {"GET", "/containers/json", h_container_list, false},
     {"GET", "/containers/{}/json", h_container_inspect, false},

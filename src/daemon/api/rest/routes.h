@@ -23,6 +23,7 @@ void h_container_wait(struct request *rq, const char *arg);
 void h_container_logs(struct request *rq, const char *arg);
 void h_container_top(struct request *rq, const char *arg);
 void h_container_stats(struct request *rq, const char *arg);
+void h_events(struct request *rq, const char *arg);
 void h_container_export(struct request *rq, const char *arg);
 void h_container_attach(struct request *rq, const char *arg);
 void h_image_list(struct request *rq, const char *arg);
