@@ -95,3 +95,9 @@ json_t *json_strv(char *const *v)
         json_array_append_new(a, json_string(v[i]));
     return a;
 }
+
+char *json_line(const json_t *j)
+{
+    cleanup_free char *text = json_dumps(j, JSON_COMPACT);
+    return text != NULL ? xasprintf("%s\n", text) : NULL;
+}

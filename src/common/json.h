@@ -27,4 +27,8 @@ bool json_get_bool(const json_t *obj, const char *key, bool dflt);
 char **json_get_strv(const json_t *obj, const char *key);
 json_t *json_strv(char *const *v);
 
+/* Compact JSON text of j with a newline, for one-document-a-line streams written in one go (Docker's SDK
+ * cannot parse a stream where the newline comes alone); NULL on failure. Caller frees. */
+char *json_line(const json_t *j);
+
 #endif

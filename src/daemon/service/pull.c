@@ -259,8 +259,9 @@ void pull_emit(struct pull_job *j, char *line)
 {
     pthread_mutex_lock(&j->out_lock);
     if (j->out_fd >= 0 && line != NULL) {
-        size_t len = strlen(line);
-        if (write(j->out_fd, line, len) < 0 || write(j->out_fd, "\n", 1) < 0) {
+        /* one write per line: JSON stream readers (the Docker SDK) choke on a newline arriving alone */
+        cleanup_free char *full = xasprintf("%s\n", line);
+        if (fd_write_all(j->out_fd, full, strlen(full)) < 0) {
             /* The client left: as docker does, its pull stops (layers another pull waits for are taken over
              * by that pull when this one releases its claims). */
             j->out_fd = -1;

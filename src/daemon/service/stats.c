@@ -277,11 +277,11 @@ void service_container_stats_run(struct stats_job *j, bool stream, int out_fd)
         cleanup_free char *text = NULL;
         j->running = j->running && still_running(j);
         s = sample(j, pre, pre_ns);
-        text = json_dumps(s, JSON_COMPACT);
+        text = json_line(s);
         json_decref(pre);
         pre = s;
         pre_ns = now_ns();
-        if (text == NULL || fd_write_all(out_fd, text, strlen(text)) < 0 || fd_write_all(out_fd, "\n", 1) < 0)
+        if (text == NULL || fd_write_all(out_fd, text, strlen(text)) < 0)
             break; /* the client left */
         if (!stream || !j->running)
             break;

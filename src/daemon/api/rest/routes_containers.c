@@ -293,8 +293,8 @@ static int event_write(const json_t *ev, void *ctx)
     cleanup_free char *text = NULL;
     if (!event_matches(ev, j->filters))
         return 0;
-    text = json_dumps(ev, JSON_COMPACT);
-    if (text == NULL || fd_write_all(j->fd, text, strlen(text)) < 0 || fd_write_all(j->fd, "\n", 1) < 0)
+    text = json_line(ev);
+    if (text == NULL || fd_write_all(j->fd, text, strlen(text)) < 0)
         return -1; /* the client left */
     return 0;
 }
