@@ -101,3 +101,37 @@ char *json_line(const json_t *j)
     cleanup_free char *text = json_dumps(j, JSON_COMPACT);
     return text != NULL ? xasprintf("%s\n", text) : NULL;
 }
+
+char **json_filter_values(const json_t *filters, const char *key)
+{
+    json_t *f = json_object_get(filters, key), *v;
+    char **out = NULL;
+    const char *k;
+    size_t i;
+    if (json_is_array(f)) {
+        json_array_foreach(f, i, v)
+        {
+            if (json_is_string(v))
+                strv_append(&out, json_string_value(v));
+        }
+    } else if (json_is_object(f)) {
+        json_object_foreach(f, k, v)
+        {
+            if (json_is_true(v))
+                strv_append(&out, k);
+        }
+    }
+    return out;
+}
+
+bool json_labels_match(const json_t *labels, char *const *want)
+{
+    for (size_t i = 0; want != NULL && want[i] != NULL; i++) {
+        const char *eq = strchr(want[i], '=');
+        cleanup_free char *k = eq != NULL ? xstrndup(want[i], (size_t)(eq - want[i])) : xstrdup(want[i]);
+        const char *v = json_get_str(labels, k);
+        if (v == NULL || (eq != NULL && strcmp(v, eq + 1) != 0))
+            return false;
+    }
+    return true;
+}

@@ -27,6 +27,12 @@ bool json_get_bool(const json_t *obj, const char *key, bool dflt);
 char **json_get_strv(const json_t *obj, const char *key);
 json_t *json_strv(char *const *v);
 
+/* The values of one Docker filter in either encoding, ["v", ...] or {"v": true, ...}; NULL when the filter is
+ * absent or empty. Caller frees (strv). */
+char **json_filter_values(const json_t *filters, const char *key);
+/* Docker's label filter: every "k" of want is a key of labels, every "k=v" a key with that value. */
+bool json_labels_match(const json_t *labels, char *const *want);
+
 /* Compact JSON text of j with a newline, for one-document-a-line streams written in one go (Docker's SDK
  * cannot parse a stream where the newline comes alone); NULL on failure. Caller frees. */
 char *json_line(const json_t *j);

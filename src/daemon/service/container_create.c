@@ -267,11 +267,7 @@ static bool match_status(struct container *c, const char *v)
 
 static bool match_label(struct container *c, const char *v)
 {
-    json_t *labels = json_object_get(c->config, "Labels");
-    const char *eq = strchr(v, '=');
-    cleanup_free char *key = eq ? xstrndup(v, (size_t)(eq - v)) : xstrdup(v);
-    const char *have = json_get_str(labels, key);
-    return have != NULL && (eq == NULL || streq(have, eq + 1));
+    return json_labels_match(json_object_get(c->config, "Labels"), (char *const[]){(char *)v, NULL});
 }
 
 static bool match_ancestor(struct container *c, const char *v)

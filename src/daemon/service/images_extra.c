@@ -16,29 +16,6 @@
 
 static const char *const known_filters[] = {"reference", "dangling", "before", "since", "label", NULL};
 
-/* The values of one filter, in either of Docker's encodings: ["v", ...] or {"v": true, ...}. */
-static char **filter_values(const json_t *filters, const char *key)
-{
-    json_t *f = json_object_get(filters, key), *v;
-    char **out = NULL;
-    const char *k;
-    size_t i;
-    if (json_is_array(f)) {
-        json_array_foreach(f, i, v)
-        {
-            if (json_is_string(v))
-                strv_append(&out, json_string_value(v));
-        }
-    } else if (json_is_object(f)) {
-        json_object_foreach(f, k, v)
-        {
-            if (json_is_true(v))
-                strv_append(&out, k);
-        }
-    }
-    return out;
-}
-
 /* Docker's reference filter: path.Match on the familiar "name:tag", or on the name alone. */
 static bool reference_matches(const char *pattern, const char *tag)
 {
@@ -49,15 +26,7 @@ static bool reference_matches(const char *pattern, const char *tag)
 
 static bool label_matches(const struct image *img, char **want)
 {
-    json_t *labels = json_object_get(json_object_get(img->config, "config"), "Labels");
-    for (size_t i = 0; want != NULL && want[i] != NULL; i++) {
-        const char *eq = strchr(want[i], '=');
-        cleanup_free char *k = eq != NULL ? xstrndup(want[i], (size_t)(eq - want[i])) : xstrdup(want[i]);
-        const char *v = json_get_str(labels, k);
-        if (v == NULL || (eq != NULL && strcmp(v, eq + 1) != 0))
-            return false;
-    }
-    return true;
+    return json_labels_match(json_object_get(json_object_get(img->config, "config"), "Labels"), want);
 }
 
 struct list_filter {
@@ -99,17 +68,17 @@ static int parse_filters(struct daemon *d, const json_t *filters, struct list_fi
         if (!strv_contains((char **)known_filters, key))
             return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid filter '%s'", key);
     }
-    f->refs = filter_values(filters, "reference");
-    f->labels = filter_values(filters, "label");
-    dangling = filter_values(filters, "dangling");
+    f->refs = json_filter_values(filters, "reference");
+    f->labels = json_filter_values(filters, "label");
+    dangling = json_filter_values(filters, "dangling");
     for (size_t i = 0; dangling != NULL && dangling[i] != NULL; i++) {
         if (strcmp(dangling[i], "true") != 0 && strcmp(dangling[i], "false") != 0 && strcmp(dangling[i], "1") != 0 &&
             strcmp(dangling[i], "0") != 0)
             return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid filter 'dangling=%s'", dangling[i]);
         f->dangling = strcmp(dangling[i], "true") == 0 || strcmp(dangling[i], "1") == 0;
     }
-    before = filter_values(filters, "before");
-    since = filter_values(filters, "since");
+    before = json_filter_values(filters, "before");
+    since = json_filter_values(filters, "since");
     if ((r = ref_created(d, before, &f->before_ns, err)) < 0)
         return -1;
     f->has_before = r > 0;

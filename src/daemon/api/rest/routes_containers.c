@@ -216,82 +216,51 @@ void h_container_top(struct request *rq, const char *arg)
     isd_error_free(err);
 }
 
+/* Docker's event filters, parsed once per request; a NULL list means no filter of that kind. */
 struct events_job {
-    json_t *filters; /* Docker's {"type":[...],"event":[...],"container":[...],"image":[...],"label":[...]} */
+    char **type, **event, **container, **image, **label;
+    long long since_ns, until_ns;
     int fd;
 };
 
-static bool value_matches(const char *want, const char *v, bool prefix)
+static void events_job_free(struct events_job *j)
 {
-    return want != NULL && v != NULL && (streq(want, v) || (prefix && *want && str_has_prefix(v, want)));
+    strv_free(j->type), strv_free(j->event), strv_free(j->container), strv_free(j->image), strv_free(j->label);
+    free(j);
 }
 
-/* Filter values come as ["v", ...] or, from docker's CLI, as {"v": true, ...}. */
-static bool filter_has(const json_t *filters, const char *key, const char *v, bool prefix)
+/* No filter, or v equal to one of its values (or starting with one, for IDs). */
+static bool any_of(char *const *vals, const char *v, bool prefix)
 {
-    const json_t *vals = json_object_get(filters, key);
-    const char *k;
-    size_t i;
-    json_t *e;
     if (vals == NULL)
         return true;
-    json_array_foreach(vals, i, e)
-    {
-        if (value_matches(json_string_value(e), v, prefix))
+    for (size_t i = 0; v != NULL && vals[i] != NULL; i++)
+        if (streq(vals[i], v) || (prefix && vals[i][0] != '\0' && str_has_prefix(v, vals[i])))
             return true;
-    }
-    json_object_foreach((json_t *)vals, k, e)
-    {
-        if (value_matches(k, v, prefix))
-            return true;
-    }
     return false;
 }
 
-static bool event_matches(const json_t *ev, const json_t *f)
+static bool event_matches(const json_t *ev, const struct events_job *f)
 {
     const char *type = json_get_str(ev, "Type"), *id = json_get_str(json_object_get(ev, "Actor"), "ID");
     const json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
     bool container = streq(type, "container");
-    json_t *labels = json_object_get(f, "label");
-    const char *key;
-    size_t i;
-    json_t *l;
-    if (!filter_has(f, "type", type, false) || !filter_has(f, "event", json_get_str(ev, "Action"), false))
+    if (!any_of(f->type, type, false) || !any_of(f->event, json_get_str(ev, "Action"), false))
         return false;
-    if (json_object_get(f, "container") != NULL &&
-        (!container ||
-         !(filter_has(f, "container", id, true) || filter_has(f, "container", json_get_str(attrs, "name"), false))))
+    if (f->container != NULL &&
+        (!container || !(any_of(f->container, id, true) || any_of(f->container, json_get_str(attrs, "name"), false))))
         return false;
-    if (json_object_get(f, "image") != NULL &&
-        !(filter_has(f, "image", json_get_str(attrs, container ? "image" : "name"), false) ||
-          (!container && filter_has(f, "image", id, true))))
+    if (f->image != NULL && !any_of(f->image, json_get_str(attrs, container ? "image" : "name"), false) &&
+        !(!container && any_of(f->image, id, true)))
         return false;
-    if (json_is_object(labels)) { /* {"k=v": true} */
-        json_t *arr = json_array();
-        json_object_foreach(labels, key, l) json_array_append_new(arr, json_string(key));
-        labels = arr;
-    } else {
-        json_incref(labels);
-    }
-    bool ok = true;
-    json_array_foreach(labels, i, l)
-    {
-        const char *kv = json_string_value(l), *eq = kv != NULL ? strchr(kv, '=') : NULL;
-        cleanup_free char *k = kv == NULL ? NULL : eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
-        const char *have = k != NULL ? json_get_str(attrs, k) : NULL;
-        if (have == NULL || (eq != NULL && !streq(have, eq + 1)))
-            ok = false;
-    }
-    json_decref(labels);
-    return ok;
+    return json_labels_match(attrs, f->label);
 }
 
 static int event_write(const json_t *ev, void *ctx)
 {
     struct events_job *j = ctx;
     cleanup_free char *text = NULL;
-    if (!event_matches(ev, j->filters))
+    if (!event_matches(ev, j))
         return 0;
     text = json_line(ev);
     if (text == NULL || fd_write_all(j->fd, text, strlen(text)) < 0)
@@ -299,36 +268,33 @@ static int event_write(const json_t *ev, void *ctx)
     return 0;
 }
 
-struct events_args {
-    json_t *filters;
-    long long since_ns, until_ns;
-};
-
 static void events_produce(void *data, int fd)
 {
-    struct events_args *a = data;
-    struct events_job j = {a->filters, fd};
-    events_follow(a->since_ns, a->until_ns, event_write, &j);
-    json_decref(a->filters);
-    free(a);
+    struct events_job *j = data;
+    j->fd = fd;
+    events_follow(j->since_ns, j->until_ns, event_write, j);
+    events_job_free(j);
 }
 
 /* GET /events?since=&until=&filters= (Docker's API): the kept events from since, then new ones until until. */
 void h_events(struct request *rq, const char *arg)
 {
     const char *f = rq_query(rq, "filters");
-    struct events_args *a;
-    json_t *filters = f != NULL && *f ? json_loads(f, 0, NULL) : json_object();
+    cleanup_json json_t *filters = f != NULL && *f ? json_loads(f, 0, NULL) : json_object();
+    struct events_job *j;
     if (!json_is_object(filters)) {
-        json_decref(filters);
         rq_reply_msg(rq, 400, "invalid filters");
         return;
     }
-    a = xcalloc(1, sizeof(*a));
-    a->filters = filters;
-    a->since_ns = query_time(rq, "since");
-    a->until_ns = query_time(rq, "until");
-    rq_reply_stream(rq, "application/json", events_produce, a);
+    j = xcalloc(1, sizeof(*j));
+    j->type = json_filter_values(filters, "type");
+    j->event = json_filter_values(filters, "event");
+    j->container = json_filter_values(filters, "container");
+    j->image = json_filter_values(filters, "image");
+    j->label = json_filter_values(filters, "label");
+    j->since_ns = query_time(rq, "since");
+    j->until_ns = query_time(rq, "until");
+    rq_reply_stream(rq, "application/json", events_produce, j);
 }
 
 struct stats_stream {
