@@ -22,10 +22,16 @@
 #define SMALL_FILE_MAX (256 << 10)
 #define ZERO_TIME "0001-01-01T00:00:00Z" /* Go's zero time, as docker writes it for no sample */
 
+/* The container's cgroup directories, per v1 controller and the v2 one; NULL where it has none. */
+struct cgroups {
+    char *cpuacct, *memory, *blkio, *pids, *v2;
+};
+
 struct stats_job {
     char *id, *name;
     pid_t pid;
     bool running;
+    struct cgroups cg; /* resolved once: a process does not change cgroups under the runtime's care */
 };
 
 /* Where cgroup2 is mounted: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on hybrid ones. */
@@ -34,9 +40,11 @@ static const char *cgroup2_root(void)
     return path_exists(CGROUP_ROOT "/cgroup.controllers") ? CGROUP_ROOT : CGROUP_ROOT "/unified";
 }
 
-/* The cgroup directories of pid: per v1 controller, or the v2 one (ctrl NULL). */
-static char *cgroup_dir(pid_t pid, const char *ctrl)
+/* Reads /proc/<pid>/cgroup once ("4:cpu,cpuacct:/path" for v1, "0::/path" for v2). */
+static void cgroups_resolve(pid_t pid, struct cgroups *cg)
 {
+    static const char *const ctrls[] = {"cpuacct", "memory", "blkio", "pids"};
+    char **slots[] = {&cg->cpuacct, &cg->memory, &cg->blkio, &cg->pids};
     cleanup_free char *path = xasprintf("/proc/%d/cgroup", (int)pid);
     cleanup_free char *text = read_file(path, SMALL_FILE_MAX, NULL, NULL);
     char *save = NULL;
@@ -45,15 +53,20 @@ static char *cgroup_dir(pid_t pid, const char *ctrl)
         if (c2 == NULL)
             continue;
         *c1 = *c2 = '\0'; /* line: hierarchy id, c1 + 1: controllers, c2 + 1: path */
-        if (ctrl == NULL && streq(line, "0") && c1[1] == '\0') /* "0::/path" */
-            return xasprintf("%s%s", cgroup2_root(), c2 + 1);
-        if (ctrl != NULL) {
-            cleanup_free char *names = xasprintf(",%s,", c1 + 1), *want = xasprintf(",%s,", ctrl);
-            if (strstr(names, want) != NULL) /* "4:cpu,cpuacct:/path" */
-                return xasprintf(CGROUP_ROOT "/%s%s", ctrl, c2 + 1);
+        if (streq(line, "0") && c1[1] == '\0' && cg->v2 == NULL)
+            cg->v2 = xasprintf("%s%s", cgroup2_root(), c2 + 1);
+        cleanup_free char *names = xasprintf(",%s,", c1 + 1);
+        for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
+            cleanup_free char *want = xasprintf(",%s,", ctrls[i]);
+            if (*slots[i] == NULL && strstr(names, want) != NULL)
+                *slots[i] = xasprintf(CGROUP_ROOT "/%s%s", ctrls[i], c2 + 1);
         }
     }
-    return NULL;
+}
+
+static void cgroups_clear(struct cgroups *cg)
+{
+    free(cg->cpuacct), free(cg->memory), free(cg->blkio), free(cg->pids), free(cg->v2);
 }
 
 static long long read_ll(const char *dir, const char *file, long long dflt)
@@ -111,9 +124,9 @@ static long long system_cpu_ns(void)
     return hz > 0 ? total * (1000000000LL / hz) : 0;
 }
 
-static json_t *cpu_stats(pid_t pid)
+static json_t *cpu_stats(const struct cgroups *cg)
 {
-    cleanup_free char *acct = cgroup_dir(pid, "cpuacct"), *v2 = cgroup_dir(pid, NULL);
+    const char *acct = cg->cpuacct, *v2 = cg->v2;
     json_t *usage = json_object(), *percpu = json_array();
     long long total, user = 0, sys = 0;
     if (acct != NULL) {
@@ -142,9 +155,9 @@ static json_t *cpu_stats(pid_t pid)
                      "throttling_data", "periods", 0, "throttled_periods", 0, "throttled_time", 0);
 }
 
-static json_t *memory_stats(pid_t pid)
+static json_t *memory_stats(const struct cgroups *cg)
 {
-    cleanup_free char *v1 = cgroup_dir(pid, "memory"), *v2 = cgroup_dir(pid, NULL);
+    const char *v1 = cg->memory, *v2 = cg->v2;
     long long host = host_memory(), usage, max_usage, limit;
     json_t *st;
     if (v1 != NULL) {
@@ -171,9 +184,9 @@ static void blkio_entry(json_t *a, unsigned major, unsigned minor, const char *o
 }
 
 /* Bytes read and written per device: blkio.throttle.io_service_bytes (v1) or io.stat (v2). */
-static json_t *blkio_stats(pid_t pid)
+static json_t *blkio_stats(const struct cgroups *cg)
 {
-    cleanup_free char *v1 = cgroup_dir(pid, "blkio"), *v2 = cgroup_dir(pid, NULL);
+    const char *v1 = cg->blkio, *v2 = cg->v2;
     cleanup_free char *path = v1 != NULL ? xasprintf("%s/blkio.throttle.io_service_bytes", v1)
                                          : (v2 != NULL ? xasprintf("%s/io.stat", v2) : NULL);
     cleanup_free char *text = path != NULL ? read_file(path, SMALL_FILE_MAX, NULL, NULL) : NULL;
@@ -204,10 +217,9 @@ static json_t *blkio_stats(pid_t pid)
                      "io_wait_time_recursive", "io_merged_recursive", "io_time_recursive", "sectors_recursive");
 }
 
-static json_t *pids_stats(pid_t pid)
+static json_t *pids_stats(const struct cgroups *cg)
 {
-    cleanup_free char *v1 = cgroup_dir(pid, "pids"), *v2 = cgroup_dir(pid, NULL);
-    const char *dir = v1 != NULL ? v1 : v2;
+    const char *dir = cg->pids != NULL ? cg->pids : cg->v2;
     json_t *o = json_pack("{s:I}", "current", (json_int_t)read_ll(dir, "pids.current", 0));
     long long max = read_ll(dir, "pids.max", 0); /* "max" does not parse: no limit, left out */
     if (max > 0)
@@ -232,13 +244,13 @@ static json_t *sample(const struct stats_job *j, json_t *pre, long long pre_ns)
         json_object_set_new(s, "memory_stats", json_object());
         return s;
     }
-    json_object_set_new(s, "pids_stats", pids_stats(j->pid));
-    json_object_set_new(s, "blkio_stats", blkio_stats(j->pid));
-    json_object_set_new(s, "cpu_stats", cpu_stats(j->pid));
+    json_object_set_new(s, "pids_stats", pids_stats(&j->cg));
+    json_object_set_new(s, "blkio_stats", blkio_stats(&j->cg));
+    json_object_set_new(s, "cpu_stats", cpu_stats(&j->cg));
     json_object_set_new(s, "precpu_stats",
                         pre != NULL ? json_deep_copy(json_object_get(pre, "cpu_stats"))
                                     : json_pack("{s:{s:i}}", "cpu_usage", "total_usage", 0));
-    json_object_set_new(s, "memory_stats", memory_stats(j->pid));
+    json_object_set_new(s, "memory_stats", memory_stats(&j->cg));
     return s;
 }
 
@@ -254,6 +266,8 @@ struct stats_job *service_container_stats_begin(struct daemon *d, const char *re
     j->running = c->status == CT_RUNNING || c->status == CT_PAUSED;
     j->pid = j->running ? c->pid : 0;
     pthread_mutex_unlock(&c->lock);
+    if (j->running)
+        cgroups_resolve(j->pid, &j->cg);
     container_unref(c);
     return j;
 }
@@ -295,6 +309,7 @@ void service_stats_job_free(struct stats_job *j)
 {
     if (j == NULL)
         return;
+    cgroups_clear(&j->cg);
     free(j->id);
     free(j->name);
     free(j);
