@@ -161,3 +161,10 @@ char **format_split_cells(const char *row)
     strv_append(&v, p);
     return v;
 }
+
+void format_rows_free(char ***rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        strv_free(rows[i]);
+    free(rows);
+}

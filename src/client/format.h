@@ -28,6 +28,8 @@ json_t *format_ps_header(void);
 
 /* Prints rows (each a strv of cells) left-aligned with one space between columns. */
 void format_table_print(FILE *f, char **const *rows, size_t n);
+/* Frees n rows (strvs) and the array holding them. */
+void format_rows_free(char ***rows, size_t n);
 /* Splits a rendered row at TEMPLATE_CELL_SEP into cells. */
 char **format_split_cells(const char *row);
 

@@ -96,8 +96,6 @@ int cmd_history(int argc, char **argv)
         printf("%s\n", rows[i][0]);
     if (!quiet)
         format_table_print(stdout, (char **const *)rows, n);
-    for (size_t i = 0; i < n; i++)
-        strv_free(rows[i]);
-    free(rows);
+    format_rows_free(rows, n);
     return 0;
 }

@@ -110,9 +110,7 @@ int cmd_images(int argc, char **argv)
             printf("%s\n", streq(rows[i][0], "-") ? rows[i][digests ? 2 : 1] : rows[i][0]);
     if (!quiet)
         format_table_print(stdout, (char **const *)rows, n);
-    for (size_t i = 0; i < n; i++)
-        strv_free(rows[i]);
-    free(rows);
+    format_rows_free(rows, n);
     return 0;
 }
 

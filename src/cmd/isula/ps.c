@@ -64,9 +64,7 @@ static int render_rows(const struct template *t, const json_t *list, bool table,
         fprintf(stderr, "Error: %s\n", err->msg);
     else if (table)
         format_table_print(stdout, (char **const *)rows, nrows);
-    for (size_t i = 0; i < nrows; i++)
-        strv_free(rows[i]);
-    free(rows);
+    format_rows_free(rows, nrows);
     return rc < 0 ? 1 : 0;
 }
 

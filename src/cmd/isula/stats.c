@@ -108,9 +108,7 @@ static int print_table(char *const *ids, bool clear)
         format_table_print(stdout, (char **const *)rows, nrows);
         fflush(stdout);
     }
-    for (size_t i = 0; i < nrows; i++)
-        strv_free(rows[i]);
-    free(rows);
+    format_rows_free(rows, nrows);
     return rc;
 }
 

@@ -50,8 +50,6 @@ int cmd_top(int argc, char **argv)
     for (size_t i = 0; i < json_array_size(procs); i++)
         rows[n++] = json_row(json_array_get(procs, i));
     format_table_print(stdout, (char **const *)rows, n);
-    for (size_t i = 0; i < n; i++)
-        strv_free(rows[i]);
-    free(rows);
+    format_rows_free(rows, n);
     return 0;
 }
