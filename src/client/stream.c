@@ -119,27 +119,58 @@ static int deliver(struct stdcopy *dec, bool tty, int out_fd, int err_fd, const 
     return stdcopy_feed(dec, data, n, demux_sink, &s);
 }
 
-/* Forwards one read of stdin; returns 1 on data, 0 at EOF (write side half-closed), -1 on error. */
-static int forward_stdin(struct http_conn *c, int in_fd)
-{
+/* Stdin read but not yet taken by the daemon. It is sent without blocking, so that the output keeps being read
+ * while the container does not read its input (the daemon and the shim hold stdin back meanwhile). */
+struct stdin_pending {
     char buf[8192];
-    ssize_t r = read(in_fd, buf, sizeof(buf));
-    if (r < 0 && (errno == EINTR || errno == EAGAIN))
-        return 1;
-    if (r <= 0) {
-        shutdown(c->fd, SHUT_WR);
-        return 0;
+    size_t off, len;
+    bool eof; /* shut the write side once buf is sent */
+};
+
+/* Returns -1 on a send error, 0 otherwise. */
+static int stdin_flush(struct http_conn *c, struct stdin_pending *q)
+{
+    while (q->off < q->len) {
+        ssize_t w = send(c->fd, q->buf + q->off, q->len - q->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno == ENOTSOCK)
+            w = write(c->fd, q->buf + q->off, q->len - q->off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (w < 0)
+            return -1;
+        q->off += (size_t)w;
     }
-    return http_conn_write_all(c, buf, (size_t)r) < 0 ? -1 : 1;
+    q->off = q->len = 0;
+    if (q->eof)
+        shutdown(c->fd, SHUT_WR);
+    return 0;
+}
+
+/* Reads one chunk of stdin; returns 0 on data, 1 at EOF (write side half-closed once sent), -1 on error. */
+static int forward_stdin(struct http_conn *c, int in_fd, struct stdin_pending *q)
+{
+    ssize_t r = read(in_fd, q->buf, sizeof(q->buf));
+    if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+    if (r <= 0) {
+        q->eof = true;
+        return stdin_flush(c, q) < 0 ? -1 : 1;
+    }
+    q->len = (size_t)r;
+    return stdin_flush(c, q);
 }
 
 int stream_pump(struct http_conn *c, const struct stream_opts *o, struct isd_error **err)
 {
     struct stdcopy dec = {0};
+    struct stdin_pending q = {.len = 0};
     int in_fd = o->in_fd;
     char buf[16384];
     for (;;) {
-        struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = in_fd, .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = c->fd, .events = (short)(POLLIN | (q.len > 0 ? POLLOUT : 0))},
+                              {.fd = q.len > 0 ? -1 : in_fd, .events = POLLIN}};
         int n = in_fd >= 0 ? 2 : 1;
         ssize_t r;
         if (resize_pending && o->on_resize != NULL) {
@@ -152,11 +183,13 @@ int stream_pump(struct http_conn *c, const struct stream_opts *o, struct isd_err
                 continue;
             return isd_error_errno(err, "poll");
         }
+        if ((p[0].revents & POLLOUT) && stdin_flush(c, &q) < 0)
+            return isd_error_errno(err, "send stdin");
         if (n == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !http_conn_has_buffered(c)) {
-            int f = forward_stdin(c, in_fd);
+            int f = forward_stdin(c, in_fd, &q);
             if (f < 0)
                 return isd_error_errno(err, "send stdin");
-            if (f == 0)
+            if (f == 1)
                 in_fd = -1;
         }
         if (!http_conn_has_buffered(c) && !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))

@@ -424,31 +424,74 @@ def test_output_without_clients_is_logged_and_rss_small(env):
     assert text == "".join("%d\n" % i for i in range(1, 20001))
 
 
-def test_slow_client_is_dropped_and_log_complete(env):
-    b = env.bundle(["sh", "-c", "seq 1 1000000; exit 0"])
-    st, cid = env.state(), env.new_id()
-    log = os.path.join(st, "ctr.log")
-    sync = env.run_shim(cid, st, b, ["--log-file", log])
-    assert sync.line()["pid"] > 0
-    slow = Client(st)  # never reads
-    slow.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    env.runc("start", cid)
-    assert json.loads(wait_file(os.path.join(st, "exit"), timeout=60))["exit_code"] == 0
+def count_log_lines(log):
     n = 0
     with open(log) as f:
         for line in f:
             n += json.loads(line)["log"].count("\n")
-    assert n == 1000000
-    # the slow client was cut off: it gets some output but no exit frame
-    slow.s.settimeout(5)
+    return n
+
+
+def shim_pid_of(state):
+    with open(os.path.join(state, "shim.pid")) as f:
+        return int(f.read())
+
+
+def test_slow_client_gets_every_byte_and_the_exit(env):
+    """A client that reads late and slowly holds the container's output back instead of losing it."""
+    b = env.bundle(["sh", "-c", "seq 1 1000000; exit 3"])
+    st, cid = env.state(), env.new_id()
+    log = os.path.join(st, "ctr.log")
+    sync, client = env.run_shim(cid, st, b, ["--log-file", log], attach=True)
+    assert sync.line()["pid"] > 0
+    env.runc("start", cid)
+    time.sleep(3)
+    assert not os.path.exists(os.path.join(st, "exit")), "the container did not wait for its reader"
+    client.s.settimeout(60)
+    out, code = client.read_until_exit()
+    assert code == 3
+    assert out[1] == "".join("%d\n" % i for i in range(1, 1000001)).encode()
+    assert count_log_lines(log) == 1000000
+
+
+def test_client_that_goes_away_releases_the_container(env):
+    b = env.bundle(["sh", "-c", "seq 1 1000000"])
+    st, cid = env.state(), env.new_id()
+    log = os.path.join(st, "ctr.log")
+    sync, client = env.run_shim(cid, st, b, ["--log-file", log], attach=True)
+    assert sync.line()["pid"] > 0
+    env.runc("start", cid)
+    time.sleep(2)
+    assert count_log_lines(log) < 1000000  # held back by the client that reads nothing
+    client.s.close()
+    assert json.loads(wait_file(os.path.join(st, "exit"), timeout=60))["exit_code"] == 0
+    assert count_log_lines(log) == 1000000
+
+
+def test_client_stalled_after_exit_is_dropped(env):
+    """Output queued for a client that takes nothing after the exit: the shim waits --client-stall-ms, then
+    drops it and ends, so the exit is recorded and reported."""
+    b = env.bundle(["sh", "-c", "seq 1 50000"])  # more than the socket holds, less than holds the writer back
+    st, cid = env.state(), env.new_id()
+    sync, client = env.run_shim(cid, st, b, ["--client-stall-ms", "1500"], attach=True)
+    client.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    assert sync.line()["pid"] > 0
+    shim_pid = shim_pid_of(st)
+    env.runc("start", cid)
+    assert json.loads(wait_file(os.path.join(st, "exit"), timeout=30))["exit_code"] == 0
+    assert os.path.exists("/proc/%d" % shim_pid)  # still waiting for the client
+    end = time.time() + 30
+    while os.path.exists("/proc/%d" % shim_pid) and open("/proc/%d/stat" % shim_pid).read().split()[2] != "Z":
+        assert time.time() < end, "the shim kept waiting for a stalled client"
+        time.sleep(0.1)
+    client.s.settimeout(5)
     got = b""
     while True:
-        chunk = slow.s.recv(1 << 20)
+        chunk = client.s.recv(1 << 20)
         if not chunk:
             break
         got += chunk
-    assert len(got) < 6 << 20
-    assert b"\x05\x00\x00\x00" not in got[-16:]
+    assert b"\x05\x00\x00\x00" not in got[-16:]  # cut off before its exit frame
 
 
 def test_survives_closed_sync_fd(env):

@@ -29,6 +29,7 @@ enum {
     OPT_SYNC_FD,
     OPT_ATTACH_FD,
     OPT_START,
+    OPT_CLIENT_STALL_MS,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +48,7 @@ static const struct option long_opts[] = {
     {"sync-fd", required_argument, NULL, OPT_SYNC_FD},
     {"attach-fd", required_argument, NULL, OPT_ATTACH_FD},
     {"start", no_argument, NULL, OPT_START},
+    {"client-stall-ms", required_argument, NULL, OPT_CLIENT_STALL_MS},
     {NULL, 0, NULL, 0},
 };
 
@@ -132,6 +134,10 @@ static int apply_opt(struct shim_args *a, int opt, const char *v, const char **m
             return *msg = "--log-max-file must be a number between 1 and 1000", -1;
         a->log_max_file = (int)n;
         return 0;
+    case OPT_CLIENT_STALL_MS:
+        if (parse_ll(v, 1, 86400000, &a->client_stall_ms) < 0)
+            return *msg = "--client-stall-ms must be a number of milliseconds between 1 and 86400000", -1;
+        return 0;
     case OPT_SYNC_FD:
         if (parse_ll(v, 0, 1 << 20, &n) < 0 || fcntl((int)n, F_GETFD) < 0)
             return *msg = "--sync-fd must be an open file descriptor", -1;
@@ -168,6 +174,7 @@ int shim_args_parse(struct shim_args *a, int argc, char **argv, const char **ret
     memset(a, 0, sizeof(*a));
     a->sync_fd = -1;
     a->log_max_file = 1;
+    a->client_stall_ms = SHIM_CLIENT_STALL_MS;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         if (apply_opt(a, opt, optarg, ret_msg) < 0)

@@ -1,7 +1,9 @@
 /*
  * The attach socket: a listening AF_UNIX stream socket, any number of clients, Docker stdcopy
  * framing both ways ([type][0][0][0][len BE u32] payload). Output is queued per client and
- * written without blocking; a client further behind than SHIM_CLIENT_OUT_MAX is dropped.
+ * written without blocking; a client with SHIM_CLIENT_OUT_HIGH queued holds the container's output back
+ * (loop.c stops reading it) until it catches up, so no byte is lost to a slow reader. A client that goes away
+ * is dropped at once; after the process exited, one that takes nothing for --client-stall-ms is dropped.
  * Not thread-safe.
  */
 #include <errno.h>
@@ -15,6 +17,8 @@
 #include <stdio.h>
 
 #include "cmd/isulad-shim/shim.h"
+
+#define SHIM_ATTACH_WAIT_MAX 64 /* clients waited on per poll in the final flush; the rest on later rounds */
 
 int shim_attach_listen(struct shim *s)
 {
@@ -40,6 +44,7 @@ void shim_attach_adopt(struct shim *s, int fd)
     struct shim_client *c = shim_xrealloc(NULL, sizeof(*c));
     memset(c, 0, sizeof(*c));
     c->fd = fd;
+    c->progress_ms = shim_now_ms();
     s->clients = shim_xrealloc(s->clients, (s->n_clients + 1) * sizeof(*s->clients));
     s->clients[s->n_clients++] = c;
 }
@@ -69,6 +74,7 @@ void shim_attach_client_flush(struct shim_client *c)
             return;
         }
         sbuf_consume(&c->out, (size_t)w);
+        c->progress_ms = shim_now_ms();
     }
 }
 
@@ -78,10 +84,8 @@ static void client_queue(struct shim_client *c, int type, const char *data, size
                                       (uint8_t)(n >> 8), (uint8_t)n};
     if (c->dead)
         return;
-    if (sbuf_size(&c->out) + n + sizeof(hdr) > SHIM_CLIENT_OUT_MAX) {
-        c->dead = true; /* too slow: drop it rather than block the container */
-        return;
-    }
+    if (sbuf_size(&c->out) == 0)
+        c->progress_ms = shim_now_ms(); /* a stall counts from the first byte it was given and did not take */
     sbuf_append(&c->out, hdr, sizeof(hdr));
     sbuf_append(&c->out, data, n);
     shim_attach_client_flush(c);
@@ -91,6 +95,23 @@ void shim_attach_broadcast(struct shim *s, int type, const char *data, size_t n)
 {
     for (size_t i = 0; i < s->n_clients; i++)
         client_queue(s->clients[i], type, data, n);
+}
+
+bool shim_attach_blocked(const struct shim *s)
+{
+    for (size_t i = 0; i < s->n_clients; i++)
+        if (!s->clients[i]->dead && sbuf_size(&s->clients[i]->out) >= SHIM_CLIENT_OUT_HIGH)
+            return true;
+    return false;
+}
+
+void shim_attach_drop_stalled(struct shim *s, long long now)
+{
+    for (size_t i = 0; i < s->n_clients; i++) {
+        struct shim_client *c = s->clients[i];
+        if (sbuf_size(&c->out) > 0 && now - c->progress_ms >= s->args.client_stall_ms)
+            c->dead = true;
+    }
 }
 
 /* Consumes payload bytes of the current frame. */
@@ -174,21 +195,25 @@ void shim_attach_reap_dead(struct shim *s)
     s->n_clients = j;
 }
 
-/* Sends the exit frame, gives clients up to a second to take their data, closes them. */
+/* Sends the exit frame and waits until every client has taken its data, went away or stalled; closes them. */
 void shim_attach_finish(struct shim *s, int exit_code)
 {
     char code[16];
     int n = snprintf(code, sizeof(code), "%d", exit_code);
     shim_attach_broadcast(s, SHIM_FRAME_EXIT, code, (size_t)n);
-    for (int waited = 0; waited < 1000; waited += 20) {
-        bool pending = false;
-        for (size_t i = 0; i < s->n_clients; i++) {
-            shim_attach_client_flush(s->clients[i]);
-            pending |= !s->clients[i]->dead && sbuf_size(&s->clients[i]->out) > 0;
+    for (;;) {
+        struct pollfd p[SHIM_ATTACH_WAIT_MAX];
+        size_t np = 0;
+        shim_attach_drop_stalled(s, shim_now_ms());
+        for (size_t i = 0; i < s->n_clients && np < SHIM_ATTACH_WAIT_MAX; i++) {
+            struct shim_client *c = s->clients[i];
+            shim_attach_client_flush(c);
+            if (!c->dead && sbuf_size(&c->out) > 0)
+                p[np++] = (struct pollfd){.fd = c->fd, .events = POLLOUT};
         }
-        if (!pending)
+        if (np == 0)
             break;
-        poll(NULL, 0, 20);
+        poll(p, np, 1000);
     }
     for (size_t i = 0; i < s->n_clients; i++)
         s->clients[i]->dead = true;

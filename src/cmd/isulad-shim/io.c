@@ -58,7 +58,7 @@ void shim_resize(struct shim *s, unsigned rows, unsigned cols)
 int shim_output_read(struct shim *s, int fd, int stream)
 {
     char buf[32768];
-    for (int round = 0; round < 4; round++) {
+    for (int round = 0; round < 4 && !shim_attach_blocked(s); round++) {
         ssize_t r = read(fd, buf, sizeof(buf));
         if (r < 0 && errno == EINTR)
             continue;

@@ -1,7 +1,9 @@
 /*
  * The shim's main loop: one poll() over the SIGCHLD signalfd, a pidfd of the container process,
- * the attach socket and its clients, and the container's stdio. It ends once the container process
- * has exited and its output is drained (EOF, or 100 ms without data, or 5 s at most).
+ * the attach socket and its clients, and the container's stdio. While an attach client is behind
+ * (shim_attach_blocked), the container's output is not read: its writes block, nothing is lost. The loop
+ * ends once the container process has exited and its output is drained (EOF, or 100 ms without data, or
+ * 5 s at most; time spent waiting for slow clients does not count).
  * Not thread-safe.
  */
 #include <errno.h>
@@ -32,13 +34,6 @@ void shim_reap_children(struct shim *s)
     }
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void close_fd(int *fd)
 {
     if (*fd >= 0)
@@ -46,14 +41,14 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-static size_t build_pollfds(struct shim *s, struct pollfd *p, int pidfd)
+static size_t build_pollfds(struct shim *s, struct pollfd *p, int pidfd, bool blocked)
 {
     bool take_stdin = sbuf_size(&s->in_buf) < SHIM_STDIN_MAX;
     p[0] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
     p[1] = (struct pollfd){.fd = pidfd, .events = POLLIN};
     p[2] = (struct pollfd){.fd = s->attach_fd, .events = POLLIN};
-    p[3] = (struct pollfd){.fd = s->out_fd, .events = POLLIN};
-    p[4] = (struct pollfd){.fd = s->err_fd, .events = POLLIN};
+    p[3] = (struct pollfd){.fd = blocked ? -1 : s->out_fd, .events = POLLIN};
+    p[4] = (struct pollfd){.fd = blocked ? -1 : s->err_fd, .events = POLLIN};
     p[5] = (struct pollfd){.fd = sbuf_size(&s->in_buf) > 0 ? s->in_fd : -1, .events = POLLOUT};
     for (size_t i = 0; i < s->n_clients; i++) {
         struct shim_client *c = s->clients[i];
@@ -98,26 +93,51 @@ static void handle_events(struct shim *s, struct pollfd *p, size_t n, int *pidfd
         shim_attach_accept(s);
 }
 
+/* The drain clocks after the exit: they stand still while slow clients hold the output back. */
+struct drain {
+    long long started, last_data, tick;
+    bool blocked;
+};
+
+static bool drain_done(struct shim *s, struct drain *dr, bool blocked)
+{
+    long long now = shim_now_ms();
+    if (!s->exited)
+        return false;
+    if (dr->started == 0)
+        dr->started = dr->last_data = now;
+    else if (dr->blocked) {
+        dr->started += now - dr->tick;
+        dr->last_data += now - dr->tick;
+    }
+    dr->tick = now;
+    dr->blocked = blocked;
+    if (s->out_fd < 0 && s->err_fd < 0)
+        return true;
+    if (blocked) {
+        shim_attach_drop_stalled(s, now);
+        return false;
+    }
+    return now - dr->last_data >= DRAIN_IDLE_MS || now - dr->started >= DRAIN_MAX_MS;
+}
+
 int shim_loop_run(struct shim *s)
 {
     struct pollfd *p = NULL;
-    long long exited_at = 0, last_data = 0;
+    struct drain dr = {0};
     int pidfd = (int)syscall(SYS_pidfd_open, s->init_pid, 0);
     shim_reap_children(s);
     for (;;) {
-        if (s->exited && exited_at == 0)
-            exited_at = last_data = now_ms();
-        if (s->exited && s->out_fd < 0 && s->err_fd < 0)
-            break;
-        if (s->exited && (now_ms() - last_data >= DRAIN_IDLE_MS || now_ms() - exited_at >= DRAIN_MAX_MS))
+        bool blocked = shim_attach_blocked(s);
+        if (drain_done(s, &dr, blocked))
             break;
         p = shim_xrealloc(p, (FIXED_FDS + s->n_clients) * sizeof(*p));
-        size_t n = build_pollfds(s, p, s->exited ? -1 : pidfd);
-        int r = poll(p, n, s->exited ? DRAIN_IDLE_MS : -1);
+        size_t n = build_pollfds(s, p, s->exited ? -1 : pidfd, blocked);
+        int r = poll(p, n, s->exited ? (blocked ? 1000 : DRAIN_IDLE_MS) : -1);
         if (r < 0 && errno != EINTR)
             break;
         if (r > 0 && s->exited && (p[3].revents || p[4].revents))
-            last_data = now_ms();
+            dr.last_data = shim_now_ms();
         if (r > 0)
             handle_events(s, p, n, &pidfd);
     }

@@ -25,8 +25,13 @@ enum shim_frame_type {
 };
 
 #define SHIM_FRAME_HEADER 8
-#define SHIM_CLIENT_OUT_MAX (4u << 20) /* a client further behind than this is dropped */
-#define SHIM_STDIN_MAX (1u << 20)      /* stop reading clients while this much stdin is pending */
+/* Back-pressure: while any attach client has this much output queued, the shim stops reading the container's
+ * output, so the container's writes block until the slowest reader catches up (as Docker does). */
+#define SHIM_CLIENT_OUT_HIGH (256u << 10)
+/* After the process exited, a client that takes no byte of its queued output for this long is dropped, so a
+ * stalled reader cannot keep the exit from being recorded for ever (default of --client-stall-ms). */
+#define SHIM_CLIENT_STALL_MS 30000
+#define SHIM_STDIN_MAX (1u << 20) /* stop reading clients while this much stdin is pending */
 #define SHIM_ATTACH_FDS_MAX 16
 
 /* ---- util.c: growable byte buffer, JSON strings, time, files ---- */
@@ -50,6 +55,8 @@ void sbuf_free(struct sbuf *b);
 void shim_json_string(struct sbuf *b, const char *s, size_t n);
 /* RFC 3339 UTC time with nanoseconds, e.g. 2024-01-02T03:04:05.123456789Z (buffer >= 40 bytes). */
 void shim_time_now(char *out, size_t size);
+/* CLOCK_MONOTONIC in milliseconds. */
+long long shim_now_ms(void);
 int shim_write_all(int fd, const void *p, size_t n);
 /* temp + fsync + rename + fsync(dir); mode 0600 for the temp file. */
 int shim_write_atomic(const char *path, const char *data, size_t len);
@@ -76,6 +83,7 @@ struct shim_args {
     int attach_fds[SHIM_ATTACH_FDS_MAX]; /* attach clients connected from the start (socketpair ends) */
     size_t n_attach_fds;
     bool start; /* `run --detach` instead of `create`: one runtime call when nothing happens in between */
+    long long client_stall_ms; /* after the exit, drop a client that took nothing for this long */
 };
 
 /* Returns 0, or -1 with a one-line reason in ret_msg (static storage). Paths become absolute. */
@@ -109,6 +117,7 @@ struct shim_client {
     uint8_t type;
     uint8_t ctl[4]; /* resize payload */
     size_t ctl_len;
+    long long progress_ms; /* last time its queue was empty or it took bytes of it */
     bool dead;
 };
 
@@ -145,6 +154,10 @@ int shim_attach_accept(struct shim *s);
 /* Takes a connected stream socket (non-blocking, close-on-exec) as a client. */
 void shim_attach_adopt(struct shim *s, int fd);
 void shim_attach_broadcast(struct shim *s, int type, const char *data, size_t n);
+/* True while a live client has SHIM_CLIENT_OUT_HIGH or more queued: the container's output waits. */
+bool shim_attach_blocked(const struct shim *s);
+/* Marks dead the clients with queued output that took nothing for --client-stall-ms. */
+void shim_attach_drop_stalled(struct shim *s, long long now);
 /* Reads frames from client i; on EOF or error marks it dead. */
 void shim_attach_client_read(struct shim *s, struct shim_client *c);
 void shim_attach_client_flush(struct shim_client *c);

@@ -190,6 +190,13 @@ void shim_time_now(char *out, size_t size)
     snprintf(out, size, "%s.%09ldZ", base, (long)ts.tv_nsec);
 }
 
+long long shim_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int shim_write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;

@@ -83,20 +83,73 @@ static int forward_shim_frame(int shim_fd, int client_fd, bool tty, bool out, bo
     return 0;
 }
 
+/* Stdin on its way to the shim: written without blocking, so that output keeps flowing to the client while
+ * the container is not reading its stdin (the shim holds stdin back while its own queue is full). */
+struct stdin_queue {
+    unsigned char buf[8 + 32768 + 8]; /* one stdin frame and a close frame */
+    size_t off, len;
+};
+
+static void queue_frame(struct stdin_queue *q, int type, const void *data, uint32_t len)
+{
+    uint32_t be = htonl(len);
+    q->buf[q->len] = (unsigned char)type;
+    memset(q->buf + q->len + 1, 0, 3);
+    memcpy(q->buf + q->len + 4, &be, 4);
+    if (len > 0)
+        memcpy(q->buf + q->len + 8, data, len);
+    q->len += 8 + len;
+}
+
+/* Returns -1 when the shim is gone, 0 otherwise (the queue may keep bytes the shim did not take yet). */
+static int queue_flush(struct stdin_queue *q, int shim_fd, bool wait)
+{
+    while (q->off < q->len) {
+        ssize_t w = send(shim_fd, q->buf + q->off, q->len - q->off, MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (w <= 0)
+            return -1;
+        q->off += (size_t)w;
+    }
+    q->off = q->len = 0;
+    return 0;
+}
+
+/* Reads one chunk of the client's stdin into the queue; returns 1 at the client's EOF, -1 when the shim is gone. */
+static int client_stdin(int client_fd, int shim_fd, struct stdin_queue *q)
+{
+    char buf[32768];
+    ssize_t n = read(client_fd, buf, sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+    if (n <= 0) {
+        queue_frame(q, FRAME_CLOSE_STDIN, NULL, 0);
+        return queue_flush(q, shim_fd, false) < 0 ? -1 : 1;
+    }
+    queue_frame(q, FRAME_STDIN, buf, (uint32_t)n);
+    return queue_flush(q, shim_fd, false);
+}
+
 int attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out, bool errs, int *ret_exit)
 {
     struct pollfd pf[2] = {{shim_fd, POLLIN, 0}, {client_fd, POLLIN, 0}};
+    struct stdin_queue q = {.len = 0};
     bool client_gone = false, client_eof = !in;
-    char buf[32768];
     *ret_exit = -1;
     for (;;) {
-        pf[1].fd = client_eof || client_gone ? -1 : client_fd;
+        pf[0].events = (short)(POLLIN | (q.len > 0 ? POLLOUT : 0));
+        pf[1].fd = client_eof || client_gone || q.len > 0 ? -1 : client_fd;
         if (poll(pf, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
         }
-        if (pf[0].revents != 0) {
+        if ((pf[0].revents & POLLOUT) && queue_flush(&q, shim_fd, false) < 0)
+            return 0;
+        if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             int r = forward_shim_frame(shim_fd, client_fd, tty, out, errs, ret_exit, &client_gone);
             if (r != 0)
                 return 0;
@@ -104,18 +157,16 @@ int attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out, bool e
                 return 0;
         }
         if (pf[1].fd >= 0 && pf[1].revents != 0) {
-            ssize_t n = read(client_fd, buf, sizeof(buf));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                client_eof = true;
-                send_frame(shim_fd, FRAME_CLOSE_STDIN, NULL, 0);
-                if (!out && !errs)
-                    return 0;
-                continue;
-            }
-            if (send_frame(shim_fd, FRAME_STDIN, buf, (uint32_t)n) < 0)
+            int r = client_stdin(client_fd, shim_fd, &q);
+            if (r < 0)
                 return 0;
+            if (r == 1) {
+                client_eof = true;
+                if (!out && !errs) {
+                    queue_flush(&q, shim_fd, true);
+                    return 0;
+                }
+            }
         }
     }
 }
