@@ -7,12 +7,14 @@ Starts a private isulad (temp graph/state/socket), then measures in one run:
   * isulad RSS idle and with 100 running containers, isulad-shim RSS per container
   * the floor: `runc run` / `crun run` of the same busybox bundle, and the shim-less `runc create+start+delete`
   * the target ratio: `isula run --rm busybox true` and `runc run` of that bundle measured alternately
+  * attached output: 1 GiB from `run --rm busybox` through `| wc -c` (every byte must arrive)
 Prints a Markdown report (and writes it with --out). Not a test: no pass/fail, just numbers.
 """
 import argparse
 import concurrent.futures
 import json
 import os
+import shlex
 import shutil
 import signal
 import statistics
@@ -113,6 +115,26 @@ def serial(engine, n):
         subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
         res["run --rm true"].append(timed(engine.isula + ["run", "--rm", *extra, "busybox", "true"]))
     return res
+
+
+STREAM_BYTES = 1 << 30
+
+
+def stream_output(engine, n=3):
+    """Wall time of `run --rm busybox sh -c "head -c 1G /dev/zero | tr '\\0' a" | wc -c`; checks that every byte
+    arrived."""
+    extra = getattr(engine, "run_args", [])
+    payload = "head -c %d /dev/zero | tr '\\0' a" % STREAM_BYTES  # printable: the json-file log stays 1 GiB
+    cmd = " ".join(shlex.quote(a) for a in engine.isula + ["run", "--rm"] + extra + ["busybox", "sh", "-c",
+                                                                                      payload]) + " | wc -c"
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter()
+        out = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, check=True).stdout.strip()
+        samples.append(time.perf_counter() - t)
+        if out != str(STREAM_BYTES):
+            raise RuntimeError("%s: %s bytes arrived of %d" % (cmd, out, STREAM_BYTES))
+    return samples
 
 
 def parallel(engine, count, clients):
@@ -246,12 +268,15 @@ def main():
         idle = rss_kib(engine.proc.pid)
         res = serial(engine, a.n)
         versus = {rt: interleaved(engine, base, rt, a.n) for rt, v in floors.items() if not isinstance(v, str)}
+        res["run --rm | wc -c (1 GiB)"] = stream_output(engine)
         phases, mem = parallel(engine, a.parallel, a.clients)
         if a.docker:
             docker = OtherEngine("docker", ["docker", "-H", a.docker], docker_pid(a.docker), "containerd-shim")
             load_busybox(engine, docker)
             didle = rss_kib(docker.pid)
-            others["docker"] = (serial(docker, a.n),) + parallel(docker, a.parallel, a.clients) + (didle,)
+            dres = serial(docker, a.n)
+            dres["run --rm | wc -c (1 GiB)"] = stream_output(docker)
+            others["docker"] = (dres,) + parallel(docker, a.parallel, a.clients) + (didle,)
     finally:
         engine.stop()
     names = ["isula (runc)"] + ["%s (runc)" % k for k in others]
