@@ -42,12 +42,21 @@ char *client_path_escape(const char *s)
 
 bool client_error_is_daemon(const struct isd_error *e)
 {
-    return e != NULL && e->errnum == CLIENT_ERR_DAEMON;
+    return e != NULL && e->remote;
 }
 
 bool client_error_is_connect(const struct isd_error *e)
 {
-    return e != NULL && e->errnum == CLIENT_ERR_CONNECT;
+    return e != NULL && !e->remote && e->code == ISD_ERR_UNREACHABLE;
+}
+
+int client_error_daemon(struct isd_error **err, enum isd_error_code code, const char *msg)
+{
+    if (err == NULL || *err != NULL)
+        return -1;
+    isd_error_set(err, code, 0, "%s", msg);
+    (*err)->remote = true;
+    return -1;
 }
 
 void client_error_from_body(int status, const char *body, struct isd_error **err)
@@ -55,10 +64,12 @@ void client_error_from_body(int status, const char *body, struct isd_error **err
     cleanup_json json_t *j = NULL;
     cleanup_free char *text = NULL;
     const char *msg = NULL;
+    enum isd_error_code code = 0;
     size_t n;
     if (body != NULL && body[0] != '\0') {
-        j = json_loads(body, 0, NULL);
+        j = json_parse(body, strlen(body), NULL);
         msg = json_is_object(j) ? json_get_str(j, "message") : NULL;
+        code = json_is_object(j) ? isd_error_code_from_name(json_get_str(j, "code")) : 0;
         if (msg == NULL) {
             text = xstrdup(body);
             n = strlen(text);
@@ -67,20 +78,24 @@ void client_error_from_body(int status, const char *body, struct isd_error **err
             msg = text;
         }
     }
-    if (msg == NULL || msg[0] == '\0')
-        isd_error_set(err, isd_error_from_http_status(status), CLIENT_ERR_DAEMON, "HTTP status %d", status);
-    else
-        isd_error_set(err, isd_error_from_http_status(status), CLIENT_ERR_DAEMON, "%s", msg);
+    if (code == 0)
+        code = isd_error_from_http_status(status);
+    if (msg != NULL && msg[0] != '\0') {
+        client_error_daemon(err, code, msg);
+        return;
+    }
+    free(text);
+    text = xasprintf("HTTP status %d", status);
+    client_error_daemon(err, code, text);
 }
 
 static int connect_error(const char *host, struct isd_error **err)
 {
     struct isd_error *e = *err;
-    if (e == NULL || e->code != ISD_ERR_UNAVAILABLE)
+    if (e == NULL || e->code != ISD_ERR_UNREACHABLE)
         return -1;
     free(e->msg);
     e->msg = xasprintf("Cannot connect to the isulad daemon at %s. Is the isulad daemon running?", host);
-    e->errnum = CLIENT_ERR_CONNECT;
     return -1;
 }
 

@@ -16,10 +16,6 @@
 #define CLIENT_API_PREFIX "/v1.41"
 #define CLIENT_MAX_BODY (64u << 20)
 
-/* errnum markers telling where an error came from. */
-#define CLIENT_ERR_DAEMON (-1001)  /* the daemon answered with an error status; msg = its message */
-#define CLIENT_ERR_CONNECT (-1002) /* the daemon could not be reached; msg = a full sentence */
-
 /* The endpoint to use: explicit flag, else $ISULAD_HOST, else the default. Borrowed or static. */
 const char *client_host_resolve(const char *flag_value);
 
@@ -41,10 +37,15 @@ int client_request(const char *host, const struct http_request *req, struct http
 int client_call(const char *host, const char *method, const char *path, const json_t *body, json_t **ret_json,
                 struct isd_error **err);
 
-/* Builds the error for an error response body (JSON {"message": ...} or text). */
+/* Builds the error for an error response body: JSON {"message": ..., "code": ...} (the code named as in
+ * common/error.h; derived from the status when absent, as from other Docker-API servers) or text. */
 void client_error_from_body(int status, const char *body, struct isd_error **err);
+/* An error the daemon reported inside a stream (pull progress, load, attach): remote, with its message. */
+int client_error_daemon(struct isd_error **err, enum isd_error_code code, const char *msg);
 
+/* The daemon answered with this error (remote; msg = its message). */
 bool client_error_is_daemon(const struct isd_error *e);
+/* The daemon could not be reached (ISD_ERR_UNREACHABLE; msg = a full sentence). */
 bool client_error_is_connect(const struct isd_error *e);
 
 #endif

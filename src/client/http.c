@@ -27,7 +27,7 @@ static int open_unix(const char *path, struct isd_error **err)
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         int e = errno;
         close(fd);
-        return isd_error_set(err, ISD_ERR_UNAVAILABLE, e, "connect `%s`: %s", path, strerror(e));
+        return isd_error_set(err, ISD_ERR_UNREACHABLE, e, "connect `%s`: %s", path, strerror(e));
     }
     return fd;
 }
@@ -48,7 +48,7 @@ static int open_tcp(const char *hostport, struct isd_error **err)
         host[strlen(host) - 1] = '\0';
     }
     if (getaddrinfo(host[0] ? host : "127.0.0.1", port, &hints, &res) != 0)
-        return isd_error_set(err, ISD_ERR_UNAVAILABLE, EHOSTUNREACH, "cannot resolve `%s`", hostport);
+        return isd_error_set(err, ISD_ERR_UNREACHABLE, EHOSTUNREACH, "cannot resolve `%s`", hostport);
     for (ai = res; ai != NULL; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
@@ -61,7 +61,7 @@ static int open_tcp(const char *hostport, struct isd_error **err)
     }
     freeaddrinfo(res);
     if (fd < 0)
-        return isd_error_set(err, ISD_ERR_UNAVAILABLE, e, "connect `%s`: %s", hostport, strerror(e));
+        return isd_error_set(err, ISD_ERR_UNREACHABLE, e, "connect `%s`: %s", hostport, strerror(e));
     return fd;
 }
 

@@ -11,13 +11,30 @@ void cleanup_jsonp(json_t **j)
     json_decref(*j);
 }
 
-json_t *json_parse(const char *text, size_t len, struct isd_error **err)
+static json_t *parse(const char *text, size_t len, size_t flags, size_t *ret_used, struct isd_error **err)
 {
     json_error_t je;
-    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *j;
+    if (len > JSON_PARSE_MAX) {
+        isd_error_set(err, ISD_ERR_TOO_LARGE, 0, "JSON document of %zu bytes exceeds %u", len, JSON_PARSE_MAX);
+        return NULL;
+    }
+    j = json_loadb(text, len, JSON_REJECT_DUPLICATES | flags, &je);
     if (j == NULL)
         isd_error_set(err, ISD_ERR_INVALID, 0, "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
+    else if (ret_used != NULL)
+        *ret_used = (size_t)je.position;
     return j;
+}
+
+json_t *json_parse(const char *text, size_t len, struct isd_error **err)
+{
+    return parse(text, len, 0, NULL, err);
+}
+
+json_t *json_parse_prefix(const char *text, size_t len, size_t *ret_used, struct isd_error **err)
+{
+    return parse(text, len, JSON_DISABLE_EOF_CHECK, ret_used, err);
 }
 
 json_t *json_load_path(const char *path, size_t max, struct isd_error **err)

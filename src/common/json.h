@@ -14,8 +14,14 @@
 void cleanup_jsonp(json_t **j);
 
 json_t *json_load_path(const char *path, size_t max, struct isd_error **err);
-/* Parses text; ISD_ERR_INVALID with the parser's message when malformed. */
+/* Upper bound of one document (the largest the engine reads is a client's answer, CLIENT_MAX_BODY). */
+#define JSON_PARSE_MAX (64u << 20)
+
+/* The one parser of JSON text: at most JSON_PARSE_MAX bytes (ISD_ERR_TOO_LARGE), nesting bounded by
+ * jansson, duplicate keys refused; ISD_ERR_INVALID with the parser's message when malformed. */
 json_t *json_parse(const char *text, size_t len, struct isd_error **err);
+/* The first document of text (a stream of concatenated documents); *ret_used = bytes it took. */
+json_t *json_parse_prefix(const char *text, size_t len, size_t *ret_used, struct isd_error **err);
 int json_write_path(const char *path, const json_t *j, bool durable, struct isd_error **err);
 /* Compact text (caller frees). */
 char *json_to_string(const json_t *j);

@@ -65,10 +65,10 @@ int wait_finish(struct wait_conn *w, int *ret_code, struct isd_error **err)
     wait_close(w);
     if (body == NULL)
         return -1;
-    j = json_loads(body, 0, NULL);
+    j = json_parse(body, strlen(body), NULL);
     emsg = json_string_value(json_object_get(json_object_get(j, "Error"), "Message"));
     if (emsg != NULL && emsg[0] != '\0')
-        return isd_error_set(err, ISD_ERR_INTERNAL, CLIENT_ERR_DAEMON, "%s", emsg);
+        return client_error_daemon(err, ISD_ERR_INTERNAL, emsg);
     *ret_code = (int)json_get_int(j, "StatusCode", 0);
     return 0;
 }

@@ -68,13 +68,14 @@ void cmd_print_error(const struct isd_error *e)
 
 int cmd_exit_code_for(const struct isd_error *e, bool entrypoint_given)
 {
-    if (e == NULL || e->msg == NULL || !client_error_is_daemon(e))
+    int code;
+    if (e == NULL || !client_error_is_daemon(e))
         return EXIT_DAEMON;
-    if (strstr(e->msg, "executable file not found") != NULL || strstr(e->msg, "no such file or directory") != NULL)
-        return entrypoint_given ? EXIT_DAEMON : EXIT_NOT_FOUND;
-    if (strstr(e->msg, "permission denied") != NULL)
-        return EXIT_CANNOT_INVOKE;
-    return EXIT_DAEMON;
+    code = isd_error_code_exit_code(e->code);
+    /* the guide: an --entrypoint that does not exist is the user's option error (125), not the command's */
+    if (code == EXIT_NOT_FOUND && entrypoint_given)
+        return EXIT_DAEMON;
+    return code;
 }
 
 char *cmd_path(const char *kind, const char *id, const char *action)

@@ -48,7 +48,8 @@ int cmd_parse(const char *name, const struct cli_option *opts, int argc, char **
 
 /* Prints "Error response from daemon: msg" (daemon), the connect sentence, or "Error: msg". */
 void cmd_print_error(const struct isd_error *e);
-/* Exit code for a failed create/start/exec: 127 not found, 126 permission denied, else 125. */
+/* Exit code for a failed create/start/exec, from the daemon's error code: 127 command not found, 126 command
+ * cannot be run, else 125. */
 int cmd_exit_code_for(const struct isd_error *e, bool entrypoint_given);
 
 /* GET /containers/{id}/json; NULL on error. */

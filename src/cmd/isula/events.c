@@ -100,7 +100,7 @@ int cmd_events(int argc, char **argv)
                 continue;
             }
             buf_append(&line, "", 1);
-            cleanup_json json_t *ev = json_loads(line.data, 0, NULL);
+            cleanup_json json_t *ev = json_parse(line.data, line.len - 1, NULL);
             if (ev != NULL)
                 print_event(ev);
             buf_free(&line);

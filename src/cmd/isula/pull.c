@@ -94,7 +94,7 @@ static int show_message(struct pull_display *d, const json_t *m, struct isd_erro
     if (e == NULL)
         e = json_get_str(m, "error");
     if (e != NULL)
-        return isd_error_set(err, ISD_ERR_INTERNAL, CLIENT_ERR_DAEMON, "%s", e);
+        return client_error_daemon(err, ISD_ERR_INTERNAL, e);
     if (status == NULL)
         return 0;
     if (str_has_prefix(status, "Digest: ")) {
@@ -130,7 +130,7 @@ static int read_stream(struct http_conn *c, struct http_response *resp, struct p
                 buf_append(&line, &chunk[i], 1);
                 continue;
             }
-            cleanup_json json_t *m = json_loadb(line.data != NULL ? line.data : "", line.len, 0, NULL);
+            cleanup_json json_t *m = json_parse(line.data != NULL ? line.data : "", line.len, NULL);
             if (m != NULL)
                 rc = show_message(d, m, err);
             line.len = 0;
@@ -139,7 +139,7 @@ static int read_stream(struct http_conn *c, struct http_response *resp, struct p
     if (rc == 0 && n < 0)
         rc = -1;
     if (rc == 0 && line.len > 0) {
-        cleanup_json json_t *m = json_loadb(line.data, line.len, 0, NULL);
+        cleanup_json json_t *m = json_parse(line.data, line.len, NULL);
         if (m != NULL)
             rc = show_message(d, m, err);
     }

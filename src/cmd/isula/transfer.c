@@ -32,19 +32,19 @@ static int upload(const char *path, int fd, char **ret_last, struct isd_error **
     if (body == NULL)
         return -1;
     while (off < len) {
-        json_error_t je;
-        cleanup_json json_t *m = json_loadb(body + off, len - off, JSON_DISABLE_EOF_CHECK, &je);
+        size_t used = 0;
+        cleanup_json json_t *m = json_parse_prefix(body + off, len - off, &used, NULL);
         const char *e, *s;
         if (m == NULL)
             break;
-        off += (size_t)je.position;
+        off += used;
         while (off < len && (body[off] == '\n' || body[off] == '\r' || body[off] == ' '))
             off++;
         e = json_get_str(json_object_get(m, "errorDetail"), "message");
         if (e == NULL)
             e = json_get_str(m, "error");
         if (e != NULL)
-            return isd_error_set(err, ISD_ERR_INTERNAL, CLIENT_ERR_DAEMON, "%s", e);
+            return client_error_daemon(err, ISD_ERR_INTERNAL, e);
         s = json_get_str(m, "stream") != NULL ? json_get_str(m, "stream") : json_get_str(m, "status");
         if (s != NULL && ret_last != NULL) {
             free(*ret_last);

@@ -13,7 +13,7 @@ static json_t *command_value(const char *rest)
 {
     json_t *a;
     if (rest[0] == '[') {
-        a = json_loads(rest, 0, NULL);
+        a = json_parse(rest, strlen(rest), NULL);
         if (json_is_array(a))
             return a;
         json_decref(a);

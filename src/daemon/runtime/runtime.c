@@ -123,6 +123,19 @@ static int read_sync_line(int fd, char *line, size_t size, struct isd_error **er
     return 0;
 }
 
+/* The runtime reports a process it could not start only as text (runc: `exec: "x": executable file not found
+ * in $PATH`, `exec: "/etc/passwd": permission denied`; crun: `executable file `x` not found in $PATH: No such
+ * file or directory`, `open executable: Permission denied`). This is the one place that reads it, as moby's
+ * daemon does (and the docker CLI again for `docker run`): the code travels on from here. */
+static enum isd_error_code process_start_code(const char *msg)
+{
+    if (strcasestr(msg, "executable file not found") != NULL || strcasestr(msg, "no such file or directory") != NULL)
+        return ISD_ERR_COMMAND_NOT_FOUND;
+    if (strcasestr(msg, "permission denied") != NULL || strcasestr(msg, "is a directory") != NULL)
+        return ISD_ERR_NOT_EXECUTABLE;
+    return ISD_ERR_INTERNAL;
+}
+
 static int shim_read_pid(int sync_fd, pid_t *ret_pid, struct isd_error **err)
 {
     char line[4096];
@@ -136,7 +149,9 @@ static int shim_read_pid(int sync_fd, pid_t *ret_pid, struct isd_error **err)
     pid = json_get_int(j, "pid", -1);
     if (pid <= 0) {
         const char *m = json_get_str(j, "message");
-        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "%s", m && *m ? m : "the runtime failed to create the process");
+        if (m == NULL || *m == '\0')
+            return isd_error_set(err, ISD_ERR_INTERNAL, 0, "the runtime failed to create the process");
+        return isd_error_set(err, process_start_code(m), 0, "%s", m);
     }
     *ret_pid = (pid_t)pid;
     return 0;
@@ -196,7 +211,12 @@ bool runtime_run_detached_ok(const struct runtime *rt)
 int runtime_start(const struct runtime *rt, const char *id, struct isd_error **err)
 {
     const char *const verb[] = {"start", id, NULL};
-    return run_runtime(rt, verb, NULL, err);
+    if (run_runtime(rt, verb, NULL, err) < 0) {
+        if (err != NULL && *err != NULL && (*err)->code == ISD_ERR_INTERNAL)
+            (*err)->code = process_start_code((*err)->msg);
+        return -1;
+    }
+    return 0;
 }
 
 int runtime_kill(const struct runtime *rt, const char *id, int sig, bool all, struct isd_error **err)

@@ -141,15 +141,12 @@ static int make_handoff(struct container *c, int *shim_ends, struct isd_error **
     return (int)n;
 }
 
-/* Docker's convention for a process that cannot be started: 127 when the command is missing, 126 when it
- * cannot be run; either is the user's mistake (400), not the engine's. */
-static int start_error_exit_code(const char *msg)
+/* The container's ExitCode after a failed start, as moby records it: 127 when the command is missing, 126
+ * when it cannot be run (codes the runtime driver set), 128 for any other failure. */
+static int start_error_exit_code(enum isd_error_code code)
 {
-    if (strstr(msg, "executable file not found") != NULL || strstr(msg, "no such file or directory") != NULL)
-        return 127;
-    if (strstr(msg, "permission denied") != NULL)
-        return 126;
-    return 128;
+    int exit_code = isd_error_code_exit_code(code);
+    return exit_code == 126 || exit_code == 127 ? exit_code : 128;
 }
 
 static int start_fail(struct daemon *d, struct container *c, const struct runtime *rt, struct isd_error **err)
@@ -159,9 +156,7 @@ static int start_fail(struct daemon *d, struct container *c, const struct runtim
         rootfs_umount(d->layers, c->id, NULL);
     free(c->error);
     c->error = xstrdup((*err)->msg);
-    c->exit_code = start_error_exit_code((*err)->msg);
-    if (c->exit_code != 128)
-        (*err)->code = ISD_ERR_INVALID;
+    c->exit_code = start_error_exit_code((*err)->code);
     c->status = c->status == CT_CREATED ? CT_CREATED : CT_EXITED;
     container_set_pid(c, 0);
     c->shim_pid = 0;

@@ -151,14 +151,11 @@ static int write_process(struct exec *e, struct isd_error **err)
     return json_write_path(path, proc, false, err);
 }
 
-/* Exit code docker clients expect when the process could not be started at all. */
-static int start_error_code(const char *msg)
+/* The exec's ExitCode when its process could not be started at all, as moby records it: 127 when the
+ * command is missing (the code the runtime driver set), else 126. */
+static int start_error_exit_code(enum isd_error_code code)
 {
-    if (strstr(msg, "permission denied") != NULL)
-        return 126;
-    if (strstr(msg, "not found") != NULL || strstr(msg, "no such file") != NULL)
-        return 127;
-    return 126;
+    return isd_error_code_exit_code(code) == 127 ? 127 : 126;
 }
 
 static int send_resize(const char *dir, int height, int width, struct isd_error **err)
@@ -247,7 +244,7 @@ int service_exec_start(struct daemon *d, const char *exec_id, int client_fd, str
     rc = run_exec(d, e, client_fd, err);
     pthread_mutex_lock(&d->execs->lock);
     if (rc < 0) {
-        e->exit_code = start_error_code((*err)->msg);
+        e->exit_code = start_error_exit_code((*err)->code);
         e->running = false;
     } else if (client_fd >= 0) {
         e->running = false;

@@ -77,7 +77,7 @@ static void handle_entry(struct log_ctx *x, struct log_entry *e, bool buffered)
 
 static bool parse_line(const char *line, struct log_entry *e)
 {
-    cleanup_json json_t *j = json_loads(line, 0, NULL);
+    cleanup_json json_t *j = json_parse(line, strlen(line), NULL);
     const char *text = json_get_str(j, "log");
     if (text == NULL)
         return false;

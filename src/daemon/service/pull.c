@@ -51,7 +51,7 @@ static int pull_credentials(struct daemon *d, const char *header, const char *do
     *ret_user = *ret_password = NULL;
     if (header != NULL && *header != '\0') {
         cleanup_free char *text = registry_base64_decode(header, NULL);
-        cleanup_json json_t *j = text != NULL ? json_loads(text, 0, NULL) : NULL;
+        cleanup_json json_t *j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
         const char *u = json_get_str(j, "username"), *p = json_get_str(j, "password");
         if (text != NULL)
             explicit_bzero(text, strlen(text));

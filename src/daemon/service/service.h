@@ -110,7 +110,7 @@ int service_image_import(struct daemon *d, int fd, const char *repo, const char 
 int service_image_save(struct daemon *d, char *const *refs, int out_fd, struct isd_error **err);
 /* Pull in two steps: begin resolves fromImage[+tag] (tag may be a digest) on the registry (mirrors, auth from
  * the base64url X-Registry-Auth JSON or the stored logins), fetches and verifies manifest and config (errors
- * here have their normal status; ISD_ERR_INVALID with errnum 401 = unauthorized); run downloads and applies
+ * here have their normal status; ISD_ERR_UNAUTHORIZED for credentials); run downloads and applies
  * the layers and registers the image, writing Docker's JSON progress lines to out_fd (-1: none). */
 struct pull_job;
 struct pull_job *service_image_pull_begin(struct daemon *d, const char *from, const char *tag, const char *auth,

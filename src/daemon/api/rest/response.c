@@ -81,21 +81,28 @@ void rq_reply_json(struct request *rq, unsigned int status, json_t *j)
     MHD_add_response_header(rq->response, "Content-Type", "application/json");
 }
 
-void rq_reply_msg(struct request *rq, unsigned int status, const char *msg)
+/* Docker's error body {"message": ...} plus the code (common/error.h's wire name) that clients such as isula
+ * read back: the HTTP status alone cannot tell 126 from 127. */
+static void reply_coded(struct request *rq, enum isd_error_code code, const char *msg)
 {
-    if (status >= 500)
-        log_error("%s %s: %s", rq->method, rq->path, msg);
-    rq_reply_json(rq, status, json_pack("{s:s}", "message", msg));
-}
-
-void rq_reply_error(struct request *rq, struct isd_error *err)
-{
-    int status = isd_error_http_status(err);
+    int status = isd_error_code_http_status(code);
     if (status == 304) {
         rq_reply_empty(rq, 304);
         return;
     }
-    rq_reply_msg(rq, (unsigned int)status, err != NULL ? err->msg : "unknown error");
+    if (status >= 500)
+        log_error("%s %s: %s", rq->method, rq->path, msg);
+    rq_reply_json(rq, (unsigned int)status, json_pack("{s:s, s:s}", "message", msg, "code", isd_error_code_name(code)));
+}
+
+void rq_reply_msg(struct request *rq, unsigned int status, const char *msg)
+{
+    reply_coded(rq, isd_error_from_http_status((int)status), msg);
+}
+
+void rq_reply_error(struct request *rq, struct isd_error *err)
+{
+    reply_coded(rq, err != NULL ? err->code : ISD_ERR_INTERNAL, err != NULL ? err->msg : "unknown error");
 }
 
 void rq_reply_empty(struct request *rq, unsigned int status)

@@ -280,7 +280,7 @@ static void events_produce(void *data, int fd)
 void h_events(struct request *rq, const char *arg)
 {
     const char *f = rq_query(rq, "filters");
-    cleanup_json json_t *filters = f != NULL && *f ? json_loads(f, 0, NULL) : json_object();
+    cleanup_json json_t *filters = f != NULL && *f ? json_parse(f, strlen(f), NULL) : json_object();
     struct events_job *j;
     if (!json_is_object(filters)) {
         rq_reply_msg(rq, 400, "invalid filters");

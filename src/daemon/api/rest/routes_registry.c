@@ -6,16 +6,6 @@
 #include "common/log.h"
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
-#include "daemon/image/registry/registry.h"
-
-/* Authentication failures are 401 (the isd_error codes have no such class). */
-static void reply_registry_error(struct request *rq, struct isd_error *err)
-{
-    if (err != NULL && err->errnum == REGISTRY_ERRNUM_UNAUTHORIZED)
-        rq_reply_msg(rq, 401, err->msg);
-    else
-        rq_reply_error(rq, err);
-}
 
 static void pull_produce(void *data, int fd)
 {
@@ -34,7 +24,7 @@ void h_image_pull(struct request *rq, const char *arg)
     struct pull_job *j = service_image_pull_begin(rq->d, rq_query(rq, "fromImage"), rq_query(rq, "tag"), auth, &err);
     if (j == NULL) {
         log_error("%s", err->msg);
-        reply_registry_error(rq, err);
+        rq_reply_error(rq, err);
         isd_error_free(err);
         return;
     }
@@ -48,7 +38,7 @@ void h_auth_login(struct request *rq, const char *arg)
     if (body == NULL)
         return;
     if (service_auth_login(rq->d, body, &err) < 0) {
-        reply_registry_error(rq, err);
+        rq_reply_error(rq, err);
         isd_error_free(err);
         return;
     }

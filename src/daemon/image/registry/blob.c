@@ -44,7 +44,7 @@ static int blob_status_error(struct registry_client *c, const char *digest, cons
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "blob `%s` not found in `%s/%s`: %s", digest, c->host, c->repo,
                              text);
     if (r->status == 401 || r->status == 403)
-        return isd_error_set(err, ISD_ERR_INVALID, REGISTRY_ERRNUM_UNAUTHORIZED, "fetch blob `%s`: %s", digest, text);
+        return isd_error_set(err, ISD_ERR_UNAUTHORIZED, 0, "fetch blob `%s`: %s", digest, text);
     return isd_error_set(err, ISD_ERR_UNAVAILABLE, 0, "fetch blob `%s` from `%s`: %s", digest, c->host, text);
 }
 

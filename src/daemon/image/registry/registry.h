@@ -20,8 +20,6 @@
 
 #define REGISTRY_MAX_MANIFEST (4 * 1024 * 1024)
 #define REGISTRY_MAX_CONFIG (4 * 1024 * 1024)
-/* isd_error.errnum of authentication failures (wrong or missing credentials): answered as HTTP 401. */
-#define REGISTRY_ERRNUM_UNAUTHORIZED 401
 
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -100,7 +98,7 @@ void registry_client_free(struct registry_client *c);
 void registry_client_set_cancel(struct registry_client *c, const int *flag);
 bool registry_client_cancelled(const struct registry_client *c);
 /* GET /v2/ (https first; http when the endpoint is insecure), authenticating when challenged. Wrong
- * credentials: ISD_ERR_INVALID with status 401 in errnum. */
+ * credentials: ISD_ERR_UNAUTHORIZED. */
 int registry_client_ping(struct registry_client *c, struct isd_error **err);
 /* GET /v2/<repo>/manifests/<ref> with every supported Accept type; body bounded to REGISTRY_MAX_MANIFEST.
  * *ret_content_type may be NULL on success when the registry sent none. */

@@ -26,7 +26,7 @@ static char *basic_authz(const struct registry_client *c)
 
 char *registry_error_text(const struct http_resp *r)
 {
-    cleanup_json json_t *j = r->body.len > 0 ? json_loadb(r->body.data, r->body.len, 0, NULL) : NULL;
+    cleanup_json json_t *j = r->body.len > 0 ? json_parse(r->body.data, r->body.len, NULL) : NULL;
     json_t *first = json_array_get(json_object_get(j, "errors"), 0);
     const char *msg = json_get_str(first, "message");
     const char *code = json_get_str(first, "code");
@@ -56,8 +56,7 @@ static char *token_url(const struct registry_client *c, const struct auth_challe
 
 static int unauthorized(struct isd_error **err, const char *host, const char *why)
 {
-    return isd_error_set(err, ISD_ERR_INVALID, REGISTRY_ERRNUM_UNAUTHORIZED, "unauthorized: %s (registry `%s`)", why,
-                         host);
+    return isd_error_set(err, ISD_ERR_UNAUTHORIZED, 0, "unauthorized: %s (registry `%s`)", why, host);
 }
 
 static int fetch_token(struct registry_client *c, const struct auth_challenge *ch, char **ret_token,
@@ -77,7 +76,7 @@ static int fetch_token(struct registry_client *c, const struct auth_challenge *c
     else if (rc == 0 && r.status != 200)
         rc = isd_error_set(err, ISD_ERR_UNAVAILABLE, 0, "token server of `%s` answered %ld", c->host, r.status);
     if (rc == 0) {
-        j = json_loadb(r.body.data != NULL ? r.body.data : "", r.body.len, 0, NULL);
+        j = json_parse(r.body.data != NULL ? r.body.data : "", r.body.len, NULL);
         tok = json_get_str(j, "token");
         if (tok == NULL || *tok == '\0')
             tok = json_get_str(j, "access_token");
@@ -169,7 +168,7 @@ int registry_client_ping(struct registry_client *c, struct isd_error **err)
         return ping_scheme(c, c->scheme, err);
     if (ping_scheme(c, "https", &first) == 0)
         return 0;
-    if (first->errnum == REGISTRY_ERRNUM_UNAUTHORIZED) {
+    if (first->code == ISD_ERR_UNAUTHORIZED) {
         *err = first;
         return -1;
     }
@@ -185,7 +184,7 @@ static int manifest_status_error(struct registry_client *c, const char *ref, con
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "manifest for `%s/%s:%s` not found: %s", c->host, c->repo, ref,
                              text);
     if (r->status == 401 || r->status == 403)
-        return isd_error_set(err, ISD_ERR_INVALID, REGISTRY_ERRNUM_UNAUTHORIZED,
+        return isd_error_set(err, ISD_ERR_UNAUTHORIZED, 0,
                              "pull access denied for `%s/%s`, repository does not exist or may require login: %s",
                              c->host, c->repo, text);
     return isd_error_set(err, ISD_ERR_UNAVAILABLE, 0, "fetch manifest `%s` from `%s`: %s", ref, c->host, text);
