@@ -64,27 +64,6 @@ static int prepare_image(struct daemon *d, struct container *c, const json_t *bo
     return 0;
 }
 
-static bool strings_only(const json_t *v, bool object)
-{
-    const char *k;
-    json_t *e;
-    size_t i;
-    if (object) {
-        json_object_foreach((json_t *)v, k, e)
-        {
-            if (!json_is_string(e))
-                return false;
-        }
-        return json_is_object(v);
-    }
-    json_array_foreach(v, i, e)
-    {
-        if (!json_is_string(e))
-            return false;
-    }
-    return json_is_array(v);
-}
-
 /* The daemon's default-ulimits (D-41, "name=soft:hard") for every type the container does not set itself. */
 static void apply_default_ulimits(const struct isd_config *cfg, json_t *hc)
 {
@@ -113,22 +92,6 @@ static void apply_default_ulimits(const struct isd_config *cfg, json_t *hc)
         json_array_append_new(
             ul, json_pack("{s:s, s:I, s:I}", "Name", name, "Soft", (json_int_t)soft, "Hard", (json_int_t)hard));
     }
-}
-
-/* The shapes Docker's decoder enforces, so bad input is refused at create rather than at start. */
-static int check_body_types(const json_t *body, struct isd_error **err)
-{
-    static const char *const arrays[] = {"Env", "Cmd", "Entrypoint"};
-    json_t *v;
-    for (size_t i = 0; i < ARRAY_SIZE(arrays); i++) {
-        v = json_object_get(body, arrays[i]);
-        if (v != NULL && !json_is_null(v) && !json_is_string(v) && !strings_only(v, false))
-            return isd_error_set(err, ISD_ERR_INVALID, 0, "%s must be an array of strings", arrays[i]);
-    }
-    v = json_object_get(body, "Labels");
-    if (v != NULL && !json_is_null(v) && !strings_only(v, true))
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "Labels must be an object of strings");
-    return 0;
 }
 
 /* Generates the OCI spec once at create (without resolving the user, which needs the mounted rootfs), so
@@ -161,8 +124,6 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         return isd_error_set(err, ISD_ERR_INVALID, 0, "request body must be a JSON object");
     if (hc != NULL && !json_is_object(hc) && !json_is_null(hc))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "HostConfig must be a JSON object");
-    if (check_body_types(body, err) < 0)
-        return -1;
     if (name != NULL && *name != '\0') {
         if (name[0] == '/')
             name++;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "common/json_check.h"
 #include "common/util.h"
 #include "daemon/service/service.h"
 
@@ -39,8 +40,9 @@ const char *rq_query(struct request *rq, const char *key);
 char **rq_query_all(struct request *rq, const char *key);
 bool rq_query_bool(struct request *rq, const char *key);
 long long rq_query_int(struct request *rq, const char *key, long long dflt);
-/* The JSON body; an empty body gives an empty object. NULL (and an error response) when malformed. */
-json_t *rq_json_body(struct request *rq);
+/* The JSON body, checked against type (NULL: any document); an empty body gives an empty object. NULL (and
+ * an error response: 400 naming the field) when malformed or of the wrong shape. */
+json_t *rq_json_body(struct request *rq, const struct json_type *type);
 
 void rq_reply_json(struct request *rq, unsigned int status, json_t *j); /* steals j */
 void rq_reply_error(struct request *rq, struct isd_error *err);

@@ -54,13 +54,17 @@ long long rq_query_int(struct request *rq, const char *key, long long dflt)
     return v;
 }
 
-json_t *rq_json_body(struct request *rq)
+json_t *rq_json_body(struct request *rq, const struct json_type *type)
 {
     struct isd_error *err = NULL;
     json_t *j;
     if (rq->body.len == 0)
         return json_object();
     j = json_parse(rq->body.data, rq->body.len, &err);
+    if (j != NULL && type != NULL && json_check(j, type, NULL, &err) < 0) {
+        json_decref(j);
+        j = NULL;
+    }
     if (j == NULL) {
         rq_reply_error(rq, err);
         isd_error_free(err);

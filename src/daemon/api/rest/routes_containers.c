@@ -5,6 +5,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/api/rest/body_types.h"
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 #include "daemon/events/events.h"
@@ -23,7 +24,7 @@ static void reply_result(struct request *rq, int rc, struct isd_error **err, uns
 void h_container_create(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    cleanup_json json_t *body = rq_json_body(rq);
+    cleanup_json json_t *body = rq_json_body(rq, &rest_create_body);
     cleanup_free char *id = NULL;
     if (body == NULL)
         return;

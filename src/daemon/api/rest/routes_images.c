@@ -6,6 +6,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/api/rest/body_types.h"
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 
@@ -177,7 +178,7 @@ void h_image_save(struct request *rq, const char *arg)
 void h_exec_create(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    cleanup_json json_t *body = rq_json_body(rq);
+    cleanup_json json_t *body = rq_json_body(rq, &rest_exec_create_body);
     cleanup_free char *id = NULL;
     if (body == NULL)
         return;
@@ -214,7 +215,7 @@ static void exec_run(struct request *rq, int fd)
 void h_exec_start(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    cleanup_json json_t *body = rq_json_body(rq);
+    cleanup_json json_t *body = rq_json_body(rq, &rest_exec_start_body);
     bool tty;
     if (body == NULL)
         return;

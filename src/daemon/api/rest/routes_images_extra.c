@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "daemon/api/rest/body_types.h"
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 
@@ -22,7 +23,7 @@ void h_image_load_embedded(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     cleanup_free char *name = NULL;
-    cleanup_json json_t *body = rq_json_body(rq);
+    cleanup_json json_t *body = rq_json_body(rq, &rest_load_embedded_body);
     if (body == NULL)
         return;
     if (service_image_load_embedded(rq->d, json_get_str(body, "Path"), &name, &err) < 0) {

@@ -4,6 +4,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/api/rest/body_types.h"
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 
@@ -34,7 +35,7 @@ void h_image_pull(struct request *rq, const char *arg)
 void h_auth_login(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    cleanup_json json_t *body = rq_json_body(rq);
+    cleanup_json json_t *body = rq_json_body(rq, &rest_auth_body);
     if (body == NULL)
         return;
     if (service_auth_login(rq->d, body, &err) < 0) {

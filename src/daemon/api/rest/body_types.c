@@ -1,0 +1,238 @@
+/* Member lists follow moby's api/types (container.Config, container.HostConfig, network.NetworkingConfig,
+ * types.ExecConfig, types.AuthConfig) plus the isula extensions of docs/api.md. */
+#include "daemon/api/rest/body_types.h"
+
+#define OBJECT(members)                                                                                                \
+    {                                                                                                                  \
+        JSON_K_OBJECT, "struct", NULL, members                                                                         \
+    }
+#define ARRAY_OF(name, elem)                                                                                           \
+    {                                                                                                                  \
+        JSON_K_ARRAY, name, elem, NULL                                                                                 \
+    }
+#define MAP_OF(name, elem)                                                                                             \
+    {                                                                                                                  \
+        JSON_K_MAP, name, elem, NULL                                                                                   \
+    }
+#define END                                                                                                            \
+    {                                                                                                                  \
+        NULL, NULL                                                                                                     \
+    }
+
+static const struct json_member healthcheck_members[] = {
+    {"Test", &json_t_strv},
+    {"Interval", &json_t_int},
+    {"Timeout", &json_t_int},
+    {"StartPeriod", &json_t_int},
+    {"Retries", &json_t_int},
+    {"ExitOnUnhealthy", &json_t_bool},
+    END,
+};
+static const struct json_type healthcheck = OBJECT(healthcheck_members);
+
+/* container.Config: the top level of the create body. */
+#define CONFIG_MEMBERS                                                                                                 \
+    {"Hostname", &json_t_string}, {"Domainname", &json_t_string}, {"User", &json_t_string},                            \
+        {"AttachStdin", &json_t_bool}, {"AttachStdout", &json_t_bool}, {"AttachStderr", &json_t_bool},                 \
+        {"ExposedPorts", &json_t_emptymap}, {"Tty", &json_t_bool}, {"OpenStdin", &json_t_bool},                        \
+        {"StdinOnce", &json_t_bool}, {"Env", &json_t_strv}, {"Cmd", &json_t_str_or_strv},                              \
+        {"Healthcheck", &healthcheck}, {"ArgsEscaped", &json_t_bool}, {"Image", &json_t_string},                       \
+        {"Volumes", &json_t_emptymap}, {"WorkingDir", &json_t_string}, {"Entrypoint", &json_t_str_or_strv},            \
+        {"NetworkDisabled", &json_t_bool}, {"MacAddress", &json_t_string}, {"OnBuild", &json_t_strv},                  \
+        {"Labels", &json_t_strmap}, {"StopSignal", &json_t_string}, {"StopTimeout", &json_t_int},                      \
+        {"Shell", &json_t_strv},                                                                                       \
+    {                                                                                                                  \
+        "ExternalRootfs", &json_t_string                                                                               \
+    }
+
+static const struct json_member log_config_members[] = {{"Type", &json_t_string}, {"Config", &json_t_strmap}, END};
+static const struct json_type log_config = OBJECT(log_config_members);
+
+static const struct json_member port_binding_members[] = {
+    {"HostIp", &json_t_string}, {"HostPort", &json_t_string}, END};
+static const struct json_type port_binding = OBJECT(port_binding_members);
+static const struct json_type port_bindings_list = ARRAY_OF("[]nat.PortBinding", &port_binding);
+static const struct json_type port_map = MAP_OF("nat.PortMap", &port_bindings_list);
+
+static const struct json_member restart_members[] = {{"Name", &json_t_string}, {"MaximumRetryCount", &json_t_int}, END};
+static const struct json_type restart_policy = OBJECT(restart_members);
+
+static const struct json_member device_members[] = {
+    {"PathOnHost", &json_t_string}, {"PathInContainer", &json_t_string}, {"CgroupPermissions", &json_t_string}, END};
+static const struct json_type device = OBJECT(device_members);
+static const struct json_type devices = ARRAY_OF("[]container.DeviceMapping", &device);
+
+static const struct json_member ulimit_members[] = {
+    {"Name", &json_t_string}, {"Soft", &json_t_int}, {"Hard", &json_t_int}, END};
+static const struct json_type ulimit = OBJECT(ulimit_members);
+static const struct json_type ulimits = ARRAY_OF("[]*units.Ulimit", &ulimit);
+
+static const struct json_member throttle_members[] = {{"Path", &json_t_string}, {"Rate", &json_t_uint}, END};
+static const struct json_type throttle = OBJECT(throttle_members);
+static const struct json_type throttles = ARRAY_OF("[]*blkiodev.ThrottleDevice", &throttle);
+
+static const struct json_member weight_device_members[] = {{"Path", &json_t_string}, {"Weight", &json_t_uint}, END};
+static const struct json_type weight_device = OBJECT(weight_device_members);
+static const struct json_type weight_devices = ARRAY_OF("[]*blkiodev.WeightDevice", &weight_device);
+
+static const struct json_member hugetlb_members[] = {{"PageSize", &json_t_string}, {"Limit", &json_t_uint}, END};
+static const struct json_type hugetlb = OBJECT(hugetlb_members);
+static const struct json_type hugetlbs = ARRAY_OF("[]container.Hugetlb", &hugetlb);
+
+static const struct json_member bind_options_members[] = {
+    {"Propagation", &json_t_string}, {"NonRecursive", &json_t_bool}, END};
+static const struct json_member tmpfs_options_members[] = {{"SizeBytes", &json_t_int}, {"Mode", &json_t_uint}, END};
+static const struct json_member volume_options_members[] = {
+    {"NoCopy", &json_t_bool}, {"Labels", &json_t_strmap}, {"DriverConfig", &json_t_any}, END};
+static const struct json_type bind_options = OBJECT(bind_options_members);
+static const struct json_type tmpfs_options = OBJECT(tmpfs_options_members);
+static const struct json_type volume_options = OBJECT(volume_options_members);
+static const struct json_member mount_members[] = {
+    {"Type", &json_t_string},           {"Source", &json_t_string},       {"Target", &json_t_string},
+    {"ReadOnly", &json_t_bool},         {"Consistency", &json_t_string},  {"BindOptions", &bind_options},
+    {"VolumeOptions", &volume_options}, {"TmpfsOptions", &tmpfs_options}, END,
+};
+static const struct json_type mount = OBJECT(mount_members);
+static const struct json_type mounts = ARRAY_OF("[]mount.Mount", &mount);
+static const struct json_type console_size = ARRAY_OF("[2]uint", &json_t_uint);
+
+/* container.HostConfig with container.Resources inline, and the isula extensions. */
+static const struct json_member host_config_members[] = {
+    {"Binds", &json_t_strv},
+    {"ContainerIDFile", &json_t_string},
+    {"LogConfig", &log_config},
+    {"NetworkMode", &json_t_string},
+    {"PortBindings", &port_map},
+    {"RestartPolicy", &restart_policy},
+    {"AutoRemove", &json_t_bool},
+    {"VolumeDriver", &json_t_string},
+    {"VolumesFrom", &json_t_strv},
+    {"CapAdd", &json_t_str_or_strv},
+    {"CapDrop", &json_t_str_or_strv},
+    {"CgroupnsMode", &json_t_string},
+    {"Dns", &json_t_strv},
+    {"DnsOptions", &json_t_strv},
+    {"DnsSearch", &json_t_strv},
+    {"ExtraHosts", &json_t_strv},
+    {"GroupAdd", &json_t_strv},
+    {"IpcMode", &json_t_string},
+    {"Cgroup", &json_t_string},
+    {"Links", &json_t_strv},
+    {"OomScoreAdj", &json_t_int},
+    {"PidMode", &json_t_string},
+    {"Privileged", &json_t_bool},
+    {"PublishAllPorts", &json_t_bool},
+    {"ReadonlyRootfs", &json_t_bool},
+    {"SecurityOpt", &json_t_strv},
+    {"StorageOpt", &json_t_strmap},
+    {"Tmpfs", &json_t_strmap},
+    {"UTSMode", &json_t_string},
+    {"UsernsMode", &json_t_string},
+    {"ShmSize", &json_t_int},
+    {"Sysctls", &json_t_strmap},
+    {"Runtime", &json_t_string},
+    {"ConsoleSize", &console_size},
+    {"Isolation", &json_t_string},
+    {"CpuShares", &json_t_int},
+    {"Memory", &json_t_int},
+    {"NanoCpus", &json_t_int},
+    {"CgroupParent", &json_t_string},
+    {"BlkioWeight", &json_t_uint},
+    {"BlkioWeightDevice", &weight_devices},
+    {"BlkioDeviceReadBps", &throttles},
+    {"BlkioDeviceWriteBps", &throttles},
+    {"BlkioDeviceReadIOps", &throttles},
+    {"BlkioDeviceWriteIOps", &throttles},
+    {"CpuPeriod", &json_t_int},
+    {"CpuQuota", &json_t_int},
+    {"CpuRealtimePeriod", &json_t_int},
+    {"CpuRealtimeRuntime", &json_t_int},
+    {"CpusetCpus", &json_t_string},
+    {"CpusetMems", &json_t_string},
+    {"Devices", &devices},
+    {"DeviceCgroupRules", &json_t_strv},
+    {"KernelMemory", &json_t_int},
+    {"KernelMemoryTCP", &json_t_int},
+    {"MemoryReservation", &json_t_int},
+    {"MemorySwap", &json_t_int},
+    {"MemorySwappiness", &json_t_int},
+    {"OomKillDisable", &json_t_bool},
+    {"PidsLimit", &json_t_int},
+    {"Ulimits", &ulimits},
+    {"CpuCount", &json_t_int},
+    {"CpuPercent", &json_t_int},
+    {"Mounts", &mounts},
+    {"MaskedPaths", &json_t_strv},
+    {"ReadonlyPaths", &json_t_strv},
+    {"Init", &json_t_bool},
+    {"Annotations", &json_t_strmap},
+    {"HookSpec", &json_t_string},
+    {"FilesLimit", &json_t_int},
+    {"Hugetlbs", &hugetlbs},
+    END,
+};
+static const struct json_type host_config = OBJECT(host_config_members);
+
+static const struct json_member ipam_members[] = {
+    {"IPv4Address", &json_t_string}, {"IPv6Address", &json_t_string}, {"LinkLocalIPs", &json_t_strv}, END};
+static const struct json_type ipam = OBJECT(ipam_members);
+static const struct json_member endpoint_members[] = {
+    {"IPAMConfig", &ipam},
+    {"Links", &json_t_strv},
+    {"Aliases", &json_t_strv},
+    {"NetworkID", &json_t_string},
+    {"EndpointID", &json_t_string},
+    {"Gateway", &json_t_string},
+    {"IPAddress", &json_t_string},
+    {"IPPrefixLen", &json_t_int},
+    {"IPv6Gateway", &json_t_string},
+    {"GlobalIPv6Address", &json_t_string},
+    {"GlobalIPv6PrefixLen", &json_t_int},
+    {"MacAddress", &json_t_string},
+    {"DriverOpts", &json_t_strmap},
+    END,
+};
+static const struct json_type endpoint = OBJECT(endpoint_members);
+static const struct json_type endpoints = MAP_OF("map[string]*network.EndpointSettings", &endpoint);
+static const struct json_member networking_members[] = {{"EndpointsConfig", &endpoints}, END};
+static const struct json_type networking_config = OBJECT(networking_members);
+
+static const struct json_member create_members[] = {
+    CONFIG_MEMBERS,
+    {"HostConfig", &host_config},
+    {"NetworkingConfig", &networking_config},
+    END,
+};
+const struct json_type rest_create_body = OBJECT(create_members);
+
+static const struct json_member exec_create_members[] = {
+    {"User", &json_t_string},
+    {"Privileged", &json_t_bool},
+    {"Tty", &json_t_bool},
+    {"ConsoleSize", &console_size},
+    {"AttachStdin", &json_t_bool},
+    {"AttachStderr", &json_t_bool},
+    {"AttachStdout", &json_t_bool},
+    {"Detach", &json_t_bool},
+    {"DetachKeys", &json_t_string},
+    {"Env", &json_t_strv},
+    {"WorkingDir", &json_t_string},
+    {"Cmd", &json_t_strv},
+    END,
+};
+const struct json_type rest_exec_create_body = OBJECT(exec_create_members);
+
+static const struct json_member exec_start_members[] = {
+    {"Detach", &json_t_bool}, {"Tty", &json_t_bool}, {"ConsoleSize", &console_size}, END};
+const struct json_type rest_exec_start_body = OBJECT(exec_start_members);
+
+static const struct json_member auth_members[] = {
+    {"username", &json_t_string},      {"password", &json_t_string},
+    {"auth", &json_t_string},          {"email", &json_t_string},
+    {"serveraddress", &json_t_string}, {"identitytoken", &json_t_string},
+    {"registrytoken", &json_t_string}, END,
+};
+const struct json_type rest_auth_body = OBJECT(auth_members);
+
+static const struct json_member load_embedded_members[] = {{"Path", &json_t_string}, END};
+const struct json_type rest_load_embedded_body = OBJECT(load_embedded_members);
