@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd/isulad-shim/json_reader.h"
 #include "cmd/isulad-shim/shim.h"
 
 #define ERR_CAPTURE_MAX 65536
@@ -191,45 +193,45 @@ static int runtime_wait(struct shim *s, pid_t pid, int console, const struct chi
     return status;
 }
 
-/* Decodes the JSON string starting after its opening quote; newlines become spaces. */
-static char *json_unquote(const char *p)
+/* A message for one line: control characters (newlines in a runtime's text) become spaces. */
+static char *one_line(char *msg)
 {
-    struct sbuf b = {0};
-    for (; *p && *p != '"'; p++) {
-        char c = *p;
-        if (c == '\\' && p[1]) {
-            c = *++p;
-            c = c == 'n' || c == 'r' || c == 't' ? ' ' : c == 'b' || c == 'f' ? ' ' : c;
-            if (c == 'u') {
-                unsigned v = 0;
-                if (sscanf(p + 1, "%4x", &v) == 1 && strlen(p + 1) >= 4)
-                    p += 4;
-                c = v >= 0x20 && v < 0x80 ? (char)v : '?';
-            }
-        }
-        sbuf_append(&b, &c, 1);
-    }
-    sbuf_append(&b, "", 1);
-    return b.data;
+    for (char *p = msg; p != NULL && *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    return msg;
+}
+
+/* The message of one runtime.log line when its level is error or fatal, else NULL. */
+static char *log_line_error(const char *line, size_t len)
+{
+    char *level = NULL, *msg = NULL;
+    bool error;
+    if (shim_json_object_string(line, len, "level", &level) != 1)
+        return NULL;
+    error = strcmp(level, "error") == 0 || strcmp(level, "fatal") == 0;
+    free(level);
+    if (!error || shim_json_object_string(line, len, "msg", &msg) != 1)
+        return NULL;
+    return one_line(msg);
 }
 
 /* The last error-level message of the runtime's JSON log, or NULL. */
 static char *runtime_log_error(const char *path)
 {
-    char *msg = NULL;
-    char line[8192];
+    char *msg = NULL, *line = NULL, *m;
+    size_t cap = 0;
+    ssize_t n;
     FILE *f = fopen(path, "re");
     if (f == NULL)
         return NULL;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        const char *m = strstr(line, "\"msg\":\"");
-        if (strstr(line, "\"level\":\"error\"") == NULL && strstr(line, "\"level\":\"fatal\"") == NULL)
-            continue;
-        if (m == NULL)
-            continue;
-        free(msg);
-        msg = json_unquote(m + 7);
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if ((m = log_line_error(line, (size_t)n)) != NULL) {
+            free(msg);
+            msg = m;
+        }
     }
+    free(line);
     fclose(f);
     return msg;
 }
@@ -241,8 +243,10 @@ static char *stderr_reason(struct sbuf *b)
     sbuf_append(b, "", 1);
     for (char *l = strtok_r(b->data + b->off, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
         const char *m = strstr(l, "msg=\"");
-        if (m != NULL) /* logrus text format: level=error msg="..." */
-            return json_unquote(m + 5);
+        char *text = NULL;
+        /* logrus text format: level=error msg="..." (Go quoting, JSON's escapes for what runtimes print) */
+        if (m != NULL && shim_json_string_decode(m + 4, strlen(m + 4), &text, NULL) == 0)
+            return one_line(text);
         if (strcasestr(l, "error") != NULL || strcasestr(l, "incorrect") != NULL || strcasestr(l, "cannot") != NULL ||
             strcasestr(l, "not ") != NULL)
             return shim_xstrdup(l);

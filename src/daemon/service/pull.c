@@ -13,6 +13,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -255,6 +256,20 @@ fail:
     return NULL;
 }
 
+/* {"status": "<fmt...>"} as compact text, for pull_emit. */
+static char *status_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *status_json(const char *fmt, ...)
+{
+    va_list ap;
+    cleanup_free char *text = NULL;
+    cleanup_json json_t *j = NULL;
+    va_start(ap, fmt);
+    text = xvasprintf(fmt, ap);
+    va_end(ap);
+    j = json_pack("{s:s}", "status", text);
+    return json_to_string(j);
+}
+
 void pull_emit(struct pull_job *j, char *line)
 {
     pthread_mutex_lock(&j->out_lock);
@@ -299,10 +314,10 @@ int service_image_pull_run(struct pull_job *j, int out_fd, struct isd_error **er
         return -1;
     }
     events_emit("image", "pull", j->familiar, NULL, json_pack("{s:s}", "name", j->familiar));
-    pull_emit(j, xasprintf("{\"status\":\"Digest: %s\"}", j->manifest_digest));
+    pull_emit(j, status_json("Digest: %s", j->manifest_digest));
     if (fresh)
-        pull_emit(j, xasprintf("{\"status\":\"Status: Downloaded newer image for %s\"}", j->familiar));
+        pull_emit(j, status_json("Status: Downloaded newer image for %s", j->familiar));
     else
-        pull_emit(j, xasprintf("{\"status\":\"Status: Image is up to date for %s\"}", j->familiar));
+        pull_emit(j, status_json("Status: Image is up to date for %s", j->familiar));
     return 0;
 }

@@ -130,7 +130,8 @@ static void wait_produce(void *data, int fd)
 {
     struct container_waiter *w = data;
     int code = service_container_wait_end(w);
-    cleanup_free char *text = xasprintf("{\"StatusCode\":%d,\"Error\":null}\n", code);
+    cleanup_json json_t *j = json_pack("{s:i, s:n}", "StatusCode", code, "Error");
+    cleanup_free char *text = json_line(j);
     if (write(fd, text, strlen(text)) < 0)
         log_debug("wait: client went away");
 }

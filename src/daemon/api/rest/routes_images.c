@@ -127,7 +127,9 @@ void h_image_create(struct request *rq, const char *arg)
         isd_error_free(err);
         return;
     }
-    cleanup_free char *line = xasprintf("{\"status\":\"sha256:%s\"}\n", id);
+    cleanup_free char *status = xasprintf("sha256:%s", id);
+    cleanup_json json_t *j = json_pack("{s:s}", "status", status);
+    cleanup_free char *line = json_line(j);
     rq_reply_text(rq, 200, "application/json", line);
 }
 
