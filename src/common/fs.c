@@ -33,8 +33,6 @@ char *read_file(const char *path, size_t max, size_t *ret_len, struct isd_error 
     char chunk[16384];
     if (fd < 0) {
         isd_error_errno(err, "open `%s`", path);
-        if (err != NULL && *err != NULL && errno == ENOENT)
-            (*err)->code = ISD_ERR_NOT_FOUND;
         return NULL;
     }
     for (;;) {

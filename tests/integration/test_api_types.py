@@ -97,3 +97,22 @@ def test_start_failure_code_and_docker_message(api, cmd, code, text):
     status, body = api.call("POST", "/containers/%s/start" % body["Id"])
     assert status == 400, body
     assert body["code"] == code and text in body["message"], body
+
+
+@pytest.mark.parametrize("path", ["/containers/%s/stop?t=soon", "/containers/%s/restart?t=1.5",
+                                  "/containers/%s/resize?h=tall&w=80", "/containers/%s/resize?h=24&w=99999999999"])
+def test_integer_query_parameters_are_strict(api, path):
+    cid = api.call("POST", "/containers/create", {"Image": "busybox", "Cmd": ["sleep", "600"]})[1]["Id"]
+    api.made.append(cid)
+    status, body = api.call("POST", path % cid)
+    param = path.split("?")[1].split("=")[0] if "h=tall" in path or "t=" in path else "w"
+    assert status == 400 and body["code"] == "invalid", body
+    assert "query parameter `%s`" % param in body["message"], body
+    status, body = api.call("GET", "/containers/json?limit=some")
+    assert status == 400 and "`limit`" in body["message"], body
+
+
+@pytest.mark.parametrize("query", ["repo=Bad%20Repo&tag=v1", "repo=&tag=v1", "repo=it-types&tag=bad:tag"])
+def test_tag_bad_query_is_400(api, query):
+    status, body = api.call("POST", "/images/busybox/tag?" + query)
+    assert status == 400 and body["code"] == "invalid" and body["message"], body

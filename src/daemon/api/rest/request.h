@@ -39,7 +39,9 @@ const char *rq_query(struct request *rq, const char *key);
 /* Every value of a repeated query parameter (`names=a&names=b`); NULL-terminated copy, NULL when none. */
 char **rq_query_all(struct request *rq, const char *key);
 bool rq_query_bool(struct request *rq, const char *key);
-long long rq_query_int(struct request *rq, const char *key, long long dflt);
+/* An integer query parameter, strictly: *ret = dflt when absent or empty; a value that is not an int is
+ * answered 400 naming the parameter (as Docker) and gives -1. */
+int rq_query_int_checked(struct request *rq, const char *key, int dflt, int *ret);
 /* The JSON body, checked against type (NULL: any document); an empty body gives an empty object. NULL (and
  * an error response: 400 naming the field) when malformed or of the wrong shape. */
 json_t *rq_json_body(struct request *rq, const struct json_type *type);

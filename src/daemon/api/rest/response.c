@@ -1,6 +1,7 @@
 /* Response helpers of the REST adapter. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +46,22 @@ bool rq_query_bool(struct request *rq, const char *key)
     return strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "") == 0;
 }
 
-long long rq_query_int(struct request *rq, const char *key, long long dflt)
+int rq_query_int_checked(struct request *rq, const char *key, int dflt, int *ret)
 {
     long long v;
     const char *s = rq_query(rq, key);
-    if (s == NULL || parse_int64(s, &v) < 0)
-        return dflt;
-    return v;
+    cleanup_free char *msg = NULL;
+    if (s == NULL || *s == '\0') {
+        *ret = dflt;
+        return 0;
+    }
+    if (parse_int64(s, &v) == 0 && v >= INT_MIN && v <= INT_MAX) {
+        *ret = (int)v;
+        return 0;
+    }
+    msg = xasprintf("invalid value `%s` for query parameter `%s`: not an integer", s, key);
+    rq_reply_msg(rq, 400, msg);
+    return -1;
 }
 
 json_t *rq_json_body(struct request *rq, const struct json_type *type)

@@ -42,6 +42,9 @@ void h_container_list(struct request *rq, const char *arg)
     cleanup_json json_t *filters = NULL;
     const char *f = rq_query(rq, "filters");
     json_t *out;
+    int limit;
+    if (rq_query_int_checked(rq, "limit", -1, &limit) < 0)
+        return;
     if (f != NULL && *f != '\0') {
         filters = json_parse(f, strlen(f), &err);
         if (filters == NULL) {
@@ -50,7 +53,7 @@ void h_container_list(struct request *rq, const char *arg)
             return;
         }
     }
-    out = service_container_list(rq->d, rq_query_bool(rq, "all"), filters, (int)rq_query_int(rq, "limit", -1), &err);
+    out = service_container_list(rq->d, rq_query_bool(rq, "all"), filters, limit, &err);
     if (out == NULL)
         rq_reply_error(rq, err);
     else
@@ -78,13 +81,17 @@ void h_container_start(struct request *rq, const char *arg)
 void h_container_stop(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_stop(rq->d, arg, (int)rq_query_int(rq, "t", -1), &err), &err, 204);
+    int t;
+    if (rq_query_int_checked(rq, "t", -1, &t) == 0)
+        reply_result(rq, service_container_stop(rq->d, arg, t, &err), &err, 204);
 }
 
 void h_container_restart(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_restart(rq->d, arg, (int)rq_query_int(rq, "t", -1), &err), &err, 204);
+    int t;
+    if (rq_query_int_checked(rq, "t", -1, &t) == 0)
+        reply_result(rq, service_container_restart(rq->d, arg, t, &err), &err, 204);
 }
 
 void h_container_kill(struct request *rq, const char *arg)
@@ -121,9 +128,9 @@ void h_container_remove(struct request *rq, const char *arg)
 void h_container_resize(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(
-        rq, service_container_resize(rq->d, arg, (int)rq_query_int(rq, "h", 24), (int)rq_query_int(rq, "w", 80), &err),
-        &err, 200);
+    int h, w;
+    if (rq_query_int_checked(rq, "h", 24, &h) == 0 && rq_query_int_checked(rq, "w", 80, &w) == 0)
+        reply_result(rq, service_container_resize(rq->d, arg, h, w, &err), &err, 200);
 }
 
 static void wait_produce(void *data, int fd)

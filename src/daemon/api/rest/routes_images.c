@@ -247,7 +247,10 @@ void h_exec_inspect(struct request *rq, const char *arg)
 void h_exec_resize(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    if (service_exec_resize(rq->d, arg, (int)rq_query_int(rq, "h", 24), (int)rq_query_int(rq, "w", 80), &err) < 0)
+    int h, w;
+    if (rq_query_int_checked(rq, "h", 24, &h) < 0 || rq_query_int_checked(rq, "w", 80, &w) < 0)
+        return;
+    if (service_exec_resize(rq->d, arg, h, w, &err) < 0)
         rq_reply_error(rq, err);
     else
         rq_reply_empty(rq, 200);
