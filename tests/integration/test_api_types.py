@@ -116,3 +116,20 @@ def test_integer_query_parameters_are_strict(api, path):
 def test_tag_bad_query_is_400(api, query):
     status, body = api.call("POST", "/images/busybox/tag?" + query)
     assert status == 400 and body["code"] == "invalid" and body["message"], body
+
+
+def test_docker_sdk_sees_400_naming_the_field(daemon, isula):
+    docker = pytest.importorskip("docker")
+    client = docker.APIClient(base_url="unix://" + daemon.sock, version="1.41", timeout=60)
+    before = all_ids(isula)
+    try:
+        with pytest.raises(docker.errors.APIError) as e:
+            client.create_container("busybox", command=["true"], host_config={"Memory": "x"})
+        assert e.value.status_code == 400
+        assert "HostConfig.Memory" in e.value.explanation
+        with pytest.raises(docker.errors.APIError) as e:
+            client.create_container("busybox", command=["true"], labels={"a": 1})
+        assert e.value.status_code == 400 and "field Labels.a " in e.value.explanation
+    finally:
+        client.close()
+    assert all_ids(isula) == before

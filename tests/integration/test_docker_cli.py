@@ -123,6 +123,15 @@ def test_run_rm_output_and_exit_codes(dk):
     assert dk.ok("ps", "-a", "-q", "--filter", "name=" + n) == ""
 
 
+def test_run_cannot_start_exit_codes_and_state(dk):
+    # the docker CLI decides 127/126 from the daemon's message; the container's ExitCode comes from the code
+    for cmd, code in (("no-such-binary", 127), ("/etc/passwd", 126)):
+        n = dk.name()
+        r = dk("run", "--name", n, "busybox", cmd)
+        assert r.returncode == code, r.stderr
+        assert dk.inspect(n)["State"]["ExitCode"] == code
+
+
 def test_run_detached_ps_logs_inspect_pid(dk, tmp_path):
     n = dk.name()
     cid = dk.ok("run", "-d", "--name", n, "busybox", "sh", "-c", "echo started; exec sleep 600")
