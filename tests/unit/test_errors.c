@@ -136,13 +136,13 @@ TEST(create_body_wrong_types_name_the_field)
     ASSERT_STR_EQ(check_text("{\"HostConfig\": {\"PortBindings\": {\"80/tcp\": [{\"HostPort\": 8080}]}}}", t),
                   "json: cannot unmarshal number into field HostConfig.PortBindings.80/tcp[0].HostPort of type string");
     ASSERT_STR_EQ(check_text("{\"HostConfig\": {\"RestartPolicy\": \"always\"}}", t),
-                  "json: cannot unmarshal string into field HostConfig.RestartPolicy of type struct");
+                  "json: cannot unmarshal string into field HostConfig.RestartPolicy of type container.RestartPolicy");
     ASSERT_STR_EQ(check_text("{\"HostConfig\": []}", t),
-                  "json: cannot unmarshal array into field HostConfig of type struct");
+                  "json: cannot unmarshal array into field HostConfig of type container.HostConfig");
     ASSERT_STR_EQ(
         check_text("{\"NetworkingConfig\": {\"EndpointsConfig\": {\"n\": {\"Aliases\": \"a\"}}}}", t),
         "json: cannot unmarshal string into field NetworkingConfig.EndpointsConfig.n.Aliases of type []string");
-    ASSERT_STR_EQ(check_text("[]", t), "json: cannot unmarshal array into a value of type struct");
+    ASSERT_STR_EQ(check_text("[]", t), "json: cannot unmarshal array into a value of type container.Config");
 }
 
 TEST(create_body_accepts_what_docker_accepts)

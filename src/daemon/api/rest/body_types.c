@@ -2,23 +2,6 @@
  * types.ExecConfig, types.AuthConfig) plus the isula extensions of docs/api.md. */
 #include "daemon/api/rest/body_types.h"
 
-#define OBJECT(members)                                                                                                \
-    {                                                                                                                  \
-        JSON_K_OBJECT, "struct", NULL, members                                                                         \
-    }
-#define ARRAY_OF(name, elem)                                                                                           \
-    {                                                                                                                  \
-        JSON_K_ARRAY, name, elem, NULL                                                                                 \
-    }
-#define MAP_OF(name, elem)                                                                                             \
-    {                                                                                                                  \
-        JSON_K_MAP, name, elem, NULL                                                                                   \
-    }
-#define END                                                                                                            \
-    {                                                                                                                  \
-        NULL, NULL                                                                                                     \
-    }
-
 static const struct json_member healthcheck_members[] = {
     {"Test", &json_t_strv},
     {"Interval", &json_t_int},
@@ -26,75 +9,67 @@ static const struct json_member healthcheck_members[] = {
     {"StartPeriod", &json_t_int},
     {"Retries", &json_t_int},
     {"ExitOnUnhealthy", &json_t_bool},
-    END,
+    {NULL, NULL},
 };
-static const struct json_type healthcheck = OBJECT(healthcheck_members);
+static const struct json_type healthcheck = {JSON_K_OBJECT, "container.HealthConfig", NULL, healthcheck_members};
 
-/* container.Config: the top level of the create body. */
-#define CONFIG_MEMBERS                                                                                                 \
-    {"Hostname", &json_t_string}, {"Domainname", &json_t_string}, {"User", &json_t_string},                            \
-        {"AttachStdin", &json_t_bool}, {"AttachStdout", &json_t_bool}, {"AttachStderr", &json_t_bool},                 \
-        {"ExposedPorts", &json_t_emptymap}, {"Tty", &json_t_bool}, {"OpenStdin", &json_t_bool},                        \
-        {"StdinOnce", &json_t_bool}, {"Env", &json_t_strv}, {"Cmd", &json_t_str_or_strv},                              \
-        {"Healthcheck", &healthcheck}, {"ArgsEscaped", &json_t_bool}, {"Image", &json_t_string},                       \
-        {"Volumes", &json_t_emptymap}, {"WorkingDir", &json_t_string}, {"Entrypoint", &json_t_str_or_strv},            \
-        {"NetworkDisabled", &json_t_bool}, {"MacAddress", &json_t_string}, {"OnBuild", &json_t_strv},                  \
-        {"Labels", &json_t_strmap}, {"StopSignal", &json_t_string}, {"StopTimeout", &json_t_int},                      \
-        {"Shell", &json_t_strv},                                                                                       \
-    {                                                                                                                  \
-        "ExternalRootfs", &json_t_string                                                                               \
-    }
-
-static const struct json_member log_config_members[] = {{"Type", &json_t_string}, {"Config", &json_t_strmap}, END};
-static const struct json_type log_config = OBJECT(log_config_members);
+static const struct json_member log_config_members[] = {
+    {"Type", &json_t_string}, {"Config", &json_t_strmap}, {NULL, NULL}};
+static const struct json_type log_config = {JSON_K_OBJECT, "container.LogConfig", NULL, log_config_members};
 
 static const struct json_member port_binding_members[] = {
-    {"HostIp", &json_t_string}, {"HostPort", &json_t_string}, END};
-static const struct json_type port_binding = OBJECT(port_binding_members);
-static const struct json_type port_bindings_list = ARRAY_OF("[]nat.PortBinding", &port_binding);
-static const struct json_type port_map = MAP_OF("nat.PortMap", &port_bindings_list);
+    {"HostIp", &json_t_string}, {"HostPort", &json_t_string}, {NULL, NULL}};
+static const struct json_type port_binding = {JSON_K_OBJECT, "nat.PortBinding", NULL, port_binding_members};
+static const struct json_type port_bindings_list = {JSON_K_ARRAY, "[]nat.PortBinding", &port_binding, NULL};
+static const struct json_type port_map = {JSON_K_MAP, "nat.PortMap", &port_bindings_list, NULL};
 
-static const struct json_member restart_members[] = {{"Name", &json_t_string}, {"MaximumRetryCount", &json_t_int}, END};
-static const struct json_type restart_policy = OBJECT(restart_members);
+static const struct json_member restart_members[] = {
+    {"Name", &json_t_string}, {"MaximumRetryCount", &json_t_int}, {NULL, NULL}};
+static const struct json_type restart_policy = {JSON_K_OBJECT, "container.RestartPolicy", NULL, restart_members};
 
-static const struct json_member device_members[] = {
-    {"PathOnHost", &json_t_string}, {"PathInContainer", &json_t_string}, {"CgroupPermissions", &json_t_string}, END};
-static const struct json_type device = OBJECT(device_members);
-static const struct json_type devices = ARRAY_OF("[]container.DeviceMapping", &device);
+static const struct json_member device_members[] = {{"PathOnHost", &json_t_string},
+                                                    {"PathInContainer", &json_t_string},
+                                                    {"CgroupPermissions", &json_t_string},
+                                                    {NULL, NULL}};
+static const struct json_type device = {JSON_K_OBJECT, "container.DeviceMapping", NULL, device_members};
+static const struct json_type devices = {JSON_K_ARRAY, "[]container.DeviceMapping", &device, NULL};
 
 static const struct json_member ulimit_members[] = {
-    {"Name", &json_t_string}, {"Soft", &json_t_int}, {"Hard", &json_t_int}, END};
-static const struct json_type ulimit = OBJECT(ulimit_members);
-static const struct json_type ulimits = ARRAY_OF("[]*units.Ulimit", &ulimit);
+    {"Name", &json_t_string}, {"Soft", &json_t_int}, {"Hard", &json_t_int}, {NULL, NULL}};
+static const struct json_type ulimit = {JSON_K_OBJECT, "units.Ulimit", NULL, ulimit_members};
+static const struct json_type ulimits = {JSON_K_ARRAY, "[]*units.Ulimit", &ulimit, NULL};
 
-static const struct json_member throttle_members[] = {{"Path", &json_t_string}, {"Rate", &json_t_uint}, END};
-static const struct json_type throttle = OBJECT(throttle_members);
-static const struct json_type throttles = ARRAY_OF("[]*blkiodev.ThrottleDevice", &throttle);
+static const struct json_member throttle_members[] = {{"Path", &json_t_string}, {"Rate", &json_t_uint}, {NULL, NULL}};
+static const struct json_type throttle = {JSON_K_OBJECT, "blkiodev.ThrottleDevice", NULL, throttle_members};
+static const struct json_type throttles = {JSON_K_ARRAY, "[]*blkiodev.ThrottleDevice", &throttle, NULL};
 
-static const struct json_member weight_device_members[] = {{"Path", &json_t_string}, {"Weight", &json_t_uint}, END};
-static const struct json_type weight_device = OBJECT(weight_device_members);
-static const struct json_type weight_devices = ARRAY_OF("[]*blkiodev.WeightDevice", &weight_device);
+static const struct json_member weight_device_members[] = {
+    {"Path", &json_t_string}, {"Weight", &json_t_uint}, {NULL, NULL}};
+static const struct json_type weight_device = {JSON_K_OBJECT, "blkiodev.WeightDevice", NULL, weight_device_members};
+static const struct json_type weight_devices = {JSON_K_ARRAY, "[]*blkiodev.WeightDevice", &weight_device, NULL};
 
-static const struct json_member hugetlb_members[] = {{"PageSize", &json_t_string}, {"Limit", &json_t_uint}, END};
-static const struct json_type hugetlb = OBJECT(hugetlb_members);
-static const struct json_type hugetlbs = ARRAY_OF("[]container.Hugetlb", &hugetlb);
+static const struct json_member hugetlb_members[] = {
+    {"PageSize", &json_t_string}, {"Limit", &json_t_uint}, {NULL, NULL}};
+static const struct json_type hugetlb = {JSON_K_OBJECT, "container.Hugetlb", NULL, hugetlb_members};
+static const struct json_type hugetlbs = {JSON_K_ARRAY, "[]container.Hugetlb", &hugetlb, NULL};
 
 static const struct json_member bind_options_members[] = {
-    {"Propagation", &json_t_string}, {"NonRecursive", &json_t_bool}, END};
-static const struct json_member tmpfs_options_members[] = {{"SizeBytes", &json_t_int}, {"Mode", &json_t_uint}, END};
+    {"Propagation", &json_t_string}, {"NonRecursive", &json_t_bool}, {NULL, NULL}};
+static const struct json_member tmpfs_options_members[] = {
+    {"SizeBytes", &json_t_int}, {"Mode", &json_t_uint}, {NULL, NULL}};
 static const struct json_member volume_options_members[] = {
-    {"NoCopy", &json_t_bool}, {"Labels", &json_t_strmap}, {"DriverConfig", &json_t_any}, END};
-static const struct json_type bind_options = OBJECT(bind_options_members);
-static const struct json_type tmpfs_options = OBJECT(tmpfs_options_members);
-static const struct json_type volume_options = OBJECT(volume_options_members);
+    {"NoCopy", &json_t_bool}, {"Labels", &json_t_strmap}, {"DriverConfig", &json_t_any}, {NULL, NULL}};
+static const struct json_type bind_options = {JSON_K_OBJECT, "mount.BindOptions", NULL, bind_options_members};
+static const struct json_type tmpfs_options = {JSON_K_OBJECT, "mount.TmpfsOptions", NULL, tmpfs_options_members};
+static const struct json_type volume_options = {JSON_K_OBJECT, "mount.VolumeOptions", NULL, volume_options_members};
 static const struct json_member mount_members[] = {
     {"Type", &json_t_string},           {"Source", &json_t_string},       {"Target", &json_t_string},
     {"ReadOnly", &json_t_bool},         {"Consistency", &json_t_string},  {"BindOptions", &bind_options},
-    {"VolumeOptions", &volume_options}, {"TmpfsOptions", &tmpfs_options}, END,
+    {"VolumeOptions", &volume_options}, {"TmpfsOptions", &tmpfs_options}, {NULL, NULL},
 };
-static const struct json_type mount = OBJECT(mount_members);
-static const struct json_type mounts = ARRAY_OF("[]mount.Mount", &mount);
-static const struct json_type console_size = ARRAY_OF("[2]uint", &json_t_uint);
+static const struct json_type mount = {JSON_K_OBJECT, "mount.Mount", NULL, mount_members};
+static const struct json_type mounts = {JSON_K_ARRAY, "[]mount.Mount", &mount, NULL};
+static const struct json_type console_size = {JSON_K_ARRAY, "[2]uint", &json_t_uint, NULL};
 
 /* container.HostConfig with container.Resources inline, and the isula extensions. */
 static const struct json_member host_config_members[] = {
@@ -169,13 +144,13 @@ static const struct json_member host_config_members[] = {
     {"HookSpec", &json_t_string},
     {"FilesLimit", &json_t_int},
     {"Hugetlbs", &hugetlbs},
-    END,
+    {NULL, NULL},
 };
-static const struct json_type host_config = OBJECT(host_config_members);
+static const struct json_type host_config = {JSON_K_OBJECT, "container.HostConfig", NULL, host_config_members};
 
 static const struct json_member ipam_members[] = {
-    {"IPv4Address", &json_t_string}, {"IPv6Address", &json_t_string}, {"LinkLocalIPs", &json_t_strv}, END};
-static const struct json_type ipam = OBJECT(ipam_members);
+    {"IPv4Address", &json_t_string}, {"IPv6Address", &json_t_string}, {"LinkLocalIPs", &json_t_strv}, {NULL, NULL}};
+static const struct json_type ipam = {JSON_K_OBJECT, "network.EndpointIPAMConfig", NULL, ipam_members};
 static const struct json_member endpoint_members[] = {
     {"IPAMConfig", &ipam},
     {"Links", &json_t_strv},
@@ -190,20 +165,46 @@ static const struct json_member endpoint_members[] = {
     {"GlobalIPv6PrefixLen", &json_t_int},
     {"MacAddress", &json_t_string},
     {"DriverOpts", &json_t_strmap},
-    END,
+    {NULL, NULL},
 };
-static const struct json_type endpoint = OBJECT(endpoint_members);
-static const struct json_type endpoints = MAP_OF("map[string]*network.EndpointSettings", &endpoint);
-static const struct json_member networking_members[] = {{"EndpointsConfig", &endpoints}, END};
-static const struct json_type networking_config = OBJECT(networking_members);
+static const struct json_type endpoint = {JSON_K_OBJECT, "network.EndpointSettings", NULL, endpoint_members};
+static const struct json_type endpoints = {JSON_K_MAP, "map[string]*network.EndpointSettings", &endpoint, NULL};
+static const struct json_member networking_members[] = {{"EndpointsConfig", &endpoints}, {NULL, NULL}};
+static const struct json_type networking_config = {JSON_K_OBJECT, "network.NetworkingConfig", NULL, networking_members};
 
 static const struct json_member create_members[] = {
-    CONFIG_MEMBERS,
+    /* container.Config: the top level of the create body */
+    {"Hostname", &json_t_string},
+    {"Domainname", &json_t_string},
+    {"User", &json_t_string},
+    {"AttachStdin", &json_t_bool},
+    {"AttachStdout", &json_t_bool},
+    {"AttachStderr", &json_t_bool},
+    {"ExposedPorts", &json_t_emptymap},
+    {"Tty", &json_t_bool},
+    {"OpenStdin", &json_t_bool},
+    {"StdinOnce", &json_t_bool},
+    {"Env", &json_t_strv},
+    {"Cmd", &json_t_str_or_strv},
+    {"Healthcheck", &healthcheck},
+    {"ArgsEscaped", &json_t_bool},
+    {"Image", &json_t_string},
+    {"Volumes", &json_t_emptymap},
+    {"WorkingDir", &json_t_string},
+    {"Entrypoint", &json_t_str_or_strv},
+    {"NetworkDisabled", &json_t_bool},
+    {"MacAddress", &json_t_string},
+    {"OnBuild", &json_t_strv},
+    {"Labels", &json_t_strmap},
+    {"StopSignal", &json_t_string},
+    {"StopTimeout", &json_t_int},
+    {"Shell", &json_t_strv},
+    {"ExternalRootfs", &json_t_string},
     {"HostConfig", &host_config},
     {"NetworkingConfig", &networking_config},
-    END,
+    {NULL, NULL},
 };
-const struct json_type rest_create_body = OBJECT(create_members);
+const struct json_type rest_create_body = {JSON_K_OBJECT, "container.Config", NULL, create_members};
 
 static const struct json_member exec_create_members[] = {
     {"User", &json_t_string},
@@ -218,21 +219,21 @@ static const struct json_member exec_create_members[] = {
     {"Env", &json_t_strv},
     {"WorkingDir", &json_t_string},
     {"Cmd", &json_t_strv},
-    END,
+    {NULL, NULL},
 };
-const struct json_type rest_exec_create_body = OBJECT(exec_create_members);
+const struct json_type rest_exec_create_body = {JSON_K_OBJECT, "types.ExecConfig", NULL, exec_create_members};
 
 static const struct json_member exec_start_members[] = {
-    {"Detach", &json_t_bool}, {"Tty", &json_t_bool}, {"ConsoleSize", &console_size}, END};
-const struct json_type rest_exec_start_body = OBJECT(exec_start_members);
+    {"Detach", &json_t_bool}, {"Tty", &json_t_bool}, {"ConsoleSize", &console_size}, {NULL, NULL}};
+const struct json_type rest_exec_start_body = {JSON_K_OBJECT, "types.ExecStartCheck", NULL, exec_start_members};
 
 static const struct json_member auth_members[] = {
     {"username", &json_t_string},      {"password", &json_t_string},
     {"auth", &json_t_string},          {"email", &json_t_string},
     {"serveraddress", &json_t_string}, {"identitytoken", &json_t_string},
-    {"registrytoken", &json_t_string}, END,
+    {"registrytoken", &json_t_string}, {NULL, NULL},
 };
-const struct json_type rest_auth_body = OBJECT(auth_members);
+const struct json_type rest_auth_body = {JSON_K_OBJECT, "types.AuthConfig", NULL, auth_members};
 
-static const struct json_member load_embedded_members[] = {{"Path", &json_t_string}, END};
-const struct json_type rest_load_embedded_body = OBJECT(load_embedded_members);
+static const struct json_member load_embedded_members[] = {{"Path", &json_t_string}, {NULL, NULL}};
+const struct json_type rest_load_embedded_body = {JSON_K_OBJECT, "struct", NULL, load_embedded_members};
