@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "client/client.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/json_check.h"
@@ -169,6 +170,34 @@ TEST(exec_and_auth_bodies)
                   "json: cannot unmarshal array into field username of type string");
     ASSERT_STR_EQ(check_text("{\"Path\": {}}", &rest_load_embedded_body),
                   "json: cannot unmarshal object into field Path of type string");
+}
+
+/* The client reads the code back from the body; without one (another server) it follows the status. */
+TEST(client_reads_the_code_of_an_error_body)
+{
+    static const struct {
+        int status;
+        const char *body;
+        enum isd_error_code code;
+        const char *msg;
+    } cases[] = {
+        {400, "{\"message\":\"exec: \\\"x\\\": executable file not found\",\"code\":\"command_not_found\"}",
+         ISD_ERR_COMMAND_NOT_FOUND, "exec: \"x\": executable file not found"},
+        {400, "{\"message\":\"permission denied\",\"code\":\"not_executable\"}", ISD_ERR_NOT_EXECUTABLE,
+         "permission denied"},
+        {400, "{\"message\":\"bad\"}", ISD_ERR_INVALID, "bad"},
+        {401, "{\"message\":\"who\",\"code\":\"no-such-code\"}", ISD_ERR_UNAUTHORIZED, "who"},
+        {500, "plain text\n", ISD_ERR_INTERNAL, "plain text"},
+        {502, "", ISD_ERR_UNREACHABLE, "HTTP status 502"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct isd_error *err = NULL;
+        client_error_from_body(cases[i].status, cases[i].body, &err);
+        ASSERT_TRUE(err != NULL && err->remote && client_error_is_daemon(err) && !client_error_is_connect(err));
+        ASSERT_INT_EQ(err->code, cases[i].code);
+        ASSERT_STR_EQ(err->msg, cases[i].msg);
+        isd_error_free(err);
+    }
 }
 
 RUN_TESTS()
