@@ -51,7 +51,7 @@ TEST(builtin_reproducible_and_lookup)
     struct image *i1, *i2, *x;
     cleanup_free char *sid = NULL, *prefix = NULL;
     if (access("/bin/busybox", X_OK) != 0)
-        exit(77);
+        SKIP("no /bin/busybox");
     ASSERT_INT_EQ(open_stores("a", &a), 0);
     ASSERT_INT_EQ(open_stores("b", &b), 0);
     ASSERT_INT_EQ(image_store_ensure_builtin(a.is, "/bin/busybox", &err), 0);
