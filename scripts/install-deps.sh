@@ -8,7 +8,8 @@ BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev li
 # libcurl4: isulad loads it at the first registry request (dlopen)
 RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4"
 # qemu-system-x86: the rootfs quota test runs in a VM whose kernel (Debian's, fetched below) has xfs quotas
-TEST_PKGS="python3-pytest python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86"
+# clang-format: scripts/test.sh checks the formatting of src/ and tests/ (clang-format 14 reads .clang-format)
+TEST_PKGS="clang-format python3-pytest python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86"
 # Other engines for the benchmarks to run side by side (bench/bench.py --docker, bench/bench_pull.py --dockerd)
 BENCH_PKGS="docker.io"
 want="$BUILD_PKGS $RUN_PKGS"
