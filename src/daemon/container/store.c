@@ -1,21 +1,47 @@
+/* The container store: a common/store table of container references, names unique; see container.h. */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/store.h"
 #include "common/util.h"
 #include "daemon/container/container.h"
 
 struct container_store {
-    pthread_mutex_t lock;
-    struct container **items;
-    size_t n, cap;
+    struct store *table;
+};
+
+static const char *ctr_id(const void *item)
+{
+    return ((const struct container *)item)->id;
+}
+
+static bool ctr_has_name(const void *item, const char *name)
+{
+    return strcmp(((const struct container *)item)->name, name) == 0;
+}
+
+static void *ctr_ref(void *item)
+{
+    return container_ref(item);
+}
+
+static void ctr_release(void *item)
+{
+    container_unref(item);
+}
+
+static const struct store_ops container_store_ops = {
+    .id = ctr_id,
+    .has_name = ctr_has_name,
+    .ref = ctr_ref,
+    .release = ctr_release,
 };
 
 struct container_store *container_store_new(void)
 {
     struct container_store *s = xcalloc(1, sizeof(*s));
-    pthread_mutex_init(&s->lock, NULL);
+    s->table = store_new(&container_store_ops);
     return s;
 }
 
@@ -23,10 +49,7 @@ void container_store_free(struct container_store *s)
 {
     if (s == NULL)
         return;
-    for (size_t i = 0; i < s->n; i++)
-        container_unref(s->items[i]);
-    free(s->items);
-    pthread_mutex_destroy(&s->lock);
+    store_free(s->table);
     free(s);
 }
 
@@ -40,100 +63,60 @@ bool container_name_valid(const char *name)
     return name[1] != '\0';
 }
 
-/* Called with s->lock held. */
-static struct container *find_name(struct container_store *s, const char *name)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->items[i]->name, name) == 0)
-            return s->items[i];
-    return NULL;
-}
-
 int container_store_add(struct container_store *s, struct container *c, struct isd_error **err)
 {
     struct container *other;
-    pthread_mutex_lock(&s->lock);
-    other = find_name(s, c->name);
-    if (other != NULL) {
-        isd_error_set(err, ISD_ERR_CONFLICT, 0,
-                      "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to "
-                      "remove (or rename) that container to be able to reuse that name.",
-                      c->name, other->id);
-        pthread_mutex_unlock(&s->lock);
-        return -1;
-    }
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 64;
-        s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
-    }
-    s->items[s->n++] = container_ref(c);
-    pthread_mutex_unlock(&s->lock);
-    return 0;
+    int r = 0;
+    store_lock(s->table);
+    other = store_find_name_locked(s->table, c->name);
+    if (other != NULL)
+        r = isd_error_set(err, ISD_ERR_CONFLICT, 0,
+                          "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to "
+                          "remove (or rename) that container to be able to reuse that name.",
+                          c->name, other->id);
+    else if (store_add_locked(s->table, c) < 0)
+        r = isd_error_set(err, ISD_ERR_CONFLICT, 0, "container id `%s` is already in use", c->id);
+    else
+        container_ref(c);
+    store_unlock(s->table);
+    return r;
 }
 
 void container_store_remove(struct container_store *s, struct container *c)
 {
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->items[i] == c) {
-            s->items[i] = s->items[--s->n];
-            container_unref(c);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&s->lock);
+    bool removed;
+    store_lock(s->table);
+    removed = store_remove_locked(s->table, c);
+    store_unlock(s->table);
+    if (removed)
+        container_unref(c);
 }
 
 struct container *container_store_lookup(struct container_store *s, const char *ref, struct isd_error **err)
 {
-    struct container *found = NULL;
-    size_t len;
-    int matches = 0;
+    void *found = NULL;
     if (ref == NULL || *ref == '\0') {
         isd_error_set(err, ISD_ERR_INVALID, 0, "container name or ID is empty");
         return NULL;
     }
     if (ref[0] == '/')
         ref++;
-    len = strlen(ref);
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->n && found == NULL; i++)
-        if (strcmp(s->items[i]->id, ref) == 0)
-            found = s->items[i];
-    if (found == NULL)
-        found = find_name(s, ref);
-    if (found == NULL) {
-        for (size_t i = 0; i < s->n; i++) {
-            if (strncmp(s->items[i]->id, ref, len) == 0) {
-                found = s->items[i];
-                matches++;
-            }
-        }
-        if (matches > 1) {
-            pthread_mutex_unlock(&s->lock);
-            isd_error_set(err, ISD_ERR_INVALID, 0, "multiple IDs found with provided prefix: %s", ref);
-            return NULL;
-        }
+    switch (store_lookup(s->table, ref, &found)) {
+    case STORE_MATCH_ONE:
+        return found;
+    case STORE_MATCH_AMBIGUOUS:
+        isd_error_set(err, ISD_ERR_INVALID, 0, "multiple IDs found with provided prefix: %s", ref);
+        return NULL;
+    case STORE_MATCH_NONE:
+        break;
     }
-    if (found != NULL)
-        container_ref(found);
-    pthread_mutex_unlock(&s->lock);
-    if (found == NULL)
-        isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such container: %s", ref);
-    return found;
+    isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such container: %s", ref);
+    return NULL;
 }
 
 struct container **container_store_list(struct container_store *s, size_t *ret_n)
 {
-    struct container **v;
-    pthread_mutex_lock(&s->lock);
-    v = xcalloc(s->n + 1, sizeof(*v));
-    for (size_t i = 0; i < s->n; i++)
-        v[i] = container_ref(s->items[i]);
-    if (ret_n != NULL)
-        *ret_n = s->n;
-    pthread_mutex_unlock(&s->lock);
-    return v;
+    return (struct container **)store_snapshot(s->table, ret_n);
 }
 
 void container_list_free(struct container **v)
@@ -149,16 +132,16 @@ int container_store_rename(struct container_store *s, struct container *c, const
     if (!container_name_valid(new_name))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
                              "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", new_name);
-    pthread_mutex_lock(&s->lock);
-    other = find_name(s, new_name);
+    store_lock(s->table);
+    other = store_find_name_locked(s->table, new_name);
     if (other != NULL && other != c) {
-        pthread_mutex_unlock(&s->lock);
+        store_unlock(s->table);
         return isd_error_set(err, ISD_ERR_CONFLICT, 0,
                              "Conflict. The container name \"/%s\" is already in use by container \"%s\"", new_name,
                              other->id);
     }
     free(c->name);
     c->name = xstrdup(new_name);
-    pthread_mutex_unlock(&s->lock);
+    store_unlock(s->table);
     return 0;
 }

@@ -87,23 +87,8 @@ static int write_image_dir(struct image_store *s, const struct image *img, const
 /* Moves tags onto img (taking them from other images); requires the lock. */
 static void retag_locked(struct image_store *s, struct image *img, char *const *tags)
 {
-    for (size_t t = 0; tags != NULL && tags[t] != NULL; t++) {
-        for (size_t i = 0; i < s->n; i++) {
-            struct image *o = s->v[i];
-            if (o == img || !strv_contains(o->repo_tags, tags[t]))
-                continue;
-            cleanup_strv char **keep = NULL;
-            for (size_t k = 0; o->repo_tags[k] != NULL; k++) {
-                if (strcmp(o->repo_tags[k], tags[t]) != 0)
-                    strv_append(&keep, o->repo_tags[k]);
-            }
-            strv_free(o->repo_tags);
-            o->repo_tags = keep != NULL ? TAKE_PTR(keep) : xcalloc(1, sizeof(char *));
-            (void)image_store_persist_locked(s, o, NULL);
-        }
-        if (!strv_contains(img->repo_tags, tags[t]))
-            strv_append(&img->repo_tags, tags[t]);
-    }
+    for (size_t t = 0; tags != NULL && tags[t] != NULL; t++)
+        image_store_take_tag_locked(s, img, tags[t]);
 }
 
 static int normalize_tags(char *const *tags, char ***ret, struct isd_error **err)
@@ -133,8 +118,8 @@ int image_store_register(struct image_store *s, const char *config, size_t confi
         (img = image_from_config(config, config_len, top_layer, digest, err)) == NULL)
         goto out;
     img->size = chain_size(s->ls, top_layer);
-    pthread_mutex_lock(&s->lock);
-    existing = image_store_find_id_locked(s, img->id);
+    store_lock(s->table);
+    existing = store_find_id_locked(s->table, img->id);
     if (existing != NULL) {
         retag_locked(s, existing, names);
         /* pulled again, by another name or digest, or first pulled after a load: one more digest ref */
@@ -142,8 +127,7 @@ int image_store_register(struct image_store *s, const char *config, size_t confi
             strv_append(&existing->repo_digests, digest);
         r = image_store_persist_locked(s, existing, err);
     } else if ((r = write_image_dir(s, img, config, config_len, err)) == 0) {
-        s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
-        s->v[s->n++] = img;
+        store_add_locked(s->table, img); /* no image with this id: checked above */
         retag_locked(s, img, names);
         r = image_store_persist_locked(s, img, err);
         keep_ref = true;
@@ -153,7 +137,7 @@ int image_store_register(struct image_store *s, const char *config, size_t confi
     }
     if (existing != NULL && ret_id != NULL)
         *ret_id = xstrdup(existing->id);
-    pthread_mutex_unlock(&s->lock);
+    store_unlock(s->table);
 out:
     image_free(img);
     if (!keep_ref && top_layer != NULL)

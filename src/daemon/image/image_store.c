@@ -50,6 +50,36 @@ struct image *image_copy(const struct image *img)
     return c;
 }
 
+static const char *image_id(const void *item)
+{
+    return ((const struct image *)item)->id;
+}
+
+static void *image_copy_item(void *item)
+{
+    return image_copy(item);
+}
+
+static void image_release(void *item)
+{
+    image_free(item);
+}
+
+/* fam: a familiar string (reference_familiar_string), "name@sha256:..." for a digest reference without a
+ * tag, which names a repo digest, "name:tag" otherwise. */
+static bool image_has_name(const void *item, const char *fam)
+{
+    const struct image *img = item;
+    return strv_contains(strchr(fam, '@') != NULL ? img->repo_digests : img->repo_tags, fam);
+}
+
+static const struct store_ops image_table_ops = {
+    .id = image_id,
+    .has_name = image_has_name,
+    .ref = image_copy_item,
+    .release = image_release,
+};
+
 struct layer_store *image_store_layers(struct image_store *s)
 {
     return s->ls;
@@ -142,8 +172,7 @@ static void scan_images(struct image_store *s)
             image_free(img);
             continue;
         }
-        s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
-        s->v[s->n++] = img;
+        store_add_locked(s->table, img); /* directory names are unique and each is its image's id */
     }
     if (d != NULL)
         closedir(d);
@@ -155,7 +184,7 @@ struct image_store *image_store_open(const char *root, struct layer_store *ls, s
     s->root = xstrdup(root);
     s->images = path_join(root, "images");
     s->ls = ls;
-    pthread_mutex_init(&s->lock, NULL);
+    s->table = store_new(&image_table_ops);
     if (mkdir_p(s->images, 0700, err) < 0) {
         isd_error_wrap(err, "open image store `%s`", root);
         image_store_free(s);
@@ -169,37 +198,19 @@ void image_store_free(struct image_store *s)
 {
     if (s == NULL)
         return;
-    for (size_t i = 0; i < s->n; i++)
-        image_free(s->v[i]);
-    free(s->v);
-    pthread_mutex_destroy(&s->lock);
+    store_free(s->table);
     free(s->root);
     free(s->images);
     free(s);
 }
 
-struct image *image_store_find_id_locked(struct image_store *s, const char *hex)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->v[i]->id, hex) == 0)
-            return s->v[i];
-    }
-    return NULL;
-}
-
 static struct image *find_by_name_locked(struct image_store *s, const struct reference *r, char **ret_name)
 {
     cleanup_free char *fam = reference_familiar_string(r);
-    for (size_t i = 0; i < s->n; i++) {
-        bool hit = r->digest != NULL && r->tag == NULL ? strv_contains(s->v[i]->repo_digests, fam)
-                                                       : strv_contains(s->v[i]->repo_tags, fam);
-        if (hit) {
-            if (ret_name != NULL)
-                *ret_name = TAKE_PTR(fam);
-            return s->v[i];
-        }
-    }
-    return NULL;
+    struct image *img = store_find_name_locked(s->table, fam);
+    if (img != NULL && ret_name != NULL)
+        *ret_name = TAKE_PTR(fam);
+    return img;
 }
 
 static bool is_hex_prefix(const char *p)
@@ -213,18 +224,11 @@ static bool is_hex_prefix(const char *p)
 static struct image *find_by_prefix_locked(struct image_store *s, const char *ref, struct isd_error **err)
 {
     const char *p = str_has_prefix(ref, "sha256:") ? ref + 7 : ref;
-    struct image *found = NULL;
+    void *found = NULL;
     if (!is_hex_prefix(p))
         return NULL;
-    for (size_t i = 0; i < s->n; i++) {
-        if (!str_has_prefix(s->v[i]->id, p))
-            continue;
-        if (found != NULL) {
-            isd_error_set(err, ISD_ERR_CONFLICT, 0, "image id prefix `%s` is ambiguous", ref);
-            return NULL;
-        }
-        found = s->v[i];
-    }
+    if (store_find_prefix_locked(s->table, p, &found) == STORE_MATCH_AMBIGUOUS)
+        isd_error_set(err, ISD_ERR_CONFLICT, 0, "image id prefix `%s` is ambiguous", ref);
     return found;
 }
 
@@ -234,7 +238,7 @@ static struct image *find_locked(struct image_store *s, const char *ref, char **
     struct isd_error *perr = NULL;
     struct reference *r;
     struct image *img = NULL;
-    if (digest_strip(ref) != NULL && (img = image_store_find_id_locked(s, digest_strip(ref))) != NULL)
+    if ((img = store_find_id_locked(s->table, digest_strip(ref))) != NULL)
         return img;
     r = reference_parse(ref, &perr);
     if (r != NULL)
@@ -255,25 +259,17 @@ static struct image *find_locked(struct image_store *s, const char *ref, char **
 struct image *image_store_lookup(struct image_store *s, const char *ref, struct isd_error **err)
 {
     struct image *img, *copy = NULL;
-    pthread_mutex_lock(&s->lock);
+    store_lock(s->table);
     img = find_locked(s, ref, NULL, err);
     if (img != NULL)
         copy = image_copy(img);
-    pthread_mutex_unlock(&s->lock);
+    store_unlock(s->table);
     return copy;
 }
 
 struct image **image_store_list(struct image_store *s, size_t *ret_n)
 {
-    struct image **v;
-    pthread_mutex_lock(&s->lock);
-    v = xcalloc(s->n + 1, sizeof(*v));
-    for (size_t i = 0; i < s->n; i++)
-        v[i] = image_copy(s->v[i]);
-    if (ret_n != NULL)
-        *ret_n = s->n;
-    pthread_mutex_unlock(&s->lock);
-    return v;
+    return (struct image **)store_snapshot(s->table, ret_n);
 }
 
 static void strv_remove(char **v, const char *s)
@@ -289,17 +285,22 @@ static void strv_remove(char **v, const char *s)
         v[j] = NULL;
 }
 
-/* Gives tag to img, taking it away from any other image. */
-static int add_tag_locked(struct image_store *s, struct image *img, const char *tag, struct isd_error **err)
+void image_store_take_tag_locked(struct image_store *s, struct image *img, const char *tag)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->v[i] != img && strv_contains(s->v[i]->repo_tags, tag)) {
-            strv_remove(s->v[i]->repo_tags, tag);
-            (void)image_store_persist_locked(s, s->v[i], NULL);
+    for (size_t i = 0; i < store_count_locked(s->table); i++) {
+        struct image *o = store_at_locked(s->table, i);
+        if (o != img && strv_contains(o->repo_tags, tag)) {
+            strv_remove(o->repo_tags, tag);
+            (void)image_store_persist_locked(s, o, NULL);
         }
     }
     if (!strv_contains(img->repo_tags, tag))
         strv_append(&img->repo_tags, tag);
+}
+
+static int add_tag_locked(struct image_store *s, struct image *img, const char *tag, struct isd_error **err)
+{
+    image_store_take_tag_locked(s, img, tag);
     return image_store_persist_locked(s, img, err);
 }
 
@@ -312,22 +313,11 @@ int image_store_tag(struct image_store *s, const char *ref, const char *new_ref,
         return -1;
     if (strchr(name, '@') != NULL)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "refusing to create a tag with a digest reference `%s`", new_ref);
-    pthread_mutex_lock(&s->lock);
+    store_lock(s->table);
     img = find_locked(s, ref, NULL, err);
     r = img != NULL ? add_tag_locked(s, img, name, err) : -1;
-    pthread_mutex_unlock(&s->lock);
+    store_unlock(s->table);
     return r;
-}
-
-static void table_remove_locked(struct image_store *s, struct image *img)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->v[i] == img) {
-            memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
-            s->n--;
-            return;
-        }
-    }
 }
 
 /* Untags (a name or digest ref, and the image keeps another reference) or unregisters; *ret_img is the
@@ -354,7 +344,7 @@ static int remove_locked(struct image_store *s, const char *ref, char ***untagge
         strv_append(untagged, img->repo_tags[i]);
     for (size_t i = 0; img->repo_digests[i] != NULL; i++)
         strv_append(untagged, img->repo_digests[i]);
-    table_remove_locked(s, img);
+    store_remove_locked(s->table, img);
     *ret_img = img;
     return 0;
 }
@@ -366,9 +356,9 @@ int image_store_remove(struct image_store *s, const char *ref, char ***ret_untag
     cleanup_free char *gone = NULL;
     struct image *img = NULL;
     int r;
-    pthread_mutex_lock(&s->lock);
+    store_lock(s->table);
     r = remove_locked(s, ref, &untagged, &img, &gone, err);
-    pthread_mutex_unlock(&s->lock);
+    store_unlock(s->table);
     if (r < 0) {
         strv_free(untagged);
         return -1;

@@ -20,11 +20,11 @@ static int pin_parent(struct layer_store *ls, const char *parent, struct isd_err
     struct layer *p;
     if (parent == NULL)
         return 0;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     p = layer_find_locked(ls, parent);
     if (p != NULL)
         p->pins++;
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     if (p == NULL)
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "parent layer `%s` not found", parent);
     return 0;
@@ -76,8 +76,7 @@ static int install_locked(struct layer_store *ls, struct layer *parent, const ch
         parent->refcount++;
         (void)layer_persist_locked(ls, parent, NULL);
     }
-    ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof(*ls->v));
-    ls->v[ls->n++] = l;
+    store_add_locked(ls->table, l); /* a new chain: register_layer found none with this id */
     return 0;
 fail:
     free(l->chain_id), free(l->diff_id), free(l->parent), free(l->short_id), free(l);
@@ -91,7 +90,7 @@ static int register_layer(struct layer_store *ls, const char *parent_id, const c
 {
     struct layer *parent, *existing;
     int r = 0;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     parent = parent_id != NULL ? layer_find_locked(ls, parent_id) : NULL;
     chain_id_compute(parent != NULL ? parent->chain_id : NULL, res->diff_id, chain);
     existing = layer_find_locked(ls, chain);
@@ -103,7 +102,7 @@ static int register_layer(struct layer_store *ls, const char *parent_id, const c
         r = install_locked(ls, parent, staging, chain, res, err);
         *ret_pin_used = r == 0;
     }
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     return r;
 }
 

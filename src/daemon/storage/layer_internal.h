@@ -1,12 +1,11 @@
 /*
  * Internals shared by the storage module's files (layer_store.c, rootfs.c, export.c). Functions named
- * *_locked require ls->lock.
+ * *_locked require the table's lock (store_lock(ls->table)).
  */
 #ifndef ISD_STORAGE_LAYER_INTERNAL_H
 #define ISD_STORAGE_LAYER_INTERNAL_H
 
-#include <pthread.h>
-
+#include "common/store.h"
 #include "daemon/storage/layer_store.h"
 
 #define STAGING_PREFIX ".staging-"
@@ -27,11 +26,9 @@ struct layer {
 
 struct layer_store {
     char *root;
-    char *overlay; /* <root>/overlay */
-    char *layers;  /* <root>/layers */
-    pthread_mutex_t lock;
-    struct layer **v;
-    size_t n;
+    char *overlay;           /* <root>/overlay */
+    char *layers;            /* <root>/layers */
+    struct store *table;     /* struct layer entries by chain ID, owned by the table; its lock guards the records */
     struct quota_ctl *quota; /* rootfs quotas, made on first use (quota.c) */
 };
 

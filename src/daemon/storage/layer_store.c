@@ -31,14 +31,21 @@ static void layer_free(struct layer *l)
     free(l);
 }
 
+static const char *layer_id(const void *item)
+{
+    return ((const struct layer *)item)->chain_id;
+}
+
+static void layer_release(void *item)
+{
+    layer_free(item);
+}
+
+static const struct store_ops layer_table_ops = {.id = layer_id, .release = layer_release};
+
 struct layer *layer_find_locked(struct layer_store *ls, const char *chain_id)
 {
-    const char *hex = digest_strip(chain_id);
-    for (size_t i = 0; hex != NULL && i < ls->n; i++) {
-        if (strcmp(ls->v[i]->chain_id, hex) == 0)
-            return ls->v[i];
-    }
-    return NULL;
+    return store_find_id_locked(ls->table, digest_strip(chain_id));
 }
 
 int layer_persist_locked(struct layer_store *ls, const struct layer *l, struct isd_error **err)
@@ -49,16 +56,6 @@ int layer_persist_locked(struct layer_store *ls, const struct layer *l, struct i
                   "tar_size", (json_int_t)l->tar_size, "refcount", l->refcount, "refcount_without_rootfs", true);
     cleanup_free char *path = xasprintf("%s/%s.json", ls->layers, l->chain_id);
     return json_write_path(path, j, true, err);
-}
-
-static void table_remove_locked(struct layer_store *ls, struct layer *l)
-{
-    for (size_t i = 0; i < ls->n; i++) {
-        if (ls->v[i] == l) {
-            ls->v[i] = ls->v[--ls->n];
-            return;
-        }
-    }
 }
 
 /* Unregisters l: record, short link and directory (renamed to a staging name, removed later). */
@@ -76,7 +73,7 @@ static struct layer *layer_delete_locked(struct layer_store *ls, struct layer *l
         strv_append(dirs, gone);
     if (removed != NULL)
         strv_append(removed, l->chain_id);
-    table_remove_locked(ls, l);
+    store_remove_locked(ls->table, l);
     layer_free(l);
     return parent;
 }
@@ -103,11 +100,11 @@ void layer_release_id(struct layer_store *ls, const char *chain_id, enum layer_h
 {
     char **dirs = NULL;
     struct layer *l;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     l = layer_find_locked(ls, chain_id);
     if (l != NULL)
         layer_release_locked(ls, l, kind, NULL, &dirs);
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     remove_dirs(dirs);
 }
 
@@ -216,8 +213,8 @@ static void load_records(struct layer_store *ls)
             layer_free(l);
             continue;
         }
-        ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof(*ls->v));
-        ls->v[ls->n++] = l;
+        if (store_add_locked(ls->table, l) < 0)
+            layer_free(l); /* two records of one chain: the first wins */
     }
     if (d != NULL)
         closedir(d);
@@ -243,8 +240,8 @@ static void count_rootfs_refs(struct layer_store *ls)
     }
     if (d != NULL)
         closedir(d);
-    for (size_t i = 0; i < ls->n; i++) {
-        struct layer *l = ls->v[i];
+    for (size_t i = 0; i < store_count_locked(ls->table); i++) {
+        struct layer *l = store_at_locked(ls->table, i);
         struct isd_error *e = NULL;
         if (!l->legacy_refcount)
             continue;
@@ -303,7 +300,7 @@ struct layer_store *layer_store_open(const char *root, struct isd_error **err)
     ls->overlay = path_join(root, "overlay");
     ls->layers = path_join(root, "layers");
     ldir = path_join(ls->overlay, "l");
-    pthread_mutex_init(&ls->lock, NULL);
+    ls->table = store_new(&layer_table_ops);
     if (mkdir_p(ldir, 0700, err) < 0 || mkdir_p(ls->layers, 0700, err) < 0) {
         isd_error_wrap(err, "open layer store `%s`", root);
         layer_store_free(ls);
@@ -320,10 +317,7 @@ void layer_store_free(struct layer_store *ls)
 {
     if (ls == NULL)
         return;
-    for (size_t i = 0; i < ls->n; i++)
-        layer_free(ls->v[i]);
-    free(ls->v);
-    pthread_mutex_destroy(&ls->lock);
+    store_free(ls->table);
     quota_ctl_free(ls->quota);
     free(ls->root);
     free(ls->overlay);
@@ -335,15 +329,15 @@ int layer_store_ref(struct layer_store *ls, const char *chain_id, struct isd_err
 {
     struct layer *l;
     int r;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     l = layer_find_locked(ls, chain_id);
     if (l == NULL) {
-        pthread_mutex_unlock(&ls->lock);
+        store_unlock(ls->table);
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "layer `%s` not found", chain_id);
     }
     l->refcount++;
     r = layer_persist_locked(ls, l, err);
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     return r;
 }
 
@@ -351,14 +345,14 @@ int layer_store_unref(struct layer_store *ls, const char *chain_id, char ***ret_
 {
     char **dirs = NULL, **removed = NULL;
     struct layer *l;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     l = layer_find_locked(ls, chain_id);
     if (l == NULL) {
-        pthread_mutex_unlock(&ls->lock);
+        store_unlock(ls->table);
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "layer `%s` not found", chain_id);
     }
     layer_release_locked(ls, l, HOLD_REF, &removed, &dirs);
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     remove_dirs(dirs);
     if (ret_removed != NULL)
         *ret_removed = removed;
@@ -370,7 +364,7 @@ int layer_store_unref(struct layer_store *ls, const char *chain_id, char ***ret_
 int layer_store_get(struct layer_store *ls, const char *chain_id, struct layer_info *ret, struct isd_error **err)
 {
     struct layer *l;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     l = layer_find_locked(ls, chain_id);
     if (l != NULL) {
         ret->chain_id = xstrdup(l->chain_id);
@@ -380,7 +374,7 @@ int layer_store_get(struct layer_store *ls, const char *chain_id, struct layer_i
         ret->tar_size = l->tar_size;
         ret->refcount = l->refcount + l->rootfs_refs;
     }
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     if (l == NULL)
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "layer `%s` not found", chain_id);
     return 0;
@@ -397,9 +391,9 @@ void layer_info_clear(struct layer_info *li)
 bool layer_store_exists(struct layer_store *ls, const char *chain_id)
 {
     bool r;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     r = layer_find_locked(ls, chain_id) != NULL;
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     return r;
 }
 

@@ -124,30 +124,30 @@ int layer_store_verify(struct layer_store *ls, const char *chain_id, struct isd_
     struct layer *l;
     cleanup_free char *chain = NULL, *diff = NULL;
     int r;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     l = layer_find_locked(ls, chain_id);
     if (l != NULL) {
         chain = xstrdup(l->chain_id);
         diff = xstrdup(l->diff_id);
     }
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     if (chain == NULL)
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "layer `%s` not found", chain_id);
     r = verify_one(ls, chain, diff, err);
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     if ((l = layer_find_locked(ls, chain)) != NULL)
         l->damaged = r < 0;
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     return r;
 }
 
 char **layer_store_list_ids(struct layer_store *ls)
 {
     char **v = xcalloc(1, sizeof(char *));
-    pthread_mutex_lock(&ls->lock);
-    for (size_t i = 0; i < ls->n; i++)
-        strv_append(&v, ls->v[i]->chain_id);
-    pthread_mutex_unlock(&ls->lock);
+    store_lock(ls->table);
+    for (size_t i = 0; i < store_count_locked(ls->table); i++)
+        strv_append(&v, ((struct layer *)store_at_locked(ls->table, i))->chain_id);
+    store_unlock(ls->table);
     return v;
 }
 
@@ -163,8 +163,8 @@ char *layer_chain_damaged_locked(struct layer_store *ls, const char *chain_id)
 char *layer_store_chain_damaged(struct layer_store *ls, const char *chain_id)
 {
     char *r;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     r = layer_chain_damaged_locked(ls, chain_id);
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     return r;
 }

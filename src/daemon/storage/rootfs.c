@@ -41,7 +41,7 @@ static int take_top(struct layer_store *ls, const char *cid, const char *top, ch
     cleanup_free char *bad = NULL;
     struct layer *l = NULL;
     int r = 0;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     if (path_exists(dir))
         r = isd_error_set(err, ISD_ERR_CONFLICT, 0, "rootfs of `%s` already exists", cid);
     else if (top != NULL && (l = layer_find_locked(ls, top)) == NULL)
@@ -53,7 +53,7 @@ static int take_top(struct layer_store *ls, const char *cid, const char *top, ch
         l->rootfs_refs++; /* in memory: the rootfs record is the durable side of it */
     if (r == 0)
         *ret_lower = layer_lower_locked(ls, top);
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     return r;
 }
 
@@ -160,9 +160,9 @@ static char *mount_options(struct layer_store *ls, const char *cid, struct isd_e
     struct buf b = {0};
     if (rec == NULL)
         return NULL;
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     lower = layer_lower_locked(ls, json_get_str(rec, "parent"));
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     buf_append(&b, "lowerdir=", 9);
     if (lower[0] == '\0')
         buf_printf(&b, "%s/%s/empty", ls->overlay, cid);
@@ -217,18 +217,18 @@ int rootfs_remove(struct layer_store *ls, const char *container_id, struct isd_e
         return -1;
     dir = cdir(ls, container_id);
     gone = xasprintf("%s/" STAGING_PREFIX "del-%s-%s", ls->overlay, container_id, rnd);
-    pthread_mutex_lock(&ls->lock);
+    store_lock(ls->table);
     rec = read_record(ls, container_id, &e);
     if (rec != NULL && json_get_str(rec, "short_id") != NULL) {
         link = xasprintf("%s/l/%s", ls->overlay, json_get_str(rec, "short_id"));
         unlink(link);
     }
     if (rename(dir, gone) < 0 && errno != ENOENT) {
-        pthread_mutex_unlock(&ls->lock);
+        store_unlock(ls->table);
         isd_error_free(e);
         return isd_error_errno(err, "remove rootfs of `%s`", container_id);
     }
-    pthread_mutex_unlock(&ls->lock);
+    store_unlock(ls->table);
     isd_error_free(e);
     /* Out of the store's view already (the staging name is cleaned at start if we die): delete it behind. */
     rm_rf_in_background(gone);
@@ -253,10 +253,10 @@ char *layer_store_lowerdir(struct layer_store *ls, const char *id, struct isd_er
     if (layer_store_exists(ls, id)) {
         struct layer *l;
         char *r;
-        pthread_mutex_lock(&ls->lock);
+        store_lock(ls->table);
         l = layer_find_locked(ls, id);
         r = layer_lower_locked(ls, l != NULL ? l->parent : NULL);
-        pthread_mutex_unlock(&ls->lock);
+        store_unlock(ls->table);
         return lower_absolute(ls, r);
     }
     if (check_cid(id, err) < 0 || (opts = mount_options(ls, id, err)) == NULL)
