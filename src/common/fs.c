@@ -58,69 +58,11 @@ char *read_file(const char *path, size_t max, size_t *ret_len, struct isd_error 
     return buf_steal(&b);
 }
 
-int fd_read_full(int fd, void *data, size_t len)
-{
-    char *p = data;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-int fd_write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool durable, struct isd_error **err)
 {
-    cleanup_free char *suffix = random_hex(8);
-    /* A random suffix keeps concurrent writers of different files apart; writers of the same file are
-     * serialised by their owners' locks. */
-    cleanup_free char *tmp = xasprintf("%s.tmp-%s", path, suffix);
-    cleanup_free char *dir = xstrdup(path);
-    cleanup_close int fd = -1;
-    char *slash;
-
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return isd_error_errno(err, "create `%s`", tmp);
-    if (fd_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
-        isd_error_errno(err, "write `%s`", tmp);
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) < 0) {
-        isd_error_errno(err, "rename `%s`", tmp);
-        unlink(tmp);
-        return -1;
-    }
-    if (durable) {
-        slash = strrchr(dir, '/');
-        if (slash != NULL) {
-            cleanup_close int dfd = -1;
-            *slash = '\0';
-            dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0)
-                fsync(dfd);
-        }
-    }
+    const char *step = NULL;
+    if (file_write_atomic(path, data, len, mode, durable, &step) < 0)
+        return isd_error_errno(err, "%s `%s`", step, path);
     return 0;
 }
 

@@ -10,12 +10,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/base/io.h"
 #include "common/error.h"
 
 int mkdir_p(const char *path, mode_t mode, struct isd_error **err);
 /* Reads at most max bytes; a larger file is an ISD_ERR_TOO_LARGE error. The result is NUL-terminated. */
 char *read_file(const char *path, size_t max, size_t *ret_len, struct isd_error **err);
-/* Writes data to path atomically. When durable is false the fsyncs are skipped (scratch state under /run). */
+/* Writes data to path atomically (file_write_atomic of common/base/io.h with the error in *err). When durable
+ * is false the fsyncs are skipped (scratch state under /run). */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool durable,
                       struct isd_error **err);
 /* Removes path and everything below it; refuses to descend into other mounts (EBUSY). Missing is fine. */
@@ -28,9 +30,7 @@ void rm_rf_in_background(const char *path);
  * parent's owner removes ".trash-*" leftovers at start. */
 int rm_rf_soon(const char *path, struct isd_error **err);
 bool path_exists(const char *path);
-/* Whole-buffer I/O that retries on EINTR and short transfers; -1 on error or (for reads) early EOF. */
-int fd_write_all(int fd, const void *data, size_t len);
-int fd_read_full(int fd, void *data, size_t len);
+/* fd_write_all, fd_read_full: common/base/io.h. */
 char *path_join(const char *a, const char *b);
 /* Sum of st_blocks*512 of regular files under path (no crossing of mounts). */
 long long dir_size(const char *path);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/base/io.h"
 #include "common/util.h"
 
 static const char *const level_names[] = {"FATAL",  "ALERT", "CRIT",  "ERROR", "WARN",
@@ -61,13 +62,7 @@ int isd_log_init(const char *driver, const char *path, int level, unsigned int f
 /* Called with log_lock held: path.N-1 -> path.N ... path -> path.1, then reopen. */
 static void rotate(void)
 {
-    for (int i = log_max_files - 1; i >= 1; i--) {
-        char *from = i == 1 ? xstrdup(log_path) : xasprintf("%s.%d", log_path, i - 1);
-        char *to = xasprintf("%s.%d", log_path, i);
-        rename(from, to);
-        free(from);
-        free(to);
-    }
+    file_rotate(log_path, log_max_files);
     if (log_max_files <= 1)
         if (ftruncate(log_fd, 0) < 0)
             return;

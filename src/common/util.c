@@ -3,99 +3,11 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <ctype.h>
 #include <pthread.h>
-
-static void oom(void)
-{
-    fputs("out of memory\n", stderr);
-    abort();
-}
-
-void *xmalloc(size_t size)
-{
-    void *p = malloc(size ? size : 1);
-    if (p == NULL)
-        oom();
-    return p;
-}
-
-void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (p == NULL)
-        oom();
-    return p;
-}
-
-void *xrealloc(void *old, size_t size)
-{
-    void *p = realloc(old, size ? size : 1);
-    if (p == NULL)
-        oom();
-    return p;
-}
-
-char *xstrdup(const char *s)
-{
-    char *p;
-    if (s == NULL)
-        return NULL;
-    p = strdup(s);
-    if (p == NULL)
-        oom();
-    return p;
-}
-
-char *xstrndup(const char *s, size_t n)
-{
-    char *p = strndup(s, n);
-    if (p == NULL)
-        oom();
-    return p;
-}
-
-char *xvasprintf(const char *fmt, va_list ap)
-{
-    char *p = NULL;
-    if (vasprintf(&p, fmt, ap) < 0)
-        oom();
-    return p;
-}
-
-char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    char *p;
-    va_start(ap, fmt);
-    p = xvasprintf(fmt, ap);
-    va_end(ap);
-    return p;
-}
-
-void cleanup_freep(void *p)
-{
-    free(*(void **)p);
-}
-
-void cleanup_closep(int *fd)
-{
-    if (*fd >= 0) {
-        int saved = errno;
-        close(*fd);
-        errno = saved;
-    }
-}
-
-void cleanup_fclosep(FILE **f)
-{
-    if (*f != NULL)
-        fclose(*f);
-}
 
 void cleanup_strvp(char ***v)
 {
@@ -165,86 +77,6 @@ char *strv_join(char *const *v, const char *sep)
     return buf_steal(&b);
 }
 
-void buf_append(struct buf *b, const void *data, size_t len)
-{
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        b->data = xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    if (len > 0)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-}
-
-void buf_printf(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-    va_start(ap, fmt);
-    s = xvasprintf(fmt, ap);
-    va_end(ap);
-    buf_append(b, s, strlen(s));
-    free(s);
-}
-
-void buf_free(struct buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-char *buf_steal(struct buf *b)
-{
-    char *s;
-    if (b->data == NULL)
-        return xstrdup("");
-    s = b->data;
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return s;
-}
-
-char *random_hex(size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char raw[128];
-    char *s = xmalloc(n + 1);
-    size_t want = (n + 1) / 2;
-    if (want > sizeof(raw))
-        want = sizeof(raw);
-    if (getrandom(raw, want, 0) != (ssize_t)want) {
-        for (size_t i = 0; i < want; i++)
-            raw[i] = (unsigned char)rand();
-    }
-    for (size_t i = 0; i < n; i++)
-        s[i] = hex[(raw[i / 2] >> ((i % 2) ? 0 : 4)) & 0xf];
-    s[n] = '\0';
-    return s;
-}
-
-long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-char *time_rfc3339_nano(long long ns)
-{
-    struct tm tm;
-    time_t secs = (time_t)(ns / 1000000000LL);
-    long frac = (long)(ns % 1000000000LL);
-    char date[64];
-    gmtime_r(&secs, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    return xasprintf("%s.%09ldZ", date, frac);
-}
-
 int time_parse_rfc3339(const char *s, long long *ret_ns)
 {
     struct tm tm = {0};
@@ -286,20 +118,6 @@ int time_parse_rfc3339(const char *s, long long *ret_ns)
         return -1;
     secs = timegm(&tm) - off;
     *ret_ns = (long long)secs * 1000000000LL + frac;
-    return 0;
-}
-
-int parse_int64(const char *s, long long *ret)
-{
-    char *end = NULL;
-    long long v;
-    if (s == NULL || *s == '\0')
-        return -1;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    *ret = v;
     return 0;
 }
 

@@ -1,7 +1,8 @@
 """Integration tests of isulad-shim driven directly with runc (no daemon).
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_shim.py
-The shim binary is $ISULAD_SHIM, or is compiled from src/cmd/isulad-shim/*.c into a temp dir.
+The shim binary is $ISULAD_SHIM, or is compiled from src/cmd/isulad-shim/*.c and src/common/base/*.c into a
+temp dir.
 """
 import json
 import os
@@ -36,9 +37,11 @@ def shim_bin():
         return
     out = tempfile.mkdtemp(prefix="shim-bin-")
     exe = os.path.join(out, "isulad-shim")
+    # the shim's own sources and the libc-only base it shares with the daemon
     srcs = sorted(
-        os.path.join(REPO, "src/cmd/isulad-shim", f)
-        for f in os.listdir(os.path.join(REPO, "src/cmd/isulad-shim"))
+        os.path.join(REPO, d, f)
+        for d in ("src/cmd/isulad-shim", "src/common/base")
+        for f in os.listdir(os.path.join(REPO, d))
         if f.endswith(".c")
     )
     subprocess.run(

@@ -56,16 +56,14 @@ static char *absolute(const char *p)
 {
     char cwd[4096];
     if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
-        return shim_xstrdup(p);
-    return shim_xasprintf("%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, p);
+        return xstrdup(p);
+    return xasprintf("%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, p);
 }
 
 static int parse_ll(const char *s, long long min, long long max, long long *ret)
 {
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != 0 || v < min || v > max)
+    long long v;
+    if (parse_int64(s, &v) < 0 || v < min || v > max)
         return -1;
     *ret = v;
     return 0;
@@ -87,7 +85,7 @@ static int apply_opt(struct shim_args *a, int opt, const char *v, const char **m
     switch (opt) {
     case OPT_ID:
         free(a->id);
-        a->id = shim_xstrdup(v);
+        a->id = xstrdup(v);
         return 0;
     case OPT_BUNDLE: /* may be empty for --exec, where it is not used */
         if (v[0] != 0)
@@ -95,11 +93,11 @@ static int apply_opt(struct shim_args *a, int opt, const char *v, const char **m
         return 0;
     case OPT_RUNTIME:
         free(a->runtime);
-        a->runtime = strchr(v, '/') != NULL ? absolute(v) : shim_xstrdup(v);
+        a->runtime = strchr(v, '/') != NULL ? absolute(v) : xstrdup(v);
         return 0;
     case OPT_RUNTIME_ARG:
-        a->runtime_args = shim_xrealloc(a->runtime_args, (a->n_runtime_args + 1) * sizeof(char *));
-        a->runtime_args[a->n_runtime_args++] = shim_xstrdup(v);
+        a->runtime_args = xrealloc(a->runtime_args, (a->n_runtime_args + 1) * sizeof(char *));
+        a->runtime_args[a->n_runtime_args++] = xstrdup(v);
         return 0;
     case OPT_RUNTIME_ROOT:
         return set_path(&a->runtime_root, v) == 0 ? 0 : (*msg = "--runtime-root must not be empty", -1);

@@ -41,11 +41,11 @@ int shim_attach_listen(struct shim *s)
 
 void shim_attach_adopt(struct shim *s, int fd)
 {
-    struct shim_client *c = shim_xrealloc(NULL, sizeof(*c));
+    struct shim_client *c = xrealloc(NULL, sizeof(*c));
     memset(c, 0, sizeof(*c));
     c->fd = fd;
     c->progress_ms = shim_now_ms();
-    s->clients = shim_xrealloc(s->clients, (s->n_clients + 1) * sizeof(*s->clients));
+    s->clients = xrealloc(s->clients, (s->n_clients + 1) * sizeof(*s->clients));
     s->clients[s->n_clients++] = c;
 }
 
@@ -63,8 +63,8 @@ int shim_attach_accept(struct shim *s)
 
 void shim_attach_client_flush(struct shim_client *c)
 {
-    while (!c->dead && sbuf_size(&c->out) > 0) {
-        ssize_t w = send(c->fd, sbuf_head(&c->out), sbuf_size(&c->out), MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (!c->dead && buf_size(&c->out) > 0) {
+        ssize_t w = send(c->fd, buf_head(&c->out), buf_size(&c->out), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -73,7 +73,7 @@ void shim_attach_client_flush(struct shim_client *c)
             c->dead = true;
             return;
         }
-        sbuf_consume(&c->out, (size_t)w);
+        buf_consume(&c->out, (size_t)w);
         c->progress_ms = shim_now_ms();
     }
 }
@@ -84,10 +84,10 @@ static void client_queue(struct shim_client *c, int type, const char *data, size
                                       (uint8_t)(n >> 8), (uint8_t)n};
     if (c->dead)
         return;
-    if (sbuf_size(&c->out) == 0)
+    if (buf_size(&c->out) == 0)
         c->progress_ms = shim_now_ms(); /* a stall counts from the first byte it was given and did not take */
-    sbuf_append(&c->out, hdr, sizeof(hdr));
-    sbuf_append(&c->out, data, n);
+    buf_append(&c->out, hdr, sizeof(hdr));
+    buf_append(&c->out, data, n);
     shim_attach_client_flush(c);
 }
 
@@ -100,7 +100,7 @@ void shim_attach_broadcast(struct shim *s, int type, const char *data, size_t n)
 bool shim_attach_blocked(const struct shim *s)
 {
     for (size_t i = 0; i < s->n_clients; i++)
-        if (!s->clients[i]->dead && sbuf_size(&s->clients[i]->out) >= SHIM_CLIENT_OUT_HIGH)
+        if (!s->clients[i]->dead && buf_size(&s->clients[i]->out) >= SHIM_CLIENT_OUT_HIGH)
             return true;
     return false;
 }
@@ -109,7 +109,7 @@ void shim_attach_drop_stalled(struct shim *s, long long now)
 {
     for (size_t i = 0; i < s->n_clients; i++) {
         struct shim_client *c = s->clients[i];
-        if (sbuf_size(&c->out) > 0 && now - c->progress_ms >= s->args.client_stall_ms)
+        if (buf_size(&c->out) > 0 && now - c->progress_ms >= s->args.client_stall_ms)
             c->dead = true;
     }
 }
@@ -189,7 +189,7 @@ void shim_attach_reap_dead(struct shim *s)
             continue;
         }
         close(c->fd);
-        sbuf_free(&c->out);
+        buf_free(&c->out);
         free(c);
     }
     s->n_clients = j;
@@ -208,7 +208,7 @@ void shim_attach_finish(struct shim *s, int exit_code)
         for (size_t i = 0; i < s->n_clients && np < SHIM_ATTACH_WAIT_MAX; i++) {
             struct shim_client *c = s->clients[i];
             shim_attach_client_flush(c);
-            if (!c->dead && sbuf_size(&c->out) > 0)
+            if (!c->dead && buf_size(&c->out) > 0)
                 p[np++] = (struct pollfd){.fd = c->fd, .events = POLLOUT};
         }
         if (np == 0)

@@ -12,21 +12,21 @@
 
 void shim_stdin_flush(struct shim *s)
 {
-    while (s->in_fd >= 0 && sbuf_size(&s->in_buf) > 0) {
-        ssize_t w = write(s->in_fd, sbuf_head(&s->in_buf), sbuf_size(&s->in_buf));
+    while (s->in_fd >= 0 && buf_size(&s->in_buf) > 0) {
+        ssize_t w = write(s->in_fd, buf_head(&s->in_buf), buf_size(&s->in_buf));
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno == EAGAIN)
             return;
         if (w <= 0) { /* the reader is gone: nothing more can be delivered */
-            sbuf_free(&s->in_buf);
+            buf_free(&s->in_buf);
             close(s->in_fd);
             s->in_fd = -1;
             return;
         }
-        sbuf_consume(&s->in_buf, (size_t)w);
+        buf_consume(&s->in_buf, (size_t)w);
     }
-    if (s->in_fd >= 0 && s->in_close_pending && sbuf_size(&s->in_buf) == 0) {
+    if (s->in_fd >= 0 && s->in_close_pending && buf_size(&s->in_buf) == 0) {
         close(s->in_fd);
         s->in_fd = -1;
     }
@@ -36,7 +36,7 @@ void shim_stdin_data(struct shim *s, const char *data, size_t n)
 {
     if (s->in_fd < 0 || s->in_close_pending)
         return;
-    sbuf_append(&s->in_buf, data, n);
+    buf_append(&s->in_buf, data, n);
     shim_stdin_flush(s);
 }
 

@@ -4,7 +4,6 @@
  * (FILE -> FILE.1 -> ... keeping max_file files in total). Write errors are ignored so a full disk
  * never blocks the container. Not thread-safe.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +31,7 @@ int shim_log_open(struct shim_log *l, const char *path, long long max_size, int 
 {
     memset(l, 0, sizeof(*l));
     l->fd = -1;
-    l->path = shim_xstrdup(path);
+    l->path = xstrdup(path);
     l->max_size = max_size;
     l->max_file = max_file < 1 ? 1 : max_file;
     return log_reopen(l);
@@ -45,81 +44,73 @@ static void log_rotate(struct shim_log *l)
             l->size = 0;
         return;
     }
-    for (int i = l->max_file - 1; i >= 1; i--) {
-        char *from = i == 1 ? shim_xstrdup(l->path) : shim_xasprintf("%s.%d", l->path, i - 1);
-        char *to = shim_xasprintf("%s.%d", l->path, i);
-        if (rename(from, to) < 0 && errno != ENOENT) {
-            /* keep going: an old file we cannot move is simply overwritten later */
-        }
-        free(from);
-        free(to);
-    }
+    file_rotate(l->path, l->max_file);
     log_reopen(l);
 }
 
-static void log_flush(struct shim_log *l, struct sbuf *out)
+static void log_flush(struct shim_log *l, struct buf *out)
 {
-    if (l->fd >= 0 && sbuf_size(out) > 0 && shim_write_all(l->fd, sbuf_head(out), sbuf_size(out)) == 0)
-        l->size += (long long)sbuf_size(out);
-    out->off = out->len = 0;
+    if (l->fd >= 0 && buf_size(out) > 0 && fd_write_all(l->fd, buf_head(out), buf_size(out)) == 0)
+        l->size += (long long)buf_size(out);
+    buf_consume(out, buf_size(out));
 }
 
 /* Appends one entry to out; rotates first (after writing out) when the file is full. */
-static void log_entry(struct shim_log *l, struct sbuf *out, const char *stream, const char *time, const char *data,
+static void log_entry(struct shim_log *l, struct buf *out, const char *stream, const char *time, const char *data,
                       size_t n)
 {
-    if (l->max_size > 0 && l->size + (long long)sbuf_size(out) >= l->max_size) {
+    if (l->max_size > 0 && l->size + (long long)buf_size(out) >= l->max_size) {
         log_flush(l, out);
         if (l->size >= l->max_size)
             log_rotate(l);
     }
-    sbuf_appends(out, "{\"log\":");
+    buf_appends(out, "{\"log\":");
     shim_json_string(out, data, n);
-    sbuf_appends(out, ",\"stream\":\"");
-    sbuf_appends(out, stream);
-    sbuf_appends(out, "\",\"time\":\"");
-    sbuf_appends(out, time);
-    sbuf_appends(out, "\"}\n");
+    buf_appends(out, ",\"stream\":\"");
+    buf_appends(out, stream);
+    buf_appends(out, "\",\"time\":\"");
+    buf_appends(out, time);
+    buf_appends(out, "\"}\n");
 }
 
 /* Splits data at newlines into entries, written with as few write() calls as rotation allows. */
 static void log_lines(struct shim_log *l, const char *stream, const char *data, size_t n)
 {
-    struct sbuf out = {0};
+    struct buf out = {0};
     char now[48];
-    shim_time_now(now, sizeof(now));
+    time_format_rfc3339_nano(now_ns(), now, sizeof(now));
     while (n > 0) {
         const char *nl = memchr(data, '\n', n);
         size_t len = nl != NULL ? (size_t)(nl - data) + 1 : n;
         log_entry(l, &out, stream, now, data, len);
-        if (sbuf_size(&out) >= LOG_BATCH)
+        if (buf_size(&out) >= LOG_BATCH)
             log_flush(l, &out);
         data += len;
         n -= len;
     }
     log_flush(l, &out);
-    sbuf_free(&out);
+    buf_free(&out);
 }
 
 void shim_log_write(struct shim_log *l, int stream, const char *data, size_t n)
 {
     const char *name = stream == SHIM_FRAME_STDERR ? "stderr" : "stdout";
     int idx = stream == SHIM_FRAME_STDERR ? 2 : 1;
-    struct sbuf all = {0};
+    struct buf all = {0};
 
     if (n == 0) { /* EOF: write what is held back */
         log_lines(l, name, l->hold[idx], l->nhold[idx]);
         l->nhold[idx] = 0;
         return;
     }
-    sbuf_append(&all, l->hold[idx], l->nhold[idx]);
-    sbuf_append(&all, data, n);
-    size_t total = sbuf_size(&all);
-    size_t tail = shim_utf8_incomplete_tail(sbuf_head(&all), total);
-    memcpy(l->hold[idx], sbuf_head(&all) + total - tail, tail);
+    buf_append(&all, l->hold[idx], l->nhold[idx]);
+    buf_append(&all, data, n);
+    size_t total = buf_size(&all);
+    size_t tail = shim_utf8_incomplete_tail(buf_head(&all), total);
+    memcpy(l->hold[idx], buf_head(&all) + total - tail, tail);
     l->nhold[idx] = tail;
-    log_lines(l, name, sbuf_head(&all), total - tail);
-    sbuf_free(&all);
+    log_lines(l, name, buf_head(&all), total - tail);
+    buf_free(&all);
 }
 
 void shim_log_close(struct shim_log *l)

@@ -43,16 +43,16 @@ static void close_fd(int *fd)
 
 static size_t build_pollfds(struct shim *s, struct pollfd *p, int pidfd, bool blocked)
 {
-    bool take_stdin = sbuf_size(&s->in_buf) < SHIM_STDIN_MAX;
+    bool take_stdin = buf_size(&s->in_buf) < SHIM_STDIN_MAX;
     p[0] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
     p[1] = (struct pollfd){.fd = pidfd, .events = POLLIN};
     p[2] = (struct pollfd){.fd = s->attach_fd, .events = POLLIN};
     p[3] = (struct pollfd){.fd = blocked ? -1 : s->out_fd, .events = POLLIN};
     p[4] = (struct pollfd){.fd = blocked ? -1 : s->err_fd, .events = POLLIN};
-    p[5] = (struct pollfd){.fd = sbuf_size(&s->in_buf) > 0 ? s->in_fd : -1, .events = POLLOUT};
+    p[5] = (struct pollfd){.fd = buf_size(&s->in_buf) > 0 ? s->in_fd : -1, .events = POLLOUT};
     for (size_t i = 0; i < s->n_clients; i++) {
         struct shim_client *c = s->clients[i];
-        short ev = (short)((take_stdin ? POLLIN : 0) | (sbuf_size(&c->out) > 0 ? POLLOUT : 0));
+        short ev = (short)((take_stdin ? POLLIN : 0) | (buf_size(&c->out) > 0 ? POLLOUT : 0));
         p[FIXED_FDS + i] = (struct pollfd){.fd = c->fd, .events = ev};
     }
     return FIXED_FDS + s->n_clients;
@@ -131,7 +131,7 @@ int shim_loop_run(struct shim *s)
         bool blocked = shim_attach_blocked(s);
         if (drain_done(s, &dr, blocked))
             break;
-        p = shim_xrealloc(p, (FIXED_FDS + s->n_clients) * sizeof(*p));
+        p = xrealloc(p, (FIXED_FDS + s->n_clients) * sizeof(*p));
         size_t n = build_pollfds(s, p, s->exited ? -1 : pidfd, blocked);
         int r = poll(p, n, s->exited ? (blocked ? 1000 : DRAIN_IDLE_MS) : -1);
         if (r < 0 && errno != EINTR)

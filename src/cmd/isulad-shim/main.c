@@ -21,7 +21,7 @@ static void sync_write(struct shim *s, const char *line, bool last)
 {
     if (s->sync_fd < 0)
         return;
-    shim_write_all(s->sync_fd, line, strlen(line)); /* a gone daemon is not our problem */
+    fd_write_all(s->sync_fd, line, strlen(line)); /* a gone daemon is not our problem */
     if (last) {
         close(s->sync_fd);
         s->sync_fd = -1;
@@ -36,12 +36,12 @@ static void cleanup_sockets(struct shim *s)
 
 __attribute__((noreturn)) static void fail(struct shim *s, const char *msg)
 {
-    struct sbuf b = {0};
-    sbuf_appends(&b, "{\"pid\":-1,\"message\":");
+    struct buf b = {0};
+    buf_appends(&b, "{\"pid\":-1,\"message\":");
     shim_json_string(&b, msg, strlen(msg));
-    sbuf_appends(&b, "}\n");
-    sbuf_append(&b, "", 1);
-    sync_write(s, sbuf_head(&b), true);
+    buf_appends(&b, "}\n");
+    buf_append(&b, "", 1);
+    sync_write(s, buf_head(&b), true);
     cleanup_sockets(s);
     exit(1);
 }
@@ -111,18 +111,18 @@ static void init_paths(struct shim *s)
     /* Sockets are named short, whatever the length of the state path (sun_path holds 108 bytes): the shim
      * binds relative to its working directory, the state dir, and the runtime reaches the console socket
      * through /proc/<shim>/cwd. */
-    s->attach_path = shim_xasprintf("attach");
-    s->console_path = shim_xasprintf("/proc/%d/cwd/console.sock", (int)getpid());
-    s->pid_path = shim_xasprintf("%s/pid", d);
-    s->exit_path = shim_xasprintf("%s/exit", d);
-    s->runtime_log_path = shim_xasprintf("%s/runtime.log", d);
+    s->attach_path = xasprintf("attach");
+    s->console_path = xasprintf("/proc/%d/cwd/console.sock", (int)getpid());
+    s->pid_path = xasprintf("%s/pid", d);
+    s->exit_path = xasprintf("%s/exit", d);
+    s->runtime_log_path = xasprintf("%s/runtime.log", d);
 }
 
 static void write_pid_files(struct shim *s)
 {
-    char *path = shim_xasprintf("%s/shim.pid", s->args.state_dir);
-    char *pid = shim_xasprintf("%d", (int)getpid());
-    if (shim_write_atomic(path, pid, strlen(pid)) < 0)
+    char *path = xasprintf("%s/shim.pid", s->args.state_dir);
+    char *pid = xasprintf("%d", (int)getpid());
+    if (file_write_atomic(path, pid, strlen(pid), 0600, false, NULL) < 0)
         fail(s, "cannot write shim.pid");
     free(path);
     free(pid);
@@ -144,9 +144,9 @@ static void adopt_first_clients(struct shim *s)
 static void write_exit_file(struct shim *s, int code)
 {
     char now[48], line[128];
-    shim_time_now(now, sizeof(now));
+    time_format_rfc3339_nano(now_ns(), now, sizeof(now));
     int n = snprintf(line, sizeof(line), "{\"exit_code\":%d,\"exited_at\":\"%s\"}\n", code, now);
-    shim_write_atomic(s->exit_path, line, (size_t)n);
+    file_write_atomic(s->exit_path, line, (size_t)n, 0600, false, NULL);
 }
 
 static void serve(struct shim *s)

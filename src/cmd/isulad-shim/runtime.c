@@ -110,7 +110,7 @@ static int setup_stdio(struct shim *s, struct child_stdio *c)
 static char **build_argv(struct shim *s)
 {
     size_t n = 0;
-    char **v = shim_xrealloc(NULL, (s->args.n_runtime_args + 24) * sizeof(char *));
+    char **v = xrealloc(NULL, (s->args.n_runtime_args + 24) * sizeof(char *));
     v[n++] = s->args.runtime;
     for (size_t i = 0; i < s->args.n_runtime_args; i++)
         v[n++] = s->args.runtime_args[i];
@@ -152,13 +152,13 @@ static pid_t spawn(char **argv, const struct child_stdio *c)
     _exit(127);
 }
 
-static void capture(int fd, struct sbuf *b)
+static void capture(int fd, struct buf *b)
 {
     char buf[4096];
     ssize_t r;
     while (fd >= 0 && (r = read(fd, buf, sizeof(buf))) > 0) {
-        if (sbuf_size(b) + (size_t)r <= ERR_CAPTURE_MAX)
-            sbuf_append(b, buf, (size_t)r);
+        if (buf_size(b) + (size_t)r <= ERR_CAPTURE_MAX)
+            buf_append(b, buf, (size_t)r);
     }
 }
 
@@ -170,7 +170,7 @@ static void drain_signalfd(int fd)
 }
 
 /* Waits for the runtime, taking the pty master and (tty) its stderr meanwhile. */
-static int runtime_wait(struct shim *s, pid_t pid, int console, const struct child_stdio *c, struct sbuf *errout)
+static int runtime_wait(struct shim *s, pid_t pid, int console, const struct child_stdio *c, struct buf *errout)
 {
     int status = 0;
     for (;;) {
@@ -237,10 +237,10 @@ static char *runtime_log_error(const char *path)
 }
 
 /* The first line of captured stderr that looks like an error, else its first non-empty line. */
-static char *stderr_reason(struct sbuf *b)
+static char *stderr_reason(struct buf *b)
 {
     char *first = NULL, *save = NULL;
-    sbuf_append(b, "", 1);
+    buf_append(b, "", 1);
     for (char *l = strtok_r(b->data + b->off, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
         const char *m = strstr(l, "msg=\"");
         char *text = NULL;
@@ -249,14 +249,14 @@ static char *stderr_reason(struct sbuf *b)
             return one_line(text);
         if (strcasestr(l, "error") != NULL || strcasestr(l, "incorrect") != NULL || strcasestr(l, "cannot") != NULL ||
             strcasestr(l, "not ") != NULL)
-            return shim_xstrdup(l);
+            return xstrdup(l);
         if (first == NULL && l[strspn(l, " \t\r")] != 0)
             first = l;
     }
-    return first != NULL ? shim_xstrdup(first) : NULL;
+    return first != NULL ? xstrdup(first) : NULL;
 }
 
-static char *failure_reason(struct shim *s, int status, struct sbuf *errout)
+static char *failure_reason(struct shim *s, int status, struct buf *errout)
 {
     char *r = runtime_log_error(s->runtime_log_path);
     if (r == NULL)
@@ -264,8 +264,8 @@ static char *failure_reason(struct shim *s, int status, struct sbuf *errout)
     if (r != NULL)
         return r;
     if (WIFSIGNALED(status))
-        return shim_xasprintf("runtime `%s` killed by signal %d", s->args.runtime, WTERMSIG(status));
-    return shim_xasprintf("runtime `%s` exited with status %d", s->args.runtime, WEXITSTATUS(status));
+        return xasprintf("runtime `%s` killed by signal %d", s->args.runtime, WTERMSIG(status));
+    return xasprintf("runtime `%s` exited with status %d", s->args.runtime, WEXITSTATUS(status));
 }
 
 static pid_t read_pid_file(const char *path)
@@ -291,7 +291,7 @@ static void close_child_ends(struct child_stdio *c)
     c->in = c->out = c->err = -1;
 }
 
-static int runtime_finish(struct shim *s, int status, struct child_stdio *c, struct sbuf *errout, char **ret_msg)
+static int runtime_finish(struct shim *s, int status, struct child_stdio *c, struct buf *errout, char **ret_msg)
 {
     if (status != 0 || !WIFEXITED(status)) {
         capture(c->err_read, errout);
@@ -299,12 +299,12 @@ static int runtime_finish(struct shim *s, int status, struct child_stdio *c, str
         return -1;
     }
     if (s->args.terminal && s->console_fd < 0) {
-        *ret_msg = shim_xstrdup("runtime did not send the console of the container");
+        *ret_msg = xstrdup("runtime did not send the console of the container");
         return -1;
     }
     s->init_pid = read_pid_file(s->pid_path);
     if (s->init_pid <= 0) {
-        *ret_msg = shim_xasprintf("cannot read the container pid from `%s`", s->pid_path);
+        *ret_msg = xasprintf("cannot read the container pid from `%s`", s->pid_path);
         return -1;
     }
     if (s->args.terminal) {
@@ -321,12 +321,12 @@ static int runtime_finish(struct shim *s, int status, struct child_stdio *c, str
 int shim_runtime_run(struct shim *s, char **ret_msg)
 {
     struct child_stdio c;
-    struct sbuf errout = {0};
+    struct buf errout = {0};
     int console = -1, ret = -1;
     unlink(s->pid_path);
     unlink(s->runtime_log_path);
     if (s->args.terminal && (console = console_listen(s)) < 0) {
-        *ret_msg = shim_xasprintf("cannot create the console socket: %s", strerror(errno));
+        *ret_msg = xasprintf("cannot create the console socket: %s", strerror(errno));
         return -1;
     }
     char **argv = build_argv(s);
@@ -335,7 +335,7 @@ int shim_runtime_run(struct shim *s, char **ret_msg)
         pid = spawn(argv, &c);
     close_child_ends(&c);
     if (pid < 0) {
-        *ret_msg = shim_xasprintf("cannot start the runtime: %s", strerror(errno));
+        *ret_msg = xasprintf("cannot start the runtime: %s", strerror(errno));
         goto out;
     }
     int status = runtime_wait(s, pid, console, &c, &errout);
@@ -344,7 +344,7 @@ out:
     if (console >= 0)
         close(console);
     unlink(s->console_path);
-    sbuf_free(&errout);
+    buf_free(&errout);
     free(argv);
     return ret;
 }

@@ -3,8 +3,8 @@
  * container's stdio (pipes or the pty master), writes the json-file log, serves the attach socket,
  * reaps the container and records its exit status. See docs/design/shim.md for the contract.
  *
- * The shim links only libc and is single-threaded: all state lives in one `struct shim` owned by
- * main(); no function here is thread-safe and none needs to be.
+ * The shim links only libc (and common/base/, libc only as well) and is single-threaded: all state
+ * lives in one `struct shim` owned by main(); no function here is thread-safe and none needs to be.
  */
 #ifndef ISD_SHIM_H
 #define ISD_SHIM_H
@@ -13,6 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "common/base/buf.h"
+#include "common/base/io.h"
+#include "common/base/str.h"
+#include "common/base/timestamp.h"
+#include "common/base/xalloc.h"
 
 /* Frame types of the attach protocol (Docker stdcopy framing plus our control frames). */
 enum shim_frame_type {
@@ -34,32 +40,13 @@ enum shim_frame_type {
 #define SHIM_STDIN_MAX (1u << 20) /* stop reading clients while this much stdin is pending */
 #define SHIM_ATTACH_FDS_MAX 16
 
-/* ---- util.c: growable byte buffer, JSON strings, time, files ---- */
+/* ---- util.c: JSON strings, the clock (allocation, the byte buffer, files and time stamps come from
+ * common/base/) ---- */
 
-/* Bytes data[off, len) are valid. */
-struct sbuf {
-    char *data;
-    size_t off, len, cap;
-};
-
-void *shim_xrealloc(void *p, size_t n);
-char *shim_xstrdup(const char *s);
-char *shim_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void sbuf_append(struct sbuf *b, const void *p, size_t n);
-void sbuf_appends(struct sbuf *b, const char *s);
-size_t sbuf_size(const struct sbuf *b);
-const char *sbuf_head(const struct sbuf *b);
-void sbuf_consume(struct sbuf *b, size_t n);
-void sbuf_free(struct sbuf *b);
 /* Appends s as a quoted JSON string; invalid UTF-8 bytes become U+FFFD. */
-void shim_json_string(struct sbuf *b, const char *s, size_t n);
-/* RFC 3339 UTC time with nanoseconds, e.g. 2024-01-02T03:04:05.123456789Z (buffer >= 40 bytes). */
-void shim_time_now(char *out, size_t size);
+void shim_json_string(struct buf *b, const char *s, size_t n);
 /* CLOCK_MONOTONIC in milliseconds. */
 long long shim_now_ms(void);
-int shim_write_all(int fd, const void *p, size_t n);
-/* temp + fsync + rename + fsync(dir); mode 0600 for the temp file. */
-int shim_write_atomic(const char *path, const char *data, size_t len);
 /* Length of an incomplete UTF-8 sequence at the end of data (0..3). */
 size_t shim_utf8_incomplete_tail(const char *data, size_t n);
 
@@ -110,7 +97,7 @@ void shim_log_close(struct shim_log *l);
 
 struct shim_client {
     int fd;
-    struct sbuf out;
+    struct buf out;
     uint8_t hdr[SHIM_FRAME_HEADER];
     size_t hdr_len;
     uint32_t remain; /* payload bytes still to read of the current frame */
@@ -137,7 +124,7 @@ struct shim {
     int err_fd; /* container stderr read end (no tty) */
     int in_fd;  /* container stdin write end (or a dup of the pty master), -1 when none */
     int console_fd;
-    struct sbuf in_buf;
+    struct buf in_buf;
     bool in_close_pending;
     bool has_log;
     struct shim_log log;

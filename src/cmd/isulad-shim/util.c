@@ -1,101 +1,11 @@
 /*
- * Small libc-only helpers of the shim: allocation that aborts on OOM, a growable byte buffer,
- * JSON string encoding, RFC 3339 time stamps and atomic file writes. Not thread-safe (the shim
- * has one thread).
+ * JSON string encoding for the shim's log and sync lines (it links no JSON library), the UTF-8 rules it
+ * needs, and its monotonic clock. Not thread-safe (the shim has one thread).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cmd/isulad-shim/shim.h"
-
-void *shim_xrealloc(void *p, size_t n)
-{
-    void *r = realloc(p, n ? n : 1);
-    if (r == NULL)
-        abort();
-    return r;
-}
-
-char *shim_xstrdup(const char *s)
-{
-    char *r = strdup(s);
-    if (r == NULL)
-        abort();
-    return r;
-}
-
-char *shim_xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    char *r = NULL;
-    va_start(ap, fmt);
-    int n = vasprintf(&r, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        abort();
-    return r;
-}
-
-static void sbuf_reserve(struct sbuf *b, size_t n)
-{
-    if (b->off > 0 && (b->off >= b->len / 2 || b->len + n > b->cap)) {
-        memmove(b->data, b->data + b->off, b->len - b->off);
-        b->len -= b->off;
-        b->off = 0;
-    }
-    if (b->len + n <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n)
-        cap *= 2;
-    b->data = shim_xrealloc(b->data, cap);
-    b->cap = cap;
-}
-
-void sbuf_append(struct sbuf *b, const void *p, size_t n)
-{
-    if (n == 0)
-        return;
-    sbuf_reserve(b, n);
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-void sbuf_appends(struct sbuf *b, const char *s)
-{
-    sbuf_append(b, s, strlen(s));
-}
-
-size_t sbuf_size(const struct sbuf *b)
-{
-    return b->len - b->off;
-}
-
-const char *sbuf_head(const struct sbuf *b)
-{
-    return b->data + b->off;
-}
-
-void sbuf_consume(struct sbuf *b, size_t n)
-{
-    b->off += n;
-    if (b->off >= b->len) {
-        b->off = 0;
-        b->len = 0;
-    }
-}
-
-void sbuf_free(struct sbuf *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof(*b));
-}
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), or 0 when invalid or truncated. */
 static size_t utf8_seq_len(const unsigned char *s, size_t n)
@@ -139,27 +49,27 @@ size_t shim_utf8_incomplete_tail(const char *data, size_t n)
     return 0;
 }
 
-void shim_json_string(struct sbuf *b, const char *str, size_t n)
+void shim_json_string(struct buf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
-    sbuf_append(b, "\"", 1);
+    buf_append(b, "\"", 1);
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
         size_t start = i;
         while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
             i++;
-        sbuf_append(b, s + start, i - start);
+        buf_append(b, s + start, i - start);
         if (i >= n)
             break;
         c = s[i];
         if (c >= 0x80) {
             size_t len = utf8_seq_len(s + i, n - i);
             if (len == 0) {
-                sbuf_appends(b, "\\ufffd");
+                buf_appends(b, "\\ufffd");
                 i++;
             } else {
-                sbuf_append(b, s + i, len);
+                buf_append(b, s + i, len);
                 i += len;
             }
             continue;
@@ -173,21 +83,10 @@ void shim_json_string(struct sbuf *b, const char *str, size_t n)
                         : c == '\b' ? "\\b"
                         : c == '\f' ? "\\f"
                                     : esc;
-        sbuf_appends(b, e);
+        buf_appends(b, e);
         i++;
     }
-    sbuf_append(b, "\"", 1);
-}
-
-void shim_time_now(char *out, size_t size)
-{
-    struct timespec ts;
-    struct tm tm;
-    char base[32];
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, size, "%s.%09ldZ", base, (long)ts.tv_nsec);
+    buf_append(b, "\"", 1);
 }
 
 long long shim_now_ms(void)
@@ -195,44 +94,4 @@ long long shim_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int shim_write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Temp file and rename, so readers never see half a file. No fsync: these files live in the state dir
- * (a tmpfs under /var/run normally), which a reboot empties anyway; a crash of isulad loses no page. */
-int shim_write_atomic(const char *path, const char *data, size_t len)
-{
-    char *tmp = shim_xasprintf("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int ret = -1;
-    if (fd < 0)
-        goto out;
-    if (shim_write_all(fd, data, len) < 0) {
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    close(fd);
-    if (rename(tmp, path) < 0) {
-        unlink(tmp);
-        goto out;
-    }
-    ret = 0;
-out:
-    free(tmp);
-    return ret;
 }
