@@ -200,7 +200,7 @@ TEST(whiteouts_in_overlay_mount)
     ASSERT_INT_EQ(rootfs_remove(ls, "ctr1", &err), 0);
     ASSERT_INT_EQ(rootfs_remove(ls, "ctr1", &err), 0);
     ASSERT_TRUE(!layer_store_exists(ls, c1) && !layer_store_exists(ls, c2));
-    ASSERT_INT_EQ(count_dir("st/overlay"), 1);
+    ASSERT_INT_EQ(count_dir_settled("st/overlay", 1), 1);
     ASSERT_INT_EQ(count_dir("st/overlay/l"), 0);
     layer_store_free(ls);
 }
@@ -226,7 +226,7 @@ TEST(export_and_empty_rootfs)
     ASSERT_INT_EQ(rootfs_remove(ls, "empty1", &err), 0);
     ASSERT_INT_EQ(rootfs_remove(ls, "c1", &err), 0);
     ASSERT_INT_EQ(layer_store_unref(ls, c1, NULL, &err), 0);
-    ASSERT_INT_EQ(count_dir("st/overlay"), 1);
+    ASSERT_INT_EQ(count_dir_settled("st/overlay", 1), 1);
     layer_store_free(ls);
 }
 

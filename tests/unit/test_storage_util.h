@@ -103,6 +103,18 @@ static inline int count_dir(const char *path)
     return n;
 }
 
+/* count_dir once it reaches want, or after 10 s: rootfs_remove deletes the renamed-away tree in a background
+ * thread at nice 19, which a loaded machine may run seconds later. */
+static inline int count_dir_settled(const char *path, int want)
+{
+    int n = count_dir(path);
+    for (int i = 0; i < 200 && n != want; i++) {
+        usleep(50 * 1000);
+        n = count_dir(path);
+    }
+    return n;
+}
+
 #ifdef ISD_IMAGE_IMAGE_STORE_H
 /* A layer store and an image store over the same root, as the daemon opens them. */
 struct stores {
