@@ -8,7 +8,8 @@
  *
  * Locking: one mutex per store, not recursive. Functions named *_locked require it, taken by the caller with
  * store_lock/store_unlock, who may do several steps under it (find an entry, change it, persist it); the
- * other functions take it themselves. Never hold it across a runtime call, a registry request or tar work.
+ * other functions take it themselves (while one thread alone builds a store, before sharing it, the *_locked
+ * functions may run without it). Never hold it across a runtime call, a registry request or tar work.
  * The ops callbacks run with the lock held: they must not block, call into the store, or take a lock that
  * anyone holds while taking the store lock (the store lock is taken last: an entry's own lock, then the
  * store lock, never the reverse).
