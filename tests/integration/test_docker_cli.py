@@ -13,6 +13,7 @@ import struct
 import subprocess
 import tarfile
 import termios
+import time
 import uuid
 
 import pytest
@@ -222,6 +223,13 @@ def test_start_attach_stdin_and_exit_code(dk):
     assert dk.inspect(n2)["State"]["ExitCode"] == 4
 
 
+def wait_log(dk, name, text, timeout=20):
+    end = time.time() + timeout
+    while text not in dk("logs", name).stdout:
+        assert time.time() < end, "%s never logged %r" % (name, text)
+        time.sleep(0.05)
+
+
 def test_stop_kill_wait_rm(dk):
     n = dk.name()
     dk.ok("run", "-d", "--name", n, "busybox", "sh", "-c", "trap 'exit 143' TERM; while :; do sleep 0.1; done")
@@ -235,7 +243,9 @@ def test_stop_kill_wait_rm(dk):
     assert dk("inspect", n).returncode != 0
 
     n = dk.name()
-    dk.ok("run", "-d", "--name", n, "busybox", "sh", "-c", "trap 'exit 42' USR1; while :; do sleep 0.1; done")
+    dk.ok("run", "-d", "--name", n, "busybox", "sh", "-c",
+          "trap 'exit 42' USR1; echo trapped; while :; do sleep 0.1; done")
+    wait_log(dk, n, "trapped")  # a shell that is PID 1 ignores USR1 until its trap is set
     dk.ok("kill", "-s", "USR1", n)
     assert dk.ok("wait", n) == "42"
     n = dk.name()
