@@ -59,7 +59,7 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
         return isd_error_wrap(err, "open image store");
     if (service_storage_init(d, err) < 0)
         return -1;
-    d->supervisor = supervisor_new(d, err);
+    d->supervisor = supervisor_new(service_container_exit_handle, d, err);
     if (d->supervisor == NULL)
         return -1;
     return 0;

@@ -2,6 +2,7 @@
 #ifndef ISD_DAEMON_SERVICE_INTERNAL_H
 #define ISD_DAEMON_SERVICE_INTERNAL_H
 
+#include "daemon/container/supervisor.h"
 #include "daemon/runtime/runtime.h"
 #include "daemon/service/service.h"
 #include "daemon/spec/spec.h"
@@ -21,11 +22,9 @@ void service_container_exited(struct daemon *d, struct container *c);
 /* Starts with c->lock held (used by start, restart and the restart policy). */
 int service_container_start_locked(struct daemon *d, struct container *c, struct isd_error **err);
 
-/* The exit supervisor: one thread watching shim pidfds. */
-struct supervisor *supervisor_new(struct daemon *d, struct isd_error **err);
-void supervisor_free(struct supervisor *s);
-/* Watches the shim of c (takes a reference). */
-int supervisor_watch(struct supervisor *s, struct container *c, pid_t shim_pid, struct isd_error **err);
+/* The supervisor's callback (ctx: the daemon; lock held): service_container_exited, then the auto-remove and
+ * restart policies (container_exit.c). */
+void service_container_exit_handle(void *ctx, struct container *c);
 
 /* Exec store. */
 struct exec_store *exec_store_new(void);

@@ -1,7 +1,7 @@
 /*
  * The exit supervisor: one thread waits on pidfds of the shims (a shim exits right after its container and
  * its exit file are done). A shim that is already gone when watched is queued for handling at once.
- * Auto-remove and restart policies run in short-lived threads so the supervisor never blocks on them.
+ * What an exit means (state, events, restart and auto-remove policies) is the callback's business.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -12,10 +12,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/service/internal.h"
+#include "daemon/container/supervisor.h"
 
 struct watch {
     struct watch *next;
@@ -25,7 +24,8 @@ struct watch {
 };
 
 struct supervisor {
-    struct daemon *d;
+    void (*exited)(void *ctx, struct container *c);
+    void *ctx;
     int epfd;
     int wakefd;
     pthread_t thread;
@@ -75,11 +75,12 @@ static void *supervisor_main(void *arg)
     return NULL;
 }
 
-struct supervisor *supervisor_new(struct daemon *d, struct isd_error **err)
+struct supervisor *supervisor_new(void (*exited)(void *ctx, struct container *c), void *ctx, struct isd_error **err)
 {
     struct supervisor *s = xcalloc(1, sizeof(*s));
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    s->d = d;
+    s->exited = exited;
+    s->ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     s->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -129,77 +130,13 @@ int supervisor_watch(struct supervisor *s, struct container *c, pid_t shim_pid, 
     return 0;
 }
 
-struct after_exit {
-    struct daemon *d;
-    struct container *c;
-    bool remove;
-    long long delay_ns;
-};
-
-static void *after_exit_main(void *arg)
-{
-    struct after_exit *a = arg;
-    struct isd_error *err = NULL;
-    if (a->delay_ns > 0) {
-        struct timespec ts = {a->delay_ns / 1000000000LL, a->delay_ns % 1000000000LL};
-        nanosleep(&ts, NULL);
-    }
-    if (a->remove) {
-        long long t0 = now_ns();
-        service_container_remove(a->d, a->c->id, true, true, &err);
-        log_debug("auto-remove `%s`: %.1f ms", a->c->id, (double)(now_ns() - t0) / 1e6);
-    } else {
-        pthread_mutex_lock(&a->c->lock);
-        if (!a->c->removed && a->c->status == CT_RESTARTING) {
-            a->c->status = CT_EXITED;
-            if (service_container_start_locked(a->d, a->c, &err) < 0)
-                container_save(a->c, false, NULL);
-        }
-        pthread_mutex_unlock(&a->c->lock);
-    }
-    if (err != NULL)
-        log_error("container `%s`: %s: %s", a->c->id, a->remove ? "auto-remove" : "restart", err->msg);
-    isd_error_free(err);
-    container_unref(a->c);
-    free(a);
-    return NULL;
-}
-
-static void schedule(struct daemon *d, struct container *c, bool remove, long long delay_ns)
-{
-    struct after_exit *a = xcalloc(1, sizeof(*a));
-    a->d = d;
-    a->c = container_ref(c);
-    a->remove = remove;
-    a->delay_ns = delay_ns;
-    if (thread_start_detached(after_exit_main, a) < 0) {
-        container_unref(a->c);
-        free(a);
-    }
-}
-
 static void handle_exit(struct supervisor *s, struct watch *w)
 {
     struct container *c = w->c;
-    bool remove = false, restart = false;
-    long long delay = 0;
     pthread_mutex_lock(&c->lock);
-    if (!c->removed && c->shim_generation == w->shim_generation && container_is_active(c)) {
-        service_container_exited(s->d, c);
-        log_debug("container `%s` exited with %d", c->id, c->exit_code);
-        remove = json_get_bool(c->host_config, "AutoRemove", false);
-        restart = !remove && restart_policy_wants(c->host_config, c->exit_code, c->restart_count, c->manually_stopped);
-        if (restart) {
-            c->restart_count++;
-            c->status = CT_RESTARTING;
-            delay = 100000000LL << (c->restart_count < 8 ? c->restart_count - 1 : 7);
-            container_save(c, false, NULL);
-            container_changed(c);
-        }
-    }
+    if (!c->removed && c->shim_generation == w->shim_generation && container_is_active(c))
+        s->exited(s->ctx, c);
     pthread_mutex_unlock(&c->lock);
-    if (remove || restart)
-        schedule(s->d, c, remove, delay);
     if (w->pidfd >= 0)
         close(w->pidfd);
     container_unref(c);
