@@ -10,80 +10,9 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/container/exec_store.h"
 #include "daemon/service/internal.h"
 #include "daemon/spec/spec.h"
-
-struct exec {
-    struct exec *next;
-    char *id;
-    struct container *c;
-    json_t *body;
-    bool started, running;
-    bool attached;            /* the shim's attach socket is up: resizes go straight to it */
-    int pending_h, pending_w; /* a resize that came before, sent once attached */
-    int exit_code;
-    pid_t pid;
-    char *dir;
-};
-
-struct exec_store {
-    pthread_mutex_t lock;
-    struct exec *head;
-};
-
-struct exec_store *exec_store_new(void)
-{
-    struct exec_store *s = xcalloc(1, sizeof(*s));
-    pthread_mutex_init(&s->lock, NULL);
-    return s;
-}
-
-static void exec_free(struct exec *e)
-{
-    container_unref(e->c);
-    json_decref(e->body);
-    free(e->id);
-    free(e->dir);
-    free(e);
-}
-
-void exec_store_free(struct exec_store *s)
-{
-    if (s == NULL)
-        return;
-    while (s->head != NULL) {
-        struct exec *e = s->head;
-        s->head = e->next;
-        exec_free(e);
-    }
-    free(s);
-}
-
-void exec_store_forget_container(struct exec_store *s, const struct container *c)
-{
-    struct exec **pp;
-    pthread_mutex_lock(&s->lock);
-    pp = &s->head;
-    while (*pp != NULL) {
-        struct exec *e = *pp;
-        if (e->c == c && !e->running) {
-            *pp = e->next;
-            exec_free(e);
-        } else {
-            pp = &e->next;
-        }
-    }
-    pthread_mutex_unlock(&s->lock);
-}
-
-/* Called with the store lock held. */
-static struct exec *find(struct exec_store *s, const char *id)
-{
-    for (struct exec *e = s->head; e != NULL; e = e->next)
-        if (streq(e->id, id))
-            return e;
-    return NULL;
-}
 
 int service_exec_create(struct daemon *d, const char *ref, const json_t *body, char **ret_id, struct isd_error **err)
 {
@@ -110,10 +39,7 @@ int service_exec_create(struct daemon *d, const char *ref, const json_t *body, c
     e->body = json_deep_copy(body);
     e->dir = xasprintf("%s/exec/%.16s", c->state_dir, e->id);
     pthread_mutex_unlock(&c->lock);
-    pthread_mutex_lock(&d->execs->lock);
-    e->next = d->execs->head;
-    d->execs->head = e;
-    pthread_mutex_unlock(&d->execs->lock);
+    exec_store_add(d->execs, e);
     *ret_id = xstrdup(e->id);
     return 0;
 }
@@ -123,7 +49,7 @@ int service_exec_start_check(struct daemon *d, const char *exec_id, bool *ret_tt
     struct exec *e;
     int rc = 0;
     pthread_mutex_lock(&d->execs->lock);
-    e = find(d->execs, exec_id);
+    e = exec_store_find(d->execs, exec_id);
     if (e == NULL)
         rc = isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such exec instance: %s", exec_id);
     else if (e->started)
@@ -232,7 +158,7 @@ int service_exec_start(struct daemon *d, const char *exec_id, int client_fd, str
     struct exec *e;
     int rc;
     pthread_mutex_lock(&d->execs->lock);
-    e = find(d->execs, exec_id);
+    e = exec_store_find(d->execs, exec_id);
     if (e == NULL || e->started) {
         pthread_mutex_unlock(&d->execs->lock);
         return isd_error_set(err, e ? ISD_ERR_CONFLICT : ISD_ERR_NOT_FOUND, 0, "exec %s: not found or already started",
@@ -258,7 +184,7 @@ json_t *service_exec_inspect(struct daemon *d, const char *exec_id, struct isd_e
     struct exec *e;
     json_t *j = NULL;
     pthread_mutex_lock(&d->execs->lock);
-    e = find(d->execs, exec_id);
+    e = exec_store_find(d->execs, exec_id);
     if (e == NULL) {
         isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such exec instance: %s", exec_id);
     } else {
@@ -288,7 +214,7 @@ int service_exec_resize(struct daemon *d, const char *exec_id, int height, int w
     cleanup_free char *dir = NULL;
     bool found;
     pthread_mutex_lock(&d->execs->lock);
-    e = find(d->execs, exec_id);
+    e = exec_store_find(d->execs, exec_id);
     found = e != NULL && (e->running || !e->started); /* the client may resize before the start is handled */
     if (found && e->attached) {
         dir = xstrdup(e->dir);

@@ -2,6 +2,7 @@
 #ifndef ISD_DAEMON_SERVICE_INTERNAL_H
 #define ISD_DAEMON_SERVICE_INTERNAL_H
 
+#include "daemon/container/exec_store.h"
 #include "daemon/container/supervisor.h"
 #include "daemon/runtime/runtime.h"
 #include "daemon/service/service.h"
@@ -25,12 +26,6 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
 /* The supervisor's callback (ctx: the daemon; lock held): service_container_exited, then the auto-remove and
  * restart policies (container_exit.c). */
 void service_container_exit_handle(void *ctx, struct container *c);
-
-/* Exec store. */
-struct exec_store *exec_store_new(void);
-void exec_store_free(struct exec_store *s);
-/* Drops the finished execs of a removed container. */
-void exec_store_forget_container(struct exec_store *s, const struct container *c);
 
 /* Opens (or closes, with pid 0) the container's pidfd; lock held. */
 void container_set_pid(struct container *c, pid_t pid);

@@ -1,0 +1,43 @@
+/*
+ * The exec store: the exec instances of the running containers (POST /containers/{id}/exec), by id. The
+ * store's lock guards the list and every field of its execs; the execs hold a reference on their container.
+ * An exec lives until its container is removed (exec_store_forget_container) or the store is freed.
+ */
+#ifndef ISD_DAEMON_CONTAINER_EXEC_STORE_H
+#define ISD_DAEMON_CONTAINER_EXEC_STORE_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "daemon/container/container.h"
+
+struct exec {
+    struct exec *next;
+    char *id;
+    struct container *c;
+    json_t *body;
+    bool started, running;
+    bool attached;            /* the shim's attach socket is up: resizes go straight to it */
+    int pending_h, pending_w; /* a resize that came before, sent once attached */
+    int exit_code;
+    pid_t pid;
+    char *dir;
+};
+
+struct exec_store {
+    pthread_mutex_t lock;
+    struct exec *head;
+};
+
+struct exec_store *exec_store_new(void);
+void exec_store_free(struct exec_store *s);
+/* Adds e (taken). */
+void exec_store_add(struct exec_store *s, struct exec *e);
+/* By full id; NULL when unknown. Called with the store lock held. */
+struct exec *exec_store_find(struct exec_store *s, const char *id);
+/* Drops the finished execs of a removed container. */
+void exec_store_forget_container(struct exec_store *s, const struct container *c);
+
+#endif
