@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/container/exec_store.h"
+#include "daemon/runtime/attach.h"
 #include "daemon/service/internal.h"
 #include "daemon/spec/spec.h"
 
@@ -86,15 +87,10 @@ static int start_error_exit_code(enum isd_error_code code)
 
 static int send_resize(const char *dir, int height, int width, struct isd_error **err)
 {
-    cleanup_close int fd = attach_connect(dir, err);
-    unsigned char frame[12] = {4, 0, 0, 0, 0, 0, 0, 4};
+    cleanup_close int fd = runtime_attach_connect(dir, err);
     if (fd < 0)
         return -1;
-    frame[8] = (unsigned char)(height >> 8);
-    frame[9] = (unsigned char)height;
-    frame[10] = (unsigned char)(width >> 8);
-    frame[11] = (unsigned char)width;
-    return write(fd, frame, sizeof(frame)) == (ssize_t)sizeof(frame) ? 0 : isd_error_errno(err, "send resize");
+    return runtime_attach_send_resize(fd, height, width, err);
 }
 
 /* The client may resize as soon as the start answer arrives, before the shim listens: such a size is kept
@@ -142,8 +138,8 @@ static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_
     }
     attached(d, e);
     e->pid = pid;
-    attach_proxy(client_fd, shim_fd, rq.terminal, rq.open_stdin, json_get_bool(e->body, "AttachStdout", true),
-                 json_get_bool(e->body, "AttachStderr", true), &code);
+    runtime_attach_proxy(client_fd, shim_fd, rq.terminal, rq.open_stdin, json_get_bool(e->body, "AttachStdout", true),
+                         json_get_bool(e->body, "AttachStderr", true), &code);
     if (code < 0) {
         long long ns;
         if (runtime_read_exit(e->dir, &code, &ns) < 0)

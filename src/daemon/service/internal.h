@@ -41,10 +41,4 @@ int service_rootfs_quota(struct daemon *d, const char *container_id, const json_
 /* Restart policy of the HostConfig. */
 bool restart_policy_wants(const json_t *host_config, int exit_code, int restart_count, bool manually_stopped);
 
-/* Proxies between a client connection and a shim attach socket (stdcopy frames from the shim).
- * tty: strip frames for the client. ret_exit: exit code from the shim's final frame, or -1. */
-int attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out, bool err, int *ret_exit);
-/* Connects to <state_dir>/attach. */
-int attach_connect(const char *state_dir, struct isd_error **err);
-
 #endif
