@@ -7,9 +7,9 @@
 
 #include "common/json.h"
 #include "common/util.h"
+#include "daemon/image/pull.h"
 #include "daemon/image/registry/registry.h"
 #include "daemon/service/internal.h"
-#include "daemon/service/pull_internal.h"
 
 /* Checks the login against the registry: insecure registries may answer over plain http. */
 static int check_login(struct daemon *d, const char *key, const char *user, const char *password,
@@ -33,7 +33,7 @@ int service_auth_login(struct daemon *d, const json_t *body, struct isd_error **
 {
     const char *user = json_get_str(body, "username"), *password = json_get_str(body, "password");
     const char *server = json_get_str(body, "serveraddress");
-    cleanup_free char *key = NULL, *path = pull_auths_path(d);
+    cleanup_free char *key = NULL, *path = service_auths_path(d);
     if (user == NULL || *user == '\0' || password == NULL || *password == '\0')
         return isd_error_set(err, ISD_ERR_INVALID, 0, "login: username and password are required");
     if (strchr(user, ':') != NULL)
@@ -46,7 +46,7 @@ int service_auth_login(struct daemon *d, const json_t *body, struct isd_error **
 
 int service_auth_logout(struct daemon *d, const char *server, struct isd_error **err)
 {
-    cleanup_free char *path = pull_auths_path(d);
+    cleanup_free char *path = service_auths_path(d);
     if (server == NULL || *server == '\0')
         return isd_error_set(err, ISD_ERR_INVALID, 0, "logout: serveraddress is required");
     return registry_auths_remove(path, server, err);

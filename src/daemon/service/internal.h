@@ -38,6 +38,8 @@ int container_check_settings(const json_t *config, const json_t *hc, struct isd_
  * (storage_opt.c). */
 int service_storage_init(struct daemon *d, struct isd_error **err);
 int service_rootfs_quota(struct daemon *d, const char *container_id, const json_t *hc, struct isd_error **err);
+/* <graph>/auths.json: the stored registry logins (image_pull.c). */
+char *service_auths_path(struct daemon *d);
 /* Restart policy of the HostConfig. */
 bool restart_policy_wants(const json_t *host_config, int exit_code, int restart_count, bool manually_stopped);
 

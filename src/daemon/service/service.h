@@ -116,7 +116,7 @@ struct pull_job;
 struct pull_job *service_image_pull_begin(struct daemon *d, const char *from, const char *tag, const char *auth,
                                           struct isd_error **err);
 int service_image_pull_run(struct pull_job *j, int out_fd, struct isd_error **err);
-void pull_job_free(struct pull_job *j);
+void service_image_pull_free(struct pull_job *j);
 /* Registry logins: check username/password/serveraddress against the registry and store them in
  * <graph>/auths.json (0600); logout forgets them (ISD_ERR_NOT_FOUND when not logged in). */
 int service_auth_login(struct daemon *d, const json_t *body, struct isd_error **err);

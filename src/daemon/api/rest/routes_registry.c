@@ -15,7 +15,7 @@ static void pull_produce(void *data, int fd)
     if (service_image_pull_run(j, fd, &err) < 0)
         log_error("%s", err->msg);
     isd_error_free(err);
-    pull_job_free(j);
+    service_image_pull_free(j);
 }
 
 void h_image_pull(struct request *rq, const char *arg)

@@ -3,7 +3,7 @@
  * unnamed temp files under <storage>/pull-tmp (nothing to clean up after a crash), each extracted into a
  * staging dir by the worker that downloaded it (so layers extract in parallel too; the download becomes the
  * stored blob by a hard link), then committed in chain order with the expected diff ids. See the comment at
- * the top of pull.c for the claims protocol and lock order.
+ * the top of image/pull.c for the claims protocol and lock order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 
 #include "common/fs.h"
 #include "common/util.h"
-#include "daemon/service/pull_internal.h"
+#include "daemon/image/pull_layers.h"
 #include "daemon/storage/digest.h"
 #include "daemon/storage/layer_store.h"
 
@@ -83,7 +83,7 @@ static bool claim_wait(struct layer_store *ls, const char *chain)
 enum task_state { T_PRESENT, T_OWNED, T_OTHER };
 
 struct task {
-    struct pull_job *j;
+    struct pull_layers_job *j;
     size_t idx;
     char id[13]; /* short blob digest shown in progress */
     enum task_state state;
@@ -97,7 +97,7 @@ struct task {
 };
 
 struct pool {
-    struct pull_job *j;
+    struct pull_layers_job *j;
     struct task *t;
     size_t n;
     pthread_mutex_t lock;
@@ -107,7 +107,7 @@ struct pool {
 
 static void emit(struct task *t, const char *status)
 {
-    pull_emit(t->j, registry_progress_json(status, t->id, 0, 0));
+    t->j->emit(t->j->emit_ctx, registry_progress_json(status, t->id, 0, 0));
 }
 
 /* Every 1/40 of the blob (at least 256 KiB), and at least once a second while it stalls: that keeps the
@@ -121,12 +121,12 @@ static void on_progress(void *ctx, long long cur, long long total)
         return;
     t->last_emit = cur;
     t->last_emit_ns = now;
-    pull_emit(t->j, registry_progress_json("Downloading", t->id, cur, total));
+    t->j->emit(t->j->emit_ctx, registry_progress_json("Downloading", t->id, cur, total));
 }
 
-static int tmp_open(struct pull_job *j, struct isd_error **err)
+static int tmp_open(struct pull_layers_job *j, struct isd_error **err)
 {
-    cleanup_free char *dir = xasprintf("%s/pull-tmp", j->d->storage_root);
+    cleanup_free char *dir = xasprintf("%s/pull-tmp", j->storage_root);
     cleanup_free char *tmpl = xasprintf("%s/blob-XXXXXX", dir);
     int fd;
     if (mkdir_p(dir, 0700, err) < 0)
@@ -160,7 +160,7 @@ static void fetch(struct task *t)
         t->rc = isd_error_errno(&t->err, "rewind blob");
         return;
     }
-    t->st = layer_store_stage(t->j->d->layers, &src, t->fd, &t->err);
+    t->st = layer_store_stage(t->j->layers, &src, t->fd, &t->err);
     if (t->st == NULL)
         t->rc = isd_error_wrap(&t->err, "apply layer `%s`", t->id);
     close(t->fd);
@@ -190,10 +190,10 @@ static void *worker(void *arg)
 }
 
 /* Takes a reference on the longest present prefix of the chain; returns its length. */
-static size_t present_prefix(struct pull_job *j, char **cur)
+static size_t present_prefix(struct pull_layers_job *j, char **cur)
 {
     size_t m = 0;
-    struct layer_store *ls = j->d->layers;
+    struct layer_store *ls = j->layers;
     while (j->chain_ids[m] != NULL && layer_store_ref(ls, j->chain_ids[m], NULL) == 0) {
         if (*cur != NULL)
             layer_store_unref(ls, *cur, NULL, NULL);
@@ -216,7 +216,7 @@ static void tasks_init(struct pool *p, size_t m)
         if (i < m)
             t->state = T_PRESENT;
         else
-            t->state = claim_locked(p->j->d->layers, p->j->chain_ids[i]) ? T_OWNED : T_OTHER;
+            t->state = claim_locked(p->j->layers, p->j->chain_ids[i]) ? T_OWNED : T_OTHER;
         t->claimed = t->state == T_OWNED;
     }
     pthread_mutex_unlock(&claims_lock);
@@ -226,10 +226,10 @@ static void tasks_init(struct pool *p, size_t m)
 }
 
 /* Moves the pull's reference from *cur to chain (already referenced by the caller). */
-static void advance(struct pull_job *j, char **cur, char *chain)
+static void advance(struct pull_layers_job *j, char **cur, char *chain)
 {
     if (*cur != NULL)
-        layer_store_unref(j->d->layers, *cur, NULL, NULL);
+        layer_store_unref(j->layers, *cur, NULL, NULL);
     free(*cur);
     *cur = chain;
 }
@@ -255,10 +255,10 @@ static int apply_owned(struct pool *p, struct task *t, char **cur, struct isd_er
         *err = TAKE_PTR(t->err);
         return -1;
     }
-    rc = layer_store_commit(p->j->d->layers, *cur, TAKE_PTR(t->st), p->j->diff_ids[t->idx], &chain, NULL, err);
+    rc = layer_store_commit(p->j->layers, *cur, TAKE_PTR(t->st), p->j->diff_ids[t->idx], &chain, NULL, err);
     if (rc < 0)
         return isd_error_wrap(err, "apply layer `%s`", t->id);
-    claim_release(p->j->d->layers, p->j->chain_ids[t->idx]);
+    claim_release(p->j->layers, p->j->chain_ids[t->idx]);
     t->claimed = false;
     advance(p->j, cur, chain);
     emit(t, "Pull complete");
@@ -268,7 +268,7 @@ static int apply_owned(struct pool *p, struct task *t, char **cur, struct isd_er
 /* A layer another pull claimed: wait for it, use it, or take it over when that pull failed. */
 static int apply_other(struct pool *p, struct task *t, char **cur, struct isd_error **err)
 {
-    struct layer_store *ls = p->j->d->layers;
+    struct layer_store *ls = p->j->layers;
     const char *chain = p->j->chain_ids[t->idx];
     for (;;) {
         if (claim_wait(ls, chain)) {
@@ -296,7 +296,7 @@ static void pool_finish(struct pool *p, pthread_t *threads, size_t nthreads, boo
         pthread_join(threads[i], NULL);
     for (size_t i = 0; i < p->n; i++) {
         if (p->t[i].claimed)
-            claim_release(p->j->d->layers, p->j->chain_ids[i]);
+            claim_release(p->j->layers, p->j->chain_ids[i]);
         if (p->t[i].fd >= 0)
             close(p->t[i].fd);
         layer_staged_discard(p->t[i].st);
@@ -307,7 +307,7 @@ static void pool_finish(struct pool *p, pthread_t *threads, size_t nthreads, boo
     free(p->t);
 }
 
-int pull_layers(struct pull_job *j, char **ret_top, struct isd_error **err)
+int pull_layers(struct pull_layers_job *j, char **ret_top, struct isd_error **err)
 {
     struct pool p = {.j = j, .n = j->manifest->n_layers};
     pthread_t threads[PULL_PARALLEL];
@@ -327,7 +327,7 @@ int pull_layers(struct pull_job *j, char **ret_top, struct isd_error **err)
     pool_finish(&p, threads, nthreads, rc < 0);
     if (rc < 0) {
         if (cur != NULL)
-            layer_store_unref(j->d->layers, cur, NULL, NULL);
+            layer_store_unref(j->layers, cur, NULL, NULL);
         free(cur);
         return -1;
     }

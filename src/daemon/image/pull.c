@@ -1,7 +1,7 @@
 /*
- * Pulling images from registries (POST /images/create?fromImage=). Two steps: pull_begin resolves the
+ * Pulling images from registries (POST /images/create?fromImage=). Two steps: image_pull_begin resolves the
  * reference on the endpoints (mirrors first for docker.io names), fetches and verifies the manifest (index
- * -> platform manifest) and the config, so those errors get a normal HTTP status; pull_run then downloads
+ * -> platform manifest) and the config, so those errors get a normal HTTP status; image_pull_run then downloads
  * the missing layers (up to PULL_PARALLEL at once, into temp files under <storage>/pull-tmp, verified),
  * applies them in order and registers the image, writing Docker's JSON progress stream.
  *
@@ -22,16 +22,37 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/events/events.h"
 #include "daemon/image/image_store.h"
 #include "daemon/image/reference.h"
 #include "daemon/image/registry/registry.h"
-#include "daemon/service/internal.h"
-#include "daemon/service/pull_internal.h"
+#include "daemon/image/pull.h"
+#include "daemon/image/pull_layers.h"
 #include "daemon/storage/digest.h"
 #include "daemon/storage/layer_store.h"
 
 #define DEFAULT_CERTS_DIR "/etc/isulad/certs.d"
+
+struct pull_job {
+    const struct isd_config *cfg;
+    struct layer_store *layers;
+    struct image_store *images;
+    const char *storage_root;
+    struct reference *ref;
+    char *familiar;     /* "busybox:latest" or "name@sha256:..." */
+    char *name;         /* "busybox" */
+    char *manifest_ref; /* tag or digest asked of the registry */
+    long long deadline_ns;
+    struct registry_client *client; /* of the endpoint that answered */
+    char *manifest_digest;          /* of the top-level manifest (the index for multi-arch images) */
+    struct registry_manifest *manifest;
+    char *config;
+    size_t config_len;
+    char **diff_ids, **chain_ids; /* per layer */
+    char *image_id;
+    pthread_mutex_t out_lock;
+    int out_fd;    /* progress stream, -1 when none (or the client left) */
+    int cancelled; /* atomic: the client of the stream went away; the pull stops (registry_client_set_cancel) */
+};
 
 const char *pull_certs_dir(void)
 {
@@ -39,16 +60,10 @@ const char *pull_certs_dir(void)
     return env != NULL && *env != '\0' ? env : DEFAULT_CERTS_DIR;
 }
 
-char *pull_auths_path(struct daemon *d)
-{
-    return xasprintf("%s/auths.json", d->cfg->graph);
-}
-
 /* Credentials of X-Registry-Auth (base64url JSON) or else the stored login for the domain. */
-static int pull_credentials(struct daemon *d, const char *header, const char *domain, char **ret_user,
+static int pull_credentials(const char *auths, const char *header, const char *domain, char **ret_user,
                             char **ret_password, struct isd_error **err)
 {
-    cleanup_free char *auths = pull_auths_path(d);
     *ret_user = *ret_password = NULL;
     if (header != NULL && *header != '\0') {
         cleanup_free char *text = registry_base64_decode(header, NULL);
@@ -63,6 +78,11 @@ static int pull_credentials(struct daemon *d, const char *header, const char *do
         }
     }
     return registry_auths_get(auths, domain, ret_user, ret_password, err);
+}
+
+const char *image_pull_name(const struct pull_job *j)
+{
+    return j->familiar;
 }
 
 void pull_job_free(struct pull_job *j)
@@ -194,7 +214,7 @@ static int fetch_config(struct pull_job *j, struct isd_error **err)
 /* Tries the endpoints in order: a mirror failing falls through to the next, the last error wins. */
 static int resolve(struct pull_job *j, const char *user, const char *password, struct isd_error **err)
 {
-    const struct isd_config *cfg = j->d->cfg;
+    const struct isd_config *cfg = j->cfg;
     struct registry_client_opts o = {
         pull_certs_dir(), cfg->insecure_skip_verify_enforce, j->deadline_ns, user, password, cfg->use_decrypted_key};
     size_t n = 0;
@@ -226,14 +246,17 @@ static int resolve(struct pull_job *j, const char *user, const char *password, s
     return r;
 }
 
-struct pull_job *service_image_pull_begin(struct daemon *d, const char *from, const char *tag, const char *auth,
-                                          struct isd_error **err)
+struct pull_job *image_pull_begin(const struct image_pull_opts *o, const char *from, const char *tag, const char *auth,
+                                  struct isd_error **err)
 {
     cleanup_free char *s = join_ref(from != NULL ? from : "", tag);
     cleanup_free char *user = NULL, *password = NULL;
     struct pull_job *j = xcalloc(1, sizeof(*j));
     pthread_mutex_init(&j->out_lock, NULL);
-    j->d = d;
+    j->cfg = o->cfg;
+    j->layers = o->layers;
+    j->images = o->images;
+    j->storage_root = o->storage_root;
     j->out_fd = -1;
     j->ref = reference_parse(s, err);
     if (j->ref == NULL)
@@ -241,9 +264,10 @@ struct pull_job *service_image_pull_begin(struct daemon *d, const char *from, co
     j->familiar = reference_familiar_string(j->ref);
     j->name = reference_familiar_name(j->ref);
     j->manifest_ref = xstrdup(j->ref->digest != NULL ? j->ref->digest : (j->ref->tag != NULL ? j->ref->tag : "latest"));
-    if (d->cfg->image_opt_timeout_ns > 0)
-        j->deadline_ns = now_ns() + d->cfg->image_opt_timeout_ns;
-    if (pull_credentials(d, auth, j->ref->domain, &user, &password, err) < 0 || resolve(j, user, password, err) < 0)
+    if (j->cfg->image_opt_timeout_ns > 0)
+        j->deadline_ns = now_ns() + j->cfg->image_opt_timeout_ns;
+    if (pull_credentials(o->auths_path, auth, j->ref->domain, &user, &password, err) < 0 ||
+        resolve(j, user, password, err) < 0)
         goto fail;
     if (password != NULL)
         explicit_bzero(password, strlen(password));
@@ -270,8 +294,9 @@ static char *status_json(const char *fmt, ...)
     return json_to_string(j);
 }
 
-void pull_emit(struct pull_job *j, char *line)
+static void pull_emit(void *ctx, char *line)
 {
+    struct pull_job *j = ctx;
     pthread_mutex_lock(&j->out_lock);
     if (j->out_fd >= 0 && line != NULL) {
         /* one write per line: JSON stream readers (the Docker SDK) choke on a newline arriving alone */
@@ -292,28 +317,29 @@ static int register_image(struct pull_job *j, char *top, struct isd_error **err)
 {
     cleanup_free char *digest = xasprintf("%s@%s", j->name, j->manifest_digest);
     char *tags[2] = {j->ref->digest == NULL ? j->familiar : NULL, NULL};
-    return image_store_register(j->d->images, j->config, j->config_len, top, tags, digest, NULL, err);
+    return image_store_register(j->images, j->config, j->config_len, top, tags, digest, NULL, err);
 }
 
-int service_image_pull_run(struct pull_job *j, int out_fd, struct isd_error **err)
+int image_pull_run(struct pull_job *j, int out_fd, struct isd_error **err)
 {
     cleanup_free char *top = NULL;
     cleanup_free char *from = xasprintf("Pulling from %s", j->ref->path);
     char hex[DIGEST_HEX_LEN + 1];
     struct image *existing;
     bool fresh = true;
+    struct pull_layers_job lj = {j->layers,   j->storage_root, j->client, j->manifest,
+                                 j->diff_ids, j->chain_ids,    pull_emit, j};
     j->out_fd = out_fd;
     sha256_hex(j->config, j->config_len, hex);
-    existing = image_store_lookup(j->d->images, hex, NULL);
+    existing = image_store_lookup(j->images, hex, NULL);
     fresh = existing == NULL;
     image_free(existing);
     pull_emit(j, registry_progress_json(from, j->ref->digest != NULL ? j->ref->digest : j->manifest_ref, 0, 0));
-    if (pull_layers(j, &top, err) < 0 || register_image(j, TAKE_PTR(top), err) < 0) {
+    if (pull_layers(&lj, &top, err) < 0 || register_image(j, TAKE_PTR(top), err) < 0) {
         log_info("pull of `%s` failed: %s", j->familiar, (*err)->msg);
         pull_emit(j, registry_progress_error_json((*err)->msg));
         return -1;
     }
-    events_emit("image", "pull", j->familiar, NULL, json_pack("{s:s}", "name", j->familiar));
     pull_emit(j, status_json("Digest: %s", j->manifest_digest));
     if (fresh)
         pull_emit(j, status_json("Status: Downloaded newer image for %s", j->familiar));
