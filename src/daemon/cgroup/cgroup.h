@@ -1,0 +1,55 @@
+/*
+ * The cgroups of a process, for reading usage (stats) and, later, writing limits (update, resource options).
+ * One reading of /proc/<pid>/cgroup handles the three kinds of host:
+ *   - v1: one hierarchy per controller (or co-mounted ones) under /sys/fs/cgroup/<controller>;
+ *   - v2: the unified hierarchy at /sys/fs/cgroup (its cgroup.controllers lists the controllers);
+ *   - hybrid: v1 hierarchies plus a cgroup2 mount at /sys/fs/cgroup/unified, which may hold controllers too
+ *     (this project's hosts keep hugetlb there while the others are on v1).
+ * A controller's files are on its v1 hierarchy when it has one, else on the unified one when it is bound
+ * there (cgroup_controller_dir). Stateless: resolved paths are plain strings owned by struct cgroup_paths.
+ */
+#ifndef ISD_DAEMON_CGROUP_H
+#define ISD_DAEMON_CGROUP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum cgroup_controller {
+    CGROUP_CPU,
+    CGROUP_CPUACCT, /* "cpu" on the unified hierarchy */
+    CGROUP_CPUSET,
+    CGROUP_MEMORY,
+    CGROUP_BLKIO, /* "io" on the unified hierarchy */
+    CGROUP_PIDS,
+    CGROUP_HUGETLB,
+    CGROUP_DEVICES, /* v1 only (v2 uses eBPF) */
+    CGROUP_FREEZER, /* v1 only (v2 has cgroup.freeze) */
+    CGROUP_N,
+};
+
+struct cgroup_paths {
+    char *v1[CGROUP_N];      /* the process's directory on each controller's v1 hierarchy; NULL when none */
+    char *v2;                /* its directory on the unified hierarchy; NULL when cgroup2 is not mounted */
+    bool v2_bound[CGROUP_N]; /* the controller is bound to the unified hierarchy */
+};
+
+/* Fills cg for pid (zeroed first); what cannot be read stays NULL. */
+void cgroup_paths_resolve(pid_t pid, struct cgroup_paths *cg);
+void cgroup_paths_clear(struct cgroup_paths *cg);
+/* Where the files of ctrl are (borrowed from cg), NULL when it is on no hierarchy; *ret_v2 (may be NULL):
+ * whether they follow the v2 interface (memory.max rather than memory.limit_in_bytes, ...). */
+const char *cgroup_controller_dir(const struct cgroup_paths *cg, enum cgroup_controller ctrl, bool *ret_v2);
+
+/* The number in <dir>/<file> (first line), dflt when absent or not a number ("max"). dir may be NULL. */
+long long cgroup_read_ll(const char *dir, const char *file, long long dflt);
+/* "key value" lines (memory.stat, cpu.stat, cpuacct.stat) as a JSON object of numbers (empty when absent). */
+json_t *cgroup_read_kv(const char *dir, const char *file);
+
+/* Usage in the shapes of Docker's stats JSON (cpu_stats, memory_stats, blkio_stats, pids_stats). */
+json_t *cgroup_stats_cpu(const struct cgroup_paths *cg);
+json_t *cgroup_stats_memory(const struct cgroup_paths *cg);
+json_t *cgroup_stats_blkio(const struct cgroup_paths *cg);
+json_t *cgroup_stats_pids(const struct cgroup_paths *cg);
+
+#endif
