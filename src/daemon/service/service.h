@@ -126,6 +126,15 @@ json_t *service_image_history(struct daemon *d, const char *ref, struct isd_erro
 /* Loads an embedded image from its manifest (absolute path on the daemon's host); *ret_name: "name:tag". */
 int service_image_load_embedded(struct daemon *d, const char *manifest_path, char **ret_name, struct isd_error **err);
 
+/* Events in two steps, as stats: begin reads Docker's filters (type, event, container, image, label; an object
+ * of arrays or of {"value": true}); run writes, one JSON document per line to out_fd, the kept events from
+ * since_ns (0: none), then new ones until until_ns (0: never) has passed or the client leaves, and frees j. */
+struct events_job;
+struct events_job *service_events_begin(struct daemon *d, const json_t *filters, long long since_ns,
+                                        long long until_ns);
+void service_events_run(struct events_job *j, int out_fd);
+void service_events_job_free(struct events_job *j);
+
 /* System. */
 json_t *service_version(struct daemon *d);
 json_t *service_info(struct daemon *d);

@@ -8,7 +8,6 @@
 #include "daemon/api/rest/body_types.h"
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
-#include "daemon/events/events.h"
 
 /* Takes the error by address: the call that fills it is another argument, and C leaves the order of
  * argument evaluation open. */
@@ -225,64 +224,9 @@ void h_container_top(struct request *rq, const char *arg)
     isd_error_free(err);
 }
 
-/* Docker's event filters, parsed once per request; a NULL list means no filter of that kind. */
-struct events_job {
-    char **type, **event, **container, **image, **label;
-    long long since_ns, until_ns;
-    int fd;
-};
-
-static void events_job_free(struct events_job *j)
-{
-    strv_free(j->type), strv_free(j->event), strv_free(j->container), strv_free(j->image), strv_free(j->label);
-    free(j);
-}
-
-/* No filter, or v equal to one of its values (or starting with one, for IDs). */
-static bool any_of(char *const *vals, const char *v, bool prefix)
-{
-    if (vals == NULL)
-        return true;
-    for (size_t i = 0; v != NULL && vals[i] != NULL; i++)
-        if (streq(vals[i], v) || (prefix && vals[i][0] != '\0' && str_has_prefix(v, vals[i])))
-            return true;
-    return false;
-}
-
-static bool event_matches(const json_t *ev, const struct events_job *f)
-{
-    const char *type = json_get_str(ev, "Type"), *id = json_get_str(json_object_get(ev, "Actor"), "ID");
-    const json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
-    bool container = streq(type, "container");
-    if (!any_of(f->type, type, false) || !any_of(f->event, json_get_str(ev, "Action"), false))
-        return false;
-    if (f->container != NULL &&
-        (!container || !(any_of(f->container, id, true) || any_of(f->container, json_get_str(attrs, "name"), false))))
-        return false;
-    if (f->image != NULL && !any_of(f->image, json_get_str(attrs, container ? "image" : "name"), false) &&
-        !(!container && any_of(f->image, id, true)))
-        return false;
-    return json_labels_match(attrs, f->label);
-}
-
-static int event_write(const json_t *ev, void *ctx)
-{
-    struct events_job *j = ctx;
-    cleanup_free char *text = NULL;
-    if (!event_matches(ev, j))
-        return 0;
-    text = json_line(ev);
-    if (text == NULL || fd_write_all(j->fd, text, strlen(text)) < 0)
-        return -1; /* the client left */
-    return 0;
-}
-
 static void events_produce(void *data, int fd)
 {
-    struct events_job *j = data;
-    j->fd = fd;
-    events_follow(j->since_ns, j->until_ns, event_write, j);
-    events_job_free(j);
+    service_events_run(data, fd);
 }
 
 /* GET /events?since=&until=&filters= (Docker's API): the kept events from since, then new ones until until. */
@@ -295,14 +239,7 @@ void h_events(struct request *rq, const char *arg)
         rq_reply_msg(rq, 400, "invalid filters");
         return;
     }
-    j = xcalloc(1, sizeof(*j));
-    j->type = json_filter_values(filters, "type");
-    j->event = json_filter_values(filters, "event");
-    j->container = json_filter_values(filters, "container");
-    j->image = json_filter_values(filters, "image");
-    j->label = json_filter_values(filters, "label");
-    j->since_ns = query_time(rq, "since");
-    j->until_ns = query_time(rq, "until");
+    j = service_events_begin(rq->d, filters, query_time(rq, "since"), query_time(rq, "until"));
     rq_reply_stream(rq, "application/json", events_produce, j);
 }
 
