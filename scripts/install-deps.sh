@@ -6,7 +6,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libarchive-dev nettle-dev libcurl4-openssl-dev"
 # libcurl4: isulad loads it at the first registry request (dlopen)
-RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4"
+# containernetworking-plugins: the CNI plugins (in /usr/lib/cni); iptables: portmap and firewall use it
+RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4 containernetworking-plugins iptables"
 # qemu-system-x86: the rootfs quota test runs in a VM whose kernel (Debian's, fetched below) has xfs quotas
 # clang-format: scripts/test.sh checks the formatting of src/ and tests/ (clang-format 14 reads .clang-format)
 TEST_PKGS="clang-format python3-pytest python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86"
