@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/network/cni.h"
+#include "daemon/network/netns.h"
 
 static void put(const char *path, const char *text)
 {
@@ -269,6 +270,30 @@ TEST(plugin_errors)
     ASSERT_TRUE(e != NULL && strstr(e->msg, "timed out") != NULL);
     isd_error_free(e);
     json_decref(conf);
+}
+
+TEST(netns_pin_and_remove)
+{
+    struct isd_error *e = NULL;
+    char *path = NULL;
+    struct stat mine, pinned;
+    if (geteuid() != 0) {
+        printf("skip netns test: not root\n");
+        return;
+    }
+    ASSERT_INT_EQ(netns_create("ns", "c1", &path, &e), 0);
+    ASSERT_TRUE(stat("/proc/self/ns/net", &mine) == 0 && stat(path, &pinned) == 0);
+    ASSERT_TRUE(mine.st_ino != pinned.st_ino);
+    ASSERT_TRUE(mine.st_dev == pinned.st_dev); /* both on nsfs: the pin is a namespace, not the empty file */
+    char *again = NULL;
+    ASSERT_INT_EQ(netns_create("ns", "c1", &again, &e), -1);
+    ASSERT_INT_EQ(e->code, ISD_ERR_CONFLICT);
+    isd_error_free(e);
+    e = NULL;
+    ASSERT_INT_EQ(netns_remove(path, &e), 0);
+    ASSERT_TRUE(!path_exists(path));
+    ASSERT_INT_EQ(netns_remove(path, &e), 0);
+    free(path);
 }
 
 int main(void)

@@ -34,6 +34,7 @@ struct spec_input {
     const char *cgroup_parent; /* daemon default, e.g. "/isulad"; HostConfig.CgroupParent overrides */
     const char *umask;         /* "secure" (0027) or "normal" (0022); annotation native.umask overrides */
     bool rootfs_is_external;
+    const char *netns_path; /* a pinned network namespace to join (container on a network); NULL: a new one */
 };
 
 /* The bundle's config.json. Writes <container_dir>/{hostname,hosts,resolv.conf}. */

@@ -59,7 +59,8 @@ static int ns_mode(const json_t *hc, const char *key, bool *ret_host, struct isd
     return 0;
 }
 
-static int namespaces(const json_t *hc, json_t *lnx, struct isd_error **err)
+/* netns: a namespace pinned by the network module for a container on a network, joined by path. */
+static int namespaces(const json_t *hc, const char *netns, json_t *lnx, struct isd_error **err)
 {
     static const char *const keys[] = {"PidMode", "NetworkMode", "IpcMode", "UTSMode"};
     static const char *const types[] = {"pid", "network", "ipc", "uts"};
@@ -70,7 +71,9 @@ static int namespaces(const json_t *hc, json_t *lnx, struct isd_error **err)
         bool host = false;
         if (ns_mode(hc, keys[i], &host, err) < 0)
             return -1;
-        if (!host)
+        if (!host && netns != NULL && streq(types[i], "network"))
+            json_array_append_new(ns, json_pack("{ssss}", "type", types[i], "path", netns));
+        else if (!host)
             json_array_append_new(ns, json_pack("{ss}", "type", types[i]));
     }
     json_array_append_new(ns, json_pack("{ss}", "type", "mount"));
@@ -301,7 +304,7 @@ int spec_build_linux(const struct spec_input *in, json_t *spec, struct isd_error
     cleanup_free char *cg = cgroups_path(in);
     json_t *sysctls = json_object_get(hc, "Sysctls");
 
-    if (resources(hc, lnx, err) < 0 || namespaces(hc, lnx, err) < 0)
+    if (resources(hc, lnx, err) < 0 || namespaces(hc, in->netns_path, lnx, err) < 0)
         return -1;
     json_object_set_new(lnx, "cgroupsPath", json_string(cg));
     if (check_sysctls(hc, sysctls, err) < 0)
