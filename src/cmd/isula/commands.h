@@ -34,5 +34,6 @@ int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_network(int argc, char **argv);
 
 #endif

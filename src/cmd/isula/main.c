@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"login", "[OPTIONS] SERVER", "Log in to a Docker registry", cmd_login},
     {"logout", "SERVER", "Log out from a Docker registry", cmd_logout},
     {"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmd_logs},
+    {"network", "COMMAND", "Manage networks", cmd_network},
     {"pause", "[OPTIONS] CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmd_pause},
     {"ps", "[OPTIONS]", "List containers", cmd_ps},
     {"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Pull an image or a repository from a registry", cmd_pull},

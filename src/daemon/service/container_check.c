@@ -72,7 +72,6 @@ static int check_log_config(const json_t *hc, struct isd_error **err)
 static int check_modes(const json_t *hc, struct isd_error **err)
 {
     static const char *const ipc[] = {"none", "private", "shareable", "host"};
-    static const char *const net[] = {"default", "bridge", "host", "none"};
     const char *m = json_get_str(hc, "IpcMode");
     if (m != NULL && *m != '\0' && !str_has_prefix(m, "container:") && !in_list(m, ipc, ARRAY_SIZE(ipc)))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid IPC mode: %s", m);
@@ -82,9 +81,7 @@ static int check_modes(const json_t *hc, struct isd_error **err)
     m = json_get_str(hc, "UTSMode");
     if (m != NULL && *m != '\0' && !streq(m, "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid UTS mode: %s", m);
-    m = json_get_str(hc, "NetworkMode");
-    if (m != NULL && *m != '\0' && !str_has_prefix(m, "container:") && !in_list(m, net, ARRAY_SIZE(net)))
-        return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "network %s not found", m);
+    /* Any other NetworkMode names a network: the service looks it up (service_network_check_mode). */
     return 0;
 }
 

@@ -144,7 +144,8 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         return -1;
     if (prepare_image(d, c, body, &img, err) < 0)
         return -1;
-    if (container_check_settings(c->config, c->host_config, err) < 0)
+    if (container_check_settings(c->config, c->host_config, err) < 0 ||
+        service_network_check_mode(d, c->host_config, err) < 0)
         goto out;
     if (container_store_add(d->containers, c, err) < 0)
         goto out;
@@ -185,6 +186,7 @@ json_t *service_container_inspect(struct daemon *d, const char *ref, struct isd_
     pthread_mutex_lock(&c->lock);
     j = container_inspect_json(c, gd);
     pthread_mutex_unlock(&c->lock);
+    service_network_settings(d, c->id, j);
     return j;
 }
 

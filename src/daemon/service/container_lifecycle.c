@@ -71,13 +71,15 @@ void service_spec_input(struct daemon *d, struct container *c, const char *rootf
                               .rootfs_is_external = c->external_rootfs != NULL};
 }
 
-static int write_bundle(struct daemon *d, struct container *c, const char *rootfs, struct isd_error **err)
+static int write_bundle(struct daemon *d, struct container *c, const char *rootfs, const char *netns,
+                        struct isd_error **err)
 {
     struct spec_input in;
     cleanup_json json_t *spec = NULL;
     cleanup_free char *path = xasprintf("%s/config.json", c->state_dir);
     cleanup_free char *exit_path = xasprintf("%s/exit", c->state_dir);
     service_spec_input(d, c, rootfs, c->config, &in);
+    in.netns_path = netns;
     spec = spec_generate(&in, err);
     if (spec == NULL)
         return -1;
@@ -123,6 +125,7 @@ static int start_error_exit_code(enum isd_error_code code)
 static int start_fail(struct daemon *d, struct container *c, const struct runtime *rt, struct isd_error **err)
 {
     runtime_delete_if_present(rt, c->id, NULL);
+    service_network_stop(d, c->id);
     if (c->external_rootfs == NULL)
         rootfs_umount(d->layers, c->id, NULL);
     free(c->error);
@@ -141,6 +144,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     struct runtime rt;
     cleanup_free char *rt_root = NULL;
     cleanup_free char *merged = NULL;
+    cleanup_free char *netns = NULL;
     struct shim_request rq = {.id = c->id, .bundle = c->state_dir, .state_dir = c->state_dir, .log_file = c->log_path};
     pid_t pid = 0, shim_pid = 0;
     int shim_ends[SHIM_ATTACH_FDS_MAX], n_ends, rc;
@@ -157,7 +161,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     else if (rootfs_mount(d->layers, c->id, &merged, err) < 0)
         return -1;
     long long t0 = now_ns();
-    if (write_bundle(d, c, merged, err) < 0)
+    if (service_network_start(d, c, &netns, err) < 0 || write_bundle(d, c, merged, netns, err) < 0)
         return start_fail(d, c, &rt, err);
     long long t1 = now_ns();
     rq.terminal = json_get_bool(c->config, "Tty", false);
@@ -436,6 +440,15 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
             goto out;
         }
     }
+    if (service_network_has_state(d, c->id)) {
+        /* the exit's cleanup tears the network down: the user sees it gone once rm returns */
+        wait_runtime_cleanup(c);
+        if (c->removed) {
+            rc = isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such container: %s", ref);
+            goto out;
+        }
+        service_network_stop(d, c->id);
+    }
     c->status = CT_REMOVING;
     /* A background runtime delete of the last run may still be going on: it needs neither the rootfs nor
      * the bundle, so removal goes ahead and leaves the runtime state to it. */
@@ -487,6 +500,7 @@ static void *runtime_cleanup_main(void *arg)
     thread_lower_priority(); /* the runtime inherits it: its tens of ms of CPU yield to the next request */
     if (service_runtime(rc->d, rc->c->runtime, &rt, &root, NULL) == 0)
         runtime_delete(&rt, rc->c->id, true, NULL);
+    service_network_stop(rc->d, rc->c->id); /* after the delete: nothing holds the namespace any more */
     pthread_mutex_lock(&rc->c->lock);
     rc->c->runtime_cleanup = false;
     container_changed(rc->c);

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/image/image_store.h"
+#include "daemon/network/network.h"
 #include "daemon/service/internal.h"
 #include "daemon/storage/layer_store.h"
 
@@ -62,7 +63,7 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
     d->supervisor = supervisor_new(service_container_exit_handle, d, err);
     if (d->supervisor == NULL)
         return -1;
-    return 0;
+    return service_network_init(d, err);
 }
 
 /* A container recorded as running: reconnect to its shim, or settle what happened while we were away. */
@@ -139,6 +140,7 @@ int daemon_restore(struct daemon *d, struct isd_error **err)
     }
     closedir(dp);
     remove_state_trash(d);
+    service_network_restore(d);
     return 0;
 }
 
@@ -146,4 +148,6 @@ void daemon_shutdown(struct daemon *d)
 {
     supervisor_free(d->supervisor);
     d->supervisor = NULL;
+    network_ctx_free(d->network);
+    d->network = NULL;
 }

@@ -43,4 +43,15 @@ char *service_auths_path(struct daemon *d);
 /* Restart policy of the HostConfig. */
 bool restart_policy_wants(const json_t *host_config, int exit_code, int restart_count, bool manually_stopped);
 
+/* The network side of a container (network.c): named NetworkMode checked at create, attached at start
+ * (*ret_netns: the pinned namespace for the spec, NULL for the other modes), torn down after the exit and at
+ * removal (errors logged), merged into inspect, reconciled after a crash. */
+int service_network_init(struct daemon *d, struct isd_error **err);
+int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err);
+int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct isd_error **err);
+void service_network_stop(struct daemon *d, const char *id);
+bool service_network_has_state(struct daemon *d, const char *id);
+void service_network_settings(struct daemon *d, const char *id, json_t *inspect);
+void service_network_restore(struct daemon *d);
+
 #endif

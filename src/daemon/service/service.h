@@ -17,6 +17,7 @@ struct layer_store;
 struct image_store;
 struct exec_store;
 struct supervisor;
+struct network_ctx;
 
 struct daemon {
     const struct isd_config *cfg;
@@ -27,6 +28,7 @@ struct daemon {
     struct image_store *images;
     struct exec_store *execs;
     struct supervisor *supervisor;
+    struct network_ctx *network;
     long long started_ns;
 };
 
@@ -98,6 +100,12 @@ int service_exec_start_check(struct daemon *d, const char *exec_id, bool *ret_tt
 int service_exec_start(struct daemon *d, const char *exec_id, int client_fd, struct isd_error **err);
 json_t *service_exec_inspect(struct daemon *d, const char *exec_id, struct isd_error **err);
 int service_exec_resize(struct daemon *d, const char *exec_id, int height, int width, struct isd_error **err);
+
+/* Networks (Docker's /networks shapes, docs/api.md). */
+json_t *service_network_create(struct daemon *d, const json_t *body, struct isd_error **err);
+json_t *service_network_list(struct daemon *d, const json_t *filters, struct isd_error **err);
+json_t *service_network_inspect(struct daemon *d, const char *ref, struct isd_error **err);
+int service_network_remove(struct daemon *d, const char *ref, struct isd_error **err);
 
 /* Images. */
 json_t *service_image_list(struct daemon *d, bool all, const json_t *filters, struct isd_error **err);

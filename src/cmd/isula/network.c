@@ -1,0 +1,266 @@
+/*
+ * isula network create|ls|inspect|rm over Docker's /networks endpoints. create prints the new network's
+ * name (as iSulad does); ls shows Docker's columns NETWORK ID, NAME, DRIVER, SCOPE. Single-threaded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/format.h"
+#include "client/template.h"
+#include "cmd/isula/cmd.h"
+#include "cmd/isula/commands.h"
+#include "common/json.h"
+#include "common/util.h"
+
+struct subcommand {
+    const char *name;
+    const char *usage;
+    const char *desc;
+    int (*run)(const struct subcommand *s, int argc, char **argv);
+};
+
+static void sub_usage(FILE *f, const struct subcommand *s, const struct cli_option *o)
+{
+    fprintf(f, "\nUsage:  isula network %s %s\n\n%s\n\nOptions:\n", s->name, s->usage, s->desc);
+    cli_print_options(f, o);
+    fputc('\n', f);
+}
+
+/* Parses the flags; -1 with *ret_exit set after --help, a bad flag or too few arguments. */
+static int sub_parse(const struct subcommand *s, const struct cli_option *o, int argc, char **argv, int min_args,
+                     char ***ret_pos, int *ret_exit)
+{
+    cleanup_error struct isd_error *err = NULL;
+    if (cli_parse_args(o, argc, argv, 0, ret_pos, &err) < 0) {
+        fprintf(stderr, "isula network %s: %s\nSee 'isula network %s --help'.\n", s->name, err->msg, s->name);
+        *ret_exit = EXIT_DAEMON;
+        return -1;
+    }
+    if (g_help_flag) {
+        sub_usage(stdout, s, o);
+        *ret_exit = 0;
+        return -1;
+    }
+    if ((int)strv_len(*ret_pos) < min_args) {
+        fprintf(stderr, "\"isula network %s\" requires at least %d argument.\nSee 'isula network %s --help'.\n",
+                s->name, min_args, s->name);
+        *ret_exit = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *labels_json(char **labels)
+{
+    json_t *j = json_object();
+    for (size_t i = 0; labels != NULL && labels[i] != NULL; i++) {
+        char *eq = strchr(labels[i], '=');
+        cleanup_free char *k = eq ? xstrndup(labels[i], (size_t)(eq - labels[i])) : xstrdup(labels[i]);
+        json_object_set_new(j, k, json_string(eq ? eq + 1 : ""));
+    }
+    return j;
+}
+
+static json_t *create_body(const char *name, const char *driver, const char *subnet, const char *gateway,
+                           const char *range, bool internal, char **labels, char **opts)
+{
+    json_t *cfg = json_object();
+    json_t *body = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o}", "Name", name, "Driver", driver ? driver : "bridge",
+                             "CheckDuplicate", true, "Internal", internal, "Labels", labels_json(labels), "Options",
+                             labels_json(opts));
+    if (subnet != NULL)
+        json_object_set_new(cfg, "Subnet", json_string(subnet));
+    if (gateway != NULL)
+        json_object_set_new(cfg, "Gateway", json_string(gateway));
+    if (range != NULL)
+        json_object_set_new(cfg, "IPRange", json_string(range));
+    json_object_set_new(
+        body, "IPAM",
+        json_pack("{s:s, s:o}", "Driver", "default", "Config",
+                  json_object_size(cfg) > 0 ? json_pack("[o]", cfg) : (json_decref(cfg), json_array())));
+    return body;
+}
+
+static int net_create(const struct subcommand *s, int argc, char **argv)
+{
+    char *driver = NULL, *subnet = NULL, *gateway = NULL, *range = NULL;
+    cleanup_strv char **labels = NULL, **opts = NULL, **pos = NULL;
+    bool internal = false;
+    const struct cli_option o[] = {
+        {"driver", 'd', CLI_OPT_STRING, &driver, "Driver to manage the Network (default \"bridge\")"},
+        {"gateway", 0, CLI_OPT_STRING, &gateway, "IPv4 gateway for the subnet"},
+        {"internal", 0, CLI_OPT_BOOL, &internal, "Restrict external access from this network"},
+        {"ip-range", 0, CLI_OPT_STRING, &range, "Allocate container ip from a sub-range"},
+        {"label", 0, CLI_OPT_LIST, &labels, "Set metadata on a network"},
+        {"opt", 'o', CLI_OPT_LIST, &opts, "Set driver specific options (com.docker.network.bridge.name=...)"},
+        {"subnet", 0, CLI_OPT_STRING, &subnet, "Subnet in CIDR format"},
+        CMD_COMMON_OPTS,
+        {NULL}};
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *body = NULL, *resp = NULL;
+    int rc = 0;
+    if (sub_parse(s, o, argc, argv, 1, &pos, &rc) == 0) {
+        body = create_body(pos[0], driver, subnet, gateway, range, internal, labels, opts);
+        if (client_call(cmd_host(), "POST", "/networks/create", body, &resp, &err) < 0) {
+            cmd_print_error(err);
+            rc = 1;
+        } else {
+            printf("%s\n", pos[0]);
+        }
+    }
+    free(driver);
+    free(subnet);
+    free(gateway);
+    free(range);
+    return rc;
+}
+
+static int net_ls(const struct subcommand *s, int argc, char **argv)
+{
+    bool quiet = false, no_trunc = false;
+    cleanup_strv char **filters = NULL, **pos = NULL;
+    const struct cli_option o[] = {{"filter", 'f', CLI_OPT_LIST, &filters, "Provide filter values (e.g. 'name=x')"},
+                                   {"no-trunc", 0, CLI_OPT_BOOL, &no_trunc, "Do not truncate the output"},
+                                   {"quiet", 'q', CLI_OPT_BOOL, &quiet, "Only display network names"},
+                                   CMD_COMMON_OPTS,
+                                   {NULL}};
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *list = NULL, *f = json_object();
+    cleanup_free char *path = NULL;
+    int rc = 0;
+    if (sub_parse(s, o, argc, argv, 0, &pos, &rc) < 0)
+        return rc;
+    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
+        char *eq = strchr(filters[i], '=');
+        cleanup_free char *k = eq ? xstrndup(filters[i], (size_t)(eq - filters[i])) : xstrdup(filters[i]);
+        if (json_object_get(f, k) == NULL)
+            json_object_set_new(f, k, json_array());
+        json_array_append_new(json_object_get(f, k), json_string(eq ? eq + 1 : ""));
+    }
+    {
+        cleanup_free char *ft = json_to_string(f);
+        cleanup_free char *esc = client_query_escape(ft);
+        path = xasprintf("/networks?filters=%s", esc);
+    }
+    if (client_call(cmd_host(), "GET", path, NULL, &list, &err) < 0) {
+        cmd_print_error(err);
+        return 1;
+    }
+    size_t n = 0;
+    char ***rows = xcalloc(json_array_size(list) + 1, sizeof(char **));
+    rows[n++] = strv_dup((char *[]){"NETWORK ID", "NAME", "DRIVER", "SCOPE", NULL});
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *nw = json_array_get(list, i);
+        const char *id = json_get_str(nw, "Id") ?: "";
+        cleanup_free char *sid = no_trunc ? xstrdup(id) : xstrndup(id, 12);
+        if (quiet) {
+            printf("%s\n", json_get_str(nw, "Name"));
+            continue;
+        }
+        rows[n++] = strv_dup(
+            (char *[]){sid, (char *)json_get_str(nw, "Name"), (char *)json_get_str(nw, "Driver"), "local", NULL});
+    }
+    if (!quiet)
+        format_table_print(stdout, (char **const *)rows, n);
+    format_rows_free(rows, n);
+    return 0;
+}
+
+static int net_inspect(const struct subcommand *s, int argc, char **argv)
+{
+    char *format = NULL;
+    cleanup_strv char **pos = NULL;
+    const struct cli_option o[] = {
+        {"format", 'f', CLI_OPT_STRING, &format, "Format the output using the given go template"},
+        CMD_COMMON_OPTS,
+        {NULL}};
+    cleanup_json json_t *all = json_array();
+    struct template *t = NULL;
+    int rc = 0;
+    if (sub_parse(s, o, argc, argv, 1, &pos, &rc) < 0)
+        return rc;
+    if (format != NULL) {
+        cleanup_error struct isd_error *err = NULL;
+        if ((t = template_parse(format, &err)) == NULL) {
+            fprintf(stderr, "Error: %s\n", err->msg);
+            free(format);
+            return 1;
+        }
+    }
+    for (char **p = pos; *p != NULL; p++) {
+        cleanup_error struct isd_error *err = NULL;
+        cleanup_free char *path = cmd_path("networks", *p, NULL);
+        json_t *j = NULL;
+        struct buf b = {0};
+        if (client_call(cmd_host(), "GET", path, NULL, &j, &err) < 0) {
+            cmd_print_error(err);
+            rc = 1;
+            continue;
+        }
+        if (t == NULL) {
+            json_array_append_new(all, j);
+            continue;
+        }
+        if (template_exec(t, j, false, &b, &err) < 0) {
+            fprintf(stderr, "Error: %s\n", err->msg);
+            rc = 1;
+        } else {
+            printf("%s\n", b.data != NULL ? b.data : "");
+        }
+        buf_free(&b);
+        json_decref(j);
+    }
+    if (t == NULL && (json_array_size(all) > 0 || rc == 0)) {
+        cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
+        printf("%s\n", text != NULL ? text : "[]");
+    }
+    template_free(t);
+    free(format);
+    return rc;
+}
+
+static int net_rm(const struct subcommand *s, int argc, char **argv)
+{
+    cleanup_strv char **pos = NULL;
+    const struct cli_option o[] = {CMD_COMMON_OPTS, {NULL}};
+    int rc = 0;
+    if (sub_parse(s, o, argc, argv, 1, &pos, &rc) < 0)
+        return rc;
+    for (char **p = pos; *p != NULL; p++) {
+        cleanup_error struct isd_error *err = NULL;
+        cleanup_free char *path = cmd_path("networks", *p, NULL);
+        if (client_call(cmd_host(), "DELETE", path, NULL, NULL, &err) < 0) {
+            cmd_print_error(err);
+            rc = 1;
+            continue;
+        }
+        printf("%s\n", *p);
+    }
+    return rc;
+}
+
+static const struct subcommand subs[] = {
+    {"create", "[OPTIONS] NETWORK", "Create a network", net_create},
+    {"inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks", net_inspect},
+    {"ls", "[OPTIONS]", "List networks", net_ls},
+    {"rm", "NETWORK [NETWORK...]", "Remove one or more networks", net_rm},
+};
+
+int cmd_network(int argc, char **argv)
+{
+    const char *name = argc > 0 ? argv[0] : NULL;
+    if (streq(name, "list"))
+        name = "ls";
+    if (streq(name, "remove"))
+        name = "rm";
+    for (size_t i = 0; name != NULL && i < ARRAY_SIZE(subs); i++)
+        if (streq(subs[i].name, name))
+            return subs[i].run(&subs[i], argc - 1, argv + 1);
+    FILE *f = name == NULL || streq(name, "--help") ? stdout : stderr;
+    if (f == stderr)
+        fprintf(stderr, "isula network: unknown command `%s`\n", name);
+    fprintf(f, "\nUsage:  isula network COMMAND\n\nManage networks\n\nCommands:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
+        fprintf(f, "  %-10s%s\n", subs[i].name, subs[i].desc);
+    return f == stdout ? 0 : 1;
+}

@@ -1,0 +1,52 @@
+/* Network routes (Docker's /networks): decode, call the service, encode. */
+#include <string.h>
+
+#include "common/json.h"
+#include "daemon/api/rest/request.h"
+#include "daemon/api/rest/routes.h"
+
+static void reply(struct request *rq, json_t *j, struct isd_error *err, unsigned int status)
+{
+    if (j == NULL)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_json(rq, status, j);
+    isd_error_free(err);
+}
+
+void h_network_create(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *body = rq_json_body(rq);
+    if (body == NULL)
+        return;
+    reply(rq, service_network_create(rq->d, body, &err), err, 201);
+}
+
+void h_network_list(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *filters = NULL;
+    const char *f = rq_query(rq, "filters");
+    if (f != NULL && *f != '\0' && (filters = json_parse(f, strlen(f), &err)) == NULL) {
+        reply(rq, NULL, err, 0);
+        return;
+    }
+    reply(rq, service_network_list(rq->d, filters, &err), err, 200);
+}
+
+void h_network_inspect(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    reply(rq, service_network_inspect(rq->d, arg, &err), err, 200);
+}
+
+void h_network_remove(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    if (service_network_remove(rq->d, arg, &err) < 0)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_empty(rq, 204);
+    isd_error_free(err);
+}

@@ -1,0 +1,191 @@
+/* The network module's context and the attachment of containers (see network.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/network/netns.h"
+#include "daemon/network/network.h"
+
+#define DEBIAN_CNI_DIR "/usr/lib/cni"
+#define CONTAINER_IFNAME "eth0"
+
+struct network_ctx *network_ctx_new(const char *graph, const char *state, const char *bin_dir, const char *conf_dir,
+                                    struct isd_error **err)
+{
+    struct network_ctx *n = xcalloc(1, sizeof(*n));
+    pthread_mutex_init(&n->lock, NULL);
+    n->store_dir = xasprintf("%s/networks", graph);
+    n->conf_dir = xstrdup(conf_dir != NULL ? conf_dir : "/etc/cni/net.d");
+    n->netns_dir = xasprintf("%s/netns", state);
+    n->ipam_dir = xasprintf("%s/network/ipam", graph);
+    n->cache_dir = xasprintf("%s/network/cache", graph);
+    if (bin_dir != NULL && *bin_dir != '\0')
+        strv_append(&n->bin_dirs, bin_dir);
+    if (!streq(bin_dir, DEBIAN_CNI_DIR))
+        strv_append(&n->bin_dirs, DEBIAN_CNI_DIR);
+    n->env.bin_dirs = n->bin_dirs;
+    n->env.cache_dir = n->cache_dir;
+    n->env.timeout_ns = CNI_DEFAULT_TIMEOUT_NS;
+    if (mkdir_p(n->store_dir, 0700, err) < 0 || mkdir_p(n->cache_dir, 0700, err) < 0 ||
+        mkdir_p(n->ipam_dir, 0700, err) < 0) {
+        network_ctx_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+void network_ctx_free(struct network_ctx *n)
+{
+    if (n == NULL)
+        return;
+    pthread_mutex_destroy(&n->lock);
+    free(n->store_dir);
+    free(n->conf_dir);
+    free(n->netns_dir);
+    free(n->ipam_dir);
+    free(n->cache_dir);
+    strv_free(n->bin_dirs);
+    free(n);
+}
+
+bool network_mode_is_named(const char *mode)
+{
+    static const char *const builtin[] = {"", "default", "none", "host", "bridge"};
+    if (mode == NULL || str_has_prefix(mode, "container:"))
+        return false;
+    for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
+        if (streq(mode, builtin[i]))
+            return false;
+    return true;
+}
+
+static char *netns_path(struct network_ctx *n, const char *id)
+{
+    return path_join(n->netns_dir, id);
+}
+
+/* The namespace's own loopback comes up through Debian's loopback plugin: a runtime does not do it for a
+ * namespace it joins. */
+static int loopback_up(struct network_ctx *n, const char *id, const char *ns, struct isd_error **err)
+{
+    cleanup_json json_t *conf =
+        json_pack("{s:s, s:s, s:s}", "cniVersion", "1.0.0", "name", "isulad-loopback", "type", "loopback");
+    struct cni_runtime rt = {.container_id = id, .netns = ns, .ifname = "lo"};
+    cleanup_json json_t *res = cni_plugin_exec(&n->env, "loopback", "ADD", &rt, conf, err);
+    return res != NULL ? 0 : -1;
+}
+
+int network_container_attach(struct network_ctx *n, const char *id, const char *name, char **ret_netns,
+                             struct isd_error **err)
+{
+    cleanup_cni_net struct cni_net *net = network_lookup(n, name, err);
+    cleanup_free char *ns = NULL;
+    cleanup_json json_t *res = NULL;
+    struct cni_runtime rt = {.container_id = id, .ifname = CONTAINER_IFNAME, .args = "IgnoreUnknown=1"};
+    if (net == NULL)
+        return -1;
+    if (network_container_has_state(n, id) && network_container_detach(n, id, err) < 0)
+        return isd_error_wrap(err, "clean up the last run's network");
+    if (netns_create(n->netns_dir, id, &ns, err) < 0)
+        return -1;
+    rt.netns = ns;
+    if (loopback_up(n, id, ns, err) < 0 || (res = cni_net_add(&n->env, net, &rt, err)) == NULL) {
+        cni_net_del(&n->env, net, &rt, net->name, NULL);
+        netns_remove(ns, NULL);
+        return isd_error_wrap(err, "attach to network `%s`", name);
+    }
+    *ret_netns = TAKE_PTR(ns);
+    return 0;
+}
+
+int network_container_detach(struct network_ctx *n, const char *id, struct isd_error **err)
+{
+    json_t **entries = cni_cache_list(&n->env, id);
+    cleanup_free char *ns = netns_path(n, id);
+    int rc = 0;
+    for (size_t i = 0; entries != NULL && entries[i] != NULL; i++) {
+        struct cni_runtime rt = {
+            .container_id = id, .ifname = json_get_str(entries[i], "ifName"), .args = "IgnoreUnknown=1"};
+        if (rt.ifname == NULL)
+            continue;
+        if (cni_net_del(&n->env, NULL, &rt, json_get_str(entries[i], "networkName"), rc < 0 ? NULL : err) < 0)
+            rc = -1;
+    }
+    cni_cache_list_free(entries);
+    /* After DEL: plugins need the namespace to remove the container's end of the veth. */
+    if (netns_remove(ns, rc < 0 ? NULL : err) < 0)
+        rc = -1;
+    return rc;
+}
+
+bool network_container_has_state(struct network_ctx *n, const char *id)
+{
+    cleanup_free char *ns = netns_path(n, id);
+    cleanup_free char *cache = path_join(n->cache_dir, id);
+    return path_exists(ns) || path_exists(cache);
+}
+
+/* The container-side interface's address of a CNI result (0.3.x and 1.0.0 shapes). */
+static void endpoint_from_result(const json_t *result, json_t *ep)
+{
+    json_t *ifaces = json_object_get(result, "interfaces");
+    size_t i;
+    json_t *ip;
+    json_array_foreach(json_object_get(result, "ips"), i, ip)
+    {
+        const char *addr = json_get_str(ip, "address");
+        json_t *idx = json_object_get(ip, "interface");
+        json_t *iface = json_is_integer(idx) ? json_array_get(ifaces, (size_t)json_integer_value(idx)) : NULL;
+        const char *slash = addr != NULL ? strchr(addr, '/') : NULL;
+        cleanup_free char *bare = NULL;
+        struct in_addr a4;
+        if (slash == NULL)
+            continue;
+        bare = xstrndup(addr, (size_t)(slash - addr));
+        if (inet_pton(AF_INET, bare, &a4) != 1 || (iface != NULL && json_get_str(iface, "sandbox") == NULL))
+            continue;
+        json_object_set_new(ep, "IPAddress", json_string(bare));
+        json_object_set_new(ep, "IPPrefixLen", json_integer(atoi(slash + 1)));
+        json_object_set_new(ep, "Gateway", json_string(json_get_str(ip, "gateway") ?: ""));
+        if (json_get_str(iface, "mac") != NULL)
+            json_object_set_new(ep, "MacAddress", json_string(json_get_str(iface, "mac")));
+        return;
+    }
+}
+
+static json_t *endpoint_json(struct network_ctx *n, const json_t *entry)
+{
+    const char *name = json_get_str(entry, "networkName");
+    const json_t *conf = json_object_get(entry, "config");
+    const char *net_id = json_get_str(json_object_get(conf, "isulad"), "id");
+    cleanup_free char *ep_id = NULL;
+    json_t *ep = json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}", "IPAMConfig", "Links",
+                           "Aliases", "NetworkID", net_id ? net_id : name, "EndpointID", "", "Gateway", "", "IPAddress",
+                           "", "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
+                           "MacAddress", "", "DriverOpts");
+    endpoint_from_result(json_object_get(entry, "result"), ep);
+    return ep;
+}
+
+json_t *network_container_settings(struct network_ctx *n, const char *id)
+{
+    json_t **entries = cni_cache_list(&n->env, id);
+    json_t *nets, *out;
+    cleanup_free char *ns = netns_path(n, id);
+    if (entries == NULL)
+        return NULL;
+    nets = json_object();
+    for (size_t i = 0; entries[i] != NULL; i++) {
+        const char *name = json_get_str(entries[i], "networkName");
+        if (name != NULL)
+            json_object_set_new(nets, name, endpoint_json(n, entries[i]));
+    }
+    cni_cache_list_free(entries);
+    out = json_pack("{s:s, s:o}", "SandboxKey", path_exists(ns) ? ns : "", "Networks", nets);
+    return out;
+}

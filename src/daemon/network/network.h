@@ -1,0 +1,69 @@
+/*
+ * The network module: networks (user networks made by `isula network create` / POST /networks/create, kept as
+ * CNI conflists in <graph>/networks, plus read-only ones from cni-conf-dir) and the attachment of containers
+ * (and later CRI pods) to them: a pinned network namespace, CNI ADD at start, DEL at stop/remove and at
+ * restart for whatever was left.
+ *
+ * Files:  <graph>/networks/<name>.conflist   one per user network (bridge + host-local + portmap + firewall),
+ *                                            with isulad's own metadata under the top-level key "isulad"
+ *         <graph>/network/cache/<id>/       CNI result cache of each attachment (cni.h)
+ *         <graph>/network/ipam/<network>/   host-local leases
+ *         <state>/netns/<id>                pinned network namespaces
+ *
+ * Thread-safety: every function may be called from any thread. `lock` guards the store's files (create and
+ * remove of networks) and is never held across a plugin or another child process. Attachments of one
+ * container are serialised by the caller (the container lock).
+ */
+#ifndef ISD_DAEMON_NETWORK_NETWORK_H
+#define ISD_DAEMON_NETWORK_NETWORK_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "daemon/network/cni.h"
+
+struct network_ctx {
+    pthread_mutex_t lock;
+    char *store_dir; /* <graph>/networks */
+    char *conf_dir;  /* cni-conf-dir (read-only for isulad) */
+    char *netns_dir; /* <state>/netns */
+    char *ipam_dir;  /* <graph>/network/ipam */
+    char *cache_dir; /* <graph>/network/cache */
+    char **bin_dirs;
+    struct cni_env env;
+};
+
+/* bin_dir: cni-bin-dir; Debian's plugin directory /usr/lib/cni is searched after it. */
+struct network_ctx *network_ctx_new(const char *graph, const char *state, const char *bin_dir, const char *conf_dir,
+                                    struct isd_error **err);
+void network_ctx_free(struct network_ctx *n);
+
+/* True for a NetworkMode that names a network ("" "default" "none" "host" "bridge" "container:..." do not). */
+bool network_mode_is_named(const char *mode);
+
+/* Networks, in Docker's JSON shapes. create takes the body of POST /networks/create and returns
+ * {"Id", "Warning"}; the others are GET /networks (filters: name, id, label, driver), GET /networks/{id}
+ * (Containers holds the attached container ids with their addresses; "Name" left for the caller) and DELETE. */
+json_t *network_create(struct network_ctx *n, const json_t *body, struct isd_error **err);
+json_t *network_list(struct network_ctx *n, const json_t *filters, struct isd_error **err);
+json_t *network_inspect(struct network_ctx *n, const char *ref, struct isd_error **err);
+int network_remove(struct network_ctx *n, const char *ref, struct isd_error **err);
+/* The network a NetworkMode names (a user network by name or id, else a file of cni-conf-dir by name). */
+struct cni_net *network_lookup(struct network_ctx *n, const char *ref, struct isd_error **err);
+
+/* Attaches container id to network `name` in a new pinned namespace (loopback up, then the network's plugins
+ * as eth0). Returns the namespace path for the runtime spec. On failure nothing is left behind. */
+int network_container_attach(struct network_ctx *n, const char *id, const char *name, char **ret_netns,
+                             struct isd_error **err);
+/* DEL of every attachment of id (from the cache), then removal of its namespace. Idempotent; cheap when the
+ * container has none. */
+int network_container_detach(struct network_ctx *n, const char *id, struct isd_error **err);
+/* True when id has attachments or a pinned namespace left. */
+bool network_container_has_state(struct network_ctx *n, const char *id);
+/* Docker's NetworkSettings for id: {"SandboxKey", "Networks": {name: {NetworkID, Gateway, IPAddress,
+ * IPPrefixLen, MacAddress, ...}}}; NULL when the container has no attachment. */
+json_t *network_container_settings(struct network_ctx *n, const char *id);
+
+#endif

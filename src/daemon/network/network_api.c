@@ -1,0 +1,181 @@
+/* Docker's JSON for user networks: list with filters, inspect with the attached containers, remove. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/spawn.h"
+#include "common/util.h"
+#include "daemon/network/network.h"
+
+static const json_t *meta(const struct cni_net *net)
+{
+    return json_object_get(net->conf, "isulad");
+}
+
+/* The attachments to network `name`: {container id: {EndpointID, MacAddress, IPv4Address, IPv6Address}}. */
+static json_t *endpoints(struct network_ctx *n, const char *name)
+{
+    json_t *out = json_object();
+    DIR *d = opendir(n->cache_dir);
+    struct dirent *de;
+    if (d == NULL)
+        return out;
+    while ((de = readdir(d)) != NULL) {
+        json_t **entries;
+        if (de->d_name[0] == '.')
+            continue;
+        entries = cni_cache_list(&n->env, de->d_name);
+        for (size_t i = 0; entries != NULL && entries[i] != NULL; i++) {
+            json_t *s, *ep;
+            if (!streq(json_get_str(entries[i], "networkName"), name))
+                continue;
+            s = network_container_settings(n, de->d_name);
+            ep = json_object_get(json_object_get(s, "Networks"), name);
+            cleanup_free char *v4 =
+                json_get_str(ep, "IPAddress") && *json_get_str(ep, "IPAddress")
+                    ? xasprintf("%s/%lld", json_get_str(ep, "IPAddress"), json_get_int(ep, "IPPrefixLen", 0))
+                    : xstrdup("");
+            json_object_set_new(out, de->d_name,
+                                json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", "", "EndpointID", "", "MacAddress",
+                                          json_get_str(ep, "MacAddress") ?: "", "IPv4Address", v4, "IPv6Address", ""));
+            json_decref(s);
+        }
+        cni_cache_list_free(entries);
+    }
+    closedir(d);
+    return out;
+}
+
+static json_t *network_json(struct network_ctx *n, const struct cni_net *net, bool with_containers)
+{
+    const json_t *m = meta(net);
+    json_t *cfg = json_pack("{s:s}", "Subnet", json_get_str(m, "subnet") ?: "");
+    json_t *opts = json_deep_copy(json_object_get(m, "options"));
+    json_t *labels = json_object_get(m, "labels");
+    if (json_get_str(m, "gateway") != NULL)
+        json_object_set_new(cfg, "Gateway", json_string(json_get_str(m, "gateway")));
+    if (json_get_str(m, "ipRange") != NULL)
+        json_object_set_new(cfg, "IPRange", json_string(json_get_str(m, "ipRange")));
+    if (!json_is_object(opts)) {
+        json_decref(opts);
+        opts = json_object();
+    }
+    json_object_set_new(opts, "com.docker.network.bridge.name", json_string(json_get_str(m, "bridge") ?: ""));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:[o]}, s:b, s:b, s:b, s:{s:s}, s:b, s:o, s:o, "
+                     "s:O}",
+                     "Name", net->name, "Id", json_get_str(m, "id") ?: net->name, "Created",
+                     json_get_str(m, "created") ?: "0001-01-01T00:00:00Z", "Scope", "local", "Driver",
+                     json_get_str(m, "driver") ?: "bridge", "EnableIPv6", false, "IPAM", "Driver", "default", "Options",
+                     "Config", cfg, "Internal", json_get_bool(m, "internal", false), "Attachable", false, "Ingress",
+                     false, "ConfigFrom", "Network", "", "ConfigOnly", false, "Containers",
+                     with_containers ? endpoints(n, net->name) : json_object(), "Options", opts, "Labels",
+                     json_is_object(labels) ? labels : json_object());
+}
+
+static bool filter_match(const struct cni_net *net, const json_t *filters)
+{
+    cleanup_strv char **names = json_filter_values(filters, "name");
+    cleanup_strv char **ids = json_filter_values(filters, "id");
+    cleanup_strv char **labels = json_filter_values(filters, "label");
+    cleanup_strv char **drivers = json_filter_values(filters, "driver");
+    const char *id = json_get_str(meta(net), "id") ?: "";
+    bool ok;
+    if (names != NULL) {
+        ok = false;
+        for (size_t i = 0; names[i] != NULL && !ok; i++)
+            ok = strstr(net->name, names[i]) != NULL;
+        if (!ok)
+            return false;
+    }
+    if (ids != NULL) {
+        ok = false;
+        for (size_t i = 0; ids[i] != NULL && !ok; i++)
+            ok = str_has_prefix(id, ids[i]);
+        if (!ok)
+            return false;
+    }
+    if (drivers != NULL && !strv_contains(drivers, json_get_str(meta(net), "driver") ?: "bridge"))
+        return false;
+    return labels == NULL || json_labels_match(json_object_get(meta(net), "labels"), labels);
+}
+
+json_t *network_list(struct network_ctx *n, const json_t *filters, struct isd_error **err)
+{
+    struct cni_net **nets;
+    json_t *out;
+    pthread_mutex_lock(&n->lock);
+    nets = cni_dir_load(n->store_dir, false, NULL, err);
+    pthread_mutex_unlock(&n->lock);
+    if (nets == NULL)
+        return NULL;
+    out = json_array();
+    for (size_t i = 0; nets[i] != NULL; i++)
+        if (filter_match(nets[i], filters))
+            json_array_append_new(out, network_json(n, nets[i], false));
+    cni_net_list_free(nets);
+    return out;
+}
+
+json_t *network_inspect(struct network_ctx *n, const char *ref, struct isd_error **err)
+{
+    cleanup_cni_net struct cni_net *net = network_lookup(n, ref, err);
+    if (net == NULL)
+        return NULL;
+    if (meta(net) == NULL) {
+        isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "network %s not found", ref);
+        return NULL;
+    }
+    return network_json(n, net, true);
+}
+
+/* The bridge plugin makes the bridge at the first ADD and never removes it: that is the network's remove. */
+static void bridge_delete(const char *bridge)
+{
+    cleanup_free char *sys = NULL;
+    const char *argv[] = {"ip", "link", "delete", bridge, "type", "bridge", NULL};
+    if (bridge == NULL)
+        return;
+    sys = xasprintf("/sys/class/net/%s", bridge);
+    if (!path_exists(sys))
+        return;
+    spawn_run(argv, NULL, NULL, NULL, NULL);
+}
+
+int network_remove(struct network_ctx *n, const char *ref, struct isd_error **err)
+{
+    cleanup_cni_net struct cni_net *net = network_lookup(n, ref, err);
+    cleanup_json json_t *eps = NULL;
+    cleanup_free char *path = NULL;
+    cleanup_free char *bridge = NULL;
+    cleanup_free char *leases = NULL;
+    if (net == NULL)
+        return -1;
+    if (meta(net) == NULL)
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "network %s is defined in the cni-conf-dir, not by isulad: "
+                             "remove its file there",
+                             net->name);
+    pthread_mutex_lock(&n->lock);
+    eps = endpoints(n, net->name);
+    if (json_object_size(eps) > 0) {
+        pthread_mutex_unlock(&n->lock);
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0,
+                             "error while removing network: network %s id %s has active "
+                             "endpoints",
+                             net->name, json_get_str(meta(net), "id"));
+    }
+    path = xasprintf("%s/%s.conflist", n->store_dir, net->name);
+    if (unlink(path) < 0) {
+        pthread_mutex_unlock(&n->lock);
+        return isd_error_errno(err, "remove network %s", net->name);
+    }
+    pthread_mutex_unlock(&n->lock);
+    bridge = xstrdup(json_get_str(meta(net), "bridge") ?: "");
+    bridge_delete(*bridge ? bridge : NULL);
+    leases = path_join(n->ipam_dir, net->name);
+    rm_rf(leases, NULL);
+    return 0;
+}

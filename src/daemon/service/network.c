@@ -1,0 +1,122 @@
+/*
+ * Networks and the network side of a container's life: `isula network` / Docker's /networks use cases, the
+ * attachment at start, the detachment after the exit (in the background cleanup) and at removal, and the
+ * reconciliation at start-up of what a crash left behind.
+ */
+#include <dirent.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/network/network.h"
+#include "daemon/service/internal.h"
+
+int service_network_init(struct daemon *d, struct isd_error **err)
+{
+    d->network = network_ctx_new(d->cfg->graph, d->cfg->state, d->cfg->cni_bin_dir, d->cfg->cni_conf_dir, err);
+    return d->network != NULL ? 0 : isd_error_wrap(err, "network");
+}
+
+json_t *service_network_create(struct daemon *d, const json_t *body, struct isd_error **err)
+{
+    return network_create(d->network, body, err);
+}
+
+json_t *service_network_list(struct daemon *d, const json_t *filters, struct isd_error **err)
+{
+    return network_list(d->network, filters, err);
+}
+
+json_t *service_network_inspect(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    json_t *j = network_inspect(d->network, ref, err);
+    json_t *ctrs = json_object_get(j, "Containers");
+    const char *id;
+    json_t *ep;
+    json_object_foreach(ctrs, id, ep)
+    {
+        cleanup_container struct container *c = container_store_lookup(d->containers, id, NULL);
+        if (c != NULL)
+            json_object_set_new(ep, "Name", json_string(c->name));
+    }
+    return j;
+}
+
+int service_network_remove(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    return network_remove(d->network, ref, err);
+}
+
+int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err)
+{
+    const char *mode = json_get_str(host_config, "NetworkMode");
+    cleanup_cni_net struct cni_net *net = NULL;
+    if (!network_mode_is_named(mode))
+        return 0;
+    net = network_lookup(d->network, mode, err);
+    return net != NULL ? 0 : -1;
+}
+
+int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct isd_error **err)
+{
+    const char *mode = json_get_str(c->host_config, "NetworkMode");
+    *ret_netns = NULL;
+    if (!network_mode_is_named(mode))
+        return 0;
+    return network_container_attach(d->network, c->id, mode, ret_netns, err);
+}
+
+void service_network_stop(struct daemon *d, const char *id)
+{
+    struct isd_error *err = NULL;
+    if (!network_container_has_state(d->network, id))
+        return;
+    if (network_container_detach(d->network, id, &err) < 0)
+        log_error("container `%s`: network teardown: %s", id, err->msg);
+    isd_error_free(err);
+}
+
+bool service_network_has_state(struct daemon *d, const char *id)
+{
+    return network_container_has_state(d->network, id);
+}
+
+void service_network_settings(struct daemon *d, const char *id, json_t *inspect)
+{
+    cleanup_json json_t *s = network_container_settings(d->network, id);
+    json_t *ns = json_object_get(inspect, "NetworkSettings");
+    if (s == NULL || !json_is_object(ns))
+        return;
+    json_object_update(ns, s);
+}
+
+static void restore_dir(struct daemon *d, const char *dir)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *de;
+    while (dp != NULL && (de = readdir(dp)) != NULL) {
+        cleanup_container struct container *c = NULL;
+        bool active;
+        if (de->d_name[0] == '.')
+            continue;
+        c = container_store_lookup(d->containers, de->d_name, NULL);
+        if (c != NULL) {
+            pthread_mutex_lock(&c->lock);
+            active = container_is_active(c) || c->runtime_cleanup;
+            pthread_mutex_unlock(&c->lock);
+            if (active)
+                continue;
+        }
+        service_network_stop(d, de->d_name);
+    }
+    if (dp != NULL)
+        closedir(dp);
+}
+
+/* After a crash: attachments and namespaces of containers that are not running any more (or are gone). */
+void service_network_restore(struct daemon *d)
+{
+    restore_dir(d, d->network->cache_dir);
+    restore_dir(d, d->network->netns_dir);
+}
