@@ -172,20 +172,26 @@ static json_t *endpoint_json(struct network_ctx *n, const json_t *entry)
     return ep;
 }
 
-json_t *network_container_settings(struct network_ctx *n, const char *id)
+json_t *network_container_settings(struct network_ctx *n, const char *id, const char *configured)
 {
     json_t **entries = cni_cache_list(&n->env, id);
     json_t *nets, *out;
     cleanup_free char *ns = netns_path(n, id);
-    if (entries == NULL)
+    if (entries == NULL && configured == NULL)
         return NULL;
     nets = json_object();
-    for (size_t i = 0; entries[i] != NULL; i++) {
+    for (size_t i = 0; entries != NULL && entries[i] != NULL; i++) {
         const char *name = json_get_str(entries[i], "networkName");
         if (name != NULL)
             json_object_set_new(nets, name, endpoint_json(n, entries[i]));
     }
     cni_cache_list_free(entries);
+    if (configured != NULL && json_object_get(nets, configured) == NULL) {
+        cleanup_cni_net struct cni_net *net = network_lookup(n, configured, NULL);
+        cleanup_json json_t *entry =
+            json_pack("{s:s, s:O*}", "networkName", configured, "config", net != NULL ? net->conf : NULL);
+        json_object_set_new(nets, configured, endpoint_json(n, entry));
+    }
     out = json_pack("{s:s, s:o}", "SandboxKey", path_exists(ns) ? ns : "", "Networks", nets);
     return out;
 }

@@ -63,7 +63,9 @@ int network_container_detach(struct network_ctx *n, const char *id, struct isd_e
 /* True when id has attachments or a pinned namespace left. */
 bool network_container_has_state(struct network_ctx *n, const char *id);
 /* Docker's NetworkSettings for id: {"SandboxKey", "Networks": {name: {NetworkID, Gateway, IPAddress,
- * IPPrefixLen, MacAddress, ...}}}; NULL when the container has no attachment. */
-json_t *network_container_settings(struct network_ctx *n, const char *id);
+ * IPPrefixLen, MacAddress, ...}}}. configured (may be NULL): the network the container is set to join, shown
+ * with empty addresses while it is not attached (as Docker shows a stopped container). NULL when there is
+ * neither. */
+json_t *network_container_settings(struct network_ctx *n, const char *id, const char *configured);
 
 #endif

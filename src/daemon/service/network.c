@@ -12,10 +12,30 @@
 #include "daemon/network/network.h"
 #include "daemon/service/internal.h"
 
+/* The files of cni-conf-dir are read at each use (guide N-12 reloads them); a bad one is logged here once
+ * with its reason and skipped, never fatal (N-08..N-10). */
+static void log_conf_dir(struct daemon *d)
+{
+    cleanup_strv char **skipped = NULL;
+    struct isd_error *err = NULL;
+    struct cni_net **nets = cni_dir_load(d->network->conf_dir, true, &skipped, &err);
+    if (nets == NULL)
+        log_warn("cni-conf-dir: %s", err->msg);
+    for (size_t i = 0; skipped != NULL && skipped[i] != NULL; i++)
+        log_warn("cni-conf-dir: skip %s", skipped[i]);
+    for (size_t i = 0; nets != NULL && nets[i] != NULL; i++)
+        log_info("cni-conf-dir: network `%s` from `%s`", nets[i]->name, nets[i]->path);
+    cni_net_list_free(nets);
+    isd_error_free(err);
+}
+
 int service_network_init(struct daemon *d, struct isd_error **err)
 {
     d->network = network_ctx_new(d->cfg->graph, d->cfg->state, d->cfg->cni_bin_dir, d->cfg->cni_conf_dir, err);
-    return d->network != NULL ? 0 : isd_error_wrap(err, "network");
+    if (d->network == NULL)
+        return isd_error_wrap(err, "network");
+    log_conf_dir(d);
+    return 0;
 }
 
 json_t *service_network_create(struct daemon *d, const json_t *body, struct isd_error **err)
@@ -84,7 +104,8 @@ bool service_network_has_state(struct daemon *d, const char *id)
 
 void service_network_settings(struct daemon *d, const char *id, json_t *inspect)
 {
-    cleanup_json json_t *s = network_container_settings(d->network, id);
+    const char *mode = json_get_str(json_object_get(inspect, "HostConfig"), "NetworkMode");
+    cleanup_json json_t *s = network_container_settings(d->network, id, network_mode_is_named(mode) ? mode : NULL);
     json_t *ns = json_object_get(inspect, "NetworkSettings");
     if (s == NULL || !json_is_object(ns))
         return;

@@ -5,6 +5,7 @@
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 
+/* The service call comes first, in its own statement: C leaves the order of argument evaluation open. */
 static void reply(struct request *rq, json_t *j, struct isd_error *err, unsigned int status)
 {
     if (j == NULL)
@@ -20,7 +21,8 @@ void h_network_create(struct request *rq, const char *arg)
     cleanup_json json_t *body = rq_json_body(rq);
     if (body == NULL)
         return;
-    reply(rq, service_network_create(rq->d, body, &err), err, 201);
+    json_t *j = service_network_create(rq->d, body, &err);
+    reply(rq, j, err, 201);
 }
 
 void h_network_list(struct request *rq, const char *arg)
@@ -32,13 +34,15 @@ void h_network_list(struct request *rq, const char *arg)
         reply(rq, NULL, err, 0);
         return;
     }
-    reply(rq, service_network_list(rq->d, filters, &err), err, 200);
+    json_t *j = service_network_list(rq->d, filters, &err);
+    reply(rq, j, err, 200);
 }
 
 void h_network_inspect(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply(rq, service_network_inspect(rq->d, arg, &err), err, 200);
+    json_t *j = service_network_inspect(rq->d, arg, &err);
+    reply(rq, j, err, 200);
 }
 
 void h_network_remove(struct request *rq, const char *arg)

@@ -1,0 +1,315 @@
+"""Container networking on CNI: `isula network create|ls|inspect|rm`, `isula run --net <network>`, the docker
+CLI's `docker network`, teardown at rm and after a crash of isulad, and bad files in cni-conf-dir.
+
+Each test makes its own network on a private subnet (10.254.<n>.0/24, checked against the host's routes) with
+a bridge named by the test, and sends traffic only between its own containers. The `nets` fixture removes
+the test's containers, networks and bridges afterwards, also when the test fails.
+"""
+import ipaddress
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import Isula
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/lib/cni/bridge"),
+                                reason="needs root and Debian's containernetworking-plugins")
+
+
+def wait_until(pred, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def host_routes():
+    out = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout
+    nets = []
+    for line in out.splitlines():
+        dst = line.split()[0]
+        if dst in ("default", "broadcast", "local", "unreachable"):
+            dst = line.split()[1] if dst != "default" else "0.0.0.0/0"
+        try:
+            nets.append(ipaddress.ip_network(dst, strict=False))
+        except ValueError:
+            pass
+    return nets
+
+
+def free_subnet():
+    taken = [n for n in host_routes() if n.prefixlen > 0]
+    for _ in range(200):
+        cand = ipaddress.ip_network("10.254.%d.0/24" % random.randint(100, 249))
+        if not any(cand.overlaps(n) for n in taken):
+            return cand
+    raise AssertionError("no free 10.254.x.0/24 subnet on this host")
+
+
+def link_exists(name):
+    return os.path.exists("/sys/class/net/" + name)
+
+
+def bridge_ports(bridge):
+    d = "/sys/class/net/%s/brif" % bridge
+    return os.listdir(d) if os.path.isdir(d) else []
+
+
+class Nets:
+    """Hands out network and container names; removes what the test made."""
+
+    def __init__(self, isula):
+        self.isula = isula
+        self.containers, self.networks, self.bridges = [], [], []
+
+    def network(self, *extra, subnet=None):
+        name = "it-net-" + uuid.uuid4().hex[:8]
+        bridge = "isdt" + uuid.uuid4().hex[:8]
+        subnet = subnet or free_subnet()
+        self.networks.append(name)
+        self.bridges.append(bridge)
+        self.isula.ok("network", "create", "--subnet", str(subnet), "-o",
+                      "com.docker.network.bridge.name=" + bridge, *extra, name)
+        return name, bridge, subnet
+
+    def name(self):
+        n = "it-nc-" + uuid.uuid4().hex[:8]
+        self.containers.append(n)
+        return n
+
+    def cleanup(self):
+        for c in self.containers:
+            self.isula("rm", "-f", c)
+        for n in self.networks:
+            self.isula("network", "rm", n)
+        for b in self.bridges:
+            if link_exists(b):
+                subprocess.run(["ip", "link", "delete", b])
+
+
+@pytest.fixture
+def nets(isula):
+    n = Nets(isula)
+    yield n
+    n.cleanup()
+
+
+def lease_files(daemon, network):
+    d = os.path.join(daemon.graph, "network", "ipam", network)
+    return sorted(f for f in os.listdir(d) if f[0].isdigit()) if os.path.isdir(d) else []
+
+
+def test_two_containers_talk_over_a_bridge_network(isula, daemon, nets):
+    net, bridge, subnet = nets.network()
+    listed = isula.ok("network", "ls")
+    assert net in listed and "bridge" in listed
+    info = json.loads(isula.ok("network", "inspect", net))[0]
+    assert info["Name"] == net and info["Driver"] == "bridge"
+    assert info["IPAM"]["Config"][0]["Subnet"] == str(subnet)
+    assert info["IPAM"]["Config"][0]["Gateway"] == str(subnet.network_address + 1)
+
+    srv = nets.name()
+    isula.ok("run", "-d", "--name", srv, "--net", net, "busybox", "sh", "-c",
+             "while true; do echo hello-from-srv | nc -l -p 8080; done")
+    ins = isula.inspect(srv)
+    ep = ins["NetworkSettings"]["Networks"][net]
+    ip = ep["IPAddress"]
+    assert ipaddress.ip_address(ip) in subnet
+    assert ep["IPPrefixLen"] == 24 and ep["Gateway"] == str(subnet.network_address + 1)
+    assert len(ep["MacAddress"].split(":")) == 6
+    assert ep["NetworkID"] == info["Id"]
+    netns = ins["NetworkSettings"]["SandboxKey"]
+    assert netns.startswith(daemon.state) and os.path.exists(netns)
+    assert lease_files(daemon, net) == [ip]
+    assert len(bridge_ports(bridge)) == 1
+    assert link_exists(bridge)
+
+    cli = nets.name()
+    out = isula.ok("run", "--name", cli, "--net", net, "busybox", "sh", "-c",
+                   "ip -4 addr show eth0; ip link show lo; for i in 1 2 3 4 5 6 7 8 9 10; do "
+                   "nc %s 8080 </dev/null && exit 0; sleep 0.2; done; exit 1" % ip)
+    assert "hello-from-srv" in out
+    assert "LOOPBACK,UP" in out
+    # the client has exited: its teardown (background after the exit, waited for by rm) leaves the server alone
+    isula.ok("rm", cli)
+    assert lease_files(daemon, net) == [ip]
+    assert len(bridge_ports(bridge)) == 1
+
+    rm = isula("network", "rm", net)
+    assert rm.returncode != 0 and "active endpoints" in rm.stderr
+    inspected = json.loads(isula.ok("network", "inspect", net))[0]
+    assert list(inspected["Containers"].values())[0]["Name"] == srv
+
+    isula.ok("rm", "-f", srv)
+    assert lease_files(daemon, net) == []
+    assert bridge_ports(bridge) == []
+    assert not os.path.exists(netns)
+    assert not os.listdir(os.path.join(daemon.graph, "network", "cache"))
+    isula.ok("network", "rm", net)
+    assert not link_exists(bridge)
+    assert not os.path.exists(os.path.join(daemon.graph, "network", "ipam", net))
+    assert net not in isula.ok("network", "ls")
+
+
+def test_stop_tears_down_and_start_attaches_again(isula, daemon, nets):
+    net, bridge, subnet = nets.network()
+    c = nets.name()
+    isula.ok("run", "-d", "--name", c, "--net", net, "busybox", "sleep", "1000")
+    assert len(lease_files(daemon, net)) == 1
+    isula.ok("stop", "-t", "0", c)
+    wait_until(lambda: lease_files(daemon, net) == [] and bridge_ports(bridge) == [], "teardown after stop")
+    # as Docker shows a stopped container: the network it is set to join, without addresses
+    wait_until(lambda: isula.inspect(c)["NetworkSettings"]["Networks"][net]["IPAddress"] == "", "inspect")
+    isula.ok("start", c)
+    ip = isula.inspect(c)["NetworkSettings"]["Networks"][net]["IPAddress"]
+    assert lease_files(daemon, net) == [ip]
+    out = isula.ok("exec", c, "ip", "-4", "addr", "show", "eth0")
+    assert ip in out
+
+
+def test_network_errors(isula, nets):
+    net, bridge, subnet = nets.network()
+    r = isula("network", "create", "--subnet", str(subnet), net)
+    assert r.returncode != 0 and "already exists" in r.stderr
+    r = isula("network", "create", "--subnet", str(subnet), "it-net-" + uuid.uuid4().hex[:8])
+    assert r.returncode != 0 and "overlaps" in r.stderr
+    r = isula("network", "create", "--subnet", "10.254.1.0/33", "it-net-x")
+    assert r.returncode != 0 and "invalid CIDR" in r.stderr
+    r = isula("network", "create", "--subnet", "10.254.1.0/24", "--gateway", "10.9.9.1", "it-net-x")
+    assert r.returncode != 0 and "gateway" in r.stderr
+    r = isula("network", "create", "-d", "macvlan", "it-net-x")
+    assert r.returncode != 0 and "not supported" in r.stderr
+    r = isula("network", "create", "bad/name")
+    assert r.returncode != 0
+    c = nets.name()
+    r = isula("run", "--name", c, "--net", "no-such-net", "busybox", "true")
+    assert r.returncode != 0 and "network no-such-net not found" in r.stderr
+    r = isula("network", "inspect", "no-such-net")
+    assert r.returncode != 0 and "not found" in r.stderr
+    r = isula("network", "rm", "no-such-net")
+    assert r.returncode != 0 and "not found" in r.stderr
+
+
+def test_ip_range_and_labels(isula, daemon, nets):
+    subnet = free_subnet()
+    rng = ipaddress.ip_network("%s/28" % (subnet.network_address + 64))
+    net, bridge, _ = nets.network("--ip-range", str(rng), "--gateway", str(subnet.network_address + 254),
+                                  "--label", "team=net", subnet=subnet)
+    info = json.loads(isula.ok("network", "inspect", net))[0]
+    assert info["Labels"] == {"team": "net"}
+    assert info["IPAM"]["Config"][0]["IPRange"] == str(rng)
+    assert net in isula.ok("network", "ls", "-q", "--filter", "label=team=net")
+    assert net not in isula.ok("network", "ls", "-q", "--filter", "label=team=other")
+    c = nets.name()
+    isula.ok("run", "-d", "--name", c, "--net", net, "busybox", "sleep", "1000")
+    ep = isula.inspect(c)["NetworkSettings"]["Networks"][net]
+    assert ipaddress.ip_address(ep["IPAddress"]) in rng
+    assert ep["Gateway"] == str(subnet.network_address + 254)
+
+
+def test_internal_network_has_no_gateway(isula, nets):
+    net, bridge, subnet = nets.network("--internal")
+    c = nets.name()
+    out = isula.ok("run", "--name", c, "--net", net, "busybox", "sh", "-c", "ip -4 route; ip -4 addr show eth0")
+    assert "default" not in out
+    assert str(subnet.network_address)[:-1] in out
+    assert json.loads(isula.ok("network", "inspect", net))[0]["Internal"] is True
+
+
+def test_teardown_after_isulad_is_killed(new_daemon):
+    d = new_daemon()
+    d.start()
+    isula = Isula(d)
+    n = Nets(isula)
+    try:
+        net, bridge, subnet = n.network()
+        c = n.name()
+        isula.ok("run", "-d", "--name", c, "--net", net, "busybox", "sleep", "1000")
+        pid = isula.inspect(c)["State"]["Pid"]
+        assert len(lease_files(d, net)) == 1 and len(bridge_ports(bridge)) == 1
+        d.stop(signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)  # the container dies while isulad is away
+        time.sleep(0.2)
+        d.start()
+        wait_until(lambda: lease_files(d, net) == [] and bridge_ports(bridge) == [], "teardown after restart")
+        netns = os.path.join(d.state, "netns")
+        wait_until(lambda: not os.path.isdir(netns) or os.listdir(netns) == [], "namespace removed")
+        assert isula.inspect(c)["State"]["Status"] == "exited"
+    finally:
+        n.cleanup()
+
+
+def test_cni_conf_dir_bad_files_are_skipped(new_daemon, tmp_path):
+    conf = tmp_path / "net.d"
+    conf.mkdir()
+    (conf / "10-lo.conf").write_text(json.dumps({"cniVersion": "0.4.0", "name": "it-lo", "type": "loopback"}))
+    (conf / "20-bad.conflist").write_text("{not json")
+    (conf / "30-dots.conf").write_text(json.dumps({"cniVersion": "0.3.1", "name": "a..b", "type": "loopback"}))
+    (conf / "40-old.conf").write_text(json.dumps({"cniVersion": "0.2.0", "name": "old", "type": "loopback"}))
+    (conf / "50-big.conf").write_text(" " * (2 << 20))
+    (conf / "60-noplugin.conf").write_text(json.dumps({"cniVersion": "1.0.0", "name": "np", "type": "nosuch"}))
+    d = new_daemon(extra_args=("--cni-conf-dir", str(conf), "--network-plugin", "cni"))
+    d.start()
+    isula = Isula(d)
+    log = d.read_log()
+    assert "20-bad.conflist" in log
+    assert "30-dots.conf" in log and "invalid network name" in log
+    assert "40-old.conf" in log and "0.2.0" in log and "not supported" in log
+    assert "50-big.conf" in log and "larger than" in log
+    # a network of cni-conf-dir is joined by name; a bad one is "not found"; an unknown plugin a clear error
+    out = isula.ok("run", "--rm", "--net", "it-lo", "busybox", "sh", "-c", "ip link show; ip -4 addr")
+    assert "127.0.0.1" in out and "eth0" not in out
+    r = isula("run", "--rm", "--net", "a..b", "busybox", "true")
+    assert r.returncode != 0 and "not found" in r.stderr
+    r = isula("run", "--rm", "--net", "np", "busybox", "true")
+    assert r.returncode != 0 and "failed to find plugin `nosuch`" in r.stderr
+    assert os.listdir(os.path.join(d.state, "netns")) == []
+    assert isula("version").returncode == 0
+
+
+DOCKER = "/usr/local/bin/docker"
+
+
+@pytest.mark.skipif(not os.path.exists(DOCKER), reason="docker CLI not installed")
+def test_docker_network_commands(daemon, isula, nets):
+    env = dict(os.environ, DOCKER_CONFIG=os.path.join(daemon.base, "docker-config"))
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+        env.pop(k, None)
+
+    def docker(*args):
+        return subprocess.run([DOCKER, "-H", daemon.host] + list(args), capture_output=True, text=True, env=env,
+                              timeout=60)
+
+    name = "it-dk-" + uuid.uuid4().hex[:8]
+    bridge = "isdt" + uuid.uuid4().hex[:8]
+    subnet = free_subnet()
+    nets.networks.append(name)
+    nets.bridges.append(bridge)
+    r = docker("network", "create", "--subnet", str(subnet), "-o", "com.docker.network.bridge.name=" + bridge,
+               "--label", "a=b", name)
+    assert r.returncode == 0, r.stderr
+    net_id = r.stdout.strip()
+    assert len(net_id) == 64
+    r = docker("network", "ls", "--filter", "label=a=b", "--format", "{{.Name}} {{.Driver}}")
+    assert r.returncode == 0 and r.stdout.split() == [name, "bridge"], (r.stdout, r.stderr)
+    r = docker("network", "inspect", name)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["Id"] == net_id
+    c = nets.name()
+    r = docker("run", "--name", c, "--network", name, "busybox", "ip", "-4", "addr", "show", "eth0")
+    assert r.returncode == 0 and str(subnet.network_address)[:-1] in r.stdout, r.stderr
+    r = docker("inspect", "-f", "{{(index .NetworkSettings.Networks \"%s\").IPAddress}}" % name, c)
+    assert r.returncode == 0 and ipaddress.ip_address(r.stdout.strip()) in subnet, r.stderr
+    docker("rm", c)
+    r = docker("network", "rm", name)
+    assert r.returncode == 0, r.stderr
+    assert not link_exists(bridge)
