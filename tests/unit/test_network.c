@@ -6,6 +6,7 @@
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/spawn.h"
 #include "common/util.h"
 #include "daemon/network/cni.h"
 #include "daemon/network/netns.h"
@@ -285,6 +286,13 @@ TEST(netns_pin_and_remove)
     ASSERT_TRUE(stat("/proc/self/ns/net", &mine) == 0 && stat(path, &pinned) == 0);
     ASSERT_TRUE(mine.st_ino != pinned.st_ino);
     ASSERT_TRUE(mine.st_dev == pinned.st_dev); /* both on nsfs: the pin is a namespace, not the empty file */
+    {
+        cleanup_free char *cmd = xasprintf("nsenter --net=%s ip -o link show lo", path);
+        const char *argv[] = {"sh", "-c", cmd, NULL};
+        cleanup_free char *out = NULL;
+        ASSERT_INT_EQ(spawn_run(argv, NULL, &out, NULL, &e), 0);
+        ASSERT_TRUE(strstr(out, "LOOPBACK,UP") != NULL);
+    }
     char *again = NULL;
     ASSERT_INT_EQ(netns_create("ns", "c1", &again, &e), -1);
     ASSERT_INT_EQ(e->code, ISD_ERR_CONFLICT);

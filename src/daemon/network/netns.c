@@ -4,7 +4,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,6 +22,20 @@ struct pin_job {
     const char *what;
 };
 
+/* A runtime does not bring up the loopback of a namespace it joins: done here, without a plugin process. */
+static int loopback_up(void)
+{
+    struct ifreq ifr = {0};
+    cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+        return -1;
+    ifr.ifr_flags |= IFF_UP;
+    return ioctl(s, SIOCSIFFLAGS, &ifr);
+}
+
 /* Runs in its own thread: the new namespace is this thread's only, and the thread ends right after. */
 static void *pin_main(void *arg)
 {
@@ -26,6 +44,11 @@ static void *pin_main(void *arg)
     if (unshare(CLONE_NEWNET) < 0) {
         j->err = errno;
         j->what = "unshare";
+        return NULL;
+    }
+    if (loopback_up() < 0) {
+        j->err = errno;
+        j->what = "loopback up";
         return NULL;
     }
     snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net", (long)syscall(SYS_gettid));

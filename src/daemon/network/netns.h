@@ -1,7 +1,8 @@
 /*
  * Network namespaces created and pinned by isulad: a new namespace is made in a short-lived thread
  * (unshare(CLONE_NEWNET) changes only the calling thread) and bind-mounted onto a file, so it outlives
- * every process and a runtime joins it through the OCI spec's `linux.namespaces[].path`. Thread-safe.
+ * every process and a runtime joins it through the OCI spec's `linux.namespaces[].path`. Its loopback is up.
+ * Thread-safe.
  */
 #ifndef ISD_DAEMON_NETWORK_NETNS_H
 #define ISD_DAEMON_NETWORK_NETNS_H

@@ -69,17 +69,6 @@ static char *netns_path(struct network_ctx *n, const char *id)
     return path_join(n->netns_dir, id);
 }
 
-/* The namespace's own loopback comes up through Debian's loopback plugin: a runtime does not do it for a
- * namespace it joins. */
-static int loopback_up(struct network_ctx *n, const char *id, const char *ns, struct isd_error **err)
-{
-    cleanup_json json_t *conf =
-        json_pack("{s:s, s:s, s:s}", "cniVersion", "1.0.0", "name", "isulad-loopback", "type", "loopback");
-    struct cni_runtime rt = {.container_id = id, .netns = ns, .ifname = "lo"};
-    cleanup_json json_t *res = cni_plugin_exec(&n->env, "loopback", "ADD", &rt, conf, err);
-    return res != NULL ? 0 : -1;
-}
-
 int network_container_attach(struct network_ctx *n, const char *id, const char *name, char **ret_netns,
                              struct isd_error **err)
 {
@@ -94,7 +83,7 @@ int network_container_attach(struct network_ctx *n, const char *id, const char *
     if (netns_create(n->netns_dir, id, &ns, err) < 0)
         return -1;
     rt.netns = ns;
-    if (loopback_up(n, id, ns, err) < 0 || (res = cni_net_add(&n->env, net, &rt, err)) == NULL) {
+    if ((res = cni_net_add(&n->env, net, &rt, err)) == NULL) {
         cni_net_del(&n->env, net, &rt, net->name, NULL);
         netns_remove(ns, NULL);
         return isd_error_wrap(err, "attach to network `%s`", name);

@@ -53,8 +53,8 @@ int network_remove(struct network_ctx *n, const char *ref, struct isd_error **er
 /* The network a NetworkMode names (a user network by name or id, else a file of cni-conf-dir by name). */
 struct cni_net *network_lookup(struct network_ctx *n, const char *ref, struct isd_error **err);
 
-/* Attaches container id to network `name` in a new pinned namespace (loopback up, then the network's plugins
- * as eth0). Returns the namespace path for the runtime spec. On failure nothing is left behind. */
+/* Attaches container id to network `name` in a new pinned namespace (loopback up, the network's plugins make
+ * eth0). Returns the namespace path for the runtime spec. On failure nothing is left behind. */
 int network_container_attach(struct network_ctx *n, const char *id, const char *name, char **ret_netns,
                              struct isd_error **err);
 /* DEL of every attachment of id (from the cache), then removal of its namespace. Idempotent; cheap when the
