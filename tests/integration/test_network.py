@@ -313,3 +313,91 @@ def test_docker_network_commands(daemon, isula, nets):
     r = docker("network", "rm", name)
     assert r.returncode == 0, r.stderr
     assert not link_exists(bridge)
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_get(port, path="/index.html"):
+    import urllib.request
+
+    def get():
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=2) as r:
+                return r.read().decode()
+        except OSError:
+            return None
+    return wait_until(get, "http on 127.0.0.1:%d" % port, timeout=15)
+
+
+HTTPD = "mkdir -p /www && echo hello-$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www"
+
+
+def nat_rules_for(ip):
+    out = subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if ip + "/" in line or ip + ":" in line]
+
+
+def test_published_port_serves_the_host(isula, nets):
+    net, bridge, subnet = nets.network()
+    port = free_port()
+    c = nets.name()
+    isula.ok("run", "-d", "--name", c, "--hostname", "web1", "--net", net, "-p", "127.0.0.1:%d:80" % port, "busybox",
+             "sh", "-c", HTTPD)
+    assert http_get(port) == "hello-web1\n"
+    ports = isula.inspect(c)["NetworkSettings"]["Ports"]
+    assert ports == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+    assert isula.ok("port", c) == "80/tcp -> 127.0.0.1:%d" % port
+    assert isula.ok("port", c, "80") == "127.0.0.1:%d" % port
+    ip = isula.inspect(c)["NetworkSettings"]["Networks"][net]["IPAddress"]
+    assert nat_rules_for(ip)
+
+    # the same host port again: a clear error, and the first container keeps serving
+    other = nets.name()
+    r = isula("run", "-d", "--name", other, "--net", net, "-p", "127.0.0.1:%d:80" % port, "busybox", "sleep", "100")
+    assert r.returncode != 0 and "port is already allocated" in r.stderr, r.stderr
+    assert http_get(port) == "hello-web1\n"
+
+    isula.ok("rm", "-f", c)
+    assert nat_rules_for(ip) == []
+
+
+def test_random_and_all_published_ports(isula, nets):
+    net, bridge, subnet = nets.network()
+    c = nets.name()
+    isula.ok("run", "-d", "--name", c, "--hostname", "web2", "--net", net, "-p", "80", "--expose", "8081", "busybox",
+             "sh", "-c", HTTPD)
+    ports = isula.inspect(c)["NetworkSettings"]["Ports"]
+    assert ports["8081/tcp"] is None
+    port = int(ports["80/tcp"][0]["HostPort"])
+    assert ports["80/tcp"][0]["HostIp"] == "0.0.0.0" and port > 0
+    assert http_get(port) == "hello-web2\n"
+
+    c2 = nets.name()
+    isula.ok("run", "-d", "--name", c2, "--hostname", "web3", "--net", net, "-P", "--expose", "80", "busybox",
+             "sh", "-c", HTTPD)
+    port2 = int(isula.inspect(c2)["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"])
+    assert port2 != port
+    assert http_get(port2) == "hello-web3\n"
+
+
+def test_port_taken_by_a_host_socket(isula, nets):
+    import socket
+    net, bridge, subnet = nets.network()
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    try:
+        port = s.getsockname()[1]
+        c = nets.name()
+        r = isula("run", "-d", "--name", c, "--net", net, "-p", "127.0.0.1:%d:80" % port, "busybox", "sleep", "100")
+        assert r.returncode != 0 and "Bind for 127.0.0.1:%d failed: port is already allocated" % port in r.stderr
+        assert lease_files(isula.daemon, net) == []
+    finally:
+        s.close()

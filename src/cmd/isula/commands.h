@@ -35,5 +35,6 @@ int cmd_logout(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_network(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 
 #endif

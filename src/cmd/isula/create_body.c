@@ -393,6 +393,8 @@ static json_t *host_config(const struct create_opts *o, struct isd_error **err)
         json_object_del(hc, "Mounts");
     json_object_set_new(hc, "ReadonlyRootfs", json_boolean(o->read_only));
     json_object_set_new(hc, "Privileged", json_boolean(o->privileged));
+    if (o->publish_all)
+        json_object_set_new(hc, "PublishAllPorts", json_true());
     json_object_set_new(hc, "AutoRemove", json_boolean(o->rm));
     set_str(hc, "Runtime", o->runtime);
     set_str(hc, "NetworkMode", o->net);

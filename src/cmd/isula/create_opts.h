@@ -13,7 +13,8 @@
 #include "common/error.h"
 
 struct create_opts {
-    bool detach, rm, tty, interactive, read_only, privileged, no_healthcheck, health_exit, oom_kill_disable;
+    bool detach, rm, tty, interactive, read_only, privileged, no_healthcheck, health_exit, oom_kill_disable,
+        publish_all;
     char *name, *entrypoint, *user, *workdir, *hostname, *runtime, *external_rootfs, *restart, *net, *pid, *ipc, *uts,
         *cgroup_parent, *cpuset_cpus, *cpuset_mems, *memory, *memory_reservation, *memory_swap, *kernel_memory,
         *shm_size, *log_driver, *health_cmd, *health_interval, *health_timeout, *health_start_period, *hook_spec,

@@ -26,6 +26,8 @@ static const struct command commands[] = {
     {"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmd_logs},
     {"network", "COMMAND", "Manage networks", cmd_network},
     {"pause", "[OPTIONS] CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmd_pause},
+    {"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container",
+     cmd_port},
     {"ps", "[OPTIONS]", "List containers", cmd_ps},
     {"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Pull an image or a repository from a registry", cmd_pull},
     {"rename", "[OPTIONS] OLD_NAME NEW_NAME", "Rename a container", cmd_rename},

@@ -69,13 +69,14 @@ static char *netns_path(struct network_ctx *n, const char *id)
     return path_join(n->netns_dir, id);
 }
 
-int network_container_attach(struct network_ctx *n, const char *id, const char *name, char **ret_netns,
-                             struct isd_error **err)
+int network_container_attach(struct network_ctx *n, const char *id, const char *name, const json_t *capabilities,
+                             char **ret_netns, struct isd_error **err)
 {
     cleanup_cni_net struct cni_net *net = network_lookup(n, name, err);
     cleanup_free char *ns = NULL;
     cleanup_json json_t *res = NULL;
-    struct cni_runtime rt = {.container_id = id, .ifname = CONTAINER_IFNAME, .args = "IgnoreUnknown=1"};
+    struct cni_runtime rt = {
+        .container_id = id, .ifname = CONTAINER_IFNAME, .args = "IgnoreUnknown=1", .capabilities = capabilities};
     if (net == NULL)
         return -1;
     if (network_container_has_state(n, id) && network_container_detach(n, id, err) < 0)
@@ -161,8 +162,9 @@ static json_t *endpoint_json(struct network_ctx *n, const json_t *entry)
     return ep;
 }
 
-json_t *network_container_settings(struct network_ctx *n, const char *id, const char *configured)
+json_t *network_container_settings(struct network_ctx *n, const char *id, const char *configured, const json_t *exposed)
 {
+    const json_t *mappings = NULL;
     json_t **entries = cni_cache_list(&n->env, id);
     json_t *nets, *out;
     cleanup_free char *ns = netns_path(n, id);
@@ -173,7 +175,10 @@ json_t *network_container_settings(struct network_ctx *n, const char *id, const 
         const char *name = json_get_str(entries[i], "networkName");
         if (name != NULL)
             json_object_set_new(nets, name, endpoint_json(n, entries[i]));
+        if (mappings == NULL)
+            mappings = json_object_get(json_object_get(entries[i], "capabilities"), "portMappings");
     }
+    out = json_pack("{s:o}", "Ports", network_ports_json(mappings, exposed));
     cni_cache_list_free(entries);
     if (configured != NULL && json_object_get(nets, configured) == NULL) {
         cleanup_cni_net struct cni_net *net = network_lookup(n, configured, NULL);
@@ -181,6 +186,7 @@ json_t *network_container_settings(struct network_ctx *n, const char *id, const 
             json_pack("{s:s, s:O*}", "networkName", configured, "config", net != NULL ? net->conf : NULL);
         json_object_set_new(nets, configured, endpoint_json(n, entry));
     }
-    out = json_pack("{s:s, s:o}", "SandboxKey", path_exists(ns) ? ns : "", "Networks", nets);
+    json_object_set_new(out, "SandboxKey", json_string(path_exists(ns) ? ns : ""));
+    json_object_set_new(out, "Networks", nets);
     return out;
 }

@@ -54,9 +54,10 @@ int network_remove(struct network_ctx *n, const char *ref, struct isd_error **er
 struct cni_net *network_lookup(struct network_ctx *n, const char *ref, struct isd_error **err);
 
 /* Attaches container id to network `name` in a new pinned namespace (loopback up, the network's plugins make
- * eth0). Returns the namespace path for the runtime spec. On failure nothing is left behind. */
-int network_container_attach(struct network_ctx *n, const char *id, const char *name, char **ret_netns,
-                             struct isd_error **err);
+ * eth0). capabilities: the runtime config offered to the plugins ({"portMappings": [...]}), may be NULL.
+ * Returns the namespace path for the runtime spec. On failure nothing is left behind. */
+int network_container_attach(struct network_ctx *n, const char *id, const char *name, const json_t *capabilities,
+                             char **ret_netns, struct isd_error **err);
 /* DEL of every attachment of id (from the cache), then removal of its namespace. Idempotent; cheap when the
  * container has none. */
 int network_container_detach(struct network_ctx *n, const char *id, struct isd_error **err);
@@ -65,7 +66,18 @@ bool network_container_has_state(struct network_ctx *n, const char *id);
 /* Docker's NetworkSettings for id: {"SandboxKey", "Networks": {name: {NetworkID, Gateway, IPAddress,
  * IPPrefixLen, MacAddress, ...}}}. configured (may be NULL): the network the container is set to join, shown
  * with empty addresses while it is not attached (as Docker shows a stopped container). NULL when there is
- * neither. */
-json_t *network_container_settings(struct network_ctx *n, const char *id, const char *configured);
+ * neither. exposed: Config.ExposedPorts, listed in "Ports" (null when not published) with the published ones.
+ */
+json_t *network_container_settings(struct network_ctx *n, const char *id, const char *configured,
+                                   const json_t *exposed);
+
+/* Published ports (network_ports.c): HostConfig.PortBindings (and, with PublishAllPorts, every exposed port)
+ * as the portmap plugin's `portMappings` (new reference): random host ports where none is given;
+ * ISD_ERR_CONFLICT "Bind for ip:port failed: port is already allocated" when another container maps it or a
+ * socket of the host has it. */
+json_t *network_port_mappings(struct network_ctx *n, const char *id, const json_t *host_config, const json_t *exposed,
+                              struct isd_error **err);
+/* Docker's NetworkSettings.Ports from portMappings and ExposedPorts (new reference). */
+json_t *network_ports_json(const json_t *mappings, const json_t *exposed);
 
 #endif

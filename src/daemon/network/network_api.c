@@ -32,7 +32,7 @@ static json_t *endpoints(struct network_ctx *n, const char *name)
             json_t *s, *ep;
             if (!streq(json_get_str(entries[i], "networkName"), name))
                 continue;
-            s = network_container_settings(n, de->d_name, NULL);
+            s = network_container_settings(n, de->d_name, NULL, NULL);
             ep = json_object_get(json_object_get(s, "Networks"), name);
             cleanup_free char *v4 =
                 json_get_str(ep, "IPAddress") && *json_get_str(ep, "IPAddress")

@@ -81,10 +81,17 @@ int service_network_check_mode(struct daemon *d, const json_t *host_config, stru
 int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct isd_error **err)
 {
     const char *mode = json_get_str(c->host_config, "NetworkMode");
+    cleanup_json json_t *ports = NULL;
+    cleanup_json json_t *caps = NULL;
     *ret_netns = NULL;
     if (!network_mode_is_named(mode))
         return 0;
-    return network_container_attach(d->network, c->id, mode, ret_netns, err);
+    ports = network_port_mappings(d->network, c->id, c->host_config, json_object_get(c->config, "ExposedPorts"), err);
+    if (ports == NULL)
+        return -1;
+    if (json_array_size(ports) > 0)
+        caps = json_pack("{s:O}", "portMappings", ports);
+    return network_container_attach(d->network, c->id, mode, caps, ret_netns, err);
 }
 
 void service_network_stop(struct daemon *d, const char *id)
@@ -105,7 +112,9 @@ bool service_network_has_state(struct daemon *d, const char *id)
 void service_network_settings(struct daemon *d, const char *id, json_t *inspect)
 {
     const char *mode = json_get_str(json_object_get(inspect, "HostConfig"), "NetworkMode");
-    cleanup_json json_t *s = network_container_settings(d->network, id, network_mode_is_named(mode) ? mode : NULL);
+    const json_t *exposed = json_object_get(json_object_get(inspect, "Config"), "ExposedPorts");
+    cleanup_json json_t *s =
+        network_container_settings(d->network, id, network_mode_is_named(mode) ? mode : NULL, exposed);
     json_t *ns = json_object_get(inspect, "NetworkSettings");
     if (s == NULL || !json_is_object(ns))
         return;
