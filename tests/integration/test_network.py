@@ -103,6 +103,11 @@ def nets(isula):
     n.cleanup()
 
 
+def network_rules(network):
+    out = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if '"isulad:%s"' % network in line]
+
+
 def lease_files(daemon, network):
     d = os.path.join(daemon.graph, "network", "ipam", network)
     return sorted(f for f in os.listdir(d) if f[0].isdigit()) if os.path.isdir(d) else []
@@ -116,6 +121,9 @@ def test_two_containers_talk_over_a_bridge_network(isula, daemon, nets):
     assert info["Name"] == net and info["Driver"] == "bridge"
     assert info["IPAM"]["Config"][0]["Subnet"] == str(subnet)
     assert info["IPAM"]["Config"][0]["Gateway"] == str(subnet.network_address + 1)
+    rules = network_rules(net)
+    assert any("-A FORWARD -i %s " % bridge in r for r in rules), rules
+    assert any("-A POSTROUTING -s %s ! -o %s " % (subnet, bridge) in r and "MASQUERADE" in r for r in rules), rules
 
     srv = nets.name()
     isula.ok("run", "-d", "--name", srv, "--net", net, "busybox", "sh", "-c",
@@ -155,6 +163,7 @@ def test_two_containers_talk_over_a_bridge_network(isula, daemon, nets):
     assert not os.path.exists(netns)
     assert not os.listdir(os.path.join(daemon.graph, "network", "cache"))
     isula.ok("network", "rm", net)
+    assert network_rules(net) == []
     assert not link_exists(bridge)
     assert not os.path.exists(os.path.join(daemon.graph, "network", "ipam", net))
     assert net not in isula.ok("network", "ls")
@@ -223,6 +232,7 @@ def test_internal_network_has_no_gateway(isula, nets):
     assert "default" not in out
     assert str(subnet.network_address)[:-1] in out
     assert json.loads(isula.ok("network", "inspect", net))[0]["Internal"] is True
+    assert not any("MASQUERADE" in r for r in network_rules(net))
 
 
 def test_teardown_after_isulad_is_killed(new_daemon):

@@ -71,6 +71,13 @@ bool network_container_has_state(struct network_ctx *n, const char *id);
 json_t *network_container_settings(struct network_ctx *n, const char *id, const char *configured,
                                    const json_t *exposed);
 
+/* A user network's own iptables rules (network_rules.c): let its traffic through FORWARD and masquerade what
+ * leaves the host (unless internal or ipMasq is false); add is idempotent, so is removal. meta: the conflist's
+ * "isulad" object. */
+int network_rules_apply(const char *name, const json_t *meta, bool add, struct isd_error **err);
+/* Makes the rules of every user network again (after a reboot flushed them); failures go to *ret_failed. */
+void network_rules_restore(struct network_ctx *n, char ***ret_failed);
+
 /* Published ports (network_ports.c): HostConfig.PortBindings (and, with PublishAllPorts, every exposed port)
  * as the portmap plugin's `portMappings` (new reference): random host ports where none is given;
  * ISD_ERR_CONFLICT "Bind for ip:port failed: port is already allocated" when another container maps it or a

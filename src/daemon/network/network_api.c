@@ -173,6 +173,7 @@ int network_remove(struct network_ctx *n, const char *ref, struct isd_error **er
         return isd_error_errno(err, "remove network %s", net->name);
     }
     pthread_mutex_unlock(&n->lock);
+    network_rules_apply(net->name, meta(net), false, NULL);
     bridge = xstrdup(json_get_str(meta(net), "bridge") ?: "");
     bridge_delete(*bridge ? bridge : NULL);
     leases = path_join(n->ipam_dir, net->name);

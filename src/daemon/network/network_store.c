@@ -310,8 +310,8 @@ static json_t *ipam_json(struct network_ctx *n, const struct create_req *r)
     return ipam;
 }
 
-/* bridge (gateway on the bridge unless internal, hairpin for published ports), portmap (-p), firewall (lets
- * the containers' traffic through a FORWARD chain whose policy is DROP, as Docker leaves it). */
+/* bridge (gateway on the bridge unless internal, hairpin for published ports) and portmap (-p). Forwarding and
+ * masquerading are the network's own rules (network_rules.c), not made per container. */
 static json_t *conflist_json(struct network_ctx *n, const struct create_req *r, const char *bridge, const char *id,
                              const json_t *body)
 {
@@ -321,18 +321,18 @@ static json_t *conflist_json(struct network_ctx *n, const struct create_req *r, 
     json_t *labels = json_object_get(body, "Labels");
     json_t *opts = json_object_get(body, "Options");
     json_t *br = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "type", "bridge", "bridge", bridge, "isGateway",
-                           !r->internal, "ipMasq", r->masq, "hairpinMode", true, "ipam", ipam_json(n, r));
-    json_t *m =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:b, s:o, s:o}", "id", id, "created", created, "driver",
-                  "bridge", "bridge", bridge, "subnet", subnet, "gateway", gw, "ipRange", r->ip_range, "internal",
-                  r->internal, "labels", json_is_object(labels) ? json_deep_copy(labels) : json_object(), "options",
-                  json_is_object(opts) ? json_deep_copy(opts) : json_object());
-    return json_pack("{s:s, s:s, s:[o, {s:s, s:{s:b}}, {s:s}], s:o}", "cniVersion", "1.0.0", "name", r->name, "plugins",
-                     br, "type", "portmap", "capabilities", "portMappings", true, "type", "firewall", "isulad", m);
+                           !r->internal, "ipMasq", false, "hairpinMode", true, "ipam", ipam_json(n, r));
+    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:b, s:b, s:o, s:o}", "id", id, "created", created,
+                          "driver", "bridge", "bridge", bridge, "subnet", subnet, "gateway", gw, "ipRange", r->ip_range,
+                          "internal", r->internal, "ipMasq", r->masq, "labels",
+                          json_is_object(labels) ? json_deep_copy(labels) : json_object(), "options",
+                          json_is_object(opts) ? json_deep_copy(opts) : json_object());
+    return json_pack("{s:s, s:s, s:[o, {s:s, s:{s:b}}], s:o}", "cniVersion", "1.0.0", "name", r->name, "plugins", br,
+                     "type", "portmap", "capabilities", "portMappings", true, "isulad", m);
 }
 
 static int create_locked(struct network_ctx *n, const json_t *body, struct cni_net **nets, char **ret_id,
-                         struct isd_error **err)
+                         char **ret_name, json_t **ret_meta, struct isd_error **err)
 {
     struct create_req r = {0};
     bool given = false;
@@ -367,6 +367,8 @@ static int create_locked(struct network_ctx *n, const json_t *body, struct cni_n
     if (json_write_path(path, conf, true, err) < 0)
         return -1;
     *ret_id = TAKE_PTR(id);
+    *ret_name = xstrdup(r.name);
+    *ret_meta = json_incref(json_object_get(conf, "isulad"));
     return 0;
 }
 
@@ -374,14 +376,23 @@ json_t *network_create(struct network_ctx *n, const json_t *body, struct isd_err
 {
     struct cni_net **nets;
     cleanup_free char *id = NULL;
+    cleanup_free char *name = NULL;
+    cleanup_json json_t *meta = NULL;
     int rc = -1;
     pthread_mutex_lock(&n->lock);
     nets = store_load(n, err);
     if (nets != NULL)
-        rc = create_locked(n, body, nets, &id, err);
+        rc = create_locked(n, body, nets, &id, &name, &meta, err);
     pthread_mutex_unlock(&n->lock);
     cni_net_list_free(nets);
     if (rc < 0)
         return NULL;
+    /* outside the lock: iptables is a child process */
+    if (network_rules_apply(name, meta, true, err) < 0) {
+        cleanup_free char *path = store_path(n, name);
+        network_rules_apply(name, meta, false, NULL);
+        unlink(path);
+        return NULL;
+    }
     return json_pack("{s:s, s:s}", "Id", id, "Warning", "");
 }

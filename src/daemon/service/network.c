@@ -35,6 +35,12 @@ int service_network_init(struct daemon *d, struct isd_error **err)
     if (d->network == NULL)
         return isd_error_wrap(err, "network");
     log_conf_dir(d);
+    {
+        cleanup_strv char **failed = NULL;
+        network_rules_restore(d->network, &failed);
+        for (size_t i = 0; failed != NULL && failed[i] != NULL; i++)
+            log_error("%s", failed[i]);
+    }
     return 0;
 }
 
