@@ -225,11 +225,20 @@ def test_ip_range_and_labels(isula, daemon, nets):
     assert ep["Gateway"] == str(subnet.network_address + 254)
 
 
-def test_internal_network_has_no_gateway(isula, nets):
+def host_address():
+    """The host's own source address towards its default route (no packet is sent to find it)."""
+    out = subprocess.run(["ip", "-4", "route", "get", "1.1.1.1"], capture_output=True, text=True).stdout.split()
+    return out[out.index("src") + 1] if "src" in out else "127.0.0.1"
+
+
+def test_internal_network_reaches_nothing_outside(isula, nets):
     net, bridge, subnet = nets.network("--internal")
     c = nets.name()
-    out = isula.ok("run", "--name", c, "--net", net, "busybox", "sh", "-c", "ip -4 route; ip -4 addr show eth0")
+    # the host's other address is unreachable: no route, so the connect fails before any packet is sent
+    out = isula.ok("run", "--name", c, "--net", net, "busybox", "sh", "-c",
+                   "ip -4 route; ip -4 addr show eth0; nc -w 1 %s 22 </dev/null 2>&1; echo rc=$?" % host_address())
     assert "default" not in out
+    assert "Network is unreachable" in out and "rc=1" in out, out
     assert str(subnet.network_address)[:-1] in out
     assert json.loads(isula.ok("network", "inspect", net))[0]["Internal"] is True
     assert not any("MASQUERADE" in r for r in network_rules(net))
