@@ -376,6 +376,7 @@ def test_published_port_serves_the_host(isula, nets):
     assert isula.ok("port", c, "80") == "127.0.0.1:%d" % port
     ip = isula.inspect(c)["NetworkSettings"]["Networks"][net]["IPAddress"]
     assert nat_rules_for(ip)
+    assert isula.ok("port", c, "80") == "127.0.0.1:%d" % port
 
     # the same host port again: a clear error, and the first container keeps serving
     other = nets.name()
@@ -420,3 +421,29 @@ def test_port_taken_by_a_host_socket(isula, nets):
         assert lease_files(isula.daemon, net) == []
     finally:
         s.close()
+
+
+def test_many_cycles_in_parallel_leave_nothing_behind(isula, daemon, nets):
+    """200 run --rm on one network, 8 at a time: every one gets an address, and afterwards no namespace,
+    veth, lease, cache entry or per-container iptables rule is left."""
+    from concurrent.futures import ThreadPoolExecutor
+    net, bridge, subnet = nets.network()
+
+    def container_rules():
+        out = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines()
+        prefix = str(subnet.network_address)[:-1]
+        return [r for r in out if (prefix in r or bridge in r) and '"isulad:%s"' % net not in r]
+
+    def one(i):
+        r = isula("run", "--rm", "--net", net, "busybox", "sh", "-c", "ip -4 -o addr show eth0", timeout=120)
+        return r.returncode, r.stdout, r.stderr
+
+    with ThreadPoolExecutor(8) as ex:
+        results = list(ex.map(one, range(200)))
+    failed = [r for r in results if r[0] != 0 or str(subnet.network_address)[:-1] not in r[1]]
+    assert not failed, failed[:3]
+    assert lease_files(daemon, net) == []
+    assert bridge_ports(bridge) == []
+    assert os.listdir(os.path.join(daemon.state, "netns")) == []
+    assert os.listdir(os.path.join(daemon.graph, "network", "cache")) == []
+    assert container_rules() == []
