@@ -447,3 +447,47 @@ def test_many_cycles_in_parallel_leave_nothing_behind(isula, daemon, nets):
     assert os.listdir(os.path.join(daemon.state, "netns")) == []
     assert os.listdir(os.path.join(daemon.graph, "network", "cache")) == []
     assert container_rules() == []
+
+
+def test_prune_removes_unused_networks_only(isula, nets):
+    used, used_bridge, _ = nets.network("--label", "it-prune=1")
+    unused, unused_bridge, _ = nets.network("--label", "it-prune=1")
+    other, other_bridge, _ = nets.network()
+    c = nets.name()
+    isula.ok("run", "-d", "--name", c, "--net", used, "busybox", "sleep", "1000")
+    out = isula.ok("network", "prune", "--filter", "label=it-prune=1")
+    assert out.splitlines() == ["Deleted Networks:", unused]
+    names = isula.ok("network", "ls", "-q").split()
+    assert used in names and other in names and unused not in names
+    assert network_rules(unused) == [] and not link_exists(unused_bridge)
+
+
+docker_sdk = None
+try:
+    import docker as docker_sdk
+except ImportError:
+    pass
+
+
+@pytest.mark.skipif(docker_sdk is None, reason="python3-docker not installed")
+def test_docker_sdk_networks(daemon, nets):
+    client = docker_sdk.DockerClient(base_url="unix://" + daemon.sock, version="1.41", timeout=60)
+    name = "it-sdk-" + uuid.uuid4().hex[:8]
+    bridge = "isdt" + uuid.uuid4().hex[:8]
+    subnet = free_subnet()
+    nets.networks.append(name)
+    nets.bridges.append(bridge)
+    try:
+        pool = docker_sdk.types.IPAMPool(subnet=str(subnet), gateway=str(subnet.network_address + 1))
+        net = client.networks.create(name, driver="bridge", ipam=docker_sdk.types.IPAMConfig(pool_configs=[pool]),
+                                     options={"com.docker.network.bridge.name": bridge}, labels={"sdk": "yes"})
+        assert net.name == name and net.attrs["Labels"] == {"sdk": "yes"}
+        assert name in [n.name for n in client.networks.list(filters={"label": "sdk=yes"})]
+        c = nets.name()
+        out = client.containers.run("busybox", ["ip", "-4", "-o", "addr", "show", "eth0"], name=c, network=name)
+        assert str(subnet.network_address)[:-1] in out.decode()
+        client.containers.get(c).remove()
+        client.networks.get(name).remove()
+        assert name not in [n.name for n in client.networks.list()]
+    finally:
+        client.close()

@@ -115,6 +115,20 @@ static int net_create(const struct subcommand *s, int argc, char **argv)
     return rc;
 }
 
+/* -f key=value flags as Docker's filters JSON {"key": ["value", ...]}. */
+static json_t *filters_json(char **filters)
+{
+    json_t *f = json_object();
+    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
+        char *eq = strchr(filters[i], '=');
+        cleanup_free char *k = eq ? xstrndup(filters[i], (size_t)(eq - filters[i])) : xstrdup(filters[i]);
+        if (json_object_get(f, k) == NULL)
+            json_object_set_new(f, k, json_array());
+        json_array_append_new(json_object_get(f, k), json_string(eq ? eq + 1 : ""));
+    }
+    return f;
+}
+
 static int net_ls(const struct subcommand *s, int argc, char **argv)
 {
     bool quiet = false, no_trunc = false;
@@ -125,18 +139,12 @@ static int net_ls(const struct subcommand *s, int argc, char **argv)
                                    CMD_COMMON_OPTS,
                                    {NULL}};
     cleanup_error struct isd_error *err = NULL;
-    cleanup_json json_t *list = NULL, *f = json_object();
+    cleanup_json json_t *list = NULL, *f = NULL;
     cleanup_free char *path = NULL;
     int rc = 0;
     if (sub_parse(s, o, argc, argv, 0, &pos, &rc) < 0)
         return rc;
-    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
-        char *eq = strchr(filters[i], '=');
-        cleanup_free char *k = eq ? xstrndup(filters[i], (size_t)(eq - filters[i])) : xstrdup(filters[i]);
-        if (json_object_get(f, k) == NULL)
-            json_object_set_new(f, k, json_array());
-        json_array_append_new(json_object_get(f, k), json_string(eq ? eq + 1 : ""));
-    }
+    f = filters_json(filters);
     {
         cleanup_free char *ft = json_to_string(f);
         cleanup_free char *esc = client_query_escape(ft);
@@ -239,10 +247,47 @@ static int net_rm(const struct subcommand *s, int argc, char **argv)
     return rc;
 }
 
+/* Docker's prompt is skipped: isula's rm-style commands do not ask either. */
+static int net_prune(const struct subcommand *s, int argc, char **argv)
+{
+    cleanup_strv char **filters = NULL, **pos = NULL;
+    bool force = false;
+    const struct cli_option o[] = {{"filter", 0, CLI_OPT_LIST, &filters, "Provide filter values (e.g. 'label=a=b')"},
+                                   {"force", 'f', CLI_OPT_BOOL, &force, "Do not prompt for confirmation (default)"},
+                                   CMD_COMMON_OPTS,
+                                   {NULL}};
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *resp = NULL, *f = NULL;
+    cleanup_free char *path = NULL;
+    int rc = 0;
+    size_t i;
+    json_t *v;
+    if (sub_parse(s, o, argc, argv, 0, &pos, &rc) < 0)
+        return rc;
+    f = filters_json(filters);
+    {
+        cleanup_free char *ft = json_to_string(f);
+        cleanup_free char *esc = client_query_escape(ft);
+        path = xasprintf("/networks/prune?filters=%s", esc);
+    }
+    if (client_call(cmd_host(), "POST", path, NULL, &resp, &err) < 0) {
+        cmd_print_error(err);
+        return 1;
+    }
+    json_array_foreach(json_object_get(resp, "NetworksDeleted"), i, v)
+    {
+        if (i == 0)
+            printf("Deleted Networks:\n");
+        printf("%s\n", json_string_value(v));
+    }
+    return 0;
+}
+
 static const struct subcommand subs[] = {
     {"create", "[OPTIONS] NETWORK", "Create a network", net_create},
     {"inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks", net_inspect},
     {"ls", "[OPTIONS]", "List networks", net_ls},
+    {"prune", "[OPTIONS]", "Remove all unused networks", net_prune},
     {"rm", "NETWORK [NETWORK...]", "Remove one or more networks", net_rm},
 };
 

@@ -50,6 +50,9 @@ json_t *network_create(struct network_ctx *n, const json_t *body, struct isd_err
 json_t *network_list(struct network_ctx *n, const json_t *filters, struct isd_error **err);
 json_t *network_inspect(struct network_ctx *n, const char *ref, struct isd_error **err);
 int network_remove(struct network_ctx *n, const char *ref, struct isd_error **err);
+/* POST /networks/prune: removes every user network without attached containers that matches filters
+ * (label, label!); returns {"NetworksDeleted": [names]}. */
+json_t *network_prune(struct network_ctx *n, const json_t *filters, struct isd_error **err);
 /* The network a NetworkMode names (a user network by name or id, else a file of cni-conf-dir by name). */
 struct cni_net *network_lookup(struct network_ctx *n, const char *ref, struct isd_error **err);
 

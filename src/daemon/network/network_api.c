@@ -180,3 +180,47 @@ int network_remove(struct network_ctx *n, const char *ref, struct isd_error **er
     rm_rf(leases, NULL);
     return 0;
 }
+
+static bool prune_match(const struct cni_net *net, const json_t *filters)
+{
+    cleanup_strv char **want = json_filter_values(filters, "label");
+    cleanup_strv char **unwanted = json_filter_values(filters, "label!");
+    const json_t *labels = json_object_get(meta(net), "labels");
+    for (size_t i = 0; unwanted != NULL && unwanted[i] != NULL; i++) {
+        char *const one[] = {unwanted[i], NULL};
+        if (json_labels_match(labels, one))
+            return false;
+    }
+    return want == NULL || json_labels_match(labels, want);
+}
+
+json_t *network_prune(struct network_ctx *n, const json_t *filters, struct isd_error **err)
+{
+    struct cni_net **nets;
+    json_t *deleted;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)filters, key, v)
+    {
+        if (!streq(key, "label") && !streq(key, "label!")) {
+            isd_error_set(err, ISD_ERR_INVALID, 0, "invalid filter '%s'", key);
+            return NULL;
+        }
+    }
+    pthread_mutex_lock(&n->lock);
+    nets = cni_dir_load(n->store_dir, false, NULL, err);
+    pthread_mutex_unlock(&n->lock);
+    if (nets == NULL)
+        return NULL;
+    deleted = json_array();
+    for (size_t i = 0; nets[i] != NULL; i++) {
+        cleanup_json json_t *eps = NULL;
+        if (!prune_match(nets[i], filters))
+            continue;
+        eps = endpoints(n, nets[i]->name);
+        if (json_object_size(eps) == 0 && network_remove(n, nets[i]->name, NULL) == 0)
+            json_array_append_new(deleted, json_string(nets[i]->name));
+    }
+    cni_net_list_free(nets);
+    return json_pack("{s:o}", "NetworksDeleted", deleted);
+}

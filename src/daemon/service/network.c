@@ -74,6 +74,11 @@ int service_network_remove(struct daemon *d, const char *ref, struct isd_error *
     return network_remove(d->network, ref, err);
 }
 
+json_t *service_network_prune(struct daemon *d, const json_t *filters, struct isd_error **err)
+{
+    return network_prune(d->network, filters, err);
+}
+
 int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err)
 {
     const char *mode = json_get_str(host_config, "NetworkMode");

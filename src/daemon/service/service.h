@@ -106,6 +106,7 @@ json_t *service_network_create(struct daemon *d, const json_t *body, struct isd_
 json_t *service_network_list(struct daemon *d, const json_t *filters, struct isd_error **err);
 json_t *service_network_inspect(struct daemon *d, const char *ref, struct isd_error **err);
 int service_network_remove(struct daemon *d, const char *ref, struct isd_error **err);
+json_t *service_network_prune(struct daemon *d, const json_t *filters, struct isd_error **err);
 
 /* Images. */
 json_t *service_image_list(struct daemon *d, bool all, const json_t *filters, struct isd_error **err);

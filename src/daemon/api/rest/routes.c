@@ -40,6 +40,7 @@ static const struct route {
     {"GET", "/exec/{}/json", h_exec_inspect, false},
     {"POST", "/networks/create", h_network_create, false},
     {"GET", "/networks", h_network_list, false},
+    {"POST", "/networks/prune", h_network_prune, false},
     {"GET", "/networks/{}", h_network_inspect, false},
     {"DELETE", "/networks/{}", h_network_remove, false},
     {"GET", "/images/json", h_image_list, false},

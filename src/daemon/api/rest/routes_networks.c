@@ -38,6 +38,19 @@ void h_network_list(struct request *rq, const char *arg)
     reply(rq, j, err, 200);
 }
 
+void h_network_prune(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *filters = NULL;
+    const char *f = rq_query(rq, "filters");
+    if (f != NULL && *f != '\0' && (filters = json_parse(f, strlen(f), &err)) == NULL) {
+        reply(rq, NULL, err, 0);
+        return;
+    }
+    json_t *j = service_network_prune(rq->d, filters, &err);
+    reply(rq, j, err, 200);
+}
+
 void h_network_inspect(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
