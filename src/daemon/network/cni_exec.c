@@ -146,7 +146,7 @@ static int run_plugin(const char *bin, char **env, int in_fd, long long timeout_
 /* "plugin `bridge` failed (code 11): msg: details" from the plugin's error JSON, else its stderr. */
 static int plugin_error(const char *type, const char *command, int status, struct plugin_io *io, struct isd_error **err)
 {
-    cleanup_json json_t *j = io->out.len > 0 ? json_loadb(io->out.data, io->out.len, 0, NULL) : NULL;
+    cleanup_json json_t *j = io->out.len > 0 ? json_parse(io->out.data, io->out.len, NULL) : NULL;
     const char *msg = json_get_str(j, "msg");
     const char *details = json_get_str(j, "details");
     if (msg != NULL)

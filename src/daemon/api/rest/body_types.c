@@ -237,3 +237,28 @@ const struct json_type rest_auth_body = {JSON_K_OBJECT, "types.AuthConfig", NULL
 
 static const struct json_member load_embedded_members[] = {{"Path", &json_t_string}, {NULL, NULL}};
 const struct json_type rest_load_embedded_body = {JSON_K_OBJECT, "struct", NULL, load_embedded_members};
+
+/* types.NetworkCreateRequest with network.IPAM. */
+static const struct json_member ipam_config_members[] = {{"Subnet", &json_t_string},
+                                                         {"IPRange", &json_t_string},
+                                                         {"Gateway", &json_t_string},
+                                                         {"AuxiliaryAddresses", &json_t_strmap},
+                                                         {NULL, NULL}};
+static const struct json_type ipam_config = {JSON_K_OBJECT, "network.IPAMConfig", NULL, ipam_config_members};
+static const struct json_type ipam_configs = {JSON_K_ARRAY, "[]network.IPAMConfig", &ipam_config, NULL};
+static const struct json_member net_ipam_members[] = {
+    {"Driver", &json_t_string}, {"Options", &json_t_strmap}, {"Config", &ipam_configs}, {NULL, NULL}};
+static const struct json_type net_ipam = {JSON_K_OBJECT, "network.IPAM", NULL, net_ipam_members};
+static const struct json_member config_from_members[] = {{"Network", &json_t_string}, {NULL, NULL}};
+static const struct json_type config_from = {JSON_K_OBJECT, "network.ConfigReference", NULL, config_from_members};
+static const struct json_member network_create_members[] = {
+    {"Name", &json_t_string},     {"CheckDuplicate", &json_t_bool},
+    {"Driver", &json_t_string},   {"Scope", &json_t_string},
+    {"EnableIPv6", &json_t_bool}, {"IPAM", &net_ipam},
+    {"Internal", &json_t_bool},   {"Attachable", &json_t_bool},
+    {"Ingress", &json_t_bool},    {"ConfigOnly", &json_t_bool},
+    {"ConfigFrom", &config_from}, {"Options", &json_t_strmap},
+    {"Labels", &json_t_strmap},   {NULL, NULL},
+};
+const struct json_type rest_network_create_body = {JSON_K_OBJECT, "types.NetworkCreateRequest", NULL,
+                                                   network_create_members};

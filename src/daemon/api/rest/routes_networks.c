@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "daemon/api/rest/body_types.h"
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 
@@ -18,7 +19,7 @@ static void reply(struct request *rq, json_t *j, struct isd_error *err, unsigned
 void h_network_create(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    cleanup_json json_t *body = rq_json_body(rq);
+    cleanup_json json_t *body = rq_json_body(rq, &rest_network_create_body);
     if (body == NULL)
         return;
     json_t *j = service_network_create(rq->d, body, &err);
