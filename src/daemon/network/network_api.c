@@ -162,7 +162,7 @@ int network_remove(struct network_ctx *n, const char *ref, struct isd_error **er
     eps = endpoints(n, net->name);
     if (json_object_size(eps) > 0) {
         pthread_mutex_unlock(&n->lock);
-        return isd_error_set(err, ISD_ERR_CONFLICT, 0,
+        return isd_error_set(err, ISD_ERR_PERMISSION, 0,
                              "error while removing network: network %s id %s has active "
                              "endpoints",
                              net->name, json_get_str(meta(net), "id"));

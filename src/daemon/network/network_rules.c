@@ -69,12 +69,15 @@ int network_rules_apply(const char *name, const json_t *meta, bool add, struct i
     n = rules_of(meta, comment, rules);
     for (size_t i = 0; i < n; i++) {
         cleanup_free char *msg = NULL;
-        int present = iptables(&rules[i], "-C", NULL, NULL) == 0;
-        int rc;
-        if (present == add)
+        if (!add) {
+            /* until none is left: a copy made twice (a crash between -C and -I) goes too */
+            for (int k = 0; k < 8 && iptables(&rules[i], "-D", NULL, NULL) == 0; k++)
+                ;
             continue;
-        rc = iptables(&rules[i], add ? "-I" : "-D", &msg, err);
-        if (rc != 0 && add)
+        }
+        if (iptables(&rules[i], "-C", NULL, NULL) == 0)
+            continue;
+        if (iptables(&rules[i], "-I", &msg, err) != 0)
             return isd_error_set(err, ISD_ERR_INTERNAL, 0, "network %s: iptables %s rule: %s", name, rules[i].chain,
                                  msg != NULL && *msg ? msg : "failed");
     }
