@@ -142,13 +142,22 @@ def test_two_containers_talk_over_a_bridge_network(isula, daemon, nets):
     assert link_exists(bridge)
 
     cli = nets.name()
-    out = isula.ok("run", "--name", cli, "--net", net, "busybox", "sh", "-c",
+    out = isula.ok("run", "--rm", "--net", net, "busybox", "sh", "-c",
                    "ip -4 addr show eth0; ip link show lo; for i in 1 2 3 4 5 6 7 8 9 10; do "
                    "nc %s 8080 </dev/null && exit 0; sleep 0.2; done; exit 1" % ip)
     assert "hello-from-srv" in out
     assert "LOOPBACK,UP" in out
-    # the client has exited: its teardown (background after the exit, waited for by rm) leaves the server alone
-    isula.ok("rm", cli)
+    # by name: every container of the network is in the hosts file of each, kept current
+    isula.ok("run", "-d", "--name", cli, "--net", net, "busybox", "sleep", "1000")
+    out = isula.ok("exec", cli, "sh", "-c",
+                   "for i in 1 2 3 4 5 6 7 8 9 10; do nc %s 8080 </dev/null && exit 0; sleep 0.2; done; exit 1" % srv)
+    assert "hello-from-srv" in out
+    hosts = isula.ok("exec", srv, "cat", "/etc/hosts")
+    assert "%s\t%s " % (ip, srv) in hosts and cli in hosts
+    # the client's teardown leaves the server alone and takes the client's name out of its hosts file
+    isula.ok("rm", "-f", cli)
+    hosts = isula.ok("exec", srv, "cat", "/etc/hosts")
+    assert "%s\t%s " % (ip, srv) in hosts and cli not in hosts
     assert lease_files(daemon, net) == [ip]
     assert len(bridge_ports(bridge)) == 1
 

@@ -1,5 +1,6 @@
 /* The network module's context and the attachment of containers (see network.h). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct network_ctx *network_ctx_new(const char *graph, const char *state, const 
 {
     struct network_ctx *n = xcalloc(1, sizeof(*n));
     pthread_mutex_init(&n->lock, NULL);
+    pthread_mutex_init(&n->hosts_lock, NULL);
     n->store_dir = xasprintf("%s/networks", graph);
     n->conf_dir = xstrdup(conf_dir != NULL ? conf_dir : "/etc/cni/net.d");
     n->netns_dir = xasprintf("%s/netns", state);
@@ -44,6 +46,7 @@ void network_ctx_free(struct network_ctx *n)
     if (n == NULL)
         return;
     pthread_mutex_destroy(&n->lock);
+    pthread_mutex_destroy(&n->hosts_lock);
     free(n->store_dir);
     free(n->conf_dir);
     free(n->netns_dir);
@@ -69,14 +72,17 @@ static char *netns_path(struct network_ctx *n, const char *id)
     return path_join(n->netns_dir, id);
 }
 
-int network_container_attach(struct network_ctx *n, const char *id, const char *name, const json_t *capabilities,
-                             char **ret_netns, struct isd_error **err)
+int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const char *name,
+                             const json_t *capabilities, char **ret_netns, struct isd_error **err)
 {
     cleanup_cni_net struct cni_net *net = network_lookup(n, name, err);
     cleanup_free char *ns = NULL;
     cleanup_json json_t *res = NULL;
-    struct cni_runtime rt = {
-        .container_id = id, .ifname = CONTAINER_IFNAME, .args = "IgnoreUnknown=1", .capabilities = capabilities};
+    struct cni_runtime rt = {.container_id = id,
+                             .ifname = CONTAINER_IFNAME,
+                             .args = "IgnoreUnknown=1",
+                             .capabilities = capabilities,
+                             .container_name = container_name};
     if (net == NULL)
         return -1;
     if (network_container_has_state(n, id) && network_container_detach(n, id, err) < 0)
@@ -188,5 +194,43 @@ json_t *network_container_settings(struct network_ctx *n, const char *id, const 
     }
     json_object_set_new(out, "SandboxKey", json_string(path_exists(ns) ? ns : ""));
     json_object_set_new(out, "Networks", nets);
+    return out;
+}
+
+json_t *network_peers(struct network_ctx *n, const char *name)
+{
+    json_t *out = json_array();
+    DIR *d = opendir(n->cache_dir);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        json_t **entries = de->d_name[0] != '.' ? cni_cache_list(&n->env, de->d_name) : NULL;
+        for (size_t i = 0; entries != NULL && entries[i] != NULL; i++) {
+            cleanup_json json_t *ep = json_object();
+            if (!streq(json_get_str(entries[i], "networkName"), name))
+                continue;
+            endpoint_from_result(json_object_get(entries[i], "result"), ep);
+            if (json_get_str(ep, "IPAddress") == NULL)
+                continue;
+            json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "Id", de->d_name, "Name",
+                                                 json_get_str(entries[i], "containerName") ?: "", "IPAddress",
+                                                 json_get_str(ep, "IPAddress")));
+        }
+        cni_cache_list_free(entries);
+    }
+    if (d != NULL)
+        closedir(d);
+    return out;
+}
+
+char **network_container_networks(struct network_ctx *n, const char *id)
+{
+    json_t **entries = cni_cache_list(&n->env, id);
+    char **out = NULL;
+    for (size_t i = 0; entries != NULL && entries[i] != NULL; i++) {
+        const char *name = json_get_str(entries[i], "networkName");
+        if (name != NULL && !strv_contains(out, name))
+            strv_append(&out, name);
+    }
+    cni_cache_list_free(entries);
     return out;
 }

@@ -26,11 +26,12 @@
 
 struct network_ctx {
     pthread_mutex_t lock;
-    char *store_dir; /* <graph>/networks */
-    char *conf_dir;  /* cni-conf-dir (read-only for isulad) */
-    char *netns_dir; /* <state>/netns */
-    char *ipam_dir;  /* <graph>/network/ipam */
-    char *cache_dir; /* <graph>/network/cache */
+    pthread_mutex_t hosts_lock; /* serialises the rewrites of containers' hosts files (service); leaf */
+    char *store_dir;            /* <graph>/networks */
+    char *conf_dir;             /* cni-conf-dir (read-only for isulad) */
+    char *netns_dir;            /* <state>/netns */
+    char *ipam_dir;             /* <graph>/network/ipam */
+    char *cache_dir;            /* <graph>/network/cache */
     char **bin_dirs;
     struct cni_env env;
 };
@@ -59,8 +60,12 @@ struct cni_net *network_lookup(struct network_ctx *n, const char *ref, struct is
 /* Attaches container id to network `name` in a new pinned namespace (loopback up, the network's plugins make
  * eth0). capabilities: the runtime config offered to the plugins ({"portMappings": [...]}), may be NULL.
  * Returns the namespace path for the runtime spec. On failure nothing is left behind. */
-int network_container_attach(struct network_ctx *n, const char *id, const char *name, const json_t *capabilities,
-                             char **ret_netns, struct isd_error **err);
+int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const char *name,
+                             const json_t *capabilities, char **ret_netns, struct isd_error **err);
+/* The containers attached to network `name`, from the cache: [{"Id", "Name", "IPAddress"}] (new reference). */
+json_t *network_peers(struct network_ctx *n, const char *name);
+/* The names of the networks id is attached to (strv, NULL when none). */
+char **network_container_networks(struct network_ctx *n, const char *id);
 /* DEL of every attachment of id (from the cache), then removal of its namespace. Idempotent; cheap when the
  * container has none. */
 int network_container_detach(struct network_ctx *n, const char *id, struct isd_error **err);

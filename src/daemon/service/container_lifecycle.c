@@ -163,6 +163,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     long long t0 = now_ns();
     if (service_network_start(d, c, &netns, err) < 0 || write_bundle(d, c, merged, netns, err) < 0)
         return start_fail(d, c, &rt, err);
+    service_network_hosts(d, c);
     long long t1 = now_ns();
     rq.terminal = json_get_bool(c->config, "Tty", false);
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);

@@ -50,6 +50,9 @@ int service_network_init(struct daemon *d, struct isd_error **err);
 int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err);
 int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct isd_error **err);
 void service_network_stop(struct daemon *d, const char *id);
+/* After the bundle is written and before the container runs: the hosts files of c's network list every
+ * container on it by name. */
+void service_network_hosts(struct daemon *d, struct container *c);
 bool service_network_has_state(struct daemon *d, const char *id);
 void service_network_settings(struct daemon *d, const char *id, json_t *inspect);
 void service_network_restore(struct daemon *d);

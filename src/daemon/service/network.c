@@ -4,8 +4,11 @@
  * reconciliation at start-up of what a crash left behind.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -102,17 +105,77 @@ int service_network_start(struct daemon *d, struct container *c, char **ret_netn
         return -1;
     if (json_array_size(ports) > 0)
         caps = json_pack("{s:O}", "portMappings", ports);
-    return network_container_attach(d->network, c->id, mode, caps, ret_netns, err);
+    return network_container_attach(d->network, c->id, c->name, mode, caps, ret_netns, err);
+}
+
+#define HOSTS_MARK "# containers on the same network (kept current by isulad)\n"
+#define HOSTS_MAX (1 << 20)
+
+/* Replaces the part of a container's hosts file after HOSTS_MARK, in place: the file is bind-mounted, so a
+ * rename would not reach the running container. A missing file (a user's own /etc/hosts) is left alone. */
+static void hosts_rewrite(const char *path, const char *section)
+{
+    cleanup_free char *old = read_file(path, HOSTS_MAX, NULL, NULL);
+    cleanup_free char *text = NULL;
+    char *mark;
+    int fd;
+    if (old == NULL)
+        return;
+    if ((mark = strstr(old, HOSTS_MARK)) != NULL)
+        *mark = '\0';
+    text = xasprintf("%s%s%s", old, HOSTS_MARK, section);
+    fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    fd_write_all(fd, text, strlen(text));
+    close(fd);
+}
+
+/* Every container attached to network `name` gets the names and addresses of all of them (its own too):
+ * container names resolve between containers of a network. Serialised, so the last rewrite saw the latest
+ * attachments. */
+static void hosts_refresh(struct daemon *d, const char *name)
+{
+    cleanup_json json_t *peers = NULL;
+    struct buf b = {0};
+    size_t i;
+    json_t *p;
+    pthread_mutex_lock(&d->network->hosts_lock);
+    peers = network_peers(d->network, name);
+    json_array_foreach(peers, i, p)
+    {
+        cleanup_free char *short_id = xstrndup(json_get_str(p, "Id"), 12);
+        buf_printf(&b, "%s\t%s %s\n", json_get_str(p, "IPAddress"), json_get_str(p, "Name"), short_id);
+    }
+    buf_append(&b, "", 1);
+    json_array_foreach(peers, i, p)
+    {
+        cleanup_free char *path = xasprintf("%s/containers/%s/hosts", d->cfg->graph, json_get_str(p, "Id"));
+        hosts_rewrite(path, b.data);
+    }
+    pthread_mutex_unlock(&d->network->hosts_lock);
+    buf_free(&b);
+}
+
+void service_network_hosts(struct daemon *d, struct container *c)
+{
+    const char *mode = json_get_str(c->host_config, "NetworkMode");
+    if (network_mode_is_named(mode))
+        hosts_refresh(d, mode);
 }
 
 void service_network_stop(struct daemon *d, const char *id)
 {
     struct isd_error *err = NULL;
+    cleanup_strv char **nets = NULL;
     if (!network_container_has_state(d->network, id))
         return;
+    nets = network_container_networks(d->network, id);
     if (network_container_detach(d->network, id, &err) < 0)
         log_error("container `%s`: network teardown: %s", id, err->msg);
     isd_error_free(err);
+    for (size_t i = 0; nets != NULL && nets[i] != NULL; i++)
+        hosts_refresh(d, nets[i]); /* the others forget its name */
 }
 
 bool service_network_has_state(struct daemon *d, const char *id)
