@@ -126,7 +126,7 @@ def test_two_containers_talk_over_a_bridge_network(isula, daemon, nets):
     assert any("-A POSTROUTING -s %s ! -o %s " % (subnet, bridge) in r and "MASQUERADE" in r for r in rules), rules
 
     srv = nets.name()
-    isula.ok("run", "-d", "--name", srv, "--net", net, "busybox", "sh", "-c",
+    isula.ok("run", "-d", "--name", srv, "--net", net, "--network-alias", "web-alias", "busybox", "sh", "-c",
              "while true; do echo hello-from-srv | nc -l -p 8080; done")
     ins = isula.inspect(srv)
     ep = ins["NetworkSettings"]["Networks"][net]
@@ -152,6 +152,9 @@ def test_two_containers_talk_over_a_bridge_network(isula, daemon, nets):
     out = isula.ok("exec", cli, "sh", "-c",
                    "for i in 1 2 3 4 5 6 7 8 9 10; do nc %s 8080 </dev/null && exit 0; sleep 0.2; done; exit 1" % srv)
     assert "hello-from-srv" in out
+    out = isula.ok("exec", cli, "sh", "-c", "nc web-alias 8080 </dev/null")
+    assert "hello-from-srv" in out
+    assert isula.inspect(srv)["NetworkSettings"]["Networks"][net]["Aliases"] == ["web-alias"]
     hosts = isula.ok("exec", srv, "cat", "/etc/hosts")
     assert "%s\t%s " % (ip, srv) in hosts and cli in hosts
     # the client's teardown leaves the server alone and takes the client's name out of its hosts file
@@ -333,8 +336,10 @@ def test_docker_network_commands(daemon, isula, nets):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["Id"] == net_id
     c = nets.name()
-    r = docker("run", "--name", c, "--network", name, "busybox", "ip", "-4", "addr", "show", "eth0")
+    r = docker("run", "--name", c, "--network", name, "--network-alias", "dk-alias", "busybox", "sh", "-c",
+               "ip -4 addr show eth0; grep dk-alias /etc/hosts")
     assert r.returncode == 0 and str(subnet.network_address)[:-1] in r.stdout, r.stderr
+    assert " dk-alias" in r.stdout
     r = docker("inspect", "-f", "{{(index .NetworkSettings.Networks \"%s\").IPAddress}}" % name, c)
     assert r.returncode == 0 and ipaddress.ip_address(r.stdout.strip()) in subnet, r.stderr
     docker("rm", c)

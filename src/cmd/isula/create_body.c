@@ -460,5 +460,9 @@ json_t *create_opts_body(const struct create_opts *o, const char *image, char *c
         return NULL;
     json_object_set_new(body, "HostConfig", hc);
     ports(o, body, hc);
+    if (o->network_alias != NULL && o->net != NULL)
+        json_object_set_new(
+            body, "NetworkingConfig",
+            json_pack("{s:{s:{s:o}}}", "EndpointsConfig", o->net, "Aliases", json_strv(o->network_alias)));
     return TAKE_PTR(body);
 }

@@ -87,6 +87,7 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         S("name", 0, name, "Name of the container"),
         S("net", 0, net, "Connect a container to a network (none, host, container:<id>, or a network's name)"),
         S("network", 0, net, "Alias of --net"),
+        L("network-alias", 0, network_alias, "Add network-scoped alias for the container"),
         B("no-healthcheck", 0, no_healthcheck, "Disable any container-specified HEALTHCHECK"),
         B("oom-kill-disable", 0, oom_kill_disable, "Disable OOM Killer"),
         I("oom-score-adj", 0, oom_score_adj, "Tune host's OOM preferences (-1000 to 1000)"),

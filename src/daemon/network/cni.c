@@ -89,6 +89,8 @@ static int cache_write(const struct cni_env *e, const struct cni_net *n, const s
         json_object_set(j, "capabilities", (json_t *)rt->capabilities);
     if (rt->container_name != NULL)
         json_object_set_new(j, "containerName", json_string(rt->container_name));
+    if (rt->aliases != NULL)
+        json_object_set(j, "aliases", (json_t *)rt->aliases);
     if (mkdir_p(dir, 0700, err) < 0)
         return -1;
     return json_write_path(p, j, false, err);

@@ -67,6 +67,7 @@ struct cni_runtime {
     const char *ifname;         /* e.g. "eth0" */
     const char *args;           /* CNI_ARGS "K=V;K2=V2", NULL for none */
     const char *container_name; /* kept in the cache entry for name resolution; may be NULL */
+    const json_t *aliases;      /* the same, the network aliases (array of strings); may be NULL */
     const json_t *capabilities; /* runtime config offered: {"portMappings": [...], "ips": [...], "mac": "..."} */
 };
 
@@ -86,8 +87,8 @@ int cni_net_check(const struct cni_env *e, const struct cni_net *n, const struct
                   struct isd_error **err);
 
 /* The cache entry of an attachment (new reference) or NULL when there is none:
- * {"kind": "isulad-cni-cache-v1", "networkName", "containerId", "containerName", "ifName", "netns", "config",
- *  "result", "capabilities"}. */
+ * {"kind": "isulad-cni-cache-v1", "networkName", "containerId", "containerName", "aliases", "ifName", "netns",
+ *  "config", "result", "capabilities"}. */
 json_t *cni_cache_get(const struct cni_env *e, const char *net_name, const char *container_id, const char *ifname);
 /* Every cache entry of a container (NULL-terminated array of new references; NULL when none). */
 json_t **cni_cache_list(const struct cni_env *e, const char *container_id);

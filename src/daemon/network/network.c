@@ -72,8 +72,8 @@ static char *netns_path(struct network_ctx *n, const char *id)
     return path_join(n->netns_dir, id);
 }
 
-int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const char *name,
-                             const json_t *capabilities, char **ret_netns, struct isd_error **err)
+int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const json_t *aliases,
+                             const char *name, const json_t *capabilities, char **ret_netns, struct isd_error **err)
 {
     cleanup_cni_net struct cni_net *net = network_lookup(n, name, err);
     cleanup_free char *ns = NULL;
@@ -82,7 +82,8 @@ int network_container_attach(struct network_ctx *n, const char *id, const char *
                              .ifname = CONTAINER_IFNAME,
                              .args = "IgnoreUnknown=1",
                              .capabilities = capabilities,
-                             .container_name = container_name};
+                             .container_name = container_name,
+                             .aliases = aliases};
     if (net == NULL)
         return -1;
     if (network_container_has_state(n, id) && network_container_detach(n, id, err) < 0)
@@ -165,6 +166,8 @@ static json_t *endpoint_json(struct network_ctx *n, const json_t *entry)
                            "", "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
                            "MacAddress", "", "DriverOpts");
     endpoint_from_result(json_object_get(entry, "result"), ep);
+    if (json_is_array(json_object_get(entry, "aliases")))
+        json_object_set(ep, "Aliases", json_object_get(entry, "aliases"));
     return ep;
 }
 
@@ -211,8 +214,10 @@ json_t *network_peers(struct network_ctx *n, const char *name)
             endpoint_from_result(json_object_get(entries[i], "result"), ep);
             if (json_get_str(ep, "IPAddress") == NULL)
                 continue;
-            json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "Id", de->d_name, "Name",
-                                                 json_get_str(entries[i], "containerName") ?: "", "IPAddress",
+            json_t *aliases = json_object_get(entries[i], "aliases");
+            json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:s}", "Id", de->d_name, "Name",
+                                                 json_get_str(entries[i], "containerName") ?: "", "Aliases",
+                                                 json_is_array(aliases) ? aliases : json_null(), "IPAddress",
                                                  json_get_str(ep, "IPAddress")));
         }
         cni_cache_list_free(entries);

@@ -58,11 +58,13 @@ json_t *network_prune(struct network_ctx *n, const json_t *filters, struct isd_e
 struct cni_net *network_lookup(struct network_ctx *n, const char *ref, struct isd_error **err);
 
 /* Attaches container id to network `name` in a new pinned namespace (loopback up, the network's plugins make
- * eth0). capabilities: the runtime config offered to the plugins ({"portMappings": [...]}), may be NULL.
- * Returns the namespace path for the runtime spec. On failure nothing is left behind. */
-int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const char *name,
-                             const json_t *capabilities, char **ret_netns, struct isd_error **err);
-/* The containers attached to network `name`, from the cache: [{"Id", "Name", "IPAddress"}] (new reference). */
+ * eth0). container_name and aliases (array of strings, may be NULL) are kept for name resolution. capabilities: the
+ * runtime config offered to the plugins ({"portMappings": [...]}), may be NULL. Returns the namespace path for the
+ * runtime spec. On failure nothing is left behind. */
+int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const json_t *aliases,
+                             const char *name, const json_t *capabilities, char **ret_netns, struct isd_error **err);
+/* The containers attached to network `name`, from the cache: [{"Id", "Name", "Aliases", "IPAddress"}] (new
+ * reference). */
 json_t *network_peers(struct network_ctx *n, const char *name);
 /* The names of the networks id is attached to (strv, NULL when none). */
 char **network_container_networks(struct network_ctx *n, const char *id);

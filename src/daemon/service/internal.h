@@ -48,6 +48,8 @@ bool restart_policy_wants(const json_t *host_config, int exit_code, int restart_
  * removal (errors logged), merged into inspect, reconciled after a crash. */
 int service_network_init(struct daemon *d, struct isd_error **err);
 int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err);
+/* Keeps the create body's aliases (NetworkingConfig.EndpointsConfig.<network>.Aliases) in c->dir. */
+int service_network_save_aliases(struct daemon *d, struct container *c, const json_t *body, struct isd_error **err);
 int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct isd_error **err);
 void service_network_stop(struct daemon *d, const char *id);
 /* After the bundle is written and before the container runs: the hosts files of c's network list every

@@ -92,6 +92,32 @@ int service_network_check_mode(struct daemon *d, const json_t *host_config, stru
     return net != NULL ? 0 : -1;
 }
 
+/* NetworkingConfig is not part of the container record: the aliases of its network are kept beside it. */
+static char *aliases_path(const struct container *c)
+{
+    return xasprintf("%s/network-aliases.json", c->dir);
+}
+
+int service_network_save_aliases(struct daemon *d, struct container *c, const json_t *body, struct isd_error **err)
+{
+    const char *mode = json_get_str(c->host_config, "NetworkMode");
+    json_t *eps = json_object_get(json_object_get(body, "NetworkingConfig"), "EndpointsConfig");
+    json_t *aliases = json_object_get(json_object_get(eps, mode != NULL ? mode : ""), "Aliases");
+    cleanup_free char *path = NULL;
+    size_t i;
+    json_t *a;
+    if (!network_mode_is_named(mode) || json_array_size(aliases) == 0)
+        return 0;
+    json_array_foreach(aliases, i, a)
+    {
+        const char *s = json_string_value(a);
+        if (s == NULL || !container_name_valid(s))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid network alias `%s`", s ? s : "");
+    }
+    path = aliases_path(c);
+    return json_write_path(path, aliases, true, err);
+}
+
 int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct isd_error **err)
 {
     const char *mode = json_get_str(c->host_config, "NetworkMode");
@@ -105,7 +131,12 @@ int service_network_start(struct daemon *d, struct container *c, char **ret_netn
         return -1;
     if (json_array_size(ports) > 0)
         caps = json_pack("{s:O}", "portMappings", ports);
-    return network_container_attach(d->network, c->id, c->name, mode, caps, ret_netns, err);
+    {
+        cleanup_free char *path = aliases_path(c);
+        cleanup_json json_t *aliases = json_load_path(path, 1 << 16, NULL);
+        return network_container_attach(d->network, c->id, c->name, json_is_array(aliases) ? aliases : NULL, mode, caps,
+                                        ret_netns, err);
+    }
 }
 
 #define HOSTS_MARK "# containers on the same network (kept current by isulad)\n"
@@ -145,7 +176,11 @@ static void hosts_refresh(struct daemon *d, const char *name)
     json_array_foreach(peers, i, p)
     {
         cleanup_free char *short_id = xstrndup(json_get_str(p, "Id"), 12);
-        buf_printf(&b, "%s\t%s %s\n", json_get_str(p, "IPAddress"), json_get_str(p, "Name"), short_id);
+        cleanup_free char *aliases = NULL;
+        cleanup_strv char **av = json_get_strv(p, "Aliases");
+        aliases = av != NULL ? strv_join(av, " ") : xstrdup("");
+        buf_printf(&b, "%s\t%s %s%s%s\n", json_get_str(p, "IPAddress"), json_get_str(p, "Name"), short_id,
+                   *aliases ? " " : "", aliases);
     }
     buf_append(&b, "", 1);
     json_array_foreach(peers, i, p)
