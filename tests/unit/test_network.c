@@ -278,10 +278,8 @@ TEST(netns_pin_and_remove)
     struct isd_error *e = NULL;
     char *path = NULL;
     struct stat mine, pinned;
-    if (geteuid() != 0) {
-        printf("skip netns test: not root\n");
-        return;
-    }
+    if (geteuid() != 0)
+        SKIP("network namespaces need root");
     ASSERT_INT_EQ(netns_create("ns", "c1", &path, &e), 0);
     ASSERT_TRUE(stat("/proc/self/ns/net", &mine) == 0 && stat(path, &pinned) == 0);
     ASSERT_TRUE(mine.st_ino != pinned.st_ino);
