@@ -66,8 +66,11 @@ json_t *service_network_inspect(struct daemon *d, const char *ref, struct isd_er
     json_object_foreach(ctrs, id, ep)
     {
         cleanup_container struct container *c = container_store_lookup(d->containers, id, NULL);
-        if (c != NULL)
-            json_object_set_new(ep, "Name", json_string(c->name));
+        if (c == NULL)
+            continue;
+        pthread_mutex_lock(&c->lock); /* rename changes the name under it */
+        json_object_set_new(ep, "Name", json_string(c->name));
+        pthread_mutex_unlock(&c->lock);
     }
     return j;
 }
