@@ -91,6 +91,7 @@ class Nets:
             self.isula("rm", "-f", c)
         for n in self.networks:
             self.isula("network", "rm", n)
+            drop_rules(n)  # what a failed rm left
         for b in self.bridges:
             if link_exists(b):
                 subprocess.run(["ip", "link", "delete", b])
@@ -106,6 +107,15 @@ def nets(isula):
 def network_rules(network):
     out = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if '"isulad:%s"' % network in line]
+
+
+def drop_rules(network):
+    table = None
+    for line in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith("*"):
+            table = line[1:]
+        elif line.startswith("-A ") and '"isulad:%s"' % network in line:
+            subprocess.run("iptables -w -t %s -D %s" % (table, line[3:]), shell=True)
 
 
 def lease_files(daemon, network):
