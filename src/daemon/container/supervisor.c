@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -109,13 +108,13 @@ void supervisor_free(struct supervisor *s)
     free(s);
 }
 
-int supervisor_watch(struct supervisor *s, struct container *c, pid_t shim_pid, struct isd_error **err)
+int supervisor_watch(struct supervisor *s, struct container *c, int fd, struct isd_error **err)
 {
     struct watch *w = xcalloc(1, sizeof(*w));
     struct epoll_event ev = {.events = EPOLLIN};
     w->c = container_ref(c);
     w->shim_generation = c->shim_generation;
-    w->pidfd = shim_pid > 0 ? (int)syscall(SYS_pidfd_open, shim_pid, 0) : -1;
+    w->pidfd = fd;
     ev.data.ptr = w;
     if (w->pidfd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_ADD, w->pidfd, &ev) == 0)
         return 0;

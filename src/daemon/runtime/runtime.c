@@ -6,12 +6,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/spawn.h"
 #include "common/util.h"
+
+static pid_t oci_shim_alive(const struct runtime *rt, const char *state_dir);
 
 /* argv = runtime [args] --root R <verb...>; returns a NULL-terminated vector to free with strv_free. */
 static char **runtime_argv(const struct runtime *rt, const char *const *verb)
@@ -157,8 +160,8 @@ static int shim_read_pid(int sync_fd, pid_t *ret_pid, struct isd_error **err)
     return 0;
 }
 
-int runtime_shim_start(const struct runtime *rt, const struct shim_request *rq, pid_t *ret_pid, pid_t *ret_shim_pid,
-                       struct isd_error **err)
+static int oci_shim_start(const struct runtime *rt, const struct shim_request *rq, pid_t *ret_pid, pid_t *ret_shim_pid,
+                          struct isd_error **err)
 {
     int p[2], keep[1 + SHIM_ATTACH_FDS_MAX];
     cleanup_strv char **argv = NULL;
@@ -198,17 +201,17 @@ int runtime_shim_start(const struct runtime *rt, const struct shim_request *rq, 
     if (read_rc < 0)
         return -1;
     if (ret_shim_pid != NULL)
-        *ret_shim_pid = runtime_shim_alive(rq->state_dir);
+        *ret_shim_pid = oci_shim_alive(rt, rq->state_dir);
     return 0;
 }
 
-bool runtime_run_detached_ok(const struct runtime *rt)
+static bool oci_run_detached_ok(const struct runtime *rt)
 {
     const char *base = strrchr(rt->path, '/');
     return streq(base != NULL ? base + 1 : rt->path, "runc");
 }
 
-int runtime_start(const struct runtime *rt, const char *id, struct isd_error **err)
+static int oci_start(const struct runtime *rt, const char *id, struct isd_error **err)
 {
     const char *const verb[] = {"start", id, NULL};
     if (run_runtime(rt, verb, NULL, err) < 0) {
@@ -219,7 +222,7 @@ int runtime_start(const struct runtime *rt, const char *id, struct isd_error **e
     return 0;
 }
 
-int runtime_kill(const struct runtime *rt, const char *id, int sig, bool all, struct isd_error **err)
+static int oci_kill(const struct runtime *rt, const char *id, int sig, bool all, struct isd_error **err)
 {
     cleanup_free char *s = xasprintf("%d", sig);
     const char *const verb_all[] = {"kill", "--all", id, s, NULL};
@@ -227,34 +230,34 @@ int runtime_kill(const struct runtime *rt, const char *id, int sig, bool all, st
     return run_runtime(rt, all ? verb_all : verb, NULL, err);
 }
 
-int runtime_pause(const struct runtime *rt, const char *id, struct isd_error **err)
+static int oci_pause(const struct runtime *rt, const char *id, struct isd_error **err)
 {
     const char *const verb[] = {"pause", id, NULL};
     return run_runtime(rt, verb, NULL, err);
 }
 
-int runtime_resume(const struct runtime *rt, const char *id, struct isd_error **err)
+static int oci_resume(const struct runtime *rt, const char *id, struct isd_error **err)
 {
     const char *const verb[] = {"resume", id, NULL};
     return run_runtime(rt, verb, NULL, err);
 }
 
-int runtime_delete(const struct runtime *rt, const char *id, bool force, struct isd_error **err)
+static int oci_delete(const struct runtime *rt, const char *id, bool force, struct isd_error **err)
 {
     const char *const verb_force[] = {"delete", "--force", id, NULL};
     const char *const verb[] = {"delete", id, NULL};
     return run_runtime(rt, force ? verb_force : verb, NULL, err);
 }
 
-int runtime_delete_if_present(const struct runtime *rt, const char *id, struct isd_error **err)
+static int oci_delete_if_present(const struct runtime *rt, const char *id, struct isd_error **err)
 {
     cleanup_free char *dir = xasprintf("%s/%s", rt->root, id);
     if (!path_exists(dir))
         return 0;
-    return runtime_delete(rt, id, true, err);
+    return oci_delete(rt, id, true, err);
 }
 
-int runtime_pids(const struct runtime *rt, const char *id, pid_t **ret_pids, size_t *ret_n, struct isd_error **err)
+static int oci_pids(const struct runtime *rt, const char *id, pid_t **ret_pids, size_t *ret_n, struct isd_error **err)
 {
     const char *const verb[] = {"ps", "--format", "json", id, NULL};
     cleanup_free char *out = NULL;
@@ -277,8 +280,9 @@ int runtime_pids(const struct runtime *rt, const char *id, pid_t **ret_pids, siz
     return 0;
 }
 
-int runtime_read_exit(const char *state_dir, int *ret_code, long long *ret_ns)
+static int oci_read_exit(const struct runtime *rt, const char *state_dir, int *ret_code, long long *ret_ns)
 {
+    (void)rt;
     cleanup_free char *path = xasprintf("%s/exit", state_dir);
     struct isd_error *err = NULL;
     cleanup_json json_t *j = json_load_path(path, 4096, &err);
@@ -293,8 +297,9 @@ int runtime_read_exit(const char *state_dir, int *ret_code, long long *ret_ns)
     return 0;
 }
 
-pid_t runtime_shim_alive(const char *state_dir)
+static pid_t oci_shim_alive(const struct runtime *rt, const char *state_dir)
 {
+    (void)rt;
     cleanup_free char *path = xasprintf("%s/shim.pid", state_dir);
     cleanup_free char *text = read_file(path, 64, NULL, NULL);
     cleanup_free char *comm_path = NULL;
@@ -311,3 +316,24 @@ pid_t runtime_shim_alive(const char *state_dir)
         return 0;
     return (pid_t)pid;
 }
+
+static int oci_shim_watch_fd(const struct runtime *rt, pid_t shim_pid)
+{
+    (void)rt;
+    return shim_pid > 0 ? (int)syscall(SYS_pidfd_open, shim_pid, 0) : -1;
+}
+
+const struct runtime_ops runtime_oci_ops = {
+    .shim_start = oci_shim_start,
+    .run_detached_ok = oci_run_detached_ok,
+    .start = oci_start,
+    .kill = oci_kill,
+    .pause = oci_pause,
+    .resume = oci_resume,
+    .delete = oci_delete,
+    .delete_if_present = oci_delete_if_present,
+    .pids = oci_pids,
+    .read_exit = oci_read_exit,
+    .shim_alive = oci_shim_alive,
+    .shim_watch_fd = oci_shim_watch_fd,
+};

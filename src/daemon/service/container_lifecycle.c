@@ -124,7 +124,7 @@ static int start_error_exit_code(enum isd_error_code code)
 
 static int start_fail(struct daemon *d, struct container *c, const struct runtime *rt, struct isd_error **err)
 {
-    runtime_delete_if_present(rt, c->id, NULL);
+    rt->ops->delete_if_present(rt, c->id, NULL);
     service_network_stop(d, c->id);
     if (c->external_rootfs == NULL)
         rootfs_umount(d->layers, c->id, NULL);
@@ -151,6 +151,9 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
 
     if (container_is_active(c))
         return isd_error_set(err, ISD_ERR_NOT_MODIFIED, 0, "container %s is already running", c->id);
+    if (c->status == CT_REMOVING || c->status == CT_DEAD) /* as moby: no start once removal has begun */
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s is marked for removal and cannot be started",
+                             c->id);
     wait_runtime_cleanup(c);
     if (container_is_active(c) || c->removed)
         return isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s changed while starting", c->id);
@@ -167,20 +170,20 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     long long t1 = now_ns();
     rq.terminal = json_get_bool(c->config, "Tty", false);
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
-    rq.start = runtime_run_detached_ok(&rt);
+    rq.start = rt.ops->run_detached_ok(&rt);
     log_opts(c, &rq.log_max_size, &rq.log_max_file);
     if ((n_ends = make_handoff(c, shim_ends, err)) < 0)
         return start_fail(d, c, &rt, err);
     rq.attach_fds = shim_ends;
     rq.n_attach_fds = (size_t)n_ends;
-    rc = runtime_shim_start(&rt, &rq, &pid, &shim_pid, err);
+    rc = rt.ops->shim_start(&rt, &rq, &pid, &shim_pid, err);
     for (int i = 0; i < n_ends; i++)
         close(shim_ends[i]);
     if (rc < 0) {
         container_drop_handoff(c);
         return start_fail(d, c, &rt, err);
     }
-    if (!rq.start && runtime_start(&rt, c->id, err) < 0) {
+    if (!rq.start && rt.ops->start(&rt, c->id, err) < 0) {
         container_drop_handoff(c); /* start_fail's forced delete ends the created process, then its shim */
         return start_fail(d, c, &rt, err);
     }
@@ -198,7 +201,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     container_save(c, false, NULL);
     container_changed(c);
     service_container_event(c, "start", NULL);
-    return supervisor_watch(d->supervisor, c, shim_pid, err);
+    return supervisor_watch(d->supervisor, c, rt.ops->shim_watch_fd(&rt, shim_pid), err);
 }
 
 int service_container_start(struct daemon *d, const char *ref, struct isd_error **err)
@@ -290,12 +293,12 @@ static int kill_locked(struct daemon *d, struct container *c, int sig, struct is
     }
     if (service_runtime(d, c->runtime, &rt, &root, err) < 0)
         return -1;
-    if (runtime_kill(&rt, c->id, sig, sig == SIGKILL, err) < 0)
+    if (rt.ops->kill(&rt, c->id, sig, sig == SIGKILL, err) < 0)
         return -1;
 sent:
     if (c->status == CT_PAUSED && sig == SIGKILL &&
         (root != NULL || service_runtime(d, c->runtime, &rt, &root, NULL) == 0))
-        runtime_resume(&rt, c->id, NULL);
+        rt.ops->resume(&rt, c->id, NULL);
     return 0;
 }
 
@@ -393,7 +396,7 @@ static int pause_resume(struct daemon *d, const char *ref, bool pause, struct is
     else if (!pause && c->status != CT_PAUSED)
         rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "Container %s is not paused", c->id);
     else if ((rc = service_runtime(d, c->runtime, &rt, &root, err)) == 0 &&
-             (rc = pause ? runtime_pause(&rt, c->id, err) : runtime_resume(&rt, c->id, err)) == 0) {
+             (rc = pause ? rt.ops->pause(&rt, c->id, err) : rt.ops->resume(&rt, c->id, err)) == 0) {
         c->status = pause ? CT_PAUSED : CT_RUNNING;
         container_save(c, false, NULL);
         container_changed(c);
@@ -422,6 +425,10 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
     int rc = 0;
     if (c == NULL)
         return -1;
+    if (c->status == CT_REMOVING) {
+        rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "removal of container %s is already in progress", c->id);
+        goto out;
+    }
     if (container_is_active(c) && !force) {
         rc = isd_error_set(err, ISD_ERR_CONFLICT, 0,
                            "You cannot remove a running container %s. Stop the container before attempting removal "
@@ -454,7 +461,7 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
     /* A background runtime delete of the last run may still be going on: it needs neither the rootfs nor
      * the bundle, so removal goes ahead and leaves the runtime state to it. */
     if (!c->runtime_cleanup && service_runtime(d, c->runtime, &rt, &root, NULL) == 0)
-        runtime_delete_if_present(&rt, c->id, NULL);
+        rt.ops->delete_if_present(&rt, c->id, NULL);
     if (c->external_rootfs == NULL && rootfs_remove(d->layers, c->id, err) < 0) {
         c->status = CT_DEAD;
         container_save(c, false, NULL);
@@ -500,7 +507,7 @@ static void *runtime_cleanup_main(void *arg)
     cleanup_free char *root = NULL;
     thread_lower_priority(); /* the runtime inherits it: its tens of ms of CPU yield to the next request */
     if (service_runtime(rc->d, rc->c->runtime, &rt, &root, NULL) == 0)
-        runtime_delete(&rt, rc->c->id, true, NULL);
+        rt.ops->delete (&rt, rc->c->id, true, NULL);
     service_network_stop(rc->d, rc->c->id); /* after the delete: nothing holds the namespace any more */
     pthread_mutex_lock(&rc->c->lock);
     rc->c->runtime_cleanup = false;
@@ -537,7 +544,9 @@ void service_container_exited(struct daemon *d, struct container *c)
 {
     int code = 255;
     long long ns = now_ns();
-    if (runtime_read_exit(c->state_dir, &code, &ns) < 0) {
+    struct runtime rt;
+    service_runtime_driver(d, &rt);
+    if (rt.ops->read_exit(&rt, c->state_dir, &code, &ns) < 0) {
         free(c->error);
         c->error = xstrdup("isulad-shim exited without recording the exit status");
     }

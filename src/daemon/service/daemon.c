@@ -70,16 +70,18 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
 static void restore_one(struct daemon *d, struct container *c)
 {
     struct isd_error *err = NULL;
+    struct runtime rt;
     pid_t shim;
+    service_runtime_driver(d, &rt);
     pthread_mutex_lock(&c->lock);
     if (container_is_active(c)) {
-        shim = runtime_shim_alive(c->state_dir);
+        shim = rt.ops->shim_alive(&rt, c->state_dir);
         if (shim > 0) {
             c->shim_pid = shim;
             container_set_pid(c, c->pid);
             if (c->status == CT_RESTARTING)
                 c->status = CT_RUNNING;
-            supervisor_watch(d->supervisor, c, shim, &err);
+            supervisor_watch(d->supervisor, c, rt.ops->shim_watch_fd(&rt, shim), &err);
         } else {
             service_container_exited(d, c);
         }

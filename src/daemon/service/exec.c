@@ -127,7 +127,7 @@ static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_
     shim_fd = sp[0];
     rq.attach_fds = &sp[1];
     rq.n_attach_fds = client_fd >= 0 ? 1 : 0;
-    rc = runtime_shim_start(&rt, &rq, &pid, NULL, err);
+    rc = rt.ops->shim_start(&rt, &rq, &pid, NULL, err);
     if (sp[1] >= 0)
         close(sp[1]);
     if (rc < 0)
@@ -142,7 +142,7 @@ static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_
                          json_get_bool(e->body, "AttachStderr", true), &code);
     if (code < 0) {
         long long ns;
-        if (runtime_read_exit(e->dir, &code, &ns) < 0)
+        if (rt.ops->read_exit(&rt, e->dir, &code, &ns) < 0)
             code = 137;
     }
     e->exit_code = code;
@@ -187,7 +187,9 @@ json_t *service_exec_inspect(struct daemon *d, const char *exec_id, struct isd_e
         if (e->running && e->pid > 0) {
             long long ns;
             int code;
-            if (runtime_read_exit(e->dir, &code, &ns) == 0) {
+            struct runtime rt;
+            service_runtime_driver(d, &rt);
+            if (rt.ops->read_exit(&rt, e->dir, &code, &ns) == 0) {
                 e->exit_code = code;
                 e->running = false;
             }

@@ -8,8 +8,11 @@
 #include "daemon/service/service.h"
 #include "daemon/spec/spec.h"
 
-/* Fills rt for the named runtime; root and shim strings are owned by the daemon. */
+/* Fills rt for the named runtime, driver included; root and shim strings are owned by the daemon. */
 int service_runtime(struct daemon *d, const char *name, struct runtime *rt, char **ret_root, struct isd_error **err);
+/* Fills only the driver of rt (ops, ctx): enough for the exit record and the shim's liveness, also for a
+ * container whose runtime has left the configuration. */
+void service_runtime_driver(struct daemon *d, struct runtime *rt);
 /* The spec generator's input for c, with the given rootfs path and Config. */
 void service_spec_input(struct daemon *d, struct container *c, const char *rootfs, const json_t *config,
                         struct spec_input *in);

@@ -2,12 +2,18 @@
 #include "common/util.h"
 #include "daemon/service/internal.h"
 
+void service_runtime_driver(struct daemon *d, struct runtime *rt)
+{
+    *rt = (struct runtime){.ops = d->runtime_ops != NULL ? d->runtime_ops : &runtime_oci_ops, .ctx = d->runtime_ctx};
+}
+
 int service_runtime(struct daemon *d, const char *name, struct runtime *rt, char **ret_root, struct isd_error **err)
 {
     const struct isd_runtime_conf *r = isd_config_runtime(d->cfg, name);
     if (r == NULL)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "unknown or invalid runtime name: %s", name);
     *ret_root = xasprintf("%s/runtime/%s", d->cfg->state, r->name);
+    service_runtime_driver(d, rt);
     rt->name = r->name;
     rt->path = r->path;
     rt->args = r->args;

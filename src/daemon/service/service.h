@@ -18,6 +18,7 @@ struct image_store;
 struct exec_store;
 struct supervisor;
 struct network_ctx;
+struct runtime_ops;
 
 struct daemon {
     const struct isd_config *cfg;
@@ -30,6 +31,10 @@ struct daemon {
     struct supervisor *supervisor;
     struct network_ctx *network;
     long long started_ns;
+    /* The runtime driver of every configured runtime: NULL for the OCI runtime CLI (runtime_oci_ops); unit
+     * tests set a fake after daemon_init. */
+    const struct runtime_ops *runtime_ops;
+    void *runtime_ctx;
 };
 
 int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error **err);

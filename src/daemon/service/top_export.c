@@ -88,7 +88,7 @@ json_t *service_container_top(struct daemon *d, const char *ref, const char *ps_
     if (c->status != CT_RUNNING && c->status != CT_PAUSED)
         isd_error_set(err, ISD_ERR_CONFLICT, 0, "Container %s is not running", c->id);
     else if (service_runtime(d, c->runtime, &rt, &root, err) == 0)
-        rc = runtime_pids(&rt, c->id, &pids, &n, err);
+        rc = rt.ops->pids(&rt, c->id, &pids, &n, err);
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
     if (rc < 0)
