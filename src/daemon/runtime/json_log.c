@@ -1,4 +1,6 @@
-/* Container logs: reads the json-file log the shim writes (with its rotated files) and follows it. */
+/* The json-file log the shim writes: read back with its rotated files, filtered, framed, followed. */
+#include "daemon/runtime/json_log.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +13,6 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
-#include "daemon/service/internal.h"
 
 struct log_entry {
     int stream; /* 1 stdout, 2 stderr */
@@ -20,7 +21,7 @@ struct log_entry {
 };
 
 struct log_ctx {
-    const struct logs_opts *o;
+    const struct json_log_opts *o;
     bool tty;
     int out_fd;
     struct log_entry *ring; /* last `tail` entries when tail >= 0 */
@@ -123,31 +124,11 @@ static void flush_ring(struct log_ctx *x)
     x->ring_pos = 0;
 }
 
-int service_container_logs_check(struct daemon *d, const char *ref, bool *ret_tty, struct isd_error **err)
-{
-    struct container *c = service_lookup_locked(d, ref, err);
-    if (c == NULL)
-        return -1;
-    *ret_tty = json_get_bool(c->config, "Tty", false);
-    pthread_mutex_unlock(&c->lock);
-    container_unref(c);
-    return 0;
-}
-
-static bool still_running(struct container *c)
-{
-    bool r;
-    pthread_mutex_lock(&c->lock);
-    r = container_is_active(c) && !c->removed;
-    pthread_mutex_unlock(&c->lock);
-    return r;
-}
-
-static void follow(struct log_ctx *x, struct container *c, const char *path, FILE *f)
+static void follow(struct log_ctx *x, const char *path, FILE *f, bool (*writing)(void *ctx), void *ctx)
 {
     struct stat st_f, st_p;
     for (;;) {
-        bool running = still_running(c);
+        bool running = writing(ctx);
         int n = read_lines(x, f, false);
         if (x->failed || (!running && n == 0)) {
             fclose(f);
@@ -169,18 +150,10 @@ static void follow(struct log_ctx *x, struct container *c, const char *path, FIL
     }
 }
 
-int service_container_logs(struct daemon *d, const char *ref, const struct logs_opts *o, int out_fd,
-                           struct isd_error **err)
+void json_log_copy(const char *path, const struct json_log_opts *o, int out_fd, bool (*writing)(void *ctx), void *ctx)
 {
-    struct container *c = service_lookup_locked(d, ref, err);
-    struct log_ctx x = {.o = o, .out_fd = out_fd};
-    cleanup_free char *path = NULL;
+    struct log_ctx x = {.o = o, .tty = o->tty, .out_fd = out_fd};
     FILE *f;
-    if (c == NULL)
-        return -1;
-    x.tty = json_get_bool(c->config, "Tty", false);
-    path = xstrdup(c->log_path);
-    pthread_mutex_unlock(&c->lock);
     x.ring = o->tail > 0 ? xcalloc((size_t)o->tail, sizeof(*x.ring)) : NULL;
     for (int i = 9; i >= 1; i--) {
         cleanup_free char *old = xasprintf("%s.%d", path, i);
@@ -196,9 +169,7 @@ int service_container_logs(struct daemon *d, const char *ref, const struct logs_
     flush_ring(&x);
     free(x.ring);
     if (o->follow && f != NULL)
-        follow(&x, c, path, f);
+        follow(&x, path, f, writing, ctx);
     else if (f != NULL)
         fclose(f);
-    container_unref(c);
-    return 0;
 }
