@@ -10,6 +10,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/api/listener/listener.h"
 #include "daemon/api/rest/server.h"
 #include "daemon/config/config.h"
 #include "daemon/config/pidfile.h"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     struct isd_config *cfg;
     struct daemon d;
     struct rest_server *srv;
+    struct listener *lis;
     sigset_t set;
     bool exit_now = false;
     int pid_fd = -1;
@@ -76,12 +78,16 @@ int main(int argc, char **argv)
     /* Start-up work (building the built-in image, reloading containers) leaves freed heap behind: give it
      * back before serving, so an idle daemon holds only what it uses. */
     malloc_trim(0);
+    /* One listener owns the sockets; REST is its default transport (the CRI adapter adds gRPC by preface). */
     srv = rest_server_start(&d, &err);
-    if (srv == NULL)
+    lis = listener_new();
+    if (srv == NULL || listener_add_transport(lis, NULL, rest_server_take_connection, srv, &err) < 0 ||
+        listener_start(lis, cfg->hosts, cfg->group, &err) < 0)
         return fail("listen", err);
     log_info("isulad %s serving", ISD_VERSION);
     int sig = wait_for_stop_signal();
     log_info("received signal %d, shutting down; containers keep running", sig);
+    listener_free(lis);
     rest_server_stop(srv);
     daemon_shutdown(&d);
     pidfile_release(cfg->pidfile, pid_fd);

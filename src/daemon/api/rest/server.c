@@ -3,15 +3,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/fs.h"
@@ -19,112 +15,20 @@
 #include "common/log.h"
 #include "daemon/api/rest/request.h"
 
-#define MAX_LISTEN 16
-
 struct rest_server {
     struct daemon *d;
     struct MHD_Daemon *mhd;
-    int fds[MAX_LISTEN];
-    size_t n_fds;
-    int stop_pipe[2];
-    pthread_t accept_thread;
 };
 
-static int listen_unix(const char *path, const char *group, struct isd_error **err)
+void rest_server_take_connection(int fd, const struct sockaddr *peer, socklen_t peer_len, void *ctx)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    cleanup_free char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    struct group *gr;
-    int fd;
-    if (strlen(path) >= sizeof(addr.sun_path))
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "socket path `%s` is too long", path);
-    if (slash != NULL && slash != dir) {
-        *slash = '\0';
-        if (mkdir_p(dir, 0755, err) < 0)
-            return -1;
-    }
-    strcpy(addr.sun_path, path);
-    /* a stale socket file is replaced, a live one belongs to another daemon: never steal it */
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+    struct rest_server *s = ctx;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    /* libmicrohttpd wants an IP peer address; unix clients are presented as loopback. */
+    if (peer->sa_family == AF_INET && peer_len >= sizeof(addr))
+        memcpy(&addr, peer, sizeof(addr));
+    if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&addr, sizeof(addr)) != MHD_YES)
         close(fd);
-        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "another daemon is listening on `unix://%s`", path);
-    }
-    if (fd >= 0)
-        close(fd);
-    unlink(path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1024) < 0) {
-        isd_error_errno(err, "listen on `unix://%s`", path);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    chmod(path, 0660);
-    gr = group != NULL ? getgrnam(group) : NULL;
-    if (gr != NULL && chown(path, 0, gr->gr_gid) < 0)
-        log_warn("chown `%s` to group `%s`: %s", path, group, strerror(errno));
-    return fd;
-}
-
-static int listen_tcp(const char *hostport, struct isd_error **err)
-{
-    cleanup_free char *host = xstrdup(hostport);
-    char *colon = strrchr(host, ':');
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    long long port;
-    int fd, one = 1;
-    if (colon == NULL || parse_int64(colon + 1, &port) < 0 || port < 0 || port > 65535)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid tcp host `%s`", hostport);
-    *colon = '\0';
-    if (inet_pton(AF_INET, *host ? host : "0.0.0.0", &addr.sin_addr) != 1)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid tcp address `%s`", hostport);
-    addr.sin_port = htons((uint16_t)port);
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1024) < 0) {
-        isd_error_errno(err, "listen on `tcp://%s`", hostport);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void *accept_main(void *arg)
-{
-    struct rest_server *s = arg;
-    struct pollfd pf[MAX_LISTEN + 1];
-    for (size_t i = 0; i < s->n_fds; i++)
-        pf[i] = (struct pollfd){s->fds[i], POLLIN, 0};
-    pf[s->n_fds] = (struct pollfd){s->stop_pipe[0], POLLIN, 0};
-    for (;;) {
-        if (poll(pf, s->n_fds + 1, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            return NULL;
-        }
-        if (pf[s->n_fds].revents != 0)
-            return NULL;
-        for (size_t i = 0; i < s->n_fds; i++) {
-            struct sockaddr_in peer = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-            struct sockaddr_storage ss;
-            socklen_t len = sizeof(ss);
-            int fd;
-            if (pf[i].revents == 0)
-                continue;
-            fd = accept4(pf[i].fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
-            if (fd < 0)
-                continue;
-            /* libmicrohttpd wants an IP peer address; unix clients are presented as loopback. */
-            if (ss.ss_family == AF_INET)
-                memcpy(&peer, &ss, sizeof(peer));
-            if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&peer, sizeof(peer)) != MHD_YES)
-                close(fd);
-        }
-    }
 }
 
 static void request_free(struct request *rq)
@@ -234,36 +138,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
-static int open_listeners(struct rest_server *s, struct isd_error **err)
-{
-    const struct isd_config *cfg = s->d->cfg;
-    /* Serving plain HTTP when the user asked for TLS would hand the daemon to anyone: refuse instead. */
-    if (cfg->tls || cfg->tls_verify)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "--tls/--tlsverify are not supported yet by this isulad");
-    for (size_t i = 0; cfg->hosts[i] != NULL && s->n_fds < MAX_LISTEN; i++) {
-        const char *h = cfg->hosts[i];
-        int fd;
-        if (str_has_prefix(h, "unix://"))
-            fd = listen_unix(h + 7, cfg->group, err);
-        else if (str_has_prefix(h, "tcp://")) {
-            fd = listen_tcp(h + 6, err);
-            if (fd >= 0)
-                log_warn("listening on `%s` without TLS: anyone who can reach it controls isulad", h);
-        } else
-            fd = isd_error_set(err, ISD_ERR_INVALID, 0, "invalid host `%s`", h);
-        if (fd < 0)
-            return -1;
-        s->fds[s->n_fds++] = fd;
-    }
-    return 0;
-}
-
 struct rest_server *rest_server_start(struct daemon *d, struct isd_error **err)
 {
     struct rest_server *s = xcalloc(1, sizeof(*s));
     s->d = d;
-    if (open_listeners(s, err) < 0 || pipe2(s->stop_pipe, O_CLOEXEC) < 0)
+    /* Serving plain HTTP when the user asked for TLS would hand the daemon to anyone: refuse instead. */
+    if (d->cfg->tls || d->cfg->tls_verify) {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "--tls/--tlsverify are not supported yet by this isulad");
         goto fail;
+    }
     s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_ALLOW_UPGRADE |
                                   MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
                               0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -273,14 +156,8 @@ struct rest_server *rest_server_start(struct daemon *d, struct isd_error **err)
         isd_error_set(err, ISD_ERR_INTERNAL, 0, "start the HTTP server");
         goto fail;
     }
-    if (pthread_create(&s->accept_thread, NULL, accept_main, s) != 0) {
-        isd_error_errno(err, "start the accept thread");
-        goto fail;
-    }
     return s;
 fail:
-    for (size_t i = 0; i < s->n_fds; i++)
-        close(s->fds[i]);
     if (s->mhd != NULL)
         MHD_stop_daemon(s->mhd);
     free(s);
@@ -289,18 +166,7 @@ fail:
 
 void rest_server_stop(struct rest_server *s)
 {
-    if (s == NULL)
-        return;
-    if (write(s->stop_pipe[1], "x", 1) == 1)
-        pthread_join(s->accept_thread, NULL);
-    for (size_t i = 0; i < s->n_fds; i++)
-        close(s->fds[i]);
-    for (size_t i = 0; s->d->cfg->hosts[i] != NULL; i++)
-        if (str_has_prefix(s->d->cfg->hosts[i], "unix://"))
-            unlink(s->d->cfg->hosts[i] + 7);
     /* Connection threads may be blocked in long requests (wait, logs -f): the process is exiting, so the
      * daemon is not stopped here; its threads end with the process. */
-    close(s->stop_pipe[0]);
-    close(s->stop_pipe[1]);
     free(s);
 }
