@@ -1,24 +1,14 @@
 # cmake -P check: every `#include "x/y.h"` of a module's files (FILES) must name a header of the module itself
 # or of a module in USES (PREFIXES maps include paths to modules, longest prefix first). A violation fails the
 # build with the file, the line and the rule; see docs/design/README.md.
+include(${CMAKE_CURRENT_LIST_DIR}/module_of.cmake)
+
 set(bad "")
 foreach(f ${FILES})
     file(STRINGS ${f} lines REGEX "^[ \t]*#[ \t]*include[ \t]+\"")
     foreach(l ${lines})
         string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]+\"([^\"]+)\".*" "\\1" inc "${l}")
-        set(best "")
-        set(best_len 0)
-        foreach(p ${PREFIXES})
-            string(REPLACE "=" ";" kv "${p}")
-            list(GET kv 0 prefix)
-            list(GET kv 1 mod)
-            string(LENGTH "${prefix}" n)
-            string(FIND "${inc}" "${prefix}/" at)
-            if(at EQUAL 0 AND n GREATER best_len)
-                set(best ${mod})
-                set(best_len ${n})
-            endif()
-        endforeach()
+        isd_module_of("${inc}" "${PREFIXES}" best)
         if(best STREQUAL "")
             # not spelled from src/ (harness.h, a header next to the file): allowed only when it is not a
             # path into src/ written another way

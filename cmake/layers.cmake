@@ -9,6 +9,7 @@
 #   so the check knows it.
 
 set(ISD_LAYER_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/check_includes.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/module_of.cmake)
 
 # Include path prefix (from src/) -> module; the longest prefix wins (see check_includes.cmake).
 set(ISD_MODULE_PREFIXES
@@ -37,7 +38,7 @@ function(isd_module name)
         OUTPUT ${stamp}
         COMMAND ${CMAKE_COMMAND} -DMODULE=${name} "-DUSES=${M_USES}" "-DPREFIXES=${ISD_MODULE_PREFIXES}"
                 -DSRC=${CMAKE_SOURCE_DIR}/src "-DFILES=${files}" -DSTAMP=${stamp} -P ${ISD_LAYER_SCRIPT}
-        DEPENDS ${files} ${ISD_LAYER_SCRIPT} ${CMAKE_CURRENT_FUNCTION_LIST_FILE}
+        DEPENDS ${files} ${ISD_LAYER_SCRIPT} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/module_of.cmake ${CMAKE_CURRENT_FUNCTION_LIST_FILE}
         COMMENT "layers: includes of module ${name}"
         VERBATIM)
     add_custom_target(isd_layers_${name} DEPENDS ${stamp})
@@ -62,19 +63,7 @@ function(isd_link_by_includes target source)
     set(mods "")
     foreach(l ${lines})
         string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" inc "${l}")
-        set(best "")
-        set(best_len 0)
-        foreach(p ${ISD_MODULE_PREFIXES})
-            string(REPLACE "=" ";" kv "${p}")
-            list(GET kv 0 prefix)
-            list(GET kv 1 mod)
-            string(LENGTH "${prefix}" n)
-            string(FIND "${inc}" "${prefix}/" at)
-            if(at EQUAL 0 AND n GREATER best_len)
-                set(best ${mod})
-                set(best_len ${n})
-            endif()
-        endforeach()
+        isd_module_of("${inc}" "${ISD_MODULE_PREFIXES}" best)
         if(best AND TARGET isd_${best})
             list(APPEND mods isd_${best})
         elseif(best)

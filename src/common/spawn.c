@@ -83,6 +83,36 @@ int spawn_wait(pid_t pid)
     return -1;
 }
 
+int spawn_collect(int out_fd, int err_fd, struct buf *out, struct buf *err, size_t max, long long deadline_ns)
+{
+    struct pollfd pf[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+    int open_n = 2;
+    char chunk[8192];
+    while (open_n > 0) {
+        long long left = deadline_ns > 0 ? deadline_ns - now_ns() : -1;
+        int rc;
+        if (deadline_ns > 0 && left <= 0)
+            return -1;
+        rc = poll(pf, 2, left < 0 ? -1 : (int)(left / 1000000 + 1));
+        if (rc < 0 && errno != EINTR)
+            return 0;
+        for (int i = 0; rc > 0 && i < 2; i++) {
+            struct buf *b = i == 0 ? out : err;
+            ssize_t n;
+            if (pf[i].fd < 0 || pf[i].revents == 0)
+                continue;
+            n = read(pf[i].fd, chunk, sizeof(chunk));
+            if (n <= 0) {
+                pf[i].fd = -1;
+                open_n--;
+            } else if (b->len < max) {
+                buf_append(b, chunk, (size_t)n);
+            }
+        }
+    }
+    return 0;
+}
+
 int spawn_run(const char *const *argv, const char *input, char **ret_out, char **ret_err, struct isd_error **err)
 {
     int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
@@ -123,32 +153,7 @@ int spawn_run(const char *const *argv, const char *input, char **ret_out, char *
         close(inp[1]);
         inp[1] = -1;
     }
-    {
-        struct pollfd pf[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
-        int open_n = 2;
-        char chunk[8192];
-        while (open_n > 0) {
-            if (poll(pf, 2, -1) < 0) {
-                if (errno == EINTR)
-                    continue;
-                break;
-            }
-            for (int i = 0; i < 2; i++) {
-                ssize_t n;
-                if (pf[i].fd < 0 || pf[i].revents == 0)
-                    continue;
-                n = read(pf[i].fd, chunk, sizeof(chunk));
-                if (n <= 0) {
-                    pf[i].fd = -1;
-                    open_n--;
-                    continue;
-                }
-                struct buf *b = i == 0 ? &bo : &be;
-                if (b->len < (1 << 20))
-                    buf_append(b, chunk, (size_t)n);
-            }
-        }
-    }
+    spawn_collect(outp[0], errp[0], &bo, &be, 1 << 20, 0);
     rc = spawn_wait(pid);
 out:
     for (int i = 0; i < 2; i++) {

@@ -11,6 +11,8 @@
 
 #include "common/error.h"
 
+struct buf;
+
 struct spawn_opts {
     const char *const *argv;            /* argv[0] is the program; a path or a name looked up in PATH */
     const char *const *env;             /* NULL: inherit */
@@ -20,6 +22,11 @@ struct spawn_opts {
     size_t n_keep_fds;
     int setsid; /* start a new session */
 };
+
+/* Reads out_fd and err_fd (a child's stdout and stderr pipes) into out and err until both close, keeping at most
+ * max bytes of each (the rest is read and dropped). deadline_ns (now_ns clock) 0: none; -1 when it passed
+ * first, else 0. */
+int spawn_collect(int out_fd, int err_fd, struct buf *out, struct buf *err, size_t max, long long deadline_ns);
 
 /* Starts a child; returns its pid or -1. */
 pid_t spawn_start(const struct spawn_opts *o, struct isd_error **err);

@@ -1,7 +1,6 @@
 /* Running one CNI plugin: the CNI environment, the config on stdin, a timeout, and its error JSON. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -79,38 +78,6 @@ struct plugin_io {
     bool timed_out;
 };
 
-/* Reads stdout and stderr until both close or the deadline passes. */
-static void collect(int out_fd, int err_fd, long long deadline, struct plugin_io *io)
-{
-    struct pollfd pf[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
-    int open_n = 2;
-    char chunk[8192];
-    while (open_n > 0) {
-        long long left = deadline - now_ns();
-        int rc;
-        if (left <= 0) {
-            io->timed_out = true;
-            return;
-        }
-        rc = poll(pf, 2, (int)(left / 1000000 + 1));
-        if (rc < 0 && errno != EINTR)
-            return;
-        for (int i = 0; rc > 0 && i < 2; i++) {
-            ssize_t n;
-            struct buf *b = i == 0 ? &io->out : &io->err;
-            if (pf[i].fd < 0 || pf[i].revents == 0)
-                continue;
-            n = read(pf[i].fd, chunk, sizeof(chunk));
-            if (n <= 0) {
-                pf[i].fd = -1;
-                open_n--;
-            } else if (b->len < PLUGIN_OUTPUT_MAX) {
-                buf_append(b, chunk, (size_t)n);
-            }
-        }
-    }
-}
-
 static int run_plugin(const char *bin, char **env, int in_fd, long long timeout_ns, struct plugin_io *io,
                       struct isd_error **err)
 {
@@ -132,7 +99,8 @@ static int run_plugin(const char *bin, char **env, int in_fd, long long timeout_
     close(outp[1]);
     close(errp[1]);
     if (pid > 0)
-        collect(outp[0], errp[0], now_ns() + timeout_ns, io);
+        io->timed_out =
+            spawn_collect(outp[0], errp[0], &io->out, &io->err, PLUGIN_OUTPUT_MAX, now_ns() + timeout_ns) < 0;
     close(outp[0]);
     close(errp[0]);
     if (pid < 0)
