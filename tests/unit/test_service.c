@@ -34,14 +34,19 @@ static struct env *env_new(void)
     cleanup_free char *conf = NULL;
     cleanup_free char *cf = NULL;
     cleanup_free char *rootfs = NULL;
+    cleanup_free char *graph = NULL;
+    cleanup_free char *state = NULL;
+    cleanup_free char *cni = NULL;
     cleanup_json json_t *j = NULL;
     bool exit_now = false;
     char *argv[3] = {"isulad", NULL, NULL};
     if (getcwd(e->dir, sizeof(e->dir)) == NULL)
         return NULL;
-    j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:{s:s}}}", "graph", xasprintf("%s/graph", e->dir), "state",
-                  xasprintf("%s/state", e->dir), "cni-conf-dir", xasprintf("%s/cni", e->dir), "cni-bin-dir",
-                  xasprintf("%s/cni", e->dir), "default-runtime", "fake", "runtimes", "fake", "path", "/bin/true");
+    graph = xasprintf("%s/graph", e->dir);
+    state = xasprintf("%s/state", e->dir);
+    cni = xasprintf("%s/cni", e->dir);
+    j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:{s:s}}}", "graph", graph, "state", state, "cni-conf-dir", cni,
+                  "cni-bin-dir", cni, "default-runtime", "fake", "runtimes", "fake", "path", "/bin/true");
     conf = xasprintf("%s/daemon.json", e->dir);
     rootfs = xasprintf("%s/rootfs", e->dir);
     if (json_write_path(conf, j, false, &err) < 0 || mkdir(rootfs, 0755) < 0)
