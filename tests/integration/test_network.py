@@ -46,11 +46,15 @@ def host_routes():
     return nets
 
 
+HANDED_OUT = set()  # a network made by a test has no route before its first container: never hand a subnet twice
+
+
 def free_subnet():
     taken = [n for n in host_routes() if n.prefixlen > 0]
     for _ in range(200):
         cand = ipaddress.ip_network("10.254.%d.0/24" % random.randint(100, 249))
-        if not any(cand.overlaps(n) for n in taken):
+        if cand not in HANDED_OUT and not any(cand.overlaps(n) for n in taken):
+            HANDED_OUT.add(cand)
             return cand
     raise AssertionError("no free 10.254.x.0/24 subnet on this host")
 
