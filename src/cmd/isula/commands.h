@@ -36,5 +36,6 @@ int cmd_save(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 int cmd_port(int argc, char **argv);
+int cmd_update(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ void create_opts_init(struct create_opts *o)
     memset(o, 0, sizeof(*o));
     o->cpu_shares = o->cpu_quota = o->cpu_period = o->memory_swappiness = o->pids_limit = o->files_limit = UNSET;
     o->health_retries = o->oom_score_adj = o->blkio_weight = o->stop_timeout = UNSET;
+    o->cpu_rt_period = o->cpu_rt_runtime = UNSET;
 }
 
 #define S(l, s, f, h)                                                                                                  \
@@ -42,17 +43,23 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         L("add-host", 0, add_host, "Add a custom host-to-IP mapping (host:ip)"),
         L("annotation", 0, annotation, "Set annotations on a container"),
         I("blkio-weight", 0, blkio_weight, "Block IO (relative weight), between 10 and 1000"),
+        L("blkio-weight-device", 0, weight_device, "Block IO weight (relative device weight), <path>:<weight>"),
         L("cap-add", 0, cap_add, "Add Linux capabilities"),
         L("cap-drop", 0, cap_drop, "Drop Linux capabilities"),
         S("cgroup-parent", 0, cgroup_parent, "Optional parent cgroup for the container"),
         I("cpu-period", 0, cpu_period, "Limit CPU CFS (Completely Fair Scheduler) period"),
         I("cpu-quota", 0, cpu_quota, "Limit CPU CFS (Completely Fair Scheduler) quota"),
+        I("cpu-rt-period", 0, cpu_rt_period, "Limit CPU real-time period in microseconds"),
+        I("cpu-rt-runtime", 0, cpu_rt_runtime, "Limit CPU real-time runtime in microseconds"),
         I("cpu-shares", 0, cpu_shares, "CPU shares (relative weight)"),
+        S("cpus", 0, cpus, "Number of CPUs"),
         S("cpuset-cpus", 0, cpuset_cpus, "CPUs in which to allow execution (e.g. 0-3, 0,1)"),
         S("cpuset-mems", 0, cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)"),
         L("device", 0, device, "Add a host device to the container"),
         L("device-read-bps", 0, read_bps, "Limit read rate (bytes per second) from a device"),
+        L("device-read-iops", 0, read_iops, "Limit read rate (IO per second) from a device"),
         L("device-write-bps", 0, write_bps, "Limit write rate (bytes per second) to a device"),
+        L("device-write-iops", 0, write_iops, "Limit write rate (IO per second) to a device"),
         L("dns", 0, dns, "Set custom DNS servers"),
         L("dns-opt", 0, dns_opt, "Set DNS options"),
         L("dns-search", 0, dns_search, "Set custom DNS search domains"),

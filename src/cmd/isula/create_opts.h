@@ -24,6 +24,9 @@ struct create_opts {
         **group_add, **hugetlb, **read_bps, **write_bps, **tmpfs, **publish, **expose, **network_alias;
     long long cpu_shares, cpu_quota, cpu_period, memory_swappiness, pids_limit, files_limit, health_retries,
         oom_score_adj, blkio_weight, stop_timeout;
+    /* resources of create_res.c */
+    char *cpus, **weight_device, **read_iops, **write_iops;
+    long long cpu_rt_period, cpu_rt_runtime;
 };
 
 /* The option table for create (with_run = false) or run (adds -d, --rm); dest pointers into o. */
@@ -32,5 +35,11 @@ void create_opts_init(struct create_opts *o);
 
 /* Builds the create body; image and cmd from the positional arguments. */
 json_t *create_opts_body(const struct create_opts *o, const char *image, char *const *cmd, struct isd_error **err);
+
+/* create_res.c: --cpus as HostConfig.NanoCpus; "<path>:<value>" device lists; the options it owns. */
+int create_res_nano_cpus(const char *s, json_t *hc, struct isd_error **err);
+int create_res_device_list(char *const *v, const char *hc_key, const char *key, bool sizes, json_t *hc,
+                           struct isd_error **err);
+int create_res_body(const struct create_opts *o, json_t *hc, struct isd_error **err);
 
 #endif

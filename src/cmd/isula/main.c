@@ -43,6 +43,7 @@ static const struct command commands[] = {
     {"top", "[OPTIONS] CONTAINER [ps OPTIONS]", "Display the running processes of a container", cmd_top},
     {"unpause", "[OPTIONS] CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers",
      cmd_unpause},
+    {"update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers", cmd_update},
     {"version", "", "Display information about isula", cmd_version},
     {"wait", "[OPTIONS] CONTAINER [CONTAINER...]",
      "Block until one or more containers stop, then print their exit codes", cmd_wait},

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "common/error.h"
+
 enum cgroup_controller {
     CGROUP_CPU,
     CGROUP_CPUACCT, /* "cpu" on the unified hierarchy */
@@ -51,5 +53,22 @@ json_t *cgroup_stats_cpu(const struct cgroup_paths *cg);
 json_t *cgroup_stats_memory(const struct cgroup_paths *cg);
 json_t *cgroup_stats_blkio(const struct cgroup_paths *cg);
 json_t *cgroup_stats_pids(const struct cgroup_paths *cg);
+
+/* Limits (cgroup_limits.c). */
+int cgroup_write(const char *dir, const char *file, const char *value, struct isd_error **err);
+/* Where cgroup2 is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified), NULL when nowhere. */
+const char *cgroup_unified_root(void);
+/* Whether the daemon's own cgroups have ctrl (on v1, or bound to the unified hierarchy: *ret_v2). */
+bool cgroup_host_has(enum cgroup_controller ctrl, bool *ret_v2);
+bool cgroup_host_has_file(enum cgroup_controller ctrl, const char *file);
+/* Whether a kernel memory limit takes effect (v1 with memory.kmem.limit_in_bytes, Linux before 5.16). */
+bool cgroup_kmem_supported(void);
+/* Makes <unified root><cgroups_path> with ctrl ("hugetlb") enabled in each ancestor's cgroup.subtree_control;
+ * returns that directory (caller frees). For a controller that runc's v1 manager cannot set on a hybrid host. */
+char *cgroup_unified_prepare(const char *cgroups_path, const char *ctrl, struct isd_error **err);
+/* Writes an OCI linux.resources object (memory, cpu, blockIO, pids, hugepageLimits; what is absent stays as it
+ * is) to the cgroups of cg, each in its layout's file; v1 memory and memsw limits in an order the kernel
+ * accepts. */
+int cgroup_resources_apply(const struct cgroup_paths *cg, const json_t *res, struct isd_error **err);
 
 #endif

@@ -81,7 +81,7 @@ static int write_bundle(struct daemon *d, struct container *c, const char *rootf
     service_spec_input(d, c, rootfs, c->config, &in);
     in.netns_path = netns;
     spec = spec_generate(&in, err);
-    if (spec == NULL)
+    if (spec == NULL || service_resources_prepare(spec, err) < 0)
         return -1;
     if (mkdir_p(c->state_dir, 0700, err) < 0)
         return -1;

@@ -37,6 +37,10 @@ void container_set_pid(struct container *c, pid_t pid);
 int signal_parse(const char *s);
 /* Create-time checks of StopSignal, RestartPolicy/AutoRemove, LogConfig, OomScoreAdj and namespace modes. */
 int container_check_settings(const json_t *config, const json_t *hc, struct isd_error **err);
+/* Host support of the resource limits of a HostConfig (container_resources.c), at create and update. */
+int service_resources_check(const json_t *host_config, struct isd_error **err);
+/* Before the runtime creates the container of spec: what runc cannot set on this host's cgroup layout. */
+int service_resources_prepare(json_t *spec, struct isd_error **err);
 /* Storage at start (default quota support, image-layer-check) and a new container's rootfs quota
  * (storage_opt.c). */
 int service_storage_init(struct daemon *d, struct isd_error **err);

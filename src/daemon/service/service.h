@@ -59,6 +59,8 @@ struct container_waiter *service_container_wait_begin(struct daemon *d, const ch
 /* Blocks until the condition holds; returns the exit code and frees w. */
 int service_container_wait_end(struct container_waiter *w);
 void service_container_waiter_free(struct container_waiter *w);
+/* New resource limits / restart policy (Docker's container.UpdateConfig), written to the cgroups when running. */
+int service_container_update(struct daemon *d, const char *ref, const json_t *body, struct isd_error **err);
 int service_container_rename(struct daemon *d, const char *ref, const char *new_name, struct isd_error **err);
 int service_container_pause(struct daemon *d, const char *ref, struct isd_error **err);
 int service_container_unpause(struct daemon *d, const char *ref, struct isd_error **err);

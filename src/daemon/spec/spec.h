@@ -40,6 +40,14 @@ struct spec_input {
 /* The bundle's config.json. Writes <container_dir>/{hostname,hosts,resolv.conf}. */
 json_t *spec_generate(const struct spec_input *in, struct isd_error **err);
 
+/* The spec's linux.resources for a HostConfig without the device rules (what `update` writes to the cgroups):
+ * the same values and range errors as spec_generate. */
+json_t *spec_resources_build(const json_t *host_config, struct isd_error **err);
+
+/* A huge page size ("2M", "2MB", "1G", "2048KB") as the kernel names it in cgroup files ("2MB", "1GB"); NULL
+ * when it is not a whole number of KB. */
+char *spec_hugetlb_page_name(const char *size);
+
 /* process.json for `runc exec --process`: cwd/env/user/caps/rlimits from the container's spec, overridden by
  * the Docker exec body {Cmd, Env, User, WorkingDir, Tty, Privileged}. */
 json_t *spec_exec_process(const json_t *container_spec, const json_t *exec_body, const char *rootfs,

@@ -31,6 +31,9 @@ int spec_resolve_group(const char *rootfs, const char *group, gid_t *ret_gid, st
 
 int spec_build_process(const struct spec_input *in, json_t *spec, struct isd_error **err);
 int spec_build_mounts(const struct spec_input *in, json_t *spec, struct isd_error **err);
+/* linux.resources beyond spec_linux.c's own (spec_resources.c): reservation default, kernel memory, realtime
+ * CPU, per-device blkio, hugetlb. */
+int spec_resources_extra(const json_t *host_config, json_t *res, struct isd_error **err);
 int spec_build_linux(const struct spec_input *in, json_t *spec, struct isd_error **err);
 
 /* A mount object; opts is comma-separated. */

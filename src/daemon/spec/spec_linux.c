@@ -254,7 +254,18 @@ static int resources(const json_t *hc, json_t *lnx, struct isd_error **err)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "Range of blkio weight is from 10 to 1000");
     if (weight > 0)
         json_object_set_new(res, "blockIO", json_pack("{sI}", "weight", (json_int_t)weight));
-    return 0;
+    return spec_resources_extra(hc, res, err);
+}
+
+json_t *spec_resources_build(const json_t *host_config, struct isd_error **err)
+{
+    cleanup_json json_t *lnx = json_object();
+    json_t *res;
+    if (resources(host_config, lnx, err) < 0)
+        return NULL;
+    res = json_incref(json_object_get(lnx, "resources"));
+    json_object_del(res, "devices");
+    return res;
 }
 
 static char *cgroups_path(const struct spec_input *in)

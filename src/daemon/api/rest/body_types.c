@@ -206,6 +206,44 @@ static const struct json_member create_members[] = {
 };
 const struct json_type rest_create_body = {JSON_K_OBJECT, "container.Config", NULL, create_members};
 
+/* container.UpdateConfig: container.Resources inline and the restart policy. */
+static const struct json_member update_members[] = {
+    {"CpuShares", &json_t_int},
+    {"Memory", &json_t_int},
+    {"NanoCpus", &json_t_int},
+    {"CgroupParent", &json_t_string},
+    {"BlkioWeight", &json_t_uint},
+    {"BlkioWeightDevice", &weight_devices},
+    {"BlkioDeviceReadBps", &throttles},
+    {"BlkioDeviceWriteBps", &throttles},
+    {"BlkioDeviceReadIOps", &throttles},
+    {"BlkioDeviceWriteIOps", &throttles},
+    {"CpuPeriod", &json_t_int},
+    {"CpuQuota", &json_t_int},
+    {"CpuRealtimePeriod", &json_t_int},
+    {"CpuRealtimeRuntime", &json_t_int},
+    {"CpusetCpus", &json_t_string},
+    {"CpusetMems", &json_t_string},
+    {"Devices", &devices},
+    {"DeviceCgroupRules", &json_t_strv},
+    {"DeviceRequests", &json_t_any},
+    {"KernelMemory", &json_t_int},
+    {"KernelMemoryTCP", &json_t_int},
+    {"MemoryReservation", &json_t_int},
+    {"MemorySwap", &json_t_int},
+    {"MemorySwappiness", &json_t_int},
+    {"OomKillDisable", &json_t_bool},
+    {"PidsLimit", &json_t_int},
+    {"Ulimits", &ulimits},
+    {"CpuCount", &json_t_int},
+    {"CpuPercent", &json_t_int},
+    {"IOMaximumIOps", &json_t_uint},
+    {"IOMaximumBandwidth", &json_t_uint},
+    {"RestartPolicy", &restart_policy},
+    {NULL, NULL},
+};
+const struct json_type rest_update_body = {JSON_K_OBJECT, "container.UpdateConfig", NULL, update_members};
+
 static const struct json_member exec_create_members[] = {
     {"User", &json_t_string},
     {"Privileged", &json_t_bool},

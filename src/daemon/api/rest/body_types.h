@@ -6,6 +6,7 @@
 #include "common/json_check.h"
 
 extern const struct json_type rest_create_body;
+extern const struct json_type rest_update_body;
 extern const struct json_type rest_exec_create_body;
 extern const struct json_type rest_exec_start_body;
 extern const struct json_type rest_auth_body;

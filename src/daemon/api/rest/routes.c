@@ -26,6 +26,7 @@ static const struct route {
     {"POST", "/containers/{}/pause", h_container_pause, false},
     {"POST", "/containers/{}/unpause", h_container_unpause, false},
     {"POST", "/containers/{}/rename", h_container_rename, false},
+    {"POST", "/containers/{}/update", h_container_update, false},
     {"POST", "/containers/{}/resize", h_container_resize, false},
     {"POST", "/containers/{}/wait", h_container_wait, false},
     {"POST", "/containers/{}/attach", h_container_attach, false},

@@ -17,6 +17,7 @@ void h_container_kill(struct request *rq, const char *arg);
 void h_container_pause(struct request *rq, const char *arg);
 void h_container_unpause(struct request *rq, const char *arg);
 void h_container_rename(struct request *rq, const char *arg);
+void h_container_update(struct request *rq, const char *arg);
 void h_container_remove(struct request *rq, const char *arg);
 void h_container_resize(struct request *rq, const char *arg);
 void h_container_wait(struct request *rq, const char *arg);

@@ -117,6 +117,19 @@ void h_container_rename(struct request *rq, const char *arg)
     reply_result(rq, service_container_rename(rq->d, arg, rq_query(rq, "name"), &err), &err, 204);
 }
 
+void h_container_update(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *body = rq_json_body(rq, &rest_update_body);
+    if (body == NULL)
+        return;
+    if (service_container_update(rq->d, arg, body, &err) < 0)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_json(rq, 200, json_pack("{s:[]}", "Warnings"));
+    isd_error_free(err);
+}
+
 void h_container_remove(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
