@@ -508,7 +508,7 @@ def test_cgroup_limits(isula, names):
     assert read(cgroup_file("cpu", cid, "cpu.cfs_quota_us")) == "25000"
     assert read(cgroup_file("pids", cid, "pids.max")) == "50"
     hc = isula.inspect(n)["HostConfig"]
-    assert hc["Memory"] == 64 * 1024 * 1024 and hc["CpuShares"] == 512 and hc["PidsLimit"] == 50
+    assert hc["Memory"] == 64 * 1024 * 1024 and hc["CPUShares"] == 512 and hc["PidsLimit"] == 50
     pid = state(isula, n)["Pid"]
     assert str(pid) in read(cgroup_file("memory", cid, "cgroup.procs")).split()
 

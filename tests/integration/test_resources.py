@@ -97,6 +97,7 @@ def test_cpu_options(isula, container):
     assert cg_read(pid, "cpu", "cpu.cfs_period_us") == "100000"
     assert cg_read(pid, "cpu", "cpu.shares") == "256"
     assert isula.inspect(cid)["HostConfig"]["NanoCpus"] == 1500000000
+    assert isula.inspect(cid)["HostConfig"]["CPUShares"] == 256
     cid2 = run(isula, container, "--cpuset-cpus", "0", "--cpuset-mems", "0")
     assert cg_read(pid_of(isula, cid2), "cpuset", "cpuset.cpus") == "0"
     assert cg_read(pid_of(isula, cid2), "cpuset", "cpuset.mems") == "0"
@@ -255,8 +256,10 @@ def test_update_running(isula, container):
     assert cg_read(pid, "pids", "pids.max") == "70"
     assert cg_read(pid, "cpuset", "cpuset.cpus") == "0"
     hc = isula.inspect(cid)["HostConfig"]
-    assert (hc["Memory"], hc["MemorySwap"], hc["NanoCpus"], hc["CpuShares"], hc["PidsLimit"], hc["CpusetCpus"]) == \
+    # isula shows the guide's names (L2955-2967): CPUShares, CPUPeriod, CPUQuota
+    assert (hc["Memory"], hc["MemorySwap"], hc["NanoCpus"], hc["CPUShares"], hc["PidsLimit"], hc["CpusetCpus"]) == \
         (128 << 20, 256 << 20, 500000000, 1024, 70, "0")
+    assert "CpuShares" not in hc and hc["CPUPeriod"] == 0 and hc["CPURealtimeRuntime"] == 0
     # lowering the memory below the current swap limit, then unlimited pids
     isula.ok("update", "-m", "32m", "--pids-limit", "-1", cid)
     assert cg_read(pid, "memory", "memory.limit_in_bytes") == str(32 << 20)
@@ -289,7 +292,7 @@ def test_update_restart_policy_and_errors(isula, container):
     assert r.returncode != 0 and "No such container" in r.stderr
 
 
-def test_update_hugetlb_through_api(isula, container, daemon):
+def test_hugetlb_smallest_page_size(isula, container):
     sizes = huge_page_sizes()
     if not sizes:
         pytest.skip("no huge pages on this host")
@@ -357,6 +360,7 @@ def test_docker_sdk_run_and_update(isula, daemon):
         assert cg_read(pid, "cpu", "cpu.shares") == "700"
         c.reload()
         hc = c.attrs["HostConfig"]
+        assert "CPUShares" not in hc and hc["CpuRealtimeRuntime"] == 0 and hc["BlkioWeightDevice"] == []
         assert (hc["Memory"], hc["MemorySwap"], hc["CpuQuota"], hc["CpuShares"]) == (80 << 20, 160 << 20, 40000, 700)
         with pytest.raises(dk.errors.APIError) as e:
             client.api.update_container(c.id, mem_limit="1m")
@@ -364,3 +368,34 @@ def test_docker_sdk_run_and_update(isula, daemon):
     finally:
         c.remove(force=True)
         client.close()
+
+
+def test_daemon_cgroup_parent_and_default_ulimits(new_daemon):
+    from conftest import Isula
+    d = new_daemon(extra_args=["--cgroup-parent", "/isd-res-dparent"],
+                   config={"default-ulimits": {"nofile": {"Name": "nofile", "Soft": 1000, "Hard": 2000}}})
+    d.start()
+    isula = Isula(d)
+    cid = isula.ok("run", "-d", "busybox", "sleep", "300")
+    try:
+        pid = pid_of(isula, cid)
+        assert cgroup_dir(pid, "memory") == "/sys/fs/cgroup/memory/isd-res-dparent/" + cid
+        with open("/proc/%d/limits" % pid) as f:
+            line = [ln for ln in f if ln.startswith("Max open files")][0].split()
+        assert line[3:5] == ["1000", "2000"]
+        # a container's own parent wins
+        cid2 = isula.ok("run", "-d", "--cgroup-parent", "/isd-res-cparent", "busybox", "sleep", "300")
+        assert cgroup_dir(pid_of(isula, cid2), "pids") == "/sys/fs/cgroup/pids/isd-res-cparent/" + cid2
+    finally:
+        isula("rm", "-f", *isula.ok("ps", "-aq", "--no-trunc").split())
+        d.stop()
+        deadline = time.time() + 30
+        for p in ("isd-res-dparent", "isd-res-cparent"):
+            for c in V1_NAMES | {"unified"}:
+                path = "/sys/fs/cgroup/%s/%s" % (c, p)
+                while os.path.isdir(path):
+                    try:
+                        os.rmdir(path)
+                    except OSError:
+                        assert time.time() < deadline, "%s stays busy" % path
+                        time.sleep(0.2)

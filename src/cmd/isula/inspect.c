@@ -28,6 +28,31 @@ static json_t *lookup(const char *ref, struct isd_error **err)
     return NULL;
 }
 
+/* The guide's example (L2955-2967) names the CPU fields of HostConfig CPUShares, CPUPeriod, CPUQuota,
+ * CPURealtimePeriod, CPURealtimeRuntime where the Docker API says Cpu...: isula shows the guide's names. */
+static void guide_cpu_names(json_t *j)
+{
+    static const char *const from[] = {"CpuShares", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime"};
+    json_t *hc = json_object_get(j, "HostConfig"), *out, *v;
+    const char *k;
+    if (!json_is_object(hc) || json_object_get(j, "State") == NULL)
+        return;
+    out = json_object();
+    json_object_foreach(hc, k, v)
+    {
+        bool renamed = false;
+        for (size_t i = 0; i < ARRAY_SIZE(from) && !renamed; i++)
+            if (streq(k, from[i])) {
+                cleanup_free char *name = xasprintf("CPU%s", k + 3);
+                json_object_set(out, name, v);
+                renamed = true;
+            }
+        if (!renamed)
+            json_object_set(out, k, v);
+    }
+    json_object_set_new(j, "HostConfig", out);
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     char *format = NULL;
@@ -61,6 +86,7 @@ int cmd_inspect(int argc, char **argv)
             rc = 1;
             continue;
         }
+        guide_cpu_names(j);
         if (t == NULL) {
             json_array_append_new(all, j);
             continue;

@@ -188,6 +188,7 @@ json_t *service_container_inspect(struct daemon *d, const char *ref, struct isd_
     j = container_inspect_json(c, gd);
     pthread_mutex_unlock(&c->lock);
     service_network_settings(d, c->id, j);
+    service_resources_inspect(json_object_get(j, "HostConfig"));
     return j;
 }
 

@@ -163,3 +163,36 @@ int service_resources_prepare(json_t *spec, struct isd_error **err)
         return -1;
     return 0;
 }
+
+void service_resources_inspect(json_t *hc)
+{
+    static const char *const zero[] = {"CpuShares",    "Memory",          "NanoCpus",          "BlkioWeight",
+                                       "CpuPeriod",    "CpuQuota",        "CpuRealtimePeriod", "CpuRealtimeRuntime",
+                                       "KernelMemory", "KernelMemoryTCP", "MemoryReservation", "MemorySwap",
+                                       "CpuCount",     "CpuPercent",      "IOMaximumIOps",     "IOMaximumBandwidth",
+                                       "OomScoreAdj"};
+    static const char *const empty_lists[] = {"BlkioWeightDevice",   "BlkioDeviceReadBps",   "BlkioDeviceWriteBps",
+                                              "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "Devices"};
+    static const char *const null_keys[] = {"MemorySwappiness", "PidsLimit", "Ulimits", "DeviceCgroupRules"};
+    if (!json_is_object(hc))
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
+        if (json_object_get(hc, zero[i]) == NULL)
+            json_object_set_new(hc, zero[i], json_integer(0));
+    for (size_t i = 0; i < ARRAY_SIZE(empty_lists); i++)
+        if (json_object_get(hc, empty_lists[i]) == NULL)
+            json_object_set_new(hc, empty_lists[i], json_array());
+    for (size_t i = 0; i < ARRAY_SIZE(null_keys); i++)
+        if (json_object_get(hc, null_keys[i]) == NULL)
+            json_object_set_new(hc, null_keys[i], json_null());
+    if (json_object_get(hc, "CgroupParent") == NULL)
+        json_object_set_new(hc, "CgroupParent", json_string(""));
+    if (json_object_get(hc, "CpusetCpus") == NULL)
+        json_object_set_new(hc, "CpusetCpus", json_string(""));
+    if (json_object_get(hc, "CpusetMems") == NULL)
+        json_object_set_new(hc, "CpusetMems", json_string(""));
+    if (json_object_get(hc, "OomKillDisable") == NULL)
+        json_object_set_new(hc, "OomKillDisable", json_false());
+    if (json_object_get(hc, "ShmSize") == NULL)
+        json_object_set_new(hc, "ShmSize", json_integer(64LL << 20));
+}
