@@ -8,6 +8,7 @@ Starts a private isulad (temp graph/state/socket), then measures in one run:
   * the floor: `runc run` / `crun run` of the same busybox bundle, and the shim-less `runc create+start+delete`
   * the target ratio: `isula run --rm busybox true` and `runc run` of that bundle measured alternately
   * attached output: 1 GiB from `run --rm busybox` through `| wc -c` (every byte must arrive)
+  * `update -m ... --cpus ...` of a running container (memory and cpu limits rewritten each time)
 Prints a Markdown report (and writes it with --out). Not a test: no pass/fail, just numbers.
 """
 import argparse
@@ -115,6 +116,21 @@ def serial(engine, n):
         subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
         res["run --rm true"].append(timed(engine.isula + ["run", "--rm", *extra, "busybox", "true"]))
     return res
+
+
+def update_limits(engine, n):
+    """`update` of a running container's memory and cpu limits (alternating two settings, so each call changes
+    the cgroup files): the time from the CLI's start to its exit."""
+    extra = getattr(engine, "run_args", [])
+    cid = engine.run("run", "-d", *extra, "-m", "64m", "--cpus", "0.5", "busybox", "sleep", "1000")
+    samples = []
+    try:
+        for i in range(n):
+            mem, cpus = ("96m", "1.5") if i % 2 == 0 else ("64m", "0.5")
+            samples.append(timed(engine.isula + ["update", "-m", mem, "--memory-swap", "-1", "--cpus", cpus, cid]))
+    finally:
+        subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
+    return samples
 
 
 STREAM_BYTES = 1 << 30
@@ -267,6 +283,7 @@ def main():
         time.sleep(0.5)
         idle = rss_kib(engine.proc.pid)
         res = serial(engine, a.n)
+        res["update -m --cpus (running)"] = update_limits(engine, a.n)
         versus = {rt: interleaved(engine, base, rt, a.n) for rt, v in floors.items() if not isinstance(v, str)}
         res["run --rm | wc -c (1 GiB)"] = stream_output(engine)
         phases, mem = parallel(engine, a.parallel, a.clients)
@@ -275,6 +292,7 @@ def main():
             load_busybox(engine, docker)
             didle = rss_kib(docker.pid)
             dres = serial(docker, a.n)
+            dres["update -m --cpus (running)"] = update_limits(docker, a.n)
             dres["run --rm | wc -c (1 GiB)"] = stream_output(docker)
             others["docker"] = (dres,) + parallel(docker, a.parallel, a.clients) + (didle,)
     finally:

@@ -8,7 +8,8 @@ is mounted with prjquota, and
   * isulad runs with its graph there: `isula run --storage-opt size=...` and the daemon's
     overlay2.basesize limit what a container can write, as the guide's R-40..R-54 describe; and crun, which
     refuses the hosts' hybrid cgroups, runs a container through isulad-shim on the VM's cgroup v2, and
-    isula stats reads cgroup v2 there.
+    isula stats reads cgroup v2 there; and `isula run -m/--cpus/--cpu-shares/--pids-limit` and `isula update`
+    land in memory.max, memory.low, memory.swap.max, cpu.max, cpu.weight, pids.max of the container's cgroup v2.
 Everything lives in a temp dir removed at the end; the VM has no network and no disk of the host."""
 import os
 import shutil
@@ -76,6 +77,13 @@ write3m --storage-opt size=8M
 /usr/bin/isula rm -f e1 > /dev/null
 /usr/bin/isula run -d -m 48m --name s1 busybox sh -c 'sleep 100 & sleep 100' > /dev/null
 /usr/bin/isula stats --no-stream s1 | sed 's/^/STATS /'
+cg() { p=$(sed -n 's/^0:://p' /proc/$(/usr/bin/isula inspect -f '{{.State.Pid}}' $1)/cgroup); cat /sys/fs/cgroup$p/$2; }
+/usr/bin/isula run -d -m 64m --cpus 0.5 --cpu-shares 512 --pids-limit 30 --name r1 busybox sleep 100 > /dev/null
+for f in memory.max memory.low cpu.max cpu.weight pids.max; do echo "CGRUN $f $(cg r1 $f)"; done
+/usr/bin/isula update -m 96m --memory-swap 128m --cpus 1.5 --cpu-shares 1024 --pids-limit -1 r1 > /dev/null
+echo "UPDATE $?"
+for f in memory.max memory.low memory.swap.max cpu.max cpu.weight pids.max; do echo "CGUPD $f $(cg r1 $f)"; done
+/usr/bin/isula rm -f r1 > /dev/null
 cat /tmp/isulad.log
 """
 
@@ -208,3 +216,14 @@ def test_isula_run_storage_opt_size_and_daemon_basesize():
     stats = [line for line in out.splitlines() if line.startswith("STATS ")]
     assert len(stats) == 2 and stats[0].split()[1] == "CONTAINER", stats
     assert " / 48.00 MiB " in stats[1] and stats[1].split()[-1] == "2", stats
+    # resource options and update on cgroup v2 (the hosts are hybrid)
+    cg = dict((line.split()[0] + " " + line.split()[1], " ".join(line.split()[2:])) for line in out.splitlines()
+              if line.startswith(("CGRUN ", "CGUPD ")))
+    assert cg == {
+        "CGRUN memory.max": str(64 << 20), "CGRUN memory.low": str(64 << 20),  # the reservation follows -m
+        "CGRUN cpu.max": "50000 100000", "CGRUN cpu.weight": "20", "CGRUN pids.max": "30",
+        "CGUPD memory.max": str(96 << 20), "CGUPD memory.low": str(96 << 20),
+        "CGUPD memory.swap.max": str(32 << 20), "CGUPD cpu.max": "150000 100000", "CGUPD cpu.weight": "39",
+        "CGUPD pids.max": "max",
+    }, out[-4000:]
+    assert "UPDATE 0" in out, out[-4000:]
