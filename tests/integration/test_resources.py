@@ -112,6 +112,9 @@ def test_cpu_realtime(isula, container):
     pid = pid_of(isula, cid)
     assert cg_read(pid, "cpu", "cpu.rt_period_us") == "100000"
     assert cg_read(pid, "cpu", "cpu.rt_runtime_us") == "1000"
+    isula.ok("update", "--cpu-rt-runtime", "3000", cid)
+    assert cg_read(pid, "cpu", "cpu.rt_runtime_us") == "3000"
+    assert isula.inspect(cid)["HostConfig"]["CPURealtimeRuntime"] == 3000
     r = isula("run", "--rm", "--cpu-rt-period", "1000", "--cpu-rt-runtime", "2000", "busybox", "true")
     assert r.returncode == 125 and "cpu-rt-runtime cannot be higher than cpu-rt-period" in r.stderr
 

@@ -16,14 +16,6 @@ static const char *const v1_names[CGROUP_N] = {"cpu",  "cpuacct", "cpuset",  "me
                                                "pids", "hugetlb", "devices", "freezer"};
 static const char *const v2_names[CGROUP_N] = {"cpu", "cpu", "cpuset", "memory", "io", "pids", "hugetlb", NULL, NULL};
 
-/* Where cgroup2 is mounted: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on hybrid ones. */
-static const char *cgroup2_root(void)
-{
-    if (path_exists(CGROUP_ROOT "/cgroup.controllers"))
-        return CGROUP_ROOT;
-    return path_exists(CGROUP_ROOT "/unified/cgroup.controllers") ? CGROUP_ROOT "/unified" : NULL;
-}
-
 /* The controllers bound to the unified hierarchy: the words of its root's cgroup.controllers. */
 static void v2_bound_read(const char *root, struct cgroup_paths *cg)
 {
@@ -60,7 +52,7 @@ void cgroup_paths_resolve(pid_t pid, struct cgroup_paths *cg)
 {
     cleanup_free char *path = xasprintf("/proc/%d/cgroup", (int)pid);
     cleanup_free char *text = read_file(path, SMALL_FILE_MAX, NULL, NULL);
-    const char *v2_root = cgroup2_root();
+    const char *v2_root = cgroup_unified_root();
     char *save = NULL;
     memset(cg, 0, sizeof(*cg));
     for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line != NULL; line = strtok_r(NULL, "\n", &save))

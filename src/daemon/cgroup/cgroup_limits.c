@@ -201,6 +201,8 @@ static int cpu_apply(const struct cgroup_paths *cg, const json_t *c, struct isd_
     json_t *v;
     if (c == NULL || json_object_size(c) == 0)
         return 0;
+    if (cset == NULL && (json_object_get(c, "cpus") != NULL || json_object_get(c, "mems") != NULL))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "the cpuset cgroup is not available on this host");
     if ((v = json_object_get(c, "cpus")) != NULL && cgroup_write(cset, "cpuset.cpus", json_string_value(v), err) < 0)
         return -1;
     if ((v = json_object_get(c, "mems")) != NULL && cgroup_write(cset, "cpuset.mems", json_string_value(v), err) < 0)

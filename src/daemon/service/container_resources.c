@@ -127,7 +127,7 @@ static int hugetlb_unified(const char *cgroups_path, json_t *res, struct isd_err
 
 /* A realtime budget for a cgroup needs as much bandwidth (runtime / period) in each ancestor, which runc does
  * not give (it writes the container's files only): each ancestor gets the container's share added, top down. */
-static int rt_parents(const char *cgroups_path, const json_t *res, struct isd_error **err)
+int service_resources_rt_parents(const char *cgroups_path, const json_t *res, struct isd_error **err)
 {
     const json_t *cpu = json_object_get(res, "cpu");
     long long want = json_get_int(cpu, "realtimeRuntime", 0), period = json_get_int(cpu, "realtimePeriod", 1000000);
@@ -159,7 +159,7 @@ int service_resources_prepare(json_t *spec, struct isd_error **err)
     const char *cg = json_get_str(lnx, "cgroupsPath");
     if (res == NULL || cg == NULL || cg[0] != '/')
         return 0;
-    if (hugetlb_unified(cg, res, err) < 0 || rt_parents(cg, res, err) < 0)
+    if (hugetlb_unified(cg, res, err) < 0 || service_resources_rt_parents(cg, res, err) < 0)
         return -1;
     return 0;
 }

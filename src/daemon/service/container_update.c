@@ -120,7 +120,12 @@ static int apply_running(struct container *c, const json_t *old_hc, const json_t
     if (json_object_size(diff) == 0)
         return 0;
     cgroup_paths_resolve(c->pid, &cg);
-    rc = cgroup_resources_apply(&cg, diff, err);
+    rc = 0;
+    if (json_object_get(json_object_get(diff, "cpu"), "realtimeRuntime") != NULL && cg.v1[CGROUP_CPU] != NULL &&
+        str_has_prefix(cg.v1[CGROUP_CPU], "/sys/fs/cgroup/cpu/"))
+        rc = service_resources_rt_parents(cg.v1[CGROUP_CPU] + strlen("/sys/fs/cgroup/cpu"), new_res, err);
+    if (rc == 0)
+        rc = cgroup_resources_apply(&cg, diff, err);
     cgroup_paths_clear(&cg);
     return rc;
 }

@@ -41,6 +41,8 @@ int container_check_settings(const json_t *config, const json_t *hc, struct isd_
 int service_resources_check(const json_t *host_config, struct isd_error **err);
 /* Before the runtime creates the container of spec: what runc cannot set on this host's cgroup layout. */
 int service_resources_prepare(json_t *spec, struct isd_error **err);
+/* Adds the realtime runtime of res (linux.resources) to each ancestor of cgroups_path on the v1 cpu hierarchy. */
+int service_resources_rt_parents(const char *cgroups_path, const json_t *res, struct isd_error **err);
 /* Docker's defaults of the resource fields a HostConfig does not carry, for inspect (Docker shows them all). */
 void service_resources_inspect(json_t *host_config);
 /* Storage at start (default quota support, image-layer-check) and a new container's rootfs quota
