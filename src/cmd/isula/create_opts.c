@@ -38,7 +38,6 @@ void create_opts_init(struct create_opts *o)
 
 const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
 {
-    static struct cli_option t[100];
     const struct cli_option all[] = {
         L("add-host", 0, add_host, "Add a custom host-to-IP mapping (host:ip)"),
         L("annotation", 0, annotation, "Set annotations on a container"),
@@ -121,6 +120,7 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         L("volume", 'v', volume, "Bind mount a volume"),
         S("workdir", 'w', workdir, "Working directory inside the container"),
     };
+    static struct cli_option t[ARRAY_SIZE(all) + 5]; /* -d, --rm, -H, --help, the end */
     size_t n = 0;
     if (with_run) {
         t[n++] = (struct cli_option)B("detach", 'd', detach, "Run container in background and print container ID");
