@@ -320,8 +320,10 @@ def docker(daemon, *args):
 @pytest.mark.skipif(not os.path.exists(DOCKER), reason="docker CLI not installed")
 def test_docker_cli_run_and_update(isula, daemon):
     name = "dk-res-" + uuid.uuid4().hex[:8]
+    dev, majmin = block_device()
     r = docker(daemon, "run", "-d", "--name", name, "-m", "64m", "--cpus", "0.5", "--cpu-shares", "300",
-               "--pids-limit", "40", "busybox", "sleep", "300")
+               "--pids-limit", "40", "--device-write-bps", dev + ":1mb", "--device-read-iops", dev + ":50",
+               "busybox", "sleep", "300")
     try:
         assert r.returncode == 0, r.stderr
         pid = pid_of(isula, name)
@@ -329,6 +331,8 @@ def test_docker_cli_run_and_update(isula, daemon):
         assert cg_read(pid, "cpu", "cpu.cfs_quota_us") == "50000"
         assert cg_read(pid, "cpu", "cpu.shares") == "300"
         assert cg_read(pid, "pids", "pids.max") == "40"
+        assert cg_read(pid, "blkio", "blkio.throttle.write_bps_device") == "%s %d" % (majmin, 1 << 20)
+        assert cg_read(pid, "blkio", "blkio.throttle.read_iops_device") == majmin + " 50"
         r = docker(daemon, "update", "-m", "96m", "--memory-swap", "200m", "--cpus", "1", "--pids-limit", "60",
                    "--restart", "always", name)
         assert r.returncode == 0 and r.stdout.strip() == name, r.stderr
