@@ -233,7 +233,7 @@ def test_cgroup_parent(isula, container):
     isula.ok("rm", "-f", cid)
     # the runtime's delete finishes in the background; then the parent is empty and ours to remove
     deadline = time.time() + 30
-    for c in V1_NAMES | {"unified"}:
+    for c in V1_NAMES | {"unified", "systemd"}:
         d = "/sys/fs/cgroup/%s/isd-res-test" % c
         while os.path.isdir(d):
             try:
@@ -398,7 +398,7 @@ def test_daemon_cgroup_parent_and_default_ulimits(new_daemon):
         d.stop()
         deadline = time.time() + 30
         for p in ("isd-res-dparent", "isd-res-cparent"):
-            for c in V1_NAMES | {"unified"}:
+            for c in V1_NAMES | {"unified", "systemd"}:
                 path = "/sys/fs/cgroup/%s/%s" % (c, p)
                 while os.path.isdir(path):
                     try:
