@@ -30,6 +30,7 @@ enum {
     OPT_ATTACH_FD,
     OPT_START,
     OPT_CLIENT_STALL_MS,
+    OPT_UMASK,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
     {"attach-fd", required_argument, NULL, OPT_ATTACH_FD},
     {"start", no_argument, NULL, OPT_START},
     {"client-stall-ms", required_argument, NULL, OPT_CLIENT_STALL_MS},
+    {"umask", required_argument, NULL, OPT_UMASK},
     {NULL, 0, NULL, 0},
 };
 
@@ -75,6 +77,20 @@ static int set_path(char **slot, const char *value)
         return -1;
     free(*slot);
     *slot = absolute(value);
+    return 0;
+}
+
+static int parse_umask(const char *s, int *ret)
+{
+    char *end = NULL;
+    long v;
+    if (s[0] < '0' || s[0] > '7')
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 8);
+    if (errno != 0 || *end != 0 || v < 0 || v > 0777)
+        return -1;
+    *ret = (int)v;
     return 0;
 }
 
@@ -136,6 +152,10 @@ static int apply_opt(struct shim_args *a, int opt, const char *v, const char **m
         if (parse_ll(v, 1, 86400000, &a->client_stall_ms) < 0)
             return *msg = "--client-stall-ms must be a number of milliseconds between 1 and 86400000", -1;
         return 0;
+    case OPT_UMASK:
+        if (parse_umask(v, &a->umask) < 0)
+            return *msg = "--umask must be an octal mode between 0 and 0777", -1;
+        return 0;
     case OPT_SYNC_FD:
         if (parse_ll(v, 0, 1 << 20, &n) < 0 || fcntl((int)n, F_GETFD) < 0)
             return *msg = "--sync-fd must be an open file descriptor", -1;
@@ -173,6 +193,7 @@ int shim_args_parse(struct shim_args *a, int argc, char **argv, const char **ret
     a->sync_fd = -1;
     a->log_max_file = 1;
     a->client_stall_ms = SHIM_CLIENT_STALL_MS;
+    a->umask = -1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         if (apply_opt(a, opt, optarg, ret_msg) < 0)

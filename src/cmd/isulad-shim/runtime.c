@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -134,7 +135,7 @@ static char **build_argv(struct shim *s)
     return v;
 }
 
-static pid_t spawn(char **argv, const struct child_stdio *c)
+static pid_t spawn(char **argv, const struct child_stdio *c, int mask)
 {
     pid_t pid = fork();
     if (pid != 0)
@@ -147,6 +148,8 @@ static pid_t spawn(char **argv, const struct child_stdio *c)
         signal(sigs[i], SIG_DFL);
     if (dup2(c->in, 0) < 0 || dup2(c->out, 1) < 0 || dup2(c->err, 2) < 0)
         _exit(127);
+    if (mask >= 0)
+        umask((mode_t)mask);
     execvp(argv[0], argv);
     dprintf(2, "cannot run runtime `%s`: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -332,7 +335,7 @@ int shim_runtime_run(struct shim *s, char **ret_msg)
     char **argv = build_argv(s);
     pid_t pid = -1;
     if (setup_stdio(s, &c) == 0)
-        pid = spawn(argv, &c);
+        pid = spawn(argv, &c, s->args.umask);
     close_child_ends(&c);
     if (pid < 0) {
         *ret_msg = xasprintf("cannot start the runtime: %s", strerror(errno));

@@ -71,6 +71,7 @@ struct shim_args {
     size_t n_attach_fds;
     bool start; /* `run --detach` instead of `create`: one runtime call when nothing happens in between */
     long long client_stall_ms; /* after the exit, drop a client that took nothing for this long */
+    int umask; /* the runtime's umask (runc exec passes its own to the process it starts); -1: the shim's */
 };
 
 /* Returns 0, or -1 with a one-line reason in ret_msg (static storage). Paths become absolute. */

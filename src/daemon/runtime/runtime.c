@@ -100,6 +100,10 @@ static char **shim_argv(const struct runtime *rt, const struct shim_request *rq)
         strv_append(&v, "--exec");
         strv_append(&v, rq->exec_process);
     }
+    if (rq->umask != NULL) {
+        strv_append(&v, "--umask");
+        strv_append(&v, rq->umask);
+    }
     shim_argv_logs(&v, rq);
     return v;
 }

@@ -41,6 +41,7 @@ struct shim_request {
     const char *log_file; /* json-file log; NULL for none */
     long long log_max_size;
     int log_max_file;
+    const char *umask; /* octal umask of the runtime process (an exec's: runc exec passes it on); NULL: the shim's */
 };
 
 struct runtime_ops {

@@ -79,7 +79,7 @@ static int check_modes(const json_t *hc, struct isd_error **err)
     if (m != NULL && *m != '\0' && !str_has_prefix(m, "container:") && !streq(m, "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid PID mode: %s", m);
     m = json_get_str(hc, "UTSMode");
-    if (m != NULL && *m != '\0' && !streq(m, "host"))
+    if (m != NULL && *m != '\0' && !str_has_prefix(m, "container:") && !streq(m, "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid UTS mode: %s", m);
     /* Any other NetworkMode names a network: the service looks it up (service_network_check_mode). */
     return 0;

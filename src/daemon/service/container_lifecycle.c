@@ -78,9 +78,14 @@ static int write_bundle(struct daemon *d, struct container *c, const char *rootf
     cleanup_json json_t *spec = NULL;
     cleanup_free char *path = xasprintf("%s/config.json", c->state_dir);
     cleanup_free char *exit_path = xasprintf("%s/exit", c->state_dir);
+    struct service_ns_join join;
+    if (service_ns_join_resolve(d, c, &join, err) < 0)
+        return -1;
     service_spec_input(d, c, rootfs, c->config, &in);
     in.netns_path = netns;
+    service_ns_join_apply(&join, &in);
     spec = spec_generate(&in, err);
+    service_ns_join_clear(&join);
     if (spec == NULL || service_resources_prepare(spec, err) < 0)
         return -1;
     if (mkdir_p(c->state_dir, 0700, err) < 0)
@@ -270,7 +275,7 @@ void container_set_pid(struct container *c, pid_t pid)
 
 static bool host_pid_namespace(const struct container *c)
 {
-    return streq(json_get_str(c->host_config, "PidMode"), "host");
+    return service_ns_pid_shared(c);
 }
 
 /* Sends sig; lock held. The container's init is signalled through its pidfd, which saves a runtime call

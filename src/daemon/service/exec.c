@@ -1,6 +1,7 @@
 /* Exec: processes started in a running container through their own shim (docs/design/shim.md). */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -61,13 +62,16 @@ int service_exec_start_check(struct daemon *d, const char *exec_id, bool *ret_tt
     return rc;
 }
 
-static int write_process(struct exec *e, struct isd_error **err)
+/* ret_umask: the process's umask in octal ("" when the spec has none): runc exec hands its own umask to the
+ * process, so the shim sets it on runc (the container's init gets it from config.json). */
+static int write_process(struct exec *e, char ret_umask[8], struct isd_error **err)
 {
     cleanup_free char *spec_path = xasprintf("%s/config.json", e->c->state_dir);
     cleanup_json json_t *spec = json_load_path(spec_path, 1 << 20, err);
     cleanup_json json_t *proc = NULL;
     cleanup_free char *path = xasprintf("%s/process.json", e->dir);
     const char *rootfs;
+    json_t *um;
     if (spec == NULL)
         return -1;
     /* an external rootfs takes its users from the host's files (guide C-create-03), as at start */
@@ -75,6 +79,10 @@ static int write_process(struct exec *e, struct isd_error **err)
     proc = spec_exec_process(spec, e->body, rootfs, err);
     if (proc == NULL || mkdir_p(e->dir, 0700, err) < 0)
         return -1;
+    um = json_object_get(json_object_get(proc, "user"), "umask");
+    ret_umask[0] = '\0';
+    if (json_is_integer(um) && json_integer_value(um) >= 0 && json_integer_value(um) <= 0777)
+        snprintf(ret_umask, 8, "%04o", (unsigned)json_integer_value(um));
     return json_write_path(path, proc, false, err);
 }
 
@@ -117,10 +125,12 @@ static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_
     int sp[2] = {-1, -1};
     pid_t pid = 0;
     int code = -1, rc;
+    char um[8] = "";
     rq.terminal = json_get_bool(e->body, "Tty", false);
     rq.open_stdin = json_get_bool(e->body, "AttachStdin", false) && client_fd >= 0;
-    if (service_runtime(d, e->c->runtime, &rt, &root, err) < 0 || write_process(e, err) < 0)
+    if (service_runtime(d, e->c->runtime, &rt, &root, err) < 0 || write_process(e, um, err) < 0)
         return -1;
+    rq.umask = um[0] != '\0' ? um : NULL;
     /* An attached exec: the shim gets its client at birth, so nothing the process writes is missed. */
     if (client_fd >= 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
         return isd_error_errno(err, "socketpair");

@@ -70,4 +70,20 @@ bool service_network_has_state(struct daemon *d, const char *id);
 void service_network_settings(struct daemon *d, const char *id, json_t *inspect);
 void service_network_restore(struct daemon *d);
 
+/* The "container:<ref>" namespace modes (container_ns.c). At create: each peer exists, and no Hostname comes
+ * with a container: network mode. At start (c locked): the peers' /proc/<pid>/ns/<type> paths, indexed
+ * network, pid, ipc, uts; a peer not running is ISD_ERR_CONFLICT; the network peer's hostname becomes c's. */
+#define SERVICE_NS_N 4
+struct service_ns_join {
+    char *path[SERVICE_NS_N];
+    char *hostname;
+};
+int service_ns_check_create(struct daemon *d, const json_t *config, const json_t *hc, struct isd_error **err);
+int service_ns_join_resolve(struct daemon *d, struct container *c, struct service_ns_join *j, struct isd_error **err);
+void service_ns_join_apply(const struct service_ns_join *j, struct spec_input *in);
+void service_ns_join_clear(struct service_ns_join *j);
+/* The container's processes are not alone in their pid namespace (host or another container's): killing its
+ * init does not end the others. */
+bool service_ns_pid_shared(const struct container *c);
+
 #endif

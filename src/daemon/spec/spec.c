@@ -105,8 +105,9 @@ json_t *spec_generate(const struct spec_input *in, struct isd_error **err)
         return NULL;
     json_object_set_new(
         spec, "root", json_pack("{sssb}", "path", in->rootfs, "readonly", json_get_bool(hc, "ReadonlyRootfs", false)));
-    /* runc refuses a hostname without a private UTS namespace. */
-    if (hostname != NULL && hostname[0] != '\0' && !streq(json_get_str(hc, "UTSMode"), "host"))
+    /* runc refuses a hostname without a private UTS namespace; a joined one keeps its owner's. */
+    if (hostname != NULL && hostname[0] != '\0' && !streq(json_get_str(hc, "UTSMode"), "host") &&
+        !str_has_prefix(json_get_str(hc, "UTSMode"), "container:"))
         json_object_set_new(spec, "hostname", json_string(hostname));
     if (spec_build_mounts(in, spec, err) < 0 || add_hooks(hc, spec, err) < 0)
         return NULL;

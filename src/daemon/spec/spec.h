@@ -35,6 +35,13 @@ struct spec_input {
     const char *umask;         /* "secure" (0027) or "normal" (0022); annotation native.umask overrides */
     bool rootfs_is_external;
     const char *netns_path; /* a pinned network namespace to join (container on a network); NULL: a new one */
+    /* The namespaces of another container joined by the "container:<ref>" modes of PidMode, IpcMode and
+     * UTSMode (NetworkMode's goes in netns_path): /proc/<pid>/ns/<type> of that running container, resolved by
+     * the service at start. Unresolved (NULL) at create's check, where the mode gives a namespace entry
+     * without a path. A joined UTS namespace gets no hostname: it is the other container's. */
+    const char *pid_ns_path;
+    const char *ipc_ns_path;
+    const char *uts_ns_path;
 };
 
 /* The bundle's config.json. Writes <container_dir>/{hostname,hosts,resolv.conf}. */

@@ -49,18 +49,21 @@ static json_t *strv_json(const char *const *v, size_t n)
     return a;
 }
 
-/* A "container:<id>" mode needs the other container's pid: the caller's business, not supported yet. */
-static int ns_mode(const json_t *hc, const char *key, bool *ret_host, struct isd_error **err)
+/* The path of the namespace to join for a "container:<ref>" mode (resolved by the service), or NULL. */
+static const char *ns_join_path(const struct spec_input *in, const char *type)
 {
-    const char *m = json_get_str(hc, key);
-    *ret_host = streq(m, "host");
-    if (str_has_prefix(m, "container:"))
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "%s `%s` is not supported yet", key, m);
-    return 0;
+    if (streq(type, "pid"))
+        return in->pid_ns_path;
+    if (streq(type, "ipc"))
+        return in->ipc_ns_path;
+    if (streq(type, "uts"))
+        return in->uts_ns_path;
+    return in->netns_path;
 }
 
-/* netns: a namespace pinned by the network module for a container on a network, joined by path. */
-static int namespaces(const json_t *hc, const char *netns, json_t *lnx, struct isd_error **err)
+/* "host": the daemon's own namespace (no entry: the runtime inherits it); "container:<ref>": the other
+ * container's, by path; anything else: a new one, except netns (pinned by the network module). */
+static int namespaces(const struct spec_input *in, json_t *lnx)
 {
     static const char *const keys[] = {"PidMode", "NetworkMode", "IpcMode", "UTSMode"};
     static const char *const types[] = {"pid", "network", "ipc", "uts"};
@@ -68,12 +71,13 @@ static int namespaces(const json_t *hc, const char *netns, json_t *lnx, struct i
 
     json_object_set_new(lnx, "namespaces", ns);
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-        bool host = false;
-        if (ns_mode(hc, keys[i], &host, err) < 0)
-            return -1;
-        if (!host && netns != NULL && streq(types[i], "network"))
-            json_array_append_new(ns, json_pack("{ssss}", "type", types[i], "path", netns));
-        else if (!host)
+        const char *mode = json_get_str(in->host_config, keys[i]);
+        const char *path = ns_join_path(in, types[i]);
+        if (streq(mode, "host"))
+            continue;
+        if (path != NULL)
+            json_array_append_new(ns, json_pack("{ssss}", "type", types[i], "path", path));
+        else
             json_array_append_new(ns, json_pack("{ss}", "type", types[i]));
     }
     json_array_append_new(ns, json_pack("{ss}", "type", "mount"));
@@ -315,7 +319,7 @@ int spec_build_linux(const struct spec_input *in, json_t *spec, struct isd_error
     cleanup_free char *cg = cgroups_path(in);
     json_t *sysctls = json_object_get(hc, "Sysctls");
 
-    if (resources(hc, lnx, err) < 0 || namespaces(hc, in->netns_path, lnx, err) < 0)
+    if (resources(hc, lnx, err) < 0 || namespaces(in, lnx) < 0)
         return -1;
     json_object_set_new(lnx, "cgroupsPath", json_string(cg));
     if (check_sysctls(hc, sysctls, err) < 0)
