@@ -142,3 +142,23 @@ def test_docker_cli_container_modes(isula, daemon, running):
         assert host.stdout.split() == [daemon_ns(daemon, "pid"), daemon_ns(daemon, "net")]
     finally:
         docker("rm", "-f", name)
+
+
+@pytest.fixture
+def nets(isula):
+    from test_network import Nets
+    n = Nets(isula)
+    yield n
+    n.cleanup()
+
+
+def test_net_container_of_a_container_on_a_user_network_joins_its_pinned_netns(isula, nets):
+    net, _, _ = nets.network()
+    x, y = nets.name(), nets.name()
+    isula.ok("run", "-d", "--name", x, "--net", net, "busybox", "sleep", "300")
+    isula.ok("run", "-d", "--name", y, "--net", "container:" + x, "busybox", "sleep", "300")
+    ins = isula.inspect(x)
+    pinned = os.stat(ins["NetworkSettings"]["SandboxKey"]).st_ino
+    assert ns_of(isula, y, "net") == ns_of(isula, x, "net") == "net:[%d]" % pinned
+    ip = ins["NetworkSettings"]["Networks"][net]["IPAddress"]
+    assert ip in isula.ok("exec", y, "ip", "-4", "addr")

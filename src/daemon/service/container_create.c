@@ -94,7 +94,7 @@ static void apply_default_ulimits(const struct isd_config *cfg, json_t *hc)
     }
 }
 
-/* Generates the OCI spec once at create (without resolving the user, which needs the mounted rootfs), so
+/* Generates the OCI spec once at create (without resolving the user and groups, which needs the mounted rootfs), so
  * bad mounts, devices, resources and ulimits are refused now, as Docker does, and not at the first start. */
 static int validate_spec(struct daemon *d, struct container *c, struct isd_error **err)
 {
@@ -103,8 +103,11 @@ static int validate_spec(struct daemon *d, struct container *c, struct isd_error
         c->external_rootfs ? xstrdup(c->external_rootfs) : xasprintf("%s/overlay/%s/merged", d->storage_root, c->id);
     struct spec_input in;
     json_t *spec;
+    cleanup_json json_t *hc = json_deep_copy(c->host_config);
     json_object_del(cfg, "User");
+    json_object_del(hc, "GroupAdd"); /* group names too are resolved at start, in the mounted rootfs */
     service_spec_input(d, c, rootfs, cfg, &in);
+    in.host_config = hc;
     in.container_dir = NULL; /* no /etc files to write for a check: start writes them */
     spec = spec_generate(&in, err);
     json_decref(spec);

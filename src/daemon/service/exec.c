@@ -79,6 +79,10 @@ static int write_process(struct exec *e, char ret_umask[8], struct isd_error **e
     proc = spec_exec_process(spec, e->body, rootfs, err);
     if (proc == NULL || mkdir_p(e->dir, 0700, err) < 0)
         return -1;
+    /* an exec's own user replaces the groups: add the container's --group-add again, as Docker does */
+    if (json_get_str(e->body, "User") != NULL && json_get_str(e->body, "User")[0] != '\0' &&
+        spec_user_group_add(e->c->host_config, rootfs, json_object_get(proc, "user"), err) < 0)
+        return -1;
     um = json_object_get(json_object_get(proc, "user"), "umask");
     ret_umask[0] = '\0';
     if (json_is_integer(um) && json_integer_value(um) >= 0 && json_integer_value(um) <= 0777)

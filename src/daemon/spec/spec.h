@@ -65,5 +65,8 @@ json_t *spec_exec_process(const json_t *container_spec, const json_t *exec_body,
  * additionalGids (supplementary groups, only when no group was given) in process_user, keeping other keys.
  * Unknown user -> ISD_ERR_INVALID "unable to find user X: no matching entries in passwd file". */
 int spec_resolve_user(const char *rootfs, const char *user, json_t *process_user, struct isd_error **err);
+/* Appends HostConfig.GroupAdd (names resolved against <root>/etc/group, or numbers) to process_user's
+ * additionalGids: at create, and for an exec with its own user, whose groups Docker also extends. */
+int spec_user_group_add(const json_t *host_config, const char *root, json_t *process_user, struct isd_error **err);
 
 #endif

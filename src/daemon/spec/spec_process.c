@@ -73,20 +73,13 @@ static int umask_value(const struct spec_input *in, int *ret, struct isd_error *
     return 0;
 }
 
-static int user_build(const struct spec_input *in, json_t *user, struct isd_error **err)
+int spec_user_group_add(const json_t *host_config, const char *root, json_t *user, struct isd_error **err)
 {
-    /* guide C-create-03: users and groups of an external rootfs are looked up in the host's files */
-    const char *root = in->rootfs_is_external ? "/" : in->rootfs;
-    json_t *gids;
+    json_t *gids = json_object_get(user, "additionalGids");
     size_t i;
     json_t *g;
-    int um = 0;
 
-    if (umask_value(in, &um, err) < 0 || spec_resolve_user(root, json_get_str(in->config, "User"), user, err) < 0)
-        return -1;
-    json_object_set_new(user, "umask", json_integer(um));
-    gids = json_object_get(user, "additionalGids");
-    json_array_foreach(json_object_get(in->host_config, "GroupAdd"), i, g)
+    json_array_foreach(json_object_get(host_config, "GroupAdd"), i, g)
     {
         gid_t gid;
         if (!json_is_string(g) || spec_resolve_group(root, json_string_value(g), &gid, err) < 0)
@@ -98,6 +91,18 @@ static int user_build(const struct spec_input *in, json_t *user, struct isd_erro
         json_array_append_new(gids, json_integer(gid));
     }
     return 0;
+}
+
+static int user_build(const struct spec_input *in, json_t *user, struct isd_error **err)
+{
+    /* guide C-create-03: users and groups of an external rootfs are looked up in the host's files */
+    const char *root = in->rootfs_is_external ? "/" : in->rootfs;
+    int um = 0;
+
+    if (umask_value(in, &um, err) < 0 || spec_resolve_user(root, json_get_str(in->config, "User"), user, err) < 0)
+        return -1;
+    json_object_set_new(user, "umask", json_integer(um));
+    return spec_user_group_add(in->host_config, root, user, err);
 }
 
 static bool no_new_privileges(const json_t *host_config)
