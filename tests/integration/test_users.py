@@ -1,0 +1,175 @@
+"""Users, groups and umask (guide SEC-*, C-run -u/--group-add, native.umask): -u and --group-add resolved
+against the image's /etc/passwd and /etc/group (the host's for an external rootfs), in run and in exec, from
+isula, the docker CLI and the Docker SDK; the umask of the container's init and of every exec.
+
+The test image is busybox plus users alice (1001) and bob (1002), groups staff (50: alice,bob) and devs
+(60: alice), made by export and import of a container.
+"""
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import uuid
+
+import pytest
+
+DOCKER = "/usr/local/bin/docker"
+PASSWD = ("root:x:0:0:root:/root:/bin/sh\\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\\n"
+          "alice:x:1001:1001::/home/alice:/bin/sh\\nbob:x:1002:1002::/home/bob:/bin/sh\\n")
+GROUP = ("root:x:0:\\nnobody:x:65534:\\nalice:x:1001:\\nbob:x:1002:\\nstaff:x:50:alice,bob\\n"
+         "devs:x:60:alice\\n")
+
+
+@pytest.fixture(scope="module")
+def users_image(daemon, tmp_path_factory):
+    from conftest import Isula
+    isula = Isula(daemon)
+    name = "it-users-" + uuid.uuid4().hex[:8]
+    tag = name + ":latest"
+    tar = str(tmp_path_factory.mktemp("users") / "rootfs.tar")
+    isula.ok("run", "--name", name, "busybox", "sh", "-c",
+             "printf '%s' >/etc/passwd && printf '%s' >/etc/group" % (PASSWD, GROUP))
+    try:
+        isula.ok("export", "-o", tar, name)
+    finally:
+        isula("rm", "-f", name)
+    isula.ok("import", tar, tag)
+    yield tag, tar
+    isula("rmi", "-f", tag)
+
+
+def ids(isula, *args):
+    out = isula.ok(*args).split()
+    return out[0], out[1], sorted(out[2:], key=int)
+
+
+def run_ids(isula, image, *opts):
+    return ids(isula, "run", "--rm", *opts, image, "sh", "-c", "id -u; id -g; id -G")
+
+
+def test_user_by_name_gets_its_primary_and_supplementary_groups(isula, users_image):
+    assert run_ids(isula, users_image[0], "-u", "alice") == ("1001", "1001", ["50", "60", "1001"])
+    assert run_ids(isula, users_image[0], "-u", "bob") == ("1002", "1002", ["50", "1002"])
+
+
+def test_user_with_group_and_numeric_ids(isula, users_image):
+    img = users_image[0]
+    assert run_ids(isula, img, "-u", "alice:devs") == ("1001", "60", ["60"])
+    assert run_ids(isula, img, "-u", "1002:staff") == ("1002", "50", ["50"])
+    assert run_ids(isula, img, "-u", "4321:8765") == ("4321", "8765", ["8765"])
+    assert run_ids(isula, img, "-u", "4321") == ("4321", "0", ["0"])
+
+
+def test_group_add_by_name_and_number(isula, users_image):
+    img = users_image[0]
+    assert run_ids(isula, img, "-u", "bob", "--group-add", "devs", "--group-add", "777") == \
+        ("1002", "1002", ["50", "60", "777", "1002"])
+
+
+def test_unknown_user_or_group_is_refused(isula, users_image):
+    img = users_image[0]
+    r = isula("run", "--rm", "-u", "ghost", img, "true")
+    assert r.returncode == 125
+    assert "unable to find user ghost: no matching entries in passwd file" in r.stderr
+    r = isula("run", "--rm", "-u", "alice:ghosts", img, "true")
+    assert r.returncode == 125
+    assert "unable to find group ghosts: no matching entries in group file" in r.stderr
+    r = isula("run", "--rm", "--group-add", "ghosts", img, "true")
+    assert r.returncode == 125
+    assert "unable to find group ghosts" in r.stderr
+
+
+def test_exec_keeps_groups_and_resolves_its_own_user(isula, container, users_image):
+    img = users_image[0]
+    c = container("run", "-d", "-u", "bob", "--group-add", "devs", img, "sleep", "300")
+    assert ids(isula, "exec", c, "sh", "-c", "id -u; id -g; id -G") == ("1002", "1002", ["50", "60", "1002"])
+    # bob by uid: his own groups (staff), plus the container's --group-add devs
+    assert ids(isula, "exec", "-u", "1002", c, "sh", "-c", "id -u; id -g; id -G") == \
+        ("1002", "1002", ["50", "60", "1002"])
+    assert ids(isula, "exec", "-u", "alice:staff", c, "sh", "-c", "id -u; id -g; id -G") == \
+        ("1001", "50", ["50", "60"])
+    assert ids(isula, "exec", "-u", "4000:4001", c, "sh", "-c", "id -u; id -g; id -G") == \
+        ("4000", "4001", ["60", "4001"])
+    r = isula("exec", "-u", "ghost", c, "true")
+    assert r.returncode != 0
+    assert "unable to find user ghost: no matching entries in passwd file" in r.stdout + r.stderr
+
+
+def test_external_rootfs_takes_users_from_the_host(isula, container, users_image):
+    root = tempfile.mkdtemp(prefix="it-users-rootfs-", dir="/tmp")
+    try:
+        with tarfile.open(users_image[1]) as t:
+            t.extractall(root)
+        host_user = next(l.split(":") for l in open("/etc/passwd") if l.split(":")[0] == "daemon")
+        out = isula.ok("run", "--rm", "--external-rootfs", root, "-u", "daemon", "none", "sh", "-c", "id -u; id -g")
+        assert out.split() == [host_user[2], host_user[3]]
+        r = isula("run", "--rm", "--external-rootfs", root, "-u", "alice", "none", "true")
+        assert r.returncode == 125 and "unable to find user alice" in r.stderr  # the image's user, not the host's
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_umask_of_init_and_exec(isula, container):
+    c = container("run", "-d", "busybox", "sh", "-c", "umask >/tmp/init-umask; exec sleep 300")
+    assert isula.ok("exec", c, "cat", "/tmp/init-umask") == "0027"  # the guide's default (secure)
+    assert isula.ok("exec", c, "sh", "-c", "umask") == "0027"
+    assert isula.ok("exec", "-t", c, "sh", "-c", "umask").strip() == "0027"
+    assert isula.ok("exec", c, "sh", "-c", "touch /tmp/f && stat -c %a /tmp/f") == "640"
+    n = container("run", "-d", "--annotation", "native.umask=normal", "busybox", "sh", "-c",
+                  "umask >/tmp/init-umask; exec sleep 300")
+    assert isula.ok("exec", n, "cat", "/tmp/init-umask") == "0022"
+    assert isula.ok("exec", n, "sh", "-c", "umask") == "0022"
+    r = isula("run", "--rm", "--annotation", "native.umask=bogus", "busybox", "true")
+    assert r.returncode == 125 and "native.umask" in r.stderr
+
+
+def test_daemon_native_umask_option(new_daemon):
+    from conftest import Isula
+    d = new_daemon(extra_args=("--native.umask", "normal"))
+    d.start()
+    isula = Isula(d)
+    out = isula.ok("run", "--rm", "busybox", "sh", "-c", "umask")
+    assert out == "0022"
+    c = isula.ok("run", "-d", "busybox", "sleep", "300")
+    assert isula.ok("exec", c, "sh", "-c", "umask") == "0022"
+    isula("rm", "-f", c)
+
+
+@pytest.mark.skipif(not os.path.exists(DOCKER), reason="docker CLI not installed")
+def test_docker_cli_user_group_add_and_exec_umask(daemon, users_image):
+    env = dict(os.environ, DOCKER_CONFIG=os.path.join(daemon.base, "docker-config"))
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+        env.pop(k, None)
+    name = "dk-users-" + uuid.uuid4().hex[:8]
+
+    def docker(*args):
+        r = subprocess.run([DOCKER, "-H", daemon.host] + list(args), capture_output=True, text=True, timeout=60,
+                           env=env)
+        assert r.returncode == 0, "docker %s: %s" % (args, r.stderr)
+        return r.stdout.strip()
+
+    try:
+        docker("run", "-d", "--name", name, "-u", "alice", "--group-add", "777", users_image[0], "sleep", "300")
+        out = docker("exec", name, "sh", "-c", "id -u; id -g; id -G; umask").split()
+        assert out[:2] == ["1001", "1001"]
+        assert sorted(out[2:-1], key=int) == ["50", "60", "777", "1001"]
+        assert out[-1] == "0027"
+        out = docker("exec", "-u", "bob", name, "sh", "-c", "id -u; id -G").split()
+        assert out[0] == "1002" and sorted(out[1:], key=int) == ["50", "777", "1002"]
+    finally:
+        subprocess.run([DOCKER, "-H", daemon.host, "rm", "-f", name], capture_output=True, env=env)
+
+
+def test_docker_sdk_user_and_group_add(daemon, users_image):
+    docker = pytest.importorskip("docker")
+    client = docker.DockerClient(base_url=daemon.host, version="1.41")
+    out = client.containers.run(users_image[0], ["sh", "-c", "id -u; id -G"], user="bob", group_add=["devs"],
+                                remove=True).decode().split()
+    assert out[0] == "1002" and sorted(out[1:], key=int) == ["50", "60", "1002"]
+    c = client.containers.run(users_image[0], ["sleep", "300"], detach=True)
+    try:
+        rc, out = c.exec_run(["sh", "-c", "umask; id -u"], user="alice")
+        assert rc == 0 and out.decode().split() == ["0027", "1001"]
+    finally:
+        c.remove(force=True)
