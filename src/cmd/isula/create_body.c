@@ -402,6 +402,7 @@ static json_t *host_config(const struct create_opts *o, struct isd_error **err)
     set_str(hc, "IpcMode", o->ipc);
     set_str(hc, "UTSMode", o->uts);
     set_str(hc, "UsernsMode", o->userns);
+    set_str(hc, "UserRemap", o->user_remap);
     set_str(hc, "CgroupParent", o->cgroup_parent);
     set_str(hc, "HookSpec", o->hook_spec);
     set_strv(hc, "CapAdd", o->cap_add);

@@ -115,6 +115,9 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         B("tty", 't', tty, "Allocate a pseudo-TTY"),
         L("ulimit", 0, ulimit, "Ulimit options"),
         S("user", 'u', user, "Username or UID (format: <name|uid>[:<group|gid>])"),
+        S("user-remap", 0, user_remap,
+          "Map the container's ids 0..offset-1 to uid.. and gid.. on the host "
+          "(format: <uid>:<gid>:<offset>)"),
         S("userns", 0, userns, "User namespace to use"),
         S("uts", 0, uts, "UTS namespace to use"),
         L("volume", 'v', volume, "Bind mount a volume"),

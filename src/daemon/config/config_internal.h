@@ -95,6 +95,7 @@ int check_network_plugin(struct isd_config *c, const char *what, struct isd_erro
 int check_storage_driver(struct isd_config *c, const char *what, struct isd_error **err);
 int check_storage_opts(struct isd_config *c, const char *what, struct isd_error **err);
 int check_native_umask(struct isd_config *c, const char *what, struct isd_error **err);
+int check_userns_remap(struct isd_config *c, const char *what, struct isd_error **err);
 int check_log_driver(struct isd_config *c, const char *what, struct isd_error **err);
 int check_engine(struct isd_config *c, const char *what, struct isd_error **err);
 int check_group(struct isd_config *c, const char *what, struct isd_error **err);

@@ -81,6 +81,9 @@ const struct opt_def isd_opts[] = {
      "Path to TLS key file"},
     {"tlsverify", NULL, 0, "tlsverify", "tls-verify", OT_BOOL, "false", F(tls_verify), 0, NULL,
      "Use TLS and verify the remote"},
+    {"userns-remap", NULL, 0, "userns-remap", NULL, OT_STRING, NULL, F(userns_remap), 0, check_userns_remap,
+     "User namespace of every container: <uid>:<gid>:<offset> (container ids 0..offset-1 are uid.. and gid.. on the "
+     "host); a container opts out with --userns=host"},
     {"use-decrypted-key", NULL, 0, "use-decrypted-key", NULL, OT_BOOL, "true", F(use_decrypted_key), OF_LENIENT_BOOL,
      NULL, "Use decrypted private key by default"},
     {"version", NULL, 'V', NULL, NULL, OT_ACTION, NULL, OFF_NONE, 0, NULL, "Print the version"},

@@ -117,8 +117,22 @@ int check_storage_opts(struct isd_config *c, const char *what, struct isd_error 
     return 0;
 }
 
+int check_userns_remap(struct isd_config *c, const char *what, struct isd_error **err)
+{
+    struct isd_error *e = NULL;
+    if (user_remap_parse(c->userns_remap, &c->userns_remap_map, &e) == 0)
+        return 0;
+    invalid(err, what, c->userns_remap, e->msg);
+    isd_error_free(e);
+    return -1;
+}
+
 int check_native_umask(struct isd_config *c, const char *what, struct isd_error **err)
 {
+    if (c->native_umask[0] == '\0') { /* the guide: an empty value is the default, secure */
+        free(c->native_umask);
+        c->native_umask = xstrdup("secure");
+    }
     if (strcmp(c->native_umask, "secure") == 0)
         c->native_umask_mode = 0027;
     else if (strcmp(c->native_umask, "normal") == 0)

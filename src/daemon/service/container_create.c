@@ -149,7 +149,8 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         return -1;
     if (container_check_settings(c->config, c->host_config, err) < 0 ||
         service_resources_check(c->host_config, err) < 0 || service_network_check_mode(d, c->host_config, err) < 0 ||
-        service_ns_check_create(d, body, c->host_config, err) < 0)
+        service_ns_check_create(d, body, c->host_config, err) < 0 ||
+        service_userns_check_create(d, c->host_config, err) < 0)
         goto out;
     if (container_store_add(d->containers, c, err) < 0)
         goto out;

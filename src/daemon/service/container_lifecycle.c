@@ -69,6 +69,7 @@ void service_spec_input(struct daemon *d, struct container *c, const char *rootf
                               .cgroup_parent = d->cfg->cgroup_parent ? d->cfg->cgroup_parent : "/isulad",
                               .umask = d->cfg->native_umask,
                               .rootfs_is_external = c->external_rootfs != NULL};
+    service_userns_map(d, c->host_config, &in->remap);
 }
 
 static int write_bundle(struct daemon *d, struct container *c, const char *rootfs, const char *netns,
@@ -164,9 +165,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
         return isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s changed while starting", c->id);
     if (service_runtime(d, c->runtime, &rt, &rt_root, err) < 0)
         return -1;
-    if (c->external_rootfs != NULL)
-        merged = xstrdup(c->external_rootfs);
-    else if (rootfs_mount(d->layers, c->id, &merged, err) < 0)
+    if (service_rootfs_mount(d, c, &merged, err) < 0)
         return -1;
     long long t0 = now_ns();
     if (service_network_start(d, c, &netns, err) < 0 || write_bundle(d, c, merged, netns, err) < 0)

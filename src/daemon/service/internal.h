@@ -86,4 +86,12 @@ void service_ns_join_clear(struct service_ns_join *j);
  * init does not end the others. */
 bool service_ns_pid_shared(const struct container *c);
 
+/* User namespaces (container_userns.c): the mapping of a container (HostConfig.UserRemap, else the daemon's
+ * userns-remap unless UsernsMode is "host"; size 0: none), its create-time checks (format, UsernsMode,
+ * not with --privileged), and the rootfs mount at start (id-mapped layers when mapped; an external rootfs as
+ * it is). */
+void service_userns_map(struct daemon *d, const json_t *hc, struct user_remap *ret);
+int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_error **err);
+int service_rootfs_mount(struct daemon *d, struct container *c, char **ret_merged, struct isd_error **err);
+
 #endif

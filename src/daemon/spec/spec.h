@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "common/user_remap.h"
 
 /* Effective container Config as Docker's inspect shows it: the image config's "config" object (or the whole
  * image config JSON holding it) merged with the create body's Config fields. Env: image env overridden or
@@ -42,6 +43,7 @@ struct spec_input {
     const char *pid_ns_path;
     const char *ipc_ns_path;
     const char *uts_ns_path;
+    struct user_remap remap; /* set: a new user namespace with this mapping (the service decides which) */
 };
 
 /* The bundle's config.json. Writes <container_dir>/{hostname,hosts,resolv.conf}. */

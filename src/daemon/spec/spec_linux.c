@@ -81,6 +81,18 @@ static int namespaces(const struct spec_input *in, json_t *lnx)
             json_array_append_new(ns, json_pack("{ss}", "type", types[i]));
     }
     json_array_append_new(ns, json_pack("{ss}", "type", "mount"));
+    if (user_remap_is_set(&in->remap)) {
+        /* a private cgroup namespace: the runtime mounts the cgroup filesystem itself instead of binding host
+         * cgroup directories the container's root may not search */
+        json_array_append_new(ns, json_pack("{ss}", "type", "user"));
+        json_array_append_new(ns, json_pack("{ss}", "type", "cgroup"));
+        json_object_set_new(lnx, "uidMappings",
+                            json_pack("[{sIsIsI}]", "containerID", (json_int_t)0, "hostID", (json_int_t)in->remap.uid,
+                                      "size", (json_int_t)in->remap.size));
+        json_object_set_new(lnx, "gidMappings",
+                            json_pack("[{sIsIsI}]", "containerID", (json_int_t)0, "hostID", (json_int_t)in->remap.gid,
+                                      "size", (json_int_t)in->remap.size));
+    }
     return 0;
 }
 

@@ -64,7 +64,7 @@ static int umask_value(const struct spec_input *in, int *ret, struct isd_error *
     const char *m = json_get_str(json_object_get(in->host_config, "Annotations"), "native.umask");
     if (m == NULL)
         m = in->umask != NULL ? in->umask : "secure";
-    if (streq(m, "secure"))
+    if (streq(m, "secure") || streq(m, ""))
         *ret = UMASK_SECURE;
     else if (streq(m, "normal"))
         *ret = UMASK_NORMAL;

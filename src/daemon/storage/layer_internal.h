@@ -53,5 +53,7 @@ bool id_is_safe(const char *id);
 char *layer_chain_damaged_locked(struct layer_store *ls, const char *chain_id);
 /* True when path is the root of a mount (statx STATX_ATTR_MOUNT_ROOT). */
 bool path_is_mount_root(const char *path);
+/* "lowerdir=...,upperdir=...,workdir=..." of the container's overlay (rootfs.c). */
+char *rootfs_overlay_options(struct layer_store *ls, const char *container_id, struct isd_error **err);
 
 #endif

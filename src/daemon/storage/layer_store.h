@@ -21,6 +21,7 @@
 #define ISD_STORAGE_LAYER_STORE_H
 
 #include "common/error.h"
+#include "common/user_remap.h"
 #include "daemon/storage/tar_apply.h"
 
 struct layer_store;
@@ -89,6 +90,12 @@ int rootfs_create(struct layer_store *ls, const char *container_id, const char *
                   struct isd_error **err);
 /* Mounts overlay at overlay/<cid>/merged; idempotent. */
 int rootfs_mount(struct layer_store *ls, const char *container_id, char **ret_merged_path, struct isd_error **err);
+/* Mounts overlay at overlay/<cid>/merged with every image layer id-mapped to map (mount_setattr
+ * MOUNT_ATTR_IDMAP; overlayfs takes id-mapped layers since Linux 5.19), so the container's root (map->uid on
+ * the host) owns the image's files; the read-write layer is not mapped: what the container writes is owned by
+ * the mapped ids on disk. Idempotent; a kernel or filesystem without id-mapped mounts -> ISD_ERR_NOT_IMPLEMENTED. */
+int rootfs_mount_mapped(struct layer_store *ls, const char *container_id, const struct user_remap *map,
+                        char **ret_merged_path, struct isd_error **err);
 /* Idempotent, falls back to MNT_DETACH when busy. */
 int rootfs_umount(struct layer_store *ls, const char *container_id, struct isd_error **err);
 /* Unmounts and deletes the rootfs, releasing its layer; idempotent. */

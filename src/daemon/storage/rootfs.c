@@ -177,6 +177,11 @@ static char *mount_options(struct layer_store *ls, const char *cid, struct isd_e
     return buf_steal(&b);
 }
 
+char *rootfs_overlay_options(struct layer_store *ls, const char *container_id, struct isd_error **err)
+{
+    return check_cid(container_id, err) < 0 ? NULL : mount_options(ls, container_id, err);
+}
+
 int rootfs_mount(struct layer_store *ls, const char *container_id, char **ret_merged_path, struct isd_error **err)
 {
     cleanup_free char *merged = NULL, *opts = NULL;

@@ -103,6 +103,7 @@ static const struct json_member host_config_members[] = {
     {"Tmpfs", &json_t_strmap},
     {"UTSMode", &json_t_string},
     {"UsernsMode", &json_t_string},
+    {"UserRemap", &json_t_string},
     {"ShmSize", &json_t_int},
     {"Sysctls", &json_t_strmap},
     {"Runtime", &json_t_string},

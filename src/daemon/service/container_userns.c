@@ -1,0 +1,83 @@
+/*
+ * User namespaces of containers: HostConfig.UserRemap ("<uid>:<gid>:<offset>", isula --user-remap) or the
+ * daemon's userns-remap, unless HostConfig.UsernsMode is "host". Checked at create, applied to the spec and
+ * to the rootfs mount (id-mapped image layers) at start. An external rootfs is used as it is: the guide asks
+ * its owner to shift its ids beforehand.
+ */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+#include "daemon/storage/layer_store.h"
+
+void service_userns_map(struct daemon *d, const json_t *hc, struct user_remap *ret)
+{
+    const char *mine = json_get_str(hc, "UserRemap");
+    *ret = (struct user_remap){0, 0, 0};
+    if (mine != NULL && mine[0] != '\0')
+        user_remap_parse(mine, ret, NULL); /* checked at create */
+    else if (!streq(json_get_str(hc, "UsernsMode"), "host"))
+        *ret = d->cfg->userns_remap_map;
+}
+
+int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_error **err)
+{
+    const char *mode = json_get_str(hc, "UsernsMode");
+    const char *mine = json_get_str(hc, "UserRemap");
+    struct user_remap m;
+
+    if (mode != NULL && mode[0] != '\0' && !streq(mode, "host"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid USER mode: %s", mode);
+    if (user_remap_parse(mine, &m, err) < 0)
+        return -1;
+    if (mine != NULL && mine[0] != '\0' && streq(mode, "host"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "conflicting options: --user-remap and --userns=host");
+    service_userns_map(d, hc, &m);
+    if (user_remap_is_set(&m) && json_get_bool(hc, "Privileged", false))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             mine != NULL && mine[0] != '\0'
+                                 ? "--user-remap and --privileged cannot be used together"
+                                 : "privileged mode is incompatible with user namespaces: run the container "
+                                   "with --userns=host");
+    return 0;
+}
+
+/* The runtime reaches the rootfs as the container's root, a stranger on the host: the directories from the
+ * graph root down to it get the search bit for others (not read: nothing can be listed), as Docker gives its
+ * root dir 0711 under userns-remap. Directories above the graph root are the administrator's. */
+static int grant_search(const char *graph, const char *path, struct isd_error **err)
+{
+    cleanup_free char *p = xstrdup(path);
+    size_t glen = strlen(graph);
+    while (strlen(p) >= glen && str_has_prefix(p, graph)) {
+        struct stat st;
+        char *slash;
+        if (stat(p, &st) < 0 || (!(st.st_mode & S_IXOTH) && chmod(p, (st.st_mode & 07777) | S_IXOTH) < 0))
+            return isd_error_errno(err, "user namespace: give others search access to `%s`", p);
+        if ((slash = strrchr(p, '/')) == NULL || slash == p)
+            break;
+        *slash = '\0';
+    }
+    return 0;
+}
+
+int service_rootfs_mount(struct daemon *d, struct container *c, char **ret_merged, struct isd_error **err)
+{
+    struct user_remap m;
+    cleanup_free char *merged = NULL;
+    if (c->external_rootfs != NULL) {
+        *ret_merged = xstrdup(c->external_rootfs);
+        return 0;
+    }
+    service_userns_map(d, c->host_config, &m);
+    if (rootfs_mount_mapped(d->layers, c->id, &m, &merged, err) < 0)
+        return -1;
+    if (user_remap_is_set(&m) && grant_search(d->cfg->graph, merged, err) < 0) {
+        rootfs_umount(d->layers, c->id, NULL);
+        return -1;
+    }
+    *ret_merged = TAKE_PTR(merged);
+    return 0;
+}
