@@ -173,3 +173,97 @@ def test_docker_sdk_user_and_group_add(daemon, users_image):
         assert rc == 0 and out.decode().split() == ["0027", "1001"]
     finally:
         c.remove(force=True)
+
+
+# ---- user namespaces: --user-remap <uid>:<gid>:<offset>, the daemon's userns-remap, --userns host ----
+
+def host_ids(pid):
+    with open("/proc/%d/status" % pid) as f:
+        st = dict(l.split(":", 1) for l in f if ":" in l)
+    return st["Uid"].split()[0], st["Gid"].split()[0]
+
+
+def remap_ready(daemon):
+    # the container's root is a stranger on the host: it must be able to search down to the graph, as an
+    # administrator grants it for /var/lib/isulad (the daemon opens the graph itself, from there down)
+    os.chmod(daemon.base, 0o711)
+
+
+def check_mapped(isula, cid, uid, gid):
+    ins = isula.inspect(cid)
+    assert host_ids(ins["State"]["Pid"]) == (str(uid), str(gid))
+    inside = isula.ok("exec", cid, "sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/gid_map; "
+                      "stat -c '%u:%g' /bin/busybox /etc/passwd /").split()
+    assert inside[0] == "0"
+    assert inside[1:7] == ["0", str(uid), "65535", "0", str(gid), "65535"]
+    assert inside[7:] == ["0:0", "0:0", "0:0"]  # the image's files belong to root inside
+    isula.ok("exec", cid, "sh", "-c", "echo data >/root/by-root && mkdir /newdir")
+    upper = ins["GraphDriver"]["Data"]["UpperDir"]
+    for p in ("root/by-root", "newdir"):
+        st = os.stat(os.path.join(upper, p))
+        assert (st.st_uid, st.st_gid) == (uid, gid), p  # on disk: the mapped ids
+    assert isula.ok("exec", cid, "stat", "-c", "%u:%g", "/root/by-root") == "0:0"
+
+
+def test_user_remap_maps_root_and_the_image_layers(isula, daemon, container):
+    remap_ready(daemon)
+    c = container("run", "-d", "--user-remap", "300000:310000:65535", "busybox", "sleep", "300")
+    check_mapped(isula, c, 300000, 310000)
+    assert isula.inspect(c)["HostConfig"]["UserRemap"] == "300000:310000:65535"
+    # the shared image layers stay as they were: a plain container still sees root-owned files written as root
+    plain = container("run", "-d", "busybox", "sleep", "300")
+    assert isula.ok("exec", plain, "cat", "/proc/self/uid_map").split() == ["0", "0", "4294967295"]
+    assert isula.ok("exec", plain, "stat", "-c", "%u", "/bin/busybox") == "0"
+
+
+def test_user_remap_validation(isula):
+    for bad, why in (("1:2", "want <uid>:<gid>:<offset>"), ("a:1:2", "integers >= 0"), ("-1:1:2", "integers >= 0"),
+                     ("1:1:0", "offset must be greater than 0 and less than 65536"),
+                     ("1:1:65536", "offset must be greater than 0 and less than 65536"),
+                     ("4294967290:1:10", "must not exceed 2^32-1"), ("1:4294967290:10", "must not exceed 2^32-1")):
+        r = isula("create", "--user-remap", bad, "busybox", "true")
+        assert r.returncode == 125, bad
+        assert "invalid user remap `%s`: " % bad in r.stderr and why in r.stderr, r.stderr
+    r = isula("create", "--user-remap", "100000:100000:65535", "--privileged", "busybox", "true")
+    assert r.returncode == 125 and "--user-remap and --privileged cannot be used together" in r.stderr
+    r = isula("create", "--userns", "private", "busybox", "true")
+    assert r.returncode == 125 and "invalid USER mode: private" in r.stderr
+
+
+def test_user_remap_with_a_zero_id_maps_nothing(isula, container):
+    out = isula.ok("run", "--rm", "--user-remap", "0:100000:1000", "busybox", "cat", "/proc/self/uid_map")
+    assert out.split() == ["0", "0", "4294967295"]
+
+
+def test_daemon_userns_remap_and_userns_host(new_daemon):
+    from conftest import Isula
+    d = new_daemon(config={"userns-remap": "400000:400000:65535"})
+    remap_ready(d)
+    d.start()
+    isula = Isula(d)
+    c = isula.ok("run", "-d", "busybox", "sleep", "300")
+    check_mapped(isula, c, 400000, 400000)
+    own = isula.ok("run", "-d", "--user-remap", "500000:500000:65535", "busybox", "sleep", "300")
+    assert host_ids(isula.inspect(own)["State"]["Pid"]) == ("500000", "500000")
+    out = isula.ok("run", "--rm", "--userns", "host", "busybox", "cat", "/proc/self/uid_map")
+    assert out.split() == ["0", "0", "4294967295"]
+    r = isula("create", "--privileged", "busybox", "true")
+    assert r.returncode == 125 and "privileged mode is incompatible with user namespaces" in r.stderr
+    assert isula.ok("run", "--rm", "--privileged", "--userns", "host", "busybox", "id", "-u") == "0"
+    if os.path.exists(DOCKER):
+        env = dict(os.environ, DOCKER_CONFIG=os.path.join(d.base, "docker-config"))
+        for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+            env.pop(k, None)
+        for args, want in ((("--userns", "host"), ["0", "0", "4294967295"]), ((), ["0", "400000", "65535"])):
+            r = subprocess.run([DOCKER, "-H", d.host, "run", "--rm"] + list(args) + ["busybox", "cat",
+                                                                                    "/proc/self/uid_map"],
+                               capture_output=True, text=True, timeout=60, env=env)
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.split() == want
+
+
+def test_daemon_userns_remap_is_validated(new_daemon):
+    d = new_daemon(extra_args=("--userns-remap", "1:1:70000"))
+    with pytest.raises(RuntimeError) as e:
+        d.start(timeout=10)
+    assert "offset must be greater than 0 and less than 65536" in str(e.value)
