@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/spawn.h"
 #include "common/util.h"
+#include "common/user_remap.h"
 #include "daemon/spec/spec.h"
 
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -467,7 +468,71 @@ TEST(generate_group_add_uts_host_and_entrypoint_reset)
     ASSERT_STR_EQ(json_get_str(find_mount(s, "/dev/shm"), "source"), "/dev/shm");
     ASSERT_TRUE(find_mount(s, "/dev/mqueue") == NULL);
     expect_bad_hc(root, "{\"GroupAdd\":[\"nosuchgroup\"]}", "nosuchgroup");
-    expect_bad_hc(root, "{\"NetworkMode\":\"container:abc\"}", "not supported");
+}
+
+static const char *ns_path(const json_t *spec, const char *type)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(json_object_get(spec, "linux"), "namespaces"), i, n)
+    {
+        if (streq(json_get_str(n, "type"), type))
+            return json_get_str(n, "path");
+    }
+    return NULL;
+}
+
+TEST(generate_joined_namespaces_and_user_remap)
+{
+    struct isd_error *err = NULL;
+    cleanup_free char *root = make_rootfs();
+    cleanup_json json_t *c = J("{\"Cmd\":[\"id\"],\"Hostname\":\"h\"}");
+    cleanup_json json_t *h =
+        J("{\"NetworkMode\":\"container:a\",\"PidMode\":\"container:a\",\"IpcMode\":\"container:a\","
+          "\"UTSMode\":\"container:a\"}");
+    struct spec_input in = {.id = ID,
+                            .config = c,
+                            .host_config = h,
+                            .rootfs = root,
+                            .umask = "secure",
+                            .netns_path = "/proc/7/ns/net",
+                            .pid_ns_path = "/proc/7/ns/pid",
+                            .ipc_ns_path = "/proc/7/ns/ipc",
+                            .uts_ns_path = "/proc/7/ns/uts",
+                            .remap = {100000, 200000, 65535}};
+    cleanup_json json_t *s = spec_generate(&in, &err);
+    const json_t *lnx = json_object_get(s, "linux");
+    ASSERT_TRUE(s != NULL);
+    ASSERT_STR_EQ(ns_path(s, "network"), "/proc/7/ns/net");
+    ASSERT_STR_EQ(ns_path(s, "pid"), "/proc/7/ns/pid");
+    ASSERT_STR_EQ(ns_path(s, "ipc"), "/proc/7/ns/ipc");
+    ASSERT_STR_EQ(ns_path(s, "uts"), "/proc/7/ns/uts");
+    ASSERT_TRUE(json_object_get(s, "hostname") == NULL); /* a joined UTS namespace keeps its owner's name */
+    ASSERT_TRUE(has_ns(s, "user") && has_ns(s, "cgroup") && ns_path(s, "user") == NULL);
+    ASSERT_INT_EQ(json_get_int(json_array_get(json_object_get(lnx, "uidMappings"), 0), "hostID", -1), 100000);
+    ASSERT_INT_EQ(json_get_int(json_array_get(json_object_get(lnx, "gidMappings"), 0), "hostID", -1), 200000);
+    ASSERT_INT_EQ(json_get_int(json_array_get(json_object_get(lnx, "gidMappings"), 0), "size", -1), 65535);
+}
+
+TEST(user_remap_parse_rules)
+{
+    struct user_remap m;
+    struct isd_error *err = NULL;
+    ASSERT_INT_EQ(user_remap_parse("100000:100001:65535", &m, NULL), 0);
+    ASSERT_TRUE(m.uid == 100000 && m.gid == 100001 && m.size == 65535);
+    ASSERT_INT_EQ(user_remap_parse("0:5:10", &m, NULL), 0);
+    ASSERT_TRUE(!user_remap_is_set(&m));
+    ASSERT_INT_EQ(user_remap_parse("", &m, NULL), 0);
+    ASSERT_TRUE(!user_remap_is_set(&m));
+    const char *bad[] = {"1:2",    "1:2:3:4", "a:1:1", "1:1:0", "1:1:65536", "4294967295:1:1", "1:4294967290:6",
+                         "-1:1:1", "1::1"};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        ASSERT_INT_EQ(user_remap_parse(bad[i], &m, &err), -1);
+        ASSERT_INT_EQ(err->code, ISD_ERR_INVALID);
+        isd_error_free(err);
+        err = NULL;
+    }
+    ASSERT_INT_EQ(user_remap_parse("4294901760:1:65535", &m, NULL), 0);
 }
 
 /* ./bundle/rootfs from the static /bin/busybox with its applet links. */
