@@ -267,3 +267,27 @@ def test_daemon_userns_remap_is_validated(new_daemon):
     with pytest.raises(RuntimeError) as e:
         d.start(timeout=10)
     assert "offset must be greater than 0 and less than 65536" in str(e.value)
+
+
+def test_leftover_idmapped_layer_mounts_are_detached_not_deleted(new_daemon):
+    """After a crash while an id-mapped rootfs was being mounted: the start-up sweep detaches the layer clones
+    (same st_dev as the layers) and never removes through them."""
+    from conftest import Isula
+    d = new_daemon()
+    d.start()
+    Isula(d).ok("create", "busybox", "true")  # the image's layers are in the store
+    overlay = os.path.join(d.graph, "storage", "overlay")
+    layer = next(os.path.join(overlay, n, "diff") for n in os.listdir(overlay)
+                 if os.path.exists(os.path.join(overlay, n, "diff", "bin", "busybox")))
+    d.stop()
+    clone = os.path.join(overlay, "idm-crash1", "0")
+    os.makedirs(clone)
+    subprocess.run(["mount", "--bind", layer, clone], check=True)
+    try:
+        d.start()
+        assert not os.path.exists(os.path.join(overlay, "idm-crash1"))
+        assert os.path.exists(os.path.join(layer, "bin", "busybox"))
+        assert Isula(d).ok("run", "--rm", "busybox", "echo", "still-there") == "still-there"
+    finally:
+        if os.path.ismount(clone):
+            subprocess.run(["umount", "-l", clone])

@@ -53,6 +53,11 @@ bool id_is_safe(const char *id);
 char *layer_chain_damaged_locked(struct layer_store *ls, const char *chain_id);
 /* True when path is the root of a mount (statx STATX_ATTR_MOUNT_ROOT). */
 bool path_is_mount_root(const char *path);
+/* overlay/idm-XXXXXX: id-mapped clones of image layers attached while an id-mapped rootfs is mounted
+ * (rootfs_idmap.c). They share the layers' st_dev, so a recursive removal would delete image files: after a
+ * crash the sweep detaches them and removes the empty directories only. */
+#define ROOTFS_IDMAP_PREFIX "idm-"
+void rootfs_idmap_sweep(const char *dir);
 /* "lowerdir=...,upperdir=...,workdir=..." of the container's overlay (rootfs.c). */
 char *rootfs_overlay_options(struct layer_store *ls, const char *container_id, struct isd_error **err);
 

@@ -264,6 +264,10 @@ static void sweep_overlay(struct layer_store *ls)
         cleanup_free char *cjson = xasprintf("%s/container.json", path);
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 || strcmp(de->d_name, "l") == 0)
             continue;
+        if (str_has_prefix(de->d_name, ROOTFS_IDMAP_PREFIX)) {
+            rootfs_idmap_sweep(path); /* never removed recursively: it may hold image layers' mounts */
+            continue;
+        }
         if (str_has_prefix(de->d_name, STAGING_PREFIX) || strstr(de->d_name, ".tmp-") != NULL ||
             (layer_find_locked(ls, de->d_name) == NULL && !path_exists(cjson))) {
             log_info("removing leftover `%s`", path);

@@ -7,6 +7,7 @@
  */
 #include "daemon/storage/layer_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -91,6 +92,23 @@ static int idmap_clone(const char *src, const char *dst, int userns, struct isd_
     return 0;
 }
 
+void rootfs_idmap_sweep(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        cleanup_free char *p = NULL;
+        if (de->d_name[0] == '.')
+            continue;
+        p = xasprintf("%s/%s", dir, de->d_name);
+        umount2(p, MNT_DETACH);
+        rmdir(p);
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(dir);
+}
+
 static void idmap_release(const char *tmp, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -131,7 +149,7 @@ static int mount_mapped(struct layer_store *ls, const char *cid, const char *mer
                         struct isd_error **err)
 {
     cleanup_free char *opts = rootfs_overlay_options(ls, cid, err);
-    cleanup_free char *tmp = xasprintf("%s/idm-XXXXXX", ls->overlay);
+    cleanup_free char *tmp = xasprintf("%s/" ROOTFS_IDMAP_PREFIX "XXXXXX", ls->overlay);
     cleanup_free char *upper = xasprintf("%s/%s/diff", ls->overlay, cid);
     cleanup_free char *mapped_opts = NULL;
     cleanup_close int userns = -1;
