@@ -162,3 +162,21 @@ def test_net_container_of_a_container_on_a_user_network_joins_its_pinned_netns(i
     assert ns_of(isula, y, "net") == ns_of(isula, x, "net") == "net:[%d]" % pinned
     ip = ins["NetworkSettings"]["Networks"][net]["IPAddress"]
     assert ip in isula.ok("exec", y, "ip", "-4", "addr")
+
+
+def test_docker_sdk_container_modes(isula, daemon, running):
+    docker = pytest.importorskip("docker")
+    a = running("--hostname", "sdkpeer")
+    client = docker.DockerClient(base_url=daemon.host, version="1.41")
+    out = client.containers.run("busybox", ["sh", "-c", "readlink /proc/self/ns/net; readlink /proc/self/ns/pid; hostname"],
+                                network_mode="container:" + a, pid_mode="container:" + a, remove=True)
+    assert out.decode().split() == [ns_of(isula, a, "net"), ns_of(isula, a, "pid"), "sdkpeer"]
+    c = client.containers.create("busybox", ["true"], ipc_mode="container:" + a, uts_mode="host")
+    try:
+        assert c.attrs["HostConfig"]["IpcMode"] == "container:" + a
+        isula.ok("stop", "-t", "1", a)
+        with pytest.raises(docker.errors.APIError) as e:
+            c.start()
+        assert "cannot join IPC of a non running container" in str(e.value)
+    finally:
+        c.remove(force=True)
