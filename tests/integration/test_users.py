@@ -291,3 +291,25 @@ def test_leftover_idmapped_layer_mounts_are_detached_not_deleted(new_daemon):
     finally:
         if os.path.ismount(clone):
             subprocess.run(["umount", "-l", clone])
+
+
+def test_user_remap_refuses_namespaces_it_would_not_own(isula):
+    from test_network import Nets
+    nets = Nets(isula)
+    try:
+        net, _, _ = nets.network()
+        peer = nets.name()
+        isula.ok("run", "-d", "--name", peer, "busybox", "sleep", "300")
+        for opts, msg in ((("--pid", "host"), "cannot share the host PID namespace when user namespaces are enabled"),
+                          (("--net", "host"), "cannot share the host's network namespace when user namespaces are "
+                                              "enabled"),
+                          (("--net", net), "network `%s` with a user namespace: not supported yet" % net),
+                          (("--net", "container:" + peer), "cannot join another container's namespace"),
+                          (("--ipc", "container:" + peer), "cannot join another container's namespace"),
+                          (("--pid", "container:" + peer), "cannot join another container's namespace")):
+            r = isula("create", "--user-remap", "300000:300000:65535", *opts, "busybox", "true")
+            assert r.returncode != 0 and msg in r.stderr, (opts, r.stderr)
+        out = isula.ok("run", "--rm", "--net", net, "--userns", "host", "busybox", "cat", "/proc/self/uid_map")
+        assert out.split() == ["0", "0", "4294967295"]
+    finally:
+        nets.cleanup()

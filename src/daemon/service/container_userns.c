@@ -9,6 +9,7 @@
 
 #include "common/json.h"
 #include "common/util.h"
+#include "daemon/network/network.h"
 #include "daemon/service/internal.h"
 #include "daemon/storage/layer_store.h"
 
@@ -20,6 +21,35 @@ void service_userns_map(struct daemon *d, const json_t *hc, struct user_remap *r
         user_remap_parse(mine, ret, NULL); /* checked at create */
     else if (!streq(json_get_str(hc, "UsernsMode"), "host"))
         *ret = d->cfg->userns_remap_map;
+}
+
+/* Namespaces the container's user namespace would not own. proc and sysfs cannot be mounted over the host's
+ * pid and network namespaces (Docker's two refusals). A namespace joined by path (a user network's pinned
+ * one, another container's) lets the container start, but runc 1.1's exec joins the user namespace first and
+ * is then refused the others (EPERM): refused at create rather than broken at the first exec. */
+static int check_shared_ns(const json_t *hc, struct isd_error **err)
+{
+    static const char *const keys[] = {"NetworkMode", "PidMode", "IpcMode", "UTSMode"};
+    const char *net = json_get_str(hc, "NetworkMode");
+    if (streq(net, "host"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "cannot share the host's network namespace when user namespaces are enabled");
+    if (streq(json_get_str(hc, "PidMode"), "host"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "cannot share the host PID namespace when user namespaces are enabled");
+    if (network_mode_is_named(net))
+        return isd_error_set(err, ISD_ERR_NOT_IMPLEMENTED, 0,
+                             "network `%s` with a user namespace: not supported yet (its namespace is not owned "
+                             "by the container's user namespace); use --userns=host",
+                             net);
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (str_has_prefix(json_get_str(hc, keys[i]), "container:"))
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "%s `%s`: cannot join another container's namespace when user namespaces are "
+                                 "enabled",
+                                 keys[i], json_get_str(hc, keys[i]));
+    }
+    return 0;
 }
 
 int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_error **err)
@@ -35,6 +65,8 @@ int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_e
     if (mine != NULL && mine[0] != '\0' && streq(mode, "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "conflicting options: --user-remap and --userns=host");
     service_userns_map(d, hc, &m);
+    if (user_remap_is_set(&m) && check_shared_ns(hc, err) < 0)
+        return -1;
     if (user_remap_is_set(&m) && json_get_bool(hc, "Privileged", false))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
                              mine != NULL && mine[0] != '\0'
