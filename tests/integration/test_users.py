@@ -313,3 +313,14 @@ def test_user_remap_refuses_namespaces_it_would_not_own(isula):
         assert out.split() == ["0", "0", "4294967295"]
     finally:
         nets.cleanup()
+
+
+def test_daemon_native_umask_empty_is_secure_and_bad_values_refused(new_daemon):
+    from conftest import Isula
+    d = new_daemon(config={"native.umask": ""})
+    d.start()
+    assert Isula(d).ok("run", "--rm", "busybox", "sh", "-c", "umask") == "0027"
+    bad = new_daemon(config={"native.umask": "0000"})
+    with pytest.raises(RuntimeError) as e:
+        bad.start(timeout=10)
+    assert "native.umask" in str(e.value)
