@@ -180,3 +180,17 @@ def test_docker_sdk_container_modes(isula, daemon, running):
         assert "cannot join IPC of a non running container" in str(e.value)
     finally:
         c.remove(force=True)
+
+
+def test_ipc_of_another_container_shares_its_dev_shm(isula, daemon, running):
+    a = running()
+    isula.ok("exec", a, "sh", "-c", "echo from-a >/dev/shm/a-file")
+    b = running("--ipc", "container:" + a)
+    assert isula.ok("exec", b, "cat", "/dev/shm/a-file") == "from-a"
+    isula.ok("exec", b, "sh", "-c", "echo from-b >/dev/shm/b-file")
+    assert isula.ok("exec", a, "cat", "/dev/shm/b-file") == "from-b"
+    # the host-side attachment used for the start is gone; a private container keeps its own /dev/shm
+    b_id = isula.inspect(b)["Id"]
+    assert not [l for l in open("/proc/mounts") if l.split()[1].endswith(b_id + "/shm")]
+    c = running()
+    assert isula("exec", c, "cat", "/dev/shm/a-file").returncode != 0

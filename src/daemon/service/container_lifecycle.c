@@ -80,11 +80,17 @@ static int write_bundle(struct daemon *d, struct container *c, const char *rootf
     cleanup_free char *path = xasprintf("%s/config.json", c->state_dir);
     cleanup_free char *exit_path = xasprintf("%s/exit", c->state_dir);
     struct service_ns_join join;
+    cleanup_free char *shm = NULL;
     if (service_ns_join_resolve(d, c, &join, err) < 0)
         return -1;
     service_spec_input(d, c, rootfs, c->config, &in);
     in.netns_path = netns;
     service_ns_join_apply(&join, &in);
+    if (service_ns_shm_attach(c, &join, &shm, err) < 0) {
+        service_ns_join_clear(&join);
+        return -1;
+    }
+    in.ipc_shm_path = shm;
     spec = spec_generate(&in, err);
     service_ns_join_clear(&join);
     if (spec == NULL || service_resources_prepare(spec, err) < 0)
@@ -130,6 +136,7 @@ static int start_error_exit_code(enum isd_error_code code)
 
 static int start_fail(struct daemon *d, struct container *c, const struct runtime *rt, struct isd_error **err)
 {
+    service_ns_shm_detach(c);
     rt->ops->delete_if_present(rt, c->id, NULL);
     service_network_stop(d, c->id);
     if (c->external_rootfs == NULL)
@@ -181,6 +188,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     rq.attach_fds = shim_ends;
     rq.n_attach_fds = (size_t)n_ends;
     rc = rt.ops->shim_start(&rt, &rq, &pid, &shim_pid, err);
+    service_ns_shm_detach(c); /* the container has its own mount of it now */
     for (int i = 0; i < n_ends; i++)
         close(shim_ends[i]);
     if (rc < 0) {

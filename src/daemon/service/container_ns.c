@@ -8,7 +8,12 @@
 #include <errno.h>
 #include <time.h>
 
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "common/fs.h"
 #include "common/json.h"
+#include "common/mount_peer.h"
 #include "common/util.h"
 #include "daemon/service/internal.h"
 
@@ -84,6 +89,8 @@ static int resolve_one(struct daemon *d, struct container *c, size_t i, struct s
         const char *hostname = json_get_str(peer->config, "Hostname");
         if (i == 0 && hostname != NULL)
             j->hostname = xstrdup(hostname);
+        if (i == 2)
+            j->ipc_peer = peer->pid;
     }
     pthread_mutex_unlock(&peer->lock);
     return rc;
@@ -121,6 +128,32 @@ void service_ns_join_clear(struct service_ns_join *j)
     }
     free(j->hostname);
     j->hostname = NULL;
+}
+
+static char *shm_path(const struct container *c)
+{
+    return xasprintf("%s/shm", c->state_dir);
+}
+
+int service_ns_shm_attach(struct container *c, const struct service_ns_join *j, char **ret_path, struct isd_error **err)
+{
+    cleanup_free char *p = NULL;
+    *ret_path = NULL;
+    if (j->ipc_peer <= 0)
+        return 0;
+    p = shm_path(c);
+    service_ns_shm_detach(c);
+    if (mkdir_p(c->state_dir, 0700, err) < 0 || mount_peer_clone(j->ipc_peer, "/dev/shm", p, err) < 0)
+        return isd_error_wrap(err, "share /dev/shm of the IPC namespace's container");
+    *ret_path = TAKE_PTR(p);
+    return 0;
+}
+
+void service_ns_shm_detach(struct container *c)
+{
+    cleanup_free char *p = shm_path(c);
+    umount2(p, MNT_DETACH);
+    rmdir(p);
 }
 
 bool service_ns_pid_shared(const struct container *c)

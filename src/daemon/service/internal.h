@@ -77,11 +77,17 @@ void service_network_restore(struct daemon *d);
 struct service_ns_join {
     char *path[SERVICE_NS_N];
     char *hostname;
+    pid_t ipc_peer; /* the IPC peer's pid: its /dev/shm is shared too (service_ns_shm_attach) */
 };
 int service_ns_check_create(struct daemon *d, const json_t *config, const json_t *hc, struct isd_error **err);
 int service_ns_join_resolve(struct daemon *d, struct container *c, struct service_ns_join *j, struct isd_error **err);
 void service_ns_join_apply(const struct service_ns_join *j, struct spec_input *in);
 void service_ns_join_clear(struct service_ns_join *j);
+/* The IPC peer's /dev/shm attached at <state_dir>/shm for the runtime to bind (*ret_path; NULL without an IPC
+ * peer), and detached once the runtime has made the container's mounts (start done or failed). */
+int service_ns_shm_attach(struct container *c, const struct service_ns_join *j, char **ret_path,
+                          struct isd_error **err);
+void service_ns_shm_detach(struct container *c);
 /* The container's processes are not alone in their pid namespace (host or another container's): killing its
  * init does not end the others. */
 bool service_ns_pid_shared(const struct container *c);

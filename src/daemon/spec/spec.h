@@ -43,7 +43,8 @@ struct spec_input {
     const char *pid_ns_path;
     const char *ipc_ns_path;
     const char *uts_ns_path;
-    struct user_remap remap; /* set: a new user namespace with this mapping (the service decides which) */
+    const char *ipc_shm_path; /* with ipc_ns_path: the IPC peer's /dev/shm attached on the host, bound in */
+    struct user_remap remap;  /* set: a new user namespace with this mapping (the service decides which) */
 };
 
 /* The bundle's config.json. Writes <container_dir>/{hostname,hosts,resolv.conf}. */

@@ -65,6 +65,9 @@ static void default_mounts(const struct spec_input *in, json_t *list, const json
         spec_mount_new("/dev/pts", "devpts", "devpts", "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5"));
     if (ipc_host) {
         add_default(list, user, spec_mount_new("/dev/shm", "bind", "/dev/shm", "rbind,rprivate"));
+    } else if (in->ipc_shm_path != NULL) {
+        add_default(list, user, spec_mount_new("/dev/shm", "bind", in->ipc_shm_path, "rbind,rprivate"));
+        add_default(list, user, spec_mount_new("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
     } else {
         add_default(list, user, spec_mount_new("/dev/shm", "tmpfs", "shm", shm_opts));
         add_default(list, user, spec_mount_new("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
