@@ -53,7 +53,8 @@ struct container {
     long long started_ns;
     long long finished_ns;
     int restart_count;
-    bool manually_stopped; /* stop/kill by a user: no restart for unless-stopped/always until started again */
+    long long restart_delay_ns; /* the restart policy's back-off: 100 ms doubling, reset after a run of 10 s */
+    bool manually_stopped;      /* stop/kill by a user: no restart for unless-stopped/always until started again */
     bool has_rootfs_mounted;
     bool runtime_cleanup; /* `runtime delete` of the last run still going on in the background */
     int pending_attach;   /* attach requests waiting for the shim of the next start */

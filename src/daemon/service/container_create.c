@@ -274,11 +274,33 @@ static int check_filters(const json_t *filters, struct isd_error **err)
     return 0;
 }
 
+/* Docker's label filters: every one of them must match (the other keys match any of their values). */
+static bool labels_match_all(const json_t *vals, struct container *c)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+    json_array_foreach(vals, i, v)
+    {
+        if (!json_is_string(v) || !match_label(c, json_string_value(v)))
+            return false;
+    }
+    json_object_foreach((json_t *)vals, k, v)
+    {
+        if (!match_label(c, k))
+            return false;
+    }
+    return true;
+}
+
 static bool filters_match(const json_t *filters, struct container *c)
 {
     for (size_t i = 0; i < ARRAY_SIZE(filter_table); i++) {
         json_t *vals = json_object_get(filters, filter_table[i].key);
-        if (vals != NULL && !filter_values_match(vals, filter_table[i].match, c))
+        if (vals == NULL)
+            continue;
+        if (streq(filter_table[i].key, "label") ? !labels_match_all(vals, c)
+                                                : !filter_values_match(vals, filter_table[i].match, c))
             return false;
     }
     return true;

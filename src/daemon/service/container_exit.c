@@ -60,22 +60,41 @@ static void schedule(struct daemon *d, struct container *c, bool remove, long lo
     }
 }
 
+/* Docker's back-off: 100 ms, doubled at each restart, at most a minute, back to 100 ms after a run of 10 s. */
+static long long next_delay(struct container *c)
+{
+    bool ran_long = c->finished_ns - c->started_ns >= 10LL * 1000000000LL;
+    if (c->restart_delay_ns <= 0 || ran_long)
+        c->restart_delay_ns = 100000000LL;
+    else if (c->restart_delay_ns < 60LL * 1000000000LL)
+        c->restart_delay_ns *= 2;
+    if (c->restart_delay_ns > 60LL * 1000000000LL)
+        c->restart_delay_ns = 60LL * 1000000000LL;
+    return c->restart_delay_ns;
+}
+
+bool service_container_restart_policy(struct daemon *d, struct container *c)
+{
+    long long delay;
+    if (json_get_bool(c->host_config, "AutoRemove", false) ||
+        !restart_policy_wants(c->host_config, c->exit_code, c->restart_count, c->manually_stopped))
+        return false;
+    c->restart_count++;
+    c->status = CT_RESTARTING;
+    delay = next_delay(c);
+    container_save(c, false, NULL);
+    container_changed(c);
+    schedule(d, c, false, delay);
+    return true;
+}
+
 void service_container_exit_handle(void *ctx, struct container *c)
 {
     struct daemon *d = ctx;
-    bool remove, restart;
-    long long delay = 0;
     service_container_exited(d, c);
     log_debug("container `%s` exited with %d", c->id, c->exit_code);
-    remove = json_get_bool(c->host_config, "AutoRemove", false);
-    restart = !remove && restart_policy_wants(c->host_config, c->exit_code, c->restart_count, c->manually_stopped);
-    if (restart) {
-        c->restart_count++;
-        c->status = CT_RESTARTING;
-        delay = 100000000LL << (c->restart_count < 8 ? c->restart_count - 1 : 7);
-        container_save(c, false, NULL);
-        container_changed(c);
-    }
-    if (remove || restart)
-        schedule(d, c, remove, delay);
+    if (json_get_bool(c->host_config, "AutoRemove", false))
+        schedule(d, c, true, 0);
+    else
+        service_container_restart_policy(d, c);
 }

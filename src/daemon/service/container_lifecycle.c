@@ -20,6 +20,15 @@
 
 static void wait_runtime_cleanup(struct container *c);
 
+/* The runtime runs a container's poststop hooks when it deletes its state (in the background after an exit):
+ * with a hook spec, stop and rm wait for that delete, so the hooks have run when they return. Lock held. */
+static void wait_poststop_hooks(struct container *c)
+{
+    const char *hooks = json_get_str(c->host_config, "HookSpec");
+    if (hooks != NULL && *hooks != '\0')
+        wait_runtime_cleanup(c);
+}
+
 static void wait_changed(struct container *c, long long timeout_ns)
 {
     struct timespec ts;
@@ -56,6 +65,12 @@ static void log_opts(const struct container *c, long long *ret_size, int *ret_fi
         *ret_size = v;
     if (parse_int64(json_get_str(cfg, "max-file"), &v) == 0 && v > 0)
         *ret_files = (int)v;
+}
+
+bool service_container_log_disabled(const struct container *c)
+{
+    json_t *cfg = json_object_get(json_object_get(c->host_config, "LogConfig"), "Config");
+    return streq(json_get_str(cfg, "disable-log"), "true");
 }
 
 void service_spec_input(struct daemon *d, struct container *c, const char *rootfs, const json_t *config,
@@ -183,6 +198,8 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
     rq.start = rt.ops->run_detached_ok(&rt);
     log_opts(c, &rq.log_max_size, &rq.log_max_file);
+    if (service_container_log_disabled(c))
+        rq.log_file = NULL;
     if ((n_ends = make_handoff(c, shim_ends, err)) < 0)
         return start_fail(d, c, &rt, err);
     rq.attach_fds = shim_ends;
@@ -319,11 +336,18 @@ static int stop_locked(struct daemon *d, struct container *c, int timeout, struc
     int sig = signal_parse(json_get_str(c->config, "StopSignal"));
     if (!json_get_str(c->config, "StopSignal") || sig < 0)
         sig = SIGTERM;
-    if (timeout < 0)
+    if (timeout == SERVICE_STOP_TIMEOUT_DEFAULT)
         timeout = (int)json_get_int(c->config, "StopTimeout", 10);
     c->manually_stopped = true;
     if (c->status == CT_PAUSED)
         sig = SIGKILL;
+    if (timeout < 0) { /* `stop -t -1`: no SIGKILL, wait for the exit however long it takes */
+        if (kill_locked(d, c, sig, err) < 0)
+            return -1;
+        while (container_is_active(c))
+            pthread_cond_wait(&c->changed, &c->lock);
+        return 0;
+    }
     if (kill_locked(d, c, sig, NULL) == 0 && wait_inactive(c, (long long)timeout * 1000000000LL))
         return 0;
     if (!container_is_active(c))
@@ -343,8 +367,10 @@ int service_container_stop(struct daemon *d, const char *ref, int timeout, struc
         return -1;
     if (!container_is_active(c))
         rc = isd_error_set(err, ISD_ERR_NOT_MODIFIED, 0, "container %s is already stopped", c->id);
-    else if ((rc = stop_locked(d, c, timeout, err)) == 0)
+    else if ((rc = stop_locked(d, c, timeout, err)) == 0) {
+        wait_poststop_hooks(c);
         service_container_event(c, "stop", NULL);
+    }
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
     return rc;
@@ -468,6 +494,11 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
             goto out;
         }
         service_network_stop(d, c->id);
+    }
+    wait_poststop_hooks(c);
+    if (c->removed) {
+        rc = isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "No such container: %s", ref);
+        goto out;
     }
     c->status = CT_REMOVING;
     /* A background runtime delete of the last run may still be going on: it needs neither the rootfs nor

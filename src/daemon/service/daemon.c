@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/image/image_store.h"
@@ -66,11 +67,13 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
     return service_network_init(d, err);
 }
 
-/* A container recorded as running: reconnect to its shim, or settle what happened while we were away. */
-static void restore_one(struct daemon *d, struct container *c)
+/* A container recorded as running: reconnect to its shim, or settle what happened while we were away. True when
+ * it turns out to have exited meanwhile (its restart policy is applied once the network is restored). */
+static bool restore_one(struct daemon *d, struct container *c)
 {
     struct isd_error *err = NULL;
     struct runtime rt;
+    bool exited = false;
     pid_t shim;
     service_runtime_driver(d, &rt);
     pthread_mutex_lock(&c->lock);
@@ -84,12 +87,34 @@ static void restore_one(struct daemon *d, struct container *c)
             supervisor_watch(d->supervisor, c, rt.ops->shim_watch_fd(&rt, shim), &err);
         } else {
             service_container_exited(d, c);
+            exited = true;
         }
     }
     pthread_mutex_unlock(&c->lock);
     if (err != NULL)
         log_error("restore container `%s`: %s", c->id, err->msg);
     isd_error_free(err);
+    return exited;
+}
+
+/* As Docker at its start: a container that exited while the daemon was down is restarted when its policy says
+ * so (always, unless-stopped, on-failure with retries left); so is any other `always`/`unless-stopped`
+ * container a user did not stop. */
+static void restore_restart_policies(struct daemon *d, char **exited)
+{
+    size_t n = 0;
+    struct container **v = container_store_list(d->containers, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct container *c = v[i];
+        const char *policy;
+        pthread_mutex_lock(&c->lock);
+        policy = json_get_str(json_object_get(c->host_config, "RestartPolicy"), "Name");
+        if (c->status == CT_EXITED && !c->removed &&
+            (strv_contains(exited, c->id) || streq(policy, "always") || streq(policy, "unless-stopped")))
+            service_container_restart_policy(d, c);
+        pthread_mutex_unlock(&c->lock);
+    }
+    container_list_free(v);
 }
 
 static void remove_state_trash(struct daemon *d)
@@ -112,6 +137,7 @@ int daemon_restore(struct daemon *d, struct isd_error **err)
     cleanup_free char *dir = xasprintf("%s/containers", d->cfg->graph);
     DIR *dp = opendir(dir);
     struct dirent *de;
+    cleanup_strv char **exited = NULL;
     if (dp == NULL)
         return isd_error_errno(err, "open `%s`", dir);
     while ((de = readdir(dp)) != NULL) {
@@ -133,9 +159,9 @@ int daemon_restore(struct daemon *d, struct isd_error **err)
             isd_error_free(lerr);
             continue;
         }
-        if (container_store_add(d->containers, c, &lerr) == 0)
-            restore_one(d, c);
-        else
+        if (container_store_add(d->containers, c, &lerr) == 0 && restore_one(d, c))
+            strv_append(&exited, c->id);
+        else if (lerr != NULL)
             log_warn("skip container `%s`: %s", c->id, lerr->msg);
         isd_error_free(lerr);
         container_unref(c);
@@ -143,6 +169,7 @@ int daemon_restore(struct daemon *d, struct isd_error **err)
     closedir(dp);
     remove_state_trash(d);
     service_network_restore(d);
+    restore_restart_policies(d, exited);
     return 0;
 }
 

@@ -30,6 +30,13 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
  * restart policies (container_exit.c). */
 void service_container_exit_handle(void *ctx, struct container *c);
 
+/* Applies the restart policy to an exited container (lock held): marks it restarting and schedules its start
+ * after the back-off. False when the policy (or AutoRemove) says no restart. */
+bool service_container_restart_policy(struct daemon *d, struct container *c);
+
+/* `--log-opt disable-log=true`: the shim records nothing and `logs` refuses (G-05: recording is on by default). */
+bool service_container_log_disabled(const struct container *c);
+
 /* Opens (or closes, with pid 0) the container's pidfd; lock held. */
 void container_set_pid(struct container *c, pid_t pid);
 

@@ -9,12 +9,16 @@
 int service_container_logs_check(struct daemon *d, const char *ref, bool *ret_tty, struct isd_error **err)
 {
     struct container *c = service_lookup_locked(d, ref, err);
+    int rc = 0;
     if (c == NULL)
         return -1;
     *ret_tty = json_get_bool(c->config, "Tty", false);
+    if (service_container_log_disabled(c))
+        rc = isd_error_set(err, ISD_ERR_INVALID, 0,
+                           "container %s records no log: it was created with --log-opt disable-log=true", c->id);
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
-    return 0;
+    return rc;
 }
 
 static bool still_running(void *ctx)

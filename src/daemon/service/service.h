@@ -7,6 +7,7 @@
 #define ISD_DAEMON_SERVICE_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 
 #include "common/error.h"
@@ -46,6 +47,9 @@ void daemon_shutdown(struct daemon *d);
 int service_container_create(struct daemon *d, const char *name, const json_t *body, char **ret_id,
                              struct isd_error **err);
 int service_container_start(struct daemon *d, const char *ref, struct isd_error **err);
+/* timeout: seconds before the SIGKILL; SERVICE_STOP_TIMEOUT_DEFAULT takes the container's StopTimeout (10 s),
+ * a negative one waits for ever (`stop -t -1`). */
+#define SERVICE_STOP_TIMEOUT_DEFAULT INT_MIN
 int service_container_stop(struct daemon *d, const char *ref, int timeout, struct isd_error **err);
 int service_container_kill(struct daemon *d, const char *ref, const char *signal, struct isd_error **err);
 int service_container_restart(struct daemon *d, const char *ref, int timeout, struct isd_error **err);

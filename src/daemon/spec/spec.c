@@ -3,6 +3,7 @@
  * annotations and the isula --hook-spec hooks. Thread-safe.
  */
 #include <errno.h>
+#include <sys/stat.h>
 
 #include "common/fs.h"
 #include "common/json.h"
@@ -10,10 +11,32 @@
 #include "daemon/spec/spec_internal.h"
 
 #define OCI_VERSION "1.0.2"
-#define HOOK_SPEC_MAX (1024 * 1024)
+#define HOOK_SPEC_MAX (10 * 1024 * 1024)
 
 static const char *const hook_kinds[] = {"prestart",       "createRuntime", "createContainer",
                                          "startContainer", "poststart",     "poststop"};
+
+/* The guide's rules for one hook's program (L7840-7849): each refusal says which rule failed. */
+static int check_hook_path(const char *kind, size_t i, const char *path, struct isd_error **err)
+{
+    struct stat st;
+    if (path == NULL || path[0] != '/')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "hook %s[%zu]: path `%s` must be absolute", kind, i,
+                             path ? path : "");
+    if (stat(path, &st) < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, errno, "hook %s[%zu]: `%s` does not exist", kind, i, path);
+    if (!S_ISREG(st.st_mode))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "hook %s[%zu]: `%s` is not a regular file", kind, i, path);
+    if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "hook %s[%zu]: `%s` is not executable", kind, i, path);
+    if (st.st_uid != 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "hook %s[%zu]: `%s` must be owned by root (owner uid %u)", kind,
+                             i, path, (unsigned)st.st_uid);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "hook %s[%zu]: `%s` must be writable by root only (mode %04o)",
+                             kind, i, path, (unsigned)(st.st_mode & 07777));
+    return 0;
+}
 
 static int check_hook_list(const char *kind, const json_t *list, struct isd_error **err)
 {
@@ -24,10 +47,27 @@ static int check_hook_list(const char *kind, const json_t *list, struct isd_erro
         return isd_error_set(err, ISD_ERR_INVALID, 0, "hooks `%s` must be an array", kind);
     json_array_foreach(list, i, h)
     {
-        const char *path = json_get_str(h, "path");
-        if (path == NULL || path[0] != '/')
-            return isd_error_set(err, ISD_ERR_INVALID, 0, "hook %s[%zu]: path must be absolute", kind, i);
+        json_t *timeout = json_object_get(h, "timeout");
+        if (check_hook_path(kind, i, json_get_str(h, "path"), err) < 0)
+            return -1;
+        if (timeout != NULL && (!json_is_integer(timeout) || json_integer_value(timeout) <= 0))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "hook %s[%zu]: timeout must be greater than 0", kind, i);
     }
+    return 0;
+}
+
+/* The hook-spec file itself: absolute, a regular file of at most 10 MB (guide L7834-7838). */
+static int check_hook_spec_file(const char *path, struct isd_error **err)
+{
+    struct stat st;
+    if (path[0] != '/')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "hook spec `%s` must be an absolute path", path);
+    if (stat(path, &st) < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, ENOENT, "hook spec file `%s` does not exist", path);
+    if (!S_ISREG(st.st_mode))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "hook spec `%s` is not a regular file", path);
+    if (st.st_size > HOOK_SPEC_MAX)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "hook spec `%s` is larger than 10 MB", path);
     return 0;
 }
 
@@ -40,8 +80,8 @@ static int add_hooks(const json_t *hc, json_t *spec, struct isd_error **err)
 
     if (path == NULL || path[0] == '\0')
         return 0;
-    if (!path_exists(path))
-        return isd_error_set(err, ISD_ERR_INVALID, ENOENT, "hook spec file `%s` does not exist", path);
+    if (check_hook_spec_file(path, err) < 0)
+        return -1;
     hooks = json_load_path(path, HOOK_SPEC_MAX, &e);
     if (hooks == NULL || !json_is_object(hooks)) {
         isd_error_set(err, ISD_ERR_INVALID, 0, "invalid hook spec `%s`: %s", path, e ? e->msg : "not an object");

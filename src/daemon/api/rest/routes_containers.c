@@ -81,7 +81,7 @@ void h_container_stop(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     int t;
-    if (rq_query_int_checked(rq, "t", -1, &t) == 0)
+    if (rq_query_int_checked(rq, "t", SERVICE_STOP_TIMEOUT_DEFAULT, &t) == 0)
         reply_result(rq, service_container_stop(rq->d, arg, t, &err), &err, 204);
 }
 
@@ -89,7 +89,7 @@ void h_container_restart(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     int t;
-    if (rq_query_int_checked(rq, "t", -1, &t) == 0)
+    if (rq_query_int_checked(rq, "t", SERVICE_STOP_TIMEOUT_DEFAULT, &t) == 0)
         reply_result(rq, service_container_restart(rq->d, arg, t, &err), &err, 204);
 }
 
