@@ -84,8 +84,21 @@ static char *ps_command(const json_t *item, bool no_trunc)
     return xasprintf("\"%s\"", cmd);
 }
 
+/* isula's STATUS word, with the health Docker's Status text ends with: "running (healthy)". */
+static char *ps_status(const json_t *item)
+{
+    const char *docker = str_or(item, "Status", "");
+    const char *h = strrchr(docker, '(');
+    const char *word = format_state_word(str_or(item, "State", ""));
+    if (h != NULL &&
+        (str_has_prefix(h, "(healthy)") || str_has_prefix(h, "(unhealthy)") || str_has_prefix(h, "(health: ")))
+        return xasprintf("%s %s", word, h);
+    return xstrdup(word);
+}
+
 json_t *format_ps_row(const json_t *item, bool no_trunc, long long now_ns)
 {
+    cleanup_free char *status = ps_status(item);
     const char *id = str_or(item, "Id", "");
     long long pid = json_integer_value(json_object_get(item, "Pid"));
     cleanup_free char *names = ps_names(item), *cmd = ps_command(item, no_trunc);
@@ -99,7 +112,7 @@ json_t *format_ps_row(const json_t *item, bool no_trunc, long long now_ns)
     created = xasprintf("%s ago", cago);
     return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", id,
                      no_trunc ? strlen(id) : (strlen(id) < 12 ? strlen(id) : 12), "Image", str_or(item, "Image", ""),
-                     "Status", format_state_word(str_or(item, "State", "")), "Pid", pidtxt, "Command", cmd, "ExitCode",
+                     "Status", status, "Pid", pidtxt, "Command", cmd, "ExitCode",
                      (json_int_t)json_integer_value(json_object_get(item, "ExitCode")), "RestartCount",
                      (json_int_t)json_integer_value(json_object_get(item, "RestartCount")), "StartAt", start,
                      "FinishAt", finish, "Runtime", str_or(item, "Runtime", ""), "Names", names, "Created", created,

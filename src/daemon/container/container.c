@@ -67,6 +67,7 @@ void container_unref(struct container *c)
     free(c->runtime);
     json_decref(c->config);
     json_decref(c->host_config);
+    json_decref(c->health);
     free(c->error);
     if (c->pidfd >= 0)
         close(c->pidfd);
@@ -127,7 +128,7 @@ static long long time_from_json(const json_t *obj, const char *key)
     return ns;
 }
 
-static json_t *state_json(const struct container *c)
+static json_t *state_json_base(const struct container *c)
 {
     return json_pack(
         "{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:o, s:o}", "Status", container_status_docker(c->status),
@@ -135,6 +136,27 @@ static json_t *state_json(const struct container *c)
         c->status == CT_RESTARTING, "OOMKilled", c->oom_killed, "Dead", c->status == CT_DEAD, "Pid",
         (json_int_t)(container_is_active(c) ? c->pid : 0), "ExitCode", c->exit_code, "Error", c->error ? c->error : "",
         "StartedAt", time_json(c->started_ns), "FinishedAt", time_json(c->finished_ns));
+}
+
+static json_t *state_json(const struct container *c)
+{
+    json_t *st = state_json_base(c);
+    if (c->health != NULL)
+        json_object_set_new(st, "Health", json_deep_copy(c->health));
+    return st;
+}
+
+/* " (healthy)", " (unhealthy)", " (health: starting)" after Docker's "Up ..." */
+static const char *health_suffix(const struct container *c)
+{
+    const char *h = json_get_str(c->health, "Status");
+    if (streq(h, "healthy"))
+        return " (healthy)";
+    if (streq(h, "unhealthy"))
+        return " (unhealthy)";
+    if (streq(h, "starting"))
+        return " (health: starting)";
+    return "";
 }
 
 int container_save(struct container *c, bool durable, struct isd_error **err)
@@ -198,7 +220,7 @@ char *container_status_text(const struct container *c)
         return xstrdup("Created");
     case CT_RUNNING:
         d = human_duration((now - c->started_ns) / 1000000000LL);
-        return xasprintf("Up %s", d);
+        return xasprintf("Up %s%s", d, health_suffix(c));
     case CT_PAUSED:
         d = human_duration((now - c->started_ns) / 1000000000LL);
         return xasprintf("Up %s (Paused)", d);

@@ -53,6 +53,7 @@ struct container {
     long long started_ns;
     long long finished_ns;
     int restart_count;
+    json_t *health;             /* Docker's State.Health {Status, FailingStreak, Log}; NULL without a health check */
     long long restart_delay_ns; /* the restart policy's back-off: 100 ms doubling, reset after a run of 10 s */
     bool manually_stopped;      /* stop/kill by a user: no restart for unless-stopped/always until started again */
     bool has_rootfs_mounted;

@@ -230,6 +230,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     container_save(c, false, NULL);
     container_changed(c);
     service_container_event(c, "start", NULL);
+    service_health_watch(d, c);
     return supervisor_watch(d->supervisor, c, rt.ops->shim_watch_fd(&rt, shim_pid), err);
 }
 
@@ -598,6 +599,7 @@ void service_container_exited(struct daemon *d, struct container *c)
     c->status = CT_EXITED;
     c->exit_code = code;
     c->finished_ns = ns;
+    service_health_unwatch(d, c);
     container_set_pid(c, 0);
     c->shim_pid = 0;
     container_save(c, false, NULL);

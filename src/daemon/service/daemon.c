@@ -62,7 +62,7 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
     if (service_storage_init(d, err) < 0)
         return -1;
     d->supervisor = supervisor_new(service_container_exit_handle, d, err);
-    if (d->supervisor == NULL)
+    if (d->supervisor == NULL || service_health_init(d, err) < 0)
         return -1;
     return service_network_init(d, err);
 }
@@ -85,6 +85,7 @@ static bool restore_one(struct daemon *d, struct container *c)
             if (c->status == CT_RESTARTING)
                 c->status = CT_RUNNING;
             supervisor_watch(d->supervisor, c, rt.ops->shim_watch_fd(&rt, shim), &err);
+            service_health_watch(d, c);
         } else {
             service_container_exited(d, c);
             exited = true;
@@ -175,6 +176,7 @@ int daemon_restore(struct daemon *d, struct isd_error **err)
 
 void daemon_shutdown(struct daemon *d)
 {
+    service_health_shutdown(d);
     supervisor_free(d->supervisor);
     d->supervisor = NULL;
     network_ctx_free(d->network);

@@ -37,6 +37,14 @@ bool service_container_restart_policy(struct daemon *d, struct container *c);
 /* `--log-opt disable-log=true`: the shim records nothing and `logs` refuses (G-05: recording is on by default). */
 bool service_container_log_disabled(const struct container *c);
 
+/* Health checks (health.c, health_probe.c): one scheduler thread for the daemon. watch (lock held, after a
+ * start or at restore) resets State.Health to `starting` and schedules the container's probes; unwatch (lock
+ * held, at the exit) cancels them. */
+int service_health_init(struct daemon *d, struct isd_error **err);
+void service_health_shutdown(struct daemon *d);
+void service_health_watch(struct daemon *d, struct container *c);
+void service_health_unwatch(struct daemon *d, struct container *c);
+
 /* Opens (or closes, with pid 0) the container's pidfd; lock held. */
 void container_set_pid(struct container *c, pid_t pid);
 

@@ -18,6 +18,7 @@ struct layer_store;
 struct image_store;
 struct exec_store;
 struct supervisor;
+struct health_sched;
 struct network_ctx;
 struct runtime_ops;
 
@@ -31,6 +32,7 @@ struct daemon {
     struct exec_store *execs;
     struct supervisor *supervisor;
     struct network_ctx *network;
+    struct health_sched *health; /* the health checks' one scheduler thread (health.c) */
     long long started_ns;
     /* The runtime driver of every configured runtime: NULL for the OCI runtime CLI (runtime_oci_ops); unit
      * tests set a fake after daemon_init. */
