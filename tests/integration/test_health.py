@@ -171,3 +171,57 @@ def test_no_daemon_thread_per_checked_container(isula, container, daemon):
     time.sleep(1)
     # one scheduler thread serves them all (transient request threads may come and go: allow a few)
     assert threads() - base < 6, (base, threads())
+
+
+def image_with_healthcheck(isula, tmp_path, name, healthcheck):
+    """busybox saved, its config given a Healthcheck (as a Dockerfile HEALTHCHECK does), loaded as `name`."""
+    import hashlib
+    import io
+    import json
+    import tarfile
+    src = tmp_path / "busybox.tar"
+    isula.ok("save", "-o", str(src), "busybox")
+    out = tmp_path / "hc.tar"
+    with tarfile.open(src) as t, tarfile.open(out, "w") as o:
+        manifest = json.load(t.extractfile("manifest.json"))
+        config = json.load(t.extractfile(manifest[0]["Config"]))
+        config["config"]["Healthcheck"] = healthcheck
+        data = json.dumps(config).encode()
+        config_name = hashlib.sha256(data).hexdigest() + ".json"
+        for m in t.getmembers():
+            if m.name in ("manifest.json", manifest[0]["Config"], "repositories"):
+                continue
+            o.addfile(m, t.extractfile(m) if m.isfile() else None)
+        manifest[0]["Config"] = config_name
+        manifest[0]["RepoTags"] = [name]
+        for fname, blob in ((config_name, data), ("manifest.json", json.dumps(manifest).encode())):
+            ti = tarfile.TarInfo(fname)
+            ti.size = len(blob)
+            o.addfile(ti, io.BytesIO(blob))
+    isula.ok("load", "-i", str(out))
+
+
+def test_image_healthcheck_runs_unless_no_healthcheck(isula, container, tmp_path):
+    name = "hc-image-%d:latest" % int(time.time())
+    image_with_healthcheck(isula, tmp_path, name, {"Test": ["CMD-SHELL", "echo from-image"], "Interval": 1000000000,
+                                                   "Retries": 1})
+    try:
+        cid = container("run", "-d", name, "sleep", "600")
+        wait_for(status_is(isula, cid, "healthy"), "the image's check to pass")
+        assert health(isula, cid)["Log"][-1]["Output"] == "from-image\n"
+        assert isula.inspect(cid)["Config"]["Healthcheck"]["Test"] == ["CMD-SHELL", "echo from-image"]
+        off = container("run", "-d", "--no-healthcheck", name, "sleep", "600")
+        time.sleep(2)
+        assert "Health" not in isula.inspect(off)["State"]
+    finally:
+        for cid in isula.ok("ps", "-a", "-q", "--no-trunc", "-f", "ancestor=" + name).split():
+            isula("rm", "-f", cid)
+        isula("rmi", name)
+
+
+def test_health_option_limits(isula):
+    for opt in ("--health-interval", "--health-timeout", "--health-start-period"):
+        r = isula("create", "--health-cmd", "true", opt, "500ms", "busybox", "true")
+        assert r.returncode != 0 and "cannot be less than 1s" in r.stderr, (opt, r.stderr)
+    r = isula("create", "--health-cmd", "true", "--health-retries", "-1", "busybox", "true")
+    assert r.returncode != 0 and "cannot be negative" in r.stderr, r.stderr

@@ -41,6 +41,21 @@ static int check_restart(const json_t *hc, struct isd_error **err)
     return 0;
 }
 
+/* HC-04..HC-07: a duration given (not 0, which takes the default) is at least 1 s; retries are not negative. */
+static int check_healthcheck(const json_t *config, struct isd_error **err)
+{
+    static const char *const keys[] = {"Interval", "Timeout", "StartPeriod"};
+    const json_t *h = json_object_get(config, "Healthcheck");
+    for (size_t i = 0; h != NULL && i < ARRAY_SIZE(keys); i++) {
+        long long v = json_get_int(h, keys[i], 0);
+        if (v != 0 && v < 1000000000LL)
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "%s in Healthcheck cannot be less than 1s", keys[i]);
+    }
+    if (json_get_int(h, "Retries", 0) < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Retries in Healthcheck cannot be negative");
+    return 0;
+}
+
 /* Only the json-file driver exists (the shim writes it); its options are Docker's plus isula's disable-log. */
 static int check_log_config(const json_t *hc, struct isd_error **err)
 {
@@ -242,8 +257,8 @@ int container_check_settings(const json_t *config, const json_t *hc, struct isd_
     if (oom < -1000 || oom > 1000)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
                              oom);
-    if (check_restart(hc, err) < 0 || check_log_config(hc, err) < 0 || check_network_values(config, hc, err) < 0 ||
-        check_limits(config, hc, err) < 0)
+    if (check_restart(hc, err) < 0 || check_log_config(hc, err) < 0 || check_healthcheck(config, err) < 0 ||
+        check_network_values(config, hc, err) < 0 || check_limits(config, hc, err) < 0)
         return -1;
     if (check_cpuset(hc, "CpusetCpus", "cpus", "/sys/devices/system/cpu/online", err) < 0 ||
         check_cpuset(hc, "CpusetMems", "mems", "/sys/devices/system/node/online", err) < 0)
