@@ -9,6 +9,7 @@ Starts a private isulad (temp graph/state/socket), then measures in one run:
   * the target ratio: `isula run --rm busybox true` and `runc run` of that bundle measured alternately
   * attached output: 1 GiB from `run --rm busybox` through `| wc -c` (every byte must arrive)
   * `update -m ... --cpus ...` of a running container (memory and cpu limits rewritten each time)
+  * 100 containers with a 1 s health check: the daemon's CPU over a minute, RSS and threads
 Prints a Markdown report (and writes it with --out). Not a test: no pass/fail, just numbers.
 """
 import argparse
@@ -231,6 +232,53 @@ def interleaved(engine, base, runtime, n):
     return out
 
 
+def proc_cpu_s(pid):
+    """utime + stime of the process itself (its threads, not its children), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def health_load(engine, pid, count=100, seconds=60):
+    """`count` containers with a 1 s health check (`true`): once all are healthy, the daemon's own CPU over
+    `seconds` (from /proc/<pid>/stat: the probes' runtime and shim processes are not the daemon's), its RSS and
+    its threads. Target: at most 0.1 % CPU per container and no thread per container."""
+    extra = getattr(engine, "run_args", [])
+    cids = [engine.run("run", "-d", *extra, "--health-cmd", "true", "--health-interval", "1s", "busybox", "sleep",
+                       "100000") for _ in range(count)]
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            states = engine.run("inspect", "--format", "{{.State.Health.Status}}", *cids).split()
+            if states.count("healthy") == count:
+                break
+            time.sleep(1)
+        healthy = engine.run("inspect", "--format", "{{.State.Health.Status}}", *cids).split().count("healthy")
+        c0, t0 = proc_cpu_s(pid), time.monotonic()
+        time.sleep(seconds)
+        cpu = (proc_cpu_s(pid) - c0) / (time.monotonic() - t0) * 100
+        threads = len(os.listdir("/proc/%d/task" % pid))
+        return {"count": count, "healthy": healthy, "cpu_pct": cpu, "cpu_pct_per": cpu / count,
+                "rss_kib": rss_kib(pid), "threads": threads}
+    finally:
+        for cid in cids:
+            subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
+
+
+def health_lines(results):
+    """Markdown rows of health_load's results, one column per engine."""
+    names = list(results)
+    lines = ["", "| %d containers, 1 s health check, daemon over 60 s | " % results[names[0]]["count"] +
+             " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    rows = (("healthy", "%d"), ("cpu_pct", "%.2f %%"), ("cpu_pct_per", "%.4f %%"), ("rss_kib", "%d KiB"),
+            ("threads", "%d"))
+    titles = {"healthy": "containers healthy", "cpu_pct": "daemon CPU", "cpu_pct_per": "daemon CPU per container",
+              "rss_kib": "daemon RSS", "threads": "daemon threads"}
+    for key, fmt in rows:
+        lines.append("| %s | %s |" % (titles[key], " | ".join(fmt % results[n][key] for n in names)))
+    return lines
+
+
 def docker_pid(host):
     out = subprocess.run(["docker", "-H", host, "info", "--format", "{{.ID}}"], capture_output=True, text=True)
     if out.returncode != 0:
@@ -264,6 +312,7 @@ def main():
     ap.add_argument("--docker", help="docker daemon socket to measure side by side (unix:///...); it needs a "
                     "busybox:latest image, which the script loads from isula's built-in one")
     ap.add_argument("--out")
+    ap.add_argument("--health-seconds", type=int, default=60, help="how long the health-check load is measured")
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="isd-bench-", dir="/tmp")
     lines = ["# Benchmark run", "", "Machine: %s cores, kernel %s; n=%d serial runs; %d containers in parallel "
@@ -287,6 +336,7 @@ def main():
         versus = {rt: interleaved(engine, base, rt, a.n) for rt, v in floors.items() if not isinstance(v, str)}
         res["run --rm | wc -c (1 GiB)"] = stream_output(engine)
         phases, mem = parallel(engine, a.parallel, a.clients)
+        health = {"isula": health_load(engine, engine.proc.pid, seconds=a.health_seconds)}
         if a.docker:
             docker = OtherEngine("docker", ["docker", "-H", a.docker], docker_pid(a.docker), "containerd-shim")
             load_busybox(engine, docker)
@@ -295,6 +345,7 @@ def main():
             dres["update -m --cpus (running)"] = update_limits(docker, a.n)
             dres["run --rm | wc -c (1 GiB)"] = stream_output(docker)
             others["docker"] = (dres,) + parallel(docker, a.parallel, a.clients) + (didle,)
+            health["docker"] = health_load(docker, docker.pid, seconds=a.health_seconds)
     finally:
         engine.stop()
     names = ["isula (runc)"] + ["%s (runc)" % k for k in others]
@@ -327,6 +378,7 @@ def main():
               "| per-container monitor (isulad-shim / containerd-shim) | %s |" % " | ".join(
                   ["%.2f MiB" % (mem["shim_avg"] / 1024)] + ["%.2f MiB" % (o[2]["shim_avg"] / 1024)
                                                            for o in others.values()])]
+    lines += health_lines(health)
     for other in ("docker", "podman"):
         if other in others:
             continue

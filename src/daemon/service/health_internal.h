@@ -22,7 +22,8 @@ struct health_probe {
     int shim_pidfd;   /* >= 0 while a probe runs */
     int proc_pidfd;
     long long start_ns, deadline_ns;
-    char *dir; /* the running probe's exec state dir */
+    char *dir;          /* the running probe's exec state dir */
+    char *process_text; /* its process.json, made once per run */
     unsigned long seq;
     bool exited;    /* its shim is gone (set by the scheduler before a step) */
     bool cancelled; /* set under the scheduler's lock; the scheduler frees it */

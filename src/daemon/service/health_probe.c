@@ -43,6 +43,7 @@ void health_probe_free(struct health_probe *p)
         close(p->proc_pidfd);
     container_unref(p->c);
     json_decref(p->cmd);
+    free(p->process_text);
     free(p->dir);
     free(p);
 }
@@ -111,9 +112,8 @@ static void record(struct health_probe *p, int code, const char *output, long lo
             log_info("container `%s` is unhealthy: killed (--health-exit-on-unhealthy)", c->id);
             syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
         }
+        container_save(c, false, NULL); /* the record keeps the state; the log of each probe stays in memory */
     }
-    container_save(c, false, NULL);
-    container_changed(c);
 }
 
 /* Whether p still checks the current run of its container: 1 running, 0 paused, -1 gone (p is cancelled). */
@@ -127,13 +127,16 @@ static int run_state(struct health_probe *p)
     return c->status == CT_RUNNING ? 1 : 0;
 }
 
-static void end_run(struct health_probe *p)
+static void end_run(struct health_probe *p, bool killed)
 {
     close(p->shim_pidfd);
     if (p->proc_pidfd >= 0)
         close(p->proc_pidfd);
     p->shim_pidfd = p->proc_pidfd = -1;
-    rm_rf_soon(p->dir, NULL);
+    if (killed)
+        rm_rf_soon(p->dir, NULL); /* its shim may still write there */
+    else
+        rm_rf(p->dir, NULL); /* a few small files: no background thread per probe */
     p->due_ns = now_ns() + p->interval_ns;
 }
 
@@ -160,23 +163,28 @@ static void finish(struct health_probe *p)
     if (run_state(p) > 0)
         record(p, code, output, p->start_ns);
     pthread_mutex_unlock(&p->c->lock);
-    end_run(p);
+    end_run(p, timed_out);
 }
 
-static int write_process(const char *state_dir, const char *dir, const json_t *cmd, bool external,
-                         struct isd_error **err)
+/* process.json of the probe: made from the bundle's spec once per run of the container, then copied. */
+static int write_process(struct health_probe *p, const char *state_dir, bool external, struct isd_error **err)
 {
-    cleanup_free char *spec_path = xasprintf("%s/config.json", state_dir);
-    cleanup_free char *path = xasprintf("%s/process.json", dir);
-    cleanup_json json_t *spec = json_load_path(spec_path, 1 << 20, err);
-    cleanup_json json_t *body = json_pack("{s:O, s:b}", "Cmd", cmd, "Tty", 0);
-    cleanup_json json_t *proc = NULL;
-    if (spec == NULL)
+    cleanup_free char *path = xasprintf("%s/process.json", p->dir);
+    if (p->process_text == NULL) {
+        cleanup_free char *spec_path = xasprintf("%s/config.json", state_dir);
+        cleanup_json json_t *spec = json_load_path(spec_path, 1 << 20, err);
+        cleanup_json json_t *body = json_pack("{s:O, s:b}", "Cmd", p->cmd, "Tty", 0);
+        cleanup_json json_t *proc = NULL;
+        if (spec == NULL)
+            return -1;
+        proc = spec_exec_process(spec, body, external ? "/" : json_get_str(json_object_get(spec, "root"), "path"), err);
+        if (proc == NULL)
+            return -1;
+        p->process_text = json_to_string(proc);
+    }
+    if (mkdir_p(p->dir, 0700, err) < 0)
         return -1;
-    proc = spec_exec_process(spec, body, external ? "/" : json_get_str(json_object_get(spec, "root"), "path"), err);
-    if (proc == NULL || mkdir_p(dir, 0700, err) < 0)
-        return -1;
-    return json_write_path(path, proc, false, err);
+    return write_file_atomic(path, p->process_text, strlen(p->process_text), 0600, false, err);
 }
 
 static int spawn(struct health_probe *p, const char *runtime, const char *state_dir, bool external,
@@ -193,8 +201,7 @@ static int spawn(struct health_probe *p, const char *runtime, const char *state_
                               .log_file = log,
                               .log_max_size = 64 * 1024};
     pid_t pid = 0, shim_pid = 0;
-    if (service_runtime(p->d, runtime, &rt, &root, err) < 0 ||
-        write_process(state_dir, p->dir, p->cmd, external, err) < 0)
+    if (service_runtime(p->d, runtime, &rt, &root, err) < 0 || write_process(p, state_dir, external, err) < 0)
         return -1;
     if (rt.ops->shim_start(&rt, &rq, &pid, &shim_pid, err) < 0)
         return -1;
@@ -244,7 +251,7 @@ static void launch(struct health_probe *p)
         record(p, -1, err != NULL ? err->msg : "health check could not start", p->start_ns);
     pthread_mutex_unlock(&p->c->lock);
     isd_error_free(err);
-    rm_rf_soon(p->dir, NULL);
+    rm_rf(p->dir, NULL);
     p->due_ns = now_ns() + p->interval_ns;
 }
 
