@@ -225,3 +225,16 @@ def test_health_option_limits(isula):
         assert r.returncode != 0 and "cannot be less than 1s" in r.stderr, (opt, r.stderr)
     r = isula("create", "--health-cmd", "true", "--health-retries", "-1", "busybox", "true")
     assert r.returncode != 0 and "cannot be negative" in r.stderr, r.stderr
+
+
+def test_docker_cli_health_options(container, daemon, isula):
+    r = subprocess.run([DOCKER, "-H", daemon.host, "run", "-d", "--health-cmd", "true", "--health-interval", "1s",
+                        "busybox", "sleep", "600"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.strip()
+    try:
+        wait_for(lambda: subprocess.run([DOCKER, "-H", daemon.host, "inspect", "--format",
+                                         "{{.State.Health.Status}}", cid], capture_output=True, text=True,
+                                        timeout=60).stdout.strip() == "healthy", "docker inspect: healthy")
+    finally:
+        isula("rm", "-f", cid)

@@ -250,3 +250,32 @@ def test_restart_policies_apply_after_daemon_kill_9(new_daemon):
     assert isula.inspect("rp-no")["RestartCount"] == 0
     st = isula.inspect("rp-stopped")
     assert st["State"]["Status"] == "exited" and st["RestartCount"] == 0
+
+
+def test_restart_back_off_grows(isula, container, daemon):
+    client = docker.DockerClient(base_url=daemon.host)
+    since = time.time() - 1
+    cid = container("run", "-d", "--restart", "on-failure:4", "busybox", "sh", "-c", "exit 2")
+    wait_for(lambda: isula.inspect(cid)["RestartCount"] == 4 and isula.inspect(cid)["State"]["Status"] == "exited",
+             "four restarts")
+    evs = list(client.events(since=int(since), until=int(time.time()) + 1, decode=True, filters={"container": cid}))
+    die = [e["timeNano"] for e in evs if e["Action"] == "die"]
+    start = [e["timeNano"] for e in evs if e["Action"] == "start"]
+    assert len(start) == 5 and len(die) == 5, [e["Action"] for e in evs]
+    # Docker's back-off: 100 ms before the first restart, doubled at each one (lower bounds only)
+    gaps = [(start[i + 1] - die[i]) / 1e9 for i in range(4)]
+    for i, g in enumerate(gaps):
+        assert g >= 0.1 * (2 ** i) * 0.95, gaps
+
+
+def test_event_label_filters_and(isula, container, daemon):
+    client = docker.DockerClient(base_url=daemon.host)
+    since = int(time.time()) - 1
+    both = container("create", "--label", "ev-a=1", "--label", "ev-b=2", "busybox", "true")
+    one = container("create", "--label", "ev-a=1", "busybox", "true")
+    evs = list(client.events(since=since, until=int(time.time()) + 1, decode=True,
+                             filters={"label": ["ev-a=1", "ev-b=2"], "event": "create"}))
+    assert [e["id"] for e in evs] == [both], evs
+    evs = list(client.events(since=since, until=int(time.time()) + 1, decode=True,
+                             filters={"label": ["ev-a=1"], "event": "create"}))
+    assert sorted(e["id"] for e in evs) == sorted([both, one])
