@@ -279,3 +279,43 @@ def test_event_label_filters_and(isula, container, daemon):
     evs = list(client.events(since=since, until=int(time.time()) + 1, decode=True,
                              filters={"label": ["ev-a=1"], "event": "create"}))
     assert sorted(e["id"] for e in evs) == sorted([both, one])
+
+
+def load_labelled_busybox(isula, tmp_path, name, labels):
+    """busybox saved, its config given labels, loaded as `name`."""
+    import hashlib
+    import io
+    import tarfile
+    src = tmp_path / ("src-%s.tar" % name.replace(":", "_"))
+    isula.ok("save", "-o", str(src), "busybox")
+    out = tmp_path / ("lab-%s.tar" % name.replace(":", "_"))
+    with tarfile.open(src) as t, tarfile.open(out, "w") as o:
+        manifest = json.load(t.extractfile("manifest.json"))
+        config = json.load(t.extractfile(manifest[0]["Config"]))
+        config["config"]["Labels"] = labels
+        config["config"]["Hostname"] = name  # a different config: a different image id
+        data = json.dumps(config).encode()
+        config_name = hashlib.sha256(data).hexdigest() + ".json"
+        for m in t.getmembers():
+            if m.name not in ("manifest.json", manifest[0]["Config"], "repositories"):
+                o.addfile(m, t.extractfile(m) if m.isfile() else None)
+        manifest[0]["Config"] = config_name
+        manifest[0]["RepoTags"] = [name]
+        for fname, blob in ((config_name, data), ("manifest.json", json.dumps(manifest).encode())):
+            ti = tarfile.TarInfo(fname)
+            ti.size = len(blob)
+            o.addfile(ti, io.BytesIO(blob))
+    isula.ok("load", "-i", str(out))
+
+
+def test_image_label_filters_and(isula, tmp_path):
+    load_labelled_busybox(isula, tmp_path, "lab-both:1", {"im-a": "1", "im-b": "2"})
+    load_labelled_busybox(isula, tmp_path, "lab-one:1", {"im-a": "1"})
+    try:
+        out = isula.ok("images", "-f", "label=im-a=1", "-f", "label=im-b=2")
+        assert "lab-both" in out and "lab-one" not in out, out
+        out = isula.ok("images", "-f", "label=im-a")
+        assert "lab-both" in out and "lab-one" in out, out
+    finally:
+        isula("rmi", "lab-both:1")
+        isula("rmi", "lab-one:1")
