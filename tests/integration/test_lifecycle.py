@@ -319,3 +319,17 @@ def test_image_label_filters_and(isula, tmp_path):
     finally:
         isula("rmi", "lab-both:1")
         isula("rmi", "lab-one:1")
+
+
+def test_prestart_hook_past_its_timeout_fails_the_start(isula, container, tmp_path):
+    tmp_path.chmod(0o755)
+    slow = tmp_path / "slow.sh"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")  # exec: the killed hook leaves no child holding its pipes
+    slow.chmod(0o755)
+    spec = hook_spec(tmp_path, {"prestart": [{"path": str(slow), "timeout": 1}]})
+    cid = container("create", "--hook-spec", spec, "busybox", "sleep", "600")
+    t0 = time.monotonic()
+    r = isula("start", cid, timeout=120)
+    assert r.returncode != 0
+    assert time.monotonic() - t0 < 25  # the runtime killed the hook at its timeout instead of waiting 30 s
+    assert not isula.inspect(cid)["State"]["Running"]
