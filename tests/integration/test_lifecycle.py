@@ -333,3 +333,13 @@ def test_prestart_hook_past_its_timeout_fails_the_start(isula, container, tmp_pa
     assert r.returncode != 0
     assert time.monotonic() - t0 < 25  # the runtime killed the hook at its timeout instead of waiting 30 s
     assert not isula.inspect(cid)["State"]["Running"]
+
+
+def test_update_restart_policy_applies_at_the_next_exit(isula, container):
+    cid = container("run", "-d", "busybox", "sh", "-c", "while [ ! -f /tmp/go ]; do sleep 0.1; done; exit 3")
+    isula.ok("update", "--restart", "on-failure:2", cid)
+    assert isula.inspect(cid)["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
+    isula.ok("exec", cid, "touch", "/tmp/go")  # kept in the read-write layer: every later run exits at once
+    wait_for(lambda: isula.inspect(cid)["RestartCount"] == 2 and isula.inspect(cid)["State"]["Status"] == "exited",
+             "two restarts by the updated policy")
+    assert isula.inspect(cid)["State"]["ExitCode"] == 3
