@@ -8,6 +8,8 @@
 
 static const struct command commands[] = {
     {"attach", "[OPTIONS] CONTAINER", "Attach to a running container", cmd_attach},
+    {"cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       isula cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+     "Copy files/folders between a container and the local filesystem", cmd_cp},
     {"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmd_create},
     {"events", "[OPTIONS]", "Get real time events from the server", cmd_events},
     {"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container", cmd_exec},

@@ -81,6 +81,17 @@ struct stats_job *service_container_stats_begin(struct daemon *d, const char *re
 void service_container_stats_run(struct stats_job *j, bool stream, int out_fd);
 void service_stats_job_free(struct stats_job *j);
 int service_container_export(struct daemon *d, const char *ref, int out_fd, struct isd_error **err);
+/* Files in and out (container_archive.c): Docker's path stat {name, size, mode, mtime, linkTarget}, a tar of
+ * path, and the extraction of a tar into the directory path; a missing path is ISD_ERR_NOT_FOUND. */
+json_t *service_container_archive_stat(struct daemon *d, const char *ref, const char *path, struct isd_error **err);
+int service_container_archive_get(struct daemon *d, const char *ref, const char *path, int out_fd,
+                                  struct isd_error **err);
+struct archive_put_opts {
+    bool keep_owner;       /* copyUIDGID: the tar's owners; else root */
+    bool no_dir_overwrite; /* noOverwriteDirNonDir */
+};
+int service_container_archive_put(struct daemon *d, const char *ref, const char *path, int in_fd,
+                                  const struct archive_put_opts *o, struct isd_error **err);
 int service_container_resize(struct daemon *d, const char *ref, int height, int width, struct isd_error **err);
 
 /* Attach in two steps: begin registers the client (with the container lock, before the API adapter answers

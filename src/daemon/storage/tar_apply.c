@@ -36,6 +36,9 @@ struct apply_ctx {
     char *raw_path;
     struct sha256_ctx *sha;
     int root;
+    bool plain;            /* tar_extract: no whiteouts, no hash */
+    bool root_owner;       /* tar_extract: entries owned by 0:0 */
+    bool no_dir_overwrite; /* tar_extract: keep directories and non-directories apart */
     long long tar_size, size;
     int src_errno;
     char inbuf[CHUNK], rawbuf[CHUNK];
@@ -81,7 +84,8 @@ static la_ssize_t tar_read_cb(struct archive *a, void *opaque, const void **buf)
         archive_set_error(a, EIO, "%s", archive_error_string(c->raw));
         return -1;
     }
-    sha256_update(c->sha, c->rawbuf, (size_t)n);
+    if (c->sha != NULL)
+        sha256_update(c->sha, c->rawbuf, (size_t)n);
     c->tar_size += n;
     if (c->blob != NULL && n > 0 && archive_write_data(c->blob, c->rawbuf, (size_t)n) != n) {
         archive_set_error(a, EIO, "store layer blob: %s", archive_error_string(c->blob));
@@ -297,6 +301,23 @@ static int create_entry(struct apply_ctx *c, int dfd, const char *base, const ch
     return 0;
 }
 
+/* tar_extract's entry: ownership and type rules of a copy, no whiteouts. */
+static int extract_entry(struct apply_ctx *c, int dfd, const char *base, const char *rel, struct archive_entry *e,
+                         struct isd_error **err)
+{
+    struct stat st;
+    if (c->root_owner) {
+        archive_entry_set_uid(e, 0);
+        archive_entry_set_gid(e, 0);
+    }
+    if (c->no_dir_overwrite && archive_entry_hardlink(e) == NULL && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISDIR(st.st_mode) != (archive_entry_filetype(e) == AE_IFDIR))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "cannot overwrite %s `%s` with %s",
+                             S_ISDIR(st.st_mode) ? "directory" : "non-directory", rel,
+                             S_ISDIR(st.st_mode) ? "non-directory" : "directory");
+    return create_entry(c, dfd, base, rel, e, err);
+}
+
 static int apply_entry(struct apply_ctx *c, struct archive_entry *e, struct isd_error **err)
 {
     const char *name = archive_entry_pathname(e);
@@ -310,6 +331,8 @@ static int apply_entry(struct apply_ctx *c, struct archive_entry *e, struct isd_
     dfd = walk_open_parent(c->root, rel, true, &base, err);
     if (dfd < 0)
         return -1;
+    if (c->plain)
+        return extract_entry(c, dfd, base, rel, e, err);
     if (str_has_prefix(base, WH_PREFIX))
         return make_whiteout(dfd, base, rel, e, err);
     return create_entry(c, dfd, base, rel, e, err);
@@ -509,6 +532,22 @@ int tar_apply(const struct byte_source *src, int src_file, int root_dfd, const c
     ret->tar_size = c->tar_size;
     r = 0;
 out:
+    apply_ctx_free(c);
+    return r;
+}
+
+int tar_extract(const struct byte_source *src, int root_dfd, const struct tar_extract_opts *o, struct isd_error **err)
+{
+    struct apply_ctx *c = xcalloc(1, sizeof(*c));
+    int r;
+    c->src = src;
+    c->src_file = -1;
+    c->raw_fd = -1;
+    c->root = root_dfd;
+    c->plain = true;
+    c->root_owner = o->root_owner;
+    c->no_dir_overwrite = o->no_dir_overwrite;
+    r = open_readers(c, err) < 0 || run_entries(c, err) < 0 ? -1 : 0;
     apply_ctx_free(c);
     return r;
 }

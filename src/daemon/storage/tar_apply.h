@@ -8,6 +8,7 @@
 #ifndef ISD_STORAGE_TAR_APPLY_H
 #define ISD_STORAGE_TAR_APPLY_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -35,6 +36,15 @@ struct tar_apply_result {
  * target missing from the layer) fail the whole apply with ISD_ERR_INVALID; the caller discards root. */
 int tar_apply(const struct byte_source *src, int src_file, int root_dfd, const char *blob_path,
               struct tar_apply_result *ret, struct isd_error **err);
+
+struct tar_extract_opts {
+    bool root_owner;       /* every entry owned by 0:0 instead of the tar's ids */
+    bool no_dir_overwrite; /* an entry replacing a directory with a non-directory (or the reverse) fails */
+};
+
+/* Extracts a plain copy (docker cp): the same symlink-safe creation as tar_apply, but `.wh.` names are
+ * ordinary files and nothing is hashed or stored. */
+int tar_extract(const struct byte_source *src, int root_dfd, const struct tar_extract_opts *o, struct isd_error **err);
 
 /* Normalises a tar entry path: strips leading `/` and `./`, drops `.` and empty components; `..` is an
  * error (returns NULL). "" means the root itself. */

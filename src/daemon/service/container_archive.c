@@ -1,0 +1,96 @@
+/*
+ * Files in and out of a container (`isula cp`, Docker's /containers/{id}/archive): the container's root
+ * filesystem as the storage module sees it (not its volumes or /etc/hosts binds, as the guide says, C-cp-02),
+ * mounted for the copy when the container is stopped and unmounted afterwards unless it was started
+ * meanwhile. The copy itself never leaves the rootfs (storage/copy.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+#include "daemon/storage/copy.h"
+#include "daemon/storage/layer_store.h"
+
+struct rootfs_use {
+    struct container *c;
+    char *root;
+    bool mounted_here;
+};
+
+static int rootfs_use_begin(struct daemon *d, const char *ref, struct rootfs_use *u, struct isd_error **err)
+{
+    *u = (struct rootfs_use){0};
+    u->c = service_lookup_locked(d, ref, err);
+    if (u->c == NULL)
+        return -1;
+    if (u->c->external_rootfs != NULL) {
+        u->root = xstrdup(u->c->external_rootfs);
+    } else {
+        u->mounted_here = !container_is_active(u->c);
+        if (rootfs_mount(d->layers, u->c->id, &u->root, err) < 0) {
+            pthread_mutex_unlock(&u->c->lock);
+            container_unref(u->c);
+            u->c = NULL;
+            return -1;
+        }
+    }
+    pthread_mutex_unlock(&u->c->lock);
+    return 0;
+}
+
+/* Unmounts what begin mounted, unless the container started in between (its start mounted it too). */
+static void rootfs_use_end(struct daemon *d, struct rootfs_use *u)
+{
+    if (u->c == NULL)
+        return;
+    pthread_mutex_lock(&u->c->lock);
+    if (u->mounted_here && !container_is_active(u->c) && !u->c->removed)
+        rootfs_umount(d->layers, u->c->id, NULL);
+    pthread_mutex_unlock(&u->c->lock);
+    container_unref(u->c);
+    free(u->root);
+}
+
+json_t *service_container_archive_stat(struct daemon *d, const char *ref, const char *path, struct isd_error **err)
+{
+    struct rootfs_use u;
+    json_t *st;
+    if (rootfs_use_begin(d, ref, &u, err) < 0)
+        return NULL;
+    st = copy_stat(u.root, path, err);
+    if (st == NULL && (*err)->code == ISD_ERR_NOT_FOUND)
+        isd_error_wrap(err, "container %s", u.c->id);
+    rootfs_use_end(d, &u);
+    return st;
+}
+
+int service_container_archive_get(struct daemon *d, const char *ref, const char *path, int out_fd,
+                                  struct isd_error **err)
+{
+    struct rootfs_use u;
+    int r;
+    if (rootfs_use_begin(d, ref, &u, err) < 0)
+        return -1;
+    r = copy_out(u.root, path, out_fd, err);
+    rootfs_use_end(d, &u);
+    return r;
+}
+
+int service_container_archive_put(struct daemon *d, const char *ref, const char *path, int in_fd,
+                                  const struct archive_put_opts *o, struct isd_error **err)
+{
+    struct rootfs_use u;
+    struct copy_in_opts co = {.keep_owner = o->keep_owner, .no_dir_overwrite = o->no_dir_overwrite};
+    struct byte_source src = {.read = byte_source_fd_read, .ctx = &in_fd};
+    int r = -1;
+    if (rootfs_use_begin(d, ref, &u, err) < 0)
+        return -1;
+    if (json_get_bool(u.c->host_config, "ReadonlyRootfs", false))
+        isd_error_set(err, ISD_ERR_INVALID, 0, "container rootfs is marked read-only");
+    else
+        r = copy_in(u.root, path, &src, &co, err);
+    rootfs_use_end(d, &u);
+    return r;
+}
