@@ -30,6 +30,8 @@ int cmd_load(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);

@@ -8,9 +8,11 @@
 
 static const struct command commands[] = {
     {"attach", "[OPTIONS] CONTAINER", "Attach to a running container", cmd_attach},
+    {"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmd_commit},
     {"cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       isula cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
      "Copy files/folders between a container and the local filesystem", cmd_cp},
     {"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmd_create},
+    {"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", cmd_diff},
     {"events", "[OPTIONS]", "Get real time events from the server", cmd_events},
     {"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container", cmd_exec},
     {"export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", cmd_export},

@@ -119,6 +119,11 @@ static int apply_change(json_t *cfg, const char *change, struct isd_error **err)
     return 0;
 }
 
+int image_config_apply_change(json_t *cfg, const char *change, struct isd_error **err)
+{
+    return apply_change(cfg, change, err);
+}
+
 static char *import_config(const char *diff_id, char *const *changes, struct isd_error **err)
 {
     cleanup_free char *created = time_rfc3339_nano(now_ns());

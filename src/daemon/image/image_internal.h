@@ -23,6 +23,9 @@ void image_store_take_tag_locked(struct image_store *s, struct image *img, const
 int image_store_persist_locked(struct image_store *s, const struct image *img, struct isd_error **err);
 /* The image.json record of img. */
 json_t *image_record_json(const struct image *img);
+/* One Dockerfile-style change (CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, STOPSIGNAL, EXPOSE, VOLUME) applied
+ * to a container config object (image_import.c). */
+int image_config_apply_change(json_t *cfg, const char *change, struct isd_error **err);
 /* A temp path inside the store root for spooling (caller unlinks). */
 char *image_store_temp_path(struct image_store *s, const char *what);
 

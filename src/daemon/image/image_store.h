@@ -63,6 +63,19 @@ int image_store_load(struct image_store *s, int fd, const char *tag, char ***ret
  * *ret_id: bare hex id. */
 int image_store_import(struct image_store *s, int fd, const char *repo_tag, char *const *changes, char **ret_id,
                        struct isd_error **err);
+/* `docker commit` (image_commit.c): a new image of parent_ref plus the layer tar read from layer_fd, its
+ * config's `config` the container's Config with the changes applied, with author, comment (history) and
+ * container id. repo_tag may be NULL. *ret_id: bare hex id. */
+struct image_commit {
+    const json_t *config; /* the container's Config (Docker shape) */
+    const char *container_id;
+    const char *author;
+    const char *comment;
+    const char *repo_tag;
+    char *const *changes;
+};
+int image_store_commit(struct image_store *s, const char *parent_ref, int layer_fd, const struct image_commit *c,
+                       char **ret_id, struct isd_error **err);
 /* Builds `busybox:latest` from a static busybox binary when absent; reproducible ID. */
 int image_store_ensure_builtin(struct image_store *s, const char *busybox_path, struct isd_error **err);
 /* Registers an image from its config bytes and top layer (the caller's reference on top_layer is taken over,

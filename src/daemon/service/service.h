@@ -81,6 +81,19 @@ struct stats_job *service_container_stats_begin(struct daemon *d, const char *re
 void service_container_stats_run(struct stats_job *j, bool stream, int out_fd);
 void service_stats_job_free(struct stats_job *j);
 int service_container_export(struct daemon *d, const char *ref, int out_fd, struct isd_error **err);
+/* docker diff (container_commit.c): [{Path, Kind}] of the read-write layer. */
+json_t *service_container_changes(struct daemon *d, const char *ref, struct isd_error **err);
+/* docker commit: a new image from the container's read-write layer; *ret_id is bare hex. */
+struct commit_opts {
+    const char *container;
+    const char *repo_tag; /* may be NULL */
+    const char *author;
+    const char *comment;
+    char *const *changes;
+    const json_t *config; /* the request's container config; NULL or {}: the container's own */
+    bool pause;
+};
+int service_container_commit(struct daemon *d, const struct commit_opts *o, char **ret_id, struct isd_error **err);
 /* Files in and out (container_archive.c): Docker's path stat {name, size, mode, mtime, linkTarget}, a tar of
  * path, and the extraction of a tar into the directory path; a missing path is ISD_ERR_NOT_FOUND. */
 json_t *service_container_archive_stat(struct daemon *d, const char *ref, const char *path, struct isd_error **err);

@@ -20,6 +20,8 @@
 #ifndef ISD_STORAGE_LAYER_STORE_H
 #define ISD_STORAGE_LAYER_STORE_H
 
+#include <jansson.h>
+
 #include "common/error.h"
 #include "common/user_remap.h"
 #include "daemon/storage/tar_apply.h"
@@ -103,6 +105,12 @@ int rootfs_remove(struct layer_store *ls, const char *container_id, struct isd_e
 /* Writes a plain tar of the merged filesystem (mounting it temporarily when not mounted). */
 int rootfs_export(struct layer_store *ls, const char *container_id, int out_fd, struct isd_error **err);
 bool rootfs_exists(struct layer_store *ls, const char *container_id);
+/* docker diff (changes.c): [{"Path": "/x", "Kind": 0 changed | 1 added | 2 deleted}] from the read-write
+ * layer, sorted by path. */
+json_t *rootfs_changes(struct layer_store *ls, const char *container_id, struct isd_error **err);
+/* commit: the read-write layer as an OCI layer tar (whiteouts as `.wh.` entries). The container should be
+ * paused or stopped for a consistent layer. */
+int rootfs_diff_tar(struct layer_store *ls, const char *container_id, int out_fd, struct isd_error **err);
 /* Size of the container's read-write layer (diff dir), or -1. */
 long long rootfs_rw_size(struct layer_store *ls, const char *container_id);
 

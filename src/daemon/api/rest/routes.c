@@ -35,6 +35,8 @@ static const struct route {
     {"GET", "/containers/{}/top", h_container_top, false},
     {"GET", "/containers/{}/stats", h_container_stats, false},
     {"GET", "/containers/{}/export", h_container_export, false},
+    {"GET", "/containers/{}/changes", h_container_changes, false},
+    {"POST", "/commit", h_commit, false},
     {"HEAD", "/containers/{}/archive", h_container_archive_head, false},
     {"GET", "/containers/{}/archive", h_container_archive_get, false},
     {"PUT", "/containers/{}/archive", h_container_archive_put, true},

@@ -26,6 +26,8 @@ void h_container_top(struct request *rq, const char *arg);
 void h_container_stats(struct request *rq, const char *arg);
 void h_events(struct request *rq, const char *arg);
 void h_container_export(struct request *rq, const char *arg);
+void h_container_changes(struct request *rq, const char *arg);
+void h_commit(struct request *rq, const char *arg);
 void h_container_archive_head(struct request *rq, const char *arg);
 void h_container_archive_get(struct request *rq, const char *arg);
 void h_container_archive_put(struct request *rq, const char *arg);
