@@ -275,6 +275,33 @@ TEST(generate_binds_and_mounts)
     ASSERT_TRUE(find_mount(s, "/etc/hosts") != NULL && find_mount(s, "/proc") != NULL);
 }
 
+/* -v creates a missing source directory (Docker's behaviour; --mount refuses it, see below); --mount replaces a -v
+ * bind of the same destination (the guide's C-run-c05) instead of being a duplicate. */
+TEST(generate_bind_creates_source_and_mount_wins)
+{
+    cleanup_free char *root = make_rootfs();
+    cleanup_free char *src = xasprintf("%s/made/by/v", root);
+    cleanup_free char *hc = xasprintf("{\"Binds\":[\"%s:/data\",\"/tmp:/m\"],\"Mounts\":[{\"Type\":\"bind\","
+                                      "\"Source\":\"%s\",\"Target\":\"/m\"}]}",
+                                      src, root);
+    struct isd_error *err = NULL;
+    json_t *s = gen(root, "{\"Cmd\":[\"sh\"]}", hc, &err);
+    struct stat st;
+    size_t i, n_m = 0;
+    json_t *m;
+    ASSERT_TRUE(s != NULL);
+    ASSERT_TRUE(stat(src, &st) == 0 && S_ISDIR(st.st_mode));
+    json_array_foreach(json_object_get(s, "mounts"), i, m)
+    {
+        if (streq(json_get_str(m, "destination"), "/m")) {
+            n_m++;
+            ASSERT_STR_EQ(json_get_str(m, "source"), root);
+        }
+    }
+    ASSERT_TRUE(n_m == 1);
+    json_decref(s);
+}
+
 static void expect_bad_hc(const char *root, const char *hc, const char *needle)
 {
     struct isd_error *err = NULL;
@@ -291,7 +318,8 @@ TEST(generate_bad_binds_and_devices)
 {
     cleanup_free char *root = make_rootfs();
     expect_bad_hc(root, "{\"Binds\":[\"myvol:/data\"]}", "named volumes are not supported yet");
-    expect_bad_hc(root, "{\"Binds\":[\"/nonexistent-isd-path:/data\"]}", "bind source path does not exist");
+    expect_bad_hc(root, "{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/nonexistent-isd-path\",\"Target\":\"/d\"}]}",
+                  "bind source path does not exist");
     expect_bad_hc(root, "{\"Binds\":[\"/tmp:data\"]}", "must be absolute");
     expect_bad_hc(root, "{\"Binds\":[\"/tmp\"]}", "not supported");
     expect_bad_hc(root, "{\"Binds\":[\"/tmp:/a:bogus\"]}", "invalid volume specification");

@@ -154,5 +154,6 @@ json_t *spec_generate(const struct spec_input *in, struct isd_error **err)
     add_annotations(in, spec);
     if (spec_build_linux(in, spec, err) < 0)
         return NULL;
+    spec_set_rootfs_propagation(spec);
     return TAKE_PTR(spec);
 }

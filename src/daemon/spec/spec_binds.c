@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/spec/spec_internal.h"
@@ -23,18 +24,22 @@ static bool is_propagation(const char *s)
     return false;
 }
 
-static int check_source(const char *src, struct isd_error **err)
+/* A -v source that does not exist is created as a directory, as Docker does; a --mount source must exist. */
+static int check_source(const char *src, bool create, struct isd_error **err)
 {
     struct stat st;
     if (src == NULL || src[0] != '/')
         return isd_error_set(err, ISD_ERR_INVALID, 0, "named volumes are not supported yet");
+    if (create && stat(src, &st) < 0 && errno == ENOENT && mkdir_p(src, 0755, err) < 0)
+        return isd_error_wrap(err, "create bind source path %s", src);
     if (stat(src, &st) < 0)
         return isd_error_set(err, ISD_ERR_INVALID, errno, BIND_ERR ": bind source path does not exist: %s", src);
     return 0;
 }
 
 /* Appends the bind unless dst is taken. dst is cleaned and must be absolute and not "/". */
-static int add_bind(json_t *user, const char *src, const char *dst, bool ro, const char *prop, struct isd_error **err)
+static int add_bind(json_t *user, const char *src, const char *dst, bool ro, const char *prop, bool create,
+                    struct isd_error **err)
 {
     cleanup_free char *d = spec_clean_path(dst);
     cleanup_free char *opts = xasprintf("rbind,%s%s", prop != NULL ? prop : "rprivate", ro ? ",ro" : "");
@@ -44,7 +49,7 @@ static int add_bind(json_t *user, const char *src, const char *dst, bool ro, con
                              dst ? dst : "");
     if (streq(d, "/"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid specification: destination can't be '/'");
-    if (check_source(src, err) < 0)
+    if (check_source(src, create, err) < 0)
         return -1;
     json_array_append_new(user, spec_mount_new(d, "bind", src, opts));
     return 0;
@@ -97,7 +102,7 @@ static int parse_bind(json_t *user, const char *spec, struct isd_error **err)
     if (n == 3 && parse_mode(parts[2], &ro, &prop) < 0)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid volume specification: '%s': invalid mode: %s", spec,
                              parts[2]);
-    if (add_bind(user, parts[0], parts[1], ro, prop, err) < 0)
+    if (add_bind(user, parts[0], parts[1], ro, prop, true, err) < 0)
         return isd_error_wrap(err, "invalid volume specification: '%s'", spec);
     return 0;
 }
@@ -130,7 +135,7 @@ static int parse_mount(json_t *user, const json_t *m, struct isd_error **err)
         const char *prop = json_get_str(json_object_get(m, "BindOptions"), "Propagation");
         if (prop != NULL && prop[0] != '\0' && !is_propagation(prop))
             return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": invalid propagation mode: %s", prop);
-        return add_bind(user, json_get_str(m, "Source"), target, ro, prop && prop[0] ? prop : NULL, err);
+        return add_bind(user, json_get_str(m, "Source"), target, ro, prop && prop[0] ? prop : NULL, false, err);
     }
     if (streq(type, "volume"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "named volumes are not supported yet");
@@ -165,9 +170,25 @@ static int check_duplicates(const json_t *user, struct isd_error **err)
     return 0;
 }
 
+/* The guide's order (C-run-c05): --mount is applied after -v, so a Mounts entry replaces a Binds entry of the
+ * same destination instead of being a duplicate. The Mounts entry just added is the last of user; the Binds
+ * are its first n_binds entries. */
+static size_t drop_binds_at(json_t *user, size_t n_binds)
+{
+    const char *dst = json_get_str(json_array_get(user, json_array_size(user) - 1), "destination");
+    size_t dropped = 0;
+    for (size_t i = n_binds; i-- > 0;) {
+        if (streq(json_get_str(json_array_get(user, i), "destination"), dst)) {
+            json_array_remove(user, i);
+            dropped++;
+        }
+    }
+    return dropped;
+}
+
 int spec_build_user_mounts(const json_t *host_config, json_t *user, struct isd_error **err)
 {
-    size_t i;
+    size_t i, n_binds = 0;
     json_t *e;
     const char *k;
 
@@ -178,10 +199,12 @@ int spec_build_user_mounts(const json_t *host_config, json_t *user, struct isd_e
         if (parse_bind(user, json_string_value(e), err) < 0)
             return -1;
     }
+    n_binds = json_array_size(user);
     json_array_foreach(json_object_get(host_config, "Mounts"), i, e)
     {
         if (parse_mount(user, e, err) < 0)
             return -1;
+        n_binds -= drop_binds_at(user, n_binds);
     }
     json_object_foreach((json_t *)json_object_get(host_config, "Tmpfs"), k, e)
     {
@@ -189,4 +212,24 @@ int spec_build_user_mounts(const json_t *host_config, json_t *user, struct isd_e
             return -1;
     }
     return check_duplicates(user, err);
+}
+
+void spec_set_rootfs_propagation(json_t *spec)
+{
+    const char *prop = NULL;
+    size_t i, j;
+    json_t *m, *o;
+    json_array_foreach(json_object_get(spec, "mounts"), i, m)
+    {
+        json_array_foreach(json_object_get(m, "options"), j, o)
+        {
+            const char *s = json_string_value(o);
+            if (s != NULL && (streq(s, "shared") || streq(s, "rshared")))
+                prop = "rshared";
+            else if (s != NULL && (streq(s, "slave") || streq(s, "rslave")) && prop == NULL)
+                prop = "rslave";
+        }
+    }
+    if (prop != NULL && json_is_object(json_object_get(spec, "linux")))
+        json_object_set_new(json_object_get(spec, "linux"), "rootfsPropagation", json_string(prop));
 }

@@ -41,6 +41,10 @@ json_t *spec_mount_new(const char *dst, const char *type, const char *src, const
 /* HostConfig.Binds, Mounts and Tmpfs as mount objects appended to user (duplicates are errors). */
 int spec_build_user_mounts(const json_t *host_config, json_t *user, struct isd_error **err);
 
+/* linux.rootfsPropagation as Docker sets it: rshared when a bind is shared or rshared, else rslave when one is
+ * slave or rslave (a bind's propagation needs the container's root mount to pass the events on). */
+void spec_set_rootfs_propagation(json_t *spec);
+
 /* Canonical absolute path: collapses "//", "." and trailing '/'; NULL for a relative path or one with "..". */
 char *spec_clean_path(const char *p);
 

@@ -1,0 +1,73 @@
+"""Bind mounts as the user sees them: `-v` creates a missing host directory (not `--mount`), `--mount` on the
+destination of a `-v` wins (the guide's C-run-c05), ro, bind propagation honoured (a mount made on the host below a
+shared source reaches an rslave bind, not an rprivate one), nested binds in the guide's order (C-run-c11)."""
+import os
+import subprocess
+import tempfile
+
+import pytest
+
+
+@pytest.fixture
+def hostdir():
+    d = tempfile.mkdtemp(prefix="isd-binds-", dir="/tmp")
+    yield d
+    with open("/proc/mounts") as f:
+        mounts = [line.split()[1] for line in f if d in line]
+    for m in reversed(mounts):
+        subprocess.run(["umount", "-l", m])
+    subprocess.run(["rm", "-rf", d])
+
+
+def test_v_creates_missing_source_mount_does_not(isula, hostdir):
+    src = os.path.join(hostdir, "made", "here")
+    assert isula.ok("run", "--rm", "-v", src + ":/x", "busybox", "sh", "-c", "echo in > /x/f; echo ok") == "ok"
+    assert os.path.isdir(src) and open(os.path.join(src, "f")).read() == "in\n"
+    missing = os.path.join(hostdir, "not-made")
+    r = isula("run", "--rm", "--mount", "type=bind,src=%s,dst=/x" % missing, "busybox", "true")
+    assert r.returncode != 0 and "bind source path does not exist" in r.stderr
+    assert not os.path.exists(missing)
+
+
+def test_mount_wins_over_v_on_same_destination(isula, hostdir):
+    a, b = os.path.join(hostdir, "a"), os.path.join(hostdir, "b")
+    for d, name in ((a, "from-a"), (b, "from-b")):
+        os.makedirs(d)
+        open(os.path.join(d, name), "w").close()
+    out = isula.ok("run", "--rm", "-v", a + ":/m", "--mount", "type=bind,src=%s,dst=/m" % b, "busybox", "ls", "/m")
+    assert out == "from-b"
+    r = isula("run", "--rm", "-v", a + ":/m", "-v", b + ":/m", "busybox", "true")
+    assert r.returncode != 0 and "Duplicate mount point" in r.stderr
+
+
+def test_readonly_bind(isula, hostdir):
+    r = isula("run", "--rm", "-v", hostdir + ":/ro:ro", "busybox", "touch", "/ro/x")
+    assert r.returncode != 0 and not os.path.exists(os.path.join(hostdir, "x"))
+
+
+def test_bind_propagation_honoured(isula, container, hostdir):
+    src = os.path.join(hostdir, "src")
+    os.makedirs(os.path.join(src, "sub"))
+    subprocess.run(["mount", "--bind", src, src], check=True)
+    subprocess.run(["mount", "--make-shared", src], check=True)
+    slave = container("run", "-d", "-v", src + ":/m:rslave", "busybox", "sleep", "600")
+    private = container("run", "-d", "-v", src + ":/m", "busybox", "sleep", "600")
+    subprocess.run(["mount", "-t", "tmpfs", "isd-prop", os.path.join(src, "sub")], check=True)
+    open(os.path.join(src, "sub", "seen"), "w").close()
+    assert isula.ok("exec", slave, "ls", "/m/sub") == "seen"
+    assert isula.ok("exec", private, "ls", "/m/sub") == ""
+    spec = isula.inspect(slave)
+    assert "rslave" in str(spec["HostConfig"]["Binds"])
+
+
+def test_nested_binds_in_guide_order(isula, hostdir):
+    outer, inner = os.path.join(hostdir, "outer"), os.path.join(hostdir, "inner")
+    os.makedirs(os.path.join(outer, "abc"))
+    os.makedirs(inner)
+    open(os.path.join(inner, "inner-file"), "w").close()
+    # the parent first, then the child inside it: the child is visible
+    out = isula.ok("run", "--rm", "-v", outer + ":/mnt", "-v", inner + ":/mnt/abc", "busybox", "ls", "/mnt/abc")
+    assert out == "inner-file"
+    # given in the reverse order the parent is still mounted first (sorted by depth), so the child stays visible
+    out = isula.ok("run", "--rm", "-v", inner + ":/mnt/abc", "-v", outer + ":/mnt", "busybox", "ls", "/mnt/abc")
+    assert out == "inner-file"
