@@ -147,7 +147,7 @@ def test_rm_running_without_force(isula, names):
     ["run", "--kernel-memory", "1k", "busybox", "true"],
     ["run", "--cpu-quota", "100", "busybox", "true"],
     ["run", "--cpu-period", "10", "busybox", "true"],
-    ["create", "-v", "relative:/x", "busybox", "true"],
+    ["create", "-v", "bad@name:/x", "busybox", "true"],  # "name:/x" is a named volume; "@" is not allowed in one
     ["create", "--mount", "type=bind,src=/nonexistent-src,dst=/x", "busybox", "true"],
     ["create", "--runtime", "nosuch", "busybox", "true"],
     ["create", "--external-rootfs", "/nonexistent-rootfs", "none", "true"],

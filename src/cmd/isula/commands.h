@@ -32,6 +32,7 @@ int cmd_export(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);

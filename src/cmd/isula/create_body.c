@@ -110,6 +110,8 @@ static int parse_mount(const char *spec, json_t *mounts, struct isd_error **err)
             json_object_set_new(m, "BindOptions", json_pack("{s:s}", "Propagation", val));
         else if (streq(kv, "consistency"))
             json_object_set_new(m, "Consistency", json_string(val));
+        else if (streq(kv, "volume-nocopy") && cli_parse_bool(val, &ro) == 0)
+            json_object_set_new(m, "VolumeOptions", json_pack("{s:b}", "NoCopy", ro));
         else {
             json_decref(m);
             return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid mount spec `%s`: unknown field `%s`", spec, kv);
@@ -386,6 +388,7 @@ static json_t *host_config(const struct create_opts *o, struct isd_error **err)
     json_t *hc = json_object(), *mounts = json_array();
     json_object_set_new(hc, "Mounts", mounts);
     set_strv(hc, "Binds", o->volume);
+    set_strv(hc, "VolumesFrom", o->volumes_from);
     for (char **m = o->mount; m != NULL && *m != NULL; m++)
         if (parse_mount(*m, mounts, err) < 0)
             goto fail;

@@ -121,6 +121,7 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         S("userns", 0, userns, "User namespace to use"),
         S("uts", 0, uts, "UTS namespace to use"),
         L("volume", 'v', volume, "Bind mount a volume"),
+        L("volumes-from", 0, volumes_from, "Mount volumes from the specified container(s)"),
         S("workdir", 'w', workdir, "Working directory inside the container"),
     };
     static struct cli_option t[ARRAY_SIZE(all) + 5]; /* -d, --rm, -H, --help, the end */

@@ -49,6 +49,7 @@ static const struct command commands[] = {
      cmd_unpause},
     {"update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers", cmd_update},
     {"version", "", "Display information about isula", cmd_version},
+    {"volume", "COMMAND", "Manage volumes", cmd_volume},
     {"wait", "[OPTIONS] CONTAINER [CONTAINER...]",
      "Block until one or more containers stop, then print their exit codes", cmd_wait},
 };

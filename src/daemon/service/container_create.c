@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "daemon/image/image_store.h"
 #include "daemon/service/internal.h"
+#include "daemon/service/volumes.h"
 #include "daemon/spec/spec.h"
 #include "daemon/storage/layer_store.h"
 
@@ -103,8 +104,10 @@ static int validate_spec(struct daemon *d, struct container *c, struct isd_error
         c->external_rootfs ? xstrdup(c->external_rootfs) : xasprintf("%s/overlay/%s/merged", d->storage_root, c->id);
     struct spec_input in;
     json_t *spec;
-    cleanup_json json_t *hc = json_deep_copy(c->host_config);
+    cleanup_json json_t *hc = service_volumes_host_config(d, c, NULL, err); /* volumes as host paths */
     json_object_del(cfg, "User");
+    if (hc == NULL)
+        return -1;
     json_object_del(hc, "GroupAdd"); /* group names too are resolved at start, in the mounted rootfs */
     service_spec_input(d, c, rootfs, cfg, &in);
     in.host_config = hc;

@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "daemon/events/events.h"
 #include "daemon/service/internal.h"
+#include "daemon/service/volumes.h"
 #include "daemon/spec/spec.h"
 #include "daemon/storage/layer_store.h"
 
@@ -96,9 +97,11 @@ static int write_bundle(struct daemon *d, struct container *c, const char *rootf
     cleanup_free char *exit_path = xasprintf("%s/exit", c->state_dir);
     struct service_ns_join join;
     cleanup_free char *shm = NULL;
-    if (service_ns_join_resolve(d, c, &join, err) < 0)
+    cleanup_json json_t *hc = service_volumes_host_config(d, c, rootfs, err);
+    if (hc == NULL || service_ns_join_resolve(d, c, &join, err) < 0)
         return -1;
     service_spec_input(d, c, rootfs, c->config, &in);
+    in.host_config = hc; /* volumes resolved to host paths */
     in.netns_path = netns;
     service_ns_join_apply(&join, &in);
     if (service_ns_shm_attach(c, &join, &shm, err) < 0) {
@@ -519,6 +522,8 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
     container_store_remove(d->containers, c);
     exec_store_forget_container(d->execs, c);
     container_changed(c);
+    if (volumes)
+        service_volumes_remove_anonymous(d, c->id);
 out:
     pthread_mutex_unlock(&c->lock);
     container_unref(c);

@@ -12,6 +12,7 @@
 #include "daemon/image/image_store.h"
 #include "daemon/network/network.h"
 #include "daemon/service/internal.h"
+#include "daemon/volume/volume.h"
 #include "daemon/storage/layer_store.h"
 
 /* isulad-shim is looked up next to the isulad binary first (build tree, /usr/local/bin), then in PATH. */
@@ -61,6 +62,12 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
         return isd_error_wrap(err, "open image store");
     if (service_storage_init(d, err) < 0)
         return -1;
+    {
+        cleanup_free char *volumes = xasprintf("%s/volumes", cfg->graph);
+        d->volumes = volume_store_open(volumes, err);
+        if (d->volumes == NULL)
+            return isd_error_wrap(err, "open volume store");
+    }
     d->supervisor = supervisor_new(service_container_exit_handle, d, err);
     if (d->supervisor == NULL || service_health_init(d, err) < 0)
         return -1;
@@ -180,5 +187,6 @@ void daemon_shutdown(struct daemon *d)
     supervisor_free(d->supervisor);
     d->supervisor = NULL;
     network_ctx_free(d->network);
+    volume_store_free(d->volumes);
     d->network = NULL;
 }

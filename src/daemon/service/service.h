@@ -21,6 +21,7 @@ struct supervisor;
 struct health_sched;
 struct network_ctx;
 struct runtime_ops;
+struct volume_store;
 
 struct daemon {
     const struct isd_config *cfg;
@@ -33,6 +34,7 @@ struct daemon {
     struct supervisor *supervisor;
     struct network_ctx *network;
     struct health_sched *health; /* the health checks' one scheduler thread (health.c) */
+    struct volume_store *volumes;
     long long started_ns;
     /* The runtime driver of every configured runtime: NULL for the OCI runtime CLI (runtime_oci_ops); unit
      * tests set a fake after daemon_init. */
@@ -81,6 +83,14 @@ struct stats_job *service_container_stats_begin(struct daemon *d, const char *re
 void service_container_stats_run(struct stats_job *j, bool stream, int out_fd);
 void service_stats_job_free(struct stats_job *j);
 int service_container_export(struct daemon *d, const char *ref, int out_fd, struct isd_error **err);
+/* Volumes (volume_api.c): Docker's /volumes shapes. list: {Volumes, Warnings} with filters dangling, label
+ * (all must match), name, driver. remove: ISD_ERR_CONFLICT while a container uses it; force ignores a missing
+ * one. prune: the unused volumes matching filters -> {VolumesDeleted, SpaceReclaimed}. */
+json_t *service_volume_create(struct daemon *d, const json_t *body, struct isd_error **err);
+json_t *service_volume_list(struct daemon *d, const json_t *filters, struct isd_error **err);
+json_t *service_volume_inspect(struct daemon *d, const char *name, struct isd_error **err);
+int service_volume_remove(struct daemon *d, const char *name, bool force, struct isd_error **err);
+json_t *service_volume_prune(struct daemon *d, const json_t *filters, struct isd_error **err);
 /* docker diff (container_commit.c): [{Path, Kind}] of the read-write layer. */
 json_t *service_container_changes(struct daemon *d, const char *ref, struct isd_error **err);
 /* docker commit: a new image from the container's read-write layer; *ret_id is bare hex. */

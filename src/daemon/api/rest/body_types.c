@@ -301,3 +301,7 @@ static const struct json_member network_create_members[] = {
 };
 const struct json_type rest_network_create_body = {JSON_K_OBJECT, "types.NetworkCreateRequest", NULL,
                                                    network_create_members};
+static const struct json_member volume_create_members[] = {
+    {"Name", &json_t_string},   {"Driver", &json_t_string},         {"DriverOpts", &json_t_strmap},
+    {"Labels", &json_t_strmap}, {"ClusterVolumeSpec", &json_t_any}, {NULL, NULL}};
+const struct json_type rest_volume_create_body = {JSON_K_OBJECT, "volume.CreateOptions", NULL, volume_create_members};

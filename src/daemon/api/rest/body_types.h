@@ -12,5 +12,6 @@ extern const struct json_type rest_exec_start_body;
 extern const struct json_type rest_auth_body;
 extern const struct json_type rest_load_embedded_body;
 extern const struct json_type rest_network_create_body;
+extern const struct json_type rest_volume_create_body;
 
 #endif

@@ -1,0 +1,252 @@
+/*
+ * Volumes as containers use them: a container's HostConfig with its named volumes (`-v name:/dst`, `--mount
+ * type=volume`), anonymous volumes (`-v /dst`, the image's VOLUME) and `--volumes-from` turned into host binds
+ * for the spec generator, creating the volumes on first use and filling an empty one from the image (Docker's
+ * copy-up, unless nocopy). The HostConfig the user gave is kept as given (inspect shows it); the resolved copy
+ * exists only while a spec is generated.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/spawn.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+#include "daemon/service/volumes.h"
+#include "daemon/volume/volume.h"
+
+static bool dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    bool empty = true;
+    while (d != NULL && empty && (de = readdir(d)) != NULL)
+        empty = streq(de->d_name, ".") || streq(de->d_name, "..");
+    if (d != NULL)
+        closedir(d);
+    return empty;
+}
+
+/* Docker's copy-up: an empty volume gets what the image has at dst. dst is resolved inside the rootfs
+ * (RESOLVE_IN_ROOT), so an image's symlink cannot make the daemon copy host files into the volume. */
+static void copy_up(const char *rootfs, const char *dst, const char *mountpoint)
+{
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+    cleanup_close int root = -1, fd = -1;
+    cleanup_free char *src = NULL, *out = NULL, *errout = NULL;
+    struct isd_error *err = NULL;
+    if (rootfs == NULL || !dir_is_empty(mountpoint))
+        return;
+    root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return;
+    fd = (int)syscall(SYS_openat2, root, dst + strspn(dst, "/"), &how, sizeof(how));
+    if (fd < 0)
+        return;
+    src = xasprintf("/proc/%d/fd/%d/.", (int)getpid(), fd);
+    {
+        const char *argv[] = {"cp", "-a", src, mountpoint, NULL};
+        if (spawn_run(argv, NULL, &out, &errout, &err) != 0)
+            log_warn("copy image content of `%s` into volume: %s", dst, errout ? errout : err ? err->msg : "");
+    }
+    isd_error_free(err);
+}
+
+static bool has_dest(const json_t *hc, const char *dst)
+{
+    size_t i;
+    json_t *e;
+    cleanup_free char *want = xstrdup(dst);
+    while (strlen(want) > 1 && want[strlen(want) - 1] == '/')
+        want[strlen(want) - 1] = '\0';
+    json_array_foreach(json_object_get(hc, "Binds"), i, e)
+    {
+        const char *s = json_string_value(e), *c1 = s ? strchr(s, ':') : NULL;
+        const char *d = c1 != NULL ? c1 + 1 : s;
+        size_t n = d != NULL ? strcspn(d, ":") : 0;
+        if (d != NULL && n == strlen(want) && strncmp(d, want, n) == 0)
+            return true;
+    }
+    json_array_foreach(json_object_get(hc, "Mounts"), i, e)
+    {
+        if (streq(json_get_str(e, "Target"), want))
+            return true;
+    }
+    return false;
+}
+
+/* The mountpoint of volume name (NULL or "": a new anonymous one of c at dst), created when missing. */
+static char *volume_for(struct vol_ctx *x, const char *name, const char *dst, const json_t *labels, bool copy,
+                        struct isd_error **err)
+{
+    cleanup_json json_t *v = NULL;
+    if (name == NULL || name[0] == '\0')
+        v = volume_store_find_anonymous(x->d->volumes, x->c->id, dst);
+    if (v == NULL)
+        v = volume_store_create(x->d->volumes, name, NULL, labels, NULL, name && name[0] ? NULL : x->c->id, dst, NULL,
+                                err);
+    if (v == NULL)
+        return NULL;
+    if (copy)
+        copy_up(x->rootfs, dst, json_get_str(v, "Mountpoint"));
+    return xstrdup(json_get_str(v, "Mountpoint"));
+}
+
+/* "name:/dst[:mode]" and "/dst" (anonymous) become "mountpoint:/dst[:mode]"; host paths stay. */
+static int resolve_bind(struct vol_ctx *x, const char *spec, json_t *out, struct isd_error **err)
+{
+    const char *colon = strchr(spec, ':');
+    cleanup_free char *name = NULL, *mp = NULL;
+    const char *rest;
+    if (spec[0] == '/' && colon != NULL) {
+        json_array_append_new(out, json_string(spec));
+        return 0;
+    }
+    if (spec[0] == '/') {
+        mp = volume_for(x, NULL, spec, NULL, true, err);
+        if (mp == NULL)
+            return -1;
+        json_array_append_new(out, json_sprintf("%s:%s", mp, spec));
+        return 0;
+    }
+    if (colon == NULL)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid volume specification: '%s'", spec);
+    name = xstrndup(spec, (size_t)(colon - spec));
+    rest = colon + 1;
+    {
+        size_t n = strcspn(rest, ":");
+        cleanup_free char *dst = xstrndup(rest, n);
+        bool nocopy = strstr(rest + n, "nocopy") != NULL;
+        mp = volume_for(x, name, dst, NULL, !nocopy, err);
+    }
+    if (mp == NULL)
+        return -1;
+    json_array_append_new(out, json_sprintf("%s:%s", mp, rest));
+    return 0;
+}
+
+static int resolve_mount(struct vol_ctx *x, const json_t *m, json_t *out, struct isd_error **err)
+{
+    const json_t *vo = json_object_get(m, "VolumeOptions");
+    cleanup_free char *mp = NULL;
+    json_t *b;
+    if (!streq(json_get_str(m, "Type"), "volume")) {
+        json_array_append(out, (json_t *)m);
+        return 0;
+    }
+    if (json_object_get(m, "Target") == NULL || json_get_str(m, "Target")[0] != '/')
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "invalid mount config for type \"volume\": invalid mount path: '%s' mount path must be "
+                             "absolute",
+                             json_get_str(m, "Target") ? json_get_str(m, "Target") : "");
+    mp = volume_for(x, json_get_str(m, "Source"), json_get_str(m, "Target"), json_object_get(vo, "Labels"),
+                    !json_get_bool(vo, "NoCopy", false), err);
+    if (mp == NULL)
+        return -1;
+    b = json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", mp, "Target", json_get_str(m, "Target"), "ReadOnly",
+                  json_get_bool(m, "ReadOnly", false));
+    json_array_append_new(out, b);
+    return 0;
+}
+
+/* --volumes-from ctr[:ro|rw]: the other container's binds and volumes (resolved), at the same destinations. */
+static int add_volumes_from(struct vol_ctx *x, const char *spec, json_t *hc, struct isd_error **err)
+{
+    cleanup_free char *ref = xstrdup(spec);
+    char *mode = strchr(ref, ':');
+    cleanup_container struct container *src = NULL;
+    cleanup_json json_t *shc = NULL;
+    size_t i;
+    json_t *e;
+    if (mode != NULL)
+        *mode++ = '\0';
+    if (mode != NULL && !streq(mode, "ro") && !streq(mode, "rw"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid mode for volumes-from: %s", mode);
+    src = container_store_lookup(x->d->containers, ref, err);
+    if (src == NULL)
+        return -1;
+    if (x->depth > 0 || src == x->c)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "--volumes-from %s: chained or self references", ref);
+    {
+        struct vol_ctx sx = {.d = x->d, .c = src, .rootfs = NULL, .depth = x->depth + 1};
+        pthread_mutex_lock(&src->lock);
+        shc = service_volumes_resolve(&sx, src->host_config, src->config, err);
+        pthread_mutex_unlock(&src->lock);
+    }
+    if (shc == NULL)
+        return -1;
+    json_array_foreach(json_object_get(shc, "Binds"), i, e)
+    {
+        cleanup_free char *copy = xstrdup(json_string_value(e));
+        char *c1 = strchr(copy, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (c1 == NULL)
+            continue;
+        if (c2 != NULL)
+            *c2 = '\0';
+        if (has_dest(hc, c1 + 1))
+            continue;
+        json_array_append_new(json_object_get(hc, "Binds"), json_sprintf("%s%s%s", copy,
+                                                                         mode != NULL ? ":"
+                                                                         : c2         ? ":"
+                                                                                      : "",
+                                                                         mode != NULL ? mode
+                                                                         : c2         ? c2 + 1
+                                                                                      : ""));
+    }
+    json_array_foreach(json_object_get(shc, "Mounts"), i, e)
+    {
+        if (streq(json_get_str(e, "Type"), "bind") && !has_dest(hc, json_get_str(e, "Target")))
+            json_array_append(json_object_get(hc, "Mounts"), e);
+    }
+    return 0;
+}
+
+json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, const json_t *config,
+                                struct isd_error **err)
+{
+    cleanup_json json_t *hc = json_deep_copy(host_config != NULL ? host_config : json_object());
+    json_t *binds = json_array(), *mounts = json_array(), *e;
+    const char *k;
+    size_t i;
+    json_object_set_new(hc, "Binds", binds);
+    json_object_set_new(hc, "Mounts", mounts);
+    json_array_foreach(json_object_get(host_config, "Binds"), i, e)
+    {
+        if (json_is_string(e) && resolve_bind(x, json_string_value(e), binds, err) < 0)
+            return NULL;
+    }
+    json_array_foreach(json_object_get(host_config, "Mounts"), i, e)
+    {
+        if (resolve_mount(x, e, mounts, err) < 0)
+            return NULL;
+    }
+    json_array_foreach(json_object_get(host_config, "VolumesFrom"), i, e)
+    {
+        if (json_is_string(e) && add_volumes_from(x, json_string_value(e), hc, err) < 0)
+            return NULL;
+    }
+    json_object_foreach((json_t *)json_object_get(config, "Volumes"), k, e)
+    {
+        cleanup_free char *mp = NULL;
+        if (k[0] != '/' || has_dest(hc, k) || json_object_get(json_object_get(host_config, "Tmpfs"), k) != NULL)
+            continue;
+        mp = volume_for(x, NULL, k, NULL, true, err);
+        if (mp == NULL)
+            return NULL;
+        json_array_append_new(binds, json_sprintf("%s:%s", mp, k));
+    }
+    return TAKE_PTR(hc);
+}
+
+json_t *service_volumes_host_config(struct daemon *d, struct container *c, const char *rootfs, struct isd_error **err)
+{
+    struct vol_ctx x = {.d = d, .c = c, .rootfs = rootfs};
+    return service_volumes_resolve(&x, c->host_config, c->config, err);
+}

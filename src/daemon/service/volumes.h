@@ -1,0 +1,25 @@
+/* Volumes as containers use them (volumes.c); internal to the service layer. */
+#ifndef ISD_DAEMON_SERVICE_VOLUMES_H
+#define ISD_DAEMON_SERVICE_VOLUMES_H
+
+#include <jansson.h>
+
+#include "daemon/service/service.h"
+
+struct vol_ctx {
+    struct daemon *d;
+    struct container *c;
+    const char *rootfs; /* the mounted rootfs for copy-up; NULL: no copy */
+    int depth;          /* of --volumes-from */
+};
+
+/* A copy of host_config whose Binds and Mounts name only host paths: named and anonymous volumes (created on
+ * first use) and --volumes-from resolved, the image's Volumes (config) added as anonymous volumes. */
+json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, const json_t *config,
+                                struct isd_error **err);
+/* service_volumes_resolve for c's own HostConfig and Config (lock held). */
+json_t *service_volumes_host_config(struct daemon *d, struct container *c, const char *rootfs, struct isd_error **err);
+/* rm -v: removes the anonymous volumes c owned. */
+void service_volumes_remove_anonymous(struct daemon *d, const char *container_id);
+
+#endif
