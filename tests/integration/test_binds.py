@@ -71,3 +71,23 @@ def test_nested_binds_in_guide_order(isula, hostdir):
     # given in the reverse order the parent is still mounted first (sorted by depth), so the child stays visible
     out = isula.ok("run", "--rm", "-v", inner + ":/mnt/abc", "-v", outer + ":/mnt", "busybox", "ls", "/mnt/abc")
     assert out == "inner-file"
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/mksquashfs"), reason="squashfs-tools not installed")
+def test_mount_squashfs_read_only(isula, container, hostdir):
+    tree = os.path.join(hostdir, "tree")
+    os.makedirs(tree)
+    with open(os.path.join(tree, "inside"), "w") as f:
+        f.write("from squashfs\n")
+    img = os.path.join(hostdir, "img.sqfs")
+    subprocess.run(["mksquashfs", tree, img, "-quiet", "-noappend"], check=True, capture_output=True)
+    cid = container("run", "-d", "--mount", "type=squashfs,src=%s,dst=/sq" % img, "busybox", "sleep", "600")
+    assert isula.ok("exec", cid, "cat", "/sq/inside") == "from squashfs"
+    assert isula("exec", cid, "touch", "/sq/new").returncode != 0
+    with open("/proc/mounts") as f:
+        # the host side is detached: only the container holds the image
+        assert not [line for line in f if line.split()[2] == "squashfs" and cid in line]
+    isula.ok("rm", "-f", cid)
+    assert subprocess.run(["losetup", "-j", img], capture_output=True, text=True).stdout == ""  # loop released
+    r = isula("run", "--rm", "--mount", "type=squashfs,src=%s,dst=/sq" % tree, "busybox", "true")
+    assert r.returncode != 0 and "image file" in r.stderr

@@ -156,6 +156,7 @@ static int start_fail(struct daemon *d, struct container *c, const struct runtim
 {
     service_ns_shm_detach(c);
     rt->ops->delete_if_present(rt, c->id, NULL);
+    service_volumes_detach(c);
     service_network_stop(d, c->id);
     if (c->external_rootfs == NULL)
         rootfs_umount(d->layers, c->id, NULL);
@@ -220,6 +221,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
         return start_fail(d, c, &rt, err);
     }
     c->shim_generation++; /* the waiting attach requests take their connections */
+    service_volumes_detach(c);
     log_debug("start `%s`: bundle %.1f ms, shim and runtime %.1f ms", c->id, (double)(t1 - t0) / 1e6,
               (double)(now_ns() - t1) / 1e6);
     container_set_pid(c, pid);

@@ -11,6 +11,8 @@
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "common/util.h"
 #include "daemon/service/internal.h"
 #include "daemon/service/volumes.h"
+#include "daemon/storage/squashfs.h"
 #include "daemon/volume/volume.h"
 
 static bool dir_is_empty(const char *path)
@@ -132,11 +135,49 @@ static int resolve_bind(struct vol_ctx *x, const char *spec, json_t *out, struct
     return 0;
 }
 
-static int resolve_mount(struct vol_ctx *x, const json_t *m, json_t *out, struct isd_error **err)
+/* --mount type=squashfs,src=IMAGE,dst=DIR: at start the image is loop-mounted on <container dir>/squashfs/<i>
+ * (detached again once the container holds it, service_volumes_detach); at create only the file is checked. */
+static int resolve_squashfs(struct vol_ctx *x, const json_t *m, size_t i, json_t *out, struct isd_error **err)
+{
+    const char *src = json_get_str(m, "Source");
+    cleanup_free char *dir = NULL;
+    struct stat st;
+    if (src == NULL || src[0] != '/' || stat(src, &st) < 0 || !S_ISREG(st.st_mode))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "invalid mount config for type \"squashfs\": source must be an image file: %s",
+                             src ? src : "");
+    if (x->rootfs != NULL) {
+        dir = xasprintf("%s/squashfs/%zu", x->c->dir, i);
+        umount2(dir, MNT_DETACH);
+        if (squashfs_mount(src, dir, err) < 0)
+            return -1;
+    }
+    json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", dir ? dir : src, "Target",
+                                         json_get_str(m, "Target") ? json_get_str(m, "Target") : "", "ReadOnly", 1));
+    return 0;
+}
+
+void service_volumes_detach(struct container *c)
+{
+    cleanup_free char *base = xasprintf("%s/squashfs", c->dir);
+    DIR *d = opendir(base);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        cleanup_free char *p = xasprintf("%s/%s", base, de->d_name);
+        if (de->d_name[0] != '.')
+            umount2(p, MNT_DETACH);
+    }
+    if (d != NULL)
+        closedir(d);
+}
+
+static int resolve_mount(struct vol_ctx *x, const json_t *m, size_t idx, json_t *out, struct isd_error **err)
 {
     const json_t *vo = json_object_get(m, "VolumeOptions");
     cleanup_free char *mp = NULL;
     json_t *b;
+    if (streq(json_get_str(m, "Type"), "squashfs"))
+        return resolve_squashfs(x, m, idx, out, err);
     if (!streq(json_get_str(m, "Type"), "volume")) {
         json_array_append(out, (json_t *)m);
         return 0;
@@ -224,7 +265,7 @@ json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, co
     }
     json_array_foreach(json_object_get(host_config, "Mounts"), i, e)
     {
-        if (resolve_mount(x, e, mounts, err) < 0)
+        if (resolve_mount(x, e, i, mounts, err) < 0)
             return NULL;
     }
     json_array_foreach(json_object_get(host_config, "VolumesFrom"), i, e)

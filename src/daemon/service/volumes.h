@@ -19,6 +19,9 @@ json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, co
                                 struct isd_error **err);
 /* service_volumes_resolve for c's own HostConfig and Config (lock held). */
 json_t *service_volumes_host_config(struct daemon *d, struct container *c, const char *rootfs, struct isd_error **err);
+/* After a start (or a failed one): detaches the host mounts of c's squashfs images, which the container's
+ * mount namespace now holds alone (their loop devices go with it). Lock held. */
+void service_volumes_detach(struct container *c);
 /* rm -v: removes the anonymous volumes c owned. */
 void service_volumes_remove_anonymous(struct daemon *d, const char *container_id);
 
