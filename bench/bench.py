@@ -10,6 +10,7 @@ Starts a private isulad (temp graph/state/socket), then measures in one run:
   * attached output: 1 GiB from `run --rm busybox` through `| wc -c` (every byte must arrive)
   * `update -m ... --cpus ...` of a running container (memory and cpu limits rewritten each time)
   * 100 containers with a 1 s health check: the daemon's CPU over a minute, RSS and threads
+  * `cp` of a 100 MiB directory (100 files of 1 MiB in 10 subdirectories) into and out of a running container
 Prints a Markdown report (and writes it with --out). Not a test: no pass/fail, just numbers.
 """
 import argparse
@@ -152,6 +153,37 @@ def stream_output(engine, n=3):
         if out != str(STREAM_BYTES):
             raise RuntimeError("%s: %s bytes arrived of %d" % (cmd, out, STREAM_BYTES))
     return samples
+
+
+CP_FILES, CP_FILE_BYTES = 100, 1 << 20
+
+
+def copy_tree(engine, base, n=3):
+    """Wall time of `cp DIR CTR:/tmp/in-i` and `cp CTR:/tmp/in-i OUT` for a 100 MiB directory; checks that every
+    byte came back."""
+    src = os.path.join(base, "cp-src")
+    if not os.path.isdir(src):
+        for i in range(CP_FILES):
+            d = os.path.join(src, "d%d" % (i % 10))
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, "f%d" % i), "wb") as f:
+                f.write(os.urandom(CP_FILE_BYTES))
+    extra = getattr(engine, "run_args", [])
+    cid = engine.run("run", "-d", *extra, "busybox", "sleep", "1000")
+    res = {"cp in (100 MiB dir)": [], "cp out (100 MiB dir)": []}
+    try:
+        for i in range(n):
+            out = os.path.join(base, "cp-out-%d" % i)
+            res["cp in (100 MiB dir)"].append(timed(engine.isula + ["cp", src, "%s:/tmp/in-%d" % (cid, i)]))
+            res["cp out (100 MiB dir)"].append(timed(engine.isula + ["cp", "%s:/tmp/in-%d" % (cid, i), out]))
+            got = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(out) for f in fs)
+            shutil.rmtree(out, ignore_errors=True)
+            engine.run("exec", cid, "rm", "-rf", "/tmp/in-%d" % i)
+            if got != CP_FILES * CP_FILE_BYTES:
+                raise RuntimeError("cp: %d bytes came back of %d" % (got, CP_FILES * CP_FILE_BYTES))
+    finally:
+        subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
+    return res
 
 
 def parallel(engine, count, clients):
@@ -335,6 +367,7 @@ def main():
         res["update -m --cpus (running)"] = update_limits(engine, a.n)
         versus = {rt: interleaved(engine, base, rt, a.n) for rt, v in floors.items() if not isinstance(v, str)}
         res["run --rm | wc -c (1 GiB)"] = stream_output(engine)
+        res.update(copy_tree(engine, base))
         phases, mem = parallel(engine, a.parallel, a.clients)
         health = {"isula": health_load(engine, engine.proc.pid, seconds=a.health_seconds)}
         if a.docker:
@@ -344,6 +377,7 @@ def main():
             dres = serial(docker, a.n)
             dres["update -m --cpus (running)"] = update_limits(docker, a.n)
             dres["run --rm | wc -c (1 GiB)"] = stream_output(docker)
+            dres.update(copy_tree(docker, base))
             others["docker"] = (dres,) + parallel(docker, a.parallel, a.clients) + (didle,)
             health["docker"] = health_load(docker, docker.pid, seconds=a.health_seconds)
     finally:
