@@ -42,6 +42,22 @@ def test_named_volume_persists_across_containers(isula, vols):
     assert name in isula.ok("volume", "ls", "-q").split()
 
 
+def test_inspect_mounts_and_rm_removes_anonymous(isula, container, vols):
+    name = "isd-v-%s" % uuid.uuid4().hex[:8]
+    vols.append(name)
+    cid = container("create", "-v", name + ":/named:ro", "-v", "/anon", "busybox", "true")
+    mounts = {m["Destination"]: m for m in isula.inspect(cid)["Mounts"]}
+    assert mounts["/named"]["Type"] == "volume" and mounts["/named"]["Name"] == name
+    assert mounts["/named"]["RW"] is False and mounts["/named"]["Driver"] == "local"
+    anon = mounts["/anon"]["Name"]
+    assert mounts["/anon"]["Type"] == "volume" and len(anon) == 64
+    assert os.path.isdir(mounts["/anon"]["Source"])
+    # --rm removes the anonymous volumes of the container, as docker does; named ones stay
+    before = set(isula.ok("volume", "ls", "-q").split())
+    isula.ok("run", "--rm", "-v", "/anon2", "-v", name + ":/n", "busybox", "touch", "/anon2/x")
+    assert set(isula.ok("volume", "ls", "-q").split()) == before
+
+
 def test_volume_in_use_cannot_be_removed(isula, container, vols):
     name = "isd-v-%s" % uuid.uuid4().hex[:8]
     vols.append(name)

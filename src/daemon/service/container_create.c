@@ -195,6 +195,7 @@ json_t *service_container_inspect(struct daemon *d, const char *ref, struct isd_
     pthread_mutex_lock(&c->lock);
     j = container_inspect_json(c, gd);
     pthread_mutex_unlock(&c->lock);
+    service_volumes_inspect_mounts(d, c->id, j);
     service_network_settings(d, c->id, j);
     service_resources_inspect(json_object_get(j, "HostConfig"));
     return j;

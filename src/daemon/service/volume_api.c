@@ -195,3 +195,42 @@ void service_volumes_remove_anonymous(struct daemon *d, const char *container_id
         isd_error_free(err);
     }
 }
+
+/* A volume entry of inspect's Mounts, as Docker shows it. */
+static json_t *volume_mount(const json_t *v, const char *dst, bool rw, const char *mode)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume", "Name", json_get_str(v, "Name"),
+                     "Source", json_get_str(v, "Mountpoint"), "Destination", dst, "Driver", "local", "Mode", mode,
+                     "RW", rw, "Propagation", "");
+}
+
+void service_volumes_inspect_mounts(struct daemon *d, const char *container_id, json_t *inspect)
+{
+    json_t *mounts = json_object_get(inspect, "Mounts"), *m, *v;
+    json_t *out = json_array();
+    cleanup_json json_t *all = volume_store_list(d->volumes);
+    size_t i;
+    if (!json_is_array(mounts)) {
+        json_decref(out);
+        return;
+    }
+    json_array_foreach(mounts, i, m)
+    {
+        const char *src = json_get_str(m, "Source");
+        cleanup_json json_t *vol = NULL;
+        if (src != NULL && src[0] == '\0' && streq(json_get_str(m, "Type"), "volume"))
+            continue; /* an anonymous volume: listed below with its name */
+        if (src == NULL || src[0] == '/' || (vol = volume_store_get(d->volumes, src, NULL)) == NULL) {
+            json_array_append(out, m);
+            continue;
+        }
+        json_array_append_new(out, volume_mount(vol, json_get_str(m, "Destination"), json_get_bool(m, "RW", true),
+                                                json_get_str(m, "Mode") ? json_get_str(m, "Mode") : ""));
+    }
+    json_array_foreach(all, i, v)
+    {
+        if (streq(json_get_str(v, "Owner"), container_id))
+            json_array_append_new(out, volume_mount(v, json_get_str(v, "Destination"), true, ""));
+    }
+    json_object_set_new(inspect, "Mounts", out);
+}

@@ -22,6 +22,9 @@ json_t *service_volumes_host_config(struct daemon *d, struct container *c, const
 /* After a start (or a failed one): detaches the host mounts of c's squashfs images, which the container's
  * mount namespace now holds alone (their loop devices go with it). Lock held. */
 void service_volumes_detach(struct container *c);
+/* Inspect's Mounts: entries naming a volume become Docker's volume entries (Name, Source = mountpoint, Driver),
+ * and c's anonymous volumes are added. */
+void service_volumes_inspect_mounts(struct daemon *d, const char *container_id, json_t *inspect);
 /* rm -v: removes the anonymous volumes c owned. */
 void service_volumes_remove_anonymous(struct daemon *d, const char *container_id);
 
