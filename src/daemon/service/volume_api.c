@@ -200,8 +200,8 @@ void service_volumes_remove_anonymous(struct daemon *d, const char *container_id
 static json_t *volume_mount(const json_t *v, const char *dst, bool rw, const char *mode)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume", "Name", json_get_str(v, "Name"),
-                     "Source", json_get_str(v, "Mountpoint"), "Destination", dst, "Driver", "local", "Mode", mode,
-                     "RW", rw, "Propagation", "");
+                     "Source", json_get_str(v, "Mountpoint"), "Destination", dst, "Driver", "local", "Mode", mode, "RW",
+                     rw, "Propagation", "");
 }
 
 void service_volumes_inspect_mounts(struct daemon *d, const char *container_id, json_t *inspect)
