@@ -59,6 +59,21 @@ def test_cp_directory_both_ways(isula, running, hostdir):
     assert os.stat(os.path.join(out, "f")).st_mode & 0o777 == 0o604
 
 
+def test_cp_directory_contents_forms(isula, running, hostdir):
+    sh(isula, running, "mkdir -p /src/sub /dst && echo a > /src/a && echo b > /src/sub/b")
+    isula.ok("cp", running + ":/src/.", os.path.join(hostdir, "contents"))  # missing: becomes the contents
+    assert sorted(os.listdir(os.path.join(hostdir, "contents"))) == ["a", "sub"]
+    exists = os.path.join(hostdir, "exists")
+    os.makedirs(exists)
+    isula.ok("cp", running + ":/src/.", exists)  # existing: the contents go in
+    isula.ok("cp", running + ":/src/", exists)  # a trailing slash names the directory itself
+    assert sorted(os.listdir(exists)) == ["a", "src", "sub"]
+    isula.ok("cp", os.path.join(hostdir, "contents") + "/.", running + ":/dst")
+    assert sh(isula, running, "ls /dst") == "a\nsub"
+    r = isula("cp", os.path.join(hostdir, "contents"), running + ":/src/a")
+    assert r.returncode != 0 and "cannot copy a directory to a file" in r.stderr
+
+
 def test_cp_stream_out_and_in(isula, running):
     r = isula("cp", running + ":/etc/passwd", "-", input=None)
     assert r.returncode == 0

@@ -265,6 +265,10 @@ static int copy_from(const char *ctr, const char *src, const char *dst, const st
         (void)orig;
     }
     from = xstrdup(json_get_str(st, "name") ? json_get_str(st, "name") : "");
+    if (streq(from, "/")) { /* the root's entries are "./x" */
+        free(from);
+        from = xstrdup(".");
+    }
     if (streq(dst, "-")) {
         while ((n = http_read_body(&c, &resp, buf, sizeof(buf), err)) > 0 && fd_write_all(1, buf, (size_t)n) == 0)
             ;

@@ -57,6 +57,7 @@ struct container {
     long long restart_delay_ns; /* the restart policy's back-off: 100 ms doubling, reset after a run of 10 s */
     bool manually_stopped;      /* stop/kill by a user: no restart for unless-stopped/always until started again */
     bool has_rootfs_mounted;
+    int rootfs_users;     /* cp calls using the rootfs of a stopped container: the last one unmounts it (lock) */
     bool runtime_cleanup; /* `runtime delete` of the last run still going on in the background */
     int pending_attach;   /* attach requests waiting for the shim of the next start */
     int *handoff_fds;     /* their connections to that shim, made by the start, taken by each one */

@@ -16,7 +16,6 @@
 struct rootfs_use {
     struct container *c;
     char *root;
-    bool mounted_here;
 };
 
 static int rootfs_use_begin(struct daemon *d, const char *ref, struct rootfs_use *u, struct isd_error **err)
@@ -28,8 +27,9 @@ static int rootfs_use_begin(struct daemon *d, const char *ref, struct rootfs_use
     if (u->c->external_rootfs != NULL) {
         u->root = xstrdup(u->c->external_rootfs);
     } else {
-        u->mounted_here = !container_is_active(u->c);
+        u->c->rootfs_users++;
         if (rootfs_mount(d->layers, u->c->id, &u->root, err) < 0) {
+            u->c->rootfs_users--;
             pthread_mutex_unlock(&u->c->lock);
             container_unref(u->c);
             u->c = NULL;
@@ -40,13 +40,13 @@ static int rootfs_use_begin(struct daemon *d, const char *ref, struct rootfs_use
     return 0;
 }
 
-/* Unmounts what begin mounted, unless the container started in between (its start mounted it too). */
+/* The last copy unmounts the rootfs, unless the container runs (its start mounted it, its exit unmounts it). */
 static void rootfs_use_end(struct daemon *d, struct rootfs_use *u)
 {
     if (u->c == NULL)
         return;
     pthread_mutex_lock(&u->c->lock);
-    if (u->mounted_here && !container_is_active(u->c) && !u->c->removed)
+    if (u->c->external_rootfs == NULL && --u->c->rootfs_users == 0 && !container_is_active(u->c) && !u->c->removed)
         rootfs_umount(d->layers, u->c->id, NULL);
     pthread_mutex_unlock(&u->c->lock);
     container_unref(u->c);

@@ -40,6 +40,7 @@ struct place {
     int root_fd;
     int parent_fd;
     char *base;
+    char *name; /* Docker's name of the path: its last component ("x" for "/x/"), "." for "/x/.", "/" for "/" */
 };
 
 static void place_clear(struct place *p)
@@ -49,6 +50,22 @@ static void place_clear(struct place *p)
     if (p->parent_fd >= 0)
         close(p->parent_fd);
     free(p->base);
+    free(p->name);
+}
+
+static char *docker_name(const char *rel)
+{
+    cleanup_free char *copy = xstrdup(rel);
+    size_t n = strlen(copy);
+    char *slash;
+    if (streq(copy, ".") || (n >= 2 && streq(copy + n - 2, "/.")))
+        return xstrdup(".");
+    while (n > 0 && copy[n - 1] == '/')
+        copy[--n] = '\0';
+    if (n == 0)
+        return xstrdup("/");
+    slash = strrchr(copy, '/');
+    return xstrdup(slash != NULL ? slash + 1 : copy);
 }
 
 static int place_open(const char *root, const char *path, struct place *p, struct isd_error **err)
@@ -58,7 +75,7 @@ static int place_open(const char *root, const char *path, struct place *p, struc
     bool dir_form = n == 0 || rel[n - 1] == '/' || streq(rel, ".") || (n >= 2 && streq(rel + n - 2, "/."));
     char *slash;
 
-    *p = (struct place){.root_fd = -1, .parent_fd = -1};
+    *p = (struct place){.root_fd = -1, .parent_fd = -1, .name = docker_name(rel)};
     p->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (p->root_fd < 0)
         return isd_error_errno(err, "open `%s`", root);
@@ -125,14 +142,6 @@ static char *rfc3339(const struct timespec *ts)
     return xasprintf("%s.%09ldZ", day, ts->tv_nsec);
 }
 
-static const char *display_name(const char *path, const char *base)
-{
-    const char *p = path + strspn(path, "/");
-    if (p[0] == '\0')
-        return "/";
-    return base;
-}
-
 json_t *copy_stat(const char *root, const char *path, struct isd_error **err)
 {
     struct place p;
@@ -149,8 +158,8 @@ json_t *copy_stat(const char *root, const char *path, struct isd_error **err)
     if (S_ISLNK(st.st_mode))
         target = link_target(p.root_fd, root, path);
     mtime = rfc3339(&st.st_mtim);
-    j = json_pack("{s:s, s:I, s:I, s:s, s:s}", "name", display_name(path, p.base), "size", (json_int_t)st.st_size,
-                  "mode", (json_int_t)go_mode(st.st_mode), "mtime", mtime, "linkTarget", target ? target : "");
+    j = json_pack("{s:s, s:I, s:I, s:s, s:s}", "name", p.name, "size", (json_int_t)st.st_size, "mode",
+                  (json_int_t)go_mode(st.st_mode), "mtime", mtime, "linkTarget", target ? target : "");
 out:
     place_clear(&p);
     return j;
@@ -253,7 +262,8 @@ int copy_out(const char *root, const char *path, int out_fd, struct isd_error **
         isd_error_set(err, ISD_ERR_INTERNAL, 0, "%s", archive_error_string(w));
         goto out;
     }
-    if (out_tree(w, p.parent_fd, p.base, display_name(path, p.base), err) < 0)
+    /* entries are named after the path; the root's are "./x" (no absolute names in the tar) */
+    if (out_tree(w, p.parent_fd, p.base, streq(p.name, "/") ? "." : p.name, err) < 0)
         goto out;
     if (archive_write_close(w) != ARCHIVE_OK) {
         isd_error_set(err, ISD_ERR_INTERNAL, 0, "%s", archive_error_string(w));
