@@ -50,6 +50,22 @@ def test_commit_runs_with_file_and_changes(isula, container, images):
     assert "first" in hist
 
 
+def test_commit_keeps_deletions_and_opaque_dirs(isula, container, images):
+    base = container("run", "-d", "busybox", "sh", "-c", "mkdir /d && touch /d/x /d/y /gone && sleep 600")
+    isula.ok("exec", base, "sh", "-c", "while [ ! -e /gone ]; do sleep 0.1; done")
+    images.append("isd-commit-base:1")
+    isula.ok("commit", base, "isd-commit-base:1")
+    # a directory removed and made again is opaque in the upper dir; a removed file is a whiteout
+    cid = container("run", "-d", "isd-commit-base:1", "sh", "-c",
+                    "rm -rf /d /gone && mkdir /d && touch /d/z && sleep 600")
+    isula.ok("exec", cid, "sh", "-c", "while [ ! -e /d/z ]; do sleep 0.1; done")
+    assert "D /gone" in isula.ok("diff", cid).splitlines()
+    images.append("isd-commit-opq:1")
+    isula.ok("commit", cid, "isd-commit-opq:1")
+    assert isula.ok("run", "--rm", "isd-commit-opq:1", "sh", "-c", "ls /d; test -e /gone || echo no-gone") == \
+        "z\nno-gone"
+
+
 @pytest.mark.skipif(not os.path.exists(DOCKER), reason="docker CLI not installed")
 def test_docker_diff_and_commit(isula, container, images, daemon):
     env = dict(os.environ, DOCKER_HOST="unix://" + daemon.sock, DOCKER_CONFIG=os.path.join(daemon.base, "dcfg"))

@@ -203,3 +203,14 @@ def test_sdk_get_put_archive(daemon, running, isula):
             c.put_archive("/tmp/sdk.txt", data)  # not a directory
     finally:
         client.close()
+
+
+def test_cp_errors(isula, running, hostdir):
+    r = isula("cp", "isd-no-such-ctr:/etc/passwd", hostdir)
+    assert r.returncode == 1 and "No such container" in r.stderr
+    r = isula("cp", os.path.join(hostdir, "missing"), running + ":/tmp")
+    assert r.returncode == 1 and "no such file or directory" in r.stderr.lower()
+    r = isula("cp", running + ":/etc/passwd", running + ":/tmp")
+    assert r.returncode == 1 and "copying between containers is not supported" in r.stderr
+    r = isula("cp", hostdir, os.path.join(hostdir, "x"))
+    assert r.returncode == 1 and "must specify at least one container" in r.stderr
