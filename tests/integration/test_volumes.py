@@ -144,6 +144,14 @@ def test_sdk_and_docker_cli_volumes(daemon, isula, vols):
             r = subprocess.run([DOCKER, "run", "--rm", "--mount", "type=volume,src=%s,dst=/mm" % name, "busybox",
                                 "cat", "/mm/f"], env=env, capture_output=True, text=True)
             assert r.stdout == "sdk\n", r.stderr
+            r = subprocess.run([DOCKER, "volume", "ls", "-q", "--filter", "label=k=v"], env=env, capture_output=True,
+                               text=True)
+            assert name in r.stdout.split(), r.stderr
+            r = subprocess.run([DOCKER, "volume", "prune", "-f", "--filter", "label=k=v"], env=env,
+                               capture_output=True, text=True)
+            assert r.returncode == 0 and name in r.stdout, r.stderr
+            assert name not in [x.name for x in client.volumes.list()]
+            return
         client.volumes.get(name).remove()
     finally:
         client.close()
