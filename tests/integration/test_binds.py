@@ -91,3 +91,17 @@ def test_mount_squashfs_read_only(isula, container, hostdir):
     assert subprocess.run(["losetup", "-j", img], capture_output=True, text=True).stdout == ""  # loop released
     r = isula("run", "--rm", "--mount", "type=squashfs,src=%s,dst=/sq" % tree, "busybox", "true")
     assert r.returncode != 0 and "image file" in r.stderr
+
+
+def test_etc_files_written_per_container(isula, container):
+    a = container("run", "-d", "-h", "host-a", "--dns-search", "a.example", "busybox", "sleep", "600")
+    b = container("run", "-d", "-h", "host-b", "--add-host", "peer:192.0.2.9", "busybox", "sleep", "600")
+    assert isula.ok("exec", a, "cat", "/etc/hostname") == "host-a"
+    assert isula.ok("exec", b, "cat", "/etc/hostname") == "host-b"
+    assert "127.0.0.1\thost-a" in isula.ok("exec", a, "cat", "/etc/hosts").splitlines()
+    hosts_b = isula.ok("exec", b, "cat", "/etc/hosts").splitlines()
+    assert "192.0.2.9\tpeer" in hosts_b and "127.0.0.1\thost-a" not in hosts_b
+    assert "search a.example" in isula.ok("exec", a, "cat", "/etc/resolv.conf").splitlines()
+    assert "search a.example" not in isula.ok("exec", b, "cat", "/etc/resolv.conf").splitlines()
+    paths = {isula.inspect(c)["HostnamePath"] for c in (a, b)}
+    assert len(paths) == 2
