@@ -70,8 +70,25 @@ def test_cp_directory_contents_forms(isula, running, hostdir):
     assert sorted(os.listdir(exists)) == ["a", "src", "sub"]
     isula.ok("cp", os.path.join(hostdir, "contents") + "/.", running + ":/dst")
     assert sh(isula, running, "ls /dst") == "a\nsub"
-    r = isula("cp", os.path.join(hostdir, "contents"), running + ":/src/a")
-    assert r.returncode != 0 and "cannot copy a directory to a file" in r.stderr
+
+
+
+def test_cp_replaces_file_and_directory(isula, running, hostdir):
+    """The guide's C-cp-03: no type check, a directory replaces a file of its name and a file a directory."""
+    sh(isula, running, "mkdir -p /t/asdir && touch /t/asdir/inner /t/asfile")
+    d = os.path.join(hostdir, "asfile")
+    os.makedirs(os.path.join(d, "sub"))
+    isula.ok("cp", d, running + ":/t/asfile")  # a directory over a file
+    f = os.path.join(hostdir, "asdir")
+    open(f, "w").close()
+    isula.ok("cp", f, running + ":/t/")  # a file over a directory of its name
+    assert sh(isula, running, "test -d /t/asfile/sub && test -f /t/asdir && echo ok") == "ok"
+    out = os.path.join(hostdir, "out")
+    os.makedirs(os.path.join(out, "asdir", "deep"))
+    open(os.path.join(out, "asfile"), "w").close()
+    isula.ok("cp", running + ":/t/asdir", out)  # out/asdir (a directory) becomes the file
+    isula.ok("cp", running + ":/t/asfile", out)  # out/asfile (a file) becomes the directory
+    assert os.path.isfile(os.path.join(out, "asdir")) and os.path.isdir(os.path.join(out, "asfile", "sub"))
 
 
 def test_cp_stream_out_and_in(isula, running):

@@ -6,6 +6,7 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -151,6 +152,51 @@ static int copy_entry_data(struct archive *in, struct archive *disk)
     return r == ARCHIVE_EOF ? 0 : -1;
 }
 
+/* Removes name in dfd, a directory recursively, never following a symlink. */
+static void remove_tree_at(int dfd, const char *name)
+{
+    int fd;
+    DIR *d;
+    struct dirent *de;
+    if (unlinkat(dfd, name, 0) == 0 || (errno != EISDIR && errno != EPERM))
+        return;
+    fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    d = fd >= 0 ? fdopendir(fd) : NULL;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+            remove_tree_at(dirfd(d), de->d_name);
+    }
+    if (d != NULL)
+        closedir(d);
+    else if (fd >= 0)
+        close(fd);
+    unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+/* The guide's C-cp-03: an entry replaces what is there even when one is a directory and the other is not.
+ * The parents are opened O_NOFOLLOW from the extraction directory, so nothing is removed through a symlink. */
+static void clear_mismatch(const char *entry, bool is_dir)
+{
+    cleanup_free char *copy = xstrdup(entry);
+    char *save = NULL, *base = NULL;
+    int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    for (char *t = strtok_r(copy, "/", &save); t != NULL && fd >= 0; t = strtok_r(NULL, "/", &save)) {
+        if (base != NULL) {
+            int next = openat(fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            close(fd);
+            fd = next;
+        }
+        base = streq(t, ".") ? NULL : t;
+        if (streq(t, ".."))
+            base = NULL, close(fd), fd = -1;
+    }
+    if (fd >= 0 && base != NULL && fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) != is_dir)
+        remove_tree_at(fd, base);
+    if (fd >= 0)
+        close(fd);
+}
+
 static int write_entries(struct archive *in, struct archive *disk, const char *from, const char *to,
                          struct isd_error **err)
 {
@@ -163,6 +209,7 @@ static int write_entries(struct archive *in, struct archive *disk, const char *f
             cleanup_free char *link = rebase(archive_entry_hardlink(e), from, to);
             archive_entry_set_hardlink(e, link);
         }
+        clear_mismatch(name, archive_entry_filetype(e) == AE_IFDIR && archive_entry_hardlink(e) == NULL);
         if (archive_write_header(disk, e) < ARCHIVE_WARN)
             return isd_error_set(err, ISD_ERR_INVALID, 0, "%s: %s", name, archive_error_string(disk));
         if (archive_entry_size(e) > 0 && copy_entry_data(in, disk) < 0)
@@ -216,9 +263,8 @@ static int local_target(const char *dst, const json_t *st, char **ret_dir, char 
         *ret_name = NULL;
         return 0;
     }
-    if (errno != ENOENT && src_dir)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "cannot copy a directory to a file: %s", dst);
-    if (errno == ENOENT && ends_with_slash(dst))
+    /* an existing file is replaced, also by a directory (the guide's C-cp-03) */
+    if (errno == ENOENT && ends_with_slash(dst) && !src_dir)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "destination directory %s does not exist", dst);
     *ret_dir = xstrdup(dirname(d1));
     *ret_name = xstrdup(basename(d2));
@@ -376,8 +422,7 @@ static int copy_to(const char *src, const char *ctr, const char *dst, const stru
         return upload_path(ctr, src, dst, name, f, err);
     isd_error_free(*err);
     *err = NULL;
-    if (S_ISDIR(s.st_mode) && st != NULL)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "cannot copy a directory to a file: %s", dst);
+    /* an existing file dst is replaced, also by a directory (C-cp-03): the daemon's extraction clears it */
     if (st == NULL && ends_with_slash(dst) && !S_ISDIR(s.st_mode))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "destination directory %s does not exist", dst);
     return upload_path(ctr, src, dirname(d1), basename(d2), f, err);
