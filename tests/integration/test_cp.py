@@ -6,6 +6,7 @@ import os
 import subprocess
 import tarfile
 import tempfile
+import time
 
 import pytest
 
@@ -124,6 +125,33 @@ def test_cp_stopped_container(isula, container, hostdir):
     assert isula.ok("logs", cid) == "stopped copy"
     with open("/proc/mounts") as f:
         assert cid not in f.read()  # the copy's mount of the stopped rootfs is gone
+
+
+def test_cp_freezes_the_container(isula, container):
+    """The guide's C-cp-04: the container is frozen while isula copies, and runs on afterwards."""
+    cid = container("run", "-d", "busybox", "sh", "-c",
+                    "head -c 64m /dev/zero > /big; i=0; while :; do i=$((i+1)); echo $i > /tmp/c.new; "
+                    "mv /tmp/c.new /tmp/c; done")
+    isula.ok("exec", cid, "sh", "-c", "while [ ! -e /tmp/c ]; do sleep 0.1; done")
+    counter = os.path.join(isula.inspect(cid)["GraphDriver"]["Data"]["MergedDir"], "tmp", "c")
+    proc = subprocess.Popen([os.path.join(os.environ["ISD_BUILD_DIR"], "isula"), "cp", cid + ":/big", "-"],
+                            stdout=subprocess.PIPE, env=dict(os.environ, ISULAD_HOST=isula.daemon.host))
+    try:
+        proc.stdout.read(65536)  # the copy is under way; it waits for this reader, frozen
+        first = open(counter).read()
+        time.sleep(0.5)
+        assert open(counter).read() == first
+        while proc.stdout.read(1 << 20):
+            pass
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert isula.inspect(cid)["State"]["Status"] == "running"
+    before = open(counter).read()
+    isula.ok("exec", cid, "sh", "-c", "c=$(cat /tmp/c); while [ \"$(cat /tmp/c)\" = \"$c\" ]; do sleep 0.1; done")
+    assert open(counter).read() != before
 
 
 def test_cp_follow_link(isula, running, hostdir):

@@ -44,7 +44,8 @@ static char *archive_url(const char *ctr, const char *path, const char *extra)
 {
     cleanup_free char *base = cmd_path("containers", ctr, "archive");
     cleanup_free char *p = client_query_escape(path);
-    return xasprintf("%s?path=%s%s", base, p, extra != NULL ? extra : "");
+    /* freeze=1: isula's extension, the container is frozen during the copy (the guide's C-cp-04) */
+    return xasprintf("%s?path=%s&freeze=1%s", base, p, extra != NULL ? extra : "");
 }
 
 static json_t *decode_stat(const char *b64)

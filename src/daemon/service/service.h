@@ -107,11 +107,13 @@ int service_container_commit(struct daemon *d, const struct commit_opts *o, char
 /* Files in and out (container_archive.c): Docker's path stat {name, size, mode, mtime, linkTarget}, a tar of
  * path, and the extraction of a tar into the directory path; a missing path is ISD_ERR_NOT_FOUND. */
 json_t *service_container_archive_stat(struct daemon *d, const char *ref, const char *path, struct isd_error **err);
-int service_container_archive_get(struct daemon *d, const char *ref, const char *path, int out_fd,
+/* freeze: the guide's C-cp-04, a running container's processes are frozen for the copy (isula asks for it) */
+int service_container_archive_get(struct daemon *d, const char *ref, const char *path, bool freeze, int out_fd,
                                   struct isd_error **err);
 struct archive_put_opts {
     bool keep_owner;       /* copyUIDGID: the tar's owners; else root */
     bool no_dir_overwrite; /* noOverwriteDirNonDir */
+    bool freeze;           /* C-cp-04 */
 };
 int service_container_archive_put(struct daemon *d, const char *ref, const char *path, int in_fd,
                                   const struct archive_put_opts *o, struct isd_error **err);

@@ -65,13 +65,14 @@ struct archive_job {
     struct daemon *d;
     char *id;
     char *path;
+    bool freeze;
 };
 
 static void archive_produce(void *data, int fd)
 {
     struct archive_job *j = data;
     struct isd_error *err = NULL;
-    if (service_container_archive_get(j->d, j->id, j->path, fd, &err) < 0)
+    if (service_container_archive_get(j->d, j->id, j->path, j->freeze, fd, &err) < 0)
         log_error("archive `%s` of `%s`: %s", j->path, j->id, err->msg);
     isd_error_free(err);
     free(j->id);
@@ -89,6 +90,7 @@ void h_container_archive_get(struct request *rq, const char *arg)
     job->d = rq->d;
     job->id = xstrdup(arg);
     job->path = xstrdup(rq_query(rq, "path"));
+    job->freeze = rq_query_bool(rq, "freeze"); /* isula's extension: the guide's C-cp-04 */
     rq_reply_stream(rq, "application/x-tar", archive_produce, job);
     add_stat_header(rq, st);
 }
@@ -98,7 +100,8 @@ void h_container_archive_put(struct request *rq, const char *arg)
     const char *path = rq_query(rq, "path");
     struct isd_error *err = NULL;
     struct archive_put_opts o = {.keep_owner = rq_query_bool(rq, "copyUIDGID"),
-                                 .no_dir_overwrite = rq_query_bool(rq, "noOverwriteDirNonDir")};
+                                 .no_dir_overwrite = rq_query_bool(rq, "noOverwriteDirNonDir"),
+                                 .freeze = rq_query_bool(rq, "freeze")};
     if (path == NULL || path[0] == '\0') {
         rq_reply_msg(rq, 400, "bad parameter: path cannot be empty");
         return;
