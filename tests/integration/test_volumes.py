@@ -45,8 +45,10 @@ def test_named_volume_persists_across_containers(isula, vols):
 def test_inspect_mounts_and_rm_removes_anonymous(isula, container, vols):
     name = "isd-v-%s" % uuid.uuid4().hex[:8]
     vols.append(name)
-    cid = container("create", "-v", name + ":/named:ro", "-v", "/anon", "busybox", "true")
+    cid = container("create", "-v", name + ":/named:ro", "-v", "/anon", "--mount", "type=volume,dst=/anonm",
+                    "--mount", "type=volume,src=%s,dst=/m2,volume-nocopy" % name, "busybox", "true")
     mounts = {m["Destination"]: m for m in isula.inspect(cid)["Mounts"]}
+    assert mounts["/m2"]["Name"] == name and len(mounts["/anonm"]["Name"]) == 64
     assert mounts["/named"]["Type"] == "volume" and mounts["/named"]["Name"] == name
     assert mounts["/named"]["RW"] is False and mounts["/named"]["Driver"] == "local"
     anon = mounts["/anon"]["Name"]
