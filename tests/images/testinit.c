@@ -6,11 +6,14 @@
  *   testinit env NAME           print the value of NAME
  *   testinit signals            print "ready", then one line per signal received; exit 0 on SIGTERM
  *   testinit cat                copy stdin to stdout until EOF
+ *   testinit keyctl             call keyctl(KEYCTL_GET_KEYRING_ID, session keyring): print "ok" or the error
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t last_signal;
@@ -70,6 +73,12 @@ int main(int argc, char **argv)
         return signals_mode();
     if (argc == 2 && strcmp(argv[1], "cat") == 0)
         return cat_mode();
-    fprintf(stderr, "usage: testinit echo|exit N|env NAME|signals|cat\n");
+    if (argc == 2 && strcmp(argv[1], "keyctl") == 0) {
+        /* KEYCTL_GET_KEYRING_ID = 0, KEY_SPEC_SESSION_KEYRING = -3: allowed by the kernel to anybody */
+        long r = syscall(SYS_keyctl, 0L, -3L, 1L);
+        printf("%s\n", r < 0 ? strerror(errno) : "ok");
+        return r < 0 ? 1 : 0;
+    }
+    fprintf(stderr, "usage: testinit echo|exit N|env NAME|signals|cat|keyctl\n");
     return 2;
 }

@@ -415,6 +415,7 @@ static json_t *host_config(const struct create_opts *o, struct isd_error **err)
     set_strv(hc, "DnsSearch", o->dns_search);
     set_strv(hc, "ExtraHosts", o->add_host);
     set_strv(hc, "SecurityOpt", o->security_opt);
+    set_strv(hc, "DeviceCgroupRules", o->device_cgroup_rule);
     set_strv(hc, "GroupAdd", o->group_add);
     if ((o->restart != NULL && parse_restart(o->restart, hc, err) < 0) || log_config(o, hc, err) < 0 ||
         host_config_maps(o, hc, err) < 0 || host_config_resources(o, hc, err) < 0 || create_res_body(o, hc, err) < 0)

@@ -55,6 +55,7 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         S("cpuset-cpus", 0, cpuset_cpus, "CPUs in which to allow execution (e.g. 0-3, 0,1)"),
         S("cpuset-mems", 0, cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)"),
         L("device", 0, device, "Add a host device to the container"),
+        L("device-cgroup-rule", 0, device_cgroup_rule, "Add a rule to the cgroup allowed devices list"),
         L("device-read-bps", 0, read_bps, "Limit read rate (bytes per second) from a device"),
         L("device-read-iops", 0, read_iops, "Limit read rate (IO per second) from a device"),
         L("device-write-bps", 0, write_bps, "Limit write rate (bytes per second) to a device"),

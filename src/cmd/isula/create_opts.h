@@ -24,6 +24,7 @@ struct create_opts {
         **dns, **dns_opt, **dns_search, **add_host, **device, **security_opt, **storage_opt, **ulimit, **sysctl,
         **group_add, **hugetlb, **read_bps, **write_bps, **tmpfs, **publish, **expose, **network_alias;
     char **volumes_from;
+    char **device_cgroup_rule;
     long long cpu_shares, cpu_quota, cpu_period, memory_swappiness, pids_limit, files_limit, health_retries,
         oom_score_adj, blkio_weight, stop_timeout;
     /* resources of create_res.c */

@@ -74,6 +74,8 @@ struct isd_config {
     char *authorization_plugin; /* always NULL: plugins are refused at load */
     int websocket_port;
     bool selinux_enabled;
+    bool seccomp_enable;   /* the default seccomp profile applies to containers without a seccomp option */
+    char *seccomp_profile; /* its file; the built-in copy when the file does not exist */
 };
 
 /*

@@ -84,7 +84,9 @@ void service_spec_input(struct daemon *d, struct container *c, const char *rootf
                               .container_dir = c->dir,
                               .cgroup_parent = d->cfg->cgroup_parent ? d->cfg->cgroup_parent : "/isulad",
                               .umask = d->cfg->native_umask,
-                              .rootfs_is_external = c->external_rootfs != NULL};
+                              .rootfs_is_external = c->external_rootfs != NULL,
+                              .seccomp_default = d->seccomp_default,
+                              .selinux_enabled = d->cfg->selinux_enabled};
     service_userns_map(d, c->host_config, &in->remap);
 }
 

@@ -12,6 +12,7 @@
 #include "daemon/image/image_store.h"
 #include "daemon/network/network.h"
 #include "daemon/service/internal.h"
+#include "daemon/spec/spec.h"
 #include "daemon/volume/volume.h"
 #include "daemon/storage/layer_store.h"
 
@@ -51,6 +52,11 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
         /* request bodies spooled by the REST adapter (image load/import) of a daemon that died mid-upload */
         cleanup_free char *uploads = xasprintf("%s/tmp", cfg->graph);
         rm_rf(uploads, NULL);
+    }
+    if (cfg->seccomp_enable) {
+        d->seccomp_default = spec_seccomp_default_load(cfg->seccomp_profile, err);
+        if (d->seccomp_default == NULL)
+            return -1;
     }
     d->containers = container_store_new();
     d->execs = exec_store_new();
@@ -189,4 +195,6 @@ void daemon_shutdown(struct daemon *d)
     network_ctx_free(d->network);
     volume_store_free(d->volumes);
     d->network = NULL;
+    json_decref(d->seccomp_default);
+    d->seccomp_default = NULL;
 }

@@ -40,6 +40,7 @@ struct daemon {
      * tests set a fake after daemon_init. */
     const struct runtime_ops *runtime_ops;
     void *runtime_ctx;
+    json_t *seccomp_default; /* the default seccomp profile (Docker's format); NULL with seccomp-enable=false */
 };
 
 int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error **err);

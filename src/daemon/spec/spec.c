@@ -152,7 +152,7 @@ json_t *spec_generate(const struct spec_input *in, struct isd_error **err)
     if (spec_build_mounts(in, spec, err) < 0 || add_hooks(hc, spec, err) < 0)
         return NULL;
     add_annotations(in, spec);
-    if (spec_build_linux(in, spec, err) < 0)
+    if (spec_build_linux(in, spec, err) < 0 || spec_build_security(in, spec, err) < 0)
         return NULL;
     spec_set_rootfs_propagation(spec);
     return TAKE_PTR(spec);

@@ -45,6 +45,10 @@ struct spec_input {
     const char *uts_ns_path;
     const char *ipc_shm_path; /* with ipc_ns_path: the IPC peer's /dev/shm attached on the host, bound in */
     struct user_remap remap;  /* set: a new user namespace with this mapping (the service decides which) */
+    /* Docker-format seccomp profile for containers without a seccomp option; NULL: none. */
+    const json_t *seccomp_default;
+    /* The daemon's selinux-enabled: label=... options allowed. */
+    bool selinux_enabled;
 };
 
 /* The bundle's config.json. Writes <container_dir>/{hostname,hosts,resolv.conf}. */
@@ -57,6 +61,10 @@ json_t *spec_resources_build(const json_t *host_config, struct isd_error **err);
 /* A huge page size ("2M", "2MB", "1G", "2048KB") as the kernel names it in cgroup files ("2MB", "1GB"); NULL
  * when it is not a whole number of KB. */
 char *spec_hugetlb_page_name(const char *size);
+
+/* The default seccomp profile in Docker's JSON format: the file at path when it exists (an invalid file is an
+ * error), else the copy built into the daemon (contrib/seccomp_default.json). A new reference. */
+json_t *spec_seccomp_default_load(const char *path, struct isd_error **err);
 
 /* process.json for `runc exec --process`: cwd/env/user/caps/rlimits from the container's spec, overridden by
  * the Docker exec body {Cmd, Env, User, WorkingDir, Tty, Privileged}. */

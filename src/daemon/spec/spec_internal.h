@@ -44,6 +44,13 @@ int spec_build_user_mounts(const json_t *host_config, json_t *user, struct isd_e
 /* linux.rootfsPropagation as Docker sets it: rshared when a bind is shared or rshared, else rslave when one is
  * slave or rslave (a bind's propagation needs the container's root mount to pass the events on). */
 void spec_set_rootfs_propagation(json_t *spec);
+/* Seccomp (spec_seccomp.c): a Docker-format profile -> linux.seccomp for this host and the container's
+ * bounding capabilities caps; the profile of a "seccomp=" value (inline JSON or an absolute path). */
+json_t *spec_seccomp_convert(const json_t *profile, const json_t *caps, struct isd_error **err);
+json_t *spec_seccomp_profile_parse(const char *value, struct isd_error **err);
+/* SecurityOpt and DeviceCgroupRules (spec_security.c), once process and linux are built. */
+int spec_build_security(const struct spec_input *in, json_t *spec, struct isd_error **err);
+int spec_device_rules_add(const json_t *hc, json_t *resources, struct isd_error **err);
 
 /* Canonical absolute path: collapses "//", "." and trailing '/'; NULL for a relative path or one with "..". */
 char *spec_clean_path(const char *p);
