@@ -135,6 +135,16 @@ static char **build_argv(struct shim *s)
     return v;
 }
 
+/* The runtime's umask: --umask when given (an exec's: runc 1.1 hands it to the exec'd process); 0022 for a
+ * create, because runc makes the container's cgroup directories with it, and 0700 ones (the shim's own 0077)
+ * keep a non-root user of the container from reading its own limits under /sys/fs/cgroup; -1: the shim's. */
+static int runtime_umask(const struct shim *s)
+{
+    if (s->args.umask >= 0)
+        return s->args.umask;
+    return s->args.exec_process == NULL ? 0022 : -1;
+}
+
 static pid_t spawn(char **argv, const struct child_stdio *c, int mask)
 {
     pid_t pid = fork();
@@ -335,7 +345,7 @@ int shim_runtime_run(struct shim *s, char **ret_msg)
     char **argv = build_argv(s);
     pid_t pid = -1;
     if (setup_stdio(s, &c) == 0)
-        pid = spawn(argv, &c, s->args.umask);
+        pid = spawn(argv, &c, runtime_umask(s));
     close_child_ends(&c);
     if (pid < 0) {
         *ret_msg = xasprintf("cannot start the runtime: %s", strerror(errno));
