@@ -7,6 +7,8 @@ Starts a private isulad (temp graph/state/socket), then measures in one run:
   * isulad RSS idle and with 100 running containers, isulad-shim RSS per container
   * the floor: `runc run` / `crun run` of the same busybox bundle, and the shim-less `runc create+start+delete`
   * the target ratio: `isula run --rm busybox true` and `runc run` of that bundle measured alternately
+  * the same ratio with seccomp on both sides: isula applies its default profile to every container, the
+    runtime's bundle gets the very linux.seccomp isula generated (issue 8's target: within 1.5x)
   * attached output: 1 GiB from `run --rm busybox` through `| wc -c` (every byte must arrive)
   * `update -m ... --cpus ...` of a running container (memory and cpu limits rewritten each time)
   * 100 containers with a 1 s health check: the daemon's CPU over a minute, RSS and threads
@@ -211,7 +213,7 @@ def parallel(engine, count, clients):
     return phases, mem
 
 
-def make_bundle(base, args):
+def make_bundle(base, args, seccomp=None):
     bundle = os.path.join(base, "bundle")
     rootfs = os.path.join(bundle, "rootfs")
     os.makedirs(os.path.join(rootfs, "bin"))
@@ -225,6 +227,8 @@ def make_bundle(base, args):
         spec = json.load(f)
     spec["process"]["terminal"] = False
     spec["process"]["args"] = args
+    if seccomp is not None:
+        spec["linux"]["seccomp"] = seccomp
     with open(os.path.join(bundle, "config.json"), "w") as f:
         json.dump(spec, f)
     return bundle
@@ -311,6 +315,31 @@ def health_lines(results):
     return lines
 
 
+def isula_seccomp(engine):
+    """The linux.seccomp isula writes into a busybox container's bundle (its default profile, converted for this
+    host and the default capabilities)."""
+    cid = engine.run("run", "-d", "busybox", "sleep", "1000")
+    try:
+        with open(os.path.join(engine.base, "state", "containers", cid, "config.json")) as f:
+            return json.load(f)["linux"]["seccomp"]
+    finally:
+        engine.run("rm", "-f", cid)
+
+
+def interleaved_seccomp(engine, base, runtime, n):
+    """As interleaved(), with the runtime's bundle carrying the seccomp filter isula applies by default, so both
+    sides pay for the same filter."""
+    bundle = make_bundle(os.path.join(base, "ilvsc-" + runtime), ["true"], isula_seccomp(engine))
+    root = os.path.join(base, "ilvsc-" + runtime, "root")
+    out = {"isula": [], runtime: []}
+    for i in range(n):
+        time.sleep(0.2)
+        out["isula"].append(timed(engine.isula + ["run", "--rm", "busybox", "true"]))
+        time.sleep(0.2)
+        out[runtime].append(timed([runtime, "--root", root, "run", "--bundle", bundle, "s%d" % i]))
+    return out
+
+
 def docker_pid(host):
     out = subprocess.run(["docker", "-H", host, "info", "--format", "{{.ID}}"], capture_output=True, text=True)
     if out.returncode != 0:
@@ -366,6 +395,7 @@ def main():
         res = serial(engine, a.n)
         res["update -m --cpus (running)"] = update_limits(engine, a.n)
         versus = {rt: interleaved(engine, base, rt, a.n) for rt, v in floors.items() if not isinstance(v, str)}
+        versus_sc = {rt: interleaved_seccomp(engine, base, rt, a.n) for rt in versus}
         res["run --rm | wc -c (1 GiB)"] = stream_output(engine)
         res.update(copy_tree(engine, base))
         phases, mem = parallel(engine, a.parallel, a.clients)
@@ -395,6 +425,11 @@ def main():
     lines += ["", "| interleaved: `isula run --rm busybox true` vs raw `run` | isula | raw | ratio of medians |",
               "| --- | --- | --- | --- |"]
     for rt, v in versus.items():
+        lines.append("| %s | %s | %s | %.2fx |" % (rt, ms(v["isula"]), ms(v[rt]),
+                                                   statistics.median(v["isula"]) / statistics.median(v[rt])))
+    lines += ["", "| interleaved, seccomp on both sides (isula's default profile) | isula | raw | ratio of medians |",
+              "| --- | --- | --- | --- |"]
+    for rt, v in versus_sc.items():
         lines.append("| %s | %s | %s | %.2fx |" % (rt, ms(v["isula"]), ms(v[rt]),
                                                    statistics.median(v["isula"]) / statistics.median(v[rt])))
     lines += ["", "| %d in parallel, %d clients, wall time (s) | " % (a.parallel, a.clients) + " | ".join(names) + " |",
