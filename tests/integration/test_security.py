@@ -391,6 +391,9 @@ def test_sdk_security_options(daemon):
     docker_sdk = pytest.importorskip("docker")
     client = docker_sdk.DockerClient(base_url="unix://" + daemon.sock, version="1.41", timeout=60)
     try:
+        want = "name=seccomp,profile=" + ("/etc/isulad/seccomp_default.json"
+                                          if os.path.exists("/etc/isulad/seccomp_default.json") else "builtin")
+        assert want in client.info()["SecurityOptions"]
         out = client.containers.run("busybox", ["cat", "/proc/1/status"], remove=True, cap_add=["SYS_TIME"],
                                     security_opt=["no-new-privileges", "seccomp=" + json.dumps(DENY_CHMOD)],
                                     device_cgroup_rules=["c 1:11 r"], read_only=True, mem_limit="32m",

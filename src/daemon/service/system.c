@@ -40,6 +40,19 @@ static char *os_name(void)
     return xstrdup("Linux");
 }
 
+/* Docker's "name=seccomp,profile=default" items; "builtin" when the daemon uses its built-in profile copy. */
+static json_t *security_options(struct daemon *d)
+{
+    json_t *a = json_array();
+    if (d->seccomp_default != NULL)
+        json_array_append_new(a,
+                              json_sprintf("name=seccomp,profile=%s",
+                                           path_exists(d->cfg->seccomp_profile) ? d->cfg->seccomp_profile : "builtin"));
+    if (d->cfg->selinux_enabled)
+        json_array_append_new(a, json_string("name=selinux"));
+    return a;
+}
+
 json_t *service_info(struct daemon *d)
 {
     cleanup_free char *os = os_name();
@@ -48,7 +61,7 @@ json_t *service_info(struct daemon *d)
     int running = 0, paused = 0, stopped = 0;
     struct container **v = container_store_list(d->containers, &n);
     struct image **imgs = image_store_list(d->images, &nimg);
-    json_t *runtimes = json_object();
+    json_t *runtimes = json_object(), *info;
     char host[256] = "";
     for (size_t i = 0; i < n; i++) {
         pthread_mutex_lock(&v[i]->lock);
@@ -68,7 +81,7 @@ json_t *service_info(struct daemon *d)
         json_object_set_new(runtimes, d->cfg->runtimes[i].name, json_pack("{s:s}", "path", d->cfg->runtimes[i].path));
     uname(&u);
     gethostname(host, sizeof(host) - 1);
-    return json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
+    info = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
                      "s:I, s:s, s:s, s:o, s:s, s:s, s:b, s:b, s:s, s:[]}",
                      "ID", "", "Containers", (int)n, "ContainersRunning", running, "ContainersPaused", paused,
                      "ContainersStopped", stopped, "Images", (int)nimg, "Driver", "overlay2", "DriverStatus",
@@ -79,4 +92,6 @@ json_t *service_info(struct daemon *d)
                      d->cfg->graph, "ServerVersion", ISD_VERSION, "Runtimes", runtimes, "DefaultRuntime",
                      d->cfg->default_runtime, "ExecRoot", d->cfg->state, "LiveRestoreEnabled", true, "Debug",
                      d->cfg->log_level >= 7, "CgroupVersion", "1", "Warnings");
+    json_object_set_new(info, "SecurityOptions", security_options(d));
+    return info;
 }
