@@ -232,7 +232,26 @@ def test_seccomp_enable_false_and_profile_file(new_daemon, tmp_path):
     assert r.returncode != 0 and "Operation not permitted" in r.stderr
 
 
-def test_installed_profile_matches_builtin():
+def test_bad_default_profile_stops_the_daemon(new_daemon, tmp_path):
+    p = tmp_path / "broken.json"
+    p.write_text("{not json")
+    d = new_daemon(config={"seccomp-profile": str(p)})
+    with pytest.raises(RuntimeError) as e:
+        d.start(timeout=20)
+    assert "default seccomp profile" in str(e.value) and str(p) in str(e.value)
+
+
+def test_exec_runs_under_the_filter(isula):
+    cid = isula.ok("run", "-d", "busybox", "sleep", "300")
+    try:
+        assert isula.ok("exec", cid, "grep", "Seccomp:", "/proc/self/status").split() == ["Seccomp:", "2"]
+        r = isula("exec", cid, "unshare", "-U", "true")
+        assert r.returncode != 0 and "Operation not permitted" in r.stdout + r.stderr
+    finally:
+        isula("rm", "-f", cid)
+
+
+def test_default_profile_denies_what_docker_denies():
     src = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "contrib",
                        "seccomp_default.json")
     with open(src) as f:
@@ -385,6 +404,23 @@ def test_docker_cli_seccomp_inline_profile(daemon, profile):
                "--security-opt", "no-new-privileges", "busybox", "grep", "-E", "^(Seccomp|CapEff|NoNewPrivs):",
                "/proc/1/status")
     assert sorted(r.stdout.split()) == sorted(["NoNewPrivs:", "1", "Seccomp:", "0", "CapEff:", "0000000000000000"])
+
+
+@pytest.mark.skipif(not os.path.exists(DOCKER), reason="docker CLI not installed")
+def test_docker_cli_devices_sysctl_tmpfs(daemon):
+    r = docker(daemon, "run", "--rm", "--read-only", "--tmpfs", "/scratch:size=2m,dev", "--sysctl", "kernel.msgmax=9999",
+               "--device", "/dev/loop0:/dev/xloop:r", "--device-cgroup-rule", "b 7:1 r", "busybox", "sh", "-c",
+               "cat /proc/sys/kernel/msgmax; grep ' /scratch ' /proc/mounts | cut -d' ' -f3,4; touch /x || echo ro;"
+               " mknod /scratch/l1 b 7 1 && dd if=/scratch/l1 of=/dev/null count=1 2>/dev/null && echo rule-ok;"
+               " echo x > /dev/xloop || echo write-denied")
+    lines = r.stdout.splitlines()
+    assert lines[0] == "9999", r.stdout + r.stderr
+    assert lines[1].startswith("tmpfs ") and "size=2048k" in lines[1]
+    assert lines[2:] == ["ro", "rule-ok", "write-denied"], r.stdout + r.stderr
+    r = docker(daemon, "run", "--rm", "--privileged", "busybox", "sh", "-c", "ls /dev/loop0 && grep Seccomp: /proc/1/status")
+    assert r.stdout.split() == ["/dev/loop0", "Seccomp:", "0"]
+    r = docker(daemon, "run", "--rm", "--sysctl", "kernel.hostname=x", "busybox", "true")
+    assert r.returncode != 0 and "not allowed" in r.stderr
 
 
 def test_sdk_security_options(daemon):
