@@ -91,7 +91,9 @@ TEST(default_profile_builtin_and_conditions)
         cleanup_json json_t *a = gen("{\"Privileged\":true}", text, false, &err);
         cleanup_json json_t *b = gen("{\"SecurityOpt\":[\"seccomp=unconfined\"]}", text, false, &err);
         cleanup_json json_t *c = gen("{}", NULL, false, &err);
+        cleanup_json json_t *d = gen("{\"SecurityOpt\":[\"seccomp=builtin\"]}", text, false, &err);
         ASSERT_TRUE(a && b && c && !seccomp(a) && !seccomp(b) && !seccomp(c));
+        ASSERT_TRUE(d != NULL && seccomp(d) != NULL);
     }
 }
 

@@ -83,7 +83,7 @@ static int apply_seccomp(const struct spec_input *in, const char *opt, json_t *s
 
     if (json_get_bool(in->host_config, "Privileged", false) || streq(opt, "unconfined"))
         return 0;
-    if (opt != NULL) {
+    if (opt != NULL && !streq(opt, "builtin")) { /* "builtin": newer Docker's name for the default profile */
         profile = spec_seccomp_profile_parse(opt, err);
         if (profile == NULL)
             return -1;
