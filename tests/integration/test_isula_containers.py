@@ -92,8 +92,16 @@ def test_start_runs_the_process(isula, names):
     isula.ok("start", n)
     pid = int(isula.ok("inspect", "-f", "{{.State.Pid}}", n))
     assert pid > 0 and pid_alive(pid)
-    with open("/proc/%d/cmdline" % pid, "rb") as f:
-        assert f.read().split(b"\0")[:2] == [b"sleep", b"300"]
+    # start returns once the runtime started the process; its exec of `sleep` may still be a moment away (the
+    # runtime's init is that pid until then), as with Docker
+    deadline = time.time() + 10
+    while True:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().split(b"\0")[:2]
+        if argv == [b"sleep", b"300"] or time.time() > deadline:
+            break
+        time.sleep(0.02)
+    assert argv == [b"sleep", b"300"]
     assert cid[:12] in isula.ok("ps", "-q")
 
 
