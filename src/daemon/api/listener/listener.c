@@ -17,6 +17,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/api/listener/tls.h"
 
 #define MAX_LISTEN 16
 #define MAX_TRANSPORTS 8
@@ -42,6 +43,7 @@ struct listener {
     size_t n_t;
     int dflt; /* index of the default transport, -1 */
     bool peeks;
+    struct listener_tls *tls; /* NULL: plain tcp */
     int fds[MAX_LISTEN];
     size_t n_fds;
     char **unix_paths;
@@ -71,6 +73,13 @@ int listener_add_transport(struct listener *l, listener_match_fn match, listener
         l->peeks = true;
     l->t[l->n_t++] = (struct transport){match, handle, ctx};
     return 0;
+}
+
+int listener_set_tls(struct listener *l, const struct listener_tls_config *c, struct isd_error **err)
+{
+    listener_tls_free(l->tls);
+    l->tls = listener_tls_new(c, err);
+    return l->tls != NULL ? 0 : -1;
 }
 
 static int listen_unix(const char *path, const char *group, struct isd_error **err)
@@ -147,8 +156,8 @@ static int open_hosts(struct listener *l, char *const *hosts, const char *group,
                 strv_append(&l->unix_paths, h + 7);
         } else if (str_has_prefix(h, "tcp://")) {
             fd = listen_tcp(h + 6, err);
-            if (fd >= 0)
-                log_warn("listening on `%s` without TLS: anyone who can reach it controls isulad", h);
+            if (fd >= 0 && l->tls == NULL)
+                log_warn("listening on `%s` without TLS: anyone who can reach it controls isulad (use --tlsverify)", h);
         } else {
             fd = isd_error_set(err, ISD_ERR_INVALID, 0, "invalid host `%s`", h);
         }
@@ -161,6 +170,10 @@ static int open_hosts(struct listener *l, char *const *hosts, const char *group,
 
 static void hand_over(struct listener *l, size_t t, int fd, const struct sockaddr_storage *peer, socklen_t len)
 {
+    if (l->tls != NULL && peer->ss_family != AF_UNIX) {
+        listener_tls_serve(l->tls, fd, (const struct sockaddr *)peer, len, l->t[l->dflt].handle, l->t[l->dflt].ctx);
+        return;
+    }
     l->t[t].handle(fd, (const struct sockaddr *)peer, len, l->t[t].ctx);
 }
 
@@ -198,7 +211,8 @@ static bool try_dispatch(struct listener *l, size_t i, long long now)
 static void admit(struct listener *l, int fd, const struct sockaddr_storage *peer, socklen_t len)
 {
     struct pending *p;
-    if (!l->peeks || l->n_pend >= MAX_PENDING) {
+    /* a TLS client's first bytes are a ClientHello: TLS connections go to the default transport */
+    if (!l->peeks || l->n_pend >= MAX_PENDING || (l->tls != NULL && peer->ss_family != AF_UNIX)) {
         hand_over(l, (size_t)l->dflt, fd, peer, len);
         return;
     }
@@ -288,6 +302,7 @@ void listener_free(struct listener *l)
         close(l->stop_pipe[1]);
     }
     strv_free(l->unix_paths);
+    listener_tls_free(l->tls);
     free(l);
 }
 

@@ -42,6 +42,13 @@ struct listener *listener_new(void);
 /* match NULL: the default transport (one only). At most 8 transports. */
 int listener_add_transport(struct listener *l, listener_match_fn match, listener_handle_fn handle, void *ctx,
                            struct isd_error **err);
+struct listener_tls_config {
+    const char *ca, *cert, *key; /* PEM files; ca read only when verify */
+    bool verify;                 /* --tlsverify: clients need a certificate signed by ca */
+};
+/* TLS on every tcp host (the unix sockets stay plain): the listener terminates TLS and hands the transports
+ * plaintext (daemon/api/listener/tls.h). Before listener_start. */
+int listener_set_tls(struct listener *l, const struct listener_tls_config *c, struct isd_error **err);
 /* Listens on every host ("unix://path", "tcp://ip:port"; group: the unix sockets' group, NULL to keep root's)
  * and starts accepting. Needs a default transport. */
 int listener_start(struct listener *l, char *const *hosts, const char *group, struct isd_error **err);

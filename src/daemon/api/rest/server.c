@@ -24,7 +24,8 @@ void rest_server_take_connection(int fd, const struct sockaddr *peer, socklen_t 
 {
     struct rest_server *s = ctx;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    /* libmicrohttpd wants an IP peer address; unix clients are presented as loopback. */
+    /* libmicrohttpd wants an IP peer address; unix clients are presented as loopback. A TLS client's fd is the
+     * listener's plaintext end of its TLS proxy; peer is still the client's address. */
     if (peer->sa_family == AF_INET && peer_len >= sizeof(addr))
         memcpy(&addr, peer, sizeof(addr));
     if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&addr, sizeof(addr)) != MHD_YES)
@@ -142,11 +143,6 @@ struct rest_server *rest_server_start(struct daemon *d, struct isd_error **err)
 {
     struct rest_server *s = xcalloc(1, sizeof(*s));
     s->d = d;
-    /* Serving plain HTTP when the user asked for TLS would hand the daemon to anyone: refuse instead. */
-    if (d->cfg->tls || d->cfg->tls_verify) {
-        isd_error_set(err, ISD_ERR_INVALID, 0, "--tls/--tlsverify are not supported yet by this isulad");
-        goto fail;
-    }
     s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_ALLOW_UPGRADE |
                                   MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
                               0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
