@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "client/tls.h"
 #include "common/util.h"
 
 static int open_unix(const char *path, struct isd_error **err)
@@ -65,6 +66,23 @@ static int open_tcp(const char *hostport, struct isd_error **err)
     return fd;
 }
 
+static int start_tls(struct http_conn *c, const char *hostport, struct isd_error **err)
+{
+    cleanup_free char *name = xstrdup(hostport);
+    char *colon = strrchr(name, ':');
+    if (colon != NULL)
+        *colon = '\0';
+    if (name[0] == '[' && name[strlen(name) - 1] == ']') {
+        memmove(name, name + 1, strlen(name));
+        name[strlen(name) - 1] = '\0';
+    }
+    c->tls = client_tls_connect(c->fd, name[0] ? name : "127.0.0.1", err);
+    if (c->tls != NULL)
+        return 0;
+    http_conn_close(c);
+    return -1;
+}
+
 int http_conn_open(struct http_conn *c, const char *host, struct isd_error **err)
 {
     int fd;
@@ -79,17 +97,22 @@ int http_conn_open(struct http_conn *c, const char *host, struct isd_error **err
     if (fd < 0)
         return -1;
     http_conn_init(c, fd);
+    if (str_has_prefix(host, "tcp://") && client_tls_enabled())
+        return start_tls(c, host + 6, err);
     return 0;
 }
 
 void http_conn_init(struct http_conn *c, int fd)
 {
     c->fd = fd;
+    c->tls = NULL;
     c->off = c->len = 0;
 }
 
 void http_conn_close(struct http_conn *c)
 {
+    client_tls_free(c->tls);
+    c->tls = NULL;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -99,7 +122,7 @@ int http_conn_write_all(struct http_conn *c, const void *data, size_t n)
 {
     const char *p = data;
     while (n > 0) {
-        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = c->tls != NULL ? client_tls_write(c->tls, p, n) : send(c->fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == ENOTSOCK)
             w = write(c->fd, p, n);
         if (w < 0 && errno == EINTR)
@@ -175,7 +198,8 @@ static ssize_t conn_fill(struct http_conn *c)
         return -1;
     }
     do {
-        r = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+        r = c->tls != NULL ? client_tls_read(c->tls, c->buf + c->len, sizeof(c->buf) - c->len)
+                           : read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
     } while (r < 0 && errno == EINTR);
     if (r > 0)
         c->len += (size_t)r;
@@ -240,6 +264,9 @@ int http_read_response_head(struct http_conn *c, struct http_response *resp, str
         strv_free(resp->headers);
         resp->headers = NULL;
         line = conn_read_line(c);
+        if (line == NULL && client_tls_error(c->tls) != NULL)
+            return isd_error_set(err, ISD_ERR_UNAVAILABLE, EIO, "connection closed before a response: %s",
+                                 client_tls_error(c->tls));
         if (line == NULL)
             return isd_error_set(err, ISD_ERR_UNAVAILABLE, errno, "connection closed before a response");
         if (parse_status_line(line, resp, err) < 0)
@@ -279,7 +306,26 @@ void http_response_free(struct http_response *resp)
 
 bool http_conn_has_buffered(const struct http_conn *c)
 {
-    return c->off < c->len;
+    return c->off < c->len || client_tls_pending(c->tls);
+}
+
+ssize_t http_conn_send_some(struct http_conn *c, const void *data, size_t n)
+{
+    ssize_t w;
+    if (c->tls != NULL)
+        return client_tls_write(c->tls, data, n);
+    w = send(c->fd, data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0 && errno == ENOTSOCK)
+        w = write(c->fd, data, n);
+    return w;
+}
+
+void http_conn_close_write(struct http_conn *c)
+{
+    if (c->tls != NULL)
+        client_tls_close_write(c->tls);
+    else
+        shutdown(c->fd, SHUT_WR);
 }
 
 ssize_t http_conn_read(struct http_conn *c, void *dst, size_t n)
@@ -292,7 +338,7 @@ ssize_t http_conn_read(struct http_conn *c, void *dst, size_t n)
         return (ssize_t)k;
     }
     do {
-        r = read(c->fd, dst, n);
+        r = c->tls != NULL ? client_tls_read(c->tls, dst, n) : read(c->fd, dst, n);
     } while (r < 0 && errno == EINTR);
     return r;
 }

@@ -15,8 +15,11 @@
 
 #define HTTP_MAX_HEAD 65536
 
+struct client_tls;
+
 struct http_conn {
     int fd;
+    struct client_tls *tls; /* a tcp host with --tls/--tlsverify (client/tls.h) */
     char buf[16384];
     size_t off, len; /* unread bytes are buf[off, len) */
 };
@@ -63,5 +66,9 @@ ssize_t http_conn_read(struct http_conn *c, void *dst, size_t n);
 /* Writes everything; -1 with errno set. */
 int http_conn_write_all(struct http_conn *c, const void *data, size_t n);
 bool http_conn_has_buffered(const struct http_conn *c);
+/* Sends what it can without blocking (blocks over TLS); -1 with errno (EAGAIN: nothing sent). */
+ssize_t http_conn_send_some(struct http_conn *c, const void *data, size_t n);
+/* Ends the write side (a TLS close_notify, then nothing more is sent); reading goes on. */
+void http_conn_close_write(struct http_conn *c);
 
 #endif

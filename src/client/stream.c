@@ -131,9 +131,7 @@ struct stdin_pending {
 static int stdin_flush(struct http_conn *c, struct stdin_pending *q)
 {
     while (q->off < q->len) {
-        ssize_t w = send(c->fd, q->buf + q->off, q->len - q->off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0 && errno == ENOTSOCK)
-            w = write(c->fd, q->buf + q->off, q->len - q->off);
+        ssize_t w = http_conn_send_some(c, q->buf + q->off, q->len - q->off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -144,7 +142,7 @@ static int stdin_flush(struct http_conn *c, struct stdin_pending *q)
     }
     q->off = q->len = 0;
     if (q->eof)
-        shutdown(c->fd, SHUT_WR);
+        http_conn_close_write(c);
     return 0;
 }
 

@@ -4,17 +4,43 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "client/stream.h"
+#include "client/tls.h"
 #include "common/util.h"
 
 char *g_host_flag;
 bool g_help_flag;
+bool g_tls_flag, g_tlsverify_flag;
+char *g_tlscacert_flag, *g_tlscert_flag, *g_tlskey_flag;
 
 const char *cmd_host(void)
 {
+    struct client_tls_opts o = {g_tls_flag || g_tlsverify_flag, g_tlsverify_flag, g_tlscacert_flag, g_tlscert_flag,
+                                g_tlskey_flag};
+    client_tls_configure(&o);
     return client_host_resolve(g_host_flag);
+}
+
+bool cmd_global_tls_flag(int argc, char **argv, int *i)
+{
+    static const struct cli_option opts[] = {CMD_TLS_OPTS, {NULL}};
+    const char *a = argv[*i];
+    for (const struct cli_option *o = opts; o->lname != NULL; o++) {
+        size_t n = strlen(o->lname);
+        if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, o->lname, n) != 0 || (a[2 + n] != '\0' && a[2 + n] != '='))
+            continue;
+        if (o->type == CLI_OPT_BOOL)
+            return cli_parse_bool(a[2 + n] == '=' ? a + 3 + n : "true", o->dest) == 0;
+        if (a[2 + n] == '\0' && *i + 1 >= argc)
+            return false;
+        free(*(char **)o->dest);
+        *(char **)o->dest = xstrdup(a[2 + n] == '=' ? a + 3 + n : argv[++*i]);
+        return true;
+    }
+    return false;
 }
 
 void cmd_usage(FILE *f, const struct command *c, const struct cli_option *opts)

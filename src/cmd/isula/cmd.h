@@ -27,15 +27,30 @@ struct command {
 
 extern char *g_host_flag; /* -H given before the command or among its options */
 extern bool g_help_flag;
+/* --tls, --tlsverify, --tlscacert, --tlscert, --tlskey (before the command or among its options) */
+extern bool g_tls_flag, g_tlsverify_flag;
+extern char *g_tlscacert_flag, *g_tlscert_flag, *g_tlskey_flag;
+
+#define CMD_TLS_OPTS                                                                                                   \
+    {"tls", 0, CLI_OPT_BOOL, &g_tls_flag, "Use TLS; implied by --tlsverify"},                                          \
+        {"tlsverify", 0, CLI_OPT_BOOL, &g_tlsverify_flag, "Use TLS and verify the remote"},                            \
+        {"tlscacert", 0, CLI_OPT_STRING, &g_tlscacert_flag, "Trust certs signed only by this CA"},                     \
+        {"tlscert", 0, CLI_OPT_STRING, &g_tlscert_flag, "Path to TLS certificate file"},                               \
+    {                                                                                                                  \
+        "tlskey", 0, CLI_OPT_STRING, &g_tlskey_flag, "Path to TLS key file"                                            \
+    }
 
 /* The -H/--host and --help rows every command's option table ends with (then {NULL}). */
 #define CMD_COMMON_OPTS                                                                                                \
-    {"host", 'H', CLI_OPT_STRING, &g_host_flag, "Daemon socket(s) to connect to"},                                     \
+    {"host", 'H', CLI_OPT_STRING, &g_host_flag, "Daemon socket(s) to connect to"}, CMD_TLS_OPTS,                       \
     {                                                                                                                  \
         "help", 0, CLI_OPT_BOOL, &g_help_flag, "Print usage"                                                           \
     }
 
+/* The daemon's address (-H, $ISULAD_HOST, the default); also applies the TLS flags to tcp hosts. */
 const char *cmd_host(void);
+/* A TLS flag before the command at argv[*i] (taking its value word); false when argv[*i] is not one. */
+bool cmd_global_tls_flag(int argc, char **argv, int *i);
 const struct command *cmd_lookup(const char *name);
 void cmd_usage(FILE *f, const struct command *c, const struct cli_option *opts);
 

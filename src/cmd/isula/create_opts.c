@@ -134,6 +134,9 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
     for (size_t i = 0; i < ARRAY_SIZE(all); i++)
         t[n++] = all[i];
     t[n++] = (struct cli_option){"host", 'H', CLI_OPT_STRING, &g_host_flag, "Daemon socket(s) to connect to"};
+    static const struct cli_option tls_opts[] = {CMD_TLS_OPTS};
+    for (size_t i = 0; i < ARRAY_SIZE(tls_opts); i++)
+        t[n++] = tls_opts[i];
     t[n++] = (struct cli_option){"help", 0, CLI_OPT_BOOL, &g_help_flag, "Print usage"};
     t[n] = (struct cli_option){NULL};
     return t;

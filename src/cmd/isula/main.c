@@ -69,6 +69,11 @@ static void usage(FILE *f)
         fprintf(f, "\t%-10s %s\n", commands[i].name, commands[i].desc);
     fprintf(f,
             "\nOPTIONS:\n\t-H, --host string   Daemon socket to connect to (default %s, or $ISULAD_HOST)\n"
+            "\t--tls               Use TLS; implied by --tlsverify\n"
+            "\t--tlsverify         Use TLS and verify the remote\n"
+            "\t--tlscacert string  Trust certs signed only by this CA (default $HOME/.iSulad/ca.pem)\n"
+            "\t--tlscert string    Path to TLS certificate file (default $HOME/.iSulad/cert.pem)\n"
+            "\t--tlskey string     Path to TLS key file (default $HOME/.iSulad/key.pem)\n"
             "\t--help              Print usage\n\t--version           Print version information and quit\n",
             CLIENT_DEFAULT_HOST);
 }
@@ -95,6 +100,8 @@ static int global_flags(int argc, char **argv, int *ret_exit)
         } else if (str_has_prefix(a, "-H=") || str_has_prefix(a, "--host=")) {
             free(g_host_flag);
             g_host_flag = xstrdup(strchr(a, '=') + 1);
+        } else if (cmd_global_tls_flag(argc, argv, &i)) {
+            continue;
         } else {
             fprintf(stderr, "isula: unknown flag: %s\nSee 'isula --help'.\n", a);
             *ret_exit = EXIT_DAEMON;

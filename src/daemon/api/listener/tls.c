@@ -208,6 +208,7 @@ static int handshake(struct tls_conn *c)
     if (rc == 0 && c->t->verify && (gnutls_certificate_verify_peers2(c->s, &status) < 0 || status != 0))
         rc = GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
     if (rc < 0) {
+        gnutls_alert_send_appropriate(c->s, rc);
         log_warn("TLS handshake with %s refused: %s", peer_name(c, who, sizeof(who)), gnutls_strerror(rc));
         return -1;
     }
