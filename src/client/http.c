@@ -176,7 +176,8 @@ int http_send_request(struct http_conn *c, const struct http_request *req, struc
     rc = http_conn_write_all(c, b.data, b.len);
     buf_free(&b);
     if (rc < 0)
-        return isd_error_set(err, ISD_ERR_UNAVAILABLE, errno, "send request: %s", strerror(errno));
+        return isd_error_set(err, ISD_ERR_UNAVAILABLE, errno, "send request: %s",
+                             client_tls_error(c->tls) != NULL ? client_tls_error(c->tls) : strerror(errno));
     if (req->body_fd >= 0)
         return send_chunked_fd(c, req->body_fd, err);
     return 0;

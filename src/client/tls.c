@@ -208,6 +208,11 @@ ssize_t client_tls_write(struct client_tls *t, const void *src, size_t n)
     do {
         w = g_api.record_send(t->s, src, n);
     } while (w == GNUTLS_E_INTERRUPTED);
+    if (w < 0 && w != GNUTLS_E_AGAIN) {
+        /* the daemon refused us after the handshake (TLS 1.3): its alert explains why */
+        char b[64];
+        client_tls_read(t, b, sizeof(b));
+    }
     if (w < 0)
         errno = w == GNUTLS_E_AGAIN ? EAGAIN : EPIPE;
     return w < 0 ? -1 : w;
