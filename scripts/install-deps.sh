@@ -4,7 +4,7 @@
 # scripts and .ci/run alike.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libarchive-dev nettle-dev libcurl4-openssl-dev"
+BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libarchive-dev nettle-dev libcurl4-openssl-dev libgnutls28-dev"
 # libcurl4: isulad loads it at the first registry request (dlopen)
 # containernetworking-plugins: the CNI plugins (in /usr/lib/cni); iptables: portmap and firewall use it
 RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4 containernetworking-plugins iptables"
