@@ -125,7 +125,8 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         L("volumes-from", 0, volumes_from, "Mount volumes from the specified container(s)"),
         S("workdir", 'w', workdir, "Working directory inside the container"),
     };
-    static struct cli_option t[ARRAY_SIZE(all) + 5]; /* -d, --rm, -H, --help, the end */
+    static const struct cli_option tls_opts[] = {CMD_TLS_OPTS};
+    static struct cli_option t[ARRAY_SIZE(all) + ARRAY_SIZE(tls_opts) + 5]; /* -d, --rm, -H, TLS, --help, end */
     size_t n = 0;
     if (with_run) {
         t[n++] = (struct cli_option)B("detach", 'd', detach, "Run container in background and print container ID");
@@ -134,7 +135,6 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
     for (size_t i = 0; i < ARRAY_SIZE(all); i++)
         t[n++] = all[i];
     t[n++] = (struct cli_option){"host", 'H', CLI_OPT_STRING, &g_host_flag, "Daemon socket(s) to connect to"};
-    static const struct cli_option tls_opts[] = {CMD_TLS_OPTS};
     for (size_t i = 0; i < ARRAY_SIZE(tls_opts); i++)
         t[n++] = tls_opts[i];
     t[n++] = (struct cli_option){"help", 0, CLI_OPT_BOOL, &g_help_flag, "Print usage"};
