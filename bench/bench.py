@@ -55,7 +55,7 @@ def rss_kib(pid):
 
 
 class Engine:
-    def __init__(self, build, base):
+    def __init__(self, build, base, extra_args=()):
         self.base = base
         self.sock = os.path.join(base, "isulad.sock")
         conf = os.path.join(base, "daemon.json")
@@ -64,7 +64,7 @@ class Engine:
         self.isula = [os.path.join(build, "isula"), "-H", "unix://" + self.sock]
         args = [os.path.join(build, "isulad"), "--config-file", conf, "-H", "unix://" + self.sock,
                 "-g", os.path.join(base, "graph"), "-S", os.path.join(base, "state"),
-                "-p", os.path.join(base, "isulad.pid"), "--log-driver", "stdout", "-l", "ERROR"]
+                "-p", os.path.join(base, "isulad.pid"), "--log-driver", "stdout", "-l", "ERROR"] + list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
         for _ in range(200):
@@ -364,6 +364,51 @@ def load_busybox(engine, other):
     subprocess.run(other.isula + ["load"], input=save.stdout, capture_output=True, check=True)
 
 
+def make_tls_pki(d):
+    """A CA, a server certificate for 127.0.0.1 and a client one, with the openssl CLI."""
+    def sh(*args):
+        subprocess.run(list(args), check=True, capture_output=True)
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem",
+       "-days", "2", "-subj", "/CN=bench CA")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+                      ("client", "extendedKeyUsage=clientAuth\n")):
+        with open("%s/%s.ext" % (d, name), "w") as f:
+            f.write(ext)
+        sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "%s/%s-key.pem" % (d, name), "-out",
+           "%s/%s.csr" % (d, name), "-subj", "/CN=" + name)
+        sh("openssl", "x509", "-req", "-in", "%s/%s.csr" % (d, name), "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
+           "-CAcreateserial", "-out", "%s/%s-cert.pem" % (d, name), "-days", "2", "-extfile", "%s/%s.ext" % (d, name))
+    shutil.copy(d + "/client-cert.pem", d + "/cert.pem")
+    shutil.copy(d + "/client-key.pem", d + "/key.pem")
+
+
+def tls_transport(build, base, n):
+    """`isula run --rm busybox true` over the unix socket and over TLS on tcp (--tlsverify, client certificate:
+    a handshake per request, as isula opens one connection per request), interleaved, against one isulad of
+    its own; plus the docker CLI over TLS (DOCKER_TLS_VERIFY, which reuses its connection) to the same daemon."""
+    d = os.path.join(base, "tls")
+    os.makedirs(d)
+    make_tls_pki(d)
+    port = 23000 + os.getpid() % 2000
+    eng = Engine(build, d, ["-H", "tcp://127.0.0.1:%d" % port, "--tlsverify", "--tlscacert", d + "/ca.pem",
+                            "--tlscert", d + "/server-cert.pem", "--tlskey", d + "/server-key.pem"])
+    tls = [os.path.join(build, "isula"), "-H", "tcp://127.0.0.1:%d" % port, "--tlsverify", "--tlscacert",
+           d + "/ca.pem", "--tlscert", d + "/cert.pem", "--tlskey", d + "/key.pem"]
+    denv = dict(os.environ, DOCKER_HOST="tcp://127.0.0.1:%d" % port, DOCKER_TLS_VERIFY="1", DOCKER_CERT_PATH=d,
+                DOCKER_CONFIG=d)
+    res = {"unix socket": [], "tcp + TLS (isula)": [], "tcp + TLS (docker CLI)": []}
+    has_docker = shutil.which("docker") is not None
+    try:
+        for _ in range(n):
+            res["unix socket"].append(timed(eng.isula + ["run", "--rm", "busybox", "true"]))
+            res["tcp + TLS (isula)"].append(timed(tls + ["run", "--rm", "busybox", "true"]))
+            if has_docker:
+                res["tcp + TLS (docker CLI)"].append(timed(["docker", "run", "--rm", "busybox", "true"], env=denv))
+    finally:
+        eng.stop()
+    return {k: v for k, v in res.items() if v}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -412,6 +457,7 @@ def main():
             health["docker"] = health_load(docker, docker.pid, seconds=a.health_seconds)
     finally:
         engine.stop()
+    transports = tls_transport(a.build, base, a.n)
     names = ["isula (runc)"] + ["%s (runc)" % k for k in others]
     lines += ["| operation | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
     for k, v in res.items():
@@ -432,6 +478,9 @@ def main():
     for rt, v in versus_sc.items():
         lines.append("| %s | %s | %s | %.2fx |" % (rt, ms(v["isula"]), ms(v[rt]),
                                                    statistics.median(v["isula"]) / statistics.median(v[rt])))
+    lines += ["", "| `run --rm busybox true` by transport (own isulad, --tlsverify) | time |", "| --- | --- |"]
+    for k, v in transports.items():
+        lines.append("| %s | %s |" % (k, ms(v)))
     lines += ["", "| %d in parallel, %d clients, wall time (s) | " % (a.parallel, a.clients) + " | ".join(names) + " |",
               "| --- |" + " --- |" * len(names)]
     for k, v in phases.items():
