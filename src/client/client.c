@@ -2,6 +2,7 @@
 #include "client/client.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 
 #include "common/json.h"
@@ -95,7 +96,12 @@ static int connect_error(const char *host, struct isd_error **err)
     if (e == NULL || e->code != ISD_ERR_UNREACHABLE)
         return -1;
     free(e->msg);
-    e->msg = xasprintf("Cannot connect to the isulad daemon at %s. Is the isulad daemon running?", host);
+    if (e->errnum == EACCES)
+        e->msg = xasprintf("Got permission denied while trying to connect to the isulad daemon socket at %s: you "
+                           "need to be root or in the daemon's socket group",
+                           host);
+    else
+        e->msg = xasprintf("Cannot connect to the isulad daemon at %s. Is the isulad daemon running?", host);
     return -1;
 }
 
