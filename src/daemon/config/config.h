@@ -71,7 +71,7 @@ struct isd_config {
     char *tls_ca, *tls_cert, *tls_key;
     char **default_ulimits;     /* "nofile=<soft>:<hard>" */
     char *cgroup_parent;        /* NULL when unset */
-    char *authorization_plugin; /* always NULL: plugins are refused at load */
+    char *authorization_plugin; /* a plugin name (api/rest/authz.h), NULL: none */
     int websocket_port;
     bool selinux_enabled;
     bool seccomp_enable;   /* the default seccomp profile applies to containers without a seccomp option */

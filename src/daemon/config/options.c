@@ -14,7 +14,7 @@
 /* Kept in --help order (alphabetical by flag, as the guide prints it); file-only keys at the end. */
 const struct opt_def isd_opts[] = {
     {"authorization-plugin", NULL, 0, "authorization-plugin", NULL, OT_STRING, NULL, F(authorization_plugin), 0,
-     check_authz, "Use authorization plugin (not supported: any value is refused)"},
+     check_authz, "Use authorization plugin (Docker's AuthZPlugin protocol)"},
     {"cgroup-parent", NULL, 0, "cgroup-parent", NULL, OT_STRING, NULL, F(cgroup_parent), 0, check_cgroup_parent,
      "Set parent cgroup for all containers"},
     {"cni-bin-dir", NULL, 0, "cni-bin-dir", NULL, OT_PATH, "/opt/cni/bin", F(cni_bin_dir), 0, NULL,

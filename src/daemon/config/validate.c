@@ -182,8 +182,10 @@ int check_max_file(struct isd_config *c, const char *what, struct isd_error **er
 
 int check_authz(struct isd_config *c, const char *what, struct isd_error **err)
 {
-    return invalid(err, what, c->authorization_plugin,
-                   "authorization plugins are not supported by this engine (refusing to start without it)");
+    for (const char *p = c->authorization_plugin; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
+            return invalid(err, what, c->authorization_plugin, "not a valid plugin name");
+    return c->authorization_plugin[0] != '\0' ? 0 : invalid(err, what, "", "empty plugin name");
 }
 
 int check_cgroup_parent(struct isd_config *c, const char *what, struct isd_error **err)

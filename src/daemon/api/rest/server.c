@@ -13,6 +13,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/api/rest/authz.h"
 #include "daemon/api/rest/request.h"
 
 struct rest_server {
@@ -124,7 +125,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq_reply_msg(rq, MHD_HTTP_NOT_FOUND, "page not found");
     else if (rq->stream_body && rq->body_fd < 0)
         rq_reply_msg(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the request body");
-    else {
+    else if (s->d->cfg->authorization_plugin == NULL || rest_authz_request(rq, s->d->cfg->authorization_plugin, url)) {
         if (rq->stream_body)
             lseek(rq->body_fd, 0, SEEK_SET);
         rq->handler(rq, rq->arg);
