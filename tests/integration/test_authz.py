@@ -14,6 +14,8 @@ import time
 import pytest
 
 from conftest import bin_path
+from registry import free_port
+from tls_pki import TlsPki
 
 PLUGINS = "/run/docker/plugins"
 
@@ -125,3 +127,28 @@ def test_unreachable_plugin_denies(new_daemon):
     assert r.returncode != 0
     assert "authorization denied by plugin isd-test-no-such-plugin: plugin isd-test-no-such-plugin not found" in \
         r.stderr, r.stderr
+
+
+def test_tls_user_is_the_certificate_name(plugin, new_daemon, tmp_path):
+    pki = TlsPki(str(tmp_path))
+    port = free_port()
+    d = new_daemon(extra_args=["--authorization-plugin", plugin.name, "-H", "tcp://127.0.0.1:%d" % port,
+                               "--tlsverify", "--tlscacert", pki.ca_crt, "--tlscert", pki.server_crt, "--tlskey",
+                               pki.server_key])
+    d.start()
+    plugin.denied_users.add("bob")
+
+    def as_(who, *args):
+        c = pki.path(who)
+        return subprocess.run([bin_path("isula"), "-H", "tcp://127.0.0.1:%d" % port, "--tlsverify", "--tlscacert",
+                               pki.ca_crt, "--tlscert", os.path.join(c, "cert.pem"), "--tlskey",
+                               os.path.join(c, "key.pem")] + list(args), capture_output=True, text=True)
+    r = as_("alice", "run", "--rm", "busybox", "echo", "alice ok")
+    assert r.stdout == "alice ok\n", r.stderr
+    r = as_("bob", "create", "--name", "bobs", "busybox", "true")
+    assert r.returncode != 0 and "authorization denied by plugin %s: user bob may not do anything" % plugin.name \
+        in r.stderr, r.stderr
+    assert "bobs" not in subprocess.run([bin_path("isula"), "-H", d.host, "ps", "-a", "--format", "{{.Names}}"],
+                                        capture_output=True, text=True).stdout
+    seen = {(q["User"], q["UserAuthNMethod"]) for _, q in plugin.requests}
+    assert ("alice", "TLS") in seen and ("bob", "TLS") in seen and ("root", "unix") in seen

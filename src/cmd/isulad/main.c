@@ -81,6 +81,8 @@ int main(int argc, char **argv)
     /* One listener owns the sockets; REST is its default transport (the CRI adapter adds gRPC by preface). */
     srv = rest_server_start(&d, &err);
     lis = listener_new();
+    if (srv != NULL)
+        rest_server_set_peer_name_fn(srv, listener_tls_peer_name);
     struct listener_tls_config tls = {cfg->tls_ca, cfg->tls_cert, cfg->tls_key, cfg->tls_verify};
     if (srv == NULL || listener_add_transport(lis, NULL, rest_server_take_connection, srv, &err) < 0 ||
         (cfg->tls && listener_set_tls(lis, &tls, &err) < 0) || listener_start(lis, cfg->hosts, cfg->group, &err) < 0)

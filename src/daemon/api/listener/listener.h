@@ -49,6 +49,9 @@ struct listener_tls_config {
 /* TLS on every tcp host (the unix sockets stay plain): the listener terminates TLS and hands the transports
  * plaintext (daemon/api/listener/tls.h). Before listener_start. */
 int listener_set_tls(struct listener *l, const struct listener_tls_config *c, struct isd_error **err);
+/* The common name of the verified client certificate behind fd, a transport's end of a TLS connection
+ * (malloc'd), or NULL (not a TLS connection, or no client certificate). Thread-safe. */
+char *listener_tls_peer_name(int fd);
 /* Listens on every host ("unix://path", "tcp://ip:port"; group: the unix sockets' group, NULL to keep root's)
  * and starts accepting. Needs a default transport. */
 int listener_start(struct listener *l, char *const *hosts, const char *group, struct isd_error **err);

@@ -4,11 +4,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -25,6 +27,15 @@ struct listener_tls {
     int refs; /* the listener's and one per connection (atomic) */
 };
 
+/* Client certificate names by the inode of the transport's socketpair end (an fd number could be reused
+ * between the transport's close and ours). */
+#define MAX_NAMES 1024
+static pthread_mutex_t g_names_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    ino_t ino;
+    char *cn;
+} g_names[MAX_NAMES];
+
 struct tls_conn {
     struct listener_tls *t;
     gnutls_session_t s;
@@ -34,6 +45,7 @@ struct tls_conn {
     socklen_t peer_len;
     listener_handle_fn handle;
     void *ctx;
+    ino_t ino; /* of sp[1], 0 when no name is registered */
 };
 
 static int tls_fail(struct isd_error **err, int rc, const char *what, const char *path)
@@ -89,8 +101,67 @@ void listener_tls_free(struct listener_tls *t)
     tls_unref(t);
 }
 
+static ino_t fd_ino(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+static void names_set(ino_t ino, char *cn)
+{
+    size_t free_slot = MAX_NAMES;
+    pthread_mutex_lock(&g_names_lock);
+    for (size_t i = 0; i < MAX_NAMES; i++) {
+        if (g_names[i].cn != NULL && g_names[i].ino == ino) {
+            free(g_names[i].cn);
+            g_names[i].cn = NULL;
+        }
+        if (g_names[i].cn == NULL && free_slot == MAX_NAMES)
+            free_slot = i;
+    }
+    if (cn != NULL && free_slot < MAX_NAMES) {
+        g_names[free_slot].ino = ino;
+        g_names[free_slot].cn = cn;
+    } else {
+        free(cn);
+    }
+    pthread_mutex_unlock(&g_names_lock);
+}
+
+char *listener_tls_peer_name(int fd)
+{
+    ino_t ino = fd_ino(fd);
+    char *ret = NULL;
+    pthread_mutex_lock(&g_names_lock);
+    for (size_t i = 0; ino != 0 && i < MAX_NAMES && ret == NULL; i++)
+        if (g_names[i].cn != NULL && g_names[i].ino == ino)
+            ret = xstrdup(g_names[i].cn);
+    pthread_mutex_unlock(&g_names_lock);
+    return ret;
+}
+
+/* The verified client certificate's common name, or NULL. */
+static char *cert_cn(gnutls_session_t s)
+{
+    unsigned int n = 0;
+    const gnutls_datum_t *list = gnutls_certificate_get_peers(s, &n);
+    gnutls_x509_crt_t crt;
+    char cn[256];
+    size_t len = sizeof(cn);
+    char *ret = NULL;
+    if (list == NULL || n == 0 || gnutls_x509_crt_init(&crt) < 0)
+        return NULL;
+    if (gnutls_x509_crt_import(crt, &list[0], GNUTLS_X509_FMT_DER) == 0 &&
+        gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &len) == 0)
+        ret = xstrdup(cn);
+    gnutls_x509_crt_deinit(crt);
+    return ret;
+}
+
 static void conn_free(struct tls_conn *c)
 {
+    if (c->ino != 0)
+        names_set(c->ino, NULL);
     if (c->s != NULL)
         gnutls_deinit(c->s);
     close(c->fd);
@@ -223,6 +294,10 @@ static void *conn_main(void *arg)
     if (handshake(c) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->sp) < 0) {
         conn_free(c);
         return NULL;
+    }
+    if (c->t->verify) {
+        c->ino = fd_ino(c->sp[1]);
+        names_set(c->ino, cert_cn(c->s));
     }
     c->handle(c->sp[1], (const struct sockaddr *)&c->peer, c->peer_len, c->ctx);
     if (pthread_create(&down, NULL, pump_down, c) != 0) {

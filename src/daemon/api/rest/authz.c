@@ -55,7 +55,7 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char
 /* The unix peer's user name (uid as text when unknown). Unix clients are handed to libmicrohttpd as 127.0.0.1
  * port 0 (server.c); a tcp client has a real port, and its connection fd may be the listener's TLS socketpair,
  * whose peer credentials are isulad's own: those are never used. */
-static char *peer_user(struct request *rq, const char **method)
+static char *peer_user(struct request *rq, const char **method, char *(*tcp_name)(int fd))
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     const union MHD_ConnectionInfo *ai = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -63,10 +63,16 @@ static char *peer_user(struct request *rq, const char **method)
     socklen_t len = sizeof(cred);
     struct passwd pw, *res = NULL;
     char buf[1024];
+    char *cn;
     *method = "";
-    if (ci == NULL || ai == NULL || ai->client_addr->sa_family != AF_INET ||
-        ((const struct sockaddr_in *)ai->client_addr)->sin_port != 0 ||
-        getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+    if (ci == NULL || ai == NULL || ai->client_addr->sa_family != AF_INET)
+        return xstrdup("");
+    if (((const struct sockaddr_in *)ai->client_addr)->sin_port != 0) {
+        cn = tcp_name != NULL ? tcp_name(ci->connect_fd) : NULL;
+        *method = cn != NULL ? "TLS" : "";
+        return cn != NULL ? cn : xstrdup("");
+    }
+    if (getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
         return xstrdup("");
     *method = "unix";
     if (getpwuid_r(cred.uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
@@ -74,10 +80,10 @@ static char *peer_user(struct request *rq, const char **method)
     return xasprintf("%u", (unsigned)cred.uid);
 }
 
-static json_t *authz_body(struct request *rq, const char *uri)
+static json_t *authz_body(struct request *rq, const char *uri, char *(*tcp_name)(int fd))
 {
     const char *authn;
-    cleanup_free char *user = peer_user(rq, &authn);
+    cleanup_free char *user = peer_user(rq, &authn, tcp_name);
     cleanup_free char *body = base64((const unsigned char *)rq->body.data, rq->body.len);
     json_t *headers = json_object();
     MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, add_header, headers);
@@ -134,9 +140,9 @@ static json_t *plugin_call(const char *name, const char *endpoint, const char *b
     return j;
 }
 
-bool rest_authz_request(struct request *rq, const char *plugin, const char *uri)
+bool rest_authz_request(struct request *rq, const char *plugin, const char *uri, char *(*tcp_name)(int fd))
 {
-    json_t *req = authz_body(rq, uri);
+    json_t *req = authz_body(rq, uri, tcp_name);
     cleanup_free char *text = json_to_string(req);
     cleanup_free char *why = NULL, *msg = NULL;
     json_t *res;

@@ -4,7 +4,8 @@
  * POST /AuthZPlugin.AuthZReq with {User, UserAuthNMethod, RequestMethod, RequestURI, RequestHeaders,
  * RequestBody (base64)} and answers {Allow, Msg, Err}. A denial (or an unreachable plugin) is a 403 with the
  * plugin's message and the request never reaches the engine. The user is the unix peer's user name
- * (SO_PEERCRED); TLS clients are presented by the listener as "tls".
+ * (SO_PEERCRED, method "unix"); a tcp client's is its verified TLS certificate's common name (method "TLS"), empty
+ * without one.
  * Blocking; called from the connection's thread.
  */
 #ifndef ISD_DAEMON_API_REST_AUTHZ_H
@@ -15,6 +16,7 @@
 #include "daemon/api/rest/request.h"
 
 /* true: go on. false: rq has its 403 reply. */
-bool rest_authz_request(struct request *rq, const char *plugin, const char *uri);
+/* tcp_name: the tcp client's TLS certificate name from its fd (NULL: none known). */
+bool rest_authz_request(struct request *rq, const char *plugin, const char *uri, char *(*tcp_name)(int fd));
 
 #endif

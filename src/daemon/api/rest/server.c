@@ -19,7 +19,13 @@
 struct rest_server {
     struct daemon *d;
     struct MHD_Daemon *mhd;
+    rest_peer_name_fn peer_name;
 };
+
+void rest_server_set_peer_name_fn(struct rest_server *s, rest_peer_name_fn fn)
+{
+    s->peer_name = fn;
+}
 
 void rest_server_take_connection(int fd, const struct sockaddr *peer, socklen_t peer_len, void *ctx)
 {
@@ -125,7 +131,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq_reply_msg(rq, MHD_HTTP_NOT_FOUND, "page not found");
     else if (rq->stream_body && rq->body_fd < 0)
         rq_reply_msg(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the request body");
-    else if (s->d->cfg->authorization_plugin == NULL || rest_authz_request(rq, s->d->cfg->authorization_plugin, url)) {
+    else if (s->d->cfg->authorization_plugin == NULL ||
+             rest_authz_request(rq, s->d->cfg->authorization_plugin, url, s->peer_name)) {
         if (rq->stream_body)
             lseek(rq->body_fd, 0, SEEK_SET);
         rq->handler(rq, rq->arg);

@@ -18,6 +18,9 @@ struct rest_server;
 struct rest_server *rest_server_start(struct daemon *d, struct isd_error **err);
 /* The listener's transport handler (ctx: the server): serves the accepted connection fd. */
 void rest_server_take_connection(int fd, const struct sockaddr *peer, socklen_t peer_len, void *ctx);
+/* Who a tcp client is (its TLS certificate's name, malloc'd, or NULL) from its connection fd; for authz. */
+typedef char *(*rest_peer_name_fn)(int fd);
+void rest_server_set_peer_name_fn(struct rest_server *s, rest_peer_name_fn fn);
 /* Frees s once the listener has stopped; connections being served end with the process. */
 void rest_server_stop(struct rest_server *s);
 
