@@ -409,6 +409,56 @@ def tls_transport(build, base, n):
     return {k: v for k, v in res.items() if v}
 
 
+def authz_cost(build, base, n):
+    """What an authorization plugin costs per request: `isula ps` against an isulad without a plugin and one
+    with --authorization-plugin (a Python plugin on /run/docker/plugins/<name>.sock allowing everything),
+    interleaved. The difference of medians is the plugin round trip (connect, JSON both ways, the plugin)."""
+    import http.server
+    import socketserver
+    import threading
+    name = "isd-bench-authz-%d" % os.getpid()
+    path = "/run/docker/plugins/%s.sock" % name
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            data = b'{"Allow": true}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+        daemon_threads = True
+
+        def get_request(self):
+            return self.socket.accept()[0], ("plugin", 0)
+
+    os.makedirs("/run/docker/plugins", exist_ok=True)
+    srv = Server(path, Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    plain_dir, authz_dir = os.path.join(base, "authz0"), os.path.join(base, "authz1")
+    os.makedirs(plain_dir)
+    os.makedirs(authz_dir)
+    plain = Engine(build, plain_dir)
+    authz = Engine(build, authz_dir, ["--authorization-plugin", name])
+    res = {"isula ps, no plugin": [], "isula ps, authz plugin": []}
+    try:
+        for _ in range(n):
+            res["isula ps, no plugin"].append(timed(plain.isula + ["ps"]))
+            res["isula ps, authz plugin"].append(timed(authz.isula + ["ps"]))
+    finally:
+        plain.stop()
+        authz.stop()
+        srv.shutdown()
+        srv.server_close()
+        os.unlink(path)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -458,6 +508,7 @@ def main():
     finally:
         engine.stop()
     transports = tls_transport(a.build, base, a.n)
+    transports.update(authz_cost(a.build, base, a.n))
     names = ["isula (runc)"] + ["%s (runc)" % k for k in others]
     lines += ["| operation | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
     for k, v in res.items():
@@ -478,7 +529,8 @@ def main():
     for rt, v in versus_sc.items():
         lines.append("| %s | %s | %s | %.2fx |" % (rt, ms(v["isula"]), ms(v[rt]),
                                                    statistics.median(v["isula"]) / statistics.median(v[rt])))
-    lines += ["", "| `run --rm busybox true` by transport (own isulad, --tlsverify) | time |", "| --- | --- |"]
+    lines += ["", "| transport / access control (own isulads): `run --rm busybox true` over unix, TLS; `ps` without "
+              "and with an authz plugin | time |", "| --- | --- |"]
     for k, v in transports.items():
         lines.append("| %s | %s |" % (k, ms(v)))
     lines += ["", "| %d in parallel, %d clients, wall time (s) | " % (a.parallel, a.clients) + " | ".join(names) + " |",
