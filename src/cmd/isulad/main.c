@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/api/listener/listener.h"
+#include "daemon/api/rest/metrics.h"
 #include "daemon/api/rest/server.h"
 #include "daemon/config/config.h"
 #include "daemon/config/pidfile.h"
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
     if (srv == NULL || listener_add_transport(lis, NULL, rest_server_take_connection, srv, &err) < 0 ||
         (cfg->tls && listener_set_tls(lis, &tls, &err) < 0) || listener_start(lis, cfg->hosts, cfg->group, &err) < 0)
         return fail("listen", err);
+    if (cfg->metrics_addr != NULL && rest_metrics_start(&d, cfg->metrics_addr, &err) < 0)
+        return fail("metrics", err);
     log_info("isulad %s serving", ISD_VERSION);
     int sig = wait_for_stop_signal();
     log_info("received signal %d, shutting down; containers keep running", sig);

@@ -72,6 +72,7 @@ struct isd_config {
     char **default_ulimits;     /* "nofile=<soft>:<hard>" */
     char *cgroup_parent;        /* NULL when unset */
     char *authorization_plugin; /* a plugin name (api/rest/authz.h), NULL: none */
+    char *metrics_addr;         /* ip:port of the Prometheus endpoint, NULL: off */
     int websocket_port;
     bool selinux_enabled;
     bool seccomp_enable;   /* the default seccomp profile applies to containers without a seccomp option */

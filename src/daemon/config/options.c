@@ -43,6 +43,8 @@ const struct opt_def isd_opts[] = {
      check_registries, "Disable TLS verification for the given registry"},
     {"insecure-skip-verify-enforce", NULL, 0, "insecure-skip-verify-enforce", NULL, OT_BOOL, "false",
      F(insecure_skip_verify_enforce), OF_LENIENT_BOOL, NULL, "Force to skip the insecure verify"},
+    {"metrics-addr", NULL, 0, "metrics-addr", NULL, OT_STRING, NULL, F(metrics_addr), 0, check_metrics_addr,
+     "Serve Prometheus metrics on ip:port (off by default)"},
     {"log-driver", NULL, 0, "log-driver", NULL, OT_STRING, "file", F(log_driver), 0, check_log_driver,
      "Set daemon log driver, such as: file, stdout"},
     {"log-level", NULL, 'l', "log-level", NULL, OT_LOGLEVEL, "ERROR", F(log_level), 0, NULL,

@@ -188,6 +188,13 @@ int check_authz(struct isd_config *c, const char *what, struct isd_error **err)
     return c->authorization_plugin[0] != '\0' ? 0 : invalid(err, what, "", "empty plugin name");
 }
 
+int check_metrics_addr(struct isd_config *c, const char *what, struct isd_error **err)
+{
+    if (!valid_tcp_host(c->metrics_addr))
+        return invalid(err, what, c->metrics_addr, "must be <ip>:<port>");
+    return 0;
+}
+
 int check_cgroup_parent(struct isd_config *c, const char *what, struct isd_error **err)
 {
     cleanup_free char *p = xasprintf("/%s/", c->cgroup_parent);

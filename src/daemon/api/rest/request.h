@@ -31,7 +31,8 @@ struct request {
     bool too_large;
     unsigned int status;
     struct MHD_Response *response;
-    hijack_fn hijack; /* set by a handler that upgrades the connection */
+    long long start_ns; /* for the metrics' latency histograms */
+    hijack_fn hijack;   /* set by a handler that upgrades the connection */
     void *hijack_data;
 };
 

@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/api/rest/authz.h"
+#include "daemon/api/rest/metrics.h"
 #include "daemon/api/rest/request.h"
 
 struct rest_server {
@@ -57,6 +58,9 @@ static void request_free(struct request *rq)
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode code)
 {
+    struct request *rq = *req_cls;
+    if (rq != NULL && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        rest_metrics_observe(rq->method, rq->path, (double)(now_ns() - rq->start_ns) / 1e9);
     request_free(*req_cls);
     *req_cls = NULL;
 }
@@ -69,6 +73,7 @@ static struct request *request_new(struct rest_server *s, struct MHD_Connection 
     rq->d = s->d;
     rq->conn = conn;
     rq->body_fd = -1;
+    rq->start_ns = now_ns();
     rq->method = xstrdup(method);
     /* Strip the /v1.41 style version prefix. */
     if (p[0] == '/' && p[1] == 'v' && p[2] >= '0' && p[2] <= '9') {
