@@ -166,7 +166,7 @@ char *path_join(const char *a, const char *b)
     return xasprintf("%s/%s", a, b);
 }
 
-static long long dir_size_at(int parent, const char *name, dev_t dev)
+static long long dir_size_at(int parent, const char *name, dev_t dev, long long *inodes)
 {
     struct stat st;
     long long total = 0;
@@ -175,6 +175,8 @@ static long long dir_size_at(int parent, const char *name, dev_t dev)
     struct dirent *de;
     if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return 0;
+    if (inodes != NULL && st.st_dev == dev)
+        (*inodes)++;
     if (!S_ISDIR(st.st_mode))
         return S_ISREG(st.st_mode) ? (long long)st.st_size : 0;
     if (st.st_dev != dev)
@@ -190,7 +192,7 @@ static long long dir_size_at(int parent, const char *name, dev_t dev)
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        total += dir_size_at(dirfd(d), de->d_name, dev);
+        total += dir_size_at(dirfd(d), de->d_name, dev, inodes);
     }
     closedir(d);
     return total;
@@ -201,5 +203,14 @@ long long dir_size(const char *path)
     struct stat st;
     if (lstat(path, &st) < 0)
         return 0;
-    return dir_size_at(AT_FDCWD, path, st.st_dev);
+    return dir_size_at(AT_FDCWD, path, st.st_dev, NULL);
+}
+
+long long dir_usage(const char *path, long long *ret_inodes)
+{
+    struct stat st;
+    *ret_inodes = 0;
+    if (lstat(path, &st) < 0)
+        return 0;
+    return dir_size_at(AT_FDCWD, path, st.st_dev, ret_inodes);
 }

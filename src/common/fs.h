@@ -34,5 +34,7 @@ bool path_exists(const char *path);
 char *path_join(const char *a, const char *b);
 /* Sum of st_blocks*512 of regular files under path (no crossing of mounts). */
 long long dir_size(const char *path);
+/* dir_size, also counting the inodes (files and directories, the root included) in *ret_inodes. */
+long long dir_usage(const char *path, long long *ret_inodes);
 
 #endif

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/api/listener/listener.h"
+#include "daemon/api/cri/cri_server.h"
 #include "daemon/api/rest/metrics.h"
 #include "daemon/api/rest/server.h"
 #include "daemon/config/config.h"
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
     struct daemon d;
     struct rest_server *srv;
     struct listener *lis;
+    struct cri_server *cri = NULL;
     sigset_t set;
     bool exit_now = false;
     int pid_fd = -1;
@@ -90,10 +92,13 @@ int main(int argc, char **argv)
         return fail("listen", err);
     if (cfg->metrics_addr != NULL && rest_metrics_start(&d, cfg->metrics_addr, &err) < 0)
         return fail("metrics", err);
+    if (cfg->cri_socket != NULL && (cri = cri_server_start(&d, cfg->cri_socket, &err)) == NULL)
+        return fail("cri", err);
     log_info("isulad %s serving", ISD_VERSION);
     int sig = wait_for_stop_signal();
     log_info("received signal %d, shutting down; containers keep running", sig);
     listener_free(lis);
+    cri_server_stop(cri);
     rest_server_stop(srv);
     daemon_shutdown(&d);
     pidfile_release(cfg->pidfile, pid_fd);

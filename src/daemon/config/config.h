@@ -63,6 +63,7 @@ struct isd_config {
     char *network_plugin; /* "" or "cni" */
     char *cni_bin_dir;
     char *cni_conf_dir;
+    char *cri_socket; /* NULL when unset: an extra unix socket serving only the CRI */
     bool image_layer_check;
     bool use_decrypted_key;
     bool insecure_skip_verify_enforce;

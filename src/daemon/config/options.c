@@ -21,6 +21,8 @@ const struct opt_def isd_opts[] = {
      "The full path of the directory in which to search for CNI plugin binaries"},
     {"cni-conf-dir", NULL, 0, "cni-conf-dir", NULL, OT_PATH, "/etc/cni/net.d", F(cni_conf_dir), 0, NULL,
      "The full path of the directory in which to search for CNI config files"},
+    {"cri-socket", NULL, 0, "cri-socket", NULL, OT_PATH, NULL, F(cri_socket), 0, NULL,
+     "Also serve the CRI (gRPC) on this unix socket path"},
     {"config-file", NULL, 0, NULL, NULL, OT_PATH, ISD_CONFIG_DEFAULT_FILE, OFF_NONE, 0, NULL,
      "Daemon configuration file"},
     {"default-ulimit", "default-ulimits", 0, "default-ulimits", NULL, OT_ULIMITS, NULL, F(default_ulimits), OF_NOT_BOTH,

@@ -194,6 +194,17 @@ struct events_job *service_events_begin(struct daemon *d, const json_t *filters,
 void service_events_run(struct events_job *j, int out_fd);
 void service_events_job_free(struct events_job *j);
 
+/* CRI (images_cri.c, pod_*.c). Pull of ref (a full reference, tag or digest included) with user/password or
+ * auth ("user:password" in base64), any of them NULL or "" (then the stored login); returns the image ID. */
+char *service_image_pull_ref(struct daemon *d, const char *ref, const char *user, const char *password,
+                             const char *auth, struct isd_error **err);
+/* Where the image layers live, with the bytes and inodes they use. */
+int service_image_fs_usage(struct daemon *d, char **ret_mountpoint, long long *ret_bytes, long long *ret_inodes,
+                           struct isd_error **err);
+/* The name of the pods' default network: the first configuration of cni-conf-dir in lexical order
+ * (ISD_ERR_UNAVAILABLE when there is none). */
+int service_pod_network_default(struct daemon *d, char **ret_name, struct isd_error **err);
+
 /* System. */
 json_t *service_version(struct daemon *d);
 json_t *service_info(struct daemon *d);

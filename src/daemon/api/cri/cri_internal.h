@@ -1,0 +1,41 @@
+/* The CRI adapter's handlers and their table (cri_methods.c); private to src/daemon/api/cri/. */
+#ifndef ISD_DAEMON_API_CRI_INTERNAL_H
+#define ISD_DAEMON_API_CRI_INTERNAL_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "common/error.h"
+#include "daemon/service/service.h"
+
+/* A handler decodes nothing itself: it gets the unpacked request and returns a response built with the
+ * x-allocators (freed with protobuf_c_message_free_unpacked(), so every string and array must be malloc'd). */
+typedef ProtobufCMessage *(*cri_handler)(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+
+struct cri_method {
+    const char *service; /* "RuntimeService" or "ImageService" */
+    const char *name;
+    const ProtobufCMessageDescriptor *request;
+    cri_handler fn;
+};
+
+/* The method of a gRPC path ("/runtime.v1.ImageService/ListImages", also under runtime.v1alpha2); NULL when
+ * not served. */
+const struct cri_method *cri_method_lookup(const char *path, size_t len);
+
+/* Runs one call: unpack, handler, pack. Returns the packed response (ret_len bytes) or NULL with *err set. */
+void *cri_method_run(struct daemon *d, const struct cri_method *m, const void *data, size_t len, size_t *ret_len,
+                     struct isd_error **err);
+
+/* Handlers (cri_runtime.c, cri_image.c). */
+ProtobufCMessage *cri_version(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_list_images(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_image_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_pull_image(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_remove_image(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_image_fs_info(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+
+/* Never NULL: a malloc'd copy of s, or of "" for NULL (protobuf-c frees strings that are not its empty one). */
+char *cri_strdup(const char *s);
+
+#endif

@@ -1,0 +1,76 @@
+/* The table of served CRI methods, the lookup of a gRPC path, and the generic unpack → handler → pack step. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "cri/api.pb-c.h"
+#include "daemon/api/cri/cri_internal.h"
+
+#define RT(name, msg, fn)                                                                                              \
+    {                                                                                                                  \
+        "RuntimeService", name, &runtime__v1__##msg##_request__descriptor, fn                                          \
+    }
+#define IM(name, msg, fn)                                                                                              \
+    {                                                                                                                  \
+        "ImageService", name, &runtime__v1__##msg##_request__descriptor, fn                                            \
+    }
+
+static const struct cri_method methods[] = {
+    RT("Version", version, cri_version),
+    RT("Status", status, cri_status),
+    IM("ListImages", list_images, cri_list_images),
+    IM("ImageStatus", image_status, cri_image_status),
+    IM("PullImage", pull_image, cri_pull_image),
+    IM("RemoveImage", remove_image, cri_remove_image),
+    IM("ImageFsInfo", image_fs_info, cri_image_fs_info),
+};
+
+/* The packages served: the messages of v1alpha2 are those of v1 field for field. */
+static const char *const packages[] = {"/runtime.v1.", "/runtime.v1alpha2."};
+
+const struct cri_method *cri_method_lookup(const char *path, size_t len)
+{
+    cleanup_free char *p = xstrndup(path, len);
+    const char *rest = NULL;
+    for (size_t i = 0; i < sizeof(packages) / sizeof(packages[0]) && rest == NULL; i++)
+        if (str_has_prefix(p, packages[i]))
+            rest = p + strlen(packages[i]);
+    if (rest == NULL)
+        return NULL;
+    const char *slash = strchr(rest, '/');
+    if (slash == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        const struct cri_method *m = &methods[i];
+        if (strlen(m->service) == (size_t)(slash - rest) && strncmp(rest, m->service, slash - rest) == 0 &&
+            streq(slash + 1, m->name))
+            return m;
+    }
+    return NULL;
+}
+
+void *cri_method_run(struct daemon *d, const struct cri_method *m, const void *data, size_t len, size_t *ret_len,
+                     struct isd_error **err)
+{
+    ProtobufCMessage *req = protobuf_c_message_unpack(m->request, NULL, len, data);
+    if (req == NULL) {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "%s: the request is not a valid `%s` message", m->name,
+                      m->request->name);
+        return NULL;
+    }
+    ProtobufCMessage *resp = m->fn(d, req, err);
+    protobuf_c_message_free_unpacked(req, NULL);
+    if (resp == NULL)
+        return NULL;
+    size_t n = protobuf_c_message_get_packed_size(resp);
+    uint8_t *out = xmalloc(n + 1);
+    protobuf_c_message_pack(resp, out);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    *ret_len = n;
+    return out;
+}
+
+char *cri_strdup(const char *s)
+{
+    return xstrdup(s != NULL ? s : "");
+}
