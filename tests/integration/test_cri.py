@@ -4,17 +4,21 @@ for runtime.v1alpha2 (same messages, other package). The daemon of this module s
 (`--cri-socket`) and reads a test CNI conf dir holding a bridge network on a private 10.254.x.0/24 subnet.
 """
 import importlib
+import ipaddress
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+import uuid
 
 import grpc
 import pytest
 
 from conftest import ROOT, Isula
-from registry import Registry, busybox_layer, push_image, start_daemon, stop_daemon  # noqa: F401
+from registry import Registry, busybox_layer, free_port, push_image, start_daemon, stop_daemon  # noqa: F401
 
 PROTO = os.path.join(ROOT, "api", "cri", "api.proto")
 
@@ -65,10 +69,16 @@ def cni_dir():
 
 
 @pytest.fixture(scope="module")
-def d(reg, cni_dir):
+def pause_ref(reg):
+    """pod-sandbox-image of the module's daemon: in the test registry, pushed by the test that needs it."""
+    return "%s/cri-pause:1" % reg.host
+
+
+@pytest.fixture(scope="module")
+def d(reg, cni_dir, pause_ref):
     sock_dir = tempfile.mkdtemp(prefix="isd-cri-", dir="/tmp")
     dm = start_daemon(insecure=[reg.host], args=["--cri-socket", os.path.join(sock_dir, "cri.sock"),
-                                                 "--cni-conf-dir", cni_dir])
+                                                 "--cni-conf-dir", cni_dir, "--pod-sandbox-image", pause_ref])
     dm.cri_sock = os.path.join(sock_dir, "cri.sock")
     yield dm
     stop_daemon(dm)
@@ -200,3 +210,213 @@ def test_image_fs_info(cri, d):
     assert fs.used_bytes.value > 1000000  # busybox is in it
     assert fs.inodes_used.value > 10
     assert fs.timestamp > 0
+
+
+# ---- pod sandboxes ----
+
+needs_cni = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/lib/cni/bridge"),
+                               reason="needs root and Debian's containernetworking-plugins")
+
+
+class PodNet:
+    """The pods' default network: a bridge conf on a free 10.254.x.0/24 subnet, first in the conf dir."""
+
+    def __init__(self, cni_dir):
+        from test_network import free_subnet
+        self.cni_dir = cni_dir
+        self.name = "cri-" + uuid.uuid4().hex[:8]
+        self.bridge = "isdc" + uuid.uuid4().hex[:8]
+        self.subnet = free_subnet()
+        write_bridge_conf(cni_dir, "00-pods.conflist", self.name, self.subnet, self.bridge)
+
+    def cleanup(self):
+        os.unlink(os.path.join(self.cni_dir, "00-pods.conflist"))
+        if os.path.exists("/sys/class/net/" + self.bridge):
+            subprocess.run(["ip", "link", "delete", self.bridge])
+
+
+@pytest.fixture(scope="module")
+def podnet(cni_dir):
+    n = PodNet(cni_dir)
+    yield n
+    n.cleanup()
+
+
+@pytest.fixture
+def pods(cri, isula):
+    """Runs pods through the CRI; removes them after the test, also when it fails."""
+    made = []
+
+    def run(name, **cfg):
+        meta = cri.pb.PodSandboxMetadata(name=name, namespace="it", uid=uuid.uuid4().hex, attempt=0)
+        r = cri.rt.RunPodSandbox(cri.pb.RunPodSandboxRequest(config=cri.pb.PodSandboxConfig(metadata=meta, **cfg)),
+                                 timeout=120)
+        made.append(r.pod_sandbox_id)
+        return r.pod_sandbox_id
+
+    yield run
+    for pid in made:
+        try:
+            cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+        except grpc.RpcError:
+            isula("rm", "-f", pid)
+
+
+def pod_leftovers(d, podnet, pod_id):
+    """What a removed pod must not leave: its netns, veths on the bridge, IP leases, mounts, shims, container."""
+    from conftest import leftover_mounts, shim_pids
+    left = []
+    if os.path.exists(os.path.join(d.state, "netns", pod_id)):
+        left.append("netns")
+    brif = "/sys/class/net/%s/brif" % podnet.bridge
+    if os.path.isdir(brif) and os.listdir(brif):
+        left.append("veth %s" % os.listdir(brif))
+    ipam = os.path.join(d.graph, "network", "ipam", podnet.name)
+    if os.path.isdir(ipam) and [f for f in os.listdir(ipam) if f[0].isdigit()]:
+        left.append("lease")
+    left += ["mount " + m for m in leftover_mounts(pod_id)]
+    left += ["shim %d" % p for p in shim_pids(pod_id)]
+    if Isula(d)("inspect", pod_id).returncode == 0:
+        left.append("container")
+    return left
+
+
+def pod_status(cri, pod_id):
+    return cri.rt.PodSandboxStatus(cri.pb.PodSandboxStatusRequest(pod_sandbox_id=pod_id), timeout=30).status
+
+
+@needs_cni
+def test_run_pod_sandbox_lifecycle(cri, d, isula, podnet, pods, reg, pause_ref):
+    push_image(reg.url, "cri-pause", tag="1", layers=[busybox_layer()], cmd=("/bin/sleep", "2147483647"))
+    dns = cri.pb.DNSConfig(servers=["10.254.0.10"], searches=["it.svc.local"], options=["ndots:5"])
+    pid = pods("web", hostname="pod-web", dns_config=dns, labels={"app": "web", "tier": "front"},
+               annotations={"note": "kept as given"})
+    st = pod_status(cri, pid)
+    assert st.id == pid and st.state == cri.pb.SANDBOX_READY
+    assert st.metadata.name == "web" and st.metadata.namespace == "it"
+    assert dict(st.labels) == {"app": "web", "tier": "front"}
+    assert dict(st.annotations) == {"note": "kept as given"}
+    assert ipaddress.ip_address(st.network.ip) in podnet.subnet
+    assert st.linux.namespaces.options.network == cri.pb.POD
+    assert st.created_at > 0
+    info = isula.inspect(pid)
+    assert info["Config"]["Image"] == pause_ref
+    assert pid in os.listdir(os.path.join(d.state, "netns"))
+    assert os.listdir("/sys/class/net/%s/brif" % podnet.bridge)
+    # hostname and DNS as the pod sees them
+    assert isula.ok("exec", pid, "/bin/busybox", "hostname") == "pod-web"
+    resolv = isula.ok("exec", pid, "cat", "/etc/resolv.conf")
+    assert "nameserver 10.254.0.10" in resolv and "search it.svc.local" in resolv and "ndots:5" in resolv
+    assert st.network.ip in isula.ok("exec", pid, "/bin/busybox", "ip", "-4", "addr", "show", "eth0")
+
+    cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+    st = pod_status(cri, pid)
+    assert st.state == cri.pb.SANDBOX_NOTREADY
+    assert not os.path.exists(os.path.join(d.state, "netns", pid))
+    assert not os.listdir("/sys/class/net/%s/brif" % podnet.bridge)
+    cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)  # idempotent
+    cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+    assert pod_leftovers(d, podnet, pid) == []
+    cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)  # idempotent
+    e = rpc_error(cri.rt.PodSandboxStatus, cri.pb.PodSandboxStatusRequest(pod_sandbox_id=pid))
+    assert e.code() == grpc.StatusCode.NOT_FOUND and pid in e.details()
+    e = rpc_error(cri.rt.StopPodSandbox, cri.pb.StopPodSandboxRequest(pod_sandbox_id="no-such-pod"))
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+
+
+@needs_cni
+def test_list_pod_sandbox_filters(cri, podnet, pods):
+    a = pods("list-a", labels={"app": "a", "env": "it"})
+    b = pods("list-b", labels={"app": "b", "env": "it"})
+    cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=b), timeout=120)
+
+    def ids(**f):
+        req = cri.pb.ListPodSandboxRequest(filter=cri.pb.PodSandboxFilter(**f)) if f else cri.pb.ListPodSandboxRequest()
+        return {p.id for p in cri.rt.ListPodSandbox(req, timeout=30).items}
+
+    assert {a, b} <= ids()
+    assert ids(label_selector={"env": "it"}) == {a, b}
+    assert ids(label_selector={"env": "it", "app": "b"}) == {b}
+    assert ids(label_selector={"app": "nope"}) == set()
+    assert ids(id=a[:12]) == {a}
+    ready = cri.pb.PodSandboxStateValue(state=cri.pb.SANDBOX_READY)
+    notready = cri.pb.PodSandboxStateValue(state=cri.pb.SANDBOX_NOTREADY)
+    assert ids(label_selector={"env": "it"}, state=ready) == {a}
+    assert ids(label_selector={"env": "it"}, state=notready) == {b}
+    items = cri.rt.ListPodSandbox(cri.pb.ListPodSandboxRequest(
+        filter=cri.pb.PodSandboxFilter(id=a)), timeout=30).items
+    assert items[0].metadata.name == "list-a" and dict(items[0].labels) == {"app": "a", "env": "it"}
+    assert items[0].created_at > 0 and items[0].state == cri.pb.SANDBOX_READY
+
+
+@needs_cni
+def test_pod_port_mapping(cri, d, isula, podnet, pods):
+    port = free_port()
+    pm = cri.pb.PortMapping(protocol=cri.pb.TCP, container_port=80, host_port=port, host_ip="127.0.0.1")
+    pid = pods("ports", port_mappings=[pm])
+    www = tempfile.mkdtemp(prefix="isd-cri-www-")
+    with open(os.path.join(www, "index.html"), "w") as f:
+        f.write("hello from the pod\n")
+    netns = "/proc/%d/ns/net" % isula.inspect(pid)["State"]["Pid"]
+    srv = subprocess.Popen(["nsenter", "--net=" + netns, "/bin/busybox", "httpd", "-f", "-p", "80", "-h", www])
+    try:
+        body = None
+        deadline = time.time() + 30
+        while time.time() < deadline and body is None:
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=2) as r:
+                    body = r.read().decode()
+            except OSError:
+                time.sleep(0.1)
+        assert body == "hello from the pod\n"
+    finally:
+        srv.kill()
+        srv.wait()
+        shutil.rmtree(www, ignore_errors=True)
+    cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+    with pytest.raises(OSError):
+        urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=2)
+
+
+@needs_cni
+def test_host_network_pod(cri, d, isula, podnet, pods):
+    node = cri.pb.NamespaceOption(network=cri.pb.NODE, pid=cri.pb.POD, ipc=cri.pb.POD)
+    linux = cri.pb.LinuxPodSandboxConfig(
+        security_context=cri.pb.LinuxSandboxSecurityContext(namespace_options=node))
+    pid = pods("hostnet", linux=linux)
+    st = pod_status(cri, pid)
+    assert st.state == cri.pb.SANDBOX_READY and st.network.ip == ""
+    assert st.linux.namespaces.options.network == cri.pb.NODE
+    assert not os.path.exists(os.path.join(d.state, "netns", pid))
+    pod_pid = isula.inspect(pid)["State"]["Pid"]
+    assert os.readlink("/proc/%d/ns/net" % pod_pid) == os.readlink("/proc/self/ns/net")
+
+
+@needs_cni
+def test_failed_run_pod_sandbox_leaves_nothing(cri, d, isula, podnet):
+    before = set(isula.ok("ps", "-a", "-q", "--no-trunc").split())
+    meta = cri.pb.PodSandboxMetadata(name="bad", namespace="it", uid=uuid.uuid4().hex)
+    req = cri.pb.RunPodSandboxRequest(config=cri.pb.PodSandboxConfig(metadata=meta), runtime_handler="no-such-rt")
+    e = rpc_error(cri.rt.RunPodSandbox, req)
+    assert e.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND), e.details()
+    assert set(isula.ok("ps", "-a", "-q", "--no-trunc").split()) == before
+    assert not os.listdir(os.path.join(d.state, "netns")) or all(
+        n in before for n in os.listdir(os.path.join(d.state, "netns")))
+    e = rpc_error(cri.rt.RunPodSandbox, cri.pb.RunPodSandboxRequest())
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "metadata" in e.details()
+
+
+@needs_cni
+def test_pod_without_network_config_is_refused(cri, d, isula, cni_dir):
+    meta = cri.pb.PodSandboxMetadata(name="nonet", namespace="it", uid=uuid.uuid4().hex)
+    saved = {f: open(os.path.join(cni_dir, f)).read() for f in os.listdir(cni_dir)}
+    for f in saved:
+        os.unlink(os.path.join(cni_dir, f))
+    try:
+        e = rpc_error(cri.rt.RunPodSandbox, cri.pb.RunPodSandboxRequest(config=cri.pb.PodSandboxConfig(metadata=meta)))
+        assert e.code() == grpc.StatusCode.UNAVAILABLE and cni_dir in e.details()
+    finally:
+        for f, text in saved.items():
+            with open(os.path.join(cni_dir, f), "w") as fh:
+                fh.write(text)
+    assert "k8s_POD_nonet" not in isula.ok("ps", "-a")

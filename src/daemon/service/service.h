@@ -205,6 +205,18 @@ int service_image_fs_usage(struct daemon *d, char **ret_mountpoint, long long *r
  * (ISD_ERR_UNAVAILABLE when there is none). */
 int service_pod_network_default(struct daemon *d, char **ret_name, struct isd_error **err);
 
+/* Pod sandboxes (pod_sandbox.c). run: creates and starts the pod's infra container from body (a Docker create
+ * body; Image is set here: pod-sandbox-image, pulled when absent, else the built-in busybox kept idle), on the
+ * default pod network unless HostConfig.NetworkMode is "host"; on failure nothing is left. inspect: the
+ * container inspect JSON of a pod (ISD_ERR_NOT_FOUND for anything else). stop: stops its containers and the
+ * sandbox and releases its network; remove: removes them all (an unknown pod is fine). list: see pod_sandbox.c. */
+int service_pod_run(struct daemon *d, const char *name, json_t *body, char **ret_id, struct isd_error **err);
+json_t *service_pod_inspect(struct daemon *d, const char *id, struct isd_error **err);
+int service_pod_stop(struct daemon *d, const char *id, struct isd_error **err);
+int service_pod_remove(struct daemon *d, const char *id, struct isd_error **err);
+json_t *service_pod_list(struct daemon *d, const char *id_prefix, int state, const json_t *selector,
+                         struct isd_error **err);
+
 /* System. */
 json_t *service_version(struct daemon *d);
 json_t *service_info(struct daemon *d);

@@ -2,6 +2,7 @@
 #ifndef ISD_DAEMON_API_CRI_INTERNAL_H
 #define ISD_DAEMON_API_CRI_INTERNAL_H
 
+#include <jansson.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include "common/error.h"
@@ -34,6 +35,21 @@ ProtobufCMessage *cri_image_status(struct daemon *d, const ProtobufCMessage *req
 ProtobufCMessage *cri_pull_image(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_remove_image(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_image_fs_info(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_run_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_stop_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_remove_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_pod_sandbox_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_list_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+
+/* Every map<string,string> entry type of the generated code has this layout. */
+struct cri_kv {
+    ProtobufCMessage base;
+    char *key;
+    char *value;
+};
+/* Map entries (of type desc) from a JSON object of strings, leaving out keys starting with skip_prefix (may be
+ * NULL); *ret_n entries. */
+void **cri_map_new(const ProtobufCMessageDescriptor *desc, const json_t *obj, const char *skip_prefix, size_t *ret_n);
 
 /* Never NULL: a malloc'd copy of s, or of "" for NULL (protobuf-c frees strings that are not its empty one). */
 char *cri_strdup(const char *s);

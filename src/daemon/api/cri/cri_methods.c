@@ -18,6 +18,11 @@
 static const struct cri_method methods[] = {
     RT("Version", version, cri_version),
     RT("Status", status, cri_status),
+    RT("RunPodSandbox", run_pod_sandbox, cri_run_pod_sandbox),
+    RT("StopPodSandbox", stop_pod_sandbox, cri_stop_pod_sandbox),
+    RT("RemovePodSandbox", remove_pod_sandbox, cri_remove_pod_sandbox),
+    RT("PodSandboxStatus", pod_sandbox_status, cri_pod_sandbox_status),
+    RT("ListPodSandbox", list_pod_sandbox, cri_list_pod_sandbox),
     IM("ListImages", list_images, cri_list_images),
     IM("ImageStatus", image_status, cri_image_status),
     IM("PullImage", pull_image, cri_pull_image),
@@ -73,4 +78,24 @@ void *cri_method_run(struct daemon *d, const struct cri_method *m, const void *d
 char *cri_strdup(const char *s)
 {
     return xstrdup(s != NULL ? s : "");
+}
+
+void **cri_map_new(const ProtobufCMessageDescriptor *desc, const json_t *obj, const char *skip_prefix, size_t *ret_n)
+{
+    size_t n = 0, cap = json_is_object(obj) ? json_object_size(obj) : 0;
+    void **v = cap > 0 ? xcalloc(cap, sizeof(void *)) : NULL;
+    const char *k;
+    json_t *val;
+    json_object_foreach((json_t *)obj, k, val)
+    {
+        if (!json_is_string(val) || (skip_prefix != NULL && str_has_prefix(k, skip_prefix)))
+            continue;
+        struct cri_kv *e = xmalloc(desc->sizeof_message);
+        protobuf_c_message_init(desc, e);
+        e->key = xstrdup(k);
+        e->value = xstrdup(json_string_value(val));
+        v[n++] = e;
+    }
+    *ret_n = n;
+    return v;
 }

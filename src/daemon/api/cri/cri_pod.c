@@ -1,0 +1,279 @@
+/* RuntimeService pod sandbox calls: RunPodSandbox maps the PodSandboxConfig onto a Docker create body (the
+ * options the REST path takes, so both paths share their meaning), the others map service JSON back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "cri/api.pb-c.h"
+#include "daemon/api/cri/cri_internal.h"
+
+#define META_LABEL "io.isulad.cri.metadata"
+#define ANNOTATIONS_LABEL "io.isulad.cri.annotations"
+#define RUNTIME_LABEL "io.isulad.cri.runtime-handler"
+#define OWN_LABEL_PREFIX "io.isulad.cri."
+
+static json_t *strv_json(char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *map_json(struct cri_kv **kv, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, kv[i]->key, json_string(kv[i]->value));
+    return o;
+}
+
+static void ports_set(json_t *body, json_t *hc, const Runtime__V1__PodSandboxConfig *c)
+{
+    static const char *const proto[] = {"tcp", "udp", "sctp"};
+    json_t *exposed = json_object(), *bindings = json_object();
+    for (size_t i = 0; i < c->n_port_mappings; i++) {
+        const Runtime__V1__PortMapping *p = c->port_mappings[i];
+        if (p->host_port <= 0)
+            continue;
+        char key[32], host[16];
+        snprintf(key, sizeof(key), "%d/%s", p->container_port, proto[p->protocol <= 2 ? p->protocol : 0]);
+        snprintf(host, sizeof(host), "%d", p->host_port);
+        json_object_set_new(exposed, key, json_object());
+        if (!json_is_array(json_object_get(bindings, key)))
+            json_object_set_new(bindings, key, json_array());
+        json_array_append_new(
+            json_object_get(bindings, key),
+            json_pack("{s:s, s:s}", "HostIp", p->host_ip != NULL ? p->host_ip : "", "HostPort", host));
+    }
+    json_object_set_new(body, "ExposedPorts", exposed);
+    json_object_set_new(hc, "PortBindings", bindings);
+}
+
+static void namespaces_set(json_t *hc, const Runtime__V1__LinuxPodSandboxConfig *l)
+{
+    const Runtime__V1__LinuxSandboxSecurityContext *sc = l != NULL ? l->security_context : NULL;
+    const Runtime__V1__NamespaceOption *ns = sc != NULL ? sc->namespace_options : NULL;
+    if (ns != NULL && ns->network == RUNTIME__V1__NAMESPACE_MODE__NODE)
+        json_object_set_new(hc, "NetworkMode", json_string("host"));
+    if (ns != NULL && ns->pid == RUNTIME__V1__NAMESPACE_MODE__NODE)
+        json_object_set_new(hc, "PidMode", json_string("host"));
+    if (ns != NULL && ns->ipc == RUNTIME__V1__NAMESPACE_MODE__NODE)
+        json_object_set_new(hc, "IpcMode", json_string("host"));
+    if (sc != NULL && sc->readonly_rootfs)
+        json_object_set_new(hc, "ReadonlyRootfs", json_true());
+    if (sc != NULL && sc->privileged)
+        json_object_set_new(hc, "Privileged", json_true());
+    if (l != NULL && l->cgroup_parent != NULL && *l->cgroup_parent != '\0')
+        json_object_set_new(hc, "CgroupParent", json_string(l->cgroup_parent));
+    if (l != NULL && l->n_sysctls > 0)
+        json_object_set_new(hc, "Sysctls", map_json((struct cri_kv **)l->sysctls, l->n_sysctls));
+}
+
+/* j as JSON text in a JSON string (a label value); takes j. */
+static json_t *json_text(json_t *j)
+{
+    cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return json_string(text);
+}
+
+/* The Docker create body of a pod's sandbox container. */
+static json_t *pod_body(const Runtime__V1__RunPodSandboxRequest *q)
+{
+    const Runtime__V1__PodSandboxConfig *c = q->config;
+    const Runtime__V1__PodSandboxMetadata *m = c->metadata;
+    json_t *hc = json_object();
+    json_t *labels = map_json((struct cri_kv **)c->labels, c->n_labels);
+    json_t *meta = json_pack("{s:s, s:s, s:s, s:I}", "name", m->name, "uid", m->uid, "namespace", m->namespace_,
+                             "attempt", (json_int_t)m->attempt);
+    json_t *ann = map_json((struct cri_kv **)c->annotations, c->n_annotations);
+    json_object_set_new(labels, META_LABEL, json_text(meta));
+    json_object_set_new(labels, ANNOTATIONS_LABEL, json_text(ann));
+    json_object_set_new(labels, RUNTIME_LABEL, json_string(q->runtime_handler));
+    json_t *body = json_pack("{s:o, s:o}", "Labels", labels, "HostConfig", hc);
+    namespaces_set(hc, c->linux);
+    if (c->hostname != NULL && *c->hostname != '\0' && !streq(json_get_str(hc, "NetworkMode"), "host"))
+        json_object_set_new(body, "Hostname", json_string(c->hostname));
+    if (c->dns_config != NULL) {
+        const Runtime__V1__DNSConfig *dns = c->dns_config;
+        json_object_set_new(hc, "Dns", strv_json(dns->servers, dns->n_servers));
+        json_object_set_new(hc, "DnsSearch", strv_json(dns->searches, dns->n_searches));
+        json_object_set_new(hc, "DnsOptions", strv_json(dns->options, dns->n_options));
+    }
+    ports_set(body, hc, c);
+    if (q->runtime_handler != NULL && *q->runtime_handler != '\0')
+        json_object_set_new(hc, "Runtime", json_string(q->runtime_handler));
+    return body;
+}
+
+ProtobufCMessage *cri_run_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__RunPodSandboxRequest *q = (const Runtime__V1__RunPodSandboxRequest *)req;
+    const Runtime__V1__PodSandboxMetadata *m = q->config != NULL ? q->config->metadata : NULL;
+    cleanup_free char *id = NULL;
+    if (m == NULL || *m->name == '\0' || *m->namespace_ == '\0' || *m->uid == '\0') {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "RunPodSandbox: config.metadata needs name, namespace and uid");
+        return NULL;
+    }
+    cleanup_free char *name = xasprintf("k8s_POD_%s_%s_%s_%u", m->name, m->namespace_, m->uid, m->attempt);
+    cleanup_json json_t *body = pod_body(q);
+    if (service_pod_run(d, name, body, &id, err) < 0)
+        return NULL;
+    Runtime__V1__RunPodSandboxResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__run_pod_sandbox_response__init(r);
+    r->pod_sandbox_id = TAKE_PTR(id);
+    return &r->base;
+}
+
+ProtobufCMessage *cri_stop_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__StopPodSandboxRequest *q = (const Runtime__V1__StopPodSandboxRequest *)req;
+    if (service_pod_stop(d, q->pod_sandbox_id, err) < 0)
+        return NULL;
+    Runtime__V1__StopPodSandboxResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__stop_pod_sandbox_response__init(r);
+    return &r->base;
+}
+
+ProtobufCMessage *cri_remove_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__RemovePodSandboxRequest *q = (const Runtime__V1__RemovePodSandboxRequest *)req;
+    if (*q->pod_sandbox_id == '\0') {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "RemovePodSandbox: pod_sandbox_id is empty");
+        return NULL;
+    }
+    if (service_pod_remove(d, q->pod_sandbox_id, err) < 0)
+        return NULL;
+    Runtime__V1__RemovePodSandboxResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__remove_pod_sandbox_response__init(r);
+    return &r->base;
+}
+
+static Runtime__V1__PodSandboxMetadata *metadata_of(const json_t *labels)
+{
+    cleanup_json json_t *j = NULL;
+    const char *text = json_get_str(labels, META_LABEL);
+    Runtime__V1__PodSandboxMetadata *m = xmalloc(sizeof(*m));
+    runtime__v1__pod_sandbox_metadata__init(m);
+    j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
+    m->name = cri_strdup(json_get_str(j, "name"));
+    m->uid = cri_strdup(json_get_str(j, "uid"));
+    m->namespace_ = cri_strdup(json_get_str(j, "namespace"));
+    m->attempt = (uint32_t)json_integer_value(json_object_get(j, "attempt"));
+    return m;
+}
+
+static json_t *annotations_of(const json_t *labels)
+{
+    const char *text = json_get_str(labels, ANNOTATIONS_LABEL);
+    json_t *j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
+    return j != NULL ? j : json_object();
+}
+
+/* The first address the pod got on its networks ("" on the node's network). */
+static const char *pod_ip(const json_t *inspect)
+{
+    const json_t *nets = json_object_get(json_object_get(inspect, "NetworkSettings"), "Networks");
+    const char *k;
+    json_t *n;
+    json_object_foreach((json_t *)nets, k, n)
+    {
+        const char *ip = json_get_str(n, "IPAddress");
+        if (ip != NULL && *ip != '\0')
+            return ip;
+    }
+    return "";
+}
+
+static Runtime__V1__NamespaceMode ns_mode(const json_t *hc, const char *key)
+{
+    return streq(json_get_str(hc, key), "host") ? RUNTIME__V1__NAMESPACE_MODE__NODE : RUNTIME__V1__NAMESPACE_MODE__POD;
+}
+
+static Runtime__V1__LinuxPodSandboxStatus *linux_status(const json_t *hc)
+{
+    Runtime__V1__LinuxPodSandboxStatus *l = xmalloc(sizeof(*l));
+    runtime__v1__linux_pod_sandbox_status__init(l);
+    l->namespaces = xmalloc(sizeof(*l->namespaces));
+    runtime__v1__namespace__init(l->namespaces);
+    Runtime__V1__NamespaceOption *o = xmalloc(sizeof(*o));
+    runtime__v1__namespace_option__init(o);
+    o->network = ns_mode(hc, "NetworkMode");
+    o->pid = ns_mode(hc, "PidMode");
+    o->ipc = ns_mode(hc, "IpcMode");
+    l->namespaces->options = o;
+    return l;
+}
+
+ProtobufCMessage *cri_pod_sandbox_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__PodSandboxStatusRequest *q = (const Runtime__V1__PodSandboxStatusRequest *)req;
+    cleanup_json json_t *j = service_pod_inspect(d, q->pod_sandbox_id, err);
+    if (j == NULL)
+        return NULL;
+    const json_t *labels = json_object_get(json_object_get(j, "Config"), "Labels");
+    cleanup_json json_t *ann = annotations_of(labels);
+    long long created = 0;
+    time_parse_rfc3339(json_get_str(j, "Created") != NULL ? json_get_str(j, "Created") : "", &created);
+    Runtime__V1__PodSandboxStatus *s = xmalloc(sizeof(*s));
+    runtime__v1__pod_sandbox_status__init(s);
+    s->id = cri_strdup(json_get_str(j, "Id"));
+    s->metadata = metadata_of(labels);
+    s->state = json_is_true(json_object_get(json_object_get(j, "State"), "Running"))
+                   ? RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY
+                   : RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_NOTREADY;
+    s->created_at = created;
+    s->network = xmalloc(sizeof(*s->network));
+    runtime__v1__pod_sandbox_network_status__init(s->network);
+    s->network->ip = cri_strdup(pod_ip(j));
+    s->linux = linux_status(json_object_get(j, "HostConfig"));
+    s->labels = (Runtime__V1__PodSandboxStatus__LabelsEntry **)cri_map_new(
+        &runtime__v1__pod_sandbox_status__labels_entry__descriptor, labels, OWN_LABEL_PREFIX, &s->n_labels);
+    s->annotations = (Runtime__V1__PodSandboxStatus__AnnotationsEntry **)cri_map_new(
+        &runtime__v1__pod_sandbox_status__annotations_entry__descriptor, ann, NULL, &s->n_annotations);
+    s->runtime_handler = cri_strdup(json_get_str(labels, RUNTIME_LABEL));
+    Runtime__V1__PodSandboxStatusResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__pod_sandbox_status_response__init(r);
+    r->status = s;
+    return &r->base;
+}
+
+static Runtime__V1__PodSandbox *pod_of_summary(const json_t *c)
+{
+    const json_t *labels = json_object_get(c, "Labels");
+    cleanup_json json_t *ann = annotations_of(labels);
+    Runtime__V1__PodSandbox *p = xmalloc(sizeof(*p));
+    runtime__v1__pod_sandbox__init(p);
+    p->id = cri_strdup(json_get_str(c, "Id"));
+    p->metadata = metadata_of(labels);
+    p->state = streq(json_get_str(c, "State"), "running") ? RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY
+                                                          : RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_NOTREADY;
+    p->created_at = json_integer_value(json_object_get(c, "Created")) * 1000000000LL;
+    p->labels = (Runtime__V1__PodSandbox__LabelsEntry **)cri_map_new(
+        &runtime__v1__pod_sandbox__labels_entry__descriptor, labels, OWN_LABEL_PREFIX, &p->n_labels);
+    p->annotations = (Runtime__V1__PodSandbox__AnnotationsEntry **)cri_map_new(
+        &runtime__v1__pod_sandbox__annotations_entry__descriptor, ann, NULL, &p->n_annotations);
+    p->runtime_handler = cri_strdup(json_get_str(labels, RUNTIME_LABEL));
+    return p;
+}
+
+ProtobufCMessage *cri_list_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__ListPodSandboxRequest *q = (const Runtime__V1__ListPodSandboxRequest *)req;
+    const Runtime__V1__PodSandboxFilter *f = q->filter;
+    int state = f != NULL && f->state != NULL ? (f->state->state == RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY) : -1;
+    cleanup_json json_t *sel = f != NULL ? map_json((struct cri_kv **)f->label_selector, f->n_label_selector) : NULL;
+    cleanup_json json_t *list = service_pod_list(d, f != NULL ? f->id : NULL, state, sel, err);
+    if (list == NULL)
+        return NULL;
+    Runtime__V1__ListPodSandboxResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__list_pod_sandbox_response__init(r);
+    size_t n = json_array_size(list);
+    r->items = n > 0 ? xcalloc(n, sizeof(*r->items)) : NULL;
+    for (size_t i = 0; i < n; i++)
+        r->items[r->n_items++] = pod_of_summary(json_array_get(list, i));
+    return &r->base;
+}

@@ -1,0 +1,191 @@
+/* CRI pod sandboxes: a pod is its infra ("pause") container, made with the same create options as any other
+ * container (Docker create body), on the pods' default CNI network unless it shares the node's; the pod's
+ * identity is in labels (POD_LABEL_*), so pods survive a restart of isulad with the containers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+
+#define POD_TYPE_LABEL "io.isulad.cri.type"
+#define POD_SANDBOX_LABEL "io.isulad.cri.sandbox-id"
+/* The built-in image used when pod-sandbox-image is absent and cannot be pulled, and what it runs. */
+#define POD_FALLBACK_IMAGE "busybox:latest"
+
+/* The pause image: pod-sandbox-image when present or pullable, else the built-in one (then *ret_cmd is the
+ * command that keeps it idle). */
+static char *pod_image(struct daemon *d, bool *ret_fallback)
+{
+    const char *want = d->cfg->pod_sandbox_image;
+    cleanup_error struct isd_error *e = NULL;
+    cleanup_json json_t *img = service_image_inspect(d, want, &e);
+    *ret_fallback = false;
+    if (img != NULL)
+        return xstrdup(want);
+    isd_error_free(e);
+    e = NULL;
+    cleanup_free char *id = service_image_pull_ref(d, want, NULL, NULL, NULL, &e);
+    if (id != NULL)
+        return xstrdup(want);
+    log_warn("pod sandbox image `%s` unavailable (%s): using the built-in `%s`", want, e->msg, POD_FALLBACK_IMAGE);
+    *ret_fallback = true;
+    return xstrdup(POD_FALLBACK_IMAGE);
+}
+
+static void pod_body_complete(struct daemon *d, json_t *body, const char *image, bool fallback)
+{
+    json_t *labels = json_object_get(body, "Labels");
+    if (!json_is_object(labels)) {
+        labels = json_object();
+        json_object_set_new(body, "Labels", labels);
+    }
+    json_object_set_new(labels, POD_TYPE_LABEL, json_string("sandbox"));
+    json_object_set_new(body, "Image", json_string(image));
+    if (fallback)
+        json_object_set_new(body, "Cmd", json_pack("[s, s]", "sleep", "2147483647"));
+}
+
+/* Sets the pod's network (the default CNI network) unless the body asks for the node's. */
+static int pod_network_set(struct daemon *d, json_t *body, struct isd_error **err)
+{
+    json_t *hc = json_object_get(body, "HostConfig");
+    if (streq(json_get_str(hc, "NetworkMode"), "host"))
+        return 0;
+    cleanup_free char *net = NULL;
+    if (service_pod_network_default(d, &net, err) < 0)
+        return isd_error_wrap(err, "pod network");
+    json_object_set_new(hc, "NetworkMode", json_string(net));
+    return 0;
+}
+
+int service_pod_run(struct daemon *d, const char *name, json_t *body, char **ret_id, struct isd_error **err)
+{
+    bool fallback;
+    cleanup_free char *id = NULL;
+    if (!json_is_object(json_object_get(body, "HostConfig")))
+        json_object_set_new(body, "HostConfig", json_object());
+    if (pod_network_set(d, body, err) < 0)
+        return -1;
+    cleanup_free char *image = pod_image(d, &fallback);
+    pod_body_complete(d, body, image, fallback);
+    if (service_container_create(d, name, body, &id, err) < 0)
+        return isd_error_wrap(err, "create pod sandbox");
+    if (service_container_start(d, id, err) < 0) {
+        /* a failed pod leaves nothing: the remove tears down the network attachment too */
+        cleanup_error struct isd_error *e2 = NULL;
+        if (service_container_remove(d, id, true, true, &e2) < 0)
+            log_error("pod `%s`: remove after a failed start: %s", id, e2->msg);
+        return isd_error_wrap(err, "start pod sandbox");
+    }
+    *ret_id = TAKE_PTR(id);
+    return 0;
+}
+
+json_t *service_pod_inspect(struct daemon *d, const char *id, struct isd_error **err)
+{
+    cleanup_error struct isd_error *e = NULL;
+    json_t *j = id != NULL && *id != '\0' ? service_container_inspect(d, id, &e) : NULL;
+    const json_t *labels = json_object_get(json_object_get(j, "Config"), "Labels");
+    if (j != NULL && streq(json_get_str(labels, POD_TYPE_LABEL), "sandbox"))
+        return j;
+    json_decref(j);
+    if (e != NULL && e->code != ISD_ERR_NOT_FOUND) {
+        isd_error_set(err, e->code, e->errnum, "%s", e->msg);
+        return NULL;
+    }
+    isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "pod sandbox `%s` not found", id != NULL ? id : "");
+    return NULL;
+}
+
+/* The full IDs of the containers of pod id (not the sandbox itself). */
+static char **pod_members(struct daemon *d, const char *id)
+{
+    cleanup_free char *want = xasprintf("%s=%s", POD_SANDBOX_LABEL, id);
+    cleanup_json json_t *f = json_pack("{s:[s]}", "label", want);
+    cleanup_json json_t *list = service_container_list(d, true, f, 0, NULL);
+    char **out = NULL;
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c)
+    {
+        strv_append(&out, json_get_str(c, "Id"));
+    }
+    return out;
+}
+
+/* Stops the pod's containers and its sandbox (at once: the grace periods were kubelet's business before) and
+ * releases the pod's network (CNI DEL; a plugin that fails is logged and retried at remove). Idempotent. */
+int service_pod_stop(struct daemon *d, const char *id, struct isd_error **err)
+{
+    cleanup_json json_t *pod = service_pod_inspect(d, id, err);
+    if (pod == NULL)
+        return -1;
+    const char *full = json_get_str(pod, "Id");
+    cleanup_strv char **members = pod_members(d, full);
+    for (size_t i = 0; members != NULL && members[i] != NULL; i++) {
+        cleanup_error struct isd_error *e = NULL;
+        if (service_container_stop(d, members[i], 0, &e) < 0 && e->code != ISD_ERR_NOT_MODIFIED &&
+            e->code != ISD_ERR_NOT_FOUND)
+            return isd_error_set(err, e->code, e->errnum, "stop pod `%s`: %s", full, e->msg);
+    }
+    cleanup_error struct isd_error *e = NULL;
+    if (service_container_stop(d, full, 0, &e) < 0 && e->code != ISD_ERR_NOT_MODIFIED)
+        return isd_error_set(err, e->code, e->errnum, "stop pod `%s`: %s", full, e->msg);
+    service_network_stop(d, full);
+    return 0;
+}
+
+/* Removes the pod's containers and its sandbox, with whatever network state is left. Idempotent: an unknown
+ * pod is not an error. */
+int service_pod_remove(struct daemon *d, const char *id, struct isd_error **err)
+{
+    cleanup_error struct isd_error *e = NULL;
+    cleanup_json json_t *pod = service_pod_inspect(d, id, &e);
+    if (pod == NULL)
+        return e->code == ISD_ERR_NOT_FOUND ? 0 : isd_error_set(err, e->code, e->errnum, "%s", e->msg);
+    const char *full = json_get_str(pod, "Id");
+    cleanup_strv char **members = pod_members(d, full);
+    for (size_t i = 0; members != NULL && members[i] != NULL; i++)
+        if (service_container_remove(d, members[i], true, true, err) < 0 && (*err)->code != ISD_ERR_NOT_FOUND)
+            return isd_error_wrap(err, "remove pod `%s`", full);
+    isd_error_free(*err);
+    *err = NULL;
+    if (service_container_remove(d, full, true, true, err) < 0)
+        return isd_error_wrap(err, "remove pod `%s`", full);
+    return 0;
+}
+
+/* Pods (container summaries, newest first) whose ID starts with id_prefix (may be NULL), that are running or not
+ * (state: -1 any, 1 running, 0 not running) and that carry every label of selector (object of strings, may be
+ * NULL). */
+json_t *service_pod_list(struct daemon *d, const char *id_prefix, int state, const json_t *selector,
+                         struct isd_error **err)
+{
+    cleanup_json json_t *f = json_pack("{s:[s]}", "label", POD_TYPE_LABEL "=sandbox");
+    if (id_prefix != NULL && *id_prefix != '\0')
+        json_object_set_new(f, "id", json_pack("[s]", id_prefix));
+    json_t *all = service_container_list(d, true, f, 0, err);
+    if (all == NULL)
+        return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(all, i, c)
+    {
+        bool running = streq(json_get_str(c, "State"), "running");
+        const json_t *labels = json_object_get(c, "Labels");
+        bool ok = state < 0 || (state == 1) == running;
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)selector, k, v)
+        {
+            ok = ok && streq(json_get_str(labels, k), json_string_value(v));
+        }
+        if (ok)
+            json_array_append(out, c);
+    }
+    json_decref(all);
+    return out;
+}
