@@ -13,7 +13,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/module_of.cmake)
 
 # Include path prefix (from src/) -> module; the longest prefix wins (see check_includes.cmake).
 set(ISD_MODULE_PREFIXES
-    "common/base=base" "common=common" "client=client" "cmd/isula=cmd_isula" "cmd/isulad-shim=cmd_shim"
+    "common/base=base" "common=common" "client=client" "cmd/isula=cmd_isula" "cmd/isulad-shim=cmd_shim" "cmd/isulad-pause=cmd_pause"
     "cmd/isulad=cmd_isulad" "daemon/config=config" "daemon/storage=storage" "daemon/runtime=runtime"
     "daemon/cgroup=cgroup" "daemon/events=events" "daemon/volume=volume" "daemon/network=network" "daemon/image=image"
     "daemon/spec=spec" "daemon/container=container" "daemon/service=service" "daemon/api/rest=api_rest"

@@ -4,6 +4,7 @@ for runtime.v1alpha2 (same messages, other package). The daemon of this module s
 (`--cri-socket`) and reads a test CNI conf dir holding a bridge network on a private 10.254.x.0/24 subnet.
 """
 import importlib
+import json
 import ipaddress
 import os
 import shutil
@@ -138,7 +139,6 @@ def test_unknown_method_is_unimplemented(d):
 
 
 def write_bridge_conf(cni_dir, fname, name, subnet, bridge):
-    import json
     conf = {"cniVersion": "0.4.0", "name": name, "plugins": [
         {"type": "bridge", "bridge": bridge, "isGateway": True, "ipMasq": False,
          "ipam": {"type": "host-local", "subnet": str(subnet), "routes": [{"dst": "0.0.0.0/0"}]}},
@@ -420,3 +420,34 @@ def test_pod_without_network_config_is_refused(cri, d, isula, cni_dir):
             with open(os.path.join(cni_dir, f), "w") as fh:
                 fh.write(text)
     assert "k8s_POD_nonet" not in isula.ok("ps", "-a")
+
+
+@needs_cni
+def test_builtin_pause_image_when_sandbox_image_cannot_be_pulled(cni_dir, podnet):
+    """pod-sandbox-image neither present nor pullable (a registry port that refuses): the pod runs on the
+    built-in pause image, whose only program is isulad-pause; it exits at once on SIGTERM."""
+    sock_dir = tempfile.mkdtemp(prefix="isd-cri-", dir="/tmp")
+    sock = os.path.join(sock_dir, "cri.sock")
+    dm = start_daemon(insecure=["127.0.0.1:%d" % free_port()], args=[
+        "--cri-socket", sock, "--cni-conf-dir", cni_dir, "--pod-sandbox-image", "127.0.0.1:%d/pause:9" % free_port()])
+    c = Cri(sock)
+    try:
+        meta = c.pb.PodSandboxMetadata(name="offline", namespace="it", uid=uuid.uuid4().hex)
+        pid = c.rt.RunPodSandbox(c.pb.RunPodSandboxRequest(config=c.pb.PodSandboxConfig(metadata=meta)),
+                                 timeout=120).pod_sandbox_id
+        isula = Isula(dm)
+        info = isula.inspect(pid)
+        assert info["Config"]["Image"] == "isulad/pause:builtin"
+        assert info["Path"] == "/pause" and info["State"]["Running"]
+        st = c.rt.PodSandboxStatus(c.pb.PodSandboxStatusRequest(pod_sandbox_id=pid), timeout=30).status
+        assert ipaddress.ip_address(st.network.ip) in podnet.subnet
+        layers = json.dumps(isula.inspect("isulad/pause:builtin")["RootFS"]["Layers"])
+        assert layers.count("sha256:") == 1
+        isula.ok("kill", "-s", "TERM", pid)
+        assert isula.ok("wait", pid, timeout=30) == "0"
+        c.rt.RemovePodSandbox(c.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+        assert pod_leftovers(dm, podnet, pid) == []
+    finally:
+        c.close()
+        stop_daemon(dm)
+        shutil.rmtree(sock_dir, ignore_errors=True)

@@ -138,3 +138,8 @@ int image_store_ensure_builtin(struct image_store *s, const char *busybox_path, 
     cfg = builtin_config(diff);
     return image_store_register(s, cfg, strlen(cfg), chain, (char *[]){BUILTIN_NAME, NULL}, NULL, NULL, err);
 }
+
+int image_builtin_tar_add(struct archive *w, const char *path, mode_t type, mode_t perm, const char *data, size_t len)
+{
+    return add(w, path, type, perm, data, len, NULL);
+}

@@ -3,6 +3,8 @@
 #ifndef ISD_IMAGE_IMAGE_INTERNAL_H
 #define ISD_IMAGE_IMAGE_INTERNAL_H
 
+#include <sys/types.h>
+
 #include "common/store.h"
 #include "daemon/image/image_store.h"
 
@@ -28,5 +30,8 @@ json_t *image_record_json(const struct image *img);
 int image_config_apply_change(json_t *cfg, const char *change, struct isd_error **err);
 /* A temp path inside the store root for spooling (caller unlinks). */
 char *image_store_temp_path(struct image_store *s, const char *what);
+/* One entry of a built-in image's layer tar (fixed mtime and owner; image_builtin.c). */
+struct archive;
+int image_builtin_tar_add(struct archive *w, const char *path, mode_t type, mode_t perm, const char *data, size_t len);
 
 #endif

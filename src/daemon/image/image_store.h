@@ -78,6 +78,10 @@ int image_store_commit(struct image_store *s, const char *parent_ref, int layer_
                        char **ret_id, struct isd_error **err);
 /* Builds `busybox:latest` from a static busybox binary when absent; reproducible ID. */
 int image_store_ensure_builtin(struct image_store *s, const char *busybox_path, struct isd_error **err);
+/* The built-in pod sandbox image IMAGE_PAUSE_NAME (one layer: the static program pause_path as /pause, its
+ * entrypoint), registered when missing. Deterministic: the same program gives the same image ID. */
+#define IMAGE_PAUSE_NAME "isulad/pause:builtin"
+int image_store_ensure_pause(struct image_store *s, const char *pause_path, struct isd_error **err);
 /* Registers an image from its config bytes and top layer (the caller's reference on top_layer is taken over,
  * also on failure). Used by load/import/pull. ret_id may be NULL. */
 int image_store_register(struct image_store *s, const char *config, size_t config_len, const char *top_layer,

@@ -1,27 +1,37 @@
 /* CRI pod sandboxes: a pod is its infra ("pause") container, made with the same create options as any other
  * container (Docker create body), on the pods' default CNI network unless it shares the node's; the pod's
  * identity is in labels (POD_LABEL_*), so pods survive a restart of isulad with the containers. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/image/image_store.h"
 #include "daemon/service/internal.h"
 
 #define POD_TYPE_LABEL "io.isulad.cri.type"
 #define POD_SANDBOX_LABEL "io.isulad.cri.sandbox-id"
-/* The built-in image used when pod-sandbox-image is absent and cannot be pulled, and what it runs. */
-#define POD_FALLBACK_IMAGE "busybox:latest"
+/* Serialises the first registration of the built-in pause image. */
+static pthread_mutex_t pause_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The pause image: pod-sandbox-image when present or pullable, else the built-in one (then *ret_cmd is the
- * command that keeps it idle). */
-static char *pod_image(struct daemon *d, bool *ret_fallback)
+/* isulad-pause, next to isulad-shim (both are installed beside isulad). */
+static char *pause_program(struct daemon *d)
+{
+    const char *slash = strrchr(d->shim_path, '/');
+    if (slash == NULL)
+        return xstrdup(ISD_LIBEXEC_PAUSE);
+    return xasprintf("%.*s/isulad-pause", (int)(slash - d->shim_path), d->shim_path);
+}
+
+/* The pause image: pod-sandbox-image when present or pullable, else the built-in one (registered at its first
+ * use, so a daemon that never runs pods never builds it). */
+static char *pod_image(struct daemon *d, struct isd_error **err)
 {
     const char *want = d->cfg->pod_sandbox_image;
     cleanup_error struct isd_error *e = NULL;
     cleanup_json json_t *img = service_image_inspect(d, want, &e);
-    *ret_fallback = false;
     if (img != NULL)
         return xstrdup(want);
     isd_error_free(e);
@@ -29,12 +39,15 @@ static char *pod_image(struct daemon *d, bool *ret_fallback)
     cleanup_free char *id = service_image_pull_ref(d, want, NULL, NULL, NULL, &e);
     if (id != NULL)
         return xstrdup(want);
-    log_warn("pod sandbox image `%s` unavailable (%s): using the built-in `%s`", want, e->msg, POD_FALLBACK_IMAGE);
-    *ret_fallback = true;
-    return xstrdup(POD_FALLBACK_IMAGE);
+    log_warn("pod sandbox image `%s` unavailable (%s): using the built-in `%s`", want, e->msg, IMAGE_PAUSE_NAME);
+    cleanup_free char *prog = pause_program(d);
+    pthread_mutex_lock(&pause_lock);
+    int rc = image_store_ensure_pause(d->images, prog, err);
+    pthread_mutex_unlock(&pause_lock);
+    return rc == 0 ? xstrdup(IMAGE_PAUSE_NAME) : NULL;
 }
 
-static void pod_body_complete(struct daemon *d, json_t *body, const char *image, bool fallback)
+static void pod_body_complete(json_t *body, const char *image)
 {
     json_t *labels = json_object_get(body, "Labels");
     if (!json_is_object(labels)) {
@@ -43,8 +56,6 @@ static void pod_body_complete(struct daemon *d, json_t *body, const char *image,
     }
     json_object_set_new(labels, POD_TYPE_LABEL, json_string("sandbox"));
     json_object_set_new(body, "Image", json_string(image));
-    if (fallback)
-        json_object_set_new(body, "Cmd", json_pack("[s, s]", "sleep", "2147483647"));
 }
 
 /* Sets the pod's network (the default CNI network) unless the body asks for the node's. */
@@ -62,14 +73,15 @@ static int pod_network_set(struct daemon *d, json_t *body, struct isd_error **er
 
 int service_pod_run(struct daemon *d, const char *name, json_t *body, char **ret_id, struct isd_error **err)
 {
-    bool fallback;
     cleanup_free char *id = NULL;
     if (!json_is_object(json_object_get(body, "HostConfig")))
         json_object_set_new(body, "HostConfig", json_object());
     if (pod_network_set(d, body, err) < 0)
         return -1;
-    cleanup_free char *image = pod_image(d, &fallback);
-    pod_body_complete(d, body, image, fallback);
+    cleanup_free char *image = pod_image(d, err);
+    if (image == NULL)
+        return isd_error_wrap(err, "pod sandbox image");
+    pod_body_complete(body, image);
     if (service_container_create(d, name, body, &id, err) < 0)
         return isd_error_wrap(err, "create pod sandbox");
     if (service_container_start(d, id, err) < 0) {

@@ -206,7 +206,7 @@ int service_image_fs_usage(struct daemon *d, char **ret_mountpoint, long long *r
 int service_pod_network_default(struct daemon *d, char **ret_name, struct isd_error **err);
 
 /* Pod sandboxes (pod_sandbox.c). run: creates and starts the pod's infra container from body (a Docker create
- * body; Image is set here: pod-sandbox-image, pulled when absent, else the built-in busybox kept idle), on the
+ * body; Image is set here: pod-sandbox-image, pulled when absent, else the built-in pause image), on the
  * default pod network unless HostConfig.NetworkMode is "host"; on failure nothing is left. inspect: the
  * container inspect JSON of a pod (ISD_ERR_NOT_FOUND for anything else). stop: stops its containers and the
  * sandbox and releases its network; remove: removes them all (an unknown pod is fine). list: see pod_sandbox.c. */
