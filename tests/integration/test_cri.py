@@ -451,3 +451,123 @@ def test_builtin_pause_image_when_sandbox_image_cannot_be_pulled(cni_dir, podnet
         c.close()
         stop_daemon(dm)
         shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+# ---- containers in pods ----
+
+def ctr_config(cri, name, args, **kw):
+    return cri.pb.ContainerConfig(metadata=cri.pb.ContainerMetadata(name=name), image=cri.pb.ImageSpec(image="busybox"),
+                                  args=args, **kw)
+
+
+def ctr_status(cri, cid):
+    return cri.rt.ContainerStatus(cri.pb.ContainerStatusRequest(container_id=cid), timeout=30).status
+
+
+def proc_ns(pid, ns):
+    return os.readlink("/proc/%d/ns/%s" % (pid, ns))
+
+
+@needs_cni
+def test_containers_join_their_pod(cri, d, isula, podnet, pods, tmp_path):
+    logdir = str(tmp_path / "pod-logs")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "f.txt").write_text("from the host\n")
+    pid = pods("app", hostname="pod-app", log_directory=logdir,
+               dns_config=cri.pb.DNSConfig(servers=["10.254.0.53"], searches=["ns.svc.it"]))
+    sbcfg = cri.pb.PodSandboxConfig(metadata=cri.pb.PodSandboxMetadata(name="app", namespace="it", uid="u1"),
+                                    log_directory=logdir)
+    pidns = cri.pb.LinuxContainerConfig(security_context=cri.pb.LinuxContainerSecurityContext(
+        namespace_options=cri.pb.NamespaceOption(pid=cri.pb.POD)))
+    cfg = ctr_config(cri, "main", ["sleep", "1000"], working_dir="/tmp",
+                     envs=[cri.pb.KeyValue(key="GREETING", value="hi there")],
+                     mounts=[cri.pb.Mount(container_path="/data", host_path=str(shared), readonly=True)],
+                     labels={"role": "main"}, annotations={"a": "b"}, log_path="main/0.log", linux=pidns)
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=cfg, sandbox_config=sbcfg),
+                                 timeout=60).container_id
+    assert os.path.isdir(os.path.join(logdir, "main"))
+    st = ctr_status(cri, cid)
+    assert st.state == cri.pb.CONTAINER_CREATED and st.metadata.name == "main"
+    assert dict(st.labels) == {"role": "main"} and dict(st.annotations) == {"a": "b"}
+    assert st.log_path == os.path.join(logdir, "main/0.log") and st.created_at > 0
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    st = ctr_status(cri, cid)
+    assert st.state == cri.pb.CONTAINER_RUNNING and st.started_at > 0
+    assert any(m.container_path == "/data" and m.readonly for m in st.mounts)
+    cpid = isula.inspect(cid)["State"]["Pid"]
+    spid = isula.inspect(pid)["State"]["Pid"]
+    for ns in ("net", "ipc", "uts", "pid"):
+        assert proc_ns(cpid, ns) == proc_ns(spid, ns), ns
+    assert isula.ok("exec", cid, "hostname") == "pod-app"
+    assert isula.ok("exec", cid, "cat", "/etc/hostname") == "pod-app"
+    resolv = isula.ok("exec", cid, "cat", "/etc/resolv.conf")
+    assert "nameserver 10.254.0.53" in resolv and "search ns.svc.it" in resolv
+    assert isula.ok("exec", cid, "sh", "-c", "echo $GREETING; pwd; cat /data/f.txt") == "hi there\n/tmp\nfrom the host"
+    ip = pod_status(cri, pid).network.ip
+    assert ip in isula.ok("exec", cid, "ip", "-4", "addr", "show", "eth0")
+
+    # a container with its own PID namespace (the CRI's CONTAINER mode)
+    own = ctr_config(cri, "side", ["sleep", "1000"])
+    cid2 = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=own, sandbox_config=sbcfg),
+                                  timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid2), timeout=60)
+    c2pid = isula.inspect(cid2)["State"]["Pid"]
+    assert proc_ns(c2pid, "pid") != proc_ns(spid, "pid") and proc_ns(c2pid, "net") == proc_ns(spid, "net")
+
+    def listed(**f):
+        req = cri.pb.ListContainersRequest(filter=cri.pb.ContainerFilter(**f))
+        return {c.id for c in cri.rt.ListContainers(req, timeout=30).containers}
+
+    assert listed(pod_sandbox_id=pid) == {cid, cid2}
+    assert listed(pod_sandbox_id=pid, label_selector={"role": "main"}) == {cid}
+    assert listed(id=cid2[:12]) == {cid2}
+    assert listed(pod_sandbox_id=pid, state=cri.pb.ContainerStateValue(state=cri.pb.CONTAINER_RUNNING)) == {cid, cid2}
+    c = [c for c in cri.rt.ListContainers(cri.pb.ListContainersRequest(), timeout=30).containers if c.id == cid][0]
+    assert c.pod_sandbox_id == pid and c.metadata.name == "main" and c.image.image == "busybox"
+    assert c.state == cri.pb.CONTAINER_RUNNING and c.image_ref.startswith("sha256:")
+    assert pid not in {c.id for c in cri.rt.ListContainers(cri.pb.ListContainersRequest(), timeout=30).containers}
+
+    # sleep as PID 1 ignores SIGTERM: the timeout ends in SIGKILL
+    cri.rt.StopContainer(cri.pb.StopContainerRequest(container_id=cid2, timeout=1), timeout=60)
+    st = ctr_status(cri, cid2)
+    assert st.state == cri.pb.CONTAINER_EXITED and st.exit_code == 137 and st.reason == "Error"
+    assert st.finished_at >= st.started_at > 0
+    cri.rt.StopContainer(cri.pb.StopContainerRequest(container_id=cid2, timeout=1), timeout=60)  # idempotent
+    assert listed(pod_sandbox_id=pid, state=cri.pb.ContainerStateValue(state=cri.pb.CONTAINER_EXITED)) == {cid2}
+    cri.rt.RemoveContainer(cri.pb.RemoveContainerRequest(container_id=cid2), timeout=60)
+    cri.rt.RemoveContainer(cri.pb.RemoveContainerRequest(container_id=cid2), timeout=60)  # idempotent
+    assert isula("inspect", cid2).returncode != 0
+    e = rpc_error(cri.rt.ContainerStatus, cri.pb.ContainerStatusRequest(container_id=cid2))
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+
+    # the pod's stop and remove reach its containers
+    cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+    assert ctr_status(cri, cid).state == cri.pb.CONTAINER_EXITED
+    cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+    assert isula("inspect", cid).returncode != 0
+    assert pod_leftovers(d, podnet, pid) == []
+
+
+@needs_cni
+def test_container_exit_code_and_errors(cri, isula, podnet, pods):
+    pid = pods("exits")
+    cfg = ctr_config(cri, "three", ["sh", "-c", "exit 3"])
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=cfg),
+                                 timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    deadline = time.time() + 30
+    while ctr_status(cri, cid).state != cri.pb.CONTAINER_EXITED and time.time() < deadline:
+        time.sleep(0.1)
+    st = ctr_status(cri, cid)
+    assert st.state == cri.pb.CONTAINER_EXITED and st.exit_code == 3 and st.reason == "Error"
+    e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(pod_sandbox_id="no-such-pod", config=cfg))
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+    e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(pod_sandbox_id=pid))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
+    bad = ctr_config(cri, "noimg", ["true"])
+    bad.image.image = "no-such-image:1"
+    e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=bad))
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+    e = rpc_error(cri.rt.StartContainer, cri.pb.StartContainerRequest(container_id=pid))
+    assert e.code() == grpc.StatusCode.NOT_FOUND  # a pod sandbox is not a container

@@ -217,6 +217,17 @@ int service_pod_remove(struct daemon *d, const char *id, struct isd_error **err)
 json_t *service_pod_list(struct daemon *d, const char *id_prefix, int state, const json_t *selector,
                          struct isd_error **err);
 
+/* CRI containers (pod_container.c). create: body is a Docker create body; the container joins pod_id's network,
+ * IPC and UTS namespaces (and PID with share_pid); log_path (absolute, may be NULL) gets its directories made.
+ * inspect: the inspect JSON of a CRI container (ISD_ERR_NOT_FOUND for anything else). list: summaries of CRI
+ * containers by id prefix, pod id prefix, Docker state ("created", "running", "exited"; NULL any) and labels
+ * (every one of selector). */
+int service_pod_container_create(struct daemon *d, const char *pod_id, const char *name, json_t *body, bool share_pid,
+                                 const char *log_path, char **ret_id, struct isd_error **err);
+json_t *service_pod_container_inspect(struct daemon *d, const char *id, struct isd_error **err);
+json_t *service_pod_container_list(struct daemon *d, const char *id_prefix, const char *pod_id, const char *state,
+                                   const json_t *selector, struct isd_error **err);
+
 /* System. */
 json_t *service_version(struct daemon *d);
 json_t *service_info(struct daemon *d);

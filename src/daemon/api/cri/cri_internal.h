@@ -40,6 +40,12 @@ ProtobufCMessage *cri_stop_pod_sandbox(struct daemon *d, const ProtobufCMessage 
 ProtobufCMessage *cri_remove_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_pod_sandbox_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_list_pod_sandbox(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_create_container(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_start_container(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_stop_container(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_remove_container(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_list_containers(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_container_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 
 /* Every map<string,string> entry type of the generated code has this layout. */
 struct cri_kv {

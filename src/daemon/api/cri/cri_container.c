@@ -1,0 +1,201 @@
+/* RuntimeService container calls: CreateContainer maps the ContainerConfig onto a Docker create body (the options
+ * the REST path takes), the others map service JSON back to CRI messages. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "cri/api.pb-c.h"
+#include "daemon/api/cri/cri_internal.h"
+
+#define META_LABEL "io.isulad.cri.metadata"
+#define ANNOTATIONS_LABEL "io.isulad.cri.annotations"
+#define LOG_LABEL "io.isulad.cri.log-path"
+#define SANDBOX_LABEL "io.isulad.cri.sandbox-id"
+#define OWN_LABEL_PREFIX "io.isulad.cri."
+
+static json_t *json_text(json_t *j)
+{
+    cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return json_string(text);
+}
+
+static json_t *strv_json(char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *map_json(struct cri_kv **kv, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, kv[i]->key, json_string(kv[i]->value));
+    return o;
+}
+
+static json_t *binds_json(const Runtime__V1__ContainerConfig *c)
+{
+    static const char *const prop[] = {"", ",rslave", ",rshared"};
+    json_t *a = json_array();
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        const Runtime__V1__Mount *m = c->mounts[i];
+        cleanup_free char *b = xasprintf("%s:%s:%s%s", m->host_path, m->container_path, m->readonly ? "ro" : "rw",
+                                         prop[m->propagation <= 2 ? m->propagation : 0]);
+        json_array_append_new(a, json_string(b));
+    }
+    return a;
+}
+
+/* Resources and security context, as HostConfig fields. A negative OOM score adjustment (kubelet's for
+ * guaranteed pods) needs CAP_SYS_RESOURCE, which this daemon may lack: it is left to the default. */
+static void linux_set(json_t *hc, const Runtime__V1__LinuxContainerConfig *l)
+{
+    const Runtime__V1__LinuxContainerResources *r = l != NULL ? l->resources : NULL;
+    const Runtime__V1__LinuxContainerSecurityContext *sc = l != NULL ? l->security_context : NULL;
+    if (r != NULL) {
+        if (r->cpu_period > 0)
+            json_object_set_new(hc, "CpuPeriod", json_integer(r->cpu_period));
+        if (r->cpu_quota > 0)
+            json_object_set_new(hc, "CpuQuota", json_integer(r->cpu_quota));
+        if (r->cpu_shares > 0)
+            json_object_set_new(hc, "CpuShares", json_integer(r->cpu_shares));
+        if (r->memory_limit_in_bytes > 0)
+            json_object_set_new(hc, "Memory", json_integer(r->memory_limit_in_bytes));
+        if (r->oom_score_adj > 0)
+            json_object_set_new(hc, "OomScoreAdj", json_integer(r->oom_score_adj));
+        if (*r->cpuset_cpus != '\0')
+            json_object_set_new(hc, "CpusetCpus", json_string(r->cpuset_cpus));
+        if (*r->cpuset_mems != '\0')
+            json_object_set_new(hc, "CpusetMems", json_string(r->cpuset_mems));
+    }
+    if (sc != NULL && sc->privileged)
+        json_object_set_new(hc, "Privileged", json_true());
+    if (sc != NULL && sc->readonly_rootfs)
+        json_object_set_new(hc, "ReadonlyRootfs", json_true());
+    if (sc != NULL && sc->namespace_options != NULL && sc->namespace_options->pid == RUNTIME__V1__NAMESPACE_MODE__NODE)
+        json_object_set_new(hc, "PidMode", json_string("host"));
+}
+
+static json_t *container_body(const Runtime__V1__ContainerConfig *c, const char *log_path)
+{
+    json_t *hc = json_object();
+    json_t *env = json_array();
+    json_t *labels = map_json((struct cri_kv **)c->labels, c->n_labels);
+    for (size_t i = 0; i < c->n_envs; i++) {
+        cleanup_free char *kv = xasprintf("%s=%s", c->envs[i]->key, c->envs[i]->value);
+        json_array_append_new(env, json_string(kv));
+    }
+    json_object_set_new(
+        labels, META_LABEL,
+        json_text(json_pack("{s:s, s:I}", "name", c->metadata->name, "attempt", (json_int_t)c->metadata->attempt)));
+    json_object_set_new(labels, ANNOTATIONS_LABEL,
+                        json_text(map_json((struct cri_kv **)c->annotations, c->n_annotations)));
+    if (log_path != NULL)
+        json_object_set_new(labels, LOG_LABEL, json_string(log_path));
+    json_t *body =
+        json_pack("{s:s, s:o, s:o, s:b, s:b, s:b, s:o}", "Image", c->image->image, "Env", env, "Labels", labels, "Tty",
+                  c->tty, "OpenStdin", c->stdin, "StdinOnce", c->stdin_once, "HostConfig", hc);
+    if (c->n_command > 0)
+        json_object_set_new(body, "Entrypoint", strv_json(c->command, c->n_command));
+    if (c->n_args > 0)
+        json_object_set_new(body, "Cmd", strv_json(c->args, c->n_args));
+    if (*c->working_dir != '\0')
+        json_object_set_new(body, "WorkingDir", json_string(c->working_dir));
+    json_object_set_new(hc, "Binds", binds_json(c));
+    linux_set(hc, c->linux);
+    return body;
+}
+
+static bool shares_pod_pid(const Runtime__V1__ContainerConfig *c)
+{
+    const Runtime__V1__LinuxContainerSecurityContext *sc = c->linux != NULL ? c->linux->security_context : NULL;
+    return sc != NULL && sc->namespace_options != NULL &&
+           sc->namespace_options->pid == RUNTIME__V1__NAMESPACE_MODE__POD;
+}
+
+ProtobufCMessage *cri_create_container(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__CreateContainerRequest *q = (const Runtime__V1__CreateContainerRequest *)req;
+    const Runtime__V1__ContainerConfig *c = q->config;
+    const Runtime__V1__PodSandboxConfig *sb = q->sandbox_config;
+    cleanup_free char *id = NULL, *name = NULL, *log_path = NULL;
+    if (c == NULL || c->metadata == NULL || *c->metadata->name == '\0' || c->image == NULL ||
+        *c->image->image == '\0' || *q->pod_sandbox_id == '\0') {
+        isd_error_set(err, ISD_ERR_INVALID, 0,
+                      "CreateContainer: pod_sandbox_id, config.metadata.name and config.image are required");
+        return NULL;
+    }
+    if (sb != NULL && sb->metadata != NULL)
+        name = xasprintf("k8s_%s_%s_%s_%s_%u", c->metadata->name, sb->metadata->name, sb->metadata->namespace_,
+                         sb->metadata->uid, c->metadata->attempt);
+    else
+        name = xasprintf("k8s_%s_%.12s_%u", c->metadata->name, q->pod_sandbox_id, c->metadata->attempt);
+    if (sb != NULL && *sb->log_directory != '\0' && *c->log_path != '\0')
+        log_path = xasprintf("%s/%s", sb->log_directory, c->log_path);
+    cleanup_json json_t *body = container_body(c, log_path);
+    if (service_pod_container_create(d, q->pod_sandbox_id, name, body, shares_pod_pid(c), log_path, &id, err) < 0)
+        return NULL;
+    Runtime__V1__CreateContainerResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__create_container_response__init(r);
+    r->container_id = TAKE_PTR(id);
+    return &r->base;
+}
+
+/* The container must be a CRI container (not one of `isula`'s, nor a pod sandbox). */
+static int cri_container_check(struct daemon *d, const char *id, struct isd_error **err)
+{
+    cleanup_json json_t *j = service_pod_container_inspect(d, id, err);
+    return j != NULL ? 0 : -1;
+}
+
+ProtobufCMessage *cri_start_container(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__StartContainerRequest *q = (const Runtime__V1__StartContainerRequest *)req;
+    if (cri_container_check(d, q->container_id, err) < 0 || service_container_start(d, q->container_id, err) < 0)
+        return NULL;
+    Runtime__V1__StartContainerResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__start_container_response__init(r);
+    return &r->base;
+}
+
+/* Idempotent: stopping a stopped container succeeds. */
+ProtobufCMessage *cri_stop_container(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__StopContainerRequest *q = (const Runtime__V1__StopContainerRequest *)req;
+    cleanup_error struct isd_error *e = NULL;
+    int timeout = q->timeout < 0 ? 0 : q->timeout > 86400 ? 86400 : (int)q->timeout;
+    if (cri_container_check(d, q->container_id, err) < 0)
+        return NULL;
+    if (service_container_stop(d, q->container_id, timeout, &e) < 0 && e->code != ISD_ERR_NOT_MODIFIED) {
+        isd_error_set(err, e->code, e->errnum, "%s", e->msg);
+        return NULL;
+    }
+    Runtime__V1__StopContainerResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__stop_container_response__init(r);
+    return &r->base;
+}
+
+/* Idempotent: removing a container that is gone succeeds; a running one is killed first. */
+ProtobufCMessage *cri_remove_container(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__RemoveContainerRequest *q = (const Runtime__V1__RemoveContainerRequest *)req;
+    cleanup_error struct isd_error *e = NULL;
+    if (*q->container_id == '\0') {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "RemoveContainer: container_id is empty");
+        return NULL;
+    }
+    if (cri_container_check(d, q->container_id, &e) == 0)
+        service_container_remove(d, q->container_id, true, true, &e);
+    if (e != NULL && e->code != ISD_ERR_NOT_FOUND) {
+        isd_error_set(err, e->code, e->errnum, "%s", e->msg);
+        return NULL;
+    }
+    Runtime__V1__RemoveContainerResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__remove_container_response__init(r);
+    return &r->base;
+}

@@ -1,0 +1,167 @@
+/* RuntimeService ListContainers and ContainerStatus: CRI messages from the service's container JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "cri/api.pb-c.h"
+#include "daemon/api/cri/cri_internal.h"
+
+#define META_LABEL "io.isulad.cri.metadata"
+#define ANNOTATIONS_LABEL "io.isulad.cri.annotations"
+#define LOG_LABEL "io.isulad.cri.log-path"
+#define SANDBOX_LABEL "io.isulad.cri.sandbox-id"
+#define OWN_LABEL_PREFIX "io.isulad.cri."
+
+static Runtime__V1__ContainerState state_of(const char *docker_state)
+{
+    if (streq(docker_state, "created"))
+        return RUNTIME__V1__CONTAINER_STATE__CONTAINER_CREATED;
+    if (streq(docker_state, "running") || streq(docker_state, "paused") || streq(docker_state, "restarting"))
+        return RUNTIME__V1__CONTAINER_STATE__CONTAINER_RUNNING;
+    if (streq(docker_state, "exited") || streq(docker_state, "dead"))
+        return RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED;
+    return RUNTIME__V1__CONTAINER_STATE__CONTAINER_UNKNOWN;
+}
+
+static const char *docker_state_of(Runtime__V1__ContainerState s)
+{
+    static const char *const names[] = {"created", "running", "exited"};
+    return s <= RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED ? names[s] : "unknown";
+}
+
+static Runtime__V1__ContainerMetadata *metadata_of(const json_t *labels)
+{
+    const char *text = json_get_str(labels, META_LABEL);
+    cleanup_json json_t *j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
+    Runtime__V1__ContainerMetadata *m = xmalloc(sizeof(*m));
+    runtime__v1__container_metadata__init(m);
+    m->name = cri_strdup(json_get_str(j, "name"));
+    m->attempt = (uint32_t)json_integer_value(json_object_get(j, "attempt"));
+    return m;
+}
+
+static json_t *annotations_of(const json_t *labels)
+{
+    const char *text = json_get_str(labels, ANNOTATIONS_LABEL);
+    json_t *j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
+    return j != NULL ? j : json_object();
+}
+
+static Runtime__V1__ImageSpec *image_spec(const char *image)
+{
+    Runtime__V1__ImageSpec *s = xmalloc(sizeof(*s));
+    runtime__v1__image_spec__init(s);
+    s->image = cri_strdup(image);
+    return s;
+}
+
+static Runtime__V1__Container *container_of_summary(const json_t *c)
+{
+    const json_t *labels = json_object_get(c, "Labels");
+    cleanup_json json_t *ann = annotations_of(labels);
+    Runtime__V1__Container *o = xmalloc(sizeof(*o));
+    runtime__v1__container__init(o);
+    o->id = cri_strdup(json_get_str(c, "Id"));
+    o->pod_sandbox_id = cri_strdup(json_get_str(labels, SANDBOX_LABEL));
+    o->metadata = metadata_of(labels);
+    o->image = image_spec(json_get_str(c, "Image"));
+    o->image_ref = cri_strdup(json_get_str(c, "ImageID"));
+    o->state = state_of(json_get_str(c, "State"));
+    o->created_at = json_integer_value(json_object_get(c, "Created")) * 1000000000LL;
+    o->labels = (Runtime__V1__Container__LabelsEntry **)cri_map_new(&runtime__v1__container__labels_entry__descriptor,
+                                                                    labels, OWN_LABEL_PREFIX, &o->n_labels);
+    o->annotations = (Runtime__V1__Container__AnnotationsEntry **)cri_map_new(
+        &runtime__v1__container__annotations_entry__descriptor, ann, NULL, &o->n_annotations);
+    return o;
+}
+
+ProtobufCMessage *cri_list_containers(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__ListContainersRequest *q = (const Runtime__V1__ListContainersRequest *)req;
+    const Runtime__V1__ContainerFilter *f = q->filter;
+    const char *state = f != NULL && f->state != NULL ? docker_state_of(f->state->state) : NULL;
+    cleanup_json json_t *sel = f != NULL ? json_object() : NULL;
+    for (size_t i = 0; f != NULL && i < f->n_label_selector; i++)
+        json_object_set_new(sel, f->label_selector[i]->key, json_string(f->label_selector[i]->value));
+    cleanup_json json_t *list =
+        service_pod_container_list(d, f != NULL ? f->id : NULL, f != NULL ? f->pod_sandbox_id : NULL, state, sel, err);
+    if (list == NULL)
+        return NULL;
+    Runtime__V1__ListContainersResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__list_containers_response__init(r);
+    size_t n = json_array_size(list);
+    r->containers = n > 0 ? xcalloc(n, sizeof(*r->containers)) : NULL;
+    for (size_t i = 0; i < n; i++)
+        r->containers[r->n_containers++] = container_of_summary(json_array_get(list, i));
+    return &r->base;
+}
+
+/* Nanoseconds of an RFC 3339 time; 0 for none (Docker's zero time is year 1). */
+static int64_t time_ns(const char *s)
+{
+    long long ns = 0;
+    if (s == NULL || time_parse_rfc3339(s, &ns) < 0 || ns < 0)
+        return 0;
+    return ns;
+}
+
+static void mounts_set(Runtime__V1__ContainerStatus *s, const json_t *mounts)
+{
+    size_t n = json_array_size(mounts), i;
+    json_t *m;
+    s->mounts = n > 0 ? xcalloc(n, sizeof(*s->mounts)) : NULL;
+    json_array_foreach(mounts, i, m)
+    {
+        Runtime__V1__Mount *o = xmalloc(sizeof(*o));
+        runtime__v1__mount__init(o);
+        o->container_path = cri_strdup(json_get_str(m, "Destination"));
+        o->host_path = cri_strdup(json_get_str(m, "Source"));
+        o->readonly = !json_get_bool(m, "RW", true);
+        s->mounts[s->n_mounts++] = o;
+    }
+}
+
+static void state_set(Runtime__V1__ContainerStatus *s, const json_t *st)
+{
+    s->state = state_of(json_get_str(st, "Status"));
+    s->started_at = time_ns(json_get_str(st, "StartedAt"));
+    s->finished_at =
+        s->state == RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED ? time_ns(json_get_str(st, "FinishedAt")) : 0;
+    s->exit_code = (int32_t)json_integer_value(json_object_get(st, "ExitCode"));
+    if (s->state != RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED)
+        return;
+    s->reason = xstrdup(json_get_bool(st, "OOMKilled", false) ? "OOMKilled"
+                        : s->exit_code == 0                   ? "Completed"
+                                                              : "Error");
+    s->message = cri_strdup(json_get_str(st, "Error"));
+}
+
+ProtobufCMessage *cri_container_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__ContainerStatusRequest *q = (const Runtime__V1__ContainerStatusRequest *)req;
+    cleanup_json json_t *j = service_pod_container_inspect(d, q->container_id, err);
+    if (j == NULL)
+        return NULL;
+    const json_t *cfg = json_object_get(j, "Config");
+    const json_t *labels = json_object_get(cfg, "Labels");
+    cleanup_json json_t *ann = annotations_of(labels);
+    Runtime__V1__ContainerStatus *s = xmalloc(sizeof(*s));
+    runtime__v1__container_status__init(s);
+    s->id = cri_strdup(json_get_str(j, "Id"));
+    s->metadata = metadata_of(labels);
+    s->created_at = time_ns(json_get_str(j, "Created"));
+    state_set(s, json_object_get(j, "State"));
+    s->image = image_spec(json_get_str(cfg, "Image"));
+    s->image_ref = cri_strdup(json_get_str(j, "Image"));
+    s->labels = (Runtime__V1__ContainerStatus__LabelsEntry **)cri_map_new(
+        &runtime__v1__container_status__labels_entry__descriptor, labels, OWN_LABEL_PREFIX, &s->n_labels);
+    s->annotations = (Runtime__V1__ContainerStatus__AnnotationsEntry **)cri_map_new(
+        &runtime__v1__container_status__annotations_entry__descriptor, ann, NULL, &s->n_annotations);
+    mounts_set(s, json_object_get(j, "Mounts"));
+    s->log_path = cri_strdup(json_get_str(labels, LOG_LABEL));
+    Runtime__V1__ContainerStatusResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__container_status_response__init(r);
+    r->status = s;
+    return &r->base;
+}

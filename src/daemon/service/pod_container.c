@@ -1,0 +1,116 @@
+/* CRI containers: ordinary containers (Docker create body) that join their pod's namespaces, labelled with the
+ * pod they belong to (POD_SANDBOX_LABEL) so that stopping and removing the pod reaches them. */
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/util.h"
+#include "daemon/service/internal.h"
+
+#define POD_TYPE_LABEL "io.isulad.cri.type"
+#define POD_SANDBOX_LABEL "io.isulad.cri.sandbox-id"
+
+/* The pod's namespaces: network, IPC and UTS always (the node's when the pod has the node's network), PID when
+ * share_pid. */
+static void join_pod(json_t *hc, const json_t *pod, bool share_pid)
+{
+    const char *id = json_get_str(pod, "Id");
+    const json_t *phc = json_object_get(pod, "HostConfig");
+    cleanup_free char *mode = xasprintf("container:%s", id);
+    bool host_net = streq(json_get_str(phc, "NetworkMode"), "host");
+    json_object_set_new(hc, "NetworkMode", json_string(host_net ? "host" : mode));
+    json_object_set_new(hc, "UTSMode", json_string(host_net ? "host" : mode));
+    if (streq(json_get_str(phc, "IpcMode"), "host"))
+        json_object_set_new(hc, "IpcMode", json_string("host"));
+    else
+        json_object_set_new(hc, "IpcMode", json_string(mode));
+    /* the pod's DNS configuration, as its sandbox got it */
+    static const char *const dns_keys[] = {"Dns", "DnsSearch", "DnsOptions"};
+    for (size_t i = 0; i < ARRAY_SIZE(dns_keys); i++)
+        if (json_object_get(hc, dns_keys[i]) == NULL && json_object_get(phc, dns_keys[i]) != NULL)
+            json_object_set(hc, dns_keys[i], json_object_get(phc, dns_keys[i]));
+    if (share_pid)
+        json_object_set_new(hc, "PidMode", json_string(streq(json_get_str(phc, "PidMode"), "host") ? "host" : mode));
+}
+
+int service_pod_container_create(struct daemon *d, const char *pod_id, const char *name, json_t *body, bool share_pid,
+                                 const char *log_path, char **ret_id, struct isd_error **err)
+{
+    cleanup_json json_t *pod = service_pod_inspect(d, pod_id, err);
+    if (pod == NULL)
+        return -1;
+    json_t *hc = json_object_get(body, "HostConfig");
+    if (!json_is_object(hc)) {
+        hc = json_object();
+        json_object_set_new(body, "HostConfig", hc);
+    }
+    join_pod(hc, pod, share_pid);
+    const char *hostname = json_get_str(json_object_get(pod, "Config"), "Hostname");
+    if (hostname != NULL && json_object_get(body, "Hostname") == NULL)
+        json_object_set_new(body, "Hostname", json_string(hostname)); /* its /etc/hostname */
+    json_t *labels = json_object_get(body, "Labels");
+    if (!json_is_object(labels)) {
+        labels = json_object();
+        json_object_set_new(body, "Labels", labels);
+    }
+    json_object_set_new(labels, POD_TYPE_LABEL, json_string("container"));
+    json_object_set_new(labels, POD_SANDBOX_LABEL, json_string(json_get_str(pod, "Id")));
+    if (log_path != NULL && *log_path != '\0') {
+        cleanup_free char *dir = xstrdup(log_path);
+        if (mkdir_p(dirname(dir), 0755, err) < 0)
+            return isd_error_wrap(err, "log directory of `%s`", log_path);
+        json_object_set_new(labels, "io.isulad.cri.log-path", json_string(log_path));
+    }
+    if (service_container_create(d, name, body, ret_id, err) < 0)
+        return isd_error_wrap(err, "create container in pod `%.12s`", json_get_str(pod, "Id"));
+    return 0;
+}
+
+json_t *service_pod_container_inspect(struct daemon *d, const char *id, struct isd_error **err)
+{
+    cleanup_error struct isd_error *e = NULL;
+    json_t *j = id != NULL && *id != '\0' ? service_container_inspect(d, id, &e) : NULL;
+    const json_t *labels = json_object_get(json_object_get(j, "Config"), "Labels");
+    if (j != NULL && streq(json_get_str(labels, POD_TYPE_LABEL), "container"))
+        return j;
+    json_decref(j);
+    if (e != NULL && e->code != ISD_ERR_NOT_FOUND) {
+        isd_error_set(err, e->code, e->errnum, "%s", e->msg);
+        return NULL;
+    }
+    isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "container `%s` not found", id != NULL ? id : "");
+    return NULL;
+}
+
+json_t *service_pod_container_list(struct daemon *d, const char *id_prefix, const char *pod_id, const char *state,
+                                   const json_t *selector, struct isd_error **err)
+{
+    cleanup_json json_t *f = json_pack("{s:[s]}", "label", POD_TYPE_LABEL "=container");
+    if (id_prefix != NULL && *id_prefix != '\0')
+        json_object_set_new(f, "id", json_pack("[s]", id_prefix));
+    json_t *all = service_container_list(d, true, f, 0, err);
+    if (all == NULL)
+        return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(all, i, c)
+    {
+        const json_t *labels = json_object_get(c, "Labels");
+        const char *pod = json_get_str(labels, POD_SANDBOX_LABEL);
+        bool ok = (pod_id == NULL || *pod_id == '\0' || (pod != NULL && str_has_prefix(pod, pod_id))) &&
+                  (state == NULL || streq(json_get_str(c, "State"), state));
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)selector, k, v)
+        {
+            ok = ok && streq(json_get_str(labels, k), json_string_value(v));
+        }
+        if (ok)
+            json_array_append(out, c);
+    }
+    json_decref(all);
+    return out;
+}
