@@ -571,3 +571,32 @@ def test_container_exit_code_and_errors(cri, isula, podnet, pods):
     assert e.code() == grpc.StatusCode.NOT_FOUND
     e = rpc_error(cri.rt.StartContainer, cri.pb.StartContainerRequest(container_id=pid))
     assert e.code() == grpc.StatusCode.NOT_FOUND  # a pod sandbox is not a container
+
+
+@needs_cni
+def test_container_log_in_cri_format_at_kubelets_path(cri, podnet, pods, tmp_path):
+    logdir = str(tmp_path / "var-log-pods" / "it_logs_uid")
+    pid = pods("logs", log_directory=logdir)
+    sbcfg = cri.pb.PodSandboxConfig(metadata=cri.pb.PodSandboxMetadata(name="logs", namespace="it", uid="u2"),
+                                    log_directory=logdir)
+    cfg = ctr_config(cri, "talker", ["sh", "-c", "echo out one; echo err one >&2; printf 'no newline'"],
+                     log_path="talker/0.log")
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=cfg, sandbox_config=sbcfg),
+                                 timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    deadline = time.time() + 30
+    while ctr_status(cri, cid).state != cri.pb.CONTAINER_EXITED and time.time() < deadline:
+        time.sleep(0.1)
+    path = os.path.join(logdir, "talker", "0.log")
+    assert ctr_status(cri, cid).log_path == path
+    deadline = time.time() + 10
+    while time.time() < deadline:  # the shim writes the last partial line at the end of the output
+        lines = open(path).read().splitlines()
+        if len(lines) == 3:
+            break
+        time.sleep(0.1)
+    entries = sorted((ln.split(" ", 3)[1:] for ln in lines), key=lambda e: e[2])
+    assert entries == [["stderr", "F", "err one"], ["stdout", "P", "no newline"], ["stdout", "F", "out one"]]
+    for ln in lines:
+        ts = ln.split(" ", 1)[0]
+        assert ts.endswith("Z") and "T" in ts and "." in ts, ts

@@ -26,6 +26,7 @@ enum {
     OPT_LOG_FILE,
     OPT_LOG_MAX_SIZE,
     OPT_LOG_MAX_FILE,
+    OPT_LOG_FORMAT,
     OPT_SYNC_FD,
     OPT_ATTACH_FD,
     OPT_START,
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"log-max-size", required_argument, NULL, OPT_LOG_MAX_SIZE},
     {"log-max-file", required_argument, NULL, OPT_LOG_MAX_FILE},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"sync-fd", required_argument, NULL, OPT_SYNC_FD},
     {"attach-fd", required_argument, NULL, OPT_ATTACH_FD},
     {"start", no_argument, NULL, OPT_START},
@@ -147,6 +149,11 @@ static int apply_opt(struct shim_args *a, int opt, const char *v, const char **m
         if (parse_ll(v, 1, 1000, &n) < 0)
             return *msg = "--log-max-file must be a number between 1 and 1000", -1;
         a->log_max_file = (int)n;
+        return 0;
+    case OPT_LOG_FORMAT:
+        if (strcmp(v, "cri") != 0 && strcmp(v, "json-file") != 0)
+            return *msg = "--log-format must be json-file or cri", -1;
+        a->log_cri = strcmp(v, "cri") == 0;
         return 0;
     case OPT_CLIENT_STALL_MS:
         if (parse_ll(v, 1, 86400000, &a->client_stall_ms) < 0)

@@ -1,7 +1,8 @@
 /*
  * The container log in Docker's json-file format: one JSON object per line
  * {"log":"...","stream":"stdout|stderr","time":"RFC3339Nano"}, split at newlines, rotated by size
- * (FILE -> FILE.1 -> ... keeping max_file files in total). Write errors are ignored so a full disk
+ * (FILE -> FILE.1 -> ... keeping max_file files in total). With cri set, the CRI format kubelet reads instead:
+ * "<RFC3339Nano> <stdout|stderr> <F|P> <line>" per line. Write errors are ignored so a full disk
  * never blocks the container. Not thread-safe.
  */
 #include <fcntl.h>
@@ -63,6 +64,16 @@ static void log_entry(struct shim_log *l, struct buf *out, const char *stream, c
         log_flush(l, out);
         if (l->size >= l->max_size)
             log_rotate(l);
+    }
+    if (l->cri) { /* a line without its newline is a partial one (P), continued by the next entry */
+        bool full = n > 0 && data[n - 1] == '\n';
+        buf_appends(out, time);
+        buf_appends(out, " ");
+        buf_appends(out, stream);
+        buf_appends(out, full ? " F " : " P ");
+        buf_append(out, data, full ? n - 1 : n);
+        buf_appends(out, "\n");
+        return;
     }
     buf_appends(out, "{\"log\":");
     shim_json_string(out, data, n);

@@ -156,7 +156,9 @@ static void serve(struct shim *s)
     if (shim_attach_listen(s) < 0)
         fail(s, "cannot listen on the attach socket");
     if (s->args.log_file != NULL) {
-        if (shim_log_open(&s->log, s->args.log_file, s->args.log_max_size, s->args.log_max_file) < 0)
+        if (shim_log_open(&s->log, s->args.log_file, s->args.log_max_size, s->args.log_max_file) == 0)
+            s->log.cri = s->args.log_cri;
+        else
             fail(s, "cannot open the log file");
         s->has_log = true;
     }

@@ -64,6 +64,7 @@ struct shim_args {
     char *log_file;
     long long log_max_size;
     int log_max_file;
+    bool log_cri; /* --log-format cri: the CRI log format (kubelet's) instead of json-file */
     int sync_fd;
     bool terminal;
     bool open_stdin;
@@ -77,7 +78,7 @@ struct shim_args {
 /* Returns 0, or -1 with a one-line reason in ret_msg (static storage). Paths become absolute. */
 int shim_args_parse(struct shim_args *a, int argc, char **argv, const char **ret_msg);
 
-/* ---- logfile.c: json-file writer with rotation ---- */
+/* ---- logfile.c: json-file (or CRI format) writer with rotation ---- */
 
 struct shim_log {
     char *path;
@@ -85,6 +86,7 @@ struct shim_log {
     long long size;
     long long max_size;
     int max_file;
+    bool cri;        /* CRI format: "<RFC3339Nano> <stream> <F|P> <line>\n" (set after open) */
     char hold[3][4]; /* incomplete UTF-8 tail per stream (index 1 stdout, 2 stderr) */
     size_t nhold[3];
 };

@@ -63,6 +63,10 @@ static void shim_argv_logs(char ***v, const struct shim_request *rq)
         return;
     strv_append(v, "--log-file");
     strv_append(v, rq->log_file);
+    if (rq->log_cri) {
+        strv_append(v, "--log-format");
+        strv_append(v, "cri");
+    }
     if (rq->log_max_size > 0) {
         cleanup_free char *sz = xasprintf("%lld", rq->log_max_size);
         cleanup_free char *nf = xasprintf("%d", rq->log_max_file > 0 ? rq->log_max_file : 1);

@@ -39,6 +39,7 @@ struct shim_request {
     size_t n_attach_fds;
     bool start;           /* container: `runtime run --detach` (create and start in one call) */
     const char *log_file; /* json-file log; NULL for none */
+    bool log_cri;         /* log_file in the CRI log format instead */
     long long log_max_size;
     int log_max_file;
     const char *umask; /* octal umask of the runtime process (an exec's: runc exec passes it on); NULL: the shim's */

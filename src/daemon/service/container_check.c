@@ -66,6 +66,12 @@ static int check_log_config(const json_t *hc, struct isd_error **err)
     const char *k;
     json_t *v;
     long long n;
+    if (streq(type, "cri")) { /* CRI containers (service/pod_container.c): the log file kubelet names */
+        const char *path = json_get_str(json_object_get(lc, "Config"), "path");
+        if (path == NULL || path[0] != '/' || json_object_size(json_object_get(lc, "Config")) != 1)
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "the cri log driver needs one option: an absolute `path`");
+        return 0;
+    }
     if (type != NULL && *type != '\0' && !streq(type, "json-file"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "logger: no log driver named '%s' is registered", type);
     json_object_foreach(json_object_get(lc, "Config"), k, v)

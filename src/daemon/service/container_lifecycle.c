@@ -206,6 +206,11 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     log_opts(c, &rq.log_max_size, &rq.log_max_file);
     if (service_container_log_disabled(c))
         rq.log_file = NULL;
+    const json_t *lc = json_object_get(c->host_config, "LogConfig");
+    if (streq(json_get_str(lc, "Type"), "cri")) { /* a CRI container: kubelet's path and format */
+        rq.log_file = json_get_str(json_object_get(lc, "Config"), "path");
+        rq.log_cri = true;
+    }
     if ((n_ends = make_handoff(c, shim_ends, err)) < 0)
         return start_fail(d, c, &rt, err);
     rq.attach_fds = shim_ends;
