@@ -71,6 +71,7 @@ void cleanup_isd_errorp(struct isd_error **e)
 /* gRPC status codes (grpc/status.h), named here so common/ does not depend on gRPC. */
 enum {
     GRPC_INVALID_ARGUMENT = 3,
+    GRPC_DEADLINE_EXCEEDED = 4,
     GRPC_NOT_FOUND = 5,
     GRPC_ALREADY_EXISTS = 6,
     GRPC_PERMISSION_DENIED = 7,
@@ -104,6 +105,7 @@ static const struct {
     {ISD_ERR_NOT_IMPLEMENTED, "not_implemented", 501, GRPC_UNIMPLEMENTED, 125},
     {ISD_ERR_NO_SPACE, "no_space", 507, GRPC_RESOURCE_EXHAUSTED, 125},
     {ISD_ERR_UNREACHABLE, "unreachable", 502, GRPC_UNAVAILABLE, 125},
+    {ISD_ERR_TIMEOUT, "timeout", 504, GRPC_DEADLINE_EXCEEDED, 125},
 };
 
 static size_t code_row(enum isd_error_code code)

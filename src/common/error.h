@@ -24,6 +24,7 @@ enum isd_error_code {
     ISD_ERR_NOT_IMPLEMENTED,   /* 501 */
     ISD_ERR_NO_SPACE,          /* 507: ENOSPC/EDQUOT */
     ISD_ERR_UNREACHABLE,       /* 502: the peer (the daemon, for the client) could not be reached */
+    ISD_ERR_TIMEOUT,           /* 504: the operation's deadline passed (CRI ExecSync timeout) */
 };
 
 struct isd_error {

@@ -600,3 +600,24 @@ def test_container_log_in_cri_format_at_kubelets_path(cri, podnet, pods, tmp_pat
     for ln in lines:
         ts = ln.split(" ", 1)[0]
         assert ts.endswith("Z") and "T" in ts and "." in ts, ts
+
+
+@needs_cni
+def test_exec_sync(cri, isula, podnet, pods):
+    pid = pods("exec")
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(
+        pod_sandbox_id=pid, config=ctr_config(cri, "box", ["sleep", "1000"])), timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", "echo out; echo err >&2; exit 7"]),
+                        timeout=60)
+    assert (r.stdout, r.stderr, r.exit_code) == (b"out\n", b"err\n", 7)
+    big = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", "head -c 300000 /dev/zero"]),
+                          timeout=60)
+    assert big.stdout == b"\0" * 300000 and big.exit_code == 0
+    e = rpc_error(cri.rt.ExecSync, cri.pb.ExecSyncRequest(container_id=cid, cmd=["sleep", "100"], timeout=1))
+    assert e.code() == grpc.StatusCode.DEADLINE_EXCEEDED and "timed out" in e.details()
+    assert not [ln for ln in isula.ok("top", cid).splitlines() if ln.endswith("sleep 100")]  # killed
+    e = rpc_error(cri.rt.ExecSync, cri.pb.ExecSyncRequest(container_id=cid))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
+    e = rpc_error(cri.rt.ExecSync, cri.pb.ExecSyncRequest(container_id="nope", cmd=["true"]))
+    assert e.code() == grpc.StatusCode.NOT_FOUND

@@ -228,6 +228,17 @@ json_t *service_pod_container_inspect(struct daemon *d, const char *id, struct i
 json_t *service_pod_container_list(struct daemon *d, const char *id_prefix, const char *pod_id, const char *state,
                                    const json_t *selector, struct isd_error **err);
 
+/* CRI ExecSync (pod_exec.c): runs cmd in container ref and gathers its stdout and stderr (each cut at max_output
+ * bytes) until it ends; after timeout_s (0: none) it is killed and ISD_ERR_TIMEOUT returned. out and err are
+ * malloc'd (NUL-terminated, may hold NULs). */
+struct exec_sync_result {
+    char *out, *err;
+    size_t out_len, err_len;
+    int exit_code;
+};
+int service_exec_sync(struct daemon *d, const char *ref, char *const *cmd, long long timeout_s, size_t max_output,
+                      struct exec_sync_result *ret, struct isd_error **err);
+
 /* System. */
 json_t *service_version(struct daemon *d);
 json_t *service_info(struct daemon *d);

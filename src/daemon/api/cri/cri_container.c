@@ -199,3 +199,28 @@ ProtobufCMessage *cri_remove_container(struct daemon *d, const ProtobufCMessage 
     runtime__v1__remove_container_response__init(r);
     return &r->base;
 }
+
+/* kubelet's limit on each of stdout and stderr */
+#define EXEC_SYNC_MAX_OUTPUT (16 * 1024 * 1024)
+
+ProtobufCMessage *cri_exec_sync(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__ExecSyncRequest *q = (const Runtime__V1__ExecSyncRequest *)req;
+    struct exec_sync_result res = {0};
+    if (q->n_cmd == 0) {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "ExecSync: cmd is empty");
+        return NULL;
+    }
+    cleanup_strv char **cmd = xcalloc(q->n_cmd + 1, sizeof(char *));
+    for (size_t i = 0; i < q->n_cmd; i++)
+        cmd[i] = xstrdup(q->cmd[i]);
+    if (cri_container_check(d, q->container_id, err) < 0 ||
+        service_exec_sync(d, q->container_id, cmd, q->timeout, EXEC_SYNC_MAX_OUTPUT, &res, err) < 0)
+        return NULL;
+    Runtime__V1__ExecSyncResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__exec_sync_response__init(r);
+    r->stdout = (ProtobufCBinaryData){.len = res.out_len, .data = (uint8_t *)res.out};
+    r->stderr = (ProtobufCBinaryData){.len = res.err_len, .data = (uint8_t *)res.err};
+    r->exit_code = res.exit_code;
+    return &r->base;
+}

@@ -29,6 +29,7 @@ static const struct cri_method methods[] = {
     RT("RemoveContainer", remove_container, cri_remove_container),
     RT("ListContainers", list_containers, cri_list_containers),
     RT("ContainerStatus", container_status, cri_container_status),
+    RT("ExecSync", exec_sync, cri_exec_sync),
     IM("ListImages", list_images, cri_list_images),
     IM("ImageStatus", image_status, cri_image_status),
     IM("PullImage", pull_image, cri_pull_image),
