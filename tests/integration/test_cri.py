@@ -69,6 +69,33 @@ def cni_dir():
     shutil.rmtree(d, ignore_errors=True)
 
 
+FLAKY_PLUGIN = """#!/usr/bin/python3
+# A CNI plugin for the tests: passes ADD's prevResult through; fails the first DEL of each container
+import json, os, sys
+conf = json.load(sys.stdin)
+cmd, cid = os.environ.get("CNI_COMMAND"), os.environ.get("CNI_CONTAINERID", "")
+mark = os.path.join(conf["markDir"], cid)
+if cmd == "ADD":
+    json.dump(conf.get("prevResult", {"cniVersion": conf["cniVersion"]}), sys.stdout)
+elif cmd == "DEL" and not os.path.exists(mark):
+    open(mark, "w").close()
+    json.dump({"cniVersion": conf["cniVersion"], "code": 11, "msg": "flaky DEL"}, sys.stdout)
+    sys.exit(1)
+elif cmd == "VERSION":
+    json.dump({"cniVersion": "0.4.0", "supportedVersions": ["0.3.0", "0.3.1", "0.4.0"]}, sys.stdout)
+"""
+
+
+@pytest.fixture(scope="module")
+def cni_bin():
+    d = tempfile.mkdtemp(prefix="isd-cri-bin-")
+    with open(os.path.join(d, "flaky"), "w") as f:
+        f.write(FLAKY_PLUGIN)
+    os.chmod(os.path.join(d, "flaky"), 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def pause_ref(reg):
     """pod-sandbox-image of the module's daemon: in the test registry, pushed by the test that needs it."""
@@ -76,10 +103,11 @@ def pause_ref(reg):
 
 
 @pytest.fixture(scope="module")
-def d(reg, cni_dir, pause_ref):
+def d(reg, cni_dir, pause_ref, cni_bin):
     sock_dir = tempfile.mkdtemp(prefix="isd-cri-", dir="/tmp")
     dm = start_daemon(insecure=[reg.host], args=["--cri-socket", os.path.join(sock_dir, "cri.sock"),
-                                                 "--cni-conf-dir", cni_dir, "--pod-sandbox-image", pause_ref])
+                                                 "--cni-conf-dir", cni_dir, "--pod-sandbox-image", pause_ref,
+                                                 "--cni-bin-dir", cni_bin])
     dm.cri_sock = os.path.join(sock_dir, "cri.sock")
     yield dm
     stop_daemon(dm)
@@ -138,11 +166,11 @@ def test_unknown_method_is_unimplemented(d):
         ch.close()
 
 
-def write_bridge_conf(cni_dir, fname, name, subnet, bridge):
+def write_bridge_conf(cni_dir, fname, name, subnet, bridge, extra=()):
     conf = {"cniVersion": "0.4.0", "name": name, "plugins": [
         {"type": "bridge", "bridge": bridge, "isGateway": True, "ipMasq": False,
          "ipam": {"type": "host-local", "subnet": str(subnet), "routes": [{"dst": "0.0.0.0/0"}]}},
-        {"type": "portmap", "capabilities": {"portMappings": True}}]}
+        {"type": "portmap", "capabilities": {"portMappings": True}}] + list(extra)}
     with open(os.path.join(cni_dir, fname), "w") as f:
         json.dump(conf, f)
 
@@ -621,3 +649,36 @@ def test_exec_sync(cri, isula, podnet, pods):
     assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
     e = rpc_error(cri.rt.ExecSync, cri.pb.ExecSyncRequest(container_id="nope", cmd=["true"]))
     assert e.code() == grpc.StatusCode.NOT_FOUND
+
+
+@needs_cni
+def test_stop_pod_sandbox_runs_del_of_every_plugin_even_when_one_fails(cri, d, isula, cni_dir, pods, tmp_path):
+    """The last plugin of the pod's network fails its first DEL: StopPodSandbox still succeeds and the bridge
+    plugin's DEL runs (veth gone, address released); RemovePodSandbox retries what is left; nothing remains."""
+    from test_network import free_subnet
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    net = PodNet.__new__(PodNet)
+    net.cni_dir, net.name, net.bridge = cni_dir, "cri-flaky-" + uuid.uuid4().hex[:6], "isdf" + uuid.uuid4().hex[:8]
+    net.subnet = free_subnet()
+    conf = "000-flaky.conflist"  # first in lexical order: the default network for this pod
+    write_bridge_conf(cni_dir, conf, net.name, net.subnet, net.bridge,
+                      extra=[{"type": "flaky", "markDir": str(marks)}])
+    try:
+        pid = pods("flaky")
+    finally:
+        os.unlink(os.path.join(cni_dir, conf))
+    try:
+        assert ipaddress.ip_address(pod_status(cri, pid).network.ip) in net.subnet
+        cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+        assert os.path.exists(marks / pid)  # the flaky DEL ran and failed
+        assert not os.listdir("/sys/class/net/%s/brif" % net.bridge)  # the bridge plugin's DEL ran too
+        ipam = os.path.join(d.graph, "network", "ipam", net.name)
+        assert not [f for f in os.listdir(ipam) if f[0].isdigit()] if os.path.isdir(ipam) else True
+        assert "flaky DEL" in d.read_log()
+        cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+        assert pod_leftovers(d, net, pid) == []
+        assert not os.path.exists(os.path.join(d.graph, "network", "cache", pid))
+    finally:
+        if os.path.exists("/sys/class/net/" + net.bridge):
+            subprocess.run(["ip", "link", "delete", net.bridge])
