@@ -661,7 +661,7 @@ def test_stop_pod_sandbox_runs_del_of_every_plugin_even_when_one_fails(cri, d, i
     net = PodNet.__new__(PodNet)
     net.cni_dir, net.name, net.bridge = cni_dir, "cri-flaky-" + uuid.uuid4().hex[:6], "isdf" + uuid.uuid4().hex[:8]
     net.subnet = free_subnet()
-    conf = "000-flaky.conflist"  # first in lexical order: the default network for this pod
+    conf = "0-flaky.conflist"  # first in lexical order ("-" < "0"): the default network for this pod
     write_bridge_conf(cni_dir, conf, net.name, net.subnet, net.bridge,
                       extra=[{"type": "flaky", "markDir": str(marks)}])
     try:
