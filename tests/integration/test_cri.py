@@ -682,3 +682,37 @@ def test_stop_pod_sandbox_runs_del_of_every_plugin_even_when_one_fails(cri, d, i
     finally:
         if os.path.exists("/sys/class/net/" + net.bridge):
             subprocess.run(["ip", "link", "delete", net.bridge])
+
+
+@needs_cni
+def test_container_stats(cri, podnet, pods):
+    pid = pods("stats")
+    # holds 8 MB in a shell variable, having spent some CPU making it (the echo after sleep keeps the shell from
+    # exec'ing sleep and dropping the variable)
+    hold = ctr_config(cri, "hold", ["sh", "-c", "x=$(head -c 8000000 /dev/zero | tr '\\0' a); sleep 1000; echo ${#x}"],
+                      labels={"k": "stats"})
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=hold),
+                                 timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    idle = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(
+        pod_sandbox_id=pid, config=ctr_config(cri, "idle", ["sleep", "1000"])), timeout=60).container_id
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        st = cri.rt.ContainerStats(cri.pb.ContainerStatsRequest(container_id=cid), timeout=30).stats
+        if st.memory.working_set_bytes.value > 8000000:
+            break
+        time.sleep(0.2)
+    assert st.attributes.id == cid and st.attributes.metadata.name == "hold"
+    assert dict(st.attributes.labels) == {"k": "stats"}
+    assert st.memory.working_set_bytes.value > 8000000
+    assert st.memory.usage_bytes.value >= st.memory.working_set_bytes.value
+    assert st.cpu.usage_core_nano_seconds.value > 0 and st.cpu.timestamp > 0
+    # only running containers are listed (idle was never started)
+    listed = cri.rt.ListContainerStats(cri.pb.ListContainerStatsRequest(
+        filter=cri.pb.ContainerStatsFilter(pod_sandbox_id=pid)), timeout=30).stats
+    assert [s.attributes.id for s in listed] == [cid]
+    assert not cri.rt.ListContainerStats(cri.pb.ListContainerStatsRequest(
+        filter=cri.pb.ContainerStatsFilter(label_selector={"k": "other"})), timeout=30).stats
+    e = rpc_error(cri.rt.ContainerStats, cri.pb.ContainerStatsRequest(container_id="nope"))
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+    assert idle

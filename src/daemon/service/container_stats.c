@@ -111,3 +111,13 @@ void service_stats_job_free(struct stats_job *j)
     free(j->name);
     free(j);
 }
+
+json_t *service_container_stats_once(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    struct stats_job *j = service_container_stats_begin(d, ref, err);
+    if (j == NULL)
+        return NULL;
+    json_t *s = sample(j, NULL, 0);
+    service_stats_job_free(j);
+    return s;
+}

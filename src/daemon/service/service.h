@@ -83,6 +83,8 @@ struct stats_job;
 struct stats_job *service_container_stats_begin(struct daemon *d, const char *ref, struct isd_error **err);
 void service_container_stats_run(struct stats_job *j, bool stream, int out_fd);
 void service_stats_job_free(struct stats_job *j);
+/* One sample now, in the same JSON (cpu_stats, memory_stats, ...; zeros for a container that does not run). */
+json_t *service_container_stats_once(struct daemon *d, const char *ref, struct isd_error **err);
 int service_container_export(struct daemon *d, const char *ref, int out_fd, struct isd_error **err);
 /* Volumes (volume_api.c): Docker's /volumes shapes. list: {Volumes, Warnings} with filters dangling, label
  * (all must match), name, driver. remove: ISD_ERR_CONFLICT while a container uses it; force ignores a missing

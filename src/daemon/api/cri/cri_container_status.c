@@ -1,6 +1,8 @@
-/* RuntimeService ListContainers and ContainerStatus: CRI messages from the service's container JSON. */
+/* RuntimeService ListContainers, ContainerStatus, ContainerStats and ListContainerStats: CRI messages from the
+ * service's container JSON. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/json.h"
 #include "common/util.h"
@@ -163,5 +165,112 @@ ProtobufCMessage *cri_container_status(struct daemon *d, const ProtobufCMessage 
     Runtime__V1__ContainerStatusResponse *r = xmalloc(sizeof(*r));
     runtime__v1__container_status_response__init(r);
     r->status = s;
+    return &r->base;
+}
+
+static Runtime__V1__UInt64Value *u64(long long v)
+{
+    Runtime__V1__UInt64Value *u = xmalloc(sizeof(*u));
+    runtime__v1__uint64_value__init(u);
+    u->value = v > 0 ? (uint64_t)v : 0;
+    return u;
+}
+
+/* The first of keys present in a memory.stat object (cgroup v1 and v2 name things differently). */
+static long long mem_stat(const json_t *st, const char *const *keys)
+{
+    for (; *keys != NULL; keys++)
+        if (json_is_integer(json_object_get(st, *keys)))
+            return json_integer_value(json_object_get(st, *keys));
+    return 0;
+}
+
+static Runtime__V1__MemoryUsage *memory_of(const json_t *m, int64_t now)
+{
+    const json_t *st = json_object_get(m, "stats");
+    long long usage = json_integer_value(json_object_get(m, "usage"));
+    long long inactive = mem_stat(st, (const char *const[]){"total_inactive_file", "inactive_file", NULL});
+    Runtime__V1__MemoryUsage *o = xmalloc(sizeof(*o));
+    runtime__v1__memory_usage__init(o);
+    o->timestamp = now;
+    /* kubelet's working set: what the kernel could not simply drop */
+    o->working_set_bytes = u64(usage > inactive ? usage - inactive : 0);
+    o->usage_bytes = u64(usage);
+    o->rss_bytes = u64(mem_stat(st, (const char *const[]){"total_rss", "rss", "anon", NULL}));
+    o->page_faults = u64(mem_stat(st, (const char *const[]){"total_pgfault", "pgfault", NULL}));
+    o->major_page_faults = u64(mem_stat(st, (const char *const[]){"total_pgmajfault", "pgmajfault", NULL}));
+    return o;
+}
+
+static Runtime__V1__ContainerStats *stats_of(struct daemon *d, const char *id, const json_t *labels,
+                                             struct isd_error **err)
+{
+    cleanup_json json_t *s = service_container_stats_once(d, id, err);
+    if (s == NULL)
+        return NULL;
+    cleanup_json json_t *ann = annotations_of(labels);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    Runtime__V1__ContainerStats *o = xmalloc(sizeof(*o));
+    runtime__v1__container_stats__init(o);
+    o->attributes = xmalloc(sizeof(*o->attributes));
+    runtime__v1__container_attributes__init(o->attributes);
+    o->attributes->id = xstrdup(id);
+    o->attributes->metadata = metadata_of(labels);
+    o->attributes->labels = (Runtime__V1__ContainerAttributes__LabelsEntry **)cri_map_new(
+        &runtime__v1__container_attributes__labels_entry__descriptor, labels, OWN_LABEL_PREFIX,
+        &o->attributes->n_labels);
+    o->attributes->annotations = (Runtime__V1__ContainerAttributes__AnnotationsEntry **)cri_map_new(
+        &runtime__v1__container_attributes__annotations_entry__descriptor, ann, NULL, &o->attributes->n_annotations);
+    o->cpu = xmalloc(sizeof(*o->cpu));
+    runtime__v1__cpu_usage__init(o->cpu);
+    o->cpu->timestamp = now;
+    o->cpu->usage_core_nano_seconds = u64(json_integer_value(
+        json_object_get(json_object_get(json_object_get(s, "cpu_stats"), "cpu_usage"), "total_usage")));
+    o->memory = memory_of(json_object_get(s, "memory_stats"), now);
+    return o;
+}
+
+ProtobufCMessage *cri_container_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__ContainerStatsRequest *q = (const Runtime__V1__ContainerStatsRequest *)req;
+    cleanup_json json_t *j = service_pod_container_inspect(d, q->container_id, err);
+    if (j == NULL)
+        return NULL;
+    Runtime__V1__ContainerStats *s =
+        stats_of(d, json_get_str(j, "Id"), json_object_get(json_object_get(j, "Config"), "Labels"), err);
+    if (s == NULL)
+        return NULL;
+    Runtime__V1__ContainerStatsResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__container_stats_response__init(r);
+    r->stats = s;
+    return &r->base;
+}
+
+/* Stats of the running CRI containers the filter selects (a container that goes away meanwhile is left out). */
+ProtobufCMessage *cri_list_container_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__ListContainerStatsRequest *q = (const Runtime__V1__ListContainerStatsRequest *)req;
+    const Runtime__V1__ContainerStatsFilter *f = q->filter;
+    cleanup_json json_t *sel = json_object();
+    for (size_t i = 0; f != NULL && i < f->n_label_selector; i++)
+        json_object_set_new(sel, f->label_selector[i]->key, json_string(f->label_selector[i]->value));
+    cleanup_json json_t *list = service_pod_container_list(d, f != NULL ? f->id : NULL,
+                                                           f != NULL ? f->pod_sandbox_id : NULL, "running", sel, err);
+    if (list == NULL)
+        return NULL;
+    Runtime__V1__ListContainerStatsResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__list_container_stats_response__init(r);
+    size_t n = json_array_size(list), i;
+    json_t *c;
+    r->stats = n > 0 ? xcalloc(n, sizeof(*r->stats)) : NULL;
+    json_array_foreach(list, i, c)
+    {
+        cleanup_error struct isd_error *e = NULL;
+        Runtime__V1__ContainerStats *s = stats_of(d, json_get_str(c, "Id"), json_object_get(c, "Labels"), &e);
+        if (s != NULL)
+            r->stats[r->n_stats++] = s;
+    }
     return &r->base;
 }

@@ -30,6 +30,8 @@ static const struct cri_method methods[] = {
     RT("ListContainers", list_containers, cri_list_containers),
     RT("ContainerStatus", container_status, cri_container_status),
     RT("ExecSync", exec_sync, cri_exec_sync),
+    RT("ContainerStats", container_stats, cri_container_stats),
+    RT("ListContainerStats", list_container_stats, cri_list_container_stats),
     IM("ListImages", list_images, cri_list_images),
     IM("ImageStatus", image_status, cri_image_status),
     IM("PullImage", pull_image, cri_pull_image),
