@@ -716,3 +716,17 @@ def test_container_stats(cri, podnet, pods):
     e = rpc_error(cri.rt.ContainerStats, cri.pb.ContainerStatsRequest(container_id="nope"))
     assert e.code() == grpc.StatusCode.NOT_FOUND
     assert idle
+
+
+def test_cri_on_the_daemons_own_socket(d, isula):
+    """The daemon's socket serves gRPC (by the HTTP/2 preface) and REST side by side."""
+    c = Cri(d.sock)
+    c2 = Cri(d.sock, "runtime.v1alpha2")
+    try:
+        assert c.rt.Version(c.pb.VersionRequest(), timeout=30).runtime_name == "isulad"
+        ids = {i.id for i in c2.im.ListImages(c2.pb.ListImagesRequest(), timeout=30).images}
+        assert isula.ok("inspect", "-f", "{{.Id}}", "busybox") in ids
+        assert "isulad" in isula.ok("version")
+    finally:
+        c.close()
+        c2.close()

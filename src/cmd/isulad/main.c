@@ -27,6 +27,12 @@ static int fail(const char *what, struct isd_error *err)
     return 1;
 }
 
+/* The listener's gRPC transport: connections opening with the HTTP/2 preface go to the CRI server. */
+static void cri_take_connection(int fd, const struct sockaddr *peer, socklen_t peer_len, void *ctx)
+{
+    cri_server_add_connection(ctx, fd);
+}
+
 static int wait_for_stop_signal(void)
 {
     sigset_t set;
@@ -45,7 +51,7 @@ int main(int argc, char **argv)
     struct daemon d;
     struct rest_server *srv;
     struct listener *lis;
-    struct cri_server *cri = NULL;
+    struct cri_server *cri;
     sigset_t set;
     bool exit_now = false;
     int pid_fd = -1;
@@ -81,19 +87,20 @@ int main(int argc, char **argv)
     /* Start-up work (building the built-in image, reloading containers) leaves freed heap behind: give it
      * back before serving, so an idle daemon holds only what it uses. */
     malloc_trim(0);
-    /* One listener owns the sockets; REST is its default transport (the CRI adapter adds gRPC by preface). */
+    /* One listener owns the sockets; REST is its default transport, gRPC (the CRI) is chosen by the HTTP/2
+     * preface. --cri-socket adds a socket serving only the CRI. */
     srv = rest_server_start(&d, &err);
+    cri = srv != NULL ? cri_server_start(&d, cfg->cri_socket, &err) : NULL;
     lis = listener_new();
     if (srv != NULL)
         rest_server_set_peer_name_fn(srv, listener_tls_peer_name);
     struct listener_tls_config tls = {cfg->tls_ca, cfg->tls_cert, cfg->tls_key, cfg->tls_verify};
-    if (srv == NULL || listener_add_transport(lis, NULL, rest_server_take_connection, srv, &err) < 0 ||
+    if (srv == NULL || cri == NULL || listener_add_transport(lis, NULL, rest_server_take_connection, srv, &err) < 0 ||
+        listener_add_transport(lis, listener_match_http2_preface, cri_take_connection, cri, &err) < 0 ||
         (cfg->tls && listener_set_tls(lis, &tls, &err) < 0) || listener_start(lis, cfg->hosts, cfg->group, &err) < 0)
         return fail("listen", err);
     if (cfg->metrics_addr != NULL && rest_metrics_start(&d, cfg->metrics_addr, &err) < 0)
         return fail("metrics", err);
-    if (cfg->cri_socket != NULL && (cri = cri_server_start(&d, cfg->cri_socket, &err)) == NULL)
-        return fail("cri", err);
     log_info("isulad %s serving", ISD_VERSION);
     int sig = wait_for_stop_signal();
     log_info("received signal %d, shutting down; containers keep running", sig);
