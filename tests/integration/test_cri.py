@@ -730,3 +730,30 @@ def test_cri_on_the_daemons_own_socket(d, isula):
     finally:
         c.close()
         c2.close()
+
+
+@needs_cni
+def test_container_resources_at_create_and_update(cri, isula, podnet, pods):
+    from test_resources import cg_read
+    pid = pods("res")
+    res = cri.pb.LinuxContainerResources(memory_limit_in_bytes=64 << 20, cpu_shares=256)
+    cfg = ctr_config(cri, "res", ["sleep", "1000"], linux=cri.pb.LinuxContainerConfig(resources=res))
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=cfg),
+                                 timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    cpid = isula.inspect(cid)["State"]["Pid"]
+    assert cg_read(cpid, "memory", "memory.limit_in_bytes") == str(64 << 20)
+    assert cg_read(cpid, "cpu", "cpu.shares") == "256"
+    new = cri.pb.LinuxContainerResources(memory_limit_in_bytes=128 << 20, cpu_period=100000, cpu_quota=50000)
+    cri.rt.UpdateContainerResources(cri.pb.UpdateContainerResourcesRequest(container_id=cid, linux=new), timeout=60)
+    assert cg_read(cpid, "memory", "memory.limit_in_bytes") == str(128 << 20)
+    assert cg_read(cpid, "cpu", "cpu.cfs_quota_us") == "50000"
+    assert cg_read(cpid, "cpu", "cpu.cfs_period_us") == "100000"
+    e = rpc_error(cri.rt.UpdateContainerResources, cri.pb.UpdateContainerResourcesRequest(container_id="nope",
+                                                                                           linux=new))
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_update_runtime_config_is_accepted(cri):
+    cfg = cri.pb.RuntimeConfig(network_config=cri.pb.NetworkConfig(pod_cidr="10.254.0.0/16"))
+    cri.rt.UpdateRuntimeConfig(cri.pb.UpdateRuntimeConfigRequest(runtime_config=cfg), timeout=30)

@@ -51,28 +51,33 @@ static json_t *binds_json(const Runtime__V1__ContainerConfig *c)
     return a;
 }
 
-/* Resources and security context, as HostConfig fields. A negative OOM score adjustment (kubelet's for
+/* Resources as HostConfig (and Docker update body) fields. A negative OOM score adjustment (kubelet's for
  * guaranteed pods) needs CAP_SYS_RESOURCE, which this daemon may lack: it is left to the default. */
+static void resources_set(json_t *o, const Runtime__V1__LinuxContainerResources *r)
+{
+    if (r == NULL)
+        return;
+    if (r->cpu_period > 0)
+        json_object_set_new(o, "CpuPeriod", json_integer(r->cpu_period));
+    if (r->cpu_quota > 0)
+        json_object_set_new(o, "CpuQuota", json_integer(r->cpu_quota));
+    if (r->cpu_shares > 0)
+        json_object_set_new(o, "CpuShares", json_integer(r->cpu_shares));
+    if (r->memory_limit_in_bytes > 0)
+        json_object_set_new(o, "Memory", json_integer(r->memory_limit_in_bytes));
+    if (r->oom_score_adj > 0)
+        json_object_set_new(o, "OomScoreAdj", json_integer(r->oom_score_adj));
+    if (*r->cpuset_cpus != '\0')
+        json_object_set_new(o, "CpusetCpus", json_string(r->cpuset_cpus));
+    if (*r->cpuset_mems != '\0')
+        json_object_set_new(o, "CpusetMems", json_string(r->cpuset_mems));
+}
+
+/* Resources and security context, as HostConfig fields. */
 static void linux_set(json_t *hc, const Runtime__V1__LinuxContainerConfig *l)
 {
-    const Runtime__V1__LinuxContainerResources *r = l != NULL ? l->resources : NULL;
     const Runtime__V1__LinuxContainerSecurityContext *sc = l != NULL ? l->security_context : NULL;
-    if (r != NULL) {
-        if (r->cpu_period > 0)
-            json_object_set_new(hc, "CpuPeriod", json_integer(r->cpu_period));
-        if (r->cpu_quota > 0)
-            json_object_set_new(hc, "CpuQuota", json_integer(r->cpu_quota));
-        if (r->cpu_shares > 0)
-            json_object_set_new(hc, "CpuShares", json_integer(r->cpu_shares));
-        if (r->memory_limit_in_bytes > 0)
-            json_object_set_new(hc, "Memory", json_integer(r->memory_limit_in_bytes));
-        if (r->oom_score_adj > 0)
-            json_object_set_new(hc, "OomScoreAdj", json_integer(r->oom_score_adj));
-        if (*r->cpuset_cpus != '\0')
-            json_object_set_new(hc, "CpusetCpus", json_string(r->cpuset_cpus));
-        if (*r->cpuset_mems != '\0')
-            json_object_set_new(hc, "CpusetMems", json_string(r->cpuset_mems));
-    }
+    resources_set(hc, l != NULL ? l->resources : NULL);
     if (sc != NULL && sc->privileged)
         json_object_set_new(hc, "Privileged", json_true());
     if (sc != NULL && sc->readonly_rootfs)
@@ -222,5 +227,26 @@ ProtobufCMessage *cri_exec_sync(struct daemon *d, const ProtobufCMessage *req, s
     r->stdout = (ProtobufCBinaryData){.len = res.out_len, .data = (uint8_t *)res.out};
     r->stderr = (ProtobufCBinaryData){.len = res.err_len, .data = (uint8_t *)res.err};
     r->exit_code = res.exit_code;
+    return &r->base;
+}
+
+/* The new limits go through the same update as `isula update` (cgroup files of a running container). */
+ProtobufCMessage *cri_update_container_resources(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__UpdateContainerResourcesRequest *q = (const Runtime__V1__UpdateContainerResourcesRequest *)req;
+    cleanup_json json_t *body = json_object();
+    resources_set(body, q->linux);
+    if (cri_container_check(d, q->container_id, err) < 0 || service_container_update(d, q->container_id, body, err) < 0)
+        return NULL;
+    Runtime__V1__UpdateContainerResourcesResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__update_container_resources_response__init(r);
+    return &r->base;
+}
+
+/* The pod CIDR kubelet sends is not used: pod addresses come from the CNI configuration's IPAM. */
+ProtobufCMessage *cri_update_runtime_config(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    Runtime__V1__UpdateRuntimeConfigResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__update_runtime_config_response__init(r);
     return &r->base;
 }

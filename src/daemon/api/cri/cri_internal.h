@@ -48,6 +48,8 @@ ProtobufCMessage *cri_list_containers(struct daemon *d, const ProtobufCMessage *
 ProtobufCMessage *cri_exec_sync(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_container_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_list_container_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_update_container_resources(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_update_runtime_config(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_container_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 
 /* Every map<string,string> entry type of the generated code has this layout. */
