@@ -757,3 +757,35 @@ def test_container_resources_at_create_and_update(cri, isula, podnet, pods):
 def test_update_runtime_config_is_accepted(cri):
     cfg = cri.pb.RuntimeConfig(network_config=cri.pb.NetworkConfig(pod_cidr="10.254.0.0/16"))
     cri.rt.UpdateRuntimeConfig(cri.pb.UpdateRuntimeConfigRequest(runtime_config=cfg), timeout=30)
+
+
+@needs_cni
+def test_reopen_container_log_after_rotation(cri, podnet, pods, tmp_path):
+    logdir = str(tmp_path / "pod")
+    pid = pods("rotate", log_directory=logdir)
+    sbcfg = cri.pb.PodSandboxConfig(metadata=cri.pb.PodSandboxMetadata(name="rotate", namespace="it", uid="u3"),
+                                    log_directory=logdir)
+    cfg = ctr_config(cri, "ticker", ["sh", "-c", "while true; do echo tick; sleep 0.1; done"], log_path="t/0.log")
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=cfg, sandbox_config=sbcfg),
+                                 timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    path = os.path.join(logdir, "t", "0.log")
+
+    def wait_for_tick(p):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if os.path.exists(p) and " stdout F tick" in open(p).read():
+                return
+            time.sleep(0.1)
+        raise AssertionError("no tick in " + p)
+
+    wait_for_tick(path)
+    os.rename(path, path + ".1")  # what kubelet's rotation does
+    cri.rt.ReopenContainerLog(cri.pb.ReopenContainerLogRequest(container_id=cid), timeout=30)
+    wait_for_tick(path)
+    size = os.path.getsize(path + ".1")
+    time.sleep(0.5)
+    assert os.path.getsize(path + ".1") == size  # the old file no longer grows
+    cri.rt.StopContainer(cri.pb.StopContainerRequest(container_id=cid, timeout=0), timeout=60)
+    e = rpc_error(cri.rt.ReopenContainerLog, cri.pb.ReopenContainerLogRequest(container_id=cid))
+    assert "not running" in e.details()

@@ -134,3 +134,9 @@ void shim_log_close(struct shim_log *l)
     free(l->path);
     l->path = NULL;
 }
+
+void shim_log_reopen(struct shim_log *l)
+{
+    if (l->path != NULL)
+        log_reopen(l);
+}

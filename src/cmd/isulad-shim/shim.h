@@ -28,6 +28,7 @@ enum shim_frame_type {
     SHIM_FRAME_CLOSE_STDIN = 3,
     SHIM_FRAME_RESIZE = 4,
     SHIM_FRAME_EXIT = 5,
+    SHIM_FRAME_REOPEN_LOG = 6,
 };
 
 #define SHIM_FRAME_HEADER 8
@@ -95,6 +96,8 @@ int shim_log_open(struct shim_log *l, const char *path, long long max_size, int 
 /* stream: SHIM_FRAME_STDOUT or SHIM_FRAME_STDERR. Errors are ignored (the container must go on). */
 void shim_log_write(struct shim_log *l, int stream, const char *data, size_t n);
 void shim_log_close(struct shim_log *l);
+/* Opens the log path again (after a rotation by someone else, e.g. kubelet), creating it. */
+void shim_log_reopen(struct shim_log *l);
 
 /* ---- the shim state ---- */
 

@@ -13,7 +13,15 @@
 #include "common/util.h"
 #include "daemon/runtime/attach.h"
 
-enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_CLOSE_STDIN = 3, FRAME_RESIZE = 4, FRAME_EXIT = 5 };
+enum {
+    FRAME_STDIN = 0,
+    FRAME_STDOUT = 1,
+    FRAME_STDERR = 2,
+    FRAME_CLOSE_STDIN = 3,
+    FRAME_RESIZE = 4,
+    FRAME_EXIT = 5,
+    FRAME_REOPEN_LOG = 6
+};
 
 int runtime_attach_connect(const char *state_dir, struct isd_error **err)
 {
@@ -178,4 +186,9 @@ int runtime_attach_send_resize(int fd, int height, int width, struct isd_error *
     sz[2] = (unsigned char)(width >> 8);
     sz[3] = (unsigned char)width;
     return send_frame(fd, FRAME_RESIZE, sz, 4) < 0 ? isd_error_errno(err, "send resize") : 0;
+}
+
+int runtime_attach_send_reopen_log(int fd, struct isd_error **err)
+{
+    return send_frame(fd, FRAME_REOPEN_LOG, NULL, 0) < 0 ? isd_error_errno(err, "send reopen-log") : 0;
 }

@@ -18,5 +18,7 @@ int runtime_attach_connect(const char *state_dir, struct isd_error **err);
 int runtime_attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out, bool err, int *ret_exit);
 /* Sends a terminal size on an attach connection. */
 int runtime_attach_send_resize(int fd, int height, int width, struct isd_error **err);
+/* Asks the shim to open its log file again (after a rotation by kubelet). */
+int runtime_attach_send_reopen_log(int fd, struct isd_error **err);
 
 #endif

@@ -118,3 +118,20 @@ int service_container_resize(struct daemon *d, const char *ref, int height, int 
         return -1;
     return runtime_attach_send_resize(fd, height, width, err);
 }
+
+int service_container_reopen_log(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    cleanup_close int fd = -1;
+    if (c == NULL)
+        return -1;
+    if (container_is_active(c))
+        fd = runtime_attach_connect(c->state_dir, err);
+    else
+        isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s is not running", c->id);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    if (fd < 0)
+        return -1;
+    return runtime_attach_send_reopen_log(fd, err);
+}

@@ -121,6 +121,9 @@ struct archive_put_opts {
 int service_container_archive_put(struct daemon *d, const char *ref, const char *path, int in_fd,
                                   const struct archive_put_opts *o, struct isd_error **err);
 int service_container_resize(struct daemon *d, const char *ref, int height, int width, struct isd_error **err);
+/* The container's shim opens its log file again (CRI ReopenContainerLog, after kubelet rotated it); the
+ * container must run. */
+int service_container_reopen_log(struct daemon *d, const char *ref, struct isd_error **err);
 
 /* Attach in two steps: begin registers the client (with the container lock, before the API adapter answers
  * 101), so a start that follows at once waits for it and no output is lost; run proxies the hijacked

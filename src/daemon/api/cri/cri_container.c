@@ -250,3 +250,13 @@ ProtobufCMessage *cri_update_runtime_config(struct daemon *d, const ProtobufCMes
     runtime__v1__update_runtime_config_response__init(r);
     return &r->base;
 }
+
+ProtobufCMessage *cri_reopen_container_log(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
+{
+    const Runtime__V1__ReopenContainerLogRequest *q = (const Runtime__V1__ReopenContainerLogRequest *)req;
+    if (cri_container_check(d, q->container_id, err) < 0 || service_container_reopen_log(d, q->container_id, err) < 0)
+        return NULL;
+    Runtime__V1__ReopenContainerLogResponse *r = xmalloc(sizeof(*r));
+    runtime__v1__reopen_container_log_response__init(r);
+    return &r->base;
+}

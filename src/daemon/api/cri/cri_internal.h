@@ -50,6 +50,7 @@ ProtobufCMessage *cri_container_stats(struct daemon *d, const ProtobufCMessage *
 ProtobufCMessage *cri_list_container_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_update_container_resources(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_update_runtime_config(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_reopen_container_log(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_container_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 
 /* Every map<string,string> entry type of the generated code has this layout. */

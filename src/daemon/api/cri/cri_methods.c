@@ -34,6 +34,7 @@ static const struct cri_method methods[] = {
     RT("ListContainerStats", list_container_stats, cri_list_container_stats),
     RT("UpdateContainerResources", update_container_resources, cri_update_container_resources),
     RT("UpdateRuntimeConfig", update_runtime_config, cri_update_runtime_config),
+    RT("ReopenContainerLog", reopen_container_log, cri_reopen_container_log),
     IM("ListImages", list_images, cri_list_images),
     IM("ImageStatus", image_status, cri_image_status),
     IM("PullImage", pull_image, cri_pull_image),
