@@ -789,3 +789,34 @@ def test_reopen_container_log_after_rotation(cri, podnet, pods, tmp_path):
     cri.rt.StopContainer(cri.pb.StopContainerRequest(container_id=cid, timeout=0), timeout=60)
     e = rpc_error(cri.rt.ReopenContainerLog, cri.pb.ReopenContainerLogRequest(container_id=cid))
     assert "not running" in e.details()
+
+
+def status_field(isula, cid, name):
+    for ln in isula.ok("exec", cid, "cat", "/proc/1/status").splitlines():
+        if ln.startswith(name + ":"):
+            return ln.split(":", 1)[1].split()
+    raise AssertionError(name)
+
+
+@needs_cni
+def test_container_security_context(cri, isula, podnet, pods):
+    pid = pods("secctx")
+    sc = cri.pb.LinuxContainerSecurityContext(
+        run_as_user=cri.pb.Int64Value(value=1000), run_as_group=cri.pb.Int64Value(value=2000),
+        supplemental_groups=[3000, 3001], no_new_privs=True, readonly_rootfs=True,
+        capabilities=cri.pb.Capability(add_capabilities=["NET_ADMIN"], drop_capabilities=["CHOWN"]))
+    cfg = ctr_config(cri, "sec", ["sleep", "1000"], linux=cri.pb.LinuxContainerConfig(security_context=sc))
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=cfg),
+                                 timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    assert status_field(isula, cid, "Uid")[0] == "1000" and status_field(isula, cid, "Gid")[0] == "2000"
+    assert set(status_field(isula, cid, "Groups")) >= {"3000", "3001"}
+    assert status_field(isula, cid, "NoNewPrivs") == ["1"]
+    bnd = int(status_field(isula, cid, "CapBnd")[0], 16)
+    assert bnd & (1 << 12)  # CAP_NET_ADMIN added
+    assert not bnd & (1 << 0)  # CAP_CHOWN dropped
+    assert isula("exec", cid, "touch", "/x").returncode != 0  # read-only rootfs
+    sc_bad = cri.pb.LinuxContainerSecurityContext(run_as_group=cri.pb.Int64Value(value=5))
+    bad = ctr_config(cri, "bad", ["true"], linux=cri.pb.LinuxContainerConfig(security_context=sc_bad))
+    e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=bad))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "run_as_group" in e.details()
