@@ -67,6 +67,11 @@ def cni_dir():
     d = tempfile.mkdtemp(prefix="isd-cri-cni-")
     yield d
     shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(d + ".ipam", ignore_errors=True)
+
+
+def lease_dir(cni_dir, net_name):
+    return os.path.join(cni_dir.rstrip("/") + ".ipam", net_name)
 
 
 FLAKY_PLUGIN = """#!/usr/bin/python3
@@ -166,10 +171,12 @@ def test_unknown_method_is_unimplemented(d):
         ch.close()
 
 
-def write_bridge_conf(cni_dir, fname, name, subnet, bridge, extra=()):
+def write_bridge_conf(cni_dir, fname, name, subnet, bridge, extra=(), data_dir=None):
+    """A bridge network; host-local keeps its leases in data_dir/<name> (default: <cni_dir>.ipam, the test's)."""
     conf = {"cniVersion": "0.4.0", "name": name, "plugins": [
         {"type": "bridge", "bridge": bridge, "isGateway": True, "ipMasq": False,
-         "ipam": {"type": "host-local", "subnet": str(subnet), "routes": [{"dst": "0.0.0.0/0"}]}},
+         "ipam": {"type": "host-local", "subnet": str(subnet), "routes": [{"dst": "0.0.0.0/0"}],
+                  "dataDir": data_dir or cni_dir.rstrip("/") + ".ipam"}},
         {"type": "portmap", "capabilities": {"portMappings": True}}] + list(extra)}
     with open(os.path.join(cni_dir, fname), "w") as f:
         json.dump(conf, f)
@@ -299,8 +306,9 @@ def pod_leftovers(d, podnet, pod_id):
     brif = "/sys/class/net/%s/brif" % podnet.bridge
     if os.path.isdir(brif) and os.listdir(brif):
         left.append("veth %s" % os.listdir(brif))
-    ipam = os.path.join(d.graph, "network", "ipam", podnet.name)
-    if os.path.isdir(ipam) and [f for f in os.listdir(ipam) if f[0].isdigit()]:
+    ipam = lease_dir(podnet.cni_dir, podnet.name)
+    assert os.path.isdir(ipam), ipam  # where the pods' leases were
+    if [f for f in os.listdir(ipam) if f[0].isdigit()]:
         left.append("lease")
     left += ["mount " + m for m in leftover_mounts(pod_id)]
     left += ["shim %d" % p for p in shim_pids(pod_id)]
@@ -331,6 +339,7 @@ def test_run_pod_sandbox_lifecycle(cri, d, isula, podnet, pods, reg, pause_ref):
     assert info["Config"]["Image"] == pause_ref
     assert pid in os.listdir(os.path.join(d.state, "netns"))
     assert os.listdir("/sys/class/net/%s/brif" % podnet.bridge)
+    assert st.network.ip in os.listdir(lease_dir(podnet.cni_dir, podnet.name))
     # hostname and DNS as the pod sees them
     assert isula.ok("exec", pid, "/bin/busybox", "hostname") == "pod-web"
     resolv = isula.ok("exec", pid, "cat", "/etc/resolv.conf")
@@ -673,8 +682,8 @@ def test_stop_pod_sandbox_runs_del_of_every_plugin_even_when_one_fails(cri, d, i
         cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
         assert os.path.exists(marks / pid)  # the flaky DEL ran and failed
         assert not os.listdir("/sys/class/net/%s/brif" % net.bridge)  # the bridge plugin's DEL ran too
-        ipam = os.path.join(d.graph, "network", "ipam", net.name)
-        assert not [f for f in os.listdir(ipam) if f[0].isdigit()] if os.path.isdir(ipam) else True
+        ipam = lease_dir(cni_dir, net.name)
+        assert os.path.isdir(ipam) and not [f for f in os.listdir(ipam) if f[0].isdigit()]
         assert "flaky DEL" in d.read_log()
         cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
         assert pod_leftovers(d, net, pid) == []
@@ -820,3 +829,22 @@ def test_container_security_context(cri, isula, podnet, pods):
     bad = ctr_config(cri, "bad", ["true"], linux=cri.pb.LinuxContainerConfig(security_context=sc_bad))
     e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=bad))
     assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "run_as_group" in e.details()
+
+
+@needs_cni
+def test_run_pod_sandbox_failing_at_start_leaves_nothing(cri, d, isula, podnet):
+    """The runtime refuses the sandbox after the network was set up (a sysctl value the kernel rejects):
+    no container, namespace, veth or address lease remains."""
+    before = set(isula.ok("ps", "-a", "-q", "--no-trunc").split())
+    meta = cri.pb.PodSandboxMetadata(name="badstart", namespace="it", uid=uuid.uuid4().hex)
+    linux = cri.pb.LinuxPodSandboxConfig(sysctls={"net.ipv4.ip_local_port_range": "not numbers"})
+    e = rpc_error(cri.rt.RunPodSandbox, cri.pb.RunPodSandboxRequest(
+        config=cri.pb.PodSandboxConfig(metadata=meta, linux=linux)))
+    assert "start pod sandbox" in e.details() and "ip_local_port_range" in e.details(), e.details()
+    assert os.path.isdir("/sys/class/net/%s/brif" % podnet.bridge)  # the bridge plugin's ADD ran
+    assert set(isula.ok("ps", "-a", "-q", "--no-trunc").split()) == before
+    netns_dir = os.path.join(d.state, "netns")
+    assert not [n for n in (os.listdir(netns_dir) if os.path.isdir(netns_dir) else []) if n not in before]
+    assert not os.listdir("/sys/class/net/%s/brif" % podnet.bridge)
+    ipam = lease_dir(podnet.cni_dir, podnet.name)
+    assert os.path.isdir(ipam) and not [f for f in os.listdir(ipam) if f[0].isdigit()]
