@@ -310,6 +310,8 @@ def pod_leftovers(d, podnet, pod_id):
     assert os.path.isdir(ipam), ipam  # where the pods' leases were
     if [f for f in os.listdir(ipam) if f[0].isdigit()]:
         left.append("lease")
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    left += ["iptables " + ln for ln in rules.splitlines() if pod_id in ln]
     left += ["mount " + m for m in leftover_mounts(pod_id)]
     left += ["shim %d" % p for p in shim_pids(pod_id)]
     if Isula(d)("inspect", pod_id).returncode == 0:
@@ -410,9 +412,12 @@ def test_pod_port_mapping(cri, d, isula, podnet, pods):
         srv.kill()
         srv.wait()
         shutil.rmtree(www, ignore_errors=True)
+    assert pid in subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, text=True).stdout
     cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
     with pytest.raises(OSError):
         urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=2)
+    cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+    assert pod_leftovers(d, podnet, pid) == []
 
 
 @needs_cni
