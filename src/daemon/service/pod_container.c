@@ -1,5 +1,6 @@
-/* CRI containers: ordinary containers (Docker create body) that join their pod's namespaces, labelled with the
- * pod they belong to (POD_SANDBOX_LABEL) so that stopping and removing the pod reaches them. */
+/* CRI containers: ordinary containers (Docker create body) that join their pod's namespaces with the
+ * "container:<id>" modes of `isula run`, labelled with the pod they belong to (POD_SANDBOX_LABEL) so that stopping
+ * and removing the pod reaches them. */
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +48,6 @@ int service_pod_container_create(struct daemon *d, const char *pod_id, const cha
         json_object_set_new(body, "HostConfig", hc);
     }
     join_pod(hc, pod, share_pid);
-    const char *hostname = json_get_str(json_object_get(pod, "Config"), "Hostname");
-    if (hostname != NULL && json_object_get(body, "Hostname") == NULL)
-        json_object_set_new(body, "Hostname", json_string(hostname)); /* its /etc/hostname */
     json_t *labels = json_object_get(body, "Labels");
     if (!json_is_object(labels)) {
         labels = json_object();
