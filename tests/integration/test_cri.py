@@ -485,6 +485,17 @@ def test_builtin_pause_image_when_sandbox_image_cannot_be_pulled(cni_dir, podnet
         assert ipaddress.ip_address(st.network.ip) in podnet.subnet
         layers = json.dumps(isula.inspect("isulad/pause:builtin")["RootFS"]["Layers"])
         assert layers.count("sha256:") == 1
+        # SIGTERM reaches a PID 1 only once it handles it: wait for the pause program's handler (SigCgt bit 15)
+        ppid = info["State"]["Pid"]
+
+        def term_caught():
+            with open("/proc/%d/status" % ppid) as f:
+                cgt = [ln for ln in f if ln.startswith("SigCgt:")][0].split()[1]
+            return int(cgt, 16) & (1 << 14)
+
+        deadline = time.time() + 30
+        while not term_caught() and time.time() < deadline:
+            time.sleep(0.05)
         isula.ok("kill", "-s", "TERM", pid)
         assert isula.ok("wait", pid, timeout=30) == "0"
         c.rt.RemovePodSandbox(c.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
