@@ -13,6 +13,8 @@ Starts a private isulad (temp graph/state/socket), then measures in one run:
   * `update -m ... --cpus ...` of a running container (memory and cpu limits rewritten each time)
   * 100 containers with a 1 s health check: the daemon's CPU over a minute, RSS and threads
   * `cp` of a 100 MiB directory (100 files of 1 MiB in 10 subdirectories) into and out of a running container
+  * CRI pods over gRPC on isulad's socket: RunPodSandbox + CreateContainer + StartContainer, then StopPodSandbox +
+    RemovePodSandbox, serial and 50 pods in parallel (node-network pods: the runtime path without CNI)
 Prints a Markdown report (and writes it with --out). Not a test: no pass/fail, just numbers.
 """
 import argparse
@@ -457,6 +459,60 @@ def authz_cost(build, base, n):
         srv.server_close()
         os.unlink(path)
     return res
+def cri_stubs(base):
+    """The CRI stubs of api/cri/api.proto compiled by grpc_tools (python3-grpc-tools) into base."""
+    out = os.path.join(base, "cri-py")
+    os.makedirs(out, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", os.path.join(ROOT, "api", "cri"),
+                    "--python_out", out, "--grpc_python_out", out, "api.proto"], check=True, capture_output=True)
+    sys.path.insert(0, out)
+    import api_pb2
+    import api_pb2_grpc
+    return api_pb2, api_pb2_grpc
+
+
+def cri_pods(engine, base, n, count=50):
+    """Pod up (RunPodSandbox + CreateContainer + StartContainer) and down (StopPodSandbox + RemovePodSandbox)
+    through the CRI on isulad's own socket: serial samples, and the wall time of count pods in parallel."""
+    import grpc
+    pb, pbg = cri_stubs(base)
+    ch = grpc.insecure_channel("unix://" + engine.sock)
+    rt = pbg.RuntimeServiceStub(ch)
+    node = pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
+        namespace_options=pb.NamespaceOption(network=pb.NODE)))
+
+    def up(i):
+        meta = pb.PodSandboxMetadata(name="bench%d" % i, namespace="bench", uid="uid%d" % i)
+        pid = rt.RunPodSandbox(pb.RunPodSandboxRequest(config=pb.PodSandboxConfig(metadata=meta, linux=node)),
+                               timeout=120).pod_sandbox_id
+        cfg = pb.ContainerConfig(metadata=pb.ContainerMetadata(name="c"), image=pb.ImageSpec(image="busybox"),
+                                 args=["sleep", "1000"])
+        cid = rt.CreateContainer(pb.CreateContainerRequest(pod_sandbox_id=pid, config=cfg), timeout=120).container_id
+        rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=120)
+        return pid
+
+    def down(pid):
+        rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+        rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+
+    res = {"CRI pod up (run sandbox + create + start)": [], "CRI pod down (stop + remove sandbox)": []}
+    down(up(-1))  # the first pod builds the built-in pause image when pod-sandbox-image is absent
+    for i in range(n):
+        t = time.perf_counter()
+        pid = up(i)
+        res["CRI pod up (run sandbox + create + start)"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        down(pid)
+        res["CRI pod down (stop + remove sandbox)"].append(time.perf_counter() - t)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=count) as ex:
+        t = time.perf_counter()
+        pids = list(ex.map(up, range(1000, 1000 + count)))
+        t_up = time.perf_counter() - t
+        t = time.perf_counter()
+        list(ex.map(down, pids))
+        t_down = time.perf_counter() - t
+    ch.close()
+    return res, {"%d pods up in parallel" % count: t_up, "%d pods down in parallel" % count: t_down}
 
 
 def main():
@@ -482,7 +538,8 @@ def main():
             floors[rt] = raw_runtime(base, rt, a.n)
         except (RuntimeError, subprocess.CalledProcessError) as e:
             floors[rt] = str(e).splitlines()[-1] if str(e) else "failed"
-    engine = Engine(a.build, base)
+    # pods use the built-in pause image: no registry is asked (nothing leaves the machine)
+    engine = Engine(a.build, base, ["--pod-sandbox-image", "isulad/pause:builtin"])
     others = {}
     try:
         time.sleep(0.5)
@@ -495,6 +552,10 @@ def main():
         res.update(copy_tree(engine, base))
         phases, mem = parallel(engine, a.parallel, a.clients)
         health = {"isula": health_load(engine, engine.proc.pid, seconds=a.health_seconds)}
+        try:
+            cri_serial, cri_parallel = cri_pods(engine, base, a.n)
+        except Exception as e:  # noqa: BLE001 (a report line, not a crash, when grpcio/grpc_tools are missing)
+            cri_serial, cri_parallel = None, "unavailable: %s" % str(e).splitlines()[0]
         if a.docker:
             docker = OtherEngine("docker", ["docker", "-H", a.docker], docker_pid(a.docker), "containerd-shim")
             load_busybox(engine, docker)
@@ -549,6 +610,13 @@ def main():
                   ["%.2f MiB" % (mem["shim_avg"] / 1024)] + ["%.2f MiB" % (o[2]["shim_avg"] / 1024)
                                                            for o in others.values()])]
     lines += health_lines(health)
+    lines += ["", "| CRI (gRPC on isulad's socket), node-network pods | isula (runc) |", "| --- | --- |"]
+    if cri_serial is None:
+        lines.append("| pods | %s |" % cri_parallel)
+    else:
+        lines += ["| %s | %s |" % (k, ms(v)) for k, v in cri_serial.items()]
+        lines += ["| %s, wall time | %.2f s |" % (k, v) for k, v in cri_parallel.items()]
+        lines.append("| containerd 1.6 CRI side by side | not measured yet |")
     for other in ("docker", "podman"):
         if other in others:
             continue

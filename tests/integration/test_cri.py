@@ -864,3 +864,22 @@ def test_run_pod_sandbox_failing_at_start_leaves_nothing(cri, d, isula, podnet):
     assert not os.listdir("/sys/class/net/%s/brif" % podnet.bridge)
     ipam = lease_dir(podnet.cni_dir, podnet.name)
     assert os.path.isdir(ipam) and not [f for f in os.listdir(ipam) if f[0].isdigit()]
+
+
+def test_builtin_pause_image_named_in_the_config_is_used_without_a_registry(tmp_path):
+    """pod-sandbox-image = isulad/pause:builtin selects the built-in image at once (no pull, no warning)."""
+    sock = str(tmp_path / "cri.sock")
+    dm = start_daemon(args=["--cri-socket", sock, "--pod-sandbox-image", "isulad/pause:builtin"])
+    c = Cri(sock)
+    try:
+        node = c.pb.LinuxPodSandboxConfig(security_context=c.pb.LinuxSandboxSecurityContext(
+            namespace_options=c.pb.NamespaceOption(network=c.pb.NODE)))
+        meta = c.pb.PodSandboxMetadata(name="named", namespace="it", uid=uuid.uuid4().hex)
+        pid = c.rt.RunPodSandbox(c.pb.RunPodSandboxRequest(config=c.pb.PodSandboxConfig(metadata=meta, linux=node)),
+                                 timeout=120).pod_sandbox_id
+        assert Isula(dm).inspect(pid)["Config"]["Image"] == "isulad/pause:builtin"
+        assert "unavailable" not in dm.read_log() and "pull" not in dm.read_log().lower()
+        c.rt.RemovePodSandbox(c.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+    finally:
+        c.close()
+        stop_daemon(dm)

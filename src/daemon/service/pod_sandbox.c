@@ -31,15 +31,18 @@ static char *pod_image(struct daemon *d, struct isd_error **err)
 {
     const char *want = d->cfg->pod_sandbox_image;
     cleanup_error struct isd_error *e = NULL;
-    cleanup_json json_t *img = service_image_inspect(d, want, &e);
-    if (img != NULL)
-        return xstrdup(want);
-    isd_error_free(e);
-    e = NULL;
-    cleanup_free char *id = service_image_pull_ref(d, want, NULL, NULL, NULL, &e);
-    if (id != NULL)
-        return xstrdup(want);
-    log_warn("pod sandbox image `%s` unavailable (%s): using the built-in `%s`", want, e->msg, IMAGE_PAUSE_NAME);
+    cleanup_json json_t *img = NULL;
+    cleanup_free char *id = NULL;
+    /* pod-sandbox-image set to the built-in image's name: no registry is asked */
+    if (!streq(want, IMAGE_PAUSE_NAME)) {
+        if ((img = service_image_inspect(d, want, &e)) != NULL)
+            return xstrdup(want);
+        isd_error_free(e);
+        e = NULL;
+        if ((id = service_image_pull_ref(d, want, NULL, NULL, NULL, &e)) != NULL)
+            return xstrdup(want);
+        log_warn("pod sandbox image `%s` unavailable (%s): using the built-in `%s`", want, e->msg, IMAGE_PAUSE_NAME);
+    }
     cleanup_free char *prog = pause_program(d);
     pthread_mutex_lock(&pause_lock);
     int rc = image_store_ensure_pause(d->images, prog, err);
