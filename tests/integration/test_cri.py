@@ -656,7 +656,7 @@ def test_container_log_in_cri_format_at_kubelets_path(cri, podnet, pods, tmp_pat
 
 
 @needs_cni
-def test_exec_sync(cri, isula, podnet, pods):
+def test_exec_sync(cri, d, isula, podnet, pods):
     pid = pods("exec")
     cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(
         pod_sandbox_id=pid, config=ctr_config(cri, "box", ["sleep", "1000"])), timeout=60).container_id
@@ -667,6 +667,9 @@ def test_exec_sync(cri, isula, podnet, pods):
     big = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", "head -c 300000 /dev/zero"]),
                           timeout=60)
     assert big.stdout == b"\0" * 300000 and big.exit_code == 0
+    # probes run for the life of a pod: an ExecSync leaves no exec record or directory behind
+    exec_dir = os.path.join(d.state, "containers", cid, "exec")
+    assert not os.path.isdir(exec_dir) or os.listdir(exec_dir) == []
     e = rpc_error(cri.rt.ExecSync, cri.pb.ExecSyncRequest(container_id=cid, cmd=["sleep", "100"], timeout=1))
     assert e.code() == grpc.StatusCode.DEADLINE_EXCEEDED and "timed out" in e.details()
     assert not [ln for ln in isula.ok("top", cid).splitlines() if ln.endswith("sleep 100")]  # killed

@@ -64,3 +64,22 @@ struct exec *exec_store_find(struct exec_store *s, const char *id)
             return e;
     return NULL;
 }
+
+char *exec_store_remove_finished(struct exec_store *s, const char *id)
+{
+    char *dir = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (struct exec **pp = &s->head; *pp != NULL; pp = &(*pp)->next) {
+        struct exec *e = *pp;
+        if (!streq(e->id, id))
+            continue;
+        if (e->started && !e->running) {
+            *pp = e->next;
+            dir = TAKE_PTR(e->dir);
+            exec_free(e);
+        }
+        break;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return dir;
+}

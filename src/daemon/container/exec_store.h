@@ -37,6 +37,9 @@ void exec_store_free(struct exec_store *s);
 void exec_store_add(struct exec_store *s, struct exec *e);
 /* By full id; NULL when unknown. Called with the store lock held. */
 struct exec *exec_store_find(struct exec_store *s, const char *id);
+/* Drops exec id when it has finished (CRI ExecSync leaves nothing behind); returns its directory for the caller
+ * to remove, NULL when id is unknown or still running. */
+char *exec_store_remove_finished(struct exec_store *s, const char *id);
 /* Drops the finished execs of a removed container. */
 void exec_store_forget_container(struct exec_store *s, const struct container *c);
 

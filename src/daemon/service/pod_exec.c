@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "daemon/container/exec_store.h"
 #include "daemon/service/internal.h"
 
 #define EXEC_SYNC_KILL_WAIT_MS 10000
@@ -136,6 +138,10 @@ int service_exec_sync(struct daemon *d, const char *ref, char *const *cmd, long 
     cleanup_json json_t *info = rc == 0 ? service_exec_inspect(d, exec_id, err) : NULL;
     if (rc == 0 && info == NULL)
         rc = -1;
+    /* a probe runs every few seconds for the life of a pod: keep no record of it */
+    cleanup_free char *dir = exec_store_remove_finished(d->execs, exec_id);
+    if (dir != NULL)
+        rm_rf(dir, NULL);
     if (rc == 0) {
         ret->exit_code = (int)json_integer_value(json_object_get(info, "ExitCode"));
         ret->out_len = buf_size(&out);
