@@ -32,6 +32,8 @@ struct cri_server {
     pthread_cond_t idle;
     int in_flight;
     int shutdown_tag;
+    pthread_mutex_t start_lock; /* guards started/failed: gRPC starts at the first connection */
+    bool started, failed;
 };
 
 /* One incoming call, from its request to its answer. */
@@ -195,8 +197,14 @@ static void *poller_thread(void *arg)
     }
 }
 
+static bool grpc_up(struct cri_server *s);
+
 void cri_server_add_connection(struct cri_server *s, int fd)
 {
+    if (!grpc_up(s)) {
+        close(fd);
+        return;
+    }
     /* gRPC polls the fd itself: a blocking one makes calls hang until their deadline */
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -252,29 +260,43 @@ static int server_listen(struct cri_server *s, const char *socket_path, struct i
     return 0;
 }
 
+/* Brings gRPC up at the first CRI connection, so a daemon nobody drives through the CRI carries none of
+ * gRPC's threads and memory. Returns false when it cannot start (logged once). */
+static bool grpc_up(struct cri_server *s)
+{
+    pthread_mutex_lock(&s->start_lock);
+    if (!s->started && !s->failed) {
+        grpc_init();
+        s->creds = grpc_insecure_server_credentials_create();
+        s->server = grpc_server_create(NULL, NULL);
+        s->cq = grpc_completion_queue_create_for_next(NULL);
+        grpc_server_register_completion_queue(s->server, s->cq, NULL);
+        grpc_server_start(s->server);
+        if (request_next(s) == 0 && pthread_create(&s->poller, NULL, poller_thread, s) == 0) {
+            s->started = true;
+        } else {
+            log_error("cri: cannot start the gRPC server");
+            s->failed = true;
+            grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
+            poller_thread(s);
+            grpc_server_destroy(s->server);
+            grpc_completion_queue_destroy(s->cq);
+            grpc_server_credentials_release(s->creds);
+        }
+    }
+    bool up = s->started;
+    pthread_mutex_unlock(&s->start_lock);
+    return up;
+}
+
 struct cri_server *cri_server_start(struct daemon *d, const char *socket_path, struct isd_error **err)
 {
     struct cri_server *s = xcalloc(1, sizeof(*s));
     s->d = d;
     s->listen_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->start_lock, NULL);
     pthread_cond_init(&s->idle, NULL);
-    grpc_init();
-    s->creds = grpc_insecure_server_credentials_create();
-    s->server = grpc_server_create(NULL, NULL);
-    s->cq = grpc_completion_queue_create_for_next(NULL);
-    grpc_server_register_completion_queue(s->server, s->cq, NULL);
-    grpc_server_start(s->server);
-    if (request_next(s) < 0 || pthread_create(&s->poller, NULL, poller_thread, s) != 0) {
-        isd_error_set(err, ISD_ERR_INTERNAL, 0, "cri: cannot start the gRPC server");
-        grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
-        poller_thread(s);
-        grpc_server_destroy(s->server);
-        grpc_completion_queue_destroy(s->cq);
-        grpc_server_credentials_release(s->creds);
-        free(s);
-        return NULL;
-    }
     if (socket_path != NULL && server_listen(s, socket_path, err) < 0) {
         cri_server_stop(s);
         return NULL;
@@ -292,16 +314,18 @@ void cri_server_stop(struct cri_server *s)
         close(s->listen_fd);
         unlink(s->socket_path);
     }
-    grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
-    grpc_server_cancel_all_calls(s->server);
-    pthread_mutex_lock(&s->lock);
-    while (s->in_flight > 0)
-        pthread_cond_wait(&s->idle, &s->lock);
-    pthread_mutex_unlock(&s->lock);
-    pthread_join(s->poller, NULL);
-    grpc_server_destroy(s->server);
-    grpc_completion_queue_destroy(s->cq);
-    grpc_server_credentials_release(s->creds);
+    if (s->started) {
+        grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
+        grpc_server_cancel_all_calls(s->server);
+        pthread_mutex_lock(&s->lock);
+        while (s->in_flight > 0)
+            pthread_cond_wait(&s->idle, &s->lock);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->poller, NULL);
+        grpc_server_destroy(s->server);
+        grpc_completion_queue_destroy(s->cq);
+        grpc_server_credentials_release(s->creds);
+    }
     free(s->socket_path);
     free(s);
 }
