@@ -3,6 +3,7 @@ are compiled at test time from api/cri/api.proto with Debian's python3-grpc-tool
 for runtime.v1alpha2 (same messages, other package). The daemon of this module serves the CRI on its own socket
 (`--cri-socket`) and reads a test CNI conf dir holding a bridge network on a private 10.254.x.0/24 subnet.
 """
+import atexit
 import importlib
 import json
 import ipaddress
@@ -24,9 +25,16 @@ from registry import Registry, busybox_layer, free_port, push_image, start_daemo
 PROTO = os.path.join(ROOT, "api", "cri", "api.proto")
 
 
+_STUBS = {}
+
+
 def compile_proto(package):
-    """Stubs of api.proto under `package` (runtime.v1 or runtime.v1alpha2): (messages module, grpc module)."""
+    """Stubs of api.proto under `package` (runtime.v1 or runtime.v1alpha2): (messages module, grpc module).
+    Compiled once per test process into a temp dir removed at exit."""
+    if package in _STUBS:
+        return _STUBS[package]
     out = tempfile.mkdtemp(prefix="isd-cri-py-")
+    atexit.register(shutil.rmtree, out, True)
     name = "cri_" + package.replace(".", "_")
     with open(PROTO) as f:
         text = f.read().replace("package runtime.v1;", "package %s;" % package)
@@ -37,9 +45,10 @@ def compile_proto(package):
     assert r.returncode == 0, r.stderr
     sys.path.insert(0, out)
     try:
-        return importlib.import_module(name + "_pb2"), importlib.import_module(name + "_pb2_grpc")
+        _STUBS[package] = (importlib.import_module(name + "_pb2"), importlib.import_module(name + "_pb2_grpc"))
     finally:
         sys.path.remove(out)
+    return _STUBS[package]
 
 
 class Cri:
