@@ -437,6 +437,19 @@ static void config_stdio(const struct create_opts *o, json_t *body)
     json_object_set_new(body, "AttachStderr", json_boolean(attach));
 }
 
+/* NetworkingConfig.EndpointsConfig.<--net>: --network-alias, --ip, --mac-address. */
+static json_t *endpoint_config(const struct create_opts *o)
+{
+    json_t *ep = json_object();
+    if (o->network_alias != NULL)
+        json_object_set_new(ep, "Aliases", json_strv(o->network_alias));
+    if (o->ip != NULL)
+        json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", o->ip));
+    if (o->mac_address != NULL)
+        json_object_set_new(ep, "MacAddress", json_string(o->mac_address));
+    return ep;
+}
+
 json_t *create_opts_body(const struct create_opts *o, const char *image, char *const *cmd, struct isd_error **err)
 {
     cleanup_json json_t *body = json_object();
@@ -465,9 +478,8 @@ json_t *create_opts_body(const struct create_opts *o, const char *image, char *c
         return NULL;
     json_object_set_new(body, "HostConfig", hc);
     ports(o, body, hc);
-    if (o->network_alias != NULL && o->net != NULL)
-        json_object_set_new(
-            body, "NetworkingConfig",
-            json_pack("{s:{s:{s:o}}}", "EndpointsConfig", o->net, "Aliases", json_strv(o->network_alias)));
+    if ((o->network_alias != NULL || o->ip != NULL || o->mac_address != NULL) && o->net != NULL)
+        json_object_set_new(body, "NetworkingConfig",
+                            json_pack("{s:{s:o}}", "EndpointsConfig", o->net, endpoint_config(o)));
     return TAKE_PTR(body);
 }

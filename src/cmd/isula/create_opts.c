@@ -95,6 +95,8 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         S("net", 0, net, "Connect a container to a network (none, host, container:<id>, or a network's name)"),
         S("network", 0, net, "Alias of --net"),
         L("network-alias", 0, network_alias, "Add network-scoped alias for the container"),
+        S("ip", 0, ip, "IPv4 address on the network of --net (e.g., 172.30.100.104)"),
+        S("mac-address", 0, mac_address, "Container MAC address on the network of --net (e.g., 92:d0:c6:0a:29:33)"),
         B("no-healthcheck", 0, no_healthcheck, "Disable any container-specified HEALTHCHECK"),
         B("oom-kill-disable", 0, oom_kill_disable, "Disable OOM Killer"),
         I("oom-score-adj", 0, oom_score_adj, "Tune host's OOM preferences (-1000 to 1000)"),

@@ -1,6 +1,6 @@
 /*
- * isula network create|ls|inspect|rm over Docker's /networks endpoints. create prints the new network's
- * name (as iSulad does); ls shows Docker's columns NETWORK ID, NAME, DRIVER, SCOPE. Single-threaded.
+ * isula network create|ls|inspect|rm|prune|connect|disconnect over Docker's /networks endpoints. create prints the new
+ * network's name (as iSulad does); ls shows Docker's columns NETWORK ID, NAME, DRIVER, SCOPE. Single-threaded.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -283,8 +283,66 @@ static int net_prune(const struct subcommand *s, int argc, char **argv)
     return 0;
 }
 
+static int net_connect(const struct subcommand *s, int argc, char **argv)
+{
+    char *ip = NULL, *mac = NULL;
+    cleanup_strv char **aliases = NULL, **pos = NULL;
+    const struct cli_option o[] = {{"alias", 0, CLI_OPT_LIST, &aliases, "Add network-scoped alias for the container"},
+                                   {"ip", 0, CLI_OPT_STRING, &ip, "IPv4 address (e.g., 172.30.100.104)"},
+                                   {"mac-address", 0, CLI_OPT_STRING, &mac, "MAC address (e.g., 92:d0:c6:0a:29:33)"},
+                                   CMD_COMMON_OPTS,
+                                   {NULL}};
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *body = NULL;
+    cleanup_free char *path = NULL;
+    int rc = 0;
+    if (sub_parse(s, o, argc, argv, 2, &pos, &rc) == 0) {
+        json_t *ep = json_object();
+        body = json_pack("{s:s, s:o}", "Container", pos[1], "EndpointConfig", ep);
+        if (aliases != NULL)
+            json_object_set_new(ep, "Aliases", json_strv(aliases));
+        if (ip != NULL)
+            json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ip));
+        if (mac != NULL)
+            json_object_set_new(ep, "MacAddress", json_string(mac));
+        path = cmd_path("networks", pos[0], "connect");
+        if (client_call(cmd_host(), "POST", path, body, NULL, &err) < 0) {
+            cmd_print_error(err);
+            rc = 1;
+        }
+    }
+    free(ip);
+    free(mac);
+    return rc;
+}
+
+static int net_disconnect(const struct subcommand *s, int argc, char **argv)
+{
+    bool force = false;
+    cleanup_strv char **pos = NULL;
+    const struct cli_option o[] = {
+        {"force", 'f', CLI_OPT_BOOL, &force, "Force the container to disconnect from a network"},
+        CMD_COMMON_OPTS,
+        {NULL}};
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *body = NULL;
+    cleanup_free char *path = NULL;
+    int rc = 0;
+    if (sub_parse(s, o, argc, argv, 2, &pos, &rc) < 0)
+        return rc;
+    body = json_pack("{s:s, s:b}", "Container", pos[1], "Force", force);
+    path = cmd_path("networks", pos[0], "disconnect");
+    if (client_call(cmd_host(), "POST", path, body, NULL, &err) < 0) {
+        cmd_print_error(err);
+        return 1;
+    }
+    return 0;
+}
+
 static const struct subcommand subs[] = {
+    {"connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network", net_connect},
     {"create", "[OPTIONS] NETWORK", "Create a network", net_create},
+    {"disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network", net_disconnect},
     {"inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks", net_inspect},
     {"ls", "[OPTIONS]", "List networks", net_ls},
     {"prune", "[OPTIONS]", "Remove all unused networks", net_prune},

@@ -100,6 +100,65 @@ int network_container_attach(struct network_ctx *n, const char *id, const char *
     return 0;
 }
 
+/* The first ethN (N >= 1) no attachment of id uses. */
+static char *free_ifname(struct network_ctx *n, const char *id)
+{
+    json_t **entries = cni_cache_list(&n->env, id);
+    char *name = NULL;
+    for (int k = 1; name == NULL; k++) {
+        cleanup_free char *cand = xasprintf("eth%d", k);
+        bool used = false;
+        for (size_t i = 0; entries != NULL && entries[i] != NULL; i++)
+            used = used || streq(json_get_str(entries[i], "ifName"), cand);
+        if (!used)
+            name = TAKE_PTR(cand);
+    }
+    cni_cache_list_free(entries);
+    return name;
+}
+
+int network_container_attach_more(struct network_ctx *n, const char *id, const char *container_name,
+                                  const json_t *aliases, const char *name, const json_t *capabilities,
+                                  struct isd_error **err)
+{
+    cleanup_cni_net struct cni_net *net = network_lookup(n, name, err);
+    cleanup_free char *ns = netns_path(n, id);
+    cleanup_free char *ifname = free_ifname(n, id);
+    cleanup_json json_t *res = NULL;
+    struct cni_runtime rt = {.container_id = id,
+                             .netns = ns,
+                             .ifname = ifname,
+                             .args = "IgnoreUnknown=1",
+                             .capabilities = capabilities,
+                             .container_name = container_name,
+                             .aliases = aliases};
+    if (net == NULL)
+        return -1;
+    if (!path_exists(ns))
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s has no network namespace", id);
+    if ((res = cni_net_add(&n->env, net, &rt, err)) == NULL) {
+        cni_net_del(&n->env, net, &rt, net->name, NULL);
+        return isd_error_wrap(err, "attach to network `%s`", name);
+    }
+    return 0;
+}
+
+int network_container_detach_one(struct network_ctx *n, const char *id, const char *name, struct isd_error **err)
+{
+    json_t **entries = cni_cache_list(&n->env, id);
+    int rc = 0;
+    for (size_t i = 0; entries != NULL && entries[i] != NULL; i++) {
+        struct cni_runtime rt = {
+            .container_id = id, .ifname = json_get_str(entries[i], "ifName"), .args = "IgnoreUnknown=1"};
+        if (rt.ifname == NULL || !streq(json_get_str(entries[i], "networkName"), name))
+            continue;
+        if (cni_net_del(&n->env, NULL, &rt, name, rc < 0 ? NULL : err) < 0)
+            rc = -1;
+    }
+    cni_cache_list_free(entries);
+    return rc;
+}
+
 int network_container_detach(struct network_ctx *n, const char *id, struct isd_error **err)
 {
     json_t **entries = cni_cache_list(&n->env, id);
@@ -198,6 +257,14 @@ json_t *network_container_settings(struct network_ctx *n, const char *id, const 
     json_object_set_new(out, "SandboxKey", json_string(path_exists(ns) ? ns : ""));
     json_object_set_new(out, "Networks", nets);
     return out;
+}
+
+json_t *network_endpoint_configured(struct network_ctx *n, const char *name)
+{
+    cleanup_cni_net struct cni_net *net = network_lookup(n, name, NULL);
+    cleanup_json json_t *entry =
+        json_pack("{s:s, s:O*}", "networkName", name, "config", net != NULL ? net->conf : NULL);
+    return endpoint_json(n, entry);
 }
 
 json_t *network_peers(struct network_ctx *n, const char *name)

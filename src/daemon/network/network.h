@@ -63,6 +63,20 @@ struct cni_net *network_lookup(struct network_ctx *n, const char *ref, struct is
  * runtime spec. On failure nothing is left behind. */
 int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const json_t *aliases,
                              const char *name, const json_t *capabilities, char **ret_netns, struct isd_error **err);
+/* Attaches id, whose namespace is pinned already (network_container_attach), to one more network as the first
+ * free interface eth1, eth2, ... (hot connect, or the second and later networks at start). On failure nothing of
+ * this attachment is left. */
+int network_container_attach_more(struct network_ctx *n, const char *id, const char *container_name,
+                                  const json_t *aliases, const char *name, const json_t *capabilities,
+                                  struct isd_error **err);
+/* DEL of id's attachment to network `name` only (hot disconnect); 0 when there is none. */
+int network_container_detach_one(struct network_ctx *n, const char *id, const char *name, struct isd_error **err);
+/* Docker's endpoint of a network a stopped container is set to join (empty addresses; new reference). */
+json_t *network_endpoint_configured(struct network_ctx *n, const char *name);
+/* True when a plugin of net declares runtime capability cap ("ips", "mac", "portMappings"). */
+bool network_has_capability(const struct cni_net *net, const char *cap);
+/* ISD_ERR_INVALID when ip is no IPv4 address or lies outside a user network's subnet (--ip). */
+int network_ip_check(const struct cni_net *net, const char *ip, struct isd_error **err);
 /* The containers attached to network `name`, from the cache: [{"Id", "Name", "Aliases", "IPAddress"}] (new
  * reference). */
 json_t *network_peers(struct network_ctx *n, const char *name);

@@ -320,8 +320,9 @@ static json_t *conflist_json(struct network_ctx *n, const struct create_req *r, 
     cleanup_free char *created = time_rfc3339_nano(now_ns());
     json_t *labels = json_object_get(body, "Labels");
     json_t *opts = json_object_get(body, "Options");
-    json_t *br = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "type", "bridge", "bridge", bridge, "isGateway",
-                           !r->internal, "ipMasq", false, "hairpinMode", true, "ipam", ipam_json(n, r));
+    json_t *br = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o, s:{s:b, s:b}}", "type", "bridge", "bridge", bridge,
+                           "isGateway", !r->internal, "ipMasq", false, "hairpinMode", true, "ipam", ipam_json(n, r),
+                           "capabilities", "ips", true, "mac", true);
     json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:b, s:b, s:o, s:o}", "id", id, "created", created,
                           "driver", "bridge", "bridge", bridge, "subnet", subnet, "gateway", gw, "ipRange", r->ip_range,
                           "internal", r->internal, "ipMasq", r->masq, "labels",
@@ -395,4 +396,31 @@ json_t *network_create(struct network_ctx *n, const json_t *body, struct isd_err
         return NULL;
     }
     return json_pack("{s:s, s:s}", "Id", id, "Warning", "");
+}
+
+bool network_has_capability(const struct cni_net *net, const char *cap)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(net->conf, "plugins"), i, p)
+    {
+        if (json_is_true(json_object_get(json_object_get(p, "capabilities"), cap)))
+            return true;
+    }
+    return false;
+}
+
+int network_ip_check(const struct cni_net *net, const char *ip, struct isd_error **err)
+{
+    const char *subnet = json_get_str(meta(net), "subnet");
+    struct cidr c;
+    uint32_t a;
+    if (ip_parse(ip, &a) < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid IPv4 address `%s`", ip);
+    if (subnet == NULL || cidr_parse(subnet, &c, NULL) < 0)
+        return 0; /* a network of cni-conf-dir: its IPAM plugin judges */
+    if (!cidr_contains(&c, a))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "address %s is not in network `%s`'s subnet %s", ip, net->name,
+                             subnet);
+    return 0;
 }

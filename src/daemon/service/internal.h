@@ -84,6 +84,14 @@ void service_network_hosts(struct daemon *d, struct container *c);
 bool service_network_has_state(struct daemon *d, const char *id);
 void service_network_settings(struct daemon *d, const char *id, json_t *inspect);
 void service_network_restore(struct daemon *d);
+/* network_endpoints.c: the endpoints beyond the primary network (connect/disconnect), --ip and --mac-address. */
+void service_network_hosts_refresh(struct daemon *d, const char *name);
+json_t *service_network_endpoints(const struct container *c);
+json_t *service_network_caps(struct daemon *d, const char *name, const json_t *ep, const json_t *ports,
+                             struct isd_error **err);
+int service_network_save_endpoint(struct daemon *d, struct container *c, const json_t *body, struct isd_error **err);
+int service_network_start_more(struct daemon *d, struct container *c, struct isd_error **err);
+void service_network_settings_more(struct daemon *d, const char *id, json_t *networks);
 
 /* The "container:<ref>" namespace modes (container_ns.c). At create: each peer exists, and no Hostname comes
  * with a container: network mode. At start (c locked): the peers' /proc/<pid>/ns/<type> paths, indexed

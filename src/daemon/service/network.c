@@ -109,6 +109,8 @@ int service_network_save_aliases(struct daemon *d, struct container *c, const js
     cleanup_free char *path = NULL;
     size_t i;
     json_t *a;
+    if (service_network_save_endpoint(d, c, body, err) < 0)
+        return -1;
     if (!network_mode_is_named(mode) || json_array_size(aliases) == 0)
         return 0;
     json_array_foreach(aliases, i, a)
@@ -132,14 +134,26 @@ int service_network_start(struct daemon *d, struct container *c, char **ret_netn
     ports = network_port_mappings(d->network, c->id, c->host_config, json_object_get(c->config, "ExposedPorts"), err);
     if (ports == NULL)
         return -1;
-    if (json_array_size(ports) > 0)
-        caps = json_pack("{s:O}", "portMappings", ports);
     {
         cleanup_free char *path = aliases_path(c);
         cleanup_json json_t *aliases = json_load_path(path, 1 << 16, NULL);
-        return network_container_attach(d->network, c->id, c->name, json_is_array(aliases) ? aliases : NULL, mode, caps,
-                                        ret_netns, err);
+        cleanup_json json_t *eps = service_network_endpoints(c);
+        struct isd_error *e = NULL;
+        if ((caps = service_network_caps(d, mode, json_object_get(eps, mode), ports, &e)) == NULL && e != NULL) {
+            *err = e;
+            return -1;
+        }
+        if (network_container_attach(d->network, c->id, c->name, json_is_array(aliases) ? aliases : NULL, mode, caps,
+                                     ret_netns, err) < 0)
+            return -1;
     }
+    if (service_network_start_more(d, c, err) < 0) {
+        network_container_detach(d->network, c->id, NULL);
+        free(*ret_netns);
+        *ret_netns = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 #define HOSTS_MARK "# containers on the same network (kept current by isulad)\n"
@@ -168,38 +182,55 @@ static void hosts_rewrite(const char *path, const char *section)
 /* Every container attached to network `name` gets the names and addresses of all of them (its own too):
  * container names resolve between containers of a network. Serialised, so the last rewrite saw the latest
  * attachments. */
-static void hosts_refresh(struct daemon *d, const char *name)
+static void hosts_lines(struct daemon *d, const char *name, struct buf *b)
 {
-    cleanup_json json_t *peers = NULL;
-    struct buf b = {0};
+    cleanup_json json_t *peers = network_peers(d->network, name);
     size_t i;
     json_t *p;
-    pthread_mutex_lock(&d->network->hosts_lock);
-    peers = network_peers(d->network, name);
     json_array_foreach(peers, i, p)
     {
         cleanup_free char *short_id = xstrndup(json_get_str(p, "Id"), 12);
         cleanup_free char *aliases = NULL;
         cleanup_strv char **av = json_get_strv(p, "Aliases");
         aliases = av != NULL ? strv_join(av, " ") : xstrdup("");
-        buf_printf(&b, "%s\t%s %s%s%s\n", json_get_str(p, "IPAddress"), json_get_str(p, "Name"), short_id,
+        buf_printf(b, "%s\t%s %s%s%s\n", json_get_str(p, "IPAddress"), json_get_str(p, "Name"), short_id,
                    *aliases ? " " : "", aliases);
     }
+}
+
+/* One container's section: the containers of every network it is attached to. */
+static void hosts_refresh_one(struct daemon *d, const char *id)
+{
+    cleanup_strv char **nets = network_container_networks(d->network, id);
+    cleanup_free char *path = xasprintf("%s/containers/%s/hosts", d->cfg->graph, id);
+    struct buf b = {0};
+    for (size_t i = 0; nets != NULL && nets[i] != NULL; i++)
+        hosts_lines(d, nets[i], &b);
     buf_append(&b, "", 1);
-    json_array_foreach(peers, i, p)
-    {
-        cleanup_free char *path = xasprintf("%s/containers/%s/hosts", d->cfg->graph, json_get_str(p, "Id"));
-        hosts_rewrite(path, b.data);
-    }
-    pthread_mutex_unlock(&d->network->hosts_lock);
+    hosts_rewrite(path, b.data);
     buf_free(&b);
+}
+
+void service_network_hosts_refresh(struct daemon *d, const char *name)
+{
+    cleanup_json json_t *peers = NULL;
+    size_t i;
+    json_t *p;
+    pthread_mutex_lock(&d->network->hosts_lock);
+    peers = network_peers(d->network, name);
+    json_array_foreach(peers, i, p) hosts_refresh_one(d, json_get_str(p, "Id"));
+    pthread_mutex_unlock(&d->network->hosts_lock);
 }
 
 void service_network_hosts(struct daemon *d, struct container *c)
 {
     const char *mode = json_get_str(c->host_config, "NetworkMode");
-    if (network_mode_is_named(mode))
-        hosts_refresh(d, mode);
+    cleanup_strv char **nets = NULL;
+    if (!network_mode_is_named(mode))
+        return;
+    nets = network_container_networks(d->network, c->id);
+    for (size_t i = 0; nets != NULL && nets[i] != NULL; i++)
+        service_network_hosts_refresh(d, nets[i]);
 }
 
 void service_network_stop(struct daemon *d, const char *id)
@@ -213,7 +244,7 @@ void service_network_stop(struct daemon *d, const char *id)
         log_error("container `%s`: network teardown: %s", id, err->msg);
     isd_error_free(err);
     for (size_t i = 0; nets != NULL && nets[i] != NULL; i++)
-        hosts_refresh(d, nets[i]); /* the others forget its name */
+        service_network_hosts_refresh(d, nets[i]); /* the others forget its name */
 }
 
 bool service_network_has_state(struct daemon *d, const char *id)
@@ -231,6 +262,7 @@ void service_network_settings(struct daemon *d, const char *id, json_t *inspect)
     if (s == NULL || !json_is_object(ns))
         return;
     json_object_update(ns, s);
+    service_network_settings_more(d, id, json_object_get(ns, "Networks"));
 }
 
 static void restore_dir(struct daemon *d, const char *dir)

@@ -162,6 +162,12 @@ json_t *service_network_list(struct daemon *d, const json_t *filters, struct isd
 json_t *service_network_inspect(struct daemon *d, const char *ref, struct isd_error **err);
 int service_network_remove(struct daemon *d, const char *ref, struct isd_error **err);
 json_t *service_network_prune(struct daemon *d, const json_t *filters, struct isd_error **err);
+/* POST /networks/{id}/connect|disconnect: ep is Docker's EndpointConfig (Aliases, IPAMConfig.IPv4Address,
+ * MacAddress); hot on a running container, kept for the next starts. */
+int service_network_connect(struct daemon *d, const char *net_ref, const char *ctr_ref, const json_t *ep,
+                            struct isd_error **err);
+int service_network_disconnect(struct daemon *d, const char *net_ref, const char *ctr_ref, bool force,
+                               struct isd_error **err);
 
 /* Images. */
 json_t *service_image_list(struct daemon *d, bool all, const json_t *filters, struct isd_error **err);

@@ -305,3 +305,13 @@ static const struct json_member volume_create_members[] = {
     {"Name", &json_t_string},   {"Driver", &json_t_string},         {"DriverOpts", &json_t_strmap},
     {"Labels", &json_t_strmap}, {"ClusterVolumeSpec", &json_t_any}, {NULL, NULL}};
 const struct json_type rest_volume_create_body = {JSON_K_OBJECT, "volume.CreateOptions", NULL, volume_create_members};
+
+/* types.NetworkConnect and types.NetworkDisconnect. */
+static const struct json_member network_connect_members[] = {
+    {"Container", &json_t_string}, {"EndpointConfig", &endpoint}, {NULL, NULL}};
+const struct json_type rest_network_connect_body = {JSON_K_OBJECT, "types.NetworkConnect", NULL,
+                                                    network_connect_members};
+static const struct json_member network_disconnect_members[] = {
+    {"Container", &json_t_string}, {"Force", &json_t_bool}, {NULL, NULL}};
+const struct json_type rest_network_disconnect_body = {JSON_K_OBJECT, "types.NetworkDisconnect", NULL,
+                                                       network_disconnect_members};

@@ -13,5 +13,7 @@ extern const struct json_type rest_auth_body;
 extern const struct json_type rest_load_embedded_body;
 extern const struct json_type rest_network_create_body;
 extern const struct json_type rest_volume_create_body;
+extern const struct json_type rest_network_connect_body;
+extern const struct json_type rest_network_disconnect_body;
 
 #endif

@@ -48,6 +48,8 @@ static const struct route {
     {"GET", "/networks", h_network_list, false},
     {"POST", "/networks/prune", h_network_prune, false},
     {"GET", "/networks/{}", h_network_inspect, false},
+    {"POST", "/networks/{}/connect", h_network_connect, false},
+    {"POST", "/networks/{}/disconnect", h_network_disconnect, false},
     {"DELETE", "/networks/{}", h_network_remove, false},
     {"GET", "/volumes", h_volume_list, false},
     {"POST", "/volumes/create", h_volume_create, false},

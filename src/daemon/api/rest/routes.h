@@ -53,6 +53,8 @@ void h_network_create(struct request *rq, const char *arg);
 void h_network_list(struct request *rq, const char *arg);
 void h_network_inspect(struct request *rq, const char *arg);
 void h_network_remove(struct request *rq, const char *arg);
+void h_network_connect(struct request *rq, const char *arg);
+void h_network_disconnect(struct request *rq, const char *arg);
 void h_network_prune(struct request *rq, const char *arg);
 void h_exec_create(struct request *rq, const char *arg);
 void h_exec_start(struct request *rq, const char *arg);

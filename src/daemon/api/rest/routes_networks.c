@@ -68,3 +68,36 @@ void h_network_remove(struct request *rq, const char *arg)
         rq_reply_empty(rq, 204);
     isd_error_free(err);
 }
+
+static void reply_rc(struct request *rq, int rc, struct isd_error *err)
+{
+    if (rc < 0)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_empty(rq, 200);
+    isd_error_free(err);
+}
+
+void h_network_connect(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *body = rq_json_body(rq, &rest_network_connect_body);
+    const char *ctr;
+    if (body == NULL)
+        return;
+    ctr = json_get_str(body, "Container");
+    int rc = service_network_connect(rq->d, arg, ctr ? ctr : "", json_object_get(body, "EndpointConfig"), &err);
+    reply_rc(rq, rc, err);
+}
+
+void h_network_disconnect(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *body = rq_json_body(rq, &rest_network_disconnect_body);
+    const char *ctr;
+    if (body == NULL)
+        return;
+    ctr = json_get_str(body, "Container");
+    int rc = service_network_disconnect(rq->d, arg, ctr ? ctr : "", json_get_bool(body, "Force", false), &err);
+    reply_rc(rq, rc, err);
+}

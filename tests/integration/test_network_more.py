@@ -1,0 +1,170 @@
+"""Networks, continued: `network connect` / `disconnect` (a container on several networks, one interface each:
+eth0, eth1, ...; hot on a running container, kept across restarts of the container and of isulad), `--ip` and
+`--mac-address` (isula, docker CLI, SDK), with the errors a user meets.
+
+Helpers and cleanup come from test_network.py: each test makes its own networks on private subnets with its own
+bridges; the `nets` fixture removes containers, networks and bridges, also when the test fails.
+"""
+import ipaddress
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import Isula
+from test_network import DOCKER, Nets, bridge_ports, lease_files, nets, wait_until  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/lib/cni/bridge"),
+                                reason="needs root and Debian's containernetworking-plugins")
+
+
+def ifaces(isula, c):
+    """{ifname: ipv4} of a running container."""
+    out = isula.ok("exec", c, "ip", "-4", "-o", "addr", "show")
+    res = {}
+    for line in out.splitlines():
+        f = line.split()
+        res[f[1]] = f[3].split("/")[0]
+    return res
+
+
+def test_connect_disconnect_running_and_stopped(isula, daemon, nets):
+    net1, br1, sub1 = nets.network()
+    net2, br2, sub2 = nets.network()
+    c = nets.name()
+    isula.ok("run", "-d", "--name", c, "--net", net1, "busybox", "sh", "-c",
+             "while true; do echo hello-from-c | nc -l -p 8080; done")
+    fixed = str(sub2.network_address + 77)
+    isula.ok("network", "connect", "--alias", "second-name", "--ip", fixed, net2, c)
+    got = ifaces(isula, c)
+    assert ipaddress.ip_address(got["eth0"]) in sub1 and got["eth1"] == fixed, got
+    nws = isula.inspect(c)["NetworkSettings"]["Networks"]
+    assert set(nws) == {net1, net2}
+    assert nws[net2]["IPAddress"] == fixed and nws[net2]["Aliases"] == ["second-name"]
+    assert nws[net2]["IPAMConfig"] == {"IPv4Address": fixed}
+    assert lease_files(daemon, net2) == [fixed] and len(bridge_ports(br2)) == 1
+    # a container of net2 only reaches c by its alias there
+    out = isula.ok("run", "--rm", "--net", net2, "busybox", "sh", "-c",
+                   "for i in 1 2 3 4 5 6 7 8 9 10; do nc second-name 8080 </dev/null && exit 0; sleep 0.2; done; "
+                   "exit 1")
+    assert "hello-from-c" in out
+    net2_info = json.loads(isula.ok("network", "inspect", net2))[0]
+    assert list(net2_info["Containers"].values())[0]["Name"] == c
+    # errors a user meets
+    r = isula("network", "connect", net2, c)
+    assert r.returncode != 0 and "already exists in network" in r.stderr
+    r = isula("network", "disconnect", net1, c)
+    assert r.returncode != 0 and "primary network" in r.stderr
+    r = isula("network", "connect", "no-such-net", c)
+    assert r.returncode != 0 and "not found" in r.stderr
+
+    isula.ok("network", "disconnect", net2, c)
+    assert "eth1" not in ifaces(isula, c)
+    assert lease_files(daemon, net2) == [] and bridge_ports(br2) == []
+    assert set(isula.inspect(c)["NetworkSettings"]["Networks"]) == {net1}
+    r = isula("network", "disconnect", net2, c)
+    assert r.returncode != 0 and "is not connected to network" in r.stderr
+
+    # connected while stopped: shown without address, attached at the next start
+    isula.ok("stop", "-t", "0", c)
+    isula.ok("network", "connect", net2, c)
+    wait_until(lambda: isula.inspect(c)["NetworkSettings"]["Networks"][net2]["IPAddress"] == "", "stopped view")
+    isula.ok("start", c)
+    got = ifaces(isula, c)
+    assert ipaddress.ip_address(got["eth1"]) in sub2, got
+    assert lease_files(daemon, net2) == [got["eth1"]]
+    isula.ok("rm", "-f", c)
+    assert lease_files(daemon, net1) == [] and lease_files(daemon, net2) == []
+    assert bridge_ports(br1) == [] and bridge_ports(br2) == []
+
+
+def test_connections_survive_a_restart_of_isulad(new_daemon):
+    d = new_daemon()
+    d.start()
+    isula = Isula(d)
+    n = Nets(isula)
+    try:
+        net1, _, _ = n.network()
+        net2, br2, sub2 = n.network()
+        c = n.name()
+        isula.ok("run", "-d", "--name", c, "--net", net1, "busybox", "sleep", "1000")
+        isula.ok("network", "connect", net2, c)
+        d.stop()
+        d.start()
+        isula.ok("restart", "-t", "0", c)
+        got = ifaces(isula, c)
+        assert ipaddress.ip_address(got["eth1"]) in sub2, got
+        assert set(isula.inspect(c)["NetworkSettings"]["Networks"]) == {net1, net2}
+        isula.ok("rm", "-f", c)
+        assert lease_files(d, net2) == [] and bridge_ports(br2) == []
+    finally:
+        n.cleanup()
+
+
+def test_fixed_ip_and_mac_from_isula(isula, daemon, nets):
+    net, bridge, sub = nets.network()
+    ip = str(sub.network_address + 10)
+    mac = "92:d0:c6:0a:29:33"
+    c = nets.name()
+    isula.ok("run", "-d", "--name", c, "--net", net, "--ip", ip, "--mac-address", mac, "busybox", "sleep", "1000")
+    out = isula.ok("exec", c, "ip", "addr", "show", "eth0")
+    assert ip + "/" in out and mac in out
+    ep = isula.inspect(c)["NetworkSettings"]["Networks"][net]
+    assert ep["IPAddress"] == ip and ep["MacAddress"] == mac
+    assert lease_files(daemon, net) == [ip]
+    # taken, outside the subnet
+    r = isula("run", "--name", nets.name(), "--net", net, "--ip", ip, "busybox", "true")
+    assert r.returncode != 0 and ip in r.stderr
+    r = isula("run", "--name", nets.name(), "--net", net, "--ip", "10.1.2.3", "busybox", "true")
+    assert r.returncode != 0 and "not in network" in r.stderr
+    assert lease_files(daemon, net) == [ip] and len(bridge_ports(bridge)) == 1
+
+
+def test_connect_and_fixed_ip_from_docker_cli_and_sdk(daemon, nets):
+    import docker as docker_sdk
+    env = dict(os.environ, DOCKER_CONFIG=os.path.join(daemon.base, "docker-config"))
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+        env.pop(k, None)
+
+    def docker(*args):
+        return subprocess.run([DOCKER, "-H", daemon.host] + list(args), capture_output=True, text=True, env=env,
+                              timeout=60)
+
+    net1, _, sub1 = nets.network()
+    net2, br2, sub2 = nets.network()
+    c = nets.name()
+    ip = str(sub1.network_address + 20)
+    # (this docker CLI sends --mac-address per network only to API 1.44 and later: the SDK below sends it)
+    r = docker("run", "-d", "--name", c, "--network", net1, "--ip", ip, "busybox", "sleep", "1000")
+    assert r.returncode == 0, r.stderr
+    r = docker("exec", c, "ip", "addr", "show", "eth0")
+    assert ip + "/" in r.stdout, (r.stdout, r.stderr)
+    ip2 = str(sub2.network_address + 21)
+    r = docker("network", "connect", "--ip", ip2, "--alias", "dk2", net2, c)
+    assert r.returncode == 0, r.stderr
+    r = docker("exec", c, "ip", "-4", "-o", "addr", "show", "eth1")
+    assert ip2 + "/" in r.stdout, (r.stdout, r.stderr)
+    r = docker("inspect", "-f", "{{(index .NetworkSettings.Networks \"%s\").IPAddress}}" % net2, c)
+    assert r.stdout.strip() == ip2, r.stderr
+    r = docker("network", "disconnect", net2, c)
+    assert r.returncode == 0, r.stderr
+    assert bridge_ports(br2) == []
+
+    client = docker_sdk.DockerClient(base_url="unix://" + daemon.sock, version="1.41", timeout=60)
+    try:
+        client.networks.get(net2).connect(c, aliases=["sdk2"])
+        nws = client.containers.get(c).attrs["NetworkSettings"]["Networks"]
+        assert ipaddress.ip_address(nws[net2]["IPAddress"]) in sub2 and nws[net2]["Aliases"] == ["sdk2"]
+        client.networks.get(net2).disconnect(c)
+        assert set(client.containers.get(c).attrs["NetworkSettings"]["Networks"]) == {net1}
+        # Config.MacAddress (API 1.41) on the container's network
+        c2 = nets.name()
+        ctr = client.containers.run("busybox", ["sleep", "1000"], name=c2, network=net1, detach=True,
+                                    mac_address="02:42:ac:11:00:99")
+        out = ctr.exec_run(["ip", "addr", "show", "eth0"]).output.decode()
+        assert "02:42:ac:11:00:99" in out, out
+        assert client.containers.get(c2).attrs["NetworkSettings"]["Networks"][net1]["MacAddress"] == \
+            "02:42:ac:11:00:99"
+    finally:
+        client.close()
