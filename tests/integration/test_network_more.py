@@ -168,3 +168,29 @@ def test_connect_and_fixed_ip_from_docker_cli_and_sdk(daemon, nets):
             "02:42:ac:11:00:99"
     finally:
         client.close()
+
+
+def test_ports_in_ps(isula, daemon, nets):
+    from test_network import free_port
+    net, _, _ = nets.network()
+    port = free_port()
+    c = nets.name()
+    isula.ok("run", "-d", "--name", c, "--net", net, "-p", "127.0.0.1:%d:80" % port, "--expose", "8081", "busybox",
+             "sleep", "1000")
+    want = "127.0.0.1:%d->80/tcp, 8081/tcp" % port
+    out = isula.ok("ps", "--format", "{{.Names}}|{{.Ports}}", "-f", "name=" + c)
+    assert out.strip() == "%s|%s" % (c, want)
+    out = isula.ok("ps", "--format", "table {{.Names}}\t{{.Ports}}", "-f", "name=" + c)
+    assert out.splitlines()[0].split() == ["NAMES", "PORTS"]
+    env = dict(os.environ, DOCKER_CONFIG=os.path.join(daemon.base, "docker-config"))
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+        env.pop(k, None)
+    r = subprocess.run([DOCKER, "-H", daemon.host, "ps", "--filter", "name=" + c, "--format", "{{.Ports}}"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "127.0.0.1:%d->80/tcp" % port in r.stdout and "8081/tcp" in r.stdout, r.stdout
+    r = subprocess.run([DOCKER, "-H", daemon.host, "ps", "--filter", "name=" + c], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert "PORTS" in r.stdout.splitlines()[0] and "127.0.0.1:%d->80/tcp" % port in r.stdout
+    isula.ok("stop", "-t", "0", c)
+    wait_until(lambda: isula.ok("ps", "-a", "--format", "{{.Ports}}", "-f", "name=" + c).strip() == "", "no ports")

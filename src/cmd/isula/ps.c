@@ -35,6 +35,27 @@ static char *filters_query(char *const *filters, struct isd_error **err)
     return client_query_escape(text);
 }
 
+/* Docker's PORTS cell from GET /containers/json's "Ports": "127.0.0.1:18080->80/tcp, 8080/tcp". */
+static char *ps_ports(const json_t *item)
+{
+    struct buf b = {0};
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(item, "Ports"), i, p)
+    {
+        long long pub = json_get_int(p, "PublicPort", 0);
+        long long priv = json_get_int(p, "PrivatePort", 0);
+        const char *type = json_get_str(p, "Type") ?: "tcp";
+        if (b.len > 0)
+            buf_append(&b, ", ", 2);
+        if (pub > 0)
+            buf_printf(&b, "%s:%lld->%lld/%s", json_get_str(p, "IP") ?: "0.0.0.0", pub, priv, type);
+        else
+            buf_printf(&b, "%lld/%s", priv, type);
+    }
+    return b.data != NULL ? buf_steal(&b) : xstrdup("");
+}
+
 static int render_rows(const struct template *t, const json_t *list, bool table, bool no_trunc)
 {
     cleanup_error struct isd_error *err = NULL;
@@ -45,6 +66,7 @@ static int render_rows(const struct template *t, const json_t *list, bool table,
     if (table) {
         json_t *hdr = format_ps_header();
         struct buf b = {0};
+        json_object_set_new(hdr, "Ports", json_string("PORTS"));
         rc = template_exec(t, hdr, true, &b, &err);
         rows[nrows++] = format_split_cells(b.data != NULL ? b.data : "");
         buf_free(&b);
@@ -52,7 +74,9 @@ static int render_rows(const struct template *t, const json_t *list, bool table,
     }
     for (size_t i = 0; rc == 0 && i < json_array_size(list); i++) {
         json_t *row = format_ps_row(json_array_get(list, i), no_trunc, now);
+        cleanup_free char *ports = ps_ports(json_array_get(list, i));
         struct buf b = {0};
+        json_object_set_new(row, "Ports", json_string(ports));
         rc = template_exec(t, row, table, &b, &err);
         rows[nrows++] = table ? format_split_cells(b.data != NULL ? b.data : "") : NULL;
         if (!table && rc == 0)

@@ -306,3 +306,17 @@ char **network_container_networks(struct network_ctx *n, const char *id)
     cni_cache_list_free(entries);
     return out;
 }
+
+json_t *network_container_ports(struct network_ctx *n, const char *id, const json_t *exposed)
+{
+    json_t **entries = cni_cache_list(&n->env, id);
+    const json_t *mappings = NULL;
+    json_t *out;
+    if (entries == NULL)
+        return json_array();
+    for (size_t i = 0; entries[i] != NULL && mappings == NULL; i++)
+        mappings = json_object_get(json_object_get(entries[i], "capabilities"), "portMappings");
+    out = network_ports_list(mappings, exposed);
+    cni_cache_list_free(entries);
+    return out;
+}

@@ -110,5 +110,10 @@ json_t *network_port_mappings(struct network_ctx *n, const char *id, const json_
                               struct isd_error **err);
 /* Docker's NetworkSettings.Ports from portMappings and ExposedPorts (new reference). */
 json_t *network_ports_json(const json_t *mappings, const json_t *exposed);
+/* The same as GET /containers/json's "Ports": [{"IP", "PrivatePort", "PublicPort", "Type"}], exposed but
+ * unpublished ports as {"PrivatePort", "Type"} (new reference). */
+json_t *network_ports_list(const json_t *mappings, const json_t *exposed);
+/* id's published ports from its cached attachments in that shape (an empty array without attachments). */
+json_t *network_container_ports(struct network_ctx *n, const char *id, const json_t *exposed);
 
 #endif

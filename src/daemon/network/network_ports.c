@@ -192,3 +192,29 @@ json_t *network_ports_json(const json_t *mappings, const json_t *exposed)
     }
     return ports;
 }
+
+json_t *network_ports_list(const json_t *mappings, const json_t *exposed)
+{
+    json_t *out = json_array();
+    cleanup_json json_t *published = json_object();
+    const char *k;
+    json_t *v;
+    size_t i;
+    json_array_foreach(mappings, i, v)
+    {
+        const char *proto = json_get_str(v, "protocol") ?: "tcp";
+        cleanup_free char *key = xasprintf("%lld/%s", json_get_int(v, "containerPort", 0), proto);
+        json_object_set_new(published, key, json_true());
+        json_array_append_new(out, json_pack("{s:s, s:I, s:I, s:s}", "IP", json_get_str(v, "hostIP") ?: "0.0.0.0",
+                                             "PrivatePort", (json_int_t)json_get_int(v, "containerPort", 0),
+                                             "PublicPort", (json_int_t)json_get_int(v, "hostPort", 0), "Type", proto));
+    }
+    json_object_foreach((json_t *)exposed, k, v)
+    {
+        const char *slash = strchr(k, '/');
+        if (slash == NULL || json_object_get(published, k) != NULL)
+            continue;
+        json_array_append_new(out, json_pack("{s:i, s:s}", "PrivatePort", atoi(k), "Type", slash + 1));
+    }
+    return out;
+}

@@ -333,9 +333,12 @@ json_t *service_container_list(struct daemon *d, bool all, const json_t *filters
         pthread_mutex_lock(&c->lock);
         bool show = (all || container_is_active(c) || (filters != NULL && json_object_get(filters, "status"))) &&
                     (filters == NULL || filters_match(filters, c));
+        json_t *item = NULL;
         if (show && (limit <= 0 || (int)json_array_size(out) < limit))
-            json_array_append_new(out, container_summary_json(c));
+            json_array_append_new(out, item = container_summary_json(c));
         pthread_mutex_unlock(&c->lock);
+        if (item != NULL)
+            service_network_list_ports(d, c, item);
     }
     container_list_free(v);
     return out;

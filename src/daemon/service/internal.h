@@ -92,6 +92,8 @@ json_t *service_network_caps(struct daemon *d, const char *name, const json_t *e
 int service_network_save_endpoint(struct daemon *d, struct container *c, const json_t *body, struct isd_error **err);
 int service_network_start_more(struct daemon *d, struct container *c, struct isd_error **err);
 void service_network_settings_more(struct daemon *d, const char *id, json_t *networks);
+/* GET /containers/json: the item's "Ports" from the container's attachments. */
+void service_network_list_ports(struct daemon *d, struct container *c, json_t *item);
 
 /* The "container:<ref>" namespace modes (container_ns.c). At create: each peer exists, and no Hostname comes
  * with a container: network mode. At start (c locked): the peers' /proc/<pid>/ns/<type> paths, indexed

@@ -259,3 +259,14 @@ void service_network_settings_more(struct daemon *d, const char *id, json_t *net
             json_object_set(have, "Aliases", json_object_get(ep, "Aliases"));
     }
 }
+
+void service_network_list_ports(struct daemon *d, struct container *c, json_t *item)
+{
+    cleanup_json json_t *exposed = NULL;
+    if (!network_container_has_state(d->network, c->id))
+        return;
+    pthread_mutex_lock(&c->lock);
+    exposed = json_deep_copy(json_object_get(c->config, "ExposedPorts"));
+    pthread_mutex_unlock(&c->lock);
+    json_object_set_new(item, "Ports", network_container_ports(d->network, c->id, exposed));
+}
