@@ -194,3 +194,16 @@ def test_ports_in_ps(isula, daemon, nets):
     assert "PORTS" in r.stdout.splitlines()[0] and "127.0.0.1:%d->80/tcp" % port in r.stdout
     isula.ok("stop", "-t", "0", c)
     wait_until(lambda: isula.ok("ps", "-a", "--format", "{{.Ports}}", "-f", "name=" + c).strip() == "", "no ports")
+
+
+def test_network_plugin_other_than_cni_refuses_to_start(tmp_path):
+    from conftest import BUILD
+    cfg = tmp_path / "daemon.json"
+    for args in (["--network-plugin", "flannel"], ["--config-file", str(cfg)]):
+        cfg.write_text(json.dumps({"network-plugin": "calico"}))
+        r = subprocess.run([os.path.join(BUILD, "isulad"), "--graph", str(tmp_path / "g"), "--state",
+                            str(tmp_path / "s"), "-H", "unix://%s/s.sock" % tmp_path] + args,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0
+        assert "network-plugin: invalid value" in r.stderr, r.stderr
+        assert not os.path.exists(tmp_path / "s.sock")
