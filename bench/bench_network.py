@@ -8,6 +8,11 @@
   * the CNI ADD + DEL cost on its own: the differences of those medians
   * 100 containers `run -d` in parallel on the network (20 clients), then `rm -f` of them all
 
+With `--docker unix:///path/docker.sock`, the same against that dockerd through the docker CLI, side by side:
+its "no network" is `--net none` (loopback only, as isula's default), plus its default bridge (no `--net`,
+with the userland proxy as that dockerd is configured); busybox is copied from isulad (`save` / `docker load`)
+when the dockerd lacks it.
+
 Everything it made is removed at the end (network, bridge, containers, daemon). Traffic: none leaves the
 host; containers only get addresses. Prints a Markdown report. Not a test: no pass/fail.
 """
@@ -84,49 +89,93 @@ def parallel(engine, net, count, clients):
     return run_s, rm_s
 
 
+class DockerCli:
+    """A dockerd driven by the docker CLI, with Engine's run/isula interface."""
+
+    def __init__(self, host):
+        self.isula = [os.environ.get("DOCKER_CLI", "docker"), "-H", host]
+
+    def run(self, *args):
+        r = subprocess.run(self.isula + list(args), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("docker %s: %s" % (" ".join(args), r.stderr.strip()))
+        return r.stdout.strip()
+
+
+def docker_busybox(docker, engine, base):
+    if subprocess.run(docker.isula + ["image", "inspect", "busybox"], capture_output=True).returncode == 0:
+        return
+    tar = os.path.join(base, "busybox.tar")
+    engine.run("save", "-o", tar, "busybox")
+    docker.run("load", "-i", tar)
+
+
+def measure(engine, a, no_net, extra_modes):
+    """Makes a network with its own bridge, measures, removes what it made (containers, network, bridge)."""
+    net = "bench-" + uuid.uuid4().hex[:6]
+    bridge = "isdb" + uuid.uuid4().hex[:8]
+    mine = set(engine.run("ps", "-a", "-q", "--no-trunc").split())
+    try:
+        subnet = free_subnet()
+        engine.run("network", "create", "--subnet", str(subnet), "-o", "com.docker.network.bridge.name=" + bridge, net)
+        modes = {"no network": no_net, **extra_modes, "network": ["--net", net],
+                 "network + 1 port": ["--net", net, "-p", "{port}"]}
+        engine.run("run", "--rm", "--net", net, "busybox", "true")  # the bridge exists from here on
+        res = serial(engine, a.n, modes)
+        run_s, rm_s = parallel(engine, net, a.parallel, a.clients)
+    finally:
+        for cid in set(engine.run("ps", "-a", "-q", "--no-trunc").split()) - mine:
+            subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
+        subprocess.run(engine.isula + ["network", "rm", net], capture_output=True)  # its bridge and rules
+        if os.path.exists("/sys/class/net/" + bridge):
+            subprocess.run(["ip", "link", "delete", bridge])
+    return modes, res, run_s, rm_s
+
+
+def report(name, a, modes, res, run_s, rm_s):
+    lines = ["### %s" % name, "", "| operation | " + " | ".join(modes) + " |", "| --- |" + " --- |" * len(modes)]
+    for op in ("run --rm true", "run -d + rm -f"):
+        lines.append("| %s | %s |" % (op, " | ".join(ms(res[(m, op)]) for m in modes)))
+    lines.append("")
+    lines.append("Network cost (difference of medians against no network):")
+    for op in ("run --rm true", "run -d + rm -f"):
+        base_med = statistics.median(res[("no network", op)])
+        lines.append("- %s: %s" % (op, ", ".join("%s %+.1f ms" % (m, (statistics.median(res[(m, op)]) - base_med)
+                                                                    * 1000) for m in modes if m != "no network")))
+    lines.append("")
+    lines.append("%d × `run -d --net` in parallel (%d clients): %.2f s; `rm -f` of them: %.2f s" %
+                 (a.parallel, a.clients, run_s, rm_s))
+    lines.append("")
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--parallel", type=int, default=100)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--docker", help="a dockerd to compare with, e.g. unix:///run/docker.sock")
     ap.add_argument("--out")
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="isd-bench-net-")
     engine = Engine(a.build, base)
-    net = "bench-" + uuid.uuid4().hex[:6]
-    bridge = "isdb" + uuid.uuid4().hex[:8]
+    results = []
     try:
-        subnet = free_subnet()
-        engine.run("network", "create", "--subnet", str(subnet), "-o", "com.docker.network.bridge.name=" + bridge, net)
-        modes = {"no network": [], "network": ["--net", net], "network + 1 port": ["--net", net, "-p", "{port}"]}
-        engine.run("run", "--rm", "--net", net, "busybox", "true")  # the bridge exists from here on
-        res = serial(engine, a.n, modes)
-        run_s, rm_s = parallel(engine, net, a.parallel, a.clients)
+        results.append(("isulad (CNI: bridge, host-local, portmap)",) + measure(engine, a, [], {}))
+        if a.docker:
+            docker = DockerCli(a.docker)
+            docker_busybox(docker, engine, base)
+            results.append(("Docker (%s)" % a.docker,) +
+                           measure(docker, a, ["--net", "none"], {"default bridge": []}))
     finally:
-        for cid in engine.run("ps", "-a", "-q", "--no-trunc").split():
-            subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
-        subprocess.run(engine.isula + ["network", "rm", net], capture_output=True)  # its bridge and rules
         engine.stop()
-        if os.path.exists("/sys/class/net/" + bridge):
-            subprocess.run(["ip", "link", "delete", bridge])
         shutil.rmtree(base, ignore_errors=True)
     lines = ["Machine: %d cores, kernel %s; n=%d serial runs (modes alternated); median / p90 in ms." %
-             (os.cpu_count(), os.uname().release, a.n), "",
-             "| operation | " + " | ".join(modes) + " |", "| --- |" + " --- |" * len(modes)]
-    for op in ("run --rm true", "run -d + rm -f"):
-        lines.append("| %s | %s |" % (op, " | ".join(ms(res[(m, op)]) for m in modes)))
-    lines.append("")
-    lines.append("CNI cost (difference of medians against no network):")
-    for op in ("run --rm true", "run -d + rm -f"):
-        base_med = statistics.median(res[("no network", op)])
-        lines.append("- %s: network %+.1f ms, network + 1 port %+.1f ms" % (
-            op, (statistics.median(res[("network", op)]) - base_med) * 1000,
-            (statistics.median(res[("network + 1 port", op)]) - base_med) * 1000))
-    lines.append("")
-    lines.append("%d × `run -d --net` in parallel (%d clients): %.2f s; `rm -f` of them: %.2f s" %
-                 (a.parallel, a.clients, run_s, rm_s))
-    text = "\n".join(lines) + "\n"
+             (os.cpu_count(), os.uname().release, a.n), ""]
+    for r in results:
+        lines += report(r[0], a, *r[1:])
+    text = "\n".join(lines)
     print(text)
     if a.out:
         with open(a.out, "w") as f:
