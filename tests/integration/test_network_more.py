@@ -58,6 +58,17 @@ def test_connect_disconnect_running_and_stopped(isula, daemon, nets):
     assert r.returncode != 0 and "primary network" in r.stderr
     r = isula("network", "connect", "no-such-net", c)
     assert r.returncode != 0 and "not found" in r.stderr
+    # a taken address on a third network: refused, nothing left of the attempt
+    net3, br3, sub3 = nets.network()
+    holder = nets.name()
+    taken = str(sub3.network_address + 9)
+    isula.ok("run", "-d", "--name", holder, "--net", net3, "--ip", taken, "busybox", "sleep", "1000")
+    r = isula("network", "connect", "--ip", taken, net3, c)
+    assert r.returncode != 0 and taken in r.stderr
+    assert "eth2" not in ifaces(isula, c) and set(isula.inspect(c)["NetworkSettings"]["Networks"]) == {net1, net2}
+    assert lease_files(daemon, net3) == [taken] and len(bridge_ports(br3)) == 1
+    r = isula("network", "connect", "--ip", "10.1.2.3", net3, c)
+    assert r.returncode != 0 and "not in network" in r.stderr
 
     isula.ok("network", "disconnect", net2, c)
     assert "eth1" not in ifaces(isula, c)
