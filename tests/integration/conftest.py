@@ -4,8 +4,10 @@ Everything lives under one short temp dir (unix socket paths are limited to 108 
 socket, pidfile, daemon log. At the end of the session every container is removed, isulad is stopped, and
 the session fails if mounts or shim processes of ours are left behind.
 """
+import ipaddress
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -22,6 +24,52 @@ def bin_path(name):
     return os.path.join(BUILD, name)
 
 
+HANDED_OUT_BIPS = set()
+
+
+def free_bip():
+    """A gateway/prefix for a test daemon's default bridge network: a 10.253.x.0/24 no route of the host overlaps
+    and no other daemon of this run has (parallel daemons on one host must not share a subnet)."""
+    out = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout
+    taken = []
+    for line in out.splitlines():
+        w = line.split()
+        dst = w[1] if w[0] in ("broadcast", "local", "unreachable") else w[0]
+        try:
+            n = ipaddress.ip_network(dst, strict=False)
+            if n.prefixlen > 0:
+                taken.append(n)
+        except ValueError:
+            pass
+    for _ in range(500):
+        cand = ipaddress.ip_network("10.253.%d.0/24" % random.randint(0, 255))
+        if cand not in HANDED_OUT_BIPS and not any(cand.overlaps(t) for t in taken):
+            HANDED_OUT_BIPS.add(cand)
+            return "%s/24" % (cand.network_address + 1)
+    raise RuntimeError("no free 10.253.x.0/24 for a default bridge network")
+
+
+def drop_default_bridge(d):
+    """The default bridge network outlives its daemon (as docker0 does): a test daemon's bridge and the rules
+    naming it go with the daemon's directory."""
+    table = None
+    for line in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith("*"):
+            table = line[1:]
+        elif line.startswith("-A ") and '"isulad:bridge"' in line and (" %s " % d.bridge) in line + " ":
+            subprocess.run("iptables -w -t %s -D %s" % (table, line[3:]), shell=True)
+    if os.path.exists("/sys/class/net/" + d.bridge):
+        subprocess.run(["ip", "link", "delete", d.bridge])
+
+
+ALL_DAEMONS = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for d in ALL_DAEMONS:  # those torn down by a test's own code too
+        drop_default_bridge(d)
+
+
 class Daemon:
     def __init__(self, base, extra_args=()):
         self.base = base
@@ -32,7 +80,10 @@ class Daemon:
         self.conf = os.path.join(base, "daemon.json")
         self.log = os.path.join(base, "isulad.log")
         self.extra_args = list(extra_args)
+        self.bip = free_bip()
+        self.bridge = "isdb" + os.path.basename(base)[-8:].replace("_", "0").lower()
         self.proc = None
+        ALL_DAEMONS.append(self)
         if not os.path.exists(self.conf):
             with open(self.conf, "w") as f:
                 json.dump({}, f)
@@ -43,7 +94,8 @@ class Daemon:
 
     def args(self):
         return [bin_path("isulad"), "--config-file", self.conf, "-H", self.host, "-g", self.graph,
-                "-S", self.state, "-p", self.pidfile, "--log-driver", "stdout", "-l", "DEBUG"] + self.extra_args
+                "-S", self.state, "-p", self.pidfile, "--log-driver", "stdout", "-l", "DEBUG", "--bip", self.bip,
+                "--bridge", self.bridge] + self.extra_args
 
     def start(self, timeout=20):
         logf = open(self.log, "ab")
@@ -144,6 +196,7 @@ def daemon():
             os.kill(pid, signal.SIGKILL)
         for m in reversed(mounts):
             subprocess.run(["umount", "-l", m.split()[1]])
+        drop_default_bridge(d)
         # a runc state dir or cgroup may remain if a test crashed; the graph is ours to remove
         shutil.rmtree(base, ignore_errors=True)
         assert not mounts, "mounts left behind: %s" % mounts
@@ -186,6 +239,7 @@ def teardown_daemon(d):
             os.kill(pid, signal.SIGKILL)
         for m in reversed(leftover_mounts(d.base)):
             subprocess.run(["umount", "-l", m.split()[1]])
+        drop_default_bridge(d)
         shutil.rmtree(d.base, ignore_errors=True)
 
 

@@ -218,3 +218,51 @@ def test_network_plugin_other_than_cni_refuses_to_start(tmp_path):
         assert r.returncode != 0
         assert "network-plugin: invalid value" in r.stderr, r.stderr
         assert not os.path.exists(tmp_path / "s.sock")
+
+
+def test_default_bridge_network_for_the_docker_api(daemon, isula, container):
+    """docker run without --network joins the default bridge network (as Docker's docker0); isula run without --net
+    keeps loopback only. The tests' daemons get their subnet and bridge from --bip/--bridge (conftest)."""
+    import docker as docker_sdk
+    from test_network import free_port, http_get, HTTPD
+    subnet = ipaddress.ip_network(daemon.bip, strict=False)
+    env = dict(os.environ, DOCKER_CONFIG=os.path.join(daemon.base, "docker-config"))
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+        env.pop(k, None)
+
+    def docker(*args):
+        return subprocess.run([DOCKER, "-H", daemon.host] + list(args), capture_output=True, text=True, env=env,
+                              timeout=60)
+
+    r = docker("network", "ls", "--format", "{{.Name}} {{.Driver}}")
+    assert "bridge bridge" in r.stdout.splitlines(), r.stdout
+    info = json.loads(docker("network", "inspect", "bridge").stdout)[0]
+    assert info["IPAM"]["Config"][0]["Subnet"] == str(subnet)
+    assert info["IPAM"]["Config"][0]["Gateway"] == daemon.bip.split("/")[0]
+    r = docker("network", "rm", "bridge")
+    assert r.returncode != 0 and "pre-defined" in r.stderr
+    name = "it-db-" + os.urandom(4).hex()
+    port = free_port()
+    try:
+        r = docker("run", "-d", "--name", name, "-p", "127.0.0.1:%d:80" % port, "busybox", "sh", "-c",
+                   HTTPD.replace("hello-$HOSTNAME", "hello-default"))
+        assert r.returncode == 0, r.stderr
+        ins = json.loads(docker("inspect", name).stdout)[0]
+        assert ins["HostConfig"]["NetworkMode"] == "default"
+        ep = ins["NetworkSettings"]["Networks"]["bridge"]
+        assert ipaddress.ip_address(ep["IPAddress"]) in subnet and ep["Gateway"] == daemon.bip.split("/")[0]
+        assert http_get(port) == "hello-default\n"
+        assert "127.0.0.1:%d->80/tcp" % port in docker("ps", "--filter", "name=" + name).stdout
+        assert os.path.exists("/sys/class/net/" + daemon.bridge)
+        client = docker_sdk.DockerClient(base_url="unix://" + daemon.sock, version="1.41", timeout=60)
+        try:
+            out = client.containers.run("busybox", ["ip", "-4", "-o", "addr", "show", "eth0"], remove=True)
+            assert str(subnet.network_address)[:-1] in out.decode()
+        finally:
+            client.close()
+    finally:
+        docker("rm", "-f", name)
+    assert bridge_ports(daemon.bridge) == []
+    # isula's default: no network, loopback only
+    out = isula.ok("run", "--rm", "busybox", "ip", "-o", "link")
+    assert "eth0" not in out and "lo" in out

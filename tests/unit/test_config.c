@@ -218,6 +218,11 @@ TEST(bad_values)
     ASSERT_LOAD_FAILS_WITH("--log-opt log-file-mode: invalid file mode `rw`", "--log-opt", "log-file-mode=rw", NULL);
     ASSERT_LOAD_FAILS_WITH("--log-level: invalid log level `LOUD`", "-l", "LOUD", NULL);
     ASSERT_LOAD_FAILS_WITH("--network-plugin: invalid value `flannel`", "--network-plugin", "flannel", NULL);
+    ASSERT_LOAD_FAILS_WITH("--bip: invalid value `172.17.0.1`", "--bip", "172.17.0.1", NULL);
+    ASSERT_LOAD_FAILS_WITH("--bip: invalid value `300.1.1.1/16`", "--bip", "300.1.1.1/16", NULL);
+    ASSERT_LOAD_FAILS_WITH("--bip: invalid value `10.0.0.1/31`", "--bip", "10.0.0.1/31", NULL);
+    ASSERT_LOAD_FAILS_WITH("--bridge: invalid value `a/b`", "--bridge", "a/b", NULL);
+    ASSERT_LOAD_FAILS_WITH("--bridge: invalid value `name-longer-than-15`", "-b", "name-longer-than-15", NULL);
     ASSERT_LOAD_FAILS_WITH("--start-timeout: invalid duration `soon`", "--start-timeout=soon", NULL);
     ASSERT_LOAD_FAILS_WITH("--log-opt max-size: invalid size", "--log-opt", "max-size=big", NULL);
     ASSERT_LOAD_FAILS_WITH("--graph: `rel/dir` must be an absolute path", "-g", "rel/dir", NULL);

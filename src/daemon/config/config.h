@@ -64,6 +64,8 @@ struct isd_config {
     char *cni_bin_dir;
     char *cni_conf_dir;
     char *cri_socket; /* NULL when unset: an extra unix socket serving only the CRI */
+    char *bip;        /* the default bridge network: "<gateway>/<prefix>", NULL to pick a free subnet */
+    char *bridge;     /* its bridge device */
     bool image_layer_check;
     bool use_decrypted_key;
     bool insecure_skip_verify_enforce;

@@ -92,6 +92,8 @@ int config_finish(struct isd_config *c, struct isd_error **err);
 /* Validators used by the table (validate.c). */
 int check_hosts(struct isd_config *c, const char *what, struct isd_error **err);
 int check_network_plugin(struct isd_config *c, const char *what, struct isd_error **err);
+int check_bip(struct isd_config *c, const char *what, struct isd_error **err);
+int check_bridge(struct isd_config *c, const char *what, struct isd_error **err);
 int check_storage_driver(struct isd_config *c, const char *what, struct isd_error **err);
 int check_storage_opts(struct isd_config *c, const char *what, struct isd_error **err);
 int check_native_umask(struct isd_config *c, const char *what, struct isd_error **err);

@@ -15,6 +15,10 @@
 const struct opt_def isd_opts[] = {
     {"authorization-plugin", NULL, 0, "authorization-plugin", NULL, OT_STRING, NULL, F(authorization_plugin), 0,
      check_authz, "Use authorization plugin (Docker's AuthZPlugin protocol)"},
+    {"bip", NULL, 0, "bip", NULL, OT_STRING, NULL, F(bip), 0, check_bip,
+     "The default bridge network's gateway and subnet (Docker API's default network mode), e.g. 172.17.0.1/16"},
+    {"bridge", NULL, 'b', "bridge", NULL, OT_STRING, "isula0", F(bridge), 0, check_bridge,
+     "The default bridge network's bridge device"},
     {"cgroup-parent", NULL, 0, "cgroup-parent", NULL, OT_STRING, NULL, F(cgroup_parent), 0, check_cgroup_parent,
      "Set parent cgroup for all containers"},
     {"cni-bin-dir", NULL, 0, "cni-bin-dir", NULL, OT_PATH, "/opt/cni/bin", F(cni_bin_dir), 0, NULL,

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -71,6 +72,33 @@ int check_network_plugin(struct isd_config *c, const char *what, struct isd_erro
 {
     if (c->network_plugin[0] != '\0' && strcmp(c->network_plugin, "cni") != 0)
         return invalid(err, what, c->network_plugin, "the network plugin must be empty (none) or \"cni\"");
+    return 0;
+}
+
+int check_bip(struct isd_config *c, const char *what, struct isd_error **err)
+{
+    const char *slash = c->bip != NULL ? strchr(c->bip, '/') : NULL;
+    char addr[INET_ADDRSTRLEN];
+    struct in_addr a;
+    char *end = NULL;
+    long prefix;
+    if (c->bip == NULL || *c->bip == '\0')
+        return 0;
+    if (slash == NULL || (size_t)(slash - c->bip) >= sizeof(addr))
+        return invalid(err, what, c->bip, "the bridge IP must be an IPv4 address with a prefix length (CIDR)");
+    memcpy(addr, c->bip, (size_t)(slash - c->bip));
+    addr[slash - c->bip] = '\0';
+    prefix = strtol(slash + 1, &end, 10);
+    if (inet_pton(AF_INET, addr, &a) != 1 || *end != '\0' || end == slash + 1 || prefix < 8 || prefix > 30)
+        return invalid(err, what, c->bip, "the bridge IP must be an IPv4 address with a prefix length of 8 to 30");
+    return 0;
+}
+
+int check_bridge(struct isd_config *c, const char *what, struct isd_error **err)
+{
+    size_t n = strlen(c->bridge);
+    if (n == 0 || n >= IFNAMSIZ || strpbrk(c->bridge, "/ \t:") != NULL || strcmp(c->bridge, "none") == 0)
+        return invalid(err, what, c->bridge, "not a network interface name");
     return 0;
 }
 

@@ -67,6 +67,15 @@ bool network_mode_is_named(const char *mode)
     return true;
 }
 
+const char *network_mode_network(const char *mode, bool with_default)
+{
+    if (network_mode_is_named(mode))
+        return mode;
+    if (with_default && (streq(mode, "default") || streq(mode, "bridge")))
+        return NETWORK_DEFAULT;
+    return NULL;
+}
+
 static char *netns_path(struct network_ctx *n, const char *id)
 {
     return path_join(n->netns_dir, id);

@@ -34,12 +34,26 @@ struct network_ctx {
     char *cache_dir;            /* <graph>/network/cache */
     char **bin_dirs;
     struct cni_env env;
+    bool has_default; /* the default bridge network exists (network_default_ensure) */
 };
 
 /* bin_dir: cni-bin-dir; Debian's plugin directory /usr/lib/cni is searched after it. */
 struct network_ctx *network_ctx_new(const char *graph, const char *state, const char *bin_dir, const char *conf_dir,
                                     struct isd_error **err);
 void network_ctx_free(struct network_ctx *n);
+
+/* The default bridge network (Docker's `bridge`), joined by the Docker API's NetworkMode "default" and "bridge"
+ * (isula's default, no NetworkMode, stays loopback only). */
+#define NETWORK_DEFAULT "bridge"
+/* Makes the default network (a bridge network named NETWORK_DEFAULT on device `bridge`) unless it exists as asked.
+ * bip: "<gateway>/<prefix>", or NULL for the first of 172.17.0.0/16 .. 172.31.0.0/16 free of other networks and
+ * of the host's routes. A default network with attached containers is kept as it is (*ret_warning says so). */
+int network_default_ensure(struct network_ctx *n, const char *bip, const char *bridge, char **ret_warning,
+                           struct isd_error **err);
+json_t *network_create_predefined(struct network_ctx *n, const json_t *body, struct isd_error **err);
+/* The network a NetworkMode joins: a named one, NETWORK_DEFAULT for "default"/"bridge" when with_default, else NULL
+ * (none, host, container:<id>, isula's ""). */
+const char *network_mode_network(const char *mode, bool with_default);
 
 /* True for a NetworkMode that names a network ("" "default" "none" "host" "bridge" "container:..." do not). */
 bool network_mode_is_named(const char *mode);

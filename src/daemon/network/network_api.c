@@ -1,4 +1,5 @@
 /* Docker's JSON for user networks: list with filters, inspect with the attached containers, remove. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +145,7 @@ static void bridge_delete(const char *bridge)
     spawn_run(argv, NULL, NULL, NULL, NULL);
 }
 
-int network_remove(struct network_ctx *n, const char *ref, struct isd_error **err)
+static int remove_net(struct network_ctx *n, const char *ref, bool predefined, struct isd_error **err)
 {
     cleanup_cni_net struct cni_net *net = network_lookup(n, ref, err);
     cleanup_json json_t *eps = NULL;
@@ -153,6 +154,9 @@ int network_remove(struct network_ctx *n, const char *ref, struct isd_error **er
     cleanup_free char *leases = NULL;
     if (net == NULL)
         return -1;
+    if (!predefined && streq(net->name, NETWORK_DEFAULT))
+        return isd_error_set(err, ISD_ERR_PERMISSION, 0, "%s is a pre-defined network and cannot be removed",
+                             net->name);
     if (meta(net) == NULL)
         return isd_error_set(err, ISD_ERR_INVALID, 0,
                              "network %s is defined in the cni-conf-dir, not by isulad: "
@@ -179,6 +183,72 @@ int network_remove(struct network_ctx *n, const char *ref, struct isd_error **er
     leases = path_join(n->ipam_dir, net->name);
     rm_rf(leases, NULL);
     return 0;
+}
+
+int network_remove(struct network_ctx *n, const char *ref, struct isd_error **err)
+{
+    return remove_net(n, ref, false, err);
+}
+
+static bool default_matches(const struct cni_net *net, const char *bip, const char *bridge)
+{
+    cleanup_free char *gw = NULL;
+    const char *slash = bip != NULL ? strchr(bip, '/') : NULL;
+    if (!streq(json_get_str(meta(net), "bridge"), bridge))
+        return false;
+    if (slash == NULL)
+        return true; /* no bip: the subnet picked once stays */
+    gw = xstrndup(bip, (size_t)(slash - bip));
+    return streq(json_get_str(meta(net), "gateway"), gw) &&
+           atoi(strchr(json_get_str(meta(net), "subnet") ?: "/0", '/') + 1) == atoi(slash + 1);
+}
+
+static json_t *default_body(const char *bip, const char *bridge)
+{
+    json_t *body =
+        json_pack("{s:s, s:{s:s}}", "Name", NETWORK_DEFAULT, "Options", "com.docker.network.bridge.name", bridge);
+    const char *slash = bip != NULL ? strchr(bip, '/') : NULL;
+    struct in_addr a;
+    cleanup_free char *gw = NULL;
+    cleanup_free char *subnet = NULL;
+    if (slash == NULL)
+        return body;
+    gw = xstrndup(bip, (size_t)(slash - bip));
+    if (inet_pton(AF_INET, gw, &a) == 1) {
+        int prefix = atoi(slash + 1);
+        uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+        struct in_addr net = {.s_addr = htonl(ntohl(a.s_addr) & mask)};
+        char buf[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &net, buf, sizeof(buf));
+        subnet = xasprintf("%s/%d", buf, prefix);
+        json_object_set_new(body, "IPAM", json_pack("{s:[{s:s, s:s}]}", "Config", "Subnet", subnet, "Gateway", gw));
+    }
+    return body;
+}
+
+int network_default_ensure(struct network_ctx *n, const char *bip, const char *bridge, char **ret_warning,
+                           struct isd_error **err)
+{
+    cleanup_cni_net struct cni_net *net = network_lookup(n, NETWORK_DEFAULT, NULL);
+    cleanup_json json_t *body = NULL;
+    cleanup_json json_t *made = NULL;
+    *ret_warning = NULL;
+    if (net != NULL && meta(net) != NULL && default_matches(net, bip, bridge))
+        return n->has_default = true, 0;
+    if (net != NULL && meta(net) != NULL) {
+        cleanup_json json_t *eps = endpoints(n, net->name);
+        if (json_object_size(eps) > 0) {
+            *ret_warning = xasprintf("the default network keeps %s (%s) while containers are attached",
+                                     json_get_str(meta(net), "subnet"), json_get_str(meta(net), "bridge"));
+            return n->has_default = true, 0;
+        }
+        if (remove_net(n, net->name, true, err) < 0)
+            return -1;
+    }
+    body = default_body(bip, bridge);
+    made = network_create_predefined(n, body, err);
+    n->has_default = made != NULL;
+    return made != NULL ? 0 : -1;
 }
 
 static bool prune_match(const struct cni_net *net, const json_t *filters)
@@ -215,7 +285,7 @@ json_t *network_prune(struct network_ctx *n, const json_t *filters, struct isd_e
     deleted = json_array();
     for (size_t i = 0; nets[i] != NULL; i++) {
         cleanup_json json_t *eps = NULL;
-        if (!prune_match(nets[i], filters))
+        if (streq(nets[i]->name, NETWORK_DEFAULT) || !prune_match(nets[i], filters))
             continue;
         eps = endpoints(n, nets[i]->name);
         if (json_object_size(eps) == 0 && network_remove(n, nets[i]->name, NULL) == 0)

@@ -205,10 +205,11 @@ static bool host_route_overlaps(const struct cidr *c)
     return false;
 }
 
-/* Docker's local pool: the first free 172.18.0.0/16 .. 172.31.0.0/16. */
-static int subnet_pick(struct cni_net **nets, struct cidr *ret, struct isd_error **err)
+/* Docker's local pool: the first free 172.<first>.0.0/16 .. 172.31.0.0/16 (user networks from 18, the default
+ * bridge network from 17 as docker0). */
+static int subnet_pick(struct cni_net **nets, uint32_t first, struct cidr *ret, struct isd_error **err)
 {
-    for (uint32_t b = 18; b <= 31; b++) {
+    for (uint32_t b = first; b <= 31; b++) {
         struct cidr c = {.addr = (172u << 24) | (b << 16), .prefix = 16};
         const char *by;
         if (!subnet_taken(nets, &c, &by) && !host_route_overlaps(&c)) {
@@ -271,7 +272,8 @@ static int check_ipam(const json_t *body, struct create_req *r, bool *ret_given,
     return 0;
 }
 
-static int check_create(const json_t *body, struct create_req *r, bool *ret_subnet_given, struct isd_error **err)
+static int check_create(const json_t *body, bool predefined, struct create_req *r, bool *ret_subnet_given,
+                        struct isd_error **err)
 {
     static const char *const reserved[] = {"bridge", "host", "none", "default"};
     const char *drv = json_get_str(body, "Driver");
@@ -280,7 +282,7 @@ static int check_create(const json_t *body, struct create_req *r, bool *ret_subn
     r->name = json_get_str(body, "Name");
     if (r->name == NULL || *r->name == '\0')
         return isd_error_set(err, ISD_ERR_INVALID, 0, "network name is required");
-    for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(reserved) && !predefined; i++)
         if (streq(r->name, reserved[i]))
             return isd_error_set(err, ISD_ERR_CONFLICT, 0, "network with name %s already exists", r->name);
     if (drv != NULL && *drv != '\0' && !streq(drv, "bridge"))
@@ -332,8 +334,8 @@ static json_t *conflist_json(struct network_ctx *n, const struct create_req *r, 
                      "type", "portmap", "capabilities", "portMappings", true, "isulad", m);
 }
 
-static int create_locked(struct network_ctx *n, const json_t *body, struct cni_net **nets, char **ret_id,
-                         char **ret_name, json_t **ret_meta, struct isd_error **err)
+static int create_locked(struct network_ctx *n, const json_t *body, bool predefined, struct cni_net **nets,
+                         char **ret_id, char **ret_name, json_t **ret_meta, struct isd_error **err)
 {
     struct create_req r = {0};
     bool given = false;
@@ -342,12 +344,12 @@ static int create_locked(struct network_ctx *n, const json_t *body, struct cni_n
     cleanup_free char *id = random_hex(64);
     cleanup_free char *path = NULL;
     cleanup_json json_t *conf = NULL;
-    if (check_create(body, &r, &given, err) < 0)
+    if (check_create(body, predefined, &r, &given, err) < 0)
         return -1;
     for (size_t i = 0; nets[i] != NULL; i++)
         if (streq(nets[i]->name, r.name))
             return isd_error_set(err, ISD_ERR_CONFLICT, 0, "network with name %s already exists", r.name);
-    if (!given && subnet_pick(nets, &r.subnet, err) < 0)
+    if (!given && subnet_pick(nets, predefined ? 17 : 18, &r.subnet, err) < 0)
         return -1;
     if (!given) {
         r.gateway = r.subnet.addr + 1;
@@ -373,7 +375,7 @@ static int create_locked(struct network_ctx *n, const json_t *body, struct cni_n
     return 0;
 }
 
-json_t *network_create(struct network_ctx *n, const json_t *body, struct isd_error **err)
+static json_t *create(struct network_ctx *n, const json_t *body, bool predefined, struct isd_error **err)
 {
     struct cni_net **nets;
     cleanup_free char *id = NULL;
@@ -383,7 +385,7 @@ json_t *network_create(struct network_ctx *n, const json_t *body, struct isd_err
     pthread_mutex_lock(&n->lock);
     nets = store_load(n, err);
     if (nets != NULL)
-        rc = create_locked(n, body, nets, &id, &name, &meta, err);
+        rc = create_locked(n, body, predefined, nets, &id, &name, &meta, err);
     pthread_mutex_unlock(&n->lock);
     cni_net_list_free(nets);
     if (rc < 0)
@@ -396,6 +398,16 @@ json_t *network_create(struct network_ctx *n, const json_t *body, struct isd_err
         return NULL;
     }
     return json_pack("{s:s, s:s}", "Id", id, "Warning", "");
+}
+
+json_t *network_create(struct network_ctx *n, const json_t *body, struct isd_error **err)
+{
+    return create(n, body, false, err);
+}
+
+json_t *network_create_predefined(struct network_ctx *n, const json_t *body, struct isd_error **err)
+{
+    return create(n, body, true, err);
 }
 
 bool network_has_capability(const struct cni_net *net, const char *cap)

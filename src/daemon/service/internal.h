@@ -86,6 +86,9 @@ void service_network_settings(struct daemon *d, const char *id, json_t *inspect)
 void service_network_restore(struct daemon *d);
 /* network_endpoints.c: the endpoints beyond the primary network (connect/disconnect), --ip and --mac-address. */
 void service_network_hosts_refresh(struct daemon *d, const char *name);
+/* The network a container joins first (eth0): its NetworkMode's, the default bridge network for the Docker API's
+ * "default"/"bridge", NULL for none (isula's default, host, container:<id>). */
+const char *service_network_primary(struct daemon *d, const json_t *host_config);
 json_t *service_network_endpoints(const struct container *c);
 json_t *service_network_caps(struct daemon *d, const char *name, const json_t *ep, const json_t *ports,
                              struct isd_error **err);

@@ -39,6 +39,15 @@ int service_network_init(struct daemon *d, struct isd_error **err)
         return isd_error_wrap(err, "network");
     log_conf_dir(d);
     {
+        cleanup_free char *warning = NULL;
+        struct isd_error *e = NULL;
+        if (network_default_ensure(d->network, d->cfg->bip, d->cfg->bridge, &warning, &e) < 0)
+            log_error("default bridge network: %s (the Docker API's default network mode gets loopback only)", e->msg);
+        else if (warning != NULL)
+            log_warn("%s", warning);
+        isd_error_free(e);
+    }
+    {
         cleanup_strv char **failed = NULL;
         network_rules_restore(d->network, &failed);
         for (size_t i = 0; failed != NULL && failed[i] != NULL; i++)
@@ -85,13 +94,18 @@ json_t *service_network_prune(struct daemon *d, const json_t *filters, struct is
     return network_prune(d->network, filters, err);
 }
 
+const char *service_network_primary(struct daemon *d, const json_t *host_config)
+{
+    return network_mode_network(json_get_str(host_config, "NetworkMode"), d->network->has_default);
+}
+
 int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err)
 {
-    const char *mode = json_get_str(host_config, "NetworkMode");
+    const char *name = service_network_primary(d, host_config);
     cleanup_cni_net struct cni_net *net = NULL;
-    if (!network_mode_is_named(mode))
+    if (name == NULL)
         return 0;
-    net = network_lookup(d->network, mode, err);
+    net = network_lookup(d->network, name, err);
     return net != NULL ? 0 : -1;
 }
 
@@ -125,11 +139,11 @@ int service_network_save_aliases(struct daemon *d, struct container *c, const js
 
 int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct isd_error **err)
 {
-    const char *mode = json_get_str(c->host_config, "NetworkMode");
+    const char *mode = service_network_primary(d, c->host_config);
     cleanup_json json_t *ports = NULL;
     cleanup_json json_t *caps = NULL;
     *ret_netns = NULL;
-    if (!network_mode_is_named(mode))
+    if (mode == NULL)
         return 0;
     ports = network_port_mappings(d->network, c->id, c->host_config, json_object_get(c->config, "ExposedPorts"), err);
     if (ports == NULL)
@@ -205,7 +219,8 @@ static void hosts_refresh_one(struct daemon *d, const char *id)
     cleanup_free char *path = xasprintf("%s/containers/%s/hosts", d->cfg->graph, id);
     struct buf b = {0};
     for (size_t i = 0; nets != NULL && nets[i] != NULL; i++)
-        hosts_lines(d, nets[i], &b);
+        if (!streq(nets[i], NETWORK_DEFAULT))
+            hosts_lines(d, nets[i], &b);
     buf_append(&b, "", 1);
     hosts_rewrite(path, b.data);
     buf_free(&b);
@@ -216,6 +231,8 @@ void service_network_hosts_refresh(struct daemon *d, const char *name)
     cleanup_json json_t *peers = NULL;
     size_t i;
     json_t *p;
+    if (streq(name, NETWORK_DEFAULT))
+        return; /* as Docker's default bridge: no names between its containers */
     pthread_mutex_lock(&d->network->hosts_lock);
     peers = network_peers(d->network, name);
     json_array_foreach(peers, i, p) hosts_refresh_one(d, json_get_str(p, "Id"));
@@ -224,9 +241,8 @@ void service_network_hosts_refresh(struct daemon *d, const char *name)
 
 void service_network_hosts(struct daemon *d, struct container *c)
 {
-    const char *mode = json_get_str(c->host_config, "NetworkMode");
     cleanup_strv char **nets = NULL;
-    if (!network_mode_is_named(mode))
+    if (service_network_primary(d, c->host_config) == NULL)
         return;
     nets = network_container_networks(d->network, c->id);
     for (size_t i = 0; nets != NULL && nets[i] != NULL; i++)
@@ -254,10 +270,9 @@ bool service_network_has_state(struct daemon *d, const char *id)
 
 void service_network_settings(struct daemon *d, const char *id, json_t *inspect)
 {
-    const char *mode = json_get_str(json_object_get(inspect, "HostConfig"), "NetworkMode");
+    const char *mode = service_network_primary(d, json_object_get(inspect, "HostConfig"));
     const json_t *exposed = json_object_get(json_object_get(inspect, "Config"), "ExposedPorts");
-    cleanup_json json_t *s =
-        network_container_settings(d->network, id, network_mode_is_named(mode) ? mode : NULL, exposed);
+    cleanup_json json_t *s = network_container_settings(d->network, id, mode, exposed);
     json_t *ns = json_object_get(inspect, "NetworkSettings");
     if (s == NULL || !json_is_object(ns))
         return;

@@ -125,7 +125,7 @@ int service_network_save_endpoint(struct daemon *d, struct container *c, const j
 /* Attaches the networks beyond the primary one (start; the namespace is pinned). */
 int service_network_start_more(struct daemon *d, struct container *c, struct isd_error **err)
 {
-    const char *mode = json_get_str(c->host_config, "NetworkMode");
+    const char *mode = service_network_primary(d, c->host_config);
     cleanup_json json_t *eps = service_network_endpoints(c);
     const char *name;
     json_t *ep;
@@ -158,15 +158,15 @@ static struct container *lookup_locked(struct daemon *d, const char *ref, struct
 static int connect_locked(struct daemon *d, struct container *c, const char *name, const json_t *ep,
                           struct isd_error **err)
 {
-    const char *mode = json_get_str(c->host_config, "NetworkMode");
+    const char *mode = service_network_primary(d, c->host_config);
     cleanup_json json_t *eps = service_network_endpoints(c);
     cleanup_json json_t *keep = endpoint_keep(ep);
     cleanup_json json_t *caps = NULL;
     struct isd_error *e = NULL;
-    if (!network_mode_is_named(mode))
+    if (mode == NULL)
         return isd_error_set(err, ISD_ERR_INVALID, 0,
                              "container %s is not on a network (--net %s): it cannot be connected to another one",
-                             c->name, mode != NULL && *mode ? mode : "default");
+                             c->name, json_get_str(c->host_config, "NetworkMode") ?: "");
     if (streq(mode, name) || json_object_get(eps, name) != NULL)
         return isd_error_set(err, ISD_ERR_PERMISSION, 0, "endpoint with name %s already exists in network %s", c->name,
                              name);
@@ -206,7 +206,7 @@ int service_network_connect(struct daemon *d, const char *net_ref, const char *c
 
 static int disconnect_locked(struct daemon *d, struct container *c, const char *name, struct isd_error **err)
 {
-    const char *mode = json_get_str(c->host_config, "NetworkMode");
+    const char *mode = service_network_primary(d, c->host_config);
     cleanup_json json_t *eps = service_network_endpoints(c);
     if (streq(mode, name))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
