@@ -96,7 +96,11 @@ json_t *service_network_prune(struct daemon *d, const json_t *filters, struct is
 
 const char *service_network_primary(struct daemon *d, const json_t *host_config)
 {
-    return network_mode_network(json_get_str(host_config, "NetworkMode"), d->network->has_default);
+    struct user_remap map;
+    /* A user-namespaced container cannot mount sysfs in a namespace isulad pinned (owned by the host's user
+     * namespace): on the default network it keeps loopback only; a named network's start fails as before. */
+    service_userns_map(d, host_config, &map);
+    return network_mode_network(json_get_str(host_config, "NetworkMode"), d->network->has_default && map.size == 0);
 }
 
 int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err)
