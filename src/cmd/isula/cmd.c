@@ -156,8 +156,8 @@ char *cmd_time_value(const char *s)
     if (s == NULL)
         return NULL;
     if (parse_duration_ns(s, &ns) == 0)
-        return xasprintf("%lld", (now_ns() - ns) / 1000000000LL);
-    if (time_parse_rfc3339(s, &ns) == 0)
-        return xasprintf("%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
-    return xstrdup(s);
+        ns = now_ns() - ns;
+    else if (time_parse_rfc3339(s, &ns) != 0)
+        return xstrdup(s);
+    return xasprintf("%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
 }

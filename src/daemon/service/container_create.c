@@ -1,4 +1,5 @@
 /* Container create, inspect, list, rename: the parts that touch no runtime. */
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/image/image_store.h"
+#include "daemon/image/reference.h"
 #include "daemon/service/internal.h"
 #include "daemon/service/volumes.h"
 #include "daemon/spec/spec.h"
@@ -229,9 +231,17 @@ static bool match_id(struct container *c, const char *v)
     return str_has_prefix(c->id, v);
 }
 
+/* Docker's name filter is a regular expression, matched against "/name" and "name". */
 static bool match_name(struct container *c, const char *v)
 {
-    return strstr(c->name, v[0] == '/' ? v + 1 : v) != NULL;
+    regex_t re;
+    bool hit;
+    cleanup_free char *slashed = xasprintf("/%s", c->name);
+    if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+        return false;
+    hit = regexec(&re, c->name, 0, NULL, 0) == 0 || regexec(&re, slashed, 0, NULL, 0) == 0;
+    regfree(&re);
+    return hit;
 }
 
 static bool match_status(struct container *c, const char *v)
@@ -244,9 +254,14 @@ static bool match_label(struct container *c, const char *v)
     return json_labels_match(json_object_get(c->config, "Labels"), (char *const[]){(char *)v, NULL});
 }
 
+/* v is the user's reference, its normalised form or an image ID (service_filters_expand_ancestor adds them). */
 static bool match_ancestor(struct container *c, const char *v)
 {
-    return streq(c->image_ref, v) || (c->image_id != NULL && str_has_prefix(c->image_id, v));
+    cleanup_free char *norm = reference_normalize(c->image_ref, NULL);
+    if (streq(c->image_ref, v) || (norm != NULL && streq(norm, v)))
+        return true;
+    return c->image_id != NULL && (str_has_prefix(c->image_id, v) ||
+                                   (str_has_prefix(c->image_id, "sha256:") && str_has_prefix(c->image_id + 7, v)));
 }
 
 static bool match_exited(struct container *c, const char *v)
@@ -275,7 +290,7 @@ static int check_filters(const json_t *filters, struct isd_error **err)
         if (!known)
             return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid filter '%s'", k);
     }
-    return 0;
+    return service_filters_check_regex(filters, "name", err);
 }
 
 /* Docker's label filters: every one of them must match (the other keys match any of their values). */
@@ -325,14 +340,18 @@ json_t *service_container_list(struct daemon *d, bool all, const json_t *filters
         isd_error_set(err, ISD_ERR_INVALID, 0, "invalid filters");
         return NULL;
     }
+    cleanup_json json_t *expanded = filters ? service_filters_expand_ancestor(d, filters, "ancestor") : NULL;
+    filters = expanded;
     v = container_store_list(d->containers, &n);
     qsort(v, n, sizeof(*v), by_created_desc);
     out = json_array();
     for (size_t i = 0; i < n; i++) {
         struct container *c = v[i];
         pthread_mutex_lock(&c->lock);
-        bool show = (all || container_is_active(c) || (filters != NULL && json_object_get(filters, "status"))) &&
-                    (filters == NULL || filters_match(filters, c));
+        /* A limit (ps -n, -l) or a status filter shows every state, as Docker does. */
+        bool show =
+            (all || limit > 0 || container_is_active(c) || (filters != NULL && json_object_get(filters, "status"))) &&
+            (filters == NULL || filters_match(filters, c));
         json_t *item = NULL;
         if (show && (limit <= 0 || (int)json_array_size(out) < limit))
             json_array_append_new(out, item = container_summary_json(c));
@@ -356,7 +375,10 @@ int service_container_rename(struct daemon *d, const char *ref, const char *new_
     if (c == NULL)
         return -1;
     cleanup_free char *old = xasprintf("/%s", c->name);
-    rc = container_store_rename(d->containers, c, new_name, err);
+    if (streq(c->name, new_name))
+        rc = isd_error_set(err, ISD_ERR_INVALID, 0, "Renaming a container with the same name as its current name");
+    else
+        rc = container_store_rename(d->containers, c, new_name, err);
     if (rc == 0)
         rc = container_save(c, true, err);
     if (rc == 0)

@@ -344,6 +344,17 @@ sent:
     return 0;
 }
 
+/* kill_locked, then Docker's kill event (signal=N) when the signal went out. */
+static int kill_event_locked(struct daemon *d, struct container *c, int sig, struct isd_error **err)
+{
+    char signum[16];
+    if (kill_locked(d, c, sig, err) < 0)
+        return -1;
+    snprintf(signum, sizeof(signum), "%d", sig);
+    service_container_event(c, "kill", json_pack("{s:s}", "signal", signum));
+    return 0;
+}
+
 static int stop_locked(struct daemon *d, struct container *c, int timeout, struct isd_error **err)
 {
     int sig = signal_parse(json_get_str(c->config, "StopSignal"));
@@ -355,17 +366,17 @@ static int stop_locked(struct daemon *d, struct container *c, int timeout, struc
     if (c->status == CT_PAUSED)
         sig = SIGKILL;
     if (timeout < 0) { /* `stop -t -1`: no SIGKILL, wait for the exit however long it takes */
-        if (kill_locked(d, c, sig, err) < 0)
+        if (kill_event_locked(d, c, sig, err) < 0)
             return -1;
         while (container_is_active(c))
             pthread_cond_wait(&c->changed, &c->lock);
         return 0;
     }
-    if (kill_locked(d, c, sig, NULL) == 0 && wait_inactive(c, (long long)timeout * 1000000000LL))
+    if (kill_event_locked(d, c, sig, NULL) == 0 && wait_inactive(c, (long long)timeout * 1000000000LL))
         return 0;
     if (!container_is_active(c))
         return 0;
-    if (kill_locked(d, c, SIGKILL, err) < 0 && container_is_active(c))
+    if (kill_event_locked(d, c, SIGKILL, err) < 0 && container_is_active(c))
         return -1;
     if (!wait_inactive(c, 30LL * 1000000000LL))
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "container %s did not stop after SIGKILL", c->id);
@@ -403,12 +414,11 @@ int service_container_kill(struct daemon *d, const char *ref, const char *signal
         rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "Cannot kill container: %s: Container %s is not running", ref,
                            c->id);
     } else {
-        char signum[16];
         c->manually_stopped = true;
-        rc = kill_locked(d, c, sig, err);
-        snprintf(signum, sizeof(signum), "%d", sig);
-        if (rc == 0)
-            service_container_event(c, "kill", json_pack("{s:s}", "signal", signum));
+        rc = kill_event_locked(d, c, sig, err);
+        /* Docker waits (briefly) for the exit after a SIGKILL, so that an inspect right after sees it. */
+        if (rc == 0 && sig == SIGKILL)
+            wait_inactive(c, 10LL * 1000000000LL);
     }
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
@@ -421,8 +431,8 @@ int service_container_restart(struct daemon *d, const char *ref, int timeout, st
     int rc = 0;
     if (c == NULL)
         return -1;
-    if (container_is_active(c))
-        rc = stop_locked(d, c, timeout, err);
+    if (container_is_active(c) && (rc = stop_locked(d, c, timeout, err)) == 0)
+        service_container_event(c, "stop", NULL);
     if (rc == 0)
         rc = service_container_start_locked(d, c, err);
     if (rc == 0)

@@ -6,7 +6,8 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/events/events.h"
-#include "daemon/service/service.h"
+#include "daemon/image/reference.h"
+#include "daemon/service/internal.h"
 
 /* Docker's event filters, parsed once per request; a NULL list means no filter of that kind. */
 struct events_job {
@@ -32,6 +33,13 @@ static bool any_of(char *const *vals, const char *v, bool prefix)
     return false;
 }
 
+/* The image named as the user wrote it or in its normalised form (busybox, busybox:latest). */
+static bool image_matches(char *const *vals, const char *image)
+{
+    cleanup_free char *norm = image != NULL ? reference_normalize(image, NULL) : NULL;
+    return any_of(vals, image, false) || (norm != NULL && any_of(vals, norm, false));
+}
+
 static bool event_matches(const json_t *ev, const struct events_job *f)
 {
     const char *type = json_get_str(ev, "Type"), *id = json_get_str(json_object_get(ev, "Actor"), "ID");
@@ -42,7 +50,7 @@ static bool event_matches(const json_t *ev, const struct events_job *f)
     if (f->container != NULL &&
         (!container || !(any_of(f->container, id, true) || any_of(f->container, json_get_str(attrs, "name"), false))))
         return false;
-    if (f->image != NULL && !any_of(f->image, json_get_str(attrs, container ? "image" : "name"), false) &&
+    if (f->image != NULL && !image_matches(f->image, json_get_str(attrs, container ? "image" : "name")) &&
         !(!container && any_of(f->image, id, true)))
         return false;
     return json_labels_match(attrs, f->label);
@@ -60,13 +68,34 @@ static int event_write(const json_t *ev, void *ctx)
     return 0;
 }
 
-struct events_job *service_events_begin(struct daemon *d, const json_t *filters, long long since_ns, long long until_ns)
+static int check_keys(const json_t *filters, struct isd_error **err)
 {
-    struct events_job *j = xcalloc(1, sizeof(*j));
+    static const char *const known[] = {"type", "event", "container", "image", "label"};
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)filters, k, v)
+    {
+        bool ok = false;
+        for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+            ok = ok || streq(k, known[i]);
+        if (!ok)
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid filter '%s'", k);
+    }
+    return 0;
+}
+
+struct events_job *service_events_begin(struct daemon *d, const json_t *filters, long long since_ns, long long until_ns,
+                                        struct isd_error **err)
+{
+    struct events_job *j;
+    if (check_keys(filters, err) < 0)
+        return NULL;
+    cleanup_json json_t *expanded = service_filters_expand_ancestor(d, filters, "image");
+    j = xcalloc(1, sizeof(*j));
     j->type = json_filter_values(filters, "type");
     j->event = json_filter_values(filters, "event");
     j->container = json_filter_values(filters, "container");
-    j->image = json_filter_values(filters, "image");
+    j->image = json_filter_values(expanded, "image");
     j->label = json_filter_values(filters, "label");
     j->since_ns = since_ns;
     j->until_ns = until_ns;

@@ -128,4 +128,17 @@ void service_userns_map(struct daemon *d, const json_t *hc, struct user_remap *r
 int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_error **err);
 int service_rootfs_mount(struct daemon *d, struct container *c, char **ret_merged, struct isd_error **err);
 
+/* Filters shared by the lists and events (filters.c). The values of a Docker filter key (array or the old
+ * {"v": true} form) as a new array; NULL when absent. */
+json_t *service_filter_values(const json_t *filters, const char *key);
+/* A copy of filters whose `key` values (image references) also carry their normalised form and the ID of
+ * the image they name, so that "busybox", "busybox:latest" and the ID match alike. */
+json_t *service_filters_expand_ancestor(struct daemon *d, const json_t *filters, const char *key);
+/* Each value of filters' key must compile as a regular expression (Docker's name filter). */
+int service_filters_check_regex(const json_t *filters, const char *key, struct isd_error **err);
+/* Sizes of a container's files (prune.c); lock held. SizeRw is the upper directory, SizeRootFs adds the
+ * image. Computed only when asked for (ps -s, ?size=1, inspect -s, system df). */
+long long service_container_size_rw(struct daemon *d, const struct container *c);
+void service_container_sizes(struct daemon *d, const struct container *c, json_t *j);
+
 #endif

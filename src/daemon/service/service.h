@@ -196,12 +196,13 @@ json_t *service_image_history(struct daemon *d, const char *ref, struct isd_erro
 /* Loads an embedded image from its manifest (absolute path on the daemon's host); *ret_name: "name:tag". */
 int service_image_load_embedded(struct daemon *d, const char *manifest_path, char **ret_name, struct isd_error **err);
 
-/* Events in two steps, as stats: begin reads Docker's filters (type, event, container, image, label; an object
+/* Events in two steps, as stats: begin reads Docker's filters (type, event, container, image, label; others are
+ * ISD_ERR_INVALID; an object
  * of arrays or of {"value": true}); run writes, one JSON document per line to out_fd, the kept events from
  * since_ns (0: none), then new ones until until_ns (0: never) has passed or the client leaves, and frees j. */
 struct events_job;
-struct events_job *service_events_begin(struct daemon *d, const json_t *filters, long long since_ns,
-                                        long long until_ns);
+struct events_job *service_events_begin(struct daemon *d, const json_t *filters, long long since_ns, long long until_ns,
+                                        struct isd_error **err);
 void service_events_run(struct events_job *j, int out_fd);
 void service_events_job_free(struct events_job *j);
 
@@ -251,6 +252,12 @@ int service_exec_sync(struct daemon *d, const char *ref, char *const *cmd, long 
                       struct exec_sync_result *ret, struct isd_error **err);
 
 /* System. */
+/* Docker's prunes and disk usage (prune.c, images_prune.c): POST /containers/prune, /images/prune, GET /system/df. */
+json_t *service_container_prune(struct daemon *d, const json_t *filters, struct isd_error **err);
+json_t *service_image_prune(struct daemon *d, const json_t *filters, struct isd_error **err);
+json_t *service_system_df(struct daemon *d, struct isd_error **err);
+/* Adds SizeRw and SizeRootFs to a container summary or inspect (by its Id), or to each of a list. */
+void service_container_add_sizes(struct daemon *d, json_t *j);
 json_t *service_version(struct daemon *d);
 json_t *service_info(struct daemon *d);
 

@@ -9,17 +9,23 @@
 #include "daemon/image/image_store.h"
 #include "daemon/service/internal.h"
 
+/* Docker's SystemVersion (swagger): Platform, Components, Version, ApiVersion, MinAPIVersion, GitCommit,
+ * GoVersion, Os, Arch, KernelVersion, Experimental, BuildTime. */
 json_t *service_version(struct daemon *d)
 {
     struct utsname u;
+    json_t *v;
     uname(&u);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, "
-                     "s:s, s:s}}]}",
-                     "Version", ISD_VERSION, "ApiVersion", ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", "",
-                     "GoVersion", "C (gnu11)", "Os", "linux", "Arch", "amd64", "KernelVersion", u.release, "BuildTime",
-                     "", "Components", "Name", "Engine", "Version", ISD_VERSION, "Details", "ApiVersion",
-                     ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", "", "GoVersion", "C (gnu11)", "Os", "linux",
-                     "Arch", "amd64", "KernelVersion", u.release, "Experimental", "false");
+    v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, "
+                  "s:s, s:s}}]}",
+                  "Version", ISD_VERSION, "ApiVersion", ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", "",
+                  "GoVersion", "C (gnu11)", "Os", "linux", "Arch", "amd64", "KernelVersion", u.release, "BuildTime", "",
+                  "Components", "Name", "Engine", "Version", ISD_VERSION, "Details", "ApiVersion", ISD_API_VERSION,
+                  "MinAPIVersion", "1.24", "GitCommit", "", "GoVersion", "C (gnu11)", "Os", "linux", "Arch", "amd64",
+                  "KernelVersion", u.release, "Experimental", "false");
+    json_object_set_new(v, "Platform", json_pack("{s:s}", "Name", "isulad"));
+    json_object_set_new(v, "Experimental", json_false());
+    return v;
 }
 
 /* PRETTY_NAME of /etc/os-release (what docker and the guide show as "Operating System"), else "Linux". */
@@ -93,5 +99,6 @@ json_t *service_info(struct daemon *d)
                      d->cfg->default_runtime, "ExecRoot", d->cfg->state, "LiveRestoreEnabled", true, "Debug",
                      d->cfg->log_level >= 7, "CgroupVersion", "1", "Warnings");
     json_object_set_new(info, "SecurityOptions", security_options(d));
+    json_object_set_new(info, "ExperimentalBuild", json_false());
     return info;
 }

@@ -69,10 +69,14 @@ static json_t *merge_env(const json_t *img, const json_t *user)
         if (json_is_string(e))
             spec_env_set(env, json_string_value(e));
     }
+    /* Docker keeps a user's name without `=` in Config.Env as given (it unsets the name in the process). */
     json_array_foreach(user, i, e)
     {
-        if (json_is_string(e))
-            spec_env_set(env, json_string_value(e));
+        if (!json_is_string(e))
+            continue;
+        spec_env_set(env, json_string_value(e));
+        if (strchr(json_string_value(e), '=') == NULL)
+            json_array_append(env, e);
     }
     return env;
 }

@@ -60,5 +60,11 @@ void h_exec_create(struct request *rq, const char *arg);
 void h_exec_start(struct request *rq, const char *arg);
 void h_exec_inspect(struct request *rq, const char *arg);
 void h_exec_resize(struct request *rq, const char *arg);
+void h_container_prune(struct request *rq, const char *arg);
+void h_image_prune(struct request *rq, const char *arg);
+void h_system_df(struct request *rq, const char *arg);
+void h_volume_prune(struct request *rq, const char *arg);
+/* A Docker API endpoint that isulad does not serve (routes_unserved.c): answered 501. */
+bool routes_is_unserved(const char *method, const char *path);
 
 #endif

@@ -1,4 +1,5 @@
 /* Container routes: decode, call the service, encode. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,8 @@ void h_container_list(struct request *rq, const char *arg)
         }
     }
     out = service_container_list(rq->d, rq_query_bool(rq, "all"), filters, limit, &err);
+    if (out != NULL && rq_query_bool(rq, "size"))
+        service_container_add_sizes(rq->d, out);
     if (out == NULL)
         rq_reply_error(rq, err);
     else
@@ -64,6 +67,8 @@ void h_container_inspect(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     json_t *j = service_container_inspect(rq->d, arg, &err);
+    if (j != NULL && rq_query_bool(rq, "size"))
+        service_container_add_sizes(rq->d, j);
     if (j == NULL)
         rq_reply_error(rq, err);
     else
@@ -183,18 +188,37 @@ static void logs_produce(void *data, int fd)
     free(j);
 }
 
-static long long query_time(struct request *rq, const char *key)
+/* Docker's since/until: unix seconds with up to nine decimals ("1700000000.123456789", kept to the
+ * nanosecond) or RFC 3339; 0 when absent; anything else a 400 naming the parameter. */
+static int query_time(struct request *rq, const char *key, long long *ret_ns)
 {
     const char *s = rq_query(rq, key);
-    double secs;
+    long long secs, frac = 0;
     char *end = NULL;
+    *ret_ns = 0;
     if (s == NULL || *s == '\0')
         return 0;
-    secs = strtod(s, &end);
-    if (end != s && *end == '\0')
-        return (long long)(secs * 1e9);
-    long long ns;
-    return time_parse_rfc3339(s, &ns) == 0 ? ns : 0;
+    if (time_parse_rfc3339(s, ret_ns) == 0)
+        return 0;
+    errno = 0;
+    secs = strtoll(s, &end, 10);
+    if (end != s && *end == '.' && end[1] != '\0') {
+        const char *p = end + 1;
+        int digits = 0;
+        for (; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
+            frac = frac * 10 + (*p - '0');
+        for (; digits < 9; digits++)
+            frac *= 10;
+        end = (char *)p;
+    }
+    if (end == s || *end != '\0' || errno != 0 || secs < 0) {
+        cleanup_free char *msg =
+            xasprintf("invalid value for \"%s\": `%s` is neither a unix time nor an RFC 3339 time", key, s);
+        rq_reply_msg(rq, 400, msg);
+        return -1;
+    }
+    *ret_ns = secs * 1000000000LL + frac;
+    return 0;
 }
 
 void h_container_logs(struct request *rq, const char *arg)
@@ -208,6 +232,9 @@ void h_container_logs(struct request *rq, const char *arg)
         isd_error_free(err);
         return;
     }
+    long long since_ns, until_ns;
+    if (query_time(rq, "since", &since_ns) < 0 || query_time(rq, "until", &until_ns) < 0)
+        return;
     j = xcalloc(1, sizeof(*j));
     j->d = rq->d;
     j->id = xstrdup(arg);
@@ -217,8 +244,8 @@ void h_container_logs(struct request *rq, const char *arg)
         j->o.out = j->o.err = true;
     j->o.follow = rq_query_bool(rq, "follow");
     j->o.timestamps = rq_query_bool(rq, "timestamps");
-    j->o.since_ns = query_time(rq, "since");
-    j->o.until_ns = query_time(rq, "until");
+    j->o.since_ns = since_ns;
+    j->o.until_ns = until_ns;
     j->o.tail = -1;
     if (tail != NULL && strcmp(tail, "all") != 0 && parse_int64(tail, &j->o.tail) < 0)
         j->o.tail = -1;
@@ -248,11 +275,20 @@ void h_events(struct request *rq, const char *arg)
     const char *f = rq_query(rq, "filters");
     cleanup_json json_t *filters = f != NULL && *f ? json_parse(f, strlen(f), NULL) : json_object();
     struct events_job *j;
+    struct isd_error *err = NULL;
+    long long since_ns, until_ns;
     if (!json_is_object(filters)) {
         rq_reply_msg(rq, 400, "invalid filters");
         return;
     }
-    j = service_events_begin(rq->d, filters, query_time(rq, "since"), query_time(rq, "until"));
+    if (query_time(rq, "since", &since_ns) < 0 || query_time(rq, "until", &until_ns) < 0)
+        return;
+    j = service_events_begin(rq->d, filters, since_ns, until_ns, &err);
+    if (j == NULL) {
+        rq_reply_error(rq, err);
+        isd_error_free(err);
+        return;
+    }
     rq_reply_stream(rq, "application/json", events_produce, j);
 }
 

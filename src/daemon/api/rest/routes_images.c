@@ -117,11 +117,7 @@ void h_image_create(struct request *rq, const char *arg)
         rq_reply_msg(rq, 400, "only importing from the request body (fromSrc=-) is supported");
         return;
     }
-    {
-        const char *c = rq_query(rq, "changes");
-        if (c != NULL && *c != '\0')
-            strv_append(&changes, c);
-    }
+    changes = rq_query_all(rq, "changes"); /* Docker's clients send one `changes` per --change */
     if (service_image_import(rq->d, rq->body_fd, rq_query(rq, "repo"), rq_query(rq, "tag"), changes, &id, &err) < 0) {
         rq_reply_error(rq, err);
         isd_error_free(err);

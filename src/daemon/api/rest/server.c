@@ -16,6 +16,7 @@
 #include "daemon/api/rest/authz.h"
 #include "daemon/api/rest/metrics.h"
 #include "daemon/api/rest/request.h"
+#include "daemon/api/rest/routes.h"
 
 struct rest_server {
     struct daemon *d;
@@ -132,7 +133,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (rq->too_large)
         rq_reply_msg(rq, MHD_HTTP_CONTENT_TOO_LARGE, "request body is larger than 1 MiB");
-    else if (rq->handler == NULL)
+    else if (rq->handler == NULL && routes_is_unserved(rq->method, rq->path)) {
+        cleanup_free char *msg = xasprintf("%s %s is not implemented by isulad", rq->method, rq->path);
+        rq_reply_msg(rq, MHD_HTTP_NOT_IMPLEMENTED, msg);
+    } else if (rq->handler == NULL)
         rq_reply_msg(rq, MHD_HTTP_NOT_FOUND, "page not found");
     else if (rq->stream_body && rq->body_fd < 0)
         rq_reply_msg(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the request body");

@@ -1,0 +1,78 @@
+/* Prunes and disk usage: POST /containers/prune, /images/prune, /volumes/prune, GET /system/df. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "daemon/api/rest/request.h"
+#include "daemon/api/rest/routes.h"
+#include "daemon/service/service.h"
+
+static void reply(struct request *rq, json_t *j, struct isd_error *err)
+{
+    if (j == NULL)
+        rq_reply_error(rq, err);
+    else
+        rq_reply_json(rq, 200, j);
+    isd_error_free(err);
+}
+
+/* The filters query as an object; false (and answered 400) when it is not JSON. */
+static bool query_filters(struct request *rq, json_t **ret)
+{
+    struct isd_error *err = NULL;
+    const char *f = rq_query(rq, "filters");
+    *ret = NULL;
+    if (f == NULL || *f == '\0')
+        return true;
+    *ret = json_parse(f, strlen(f), &err);
+    if (*ret != NULL && !json_is_object(*ret)) {
+        json_decref(*ret);
+        *ret = NULL;
+        rq_reply_msg(rq, 400, "invalid filters");
+        return false;
+    }
+    if (*ret == NULL)
+        reply(rq, NULL, err);
+    return *ret != NULL;
+}
+
+void h_container_prune(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *filters = NULL;
+    (void)arg;
+    json_t *j;
+    if (!query_filters(rq, &filters))
+        return;
+    j = service_container_prune(rq->d, filters, &err);
+    reply(rq, j, err);
+}
+
+void h_image_prune(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *filters = NULL;
+    (void)arg;
+    json_t *j;
+    if (!query_filters(rq, &filters))
+        return;
+    j = service_image_prune(rq->d, filters, &err);
+    reply(rq, j, err);
+}
+
+void h_system_df(struct request *rq, const char *arg)
+{
+    struct isd_error *err = NULL;
+    json_t *j = service_system_df(rq->d, &err);
+    (void)arg;
+    reply(rq, j, err);
+}
+
+/* No volumes exist in this tree yet: nothing to delete, in Docker's shape. */
+void h_volume_prune(struct request *rq, const char *arg)
+{
+    cleanup_json json_t *filters = NULL;
+    (void)arg;
+    if (query_filters(rq, &filters))
+        rq_reply_json(rq, 200, json_pack("{s:[], s:i}", "VolumesDeleted", "SpaceReclaimed", 0));
+}

@@ -1,0 +1,322 @@
+"""Issue 13's small semantics, as Docker has them, seen through isula, the docker CLI, the Docker SDK and the
+raw API: the name filter is a regular expression, references are normalised for the ancestor and image
+filters, ps -n includes stopped containers, rename to the same name and logs --since bogus are errors,
+events reject unknown filters and keep nanoseconds, stop/restart emit kill/die/stop, Env without `=` kept,
+kill -9 waits for the exit, /version and /info fields, 501 for Docker endpoints not served, prunes and
+system df, SizeRw/SizeRootFs. Every container is named `du-...` and removed after the test."""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.parse
+import uuid
+
+import pytest
+
+DOCKER = "/usr/local/bin/docker"
+docker_sdk = pytest.importorskip("docker")
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=60)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.path)
+
+
+def call(daemon, method, path, body=None):
+    conn = UnixHTTPConnection(daemon.sock)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        conn.request(method, "/v1.41" + path, body=data, headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        text = r.read()
+        try:
+            return r.status, json.loads(text)
+        except ValueError:
+            return r.status, text
+    finally:
+        conn.close()
+
+
+def docker(daemon, *args, timeout=60):
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
+    env["DOCKER_CONFIG"] = os.path.join(daemon.base, "docker-config")
+    return subprocess.run([DOCKER, "-H", daemon.host] + [str(a) for a in args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture
+def names(isula):
+    made = []
+
+    def make():
+        n = "du-" + uuid.uuid4().hex[:10]
+        made.append(n)
+        return n
+
+    yield make
+    for n in made:
+        isula("rm", "-f", n)
+
+
+@pytest.fixture
+def sdk(daemon):
+    client = docker_sdk.DockerClient(base_url="unix://" + daemon.sock, version="1.41", timeout=60)
+    yield client
+    client.close()
+
+
+def ps_names(isula, *args):
+    return isula.ok("ps", "-a", "--format", "{{.Names}}", *args).split()
+
+
+def test_name_filter_is_a_regular_expression(isula, names):
+    a, b = names(), names()
+    isula.ok("create", "--name", a, "busybox", "true")
+    isula.ok("create", "--name", b, "busybox", "true")
+    assert ps_names(isula, "-f", "name=^%s$" % a) == [a]
+    assert sorted(ps_names(isula, "-f", "name=^(%s|%s)$" % (a, b))) == sorted([a, b])
+    assert ps_names(isula, "-f", "name=^/%s$" % b) == [b]  # Docker's names carry a leading slash
+    assert ps_names(isula, "-f", "name=%s" % a[3:9]) == [a]  # a plain word still matches as a substring
+    r = isula("ps", "-a", "-f", "name=[")
+    assert r.returncode != 0 and "regular expression" in r.stderr
+
+
+def test_ancestor_filter_normalises_references(isula, names, daemon):
+    a = names()
+    isula.ok("create", "--name", a, "busybox", "true")
+    image_id = isula.inspect(a)["Image"]
+    for ref in ("busybox", "busybox:latest", "docker.io/library/busybox:latest", image_id, image_id[7:19]):
+        assert a in ps_names(isula, "-f", "ancestor=" + ref), ref
+    assert a not in ps_names(isula, "-f", "ancestor=busybox:other")
+    r = docker(daemon, "ps", "-a", "--format", "{{.Names}}", "-f", "ancestor=busybox:latest")
+    assert r.returncode == 0 and a in r.stdout.split()
+
+
+def test_limit_includes_every_state(daemon, isula, names):
+    a = names()
+    isula.ok("run", "--name", a, "busybox", "true")  # exited, the newest
+    r = docker(daemon, "ps", "-n", "1", "--format", "{{.Names}}")
+    assert r.returncode == 0 and r.stdout.split() == [a], r.stdout + r.stderr
+    r = docker(daemon, "ps", "-l", "--format", "{{.Names}} {{.Status}}")
+    assert r.returncode == 0 and r.stdout.startswith(a + " Exited (0)"), r.stdout + r.stderr
+    status, body = call(daemon, "GET", "/containers/json?limit=1")
+    assert status == 200 and body[0]["Names"] == ["/" + a]
+
+
+def test_rename_to_its_own_name_is_an_error(daemon, isula, names):
+    a = names()
+    isula.ok("create", "--name", a, "busybox", "true")
+    r = isula("rename", a, a)
+    assert r.returncode != 0 and "same name" in r.stderr
+    r = docker(daemon, "rename", a, a)
+    assert r.returncode != 0 and "same name" in r.stderr
+    assert isula.inspect(a)["Name"].lstrip("/") == a
+
+
+def test_logs_since_bogus_is_an_error(daemon, isula, names):
+    a = names()
+    isula.ok("run", "--name", a, "busybox", "echo", "hi")
+    r = isula("logs", "--since", "bogus", a)
+    assert r.returncode != 0 and r.stdout == "" and "since" in r.stderr, r
+    status, body = call(daemon, "GET", "/containers/%s/logs?stdout=1&since=bogus" % a)
+    assert status == 400 and "since" in body["message"]
+    status, body = call(daemon, "GET", "/events?until=soon")
+    assert status == 400 and "until" in body["message"]
+    assert isula.ok("logs", "--since", "1h", a) == "hi"
+
+
+def test_events_unknown_filter_is_an_error(daemon, isula):
+    status, body = call(daemon, "GET", "/events?until=1&filters=" + urllib.parse.quote('{"bogus":["1"]}'))
+    assert status == 400 and "bogus" in body["message"]
+    r = docker(daemon, "events", "--until", "0s", "-f", "bogus=1")
+    assert r.returncode != 0 and "bogus" in r.stderr
+
+
+def test_events_until_keeps_nanoseconds_and_image_filter_normalised(daemon, isula, names):
+    a = names()
+    t0 = time.time()
+    isula.ok("run", "--name", a, "busybox", "true")
+    # right after the run, with no sleep: until=now must include its events (whole seconds would drop them)
+    until = "%.9f" % time.time()
+    since = "%.9f" % t0
+    for image in ("busybox", "busybox:latest", "docker.io/library/busybox"):
+        q = urllib.parse.urlencode({"since": since, "until": until,
+                                    "filters": json.dumps({"container": [a], "image": [image]})})
+        status, body = call(daemon, "GET", "/events?" + q)
+        assert status == 200, body
+        lines = [json.loads(x) for x in (body if isinstance(body, bytes) else json.dumps(body).encode()).splitlines()]
+        assert [e["Action"] for e in lines] == ["create", "start", "die"], (image, lines)
+    # isula sends a relative --until with its nanoseconds (the docker CLI itself rounds durations to seconds)
+    out = isula.ok("events", "--since", since, "--until", "0s", "-n", a)
+    assert [x.split()[2] for x in out.splitlines()] == ["create", "start", "die"], out
+
+
+def actions(daemon, name, since):
+    q = urllib.parse.urlencode({"since": since, "until": "%.9f" % time.time(),
+                                "filters": json.dumps({"container": [name]})})
+    status, body = call(daemon, "GET", "/events?" + q)
+    assert status == 200
+    text = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return [(e["Action"], e["Actor"]["Attributes"].get("signal")) for e in map(json.loads, text.splitlines())]
+
+
+def wait_ready(isula, name, runs):
+    """Until the container's trap is set in its runs-th run."""
+    deadline = time.time() + 30
+    while isula("exec", name, "sh", "-c", "test $(wc -l < /ready) = %d" % runs).returncode != 0:
+        assert time.time() < deadline
+        time.sleep(0.05)
+
+
+def test_stop_and_restart_events(daemon, isula, names):
+    a = names()
+    isula.ok("run", "-d", "--name", a, "busybox", "sh", "-c",
+             "trap 'exit 0' TERM; echo x >> /ready; while :; do sleep 0.1; done")
+    wait_ready(isula, a, 1)
+    since = "%.9f" % time.time()
+    isula.ok("stop", "-t", "5", a)
+    assert [x for x in actions(daemon, a, since)] == [("kill", "15"), ("die", None), ("stop", None)]
+    isula.ok("start", a)
+    wait_ready(isula, a, 2)
+    since = "%.9f" % time.time()
+    isula.ok("restart", "-t", "5", a)
+    assert actions(daemon, a, since) == [("kill", "15"), ("die", None), ("stop", None), ("start", None),
+                                         ("restart", None)]
+
+
+def test_env_without_equals_is_kept(daemon, isula, names):
+    a = names()
+    status, body = call(daemon, "POST", "/containers/create?name=" + a,
+                        {"Image": "busybox", "Cmd": ["env"], "Env": ["Foo", "BAR=1"]})
+    assert status == 201, body
+    env = isula.inspect(a)["Config"]["Env"]
+    assert "Foo" in env and "BAR=1" in env
+    isula.ok("start", "-a", a)
+    out = isula.ok("logs", a).split("\n")
+    assert "BAR=1" in out and not any(x.startswith("Foo") for x in out)
+
+
+def test_kill_sigkill_waits_for_the_exit(isula, sdk, names):
+    a = names()
+    c = sdk.containers.run("busybox", ["sleep", "600"], detach=True, name=a)
+    c.kill(signal="SIGKILL")
+    c.reload()
+    assert c.status == "exited" and c.attrs["State"]["ExitCode"] == 137
+
+
+def test_version_and_info_fields(daemon):
+    status, v = call(daemon, "GET", "/version")
+    assert status == 200
+    for k in ("Platform", "Components", "Version", "ApiVersion", "MinAPIVersion", "GitCommit", "GoVersion", "Os",
+              "Arch", "KernelVersion", "Experimental", "BuildTime"):
+        assert k in v, k
+    assert v["Experimental"] is False and v["Platform"]["Name"]
+    assert v["Components"][0]["Name"] == "Engine" and v["Components"][0]["Details"]["ApiVersion"] == "1.41"
+    status, info = call(daemon, "GET", "/info")
+    assert info["ExperimentalBuild"] is False
+
+
+def test_endpoints_not_served_are_501_naming_them(daemon):
+    for method, path in (("GET", "/containers/x/changes"), ("POST", "/commit?container=x"),
+                         ("GET", "/swarm"), ("POST", "/build"), ("GET", "/plugins"), ("GET", "/volumes")):
+        status, body = call(daemon, method, path)
+        assert status == 501, (method, path, body)
+        assert path.split("?")[0] in body["message"] and body["code"] == "not_implemented"
+    status, body = call(daemon, "GET", "/no/such/thing")
+    assert status == 404
+
+
+def test_container_prune(daemon, isula, names):
+    keep, old, labelled, running = names(), names(), names(), names()
+    isula.ok("create", "--name", old, "busybox", "true")
+    isula.ok("create", "--name", labelled, "--label", "du=1", "busybox", "true")
+    isula.ok("run", "-d", "--name", running, "busybox", "sleep", "600")
+    r = docker(daemon, "container", "prune", "-f", "--filter", "label=du=1")
+    assert r.returncode == 0, r.stderr
+    left = ps_names(isula)
+    assert labelled not in left and old in left and running in left
+    time.sleep(1.1)
+    isula.ok("create", "--name", keep, "busybox", "true")
+    status, body = call(daemon, "POST", "/containers/prune?filters=" + urllib.parse.quote('{"until":["1s"]}'))
+    assert status == 200 and isula.inspect(running)["Id"] not in body["ContainersDeleted"]
+    left = ps_names(isula)
+    assert old not in left and keep in left and running in left
+    status, body = call(daemon, "POST", "/containers/prune?filters=" + urllib.parse.quote('{"bogus":["1"]}'))
+    assert status == 400
+
+
+def rootfs_tar():
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        data = uuid.uuid4().hex.encode()
+        info = tarfile.TarInfo("f")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def import_image(daemon, repo, *changes):
+    """A one-file image of its own (docker import of a tar, with --change), tagged repo; returns its ID."""
+    args = ["import"] + [x for c in changes for x in ("-c", c)] + ["-", repo]
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
+    r = subprocess.run([DOCKER, "-H", daemon.host] + args, input=rootfs_tar(), capture_output=True, env=env,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.decode().strip()
+
+
+def test_import_with_changes(daemon, isula):
+    tag = "du-imp-" + uuid.uuid4().hex[:8]
+    import_image(daemon, tag, "LABEL du=1", "ENV A=b", "CMD [\"/f\"]")
+    cfg = json.loads(isula.ok("inspect", tag))[0]["Config"]
+    assert cfg["Labels"] == {"du": "1"} and "A=b" in cfg["Env"] and cfg["Cmd"] == ["/f"]
+    isula.ok("rmi", tag)
+
+
+def test_image_prune(daemon, isula, sdk):
+    tag = "du-img-" + uuid.uuid4().hex[:8]
+    label = "du-prune=" + tag
+    import_image(daemon, tag + ":a", "LABEL " + label)
+    dangling = import_image(daemon, tag + ":b", "LABEL " + label)
+    import_image(daemon, tag + ":b", "LABEL " + label)  # takes the tag: the first :b is dangling now
+    r = docker(daemon, "image", "prune", "-f", "--filter", "label=" + label)
+    assert r.returncode == 0, r.stderr
+    assert isula("inspect", dangling).returncode != 0
+    assert isula("inspect", tag + ":a").returncode == 0
+    sdk.images.prune(filters={"dangling": False, "until": "1h", "label": label})  # nothing is an hour old
+    assert isula("inspect", tag + ":a").returncode == 0
+    res = sdk.images.prune(filters={"dangling": False, "label": label})
+    assert {"Untagged": tag + ":a"} in res["ImagesDeleted"] and res["SpaceReclaimed"] > 0
+    assert isula("inspect", tag + ":a").returncode != 0 and isula("inspect", tag + ":b").returncode != 0
+    assert isula("inspect", "busybox").returncode == 0  # another label: kept
+
+
+def test_system_df_and_sizes(daemon, isula, names):
+    a = names()
+    isula.ok("run", "--name", a, "busybox", "sh", "-c", "head -c 300000 /dev/zero > /big")
+    r = docker(daemon, "system", "df")
+    assert r.returncode == 0 and "Images" in r.stdout and "Containers" in r.stdout, r.stderr
+    r = docker(daemon, "ps", "-a", "-s", "-f", "name=^" + a + "$", "--format", "{{.Size}}")
+    assert r.returncode == 0 and r.stdout.startswith("30"), r.stdout + r.stderr
+    status, body = call(daemon, "GET", "/containers/json?all=1&size=1&filters=" +
+                        urllib.parse.quote(json.dumps({"name": ["^" + a + "$"]})))
+    assert 300000 <= body[0]["SizeRw"] < 400000 and body[0]["SizeRootFs"] > body[0]["SizeRw"]
+    status, body = call(daemon, "GET", "/containers/json?all=1")
+    assert all("SizeRw" not in c for c in body)  # only when asked for: a plain ps stays fast
+    status, body = call(daemon, "GET", "/containers/%s/json?size=1" % a)
+    assert 300000 <= body["SizeRw"] < 400000
+    r = docker(daemon, "inspect", "-s", "--format", "{{.SizeRw}}", a)
+    assert r.returncode == 0 and 300000 <= int(r.stdout) < 400000
+    status, body = call(daemon, "GET", "/system/df")
+    assert status == 200 and body["Volumes"] == [] and body["LayersSize"] > 0
+    status, body = call(daemon, "POST", "/volumes/prune")
+    assert status == 200 and body == {"VolumesDeleted": [], "SpaceReclaimed": 0}
