@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-enum tok_kind { T_FIELD, T_STRING, T_INT, T_IDENT, T_PIPE };
+enum tok_kind { T_FIELD, T_STRING, T_INT, T_IDENT, T_PIPE, T_VAR, T_DECL };
 struct tok {
     enum tok_kind kind;
     char *s;
@@ -33,6 +33,15 @@ struct node {
     struct cmd *pipe;
     size_t npipe;
     struct node_list body, els;
+    char *vars[2]; /* range $k, $v := ... (vars[0] NULL when one variable or none) */
+};
+
+/* The variables in scope: $ (the data) and those of the enclosing ranges. */
+struct scope {
+    const char *name[2];
+    const json_t *val[2];
+    const struct scope *up;
+    const json_t *root;
 };
 
 struct template
@@ -63,6 +72,8 @@ static void free_list(struct node_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].text);
+        free(l->v[i].vars[0]);
+        free(l->v[i].vars[1]);
         free_pipe(l->v[i].pipe, l->v[i].npipe);
         free_list(&l->v[i].body);
         free_list(&l->v[i].els);
@@ -121,11 +132,14 @@ static int lex_action(const char *s, size_t len, struct tok **ret, size_t *ret_n
     while (*p != '\0') {
         struct tok t = {0};
         const char *start = p;
-        if (isspace((unsigned char)*p)) {
+        if (isspace((unsigned char)*p) || *p == ',') {
             p++;
             continue;
         }
-        if (*p == '|') {
+        if (p[0] == ':' && p[1] == '=') {
+            t.kind = T_DECL;
+            p += 2;
+        } else if (*p == '|') {
             t.kind = T_PIPE;
             p++;
         } else if (*p == '"' || *p == '`') {
@@ -134,10 +148,13 @@ static int lex_action(const char *s, size_t len, struct tok **ret, size_t *ret_n
             if (t.s == NULL)
                 goto bad;
         } else {
-            while (*p != '\0' && !isspace((unsigned char)*p) && *p != '|')
+            while (*p != '\0' && !isspace((unsigned char)*p) && *p != '|' && *p != ',')
                 p++;
             t.s = xstrndup(start, (size_t)(p - start));
-            t.kind = t.s[0] == '.' ? T_FIELD : (isdigit((unsigned char)t.s[0]) || t.s[0] == '-') ? T_INT : T_IDENT;
+            t.kind = t.s[0] == '.'                                       ? T_FIELD
+                     : t.s[0] == '$'                                     ? T_VAR
+                     : (isdigit((unsigned char)t.s[0]) || t.s[0] == '-') ? T_INT
+                                                                         : T_IDENT;
             if (t.kind == T_INT && parse_int64(t.s, &t.n) < 0)
                 goto bad_free;
         }
@@ -225,6 +242,21 @@ static void free_toks(struct tok *t, size_t n)
     free(t);
 }
 
+/* `range $v := X` / `range $k, $v := X`: takes the names into nd; returns where the pipeline starts. */
+static size_t range_decl(struct node *nd, struct tok *toks, size_t n)
+{
+    if (n > 3 && toks[1].kind == T_VAR && toks[2].kind == T_DECL) {
+        nd->vars[1] = TAKE_PTR(toks[1].s);
+        return 3;
+    }
+    if (n > 4 && toks[1].kind == T_VAR && toks[2].kind == T_VAR && toks[3].kind == T_DECL) {
+        nd->vars[0] = TAKE_PTR(toks[1].s);
+        nd->vars[1] = TAKE_PTR(toks[2].s);
+        return 4;
+    }
+    return 1;
+}
+
 /* Parses one action at ps->p (just after "{{"); may recurse for if/range. */
 static int parse_action(struct parser *ps, struct node_list *out, const char **ret_term)
 {
@@ -253,7 +285,8 @@ static int parse_action(struct parser *ps, struct node_list *out, const char **r
     } else if (toks[0].kind == T_IDENT && (streq(toks[0].s, "if") || streq(toks[0].s, "range"))) {
         struct node *nd = list_push(out, streq(toks[0].s, "if") ? N_IF : N_RANGE);
         const char *term = NULL;
-        rc = build_pipe(nd, toks, 1, n, ps->err);
+        size_t from = nd->kind == N_RANGE ? range_decl(nd, toks, n) : 1;
+        rc = build_pipe(nd, toks, from, n, ps->err);
         if (rc == 0)
             rc = parse_list(ps, &nd->body, &term);
         if (rc == 0 && streq(term, "else"))
@@ -467,13 +500,81 @@ static json_t *fn_len(json_t *v, struct isd_error **err)
     return NULL;
 }
 
+/* Go's print (a space between two operands when neither is a string) and println (always, and a newline). */
+static json_t *fn_print(json_t **a, size_t n, bool ln)
+{
+    struct buf b = {0};
+    json_t *r;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && (ln || (!json_is_string(a[i - 1]) && !json_is_string(a[i]))))
+            buf_printf(&b, " ");
+        template_print_value(&b, a[i]);
+    }
+    if (ln)
+        buf_printf(&b, "\n");
+    r = json_stringn_nocheck(b.data != NULL ? b.data : "", b.len);
+    buf_free(&b);
+    return r;
+}
+
+/* One printf verb (%[-0][width][.prec](s|v|d|q)) of value v into b. */
+static void printf_verb(struct buf *b, const char *spec, size_t speclen, char verb, const json_t *v)
+{
+    struct buf val = {0};
+    cleanup_free char *fmt = NULL;
+    if (verb == 'd' && json_is_integer(v)) {
+        fmt = xasprintf("%%%.*s" JSON_INTEGER_FORMAT, (int)speclen, spec);
+        buf_printf(b, fmt, json_integer_value(v));
+        return;
+    }
+    if (verb == 'q') {
+        cleanup_free char *q = json_dumps(v, JSON_ENCODE_ANY);
+        buf_printf(&val, "%s", q != NULL ? q : "\"\"");
+    } else
+        template_print_value(&val, v);
+    fmt = xasprintf("%%%.*ss", (int)speclen, spec);
+    buf_printf(b, fmt, val.data != NULL ? val.data : "");
+    buf_free(&val);
+}
+
+static json_t *fn_printf(json_t **a, size_t n)
+{
+    const char *f = json_is_string(a[0]) ? json_string_value(a[0]) : "";
+    struct buf b = {0};
+    size_t next = 1;
+    json_t *r;
+    for (const char *p = f; *p != '\0'; p++) {
+        size_t speclen;
+        if (*p != '%') {
+            buf_append(&b, p, 1);
+            continue;
+        }
+        if (p[1] == '%') {
+            buf_append(&b, p++, 1);
+            continue;
+        }
+        speclen = strspn(p + 1, "-+ 0123456789.");
+        if (p[1 + speclen] == '\0')
+            break;
+        if (next < n)
+            printf_verb(&b, p + 1, speclen, p[1 + speclen], a[next++]);
+        else
+            buf_printf(&b, "%%!%c(MISSING)", p[1 + speclen]);
+        p += 1 + speclen;
+    }
+    r = json_stringn_nocheck(b.data != NULL ? b.data : "", b.len);
+    buf_free(&b);
+    return r;
+}
+
 static json_t *call_fn(const char *fn, json_t **a, size_t n, struct isd_error **err)
 {
     cleanup_free char *s = NULL;
     size_t need = streq(fn, "and") || streq(fn, "or") || streq(fn, "eq") || streq(fn, "ne") || streq(fn, "join") ||
                           streq(fn, "index")
                       ? 2
-                      : 1;
+                  : streq(fn, "print") || streq(fn, "println") ? 0
+                                                               : 1;
     if (n < need && !(streq(fn, "index") && n == 1)) {
         isd_error_set(err, ISD_ERR_INVALID, 0, "template: wrong number of args for %s", fn);
         return NULL;
@@ -482,6 +583,10 @@ static json_t *call_fn(const char *fn, json_t **a, size_t n, struct isd_error **
         s = json_dumps(a[0], JSON_COMPACT | JSON_ENCODE_ANY);
         return json_string(s != NULL ? s : "null");
     }
+    if (streq(fn, "print") || streq(fn, "println"))
+        return fn_print(a, n, streq(fn, "println"));
+    if (streq(fn, "printf"))
+        return fn_printf(a, n);
     if (streq(fn, "index"))
         return fn_index(a, n, err);
     if (streq(fn, "join"))
@@ -502,17 +607,40 @@ static json_t *call_fn(const char *fn, json_t **a, size_t n, struct isd_error **
     return NULL;
 }
 
-static json_t *eval_tok(const struct tok *t, const json_t *dot)
+/* $, $name or $name.Field.Path. */
+static json_t *eval_var(const struct scope *sc, const char *s)
+{
+    const char *dot = strchr(s, '.');
+    size_t len = dot != NULL ? (size_t)(dot - s) : strlen(s);
+    const json_t *v = NULL;
+    if (len == 1)
+        v = sc->root;
+    for (const struct scope *c = sc; v == NULL && c != NULL; c = c->up)
+        for (int i = 0; i < 2 && v == NULL; i++)
+            if (c->name[i] != NULL && strlen(c->name[i]) == len && strncmp(c->name[i], s, len) == 0)
+                v = c->val[i];
+    if (v == NULL)
+        return NULL;
+    return dot != NULL ? eval_field(v, dot) : json_incref((json_t *)v);
+}
+
+static json_t *eval_tok(const struct tok *t, const json_t *dot, const struct scope *sc, struct isd_error **err)
 {
     if (t->kind == T_FIELD)
         return eval_field(dot, t->s);
+    if (t->kind == T_VAR) {
+        json_t *v = eval_var(sc, t->s);
+        if (v == NULL)
+            isd_error_set(err, ISD_ERR_INVALID, 0, "template: undefined variable \"%s\"", t->s);
+        return v;
+    }
     if (t->kind == T_INT)
         return json_integer(t->n);
     /* nocheck: a literal need not be UTF-8 (json_string would return NULL for it) */
     return json_string_nocheck(t->s != NULL ? t->s : "");
 }
 
-static json_t *eval_pipe(const struct node *nd, const json_t *dot, struct isd_error **err)
+static json_t *eval_pipe(const struct node *nd, const json_t *dot, const struct scope *sc, struct isd_error **err)
 {
     json_t *prev = NULL;
     for (size_t i = 0; i < nd->npipe; i++) {
@@ -520,11 +648,12 @@ static json_t *eval_pipe(const struct node *nd, const json_t *dot, struct isd_er
         size_t n = c->nargs + (prev != NULL ? 1 : 0);
         json_t **a = xcalloc(n + 1, sizeof(json_t *));
         json_t *r;
+        bool bad = false;
         for (size_t j = 0; j < c->nargs; j++)
-            a[j] = eval_tok(&c->args[j], dot);
+            bad = bad || (a[j] = eval_tok(&c->args[j], dot, sc, err)) == NULL;
         if (prev != NULL)
             a[c->nargs] = prev;
-        r = c->fn == NULL ? json_incref(a[0]) : call_fn(c->fn, a, n, err);
+        r = bad ? NULL : c->fn == NULL ? json_incref(a[0]) : call_fn(c->fn, a, n, err);
         for (size_t j = 0; j < n; j++)
             json_decref(a[j]);
         free(a);
@@ -535,29 +664,44 @@ static json_t *eval_pipe(const struct node *nd, const json_t *dot, struct isd_er
     return prev;
 }
 
-static int exec_list(const struct node_list *l, const json_t *dot, bool cells, struct buf *out, struct isd_error **err);
+static int exec_list(const struct node_list *l, const json_t *dot, const struct scope *sc, bool cells, struct buf *out,
+                     struct isd_error **err);
 
-static int exec_range(const struct node *nd, const json_t *v, bool cells, struct buf *out, struct isd_error **err)
+/* One iteration: dot = elem, and the range's variables ($k = key or index, $v = elem) in scope. */
+static int exec_iter(const struct node *nd, json_t *key, const json_t *elem, const struct scope *sc, struct buf *out,
+                     struct isd_error **err)
 {
-    const char *k;
+    struct scope inner = {{nd->vars[0], nd->vars[1]}, {key, elem}, sc, sc->root};
+    int rc = exec_list(&nd->body, elem, &inner, false, out, err);
+    json_decref(key);
+    return rc;
+}
+
+/* Go ranges over a map in the order of its sorted keys. */
+static int exec_range(const struct node *nd, const json_t *v, const json_t *dot, const struct scope *sc,
+                      struct buf *out, struct isd_error **err)
+{
+    const char *k, **keys;
     json_t *x;
+    size_t n = 0;
+    int rc = 0;
     if (!truthy(v))
-        return exec_list(&nd->els, v, false, out, err);
+        return exec_list(&nd->els, dot, sc, false, out, err);
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (exec_list(&nd->body, json_array_get(v, i), false, out, err) < 0)
+            if (exec_iter(nd, json_integer((json_int_t)i), json_array_get(v, i), sc, out, err) < 0)
                 return -1;
         return 0;
     }
-    if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, k, x)
-        {
-            if (exec_list(&nd->body, x, false, out, err) < 0)
-                return -1;
-        }
-        return 0;
-    }
-    return isd_error_set(err, ISD_ERR_INVALID, 0, "template: range can't iterate over a scalar");
+    if (!json_is_object(v))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "template: range can't iterate over a scalar");
+    keys = xcalloc(json_object_size(v) + 1, sizeof(char *));
+    json_object_foreach((json_t *)v, k, x) keys[n++] = k;
+    qsort(keys, n, sizeof(char *), cmp_keys);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = exec_iter(nd, json_string(keys[i]), json_object_get(v, keys[i]), sc, out, err);
+    free(keys);
+    return rc;
 }
 
 static bool is_blank(const char *s)
@@ -568,7 +712,8 @@ static bool is_blank(const char *s)
     return true;
 }
 
-static int exec_list(const struct node_list *l, const json_t *dot, bool cells, struct buf *out, struct isd_error **err)
+static int exec_list(const struct node_list *l, const json_t *dot, const struct scope *sc, bool cells, struct buf *out,
+                     struct isd_error **err)
 {
     for (size_t i = 0; i < l->n; i++) {
         const struct node *nd = &l->v[i];
@@ -581,15 +726,15 @@ static int exec_list(const struct node_list *l, const json_t *dot, bool cells, s
                 buf_printf(out, "%s", nd->text);
             continue;
         }
-        v = eval_pipe(nd, dot, err);
+        v = eval_pipe(nd, dot, sc, err);
         if (v == NULL)
             return -1;
         if (nd->kind == N_ACTION)
             template_print_value(out, v);
         else if (nd->kind == N_IF)
-            rc = exec_list(truthy(v) ? &nd->body : &nd->els, dot, false, out, err);
+            rc = exec_list(truthy(v) ? &nd->body : &nd->els, dot, sc, false, out, err);
         else
-            rc = exec_range(nd, v, cells, out, err);
+            rc = exec_range(nd, v, dot, sc, out, err);
         json_decref(v);
         if (rc < 0)
             return -1;
@@ -599,7 +744,8 @@ static int exec_list(const struct node_list *l, const json_t *dot, bool cells, s
 
 int template_exec(const struct template *t, const json_t *data, bool cells, struct buf *out, struct isd_error **err)
 {
-    return exec_list(&t->root, data, cells, out, err);
+    struct scope top = {.root = data};
+    return exec_list(&t->root, data, &top, cells, out, err);
 }
 
 char *template_render(const char *text, const json_t *data, struct isd_error **err)

@@ -2,7 +2,9 @@
  * A subset of Go's text/template for `inspect -f` and `ps --format`, evaluated over JSON:
  * {{.A.B}} (exact key, then case-insensitive), {{.}}, {{json X}}, {{index X "k" 0}}, {{join X ","}},
  * {{upper X}}, {{lower X}}, {{len X}}, pipelines `X | json`, {{if X}}..{{else}}..{{end}},
- * {{range X}}..{{end}} (dot = element), string and integer literals, `{{-`/`-}}` trimming.
+ * {{range X}}..{{end}} (dot = element; `range $v := X`, `range $k, $v := X` with $k the key or index, maps in
+ * sorted key order), variables `$`, `$v`, `$v.Field`, {{print}}, {{println}}, {{printf "%-10s %d" A B}}
+ * (verbs s, v, d, q with flags and width), string and integer literals, `{{-`/`-}}` trimming.
  * A parsed template is immutable and may be shared between threads.
  */
 #ifndef ISD_CLIENT_TEMPLATE_H

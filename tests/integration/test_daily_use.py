@@ -320,3 +320,17 @@ def test_system_df_and_sizes(daemon, isula, names):
     assert status == 200 and body["Volumes"] == [] and body["LayersSize"] > 0
     status, body = call(daemon, "POST", "/volumes/prune")
     assert status == 200 and body == {"VolumesDeleted": [], "SpaceReclaimed": 0}
+
+
+def test_ps_format_table_tabs_and_go_template_functions(isula, names):
+    a = names()
+    isula.ok("create", "--name", a, "--label", "k1=v1", "--label", "k2=v2", "busybox", "true")
+    out = isula.ok("ps", "-a", "-f", "name=^%s$" % a, "--format", r"table {{.ID}}\t{{.Names}}")
+    lines = out.splitlines()
+    assert lines[0].split() == ["ID", "NAMES"] and "\\t" not in out
+    assert lines[1].split() == [isula.inspect(a)["Id"][:12], a]
+    out = isula.ok("ps", "-a", "-f", "name=^%s$" % a, "--format",
+                   r'{{printf "%-20s|" .Names}}{{range $k, $v := .Labels}}{{$k}}={{$v}},{{end}}{{println}}')
+    assert out == "%-20s|k1=v1,k2=v2," % a
+    out = isula.ok("inspect", "-f", '{{range $k, $v := .Config.Labels}}{{println $k $v}}{{end}}', a)
+    assert out == "k1 v1\nk2 v2"

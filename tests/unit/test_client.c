@@ -163,6 +163,21 @@ TEST(template_fields_and_functions)
     ASSERT_RENDER("{{if .Name}}x", c, "ERR:template: unexpected EOF, missing {{end}}");
 }
 
+TEST(template_variables_and_printing)
+{
+    const char *c = "{\"Name\":\"web\",\"Labels\":{\"b\":\"2\",\"a\":\"1\"},\"Env\":[\"X=1\",\"Y=2\"],\"Pid\":42}";
+    ASSERT_RENDER("{{range $k, $v := .Labels}}{{$k}}={{$v}};{{end}}", c, "a=1;b=2;");
+    ASSERT_RENDER("{{range $i, $e := .Env}}{{$i}}:{{$e}} {{end}}", c, "0:X=1 1:Y=2 ");
+    ASSERT_RENDER("{{range $e := .Env}}{{$e}}/{{$.Name}} {{end}}", c, "X=1/web Y=2/web ");
+    ASSERT_RENDER("{{range .Labels}}{{.}}{{end}}", c, "12");
+    ASSERT_RENDER("{{println .Name .Pid}}", c, "web 42\n");
+    ASSERT_RENDER("{{println}}", c, "\n");
+    ASSERT_RENDER("{{print .Name .Pid}}|{{print .Pid .Pid}}", c, "web42|42 42");
+    ASSERT_RENDER("{{printf \"%-5s|%3d|%v|%q|%%\" .Name .Pid .Env .Name}}", c, "web  | 42|[X=1 Y=2]|\"web\"|%");
+    ASSERT_RENDER("{{printf \"%s %s\" .Name}}", c, "web %!s(MISSING)");
+    ASSERT_RENDER("{{$nosuch}}", c, "ERR:template: undefined variable \"$nosuch\"");
+}
+
 /* Feeds bytes through a pipe and parses a response from the read end. */
 static int pipe_conn(struct http_conn *c, const char *bytes, size_t n)
 {

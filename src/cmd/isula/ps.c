@@ -92,6 +92,20 @@ static int render_rows(const struct template *t, const json_t *list, bool table,
     return rc < 0 ? 1 : 0;
 }
 
+/* As docker's formatter: a literal `\t` or `\n` in --format is a tab or a newline (table cells split on tabs). */
+static void unescape_format(char *f)
+{
+    char *w = f;
+    for (const char *r = f; *r != '\0'; r++) {
+        if (r[0] == '\\' && (r[1] == 't' || r[1] == 'n')) {
+            *w++ = *++r == 't' ? '\t' : '\n';
+            continue;
+        }
+        *w++ = *r;
+    }
+    *w = '\0';
+}
+
 int cmd_ps(int argc, char **argv)
 {
     bool all = false, quiet = false, no_trunc = false;
@@ -123,6 +137,8 @@ int cmd_ps(int argc, char **argv)
         cmd_print_error(err);
         return 1;
     }
+    if (format != NULL)
+        unescape_format(format);
     fmt = quiet ? "{{.ID}}" : format != NULL ? format : PS_DEFAULT_FORMAT;
     table = str_has_prefix(fmt, "table");
     if (table)
