@@ -20,6 +20,10 @@
 static struct termios saved_termios;
 static int saved_fd = -1;
 static volatile sig_atomic_t resize_pending;
+/* Detach keys (docker's ctrl-p,ctrl-q by default), matched in the forwarded stdin of a tty stream. */
+static unsigned char detach_keys[16] = {0x10, 0x11};
+static size_t detach_len = 2, detach_matched;
+static bool detached;
 static volatile sig_atomic_t signals_pending[NSIG];
 static const int proxied_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
@@ -35,11 +39,13 @@ int term_make_raw(int fd)
 {
     static bool registered;
     struct termios t;
+    if (saved_fd >= 0)
+        return 0; /* raw already; saved_termios holds the user's settings */
     if (!isatty(fd) || tcgetattr(fd, &saved_termios) < 0)
         return -1;
     t = saved_termios;
+    /* docker's raw mode, output included: the container's pty already turned \n into \r\n */
     cfmakeraw(&t);
-    t.c_oflag |= OPOST; /* keep output post-processing like docker does for the local side */
     if (tcsetattr(fd, TCSADRAIN, &t) < 0)
         return -1;
     saved_fd = fd;
@@ -146,18 +152,69 @@ static int stdin_flush(struct http_conn *c, struct stdin_pending *q)
     return 0;
 }
 
-/* Reads one chunk of stdin; returns 0 on data, 1 at EOF (write side half-closed once sent), -1 on error. */
-static int forward_stdin(struct http_conn *c, int in_fd, struct stdin_pending *q)
+int stream_set_detach_keys(const char *spec, struct isd_error **err)
 {
-    ssize_t r = read(in_fd, q->buf, sizeof(q->buf));
+    cleanup_free char *copy = xstrdup(spec);
+    char *save = NULL;
+    size_t n = 0;
+    for (char *k = strtok_r(copy, ",", &save); k != NULL; k = strtok_r(NULL, ",", &save)) {
+        const char *ctrl = "@abcdefghijklmnopqrstuvwxyz[\\]^_";
+        const char *at = str_has_prefix(k, "ctrl-") && strlen(k) == 6 ? strchr(ctrl, k[5]) : NULL;
+        if (n == sizeof(detach_keys) || (at == NULL && strlen(k) != 1) || (at != NULL && k[5] == '\0'))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid detach keys (%s) provided", spec);
+        detach_keys[n++] = at != NULL ? (unsigned char)(at - ctrl) : (unsigned char)k[0];
+    }
+    if (n == 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "Invalid detach keys (%s) provided", spec);
+    detach_len = n;
+    return 0;
+}
+
+bool stream_detached(void)
+{
+    return detached;
+}
+
+/* Copies in to q->buf minus the detach keys: a partial match is held back (and sent when the next byte does not
+ * continue it), a whole one ends the stream. */
+static void filter_detach(struct stdin_pending *q, const char *in, size_t n)
+{
+    for (size_t i = 0; i < n && !detached; i++) {
+        unsigned char ch = (unsigned char)in[i];
+        if (ch == detach_keys[detach_matched]) {
+            detached = ++detach_matched == detach_len;
+            continue;
+        }
+        memcpy(q->buf + q->len, detach_keys, detach_matched);
+        q->len += detach_matched;
+        detach_matched = 0;
+        if (ch == detach_keys[0]) {
+            detached = ++detach_matched == detach_len;
+            continue;
+        }
+        q->buf[q->len++] = (char)ch;
+    }
+}
+
+/* Reads one chunk of stdin; returns 0 on data, 1 at EOF (write side half-closed once sent), 2 when the detach
+ * keys were typed, -1 on error. */
+static int forward_stdin(struct http_conn *c, int in_fd, bool tty, struct stdin_pending *q)
+{
+    char in[sizeof(q->buf) - sizeof(detach_keys)];
+    ssize_t r = read(in_fd, tty ? in : q->buf, tty ? sizeof(in) : sizeof(q->buf));
     if (r < 0 && (errno == EINTR || errno == EAGAIN))
         return 0;
     if (r <= 0) {
         q->eof = true;
         return stdin_flush(c, q) < 0 ? -1 : 1;
     }
-    q->len = (size_t)r;
-    return stdin_flush(c, q);
+    if (tty)
+        filter_detach(q, in, (size_t)r);
+    else
+        q->len = (size_t)r;
+    if (stdin_flush(c, q) < 0)
+        return -1;
+    return detached ? 2 : 0;
 }
 
 int stream_pump(struct http_conn *c, const struct stream_opts *o, struct isd_error **err)
@@ -184,9 +241,11 @@ int stream_pump(struct http_conn *c, const struct stream_opts *o, struct isd_err
         if ((p[0].revents & POLLOUT) && stdin_flush(c, &q) < 0)
             return isd_error_errno(err, "send stdin");
         if (n == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !http_conn_has_buffered(c)) {
-            int f = forward_stdin(c, in_fd, &q);
+            int f = forward_stdin(c, in_fd, o->tty, &q);
             if (f < 0)
                 return isd_error_errno(err, "send stdin");
+            if (f == 2)
+                return 0; /* detached: the container keeps running */
             if (f == 1)
                 in_fd = -1;
         }

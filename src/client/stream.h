@@ -28,6 +28,11 @@ int stream_pump(struct http_conn *c, const struct stream_opts *o, struct isd_err
 int stream_copy_body(struct http_conn *c, struct http_response *resp, bool tty, int out_fd, int err_fd,
                      struct isd_error **err);
 
+/* Detach keys for the tty streams of this process (docker's syntax: "ctrl-p,ctrl-q", "a,ctrl-z"; default
+ * ctrl-p,ctrl-q). When they are typed, stream_pump returns 0 and stream_detached() is true. */
+int stream_set_detach_keys(const char *spec, struct isd_error **err);
+bool stream_detached(void);
+
 /* Puts fd (a terminal) into raw mode; restored by term_restore() (also registered with atexit). */
 int term_make_raw(int fd);
 void term_restore(void);

@@ -93,6 +93,14 @@ static void on_signal(int sig, void *ctx)
     client_call(cmd_host(), "POST", path, NULL, NULL, &err);
 }
 
+/* With a tty, the local terminal goes raw as docker's does, with -i or without (else each line of the
+ * container's pty would arrive as \r\r\n): stdin's terminal, or stdout's when stdin is not one. */
+void attach_term_raw(void)
+{
+    if (term_make_raw(STDIN_FILENO) < 0)
+        term_make_raw(STDOUT_FILENO);
+}
+
 int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty, bool with_stdin,
                 struct isd_error **err)
 {
@@ -111,8 +119,7 @@ int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty,
         o.on_resize = on_resize;
         stream_watch_resize();
         cmd_resize(kind, id);
-        if (with_stdin)
-            term_make_raw(STDIN_FILENO);
+        attach_term_raw();
     }
     r = stream_pump(c, &o, err);
     term_restore();
@@ -126,9 +133,12 @@ int attach_start_and_wait(struct http_conn *att, struct wait_conn *wc, const cha
     int code = 0;
     if (!tty)
         stream_watch_signals(); /* before the start: a signal in between is proxied, not fatal to isula */
+    else
+        attach_term_raw(); /* before the start: the first output arrives after it */
     if (start) {
         cleanup_free char *path = cmd_path("containers", id, "start");
         if (client_call(cmd_host(), "POST", path, NULL, NULL, &err) < 0) {
+            term_restore();
             http_conn_close(att);
             wait_close(wc);
             cmd_print_error(err);
@@ -141,6 +151,10 @@ int attach_start_and_wait(struct http_conn *att, struct wait_conn *wc, const cha
         err = NULL;
     }
     http_conn_close(att);
+    if (stream_detached()) {
+        wait_close(wc);
+        return 0;
+    }
     if (wait_finish(wc, &code, &err) < 0) {
         cmd_print_error(err);
         return EXIT_DAEMON;

@@ -81,13 +81,20 @@ int cmd_start(int argc, char **argv)
 int cmd_attach(int argc, char **argv)
 {
     bool debug = false, no_stdin = false;
+    cleanup_free char *keys = NULL;
     const struct cli_option o[] = {{"debug", 'D', CLI_OPT_BOOL, &debug, "Enable debug mode"},
                                    {"no-stdin", 0, CLI_OPT_BOOL, &no_stdin, "Do not attach STDIN"},
+                                   {"detach-keys", 0, CLI_OPT_STRING, &keys, "Override the key sequence for detaching"},
                                    CMD_COMMON_OPTS,
                                    {NULL}};
     cleanup_strv char **pos = NULL;
+    cleanup_error struct isd_error *err = NULL;
     int rc = 0;
     if (cmd_parse("attach", o, argc, argv, 0, 1, &pos, &rc) < 0)
         return rc;
+    if (keys != NULL && stream_set_detach_keys(keys, &err) < 0) {
+        cmd_print_error(err);
+        return 1;
+    }
     return attach_and_wait(pos[0], false, !no_stdin);
 }

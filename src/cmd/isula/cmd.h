@@ -93,6 +93,8 @@ int wait_begin(const char *id, const char *condition, struct wait_conn *w, struc
 int wait_finish(struct wait_conn *w, int *ret_code, struct isd_error **err);
 void wait_close(struct wait_conn *w);
 /* Pumps the attached stream; tty decides framing and raw mode. */
+/* Puts the local terminal in raw mode (restored at exit or by term_restore). */
+void attach_term_raw(void);
 int attach_pump(struct http_conn *c, const char *kind, const char *id, bool tty, bool with_stdin,
                 struct isd_error **err);
 /* The tail of run and start -a: with att attached and wc waiting, starts id (when start is set), pumps the

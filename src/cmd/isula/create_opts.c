@@ -133,6 +133,7 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
     if (with_run) {
         t[n++] = (struct cli_option)B("detach", 'd', detach, "Run container in background and print container ID");
         t[n++] = (struct cli_option)B("rm", 0, rm, "Automatically remove the container when it exits");
+        t[n++] = (struct cli_option)S("detach-keys", 0, detach_keys, "Override the key sequence for detaching");
     }
     for (size_t i = 0; i < ARRAY_SIZE(all); i++)
         t[n++] = all[i];

@@ -21,6 +21,7 @@ struct create_opts {
         *stop_signal, *userns;
     char *user_remap;       /* --user-remap <uid>:<gid>:<offset> */
     char *ip, *mac_address; /* --ip, --mac-address: the endpoint on --net's network */
+    char *detach_keys;      /* run only */
     char **env, **env_file, **label, **label_file, **annotation, **volume, **mount, **log_opt, **cap_add, **cap_drop,
         **dns, **dns_opt, **dns_search, **add_host, **device, **security_opt, **storage_opt, **ulimit, **sysctl,
         **group_add, **hugetlb, **read_bps, **write_bps, **tmpfs, **publish, **expose, **network_alias;

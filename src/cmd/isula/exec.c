@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "client/stream.h"
 #include "cmd/isula/cmd.h"
 #include "cmd/isula/commands.h"
 #include "common/json.h"
@@ -85,8 +86,10 @@ static int exec_exit_code(const char *id)
 int cmd_exec(int argc, char **argv)
 {
     struct exec_opts e = {0};
+    cleanup_free char *keys = NULL;
     const struct cli_option o[] = {
         {"detach", 'd', CLI_OPT_BOOL, &e.detach, "Run command in the background"},
+        {"detach-keys", 0, CLI_OPT_STRING, &keys, "Override the key sequence for detaching"},
         {"env", 'e', CLI_OPT_LIST, &e.env, "Set environment variables"},
         {"interactive", 'i', CLI_OPT_BOOL, &e.interactive, "Keep STDIN open even if not attached"},
         {"tty", 't', CLI_OPT_BOOL, &e.tty, "Allocate a pseudo-TTY"},
@@ -100,6 +103,10 @@ int cmd_exec(int argc, char **argv)
     int rc;
     if (cmd_parse("exec", o, argc, argv, 2, 2, &pos, &rc) < 0)
         return rc;
+    if (keys != NULL && stream_set_detach_keys(keys, &err) < 0) {
+        cmd_print_error(err);
+        return EXIT_DAEMON;
+    }
     if (!e.interactive && !e.tty && !e.detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
         e.interactive = e.tty = true;
     if ((id = exec_create(pos[0], &e, pos + 1, &err)) == NULL) {
@@ -110,5 +117,5 @@ int cmd_exec(int argc, char **argv)
         cmd_print_error(err);
         return cmd_exit_code_for(err, false);
     }
-    return e.detach ? 0 : exec_exit_code(id);
+    return e.detach || stream_detached() ? 0 : exec_exit_code(id);
 }

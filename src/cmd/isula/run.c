@@ -106,6 +106,10 @@ int cmd_run(int argc, char **argv)
     create_opts_init(&opts);
     if (cmd_parse("run", create_opts_table(&opts, true), argc, argv, 1, 1, &pos, &rc) < 0)
         return rc;
+    if (opts.detach_keys != NULL && stream_set_detach_keys(opts.detach_keys, &err) < 0) {
+        cmd_print_error(err);
+        return EXIT_DAEMON;
+    }
     id = create_container(pos, &rc);
     if (id == NULL)
         return rc;
@@ -121,6 +125,8 @@ int cmd_run(int argc, char **argv)
     }
     bool waited = false;
     rc = run_attached(id, opts.tty, opts.interactive, opts.entrypoint != NULL, opts.rm, &waited);
+    if (stream_detached())
+        return 0; /* the container runs on (and --rm still applies when it exits) */
     if (opts.rm && !waited)
         remove_container(id);
     return rc;

@@ -125,13 +125,17 @@ static int queue_flush(struct stdin_queue *q, int shim_fd, bool wait)
     return 0;
 }
 
-/* Reads one chunk of the client's stdin into the queue; returns 1 at the client's EOF, -1 when the shim is gone. */
-static int client_stdin(int client_fd, int shim_fd, struct stdin_queue *q)
+/* Reads one chunk of the client's stdin into the queue; returns 1 at the client's EOF, 2 at its EOF with a tty,
+ * -1 when the shim is gone. As Docker's, the end of a tty client's input (it detached, or left) does not close the
+ * container's stdin: a shell run with -it survives ctrl-p ctrl-q. */
+static int client_stdin(int client_fd, int shim_fd, bool tty, struct stdin_queue *q)
 {
     char buf[32768];
     ssize_t n = read(client_fd, buf, sizeof(buf));
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return 0;
+    if (n <= 0 && tty)
+        return 2;
     if (n <= 0) {
         queue_frame(q, FRAME_CLOSE_STDIN, NULL, 0);
         return queue_flush(q, shim_fd, false) < 0 ? -1 : 1;
@@ -164,8 +168,8 @@ int runtime_attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out
                 return 0;
         }
         if (pf[1].fd >= 0 && pf[1].revents != 0) {
-            int r = client_stdin(client_fd, shim_fd, &q);
-            if (r < 0)
+            int r = client_stdin(client_fd, shim_fd, tty, &q);
+            if (r < 0 || r == 2)
                 return 0;
             if (r == 1) {
                 client_eof = true;
