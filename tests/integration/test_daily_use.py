@@ -334,3 +334,29 @@ def test_ps_format_table_tabs_and_go_template_functions(isula, names):
     assert out == "%-20s|k1=v1,k2=v2," % a
     out = isula.ok("inspect", "-f", '{{range $k, $v := .Config.Labels}}{{println $k $v}}{{end}}', a)
     assert out == "k1 v1\nk2 v2"
+
+
+def test_guide_output_formats(daemon, isula, names):
+    a, b = names(), names()
+    # inspect (L2894): the name without Docker's slash; the Docker API keeps it
+    isula.ok("create", "--name", a, "busybox", "true")
+    assert isula.inspect(a)["Name"] == a
+    assert isula.ok("inspect", "-f", "{{.Name}}", a) == a
+    status, body = call(daemon, "GET", "/containers/%s/json" % a)
+    assert body["Name"] == "/" + a
+    # L2265: without --net (nor -h) the hostname is localhost; docker's clients keep Docker's (the short ID)
+    assert isula.ok("run", "--rm", "busybox", "hostname") == "localhost"
+    assert isula.ok("run", "--rm", "-h", "box", "busybox", "hostname") == "box"
+    r = docker(daemon, "run", "--name", b, "busybox", "hostname")
+    assert r.stdout.strip() == isula.inspect(b)["Id"][:12]
+    # version: a Git commit line for client and server; info: OSType Linux (L7332)
+    out = isula.ok("version")
+    commits = [x.split(":", 1)[1].strip() for x in out.splitlines() if x.strip().startswith("Git commit:")]
+    assert len(commits) == 2 and commits[0] == commits[1] and commits[0] not in ("", "unknown"), out
+    status, body = call(daemon, "GET", "/version")
+    assert body["GitCommit"] == commits[0]
+    assert "\nOSType: Linux\n" in isula.ok("info") + "\n"
+    # ps (L3131-3143): the ps section's column order (the create example's older order is not followed)
+    assert isula.ok("ps", "-a").splitlines()[0].split() == [
+        "ID", "IMAGE", "STATUS", "PID", "COMMAND", "EXIT_CODE", "RESTART_COUNT", "STARTAT", "FINISHAT", "RUNTIME",
+        "NAMES"]

@@ -111,7 +111,7 @@ def test_run_detached_prints_id_and_runs(isula, names):
     assert HEX64.match(cid)
     st = state(isula, cid)
     assert st["Running"] and pid_alive(st["Pid"])
-    assert isula.inspect(n)["Name"] == "/" + n
+    assert isula.inspect(n)["Name"] == n  # the guide's inspect: no leading slash (the Docker API keeps it)
 
 
 def test_run_foreground_env_user_workdir_hostname(isula, tmpdir_host, names):
@@ -423,7 +423,7 @@ def test_rename(isula, names):
     cid = isula.ok("run", "-d", "--name", old, "busybox", "sleep", "300")
     isula.ok("rename", old, new)
     assert isula.inspect(new)["Id"] == cid
-    assert isula.inspect(new)["Name"] == "/" + new
+    assert isula.inspect(new)["Name"] == new
     assert isula("inspect", old).returncode != 0
     assert isula.ok("exec", new, "echo", "renamed") == "renamed"
     assert isula.ok("ps", "-f", "id=" + cid, "--format", "{{.Names}}") == new
@@ -487,7 +487,7 @@ def test_inspect_templates_and_arrays(isula, names):
     assert [x["Id"] for x in arr] == [ida, idb]
     both = json.loads(isula.ok("inspect", a, "busybox"))
     assert len(both) == 2 and both[0]["Id"] == ida and "busybox:latest" in both[1]["RepoTags"]
-    assert isula.ok("inspect", "-f", "{{.Name}}", a, b).splitlines() == ["/" + a, "/" + b]
+    assert isula.ok("inspect", "-f", "{{.Name}}", a, b).splitlines() == [a, b]
 
 
 def test_top(isula, names):

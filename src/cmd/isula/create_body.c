@@ -454,7 +454,8 @@ json_t *create_opts_body(const struct create_opts *o, const char *image, char *c
 {
     cleanup_json json_t *body = json_object();
     json_t *env, *labels, *hc;
-    set_str(body, "Hostname", o->hostname);
+    /* the guide (L2265): a container run without --net (nor -h) is named localhost; docker's clients get the ID */
+    set_str(body, "Hostname", o->hostname != NULL ? o->hostname : o->net == NULL ? "localhost" : NULL);
     set_str(body, "User", o->user);
     config_stdio(o, body);
     if ((env = env_array(o, err)) == NULL)

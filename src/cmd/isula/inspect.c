@@ -53,6 +53,14 @@ static void guide_cpu_names(json_t *j)
     json_object_set_new(j, "HostConfig", out);
 }
 
+/* The guide's inspect (L2894) names a container without Docker's leading slash. */
+static void guide_name(json_t *j)
+{
+    const char *name = json_get_str(j, "Name");
+    if (name != NULL && name[0] == '/' && json_object_get(j, "State") != NULL)
+        json_object_set_new(j, "Name", json_string(name + 1));
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     char *format = NULL;
@@ -87,6 +95,7 @@ int cmd_inspect(int argc, char **argv)
             continue;
         }
         guide_cpu_names(j);
+        guide_name(j);
         if (t == NULL) {
             json_array_append_new(all, j);
             continue;

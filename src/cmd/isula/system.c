@@ -72,7 +72,8 @@ int cmd_info(int argc, char **argv)
     printf("Cgroup Driverr: %s\nHugetlb Pagesize: %s\n", str(v, "CgroupDriver", "cgroupfs"),
            str(v, "HugetlbPagesize", "2MB"));
     printf("Kernel Version: %s\nOperating System: %s\nOSType: %s\nArchitecture: %s\nCPUs: %lld\n",
-           str(v, "KernelVersion", ""), str(v, "OperatingSystem", ""), str(v, "OSType", "linux"),
+           str(v, "KernelVersion", ""), str(v, "OperatingSystem", ""),
+           streq(str(v, "OSType", "linux"), "linux") ? "Linux" : str(v, "OSType", ""), /* the guide's L7332 */
            str(v, "Architecture", ""), json_get_int(v, "NCPU", 0));
     print_mem(json_get_int(v, "MemTotal", 0));
     printf("Name: %s\niSulad Root Dir: %s\n", str(v, "Name", ""), str(v, "DockerRootDir", "/var/lib/isulad"));

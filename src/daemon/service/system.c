@@ -9,6 +9,10 @@
 #include "daemon/image/image_store.h"
 #include "daemon/service/internal.h"
 
+#ifndef ISD_GIT_COMMIT
+#define ISD_GIT_COMMIT "unknown"
+#endif
+
 /* Docker's SystemVersion (swagger): Platform, Components, Version, ApiVersion, MinAPIVersion, GitCommit,
  * GoVersion, Os, Arch, KernelVersion, Experimental, BuildTime. */
 json_t *service_version(struct daemon *d)
@@ -18,11 +22,11 @@ json_t *service_version(struct daemon *d)
     uname(&u);
     v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, "
                   "s:s, s:s}}]}",
-                  "Version", ISD_VERSION, "ApiVersion", ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", "",
-                  "GoVersion", "C (gnu11)", "Os", "linux", "Arch", "amd64", "KernelVersion", u.release, "BuildTime", "",
-                  "Components", "Name", "Engine", "Version", ISD_VERSION, "Details", "ApiVersion", ISD_API_VERSION,
-                  "MinAPIVersion", "1.24", "GitCommit", "", "GoVersion", "C (gnu11)", "Os", "linux", "Arch", "amd64",
-                  "KernelVersion", u.release, "Experimental", "false");
+                  "Version", ISD_VERSION, "ApiVersion", ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit",
+                  ISD_GIT_COMMIT, "GoVersion", "C (gnu11)", "Os", "linux", "Arch", "amd64", "KernelVersion", u.release,
+                  "BuildTime", "", "Components", "Name", "Engine", "Version", ISD_VERSION, "Details", "ApiVersion",
+                  ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", ISD_GIT_COMMIT, "GoVersion", "C (gnu11)", "Os",
+                  "linux", "Arch", "amd64", "KernelVersion", u.release, "Experimental", "false");
     json_object_set_new(v, "Platform", json_pack("{s:s}", "Name", "isulad"));
     json_object_set_new(v, "Experimental", json_false());
     return v;
