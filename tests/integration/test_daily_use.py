@@ -360,3 +360,24 @@ def test_guide_output_formats(daemon, isula, names):
     assert isula.ok("ps", "-a").splitlines()[0].split() == [
         "ID", "IMAGE", "STATUS", "PID", "COMMAND", "EXIT_CODE", "RESTART_COUNT", "STARTAT", "FINISHAT", "RUNTIME",
         "NAMES"]
+
+
+def test_load_and_import_events_and_broken_load(daemon, isula, sdk):
+    tag = "du-ev-" + uuid.uuid4().hex[:8]
+    since = "%.9f" % time.time()
+    image_id = import_image(daemon, tag + ":imp")
+    data = b"".join(sdk.images.get(tag + ":imp").save(named=True))
+    isula.ok("rmi", tag + ":imp")
+    sdk.images.load(data)
+    q = urllib.parse.urlencode({"since": since, "until": "%.9f" % time.time(),
+                                "filters": json.dumps({"type": ["image"], "image": [tag + ":imp"]})})
+    status, body = call(daemon, "GET", "/events?" + q)
+    text = body if isinstance(body, bytes) else json.dumps(body).encode()
+    events = [json.loads(x) for x in text.splitlines()]
+    assert [e["Action"] for e in events if e["Action"] in ("import", "load")] == ["import", "load"], events
+    assert all(e["Actor"]["ID"] == image_id for e in events if e["Action"] in ("import", "load"))
+    with pytest.raises(docker_sdk.errors.ImageLoadError):
+        sdk.images.load(b"this is not an archive" * 100)
+    r = isula("load", "-i", "/dev/null")
+    assert r.returncode != 0 and r.stderr.startswith("Error")
+    isula.ok("rmi", tag + ":imp")

@@ -89,9 +89,25 @@ int service_image_tag(struct daemon *d, const char *ref, const char *repo, const
     return 0;
 }
 
+/* Docker's image event for a loaded or imported image: Actor ID the image ID, attribute name. */
+static void image_event(struct daemon *d, const char *action, const char *ref)
+{
+    struct image *img = image_store_lookup(d->images, ref, NULL);
+    cleanup_free char *id = NULL;
+    if (img == NULL)
+        return;
+    id = xasprintf("sha256:%s", img->id);
+    events_emit("image", action, id, NULL, json_pack("{s:s}", "name", ref));
+    image_free(img);
+}
+
 int service_image_load(struct daemon *d, int fd, char ***ret_loaded, struct isd_error **err)
 {
-    return image_store_load(d->images, fd, NULL, ret_loaded, err);
+    if (image_store_load(d->images, fd, NULL, ret_loaded, err) < 0)
+        return -1;
+    for (size_t i = 0; *ret_loaded != NULL && (*ret_loaded)[i] != NULL; i++)
+        image_event(d, "load", (*ret_loaded)[i]);
+    return 0;
 }
 
 int service_image_import(struct daemon *d, int fd, const char *repo, const char *tag, char *const *changes,
@@ -100,7 +116,10 @@ int service_image_import(struct daemon *d, int fd, const char *repo, const char 
     cleanup_free char *name = NULL;
     if (repo != NULL && *repo != '\0')
         name = tag != NULL && *tag != '\0' ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
-    return image_store_import(d->images, fd, name, changes, ret_id, err);
+    if (image_store_import(d->images, fd, name, changes, ret_id, err) < 0)
+        return -1;
+    image_event(d, "import", name != NULL ? name : *ret_id);
+    return 0;
 }
 
 int service_image_save(struct daemon *d, char *const *refs, int out_fd, struct isd_error **err)

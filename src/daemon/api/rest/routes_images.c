@@ -85,8 +85,11 @@ void h_image_load(struct request *rq, const char *arg)
     cleanup_strv char **loaded = NULL;
     struct buf b = {0};
     if (service_image_load(rq->d, rq->body_fd, &loaded, &err) < 0) {
-        rq_reply_error(rq, err);
+        /* as Docker's: 200, and the error in the JSON stream (the SDK raises ImageLoadError from it) */
+        cleanup_json json_t *j = json_pack("{s:{s:s}, s:s}", "errorDetail", "message", err->msg, "error", err->msg);
+        cleanup_free char *line = json_line(j);
         isd_error_free(err);
+        rq_reply_stream(rq, "application/json", text_produce, xstrdup(line != NULL ? line : "{}\n"));
         return;
     }
     for (size_t i = 0; loaded != NULL && loaded[i] != NULL; i++) {
