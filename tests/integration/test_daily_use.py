@@ -381,3 +381,20 @@ def test_load_and_import_events_and_broken_load(daemon, isula, sdk):
     r = isula("load", "-i", "/dev/null")
     assert r.returncode != 0 and r.stderr.startswith("Error")
     isula.ok("rmi", tag + ":imp")
+
+
+def test_log_driver_none(daemon, isula, sdk, names):
+    a, b = names(), names()
+    assert isula.ok("run", "--name", a, "--log-driver", "none", "busybox", "echo", "hi") == "hi"  # attached: seen
+    r = isula("logs", a)
+    assert r.returncode != 0 and "does not support reading" in r.stderr
+    log_path = isula.inspect(a)["LogPath"]
+    assert not log_path or not os.path.exists(log_path) or os.path.getsize(log_path) == 0
+    c = sdk.containers.run("busybox", ["echo", "x"], detach=True, name=b, log_config={"Type": "none"})
+    c.wait()
+    assert c.attrs["HostConfig"]["LogConfig"]["Type"] == "none"
+    with pytest.raises(docker_sdk.errors.APIError) as e:
+        c.logs()
+    assert e.value.status_code == 501
+    r = isula("run", "--rm", "--log-driver", "none", "--log-opt", "max-size=1m", "busybox", "true")
+    assert r.returncode == 125 and "none" in r.stderr

@@ -66,6 +66,11 @@ static int check_log_config(const json_t *hc, struct isd_error **err)
     const char *k;
     json_t *v;
     long long n;
+    if (streq(type, "none")) { /* Docker's none: no log at all, and no option */
+        json_object_foreach(json_object_get(lc, "Config"), k, v) return isd_error_set(
+            err, ISD_ERR_INVALID, 0, "unknown log opt '%s' for none log driver", k);
+        return 0;
+    }
     if (streq(type, "cri")) { /* CRI containers (service/pod_container.c): the log file kubelet names */
         const char *path = json_get_str(json_object_get(lc, "Config"), "path");
         if (path == NULL || path[0] != '/' || json_object_size(json_object_get(lc, "Config")) != 1)
@@ -270,4 +275,9 @@ int container_check_settings(const json_t *config, const json_t *hc, struct isd_
         check_cpuset(hc, "CpusetMems", "mems", "/sys/devices/system/node/online", err) < 0)
         return -1;
     return check_modes(hc, err);
+}
+
+bool container_log_type_none(const struct container *c)
+{
+    return streq(json_get_str(json_object_get(c->host_config, "LogConfig"), "Type"), "none");
 }

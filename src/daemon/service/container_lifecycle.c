@@ -204,8 +204,8 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
     rq.start = rt.ops->run_detached_ok(&rt);
     log_opts(c, &rq.log_max_size, &rq.log_max_file);
-    if (service_container_log_disabled(c))
-        rq.log_file = NULL;
+    if (service_container_log_disabled(c) || container_log_type_none(c))
+        rq.log_file = NULL; /* disable-log=true, or LogConfig.Type none: the shim keeps no log */
     const json_t *lc = json_object_get(c->host_config, "LogConfig");
     if (streq(json_get_str(lc, "Type"), "cri")) { /* a CRI container: kubelet's path and format */
         rq.log_file = json_get_str(json_object_get(lc, "Config"), "path");

@@ -136,6 +136,8 @@ json_t *service_filter_values(const json_t *filters, const char *key);
 json_t *service_filters_expand_ancestor(struct daemon *d, const json_t *filters, const char *key);
 /* Each value of filters' key must compile as a regular expression (Docker's name filter). */
 int service_filters_check_regex(const json_t *filters, const char *key, struct isd_error **err);
+/* LogConfig.Type "none": the container keeps no log (container_check.c). */
+bool container_log_type_none(const struct container *c);
 /* Sizes of a container's files (prune.c); lock held. SizeRw is the upper directory, SizeRootFs adds the
  * image. Computed only when asked for (ps -s, ?size=1, inspect -s, system df). */
 long long service_container_size_rw(struct daemon *d, const struct container *c);

@@ -16,6 +16,8 @@ int service_container_logs_check(struct daemon *d, const char *ref, bool *ret_tt
     if (service_container_log_disabled(c))
         rc = isd_error_set(err, ISD_ERR_INVALID, 0,
                            "container %s records no log: it was created with --log-opt disable-log=true", c->id);
+    else if (container_log_type_none(c)) /* LogConfig.Type none: Docker's words and class (501) */
+        rc = isd_error_set(err, ISD_ERR_NOT_IMPLEMENTED, 0, "configured logging driver does not support reading");
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
     return rc;
