@@ -15,6 +15,7 @@ Starts a private isulad (temp graph/state/socket), then measures in one run:
   * `cp` of a 100 MiB directory (100 files of 1 MiB in 10 subdirectories) into and out of a running container
   * CRI pods over gRPC on isulad's socket: RunPodSandbox + CreateContainer + StartContainer, then StopPodSandbox +
     RemovePodSandbox, serial and 50 pods in parallel (node-network pods: the runtime path without CNI)
+  * `logs` and `logs --tail 1` of a container that printed 1M lines
 Prints a Markdown report (and writes it with --out). Not a test: no pass/fail, just numbers.
 """
 import argparse
@@ -185,6 +186,33 @@ def copy_tree(engine, base, n=3):
             engine.run("exec", cid, "rm", "-rf", "/tmp/in-%d" % i)
             if got != CP_FILES * CP_FILE_BYTES:
                 raise RuntimeError("cp: %d bytes came back of %d" % (got, CP_FILES * CP_FILE_BYTES))
+    finally:
+        subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
+    return res
+
+
+LOG_LINES = 1000000
+
+
+def logs_read(engine, n=3):
+    """`logs` (every line) and `logs --tail 1` of a container that printed 1M lines (`seq 1 1000000`): wall
+    time of the CLI, output to /dev/null; checks the line count and the last line."""
+    extra = getattr(engine, "run_args", [])
+    cid = engine.run("run", "-d", *extra, "busybox", "seq", "1", str(LOG_LINES))
+    res = {"logs (1M lines)": [], "logs --tail 1 (1M lines)": []}
+    try:
+        subprocess.run(engine.isula + ["wait", cid], capture_output=True, check=True)
+        for _ in range(n):
+            t = time.perf_counter()
+            out = subprocess.run(engine.isula + ["logs", cid], capture_output=True, check=True).stdout
+            res["logs (1M lines)"].append(time.perf_counter() - t)
+            if out.count(b"\n") != LOG_LINES:
+                raise RuntimeError("logs: %d lines of %d" % (out.count(b"\n"), LOG_LINES))
+            t = time.perf_counter()
+            out = subprocess.run(engine.isula + ["logs", "--tail", "1", cid], capture_output=True, check=True).stdout
+            res["logs --tail 1 (1M lines)"].append(time.perf_counter() - t)
+            if out.strip() != str(LOG_LINES).encode():
+                raise RuntimeError("logs --tail 1: %r" % out[:100])
     finally:
         subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
     return res
@@ -550,6 +578,7 @@ def main():
         versus_sc = {rt: interleaved_seccomp(engine, base, rt, a.n) for rt in versus}
         res["run --rm | wc -c (1 GiB)"] = stream_output(engine)
         res.update(copy_tree(engine, base))
+        res.update(logs_read(engine))
         phases, mem = parallel(engine, a.parallel, a.clients)
         health = {"isula": health_load(engine, engine.proc.pid, seconds=a.health_seconds)}
         try:
@@ -564,6 +593,7 @@ def main():
             dres["update -m --cpus (running)"] = update_limits(docker, a.n)
             dres["run --rm | wc -c (1 GiB)"] = stream_output(docker)
             dres.update(copy_tree(docker, base))
+            dres.update(logs_read(docker))
             others["docker"] = (dres,) + parallel(docker, a.parallel, a.clients) + (didle,)
             health["docker"] = health_load(docker, docker.pid, seconds=a.health_seconds)
     finally:

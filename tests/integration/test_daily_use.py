@@ -398,3 +398,61 @@ def test_log_driver_none(daemon, isula, sdk, names):
     assert e.value.status_code == 501
     r = isula("run", "--rm", "--log-driver", "none", "--log-opt", "max-size=1m", "busybox", "true")
     assert r.returncode == 125 and "none" in r.stderr
+
+
+def log_entries(isula, name):
+    """The container's json-file log, oldest entry first (rotated files .9 .. .1, then the current one)."""
+    path = isula.inspect(name)["LogPath"]
+    out = []
+    for p in ["%s.%d" % (path, i) for i in range(9, 0, -1)] + [path]:
+        if os.path.exists(p):
+            with open(p) as f:
+                out += [json.loads(line) for line in f if line.endswith("\n")]
+    return out
+
+
+def test_logs_tail_read_backwards(daemon, isula, names):
+    a, b = names(), names()
+    # 200000 lines, a long one (longer than a read block), stdout and stderr
+    isula.ok("run", "--name", a, "busybox", "sh", "-c",
+             "seq 1 200000; head -c 100000 /dev/zero | tr '\\0' x; echo; echo e1 >&2; sleep 0.5; echo last")
+    entries = log_entries(isula, a)
+    assert isula.ok("logs", "--tail", "1", a) == "last"
+    for n in (1, 2, 3, 5, 50, 1000):
+        want = entries[-n:]
+        r = isula("logs", "--tail", str(n), a)
+        assert r.stdout == "".join(e["log"] for e in want if e["stream"] == "stdout"), n
+        assert r.stderr == "".join(e["log"] for e in want if e["stream"] == "stderr"), n
+    full = isula("logs", a).stdout.splitlines()
+    assert full[:2] == ["1", "2"] and full[199999] == "200000" and full[-1] == "last"
+    r = docker(daemon, "logs", "--tail", "3", a)
+    assert r.stdout == "".join(e["log"] for e in entries[-3:] if e["stream"] == "stdout")
+    assert isula("logs", "--tail", str(len(entries) + 5), a).stdout.splitlines() == full
+    # rotated files: the tail crosses from the newest file into the older ones
+    isula.ok("run", "--name", b, "--log-opt", "max-size=64k", "--log-opt", "max-file=3", "busybox", "sh", "-c",
+             "seq 1 20000")
+    entries = log_entries(isula, b)
+    assert os.path.exists(isula.inspect(b)["LogPath"] + ".1")
+    for n in (1, 1500, len(entries)):
+        assert isula.ok("logs", "--tail", str(n), b).splitlines() == [e["log"].strip() for e in entries[-n:]]
+    # with since: nothing older than it even when the tail asks for more
+    r = isula("logs", "--tail", "10", "--since", "%.9f" % (time.time() + 3600), a)
+    assert r.returncode == 0 and r.stdout == ""
+
+
+def test_logs_tail_follow_goes_on_after_the_tail(daemon, isula, names):
+    a = names()
+    isula.ok("run", "-d", "--name", a, "busybox", "sh", "-c",
+             "seq 1 5; while [ ! -e /go ]; do sleep 0.05; done; echo after")
+    time.sleep(0.5)
+    p = subprocess.Popen([os.path.join(os.environ.get("ISD_BUILD_DIR", ""), "isula"), "logs", "-f", "--tail", "2", a],
+                         stdout=subprocess.PIPE, text=True, env=dict(os.environ, ISULAD_HOST=daemon.host))
+    try:
+        assert p.stdout.readline() == "4\n" and p.stdout.readline() == "5\n"
+        isula.ok("exec", a, "touch", "/go")
+        assert p.stdout.readline() == "after\n"
+        assert p.wait(timeout=30) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
