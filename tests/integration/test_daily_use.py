@@ -456,3 +456,15 @@ def test_logs_tail_follow_goes_on_after_the_tail(daemon, isula, names):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_legacy_links_are_refused_clearly(daemon, isula, names):
+    a, b = names(), names()
+    isula.ok("run", "-d", "--name", a, "busybox", "sleep", "600")
+    r = docker(daemon, "run", "--rm", "--name", b, "--link", a + ":db", "busybox", "true")
+    assert r.returncode == 125 and "links" in r.stderr and "network" in r.stderr, r.stderr
+    assert isula("inspect", b).returncode != 0
+    status, body = call(daemon, "POST", "/containers/create",
+                        {"Image": "busybox", "HostConfig": {"Links": []}})  # an empty list is no link
+    assert status == 201
+    isula("rm", "-f", body["Id"])

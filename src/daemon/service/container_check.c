@@ -271,6 +271,12 @@ int container_check_settings(const json_t *config, const json_t *hc, struct isd_
     if (check_restart(hc, err) < 0 || check_log_config(hc, err) < 0 || check_healthcheck(config, err) < 0 ||
         check_network_values(config, hc, err) < 0 || check_limits(config, hc, err) < 0)
         return -1;
+    /* Docker's legacy links (--link) are refused rather than ignored: names resolve on user networks */
+    if (json_array_size(json_object_get(hc, "Links")) > 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "legacy container links (--link, HostConfig.Links) are not supported: connect the "
+                             "containers to one network (docker network create), where they reach each other by "
+                             "name and --network-alias");
     if (check_cpuset(hc, "CpusetCpus", "cpus", "/sys/devices/system/cpu/online", err) < 0 ||
         check_cpuset(hc, "CpusetMems", "mems", "/sys/devices/system/node/online", err) < 0)
         return -1;
