@@ -468,3 +468,43 @@ def test_legacy_links_are_refused_clearly(daemon, isula, names):
                         {"Image": "busybox", "HostConfig": {"Links": []}})  # an empty list is no link
     assert status == 201
     isula("rm", "-f", body["Id"])
+
+
+def exec_start_head(daemon, version, cid, tty):
+    status, body = call(daemon, "POST", "/containers/%s/exec" % cid,
+                        {"Cmd": ["sh", "-c", "echo out; echo err >&2; exit 3"], "AttachStdout": True,
+                         "AttachStderr": True, "Tty": tty})
+    exec_id = body["Id"]
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(daemon.sock)
+    body = json.dumps({"Detach": False, "Tty": tty}).encode()
+    s.sendall(b"POST /v%s/exec/%s/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (version.encode(), exec_id.encode(),
+                                                                                len(body)) + body)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, stream = data.partition(b"\r\n\r\n")
+    return head.decode().lower(), stream, exec_id
+
+
+def test_exec_stream_content_types_and_frames(daemon, isula, sdk, names):
+    a = names()
+    isula.ok("run", "-d", "--name", a, "busybox", "sleep", "600")
+    head, stream, eid = exec_start_head(daemon, "1.43", a, False)
+    assert "content-type: application/vnd.docker.multiplexed-stream" in head
+    assert stream == b"\x01\x00\x00\x00\x00\x00\x00\x04out\n\x02\x00\x00\x00\x00\x00\x00\x04err\n"
+    head, stream, eid = exec_start_head(daemon, "1.43", a, True)
+    assert "content-type: application/vnd.docker.raw-stream" in head and stream == b"out\r\nerr\r\n"
+    head, stream, eid = exec_start_head(daemon, "1.41", a, False)
+    assert "content-type: application/vnd.docker.raw-stream" in head  # 1.41 said raw for both
+    assert sdk.api.exec_inspect(eid)["ExitCode"] == 3
+    c = sdk.containers.get(a)
+    r = c.exec_run(["sh", "-c", "echo out; echo err >&2; exit 1"], demux=True)
+    assert r.exit_code == 1 and r.output == (b"out\n", b"err\n")
+    r = c.exec_run(["sh", "-c", "echo out; echo err >&2"], tty=True, demux=True)
+    assert r.exit_code == 0 and r.output == (b"out\r\nerr\r\n", None)

@@ -34,6 +34,7 @@ struct request {
     long long start_ns; /* for the metrics' latency histograms */
     hijack_fn hijack;   /* set by a handler that upgrades the connection */
     void *hijack_data;
+    int api_minor; /* y of a /v1.y prefix; 0 without one */
 };
 
 const char *rq_query(struct request *rq, const char *key);
@@ -48,6 +49,9 @@ int rq_query_int_checked(struct request *rq, const char *key, int dflt, int *ret
 json_t *rq_json_body(struct request *rq, const struct json_type *type);
 
 void rq_reply_json(struct request *rq, unsigned int status, json_t *j); /* steals j */
+/* After rq_reply_hijack: Docker's content type of the stream, raw with a tty, else multiplexed from API 1.42
+ * (application/vnd.docker.multiplexed-stream; older versions always said raw-stream). */
+void rq_hijack_content_type(struct request *rq, bool tty);
 void rq_reply_error(struct request *rq, struct isd_error *err);
 void rq_reply_msg(struct request *rq, unsigned int status, const char *msg);
 void rq_reply_empty(struct request *rq, unsigned int status);

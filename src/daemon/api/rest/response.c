@@ -222,3 +222,11 @@ void rq_reply_hijack(struct request *rq, hijack_fn fn, void *data)
     MHD_add_response_header(rq->response, MHD_HTTP_HEADER_UPGRADE, "tcp");
     MHD_add_response_header(rq->response, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
 }
+
+void rq_hijack_content_type(struct request *rq, bool tty)
+{
+    if (tty || rq->api_minor < 42 || rq->response == NULL)
+        return;
+    MHD_del_response_header(rq->response, "Content-Type", "application/vnd.docker.raw-stream");
+    MHD_add_response_header(rq->response, "Content-Type", "application/vnd.docker.multiplexed-stream");
+}

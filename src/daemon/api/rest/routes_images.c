@@ -235,6 +235,7 @@ void h_exec_start(struct request *rq, const char *arg)
     }
     /* hijack_data only says whether there is a tty (non-NULL) */
     rq_reply_hijack(rq, exec_run, tty ? (void *)rq : NULL);
+    rq_hijack_content_type(rq, tty);
 }
 
 void h_exec_inspect(struct request *rq, const char *arg)

@@ -78,7 +78,9 @@ static struct request *request_new(struct rest_server *s, struct MHD_Connection 
     rq->method = xstrdup(method);
     /* Strip the /v1.41 style version prefix. */
     if (p[0] == '/' && p[1] == 'v' && p[2] >= '0' && p[2] <= '9') {
-        const char *slash = strchr(p + 1, '/');
+        const char *slash = strchr(p + 1, '/'), *dot = strchr(p, '.');
+        if (dot != NULL && (slash == NULL || dot < slash))
+            rq->api_minor = atoi(dot + 1);
         p = slash ? slash : "/";
     }
     rq->path = xstrdup(p);
