@@ -128,7 +128,8 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         S("workdir", 'w', workdir, "Working directory inside the container"),
     };
     static const struct cli_option tls_opts[] = {CMD_TLS_OPTS};
-    static struct cli_option t[ARRAY_SIZE(all) + ARRAY_SIZE(tls_opts) + 5]; /* -d, --rm, -H, TLS, --help, end */
+    /* -d, --rm, --detach-keys, -H, TLS, --help, end */
+    static struct cli_option t[ARRAY_SIZE(all) + ARRAY_SIZE(tls_opts) + 6];
     size_t n = 0;
     if (with_run) {
         t[n++] = (struct cli_option)B("detach", 'd', detach, "Run container in background and print container ID");
