@@ -72,15 +72,19 @@ def test_api_events_filters_and_errors(daemon, isula):
         evs = list(client.events(since=int(since), until=int(until), decode=True))
         mine = [e for e in evs if e["Type"] == "container" and e["Actor"]["ID"] == cid]
         mine = mine[[e["Action"] for e in mine].index("pause"):]  # since is whole seconds: create/start may show
-        assert [e["Action"] for e in mine] == ["pause", "unpause", "rename", "kill", "die", "stop", "destroy"], mine
+        # stop -t 0 (sleep ignores SIGTERM as pid 1): kill 15, then kill 9, die, stop, as Docker's
+        assert [e["Action"] for e in mine] == ["pause", "unpause", "rename", "kill", "kill", "kill", "die", "stop",
+                                               "destroy"], mine
         assert mine[2]["Actor"]["Attributes"]["oldName"] == "/" + name
         assert mine[3]["Actor"]["Attributes"]["signal"] == "10" and mine[3]["status"] == "kill"
+        assert [e["Actor"]["Attributes"]["signal"] for e in mine[4:6]] == ["15", "9"]
         assert all(e["Actor"]["Attributes"]["team"] == "red" and e["from"] == "busybox" for e in mine)
         images = [(e["Action"], e["Actor"]["Attributes"]["name"]) for e in evs if e["Type"] == "image"]
         assert ("tag", tag) in images and ("untag", tag) in images, images
         only = list(client.events(since=int(since), until=int(until), decode=True,
                                   filters={"type": "container", "event": "kill", "label": "team=red"}))
-        assert [e["Action"] for e in only] == ["kill"], only
+        assert [(e["Action"], e["Actor"]["Attributes"]["signal"]) for e in only] == [
+            ("kill", "10"), ("kill", "15"), ("kill", "9")], only
     finally:
         client.close()
     r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", daemon.sock,

@@ -30,9 +30,7 @@ struct log_ctx {
     const struct json_log_opts *o;
     bool tty;
     int out_fd;
-    struct buf out;         /* not yet written */
-    struct log_entry *ring; /* last `tail` entries when tail >= 0 */
-    size_t ring_n, ring_pos;
+    struct buf out; /* not yet written */
     bool failed;
 };
 
@@ -62,32 +60,16 @@ static void emit(struct log_ctx *x, const struct log_entry *e)
         out_flush(x);
 }
 
-static void handle_entry(struct log_ctx *x, struct log_entry *e, bool buffered)
+/* Emits e when it passes the stream and time filters (reading forwards: every entry, or following). */
+static void handle_entry(struct log_ctx *x, struct log_entry *e)
 {
-    if ((e->stream == 1 && !x->o->out) || (e->stream == 2 && !x->o->err) ||
-        (x->o->since_ns > 0 && e->ns < x->o->since_ns) || (x->o->until_ns > 0 && e->ns > x->o->until_ns)) {
-        free(e->text);
-        return;
+    if ((e->stream == 1 && x->o->out) || (e->stream == 2 && x->o->err)) {
+        if ((x->o->since_ns <= 0 || e->ns >= x->o->since_ns) && (x->o->until_ns <= 0 || e->ns <= x->o->until_ns))
+            emit(x, e);
     }
-    if (!buffered || x->o->tail < 0) {
-        emit(x, e);
-        free(e->text);
-        return;
-    }
-    if (x->o->tail == 0) {
-        free(e->text);
-        return;
-    }
-    if (x->ring_n < (size_t)x->o->tail) {
-        x->ring[x->ring_n++] = *e;
-        return;
-    }
-    free(x->ring[x->ring_pos].text);
-    x->ring[x->ring_pos] = *e;
-    x->ring_pos = (x->ring_pos + 1) % x->ring_n;
+    free(e->text);
 }
 
-/* Whether the entries' times matter (since, until, timestamps): parsing them is a good part of the cost. */
 static bool need_time(const struct json_log_opts *o)
 {
     return o->since_ns > 0 || o->until_ns > 0 || o->timestamps;
@@ -112,7 +94,7 @@ static bool parse_line(const char *line, bool with_time, struct log_entry *e)
 }
 
 /* Reads complete lines from f; returns the number read. */
-static int read_lines(struct log_ctx *x, FILE *f, bool buffered)
+static int read_lines(struct log_ctx *x, FILE *f)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -127,7 +109,7 @@ static int read_lines(struct log_ctx *x, FILE *f, bool buffered)
         }
         pos += n;
         if (parse_line(line, need_time(x->o), &e))
-            handle_entry(x, &e, buffered);
+            handle_entry(x, &e);
         count++;
     }
     clearerr(f);
@@ -135,23 +117,12 @@ static int read_lines(struct log_ctx *x, FILE *f, bool buffered)
     return count;
 }
 
-static void flush_ring(struct log_ctx *x)
-{
-    for (size_t i = 0; i < x->ring_n; i++) {
-        struct log_entry *e = &x->ring[(x->ring_pos + i) % x->ring_n];
-        emit(x, e);
-        free(e->text);
-    }
-    x->ring_n = 0;
-    x->ring_pos = 0;
-}
-
 static void follow(struct log_ctx *x, const char *path, FILE *f, bool (*writing)(void *ctx), void *ctx)
 {
     struct stat st_f, st_p;
     for (;;) {
         bool running = writing(ctx);
-        int n = read_lines(x, f, false);
+        int n = read_lines(x, f);
         out_flush(x);
         if (x->failed || (!running && n == 0)) {
             fclose(f);
@@ -296,21 +267,18 @@ void json_log_copy(const char *path, const struct json_log_opts *o, int out_fd, 
         buf_free(&x.out);
         return;
     }
-    x.ring = o->tail > 0 ? xcalloc((size_t)o->tail, sizeof(*x.ring)) : NULL;
     for (int i = 9; i >= 1; i--) {
         cleanup_free char *old = xasprintf("%s.%d", path, i);
         FILE *of = fopen(old, "re");
         if (of != NULL) {
-            read_lines(&x, of, true);
+            read_lines(&x, of);
             fclose(of);
         }
     }
     f = fopen(path, "re");
     if (f != NULL)
-        read_lines(&x, f, true);
-    flush_ring(&x);
+        read_lines(&x, f);
     out_flush(&x);
-    free(x.ring);
     if (o->follow && f != NULL)
         follow(&x, path, f, writing, ctx);
     else if (f != NULL)
