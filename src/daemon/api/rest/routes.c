@@ -20,7 +20,6 @@ static const struct route {
     {"POST", "/containers/prune", h_container_prune, false},
     {"POST", "/images/prune", h_image_prune, false},
     {"GET", "/system/df", h_system_df, false},
-    {"POST", "/volumes/prune", h_volume_prune, false},
     {"GET", "/containers/json", h_container_list, false},
     {"GET", "/containers/{}/json", h_container_inspect, false},
     {"POST", "/containers/{}/start", h_container_start, false},

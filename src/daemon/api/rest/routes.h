@@ -63,7 +63,6 @@ void h_exec_resize(struct request *rq, const char *arg);
 void h_container_prune(struct request *rq, const char *arg);
 void h_image_prune(struct request *rq, const char *arg);
 void h_system_df(struct request *rq, const char *arg);
-void h_volume_prune(struct request *rq, const char *arg);
 /* A Docker API endpoint that isulad does not serve (routes_unserved.c): answered 501. */
 bool routes_is_unserved(const char *method, const char *path);
 

@@ -1,4 +1,4 @@
-/* Prunes and disk usage: POST /containers/prune, /images/prune, /volumes/prune, GET /system/df. */
+/* Prunes and disk usage: POST /containers/prune, /images/prune, GET /system/df. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,13 +66,4 @@ void h_system_df(struct request *rq, const char *arg)
     json_t *j = service_system_df(rq->d, &err);
     (void)arg;
     reply(rq, j, err);
-}
-
-/* No volumes exist in this tree yet: nothing to delete, in Docker's shape. */
-void h_volume_prune(struct request *rq, const char *arg)
-{
-    cleanup_json json_t *filters = NULL;
-    (void)arg;
-    if (query_filters(rq, &filters))
-        rq_reply_json(rq, 200, json_pack("{s:[], s:i}", "VolumesDeleted", "SpaceReclaimed", 0));
 }
