@@ -67,7 +67,7 @@ class Engine:
         self.isula = [os.path.join(build, "isula"), "-H", "unix://" + self.sock]
         args = [os.path.join(build, "isulad"), "--config-file", conf, "-H", "unix://" + self.sock,
                 "-g", os.path.join(base, "graph"), "-S", os.path.join(base, "state"),
-                "-p", os.path.join(base, "isulad.pid"), "--log-driver", "stdout", "-l", "ERROR"] + list(extra_args)
+                "-p", os.path.join(base, "isulad.pid"), "--log-driver", "stdout", "-l", "ERROR", "--ip-masq=false"] + list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
         for _ in range(200):

@@ -95,7 +95,7 @@ class Daemon:
     def args(self):
         return [bin_path("isulad"), "--config-file", self.conf, "-H", self.host, "-g", self.graph,
                 "-S", self.state, "-p", self.pidfile, "--log-driver", "stdout", "-l", "DEBUG", "--bip", self.bip,
-                "--bridge", self.bridge] + self.extra_args
+                "--bridge", self.bridge, "--ip-masq=false"] + self.extra_args
 
     def start(self, timeout=20):
         logf = open(self.log, "ab")

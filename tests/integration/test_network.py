@@ -137,7 +137,8 @@ def test_two_containers_talk_over_a_bridge_network(isula, daemon, nets):
     assert info["IPAM"]["Config"][0]["Gateway"] == str(subnet.network_address + 1)
     rules = network_rules(net)
     assert any("-A FORWARD -i %s " % bridge in r for r in rules), rules
-    assert any("-A POSTROUTING -s %s ! -o %s " % (subnet, bridge) in r and "MASQUERADE" in r for r in rules), rules
+    # the tests' daemons run with --ip-masq=false: nothing of theirs is masqueraded to the outside
+    assert not any("MASQUERADE" in r for r in rules), rules
 
     srv = nets.name()
     isula.ok("run", "-d", "--name", srv, "--net", net, "--network-alias", "web-alias", "busybox", "sh", "-c",

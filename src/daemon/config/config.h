@@ -65,6 +65,7 @@ struct isd_config {
     char *cni_conf_dir;
     char *cri_socket; /* NULL when unset: an extra unix socket serving only the CRI */
     char *bip;        /* the default bridge network: "<gateway>/<prefix>", NULL to pick a free subnet */
+    bool ip_masq;     /* masquerade bridge networks' outgoing traffic unless a network's options say otherwise */
     char *bridge;     /* its bridge device */
     bool image_layer_check;
     bool use_decrypted_key;

@@ -17,6 +17,8 @@ const struct opt_def isd_opts[] = {
      check_authz, "Use authorization plugin (Docker's AuthZPlugin protocol)"},
     {"bip", NULL, 0, "bip", NULL, OT_STRING, NULL, F(bip), 0, check_bip,
      "The default bridge network's gateway and subnet (Docker API's default network mode), e.g. 172.17.0.1/16"},
+    {"ip-masq", NULL, 0, "ip-masq", NULL, OT_BOOL, "true", F(ip_masq), 0, NULL,
+     "Masquerade the traffic of the default bridge network and of new bridge networks leaving the host"},
     {"bridge", NULL, 'b', "bridge", NULL, OT_STRING, "isula0", F(bridge), 0, check_bridge,
      "The default bridge network's bridge device"},
     {"cgroup-parent", NULL, 0, "cgroup-parent", NULL, OT_STRING, NULL, F(cgroup_parent), 0, check_cgroup_parent,

@@ -19,6 +19,7 @@ struct network_ctx *network_ctx_new(const char *graph, const char *state, const 
                                     struct isd_error **err)
 {
     struct network_ctx *n = xcalloc(1, sizeof(*n));
+    n->ip_masq = true;
     pthread_mutex_init(&n->lock, NULL);
     pthread_mutex_init(&n->hosts_lock, NULL);
     n->store_dir = xasprintf("%s/networks", graph);

@@ -35,6 +35,7 @@ struct network_ctx {
     char **bin_dirs;
     struct cni_env env;
     bool has_default; /* the default bridge network exists (network_default_ensure) */
+    bool ip_masq;     /* networks made from now on masquerade unless their options say otherwise (ip-masq) */
 };
 
 /* bin_dir: cni-bin-dir; Debian's plugin directory /usr/lib/cni is searched after it. */

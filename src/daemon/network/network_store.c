@@ -272,8 +272,8 @@ static int check_ipam(const json_t *body, struct create_req *r, bool *ret_given,
     return 0;
 }
 
-static int check_create(const json_t *body, bool predefined, struct create_req *r, bool *ret_subnet_given,
-                        struct isd_error **err)
+static int check_create(const json_t *body, bool predefined, bool masq_default, struct create_req *r,
+                        bool *ret_subnet_given, struct isd_error **err)
 {
     static const char *const reserved[] = {"bridge", "host", "none", "default"};
     const char *drv = json_get_str(body, "Driver");
@@ -290,7 +290,7 @@ static int check_create(const json_t *body, bool predefined, struct create_req *
     if (json_get_bool(body, "EnableIPv6", false))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "IPv6 networks are not supported yet");
     r->internal = json_get_bool(body, "Internal", false);
-    r->masq = !r->internal && !streq(masq, "false");
+    r->masq = !r->internal && (masq != NULL ? !streq(masq, "false") : masq_default);
     r->bridge = json_get_str(opts, BRIDGE_NAME_OPT);
     if (r->bridge != NULL &&
         (strlen(r->bridge) == 0 || strlen(r->bridge) >= IFNAMSIZ || strchr(r->bridge, '/') || strchr(r->bridge, ' ')))
@@ -344,7 +344,7 @@ static int create_locked(struct network_ctx *n, const json_t *body, bool predefi
     cleanup_free char *id = random_hex(64);
     cleanup_free char *path = NULL;
     cleanup_json json_t *conf = NULL;
-    if (check_create(body, predefined, &r, &given, err) < 0)
+    if (check_create(body, predefined, n->ip_masq, &r, &given, err) < 0)
         return -1;
     for (size_t i = 0; nets[i] != NULL; i++)
         if (streq(nets[i]->name, r.name))

@@ -38,6 +38,7 @@ int service_network_init(struct daemon *d, struct isd_error **err)
     if (d->network == NULL)
         return isd_error_wrap(err, "network");
     log_conf_dir(d);
+    d->network->ip_masq = d->cfg->ip_masq;
     {
         cleanup_free char *warning = NULL;
         struct isd_error *e = NULL;
