@@ -225,7 +225,7 @@ def test_version_and_info_fields(daemon):
 
 def test_endpoints_not_served_are_501_naming_them(daemon):
     for method, path in (("GET", "/containers/x/attach/ws"), ("POST", "/images/x/push"),
-                         ("GET", "/swarm"), ("POST", "/build"), ("GET", "/plugins"), ("POST", "/networks/x/connect")):
+                         ("GET", "/swarm"), ("POST", "/build"), ("GET", "/plugins"), ("POST", "/session")):
         status, body = call(daemon, method, path)
         assert status == 501, (method, path, body)
         assert path.split("?")[0] in body["message"] and body["code"] == "not_implemented"

@@ -11,23 +11,13 @@ static const struct {
     const char *method;
     const char *pattern;
 } unserved[] = {
-    {"GET", "/containers/*/changes"},
-    {"GET", "/containers/*/archive"},
-    {"HEAD", "/containers/*/archive"},
-    {"PUT", "/containers/*/archive"},
-    {"POST", "/containers/*/update"},
     {"GET", "/containers/*/attach/ws"},
-    {"POST", "/commit"},
     {"POST", "/build"},
     {"POST", "/build/prune"},
     {"GET", "/images/search"},
     {"POST", "/images/**/push"},
     {"GET", "/distribution/**"},
     {"POST", "/session"},
-    {"POST", "/networks/*/connect"},
-    {"POST", "/networks/*/disconnect"},
-    {"*", "/volumes/**"},
-    {"*", "/volumes"},
     {"*", "/swarm/**"},
     {"*", "/swarm"},
     {"*", "/nodes/**"},
