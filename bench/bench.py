@@ -325,7 +325,7 @@ def health_load(engine, pid, count=100, seconds=60):
         cpu = (proc_cpu_s(pid) - c0) / (time.monotonic() - t0) * 100
         threads = len(os.listdir("/proc/%d/task" % pid))
         return {"count": count, "healthy": healthy, "cpu_pct": cpu, "cpu_pct_per": cpu / count,
-                "rss_kib": rss_kib(pid), "threads": threads}
+                "rss_kib": rss_kib(pid), "threads": threads, "seconds": seconds}
     finally:
         for cid in cids:
             subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
@@ -334,7 +334,8 @@ def health_load(engine, pid, count=100, seconds=60):
 def health_lines(results):
     """Markdown rows of health_load's results, one column per engine."""
     names = list(results)
-    lines = ["", "| %d containers, 1 s health check, daemon over 60 s | " % results[names[0]]["count"] +
+    lines = ["", "| %d containers, 1 s health check, daemon over %d s | " % (results[names[0]]["count"],
+                                                                        results[names[0]]["seconds"]) +
              " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
     rows = (("healthy", "%d"), ("cpu_pct", "%.2f %%"), ("cpu_pct_per", "%.4f %%"), ("rss_kib", "%d KiB"),
             ("threads", "%d"))
