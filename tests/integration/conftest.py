@@ -65,9 +65,22 @@ def drop_default_bridge(d):
 ALL_DAEMONS = []
 
 
+class _DefaultBridge:
+    bridge = "isula0"  # what a daemon started without --bridge makes
+
+
+# Whether the host had the default-named bridge's rules before the session: if not, the session removes any a
+# daemon of its own made (every test daemon should get --bridge/--bip/--ip-masq=false from Daemon.args(); this
+# is the safety net for one that did not).
+_HAD_DEFAULT_BRIDGE = any('"isulad:bridge"' in line and " isula0 " in line + " "
+                          for line in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.split("\n"))
+
+
 def pytest_sessionfinish(session, exitstatus):
     for d in ALL_DAEMONS:  # those torn down by a test's own code too
         drop_default_bridge(d)
+    if not _HAD_DEFAULT_BRIDGE:
+        drop_default_bridge(_DefaultBridge())
 
 
 class Daemon:
