@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "client/stream.h"
+#include "client/template.h"
 #include "client/tls.h"
 #include "common/util.h"
 
@@ -160,4 +161,30 @@ char *cmd_time_value(const char *s)
     else if (time_parse_rfc3339(s, &ns) != 0)
         return xstrdup(s);
     return xasprintf("%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
+}
+
+void cmd_inspect_emit(const struct template *t, json_t *all, json_t *j, int *rc)
+{
+    cleanup_error struct isd_error *err = NULL;
+    struct buf b = {0};
+    if (t == NULL) {
+        json_array_append_new(all, j);
+        return;
+    }
+    if (template_exec(t, j, false, &b, &err) < 0) {
+        fprintf(stderr, "Error: %s\n", err->msg);
+        *rc = 1;
+    } else {
+        printf("%s\n", b.data != NULL ? b.data : "");
+    }
+    buf_free(&b);
+    json_decref(j);
+}
+
+void cmd_inspect_finish(const struct template *t, const json_t *all, int rc)
+{
+    if (t == NULL && (json_array_size(all) > 0 || rc == 0)) {
+        cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
+        printf("%s\n", text != NULL ? text : "[]");
+    }
 }

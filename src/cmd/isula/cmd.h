@@ -63,6 +63,13 @@ int cmd_parse(const char *name, const struct cli_option *opts, int argc, char **
 
 /* Prints "Error response from daemon: msg" (daemon), the connect sentence, or "Error: msg". */
 void cmd_print_error(const struct isd_error *e);
+
+struct template;
+/* inspect-style output of one object (taken): through t when a --format was given (an error sets *rc to 1),
+ * else kept in all for cmd_inspect_finish. */
+void cmd_inspect_emit(const struct template *t, json_t *all, json_t *j, int *rc);
+/* Without a --format: prints all as Docker's indented JSON array, when something was found or nothing failed. */
+void cmd_inspect_finish(const struct template *t, const json_t *all, int rc);
 /* Exit code for a failed create/start/exec, from the daemon's error code: 127 command not found, 126 command
  * cannot be run, else 125. */
 int cmd_exit_code_for(const struct isd_error *e, bool entrypoint_given);

@@ -86,7 +86,6 @@ int cmd_inspect(int argc, char **argv)
     for (char **p = pos; *p != NULL; p++) {
         cleanup_error struct isd_error *err = NULL;
         json_t *j = lookup(*p, &err);
-        struct buf b = {0};
         if (j == NULL) {
             client_error_is_daemon(err) || client_error_is_connect(err)
                 ? cmd_print_error(err)
@@ -96,23 +95,9 @@ int cmd_inspect(int argc, char **argv)
         }
         guide_cpu_names(j);
         guide_name(j);
-        if (t == NULL) {
-            json_array_append_new(all, j);
-            continue;
-        }
-        if (template_exec(t, j, false, &b, &err) < 0) {
-            fprintf(stderr, "Error: %s\n", err->msg);
-            rc = 1;
-        } else {
-            printf("%s\n", b.data != NULL ? b.data : "");
-        }
-        buf_free(&b);
-        json_decref(j);
+        cmd_inspect_emit(t, all, j, &rc);
     }
-    if (t == NULL && (json_array_size(all) > 0 || rc == 0)) {
-        cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
-        printf("%s\n", text != NULL ? text : "[]");
-    }
+    cmd_inspect_finish(t, all, rc);
     template_free(t);
     free(format);
     return rc;

@@ -199,29 +199,14 @@ static int net_inspect(const struct subcommand *s, int argc, char **argv)
         cleanup_error struct isd_error *err = NULL;
         cleanup_free char *path = cmd_path("networks", *p, NULL);
         json_t *j = NULL;
-        struct buf b = {0};
         if (client_call(cmd_host(), "GET", path, NULL, &j, &err) < 0) {
             cmd_print_error(err);
             rc = 1;
             continue;
         }
-        if (t == NULL) {
-            json_array_append_new(all, j);
-            continue;
-        }
-        if (template_exec(t, j, false, &b, &err) < 0) {
-            fprintf(stderr, "Error: %s\n", err->msg);
-            rc = 1;
-        } else {
-            printf("%s\n", b.data != NULL ? b.data : "");
-        }
-        buf_free(&b);
-        json_decref(j);
+        cmd_inspect_emit(t, all, j, &rc);
     }
-    if (t == NULL && (json_array_size(all) > 0 || rc == 0)) {
-        cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
-        printf("%s\n", text != NULL ? text : "[]");
-    }
+    cmd_inspect_finish(t, all, rc);
     template_free(t);
     free(format);
     return rc;

@@ -143,7 +143,6 @@ static int vol_inspect(const struct vsub *s, int argc, char **argv)
     cleanup_strv char **pos = NULL;
     const struct cli_option o[] = {CMD_COMMON_OPTS, {NULL}};
     cleanup_json json_t *all = json_array();
-    cleanup_free char *text = NULL;
     int rc = 0;
     if (vsub_parse(s, o, argc, argv, 1, &pos, &rc) < 0)
         return rc;
@@ -158,10 +157,7 @@ static int vol_inspect(const struct vsub *s, int argc, char **argv)
         }
         json_array_append_new(all, j);
     }
-    if (json_array_size(all) > 0 || rc == 0) {
-        text = json_dumps(all, JSON_INDENT(4));
-        printf("%s\n", text != NULL ? text : "[]");
-    }
+    cmd_inspect_finish(NULL, all, rc);
     return rc;
 }
 
