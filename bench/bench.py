@@ -57,6 +57,21 @@ def rss_kib(pid):
     return 0
 
 
+BENCH_BRIDGE = "isdbench0"  # the bench daemon's default network: never the default isula0 of a real daemon
+
+
+def drop_bench_bridge():
+    """The default network's bridge and rules outlive the daemon (as docker0's do): the bench removes its own."""
+    table = None
+    for line in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith("*"):
+            table = line[1:]
+        elif line.startswith("-A ") and BENCH_BRIDGE in shlex.split(line):
+            subprocess.run(["iptables", "-w", "-t", table, "-D"] + shlex.split(line)[1:], capture_output=True)
+    if os.path.exists("/sys/class/net/" + BENCH_BRIDGE):
+        subprocess.run(["ip", "link", "delete", BENCH_BRIDGE])
+
+
 class Engine:
     def __init__(self, build, base, extra_args=()):
         self.base = base
@@ -67,7 +82,8 @@ class Engine:
         self.isula = [os.path.join(build, "isula"), "-H", "unix://" + self.sock]
         args = [os.path.join(build, "isulad"), "--config-file", conf, "-H", "unix://" + self.sock,
                 "-g", os.path.join(base, "graph"), "-S", os.path.join(base, "state"),
-                "-p", os.path.join(base, "isulad.pid"), "--log-driver", "stdout", "-l", "ERROR", "--ip-masq=false"] + list(extra_args)
+                "-p", os.path.join(base, "isulad.pid"), "--log-driver", "stdout", "-l", "ERROR", "--ip-masq=false",
+                "--bridge", BENCH_BRIDGE] + list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
         for _ in range(200):
@@ -87,6 +103,7 @@ class Engine:
             subprocess.run(self.isula + ["rm", "-f", cid], capture_output=True)
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
+        drop_bench_bridge()
 
 
 class OtherEngine:

@@ -8,6 +8,7 @@ import ipaddress
 import json
 import os
 import random
+import shlex
 import shutil
 import signal
 import subprocess
@@ -49,15 +50,37 @@ def free_bip():
     raise RuntimeError("no free 10.253.x.0/24 for a default bridge network")
 
 
-def drop_default_bridge(d):
-    """The default bridge network outlives its daemon (as docker0 does): a test daemon's bridge and the rules
-    naming it go with the daemon's directory."""
-    table = None
+def iptables_rules():
+    """[(table, rule argv after "-A")] of the host's iptables, read with iptables-save."""
+    table, rules = None, []
     for line in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines():
         if line.startswith("*"):
             table = line[1:]
-        elif line.startswith("-A ") and '"isulad:bridge"' in line and (" %s " % d.bridge) in line + " ":
-            subprocess.run("iptables -w -t %s -D %s" % (table, line[3:]), shell=True)
+        elif line.startswith("-A ") and table is not None:
+            rules.append((table, shlex.split(line)[1:]))
+    return rules
+
+
+def drop_rules(pred):
+    """Deletes every rule pred(table, argv) selects, each by its own argv (no shell)."""
+    for table, argv in iptables_rules():
+        if pred(table, argv):
+            subprocess.run(["iptables", "-w", "-t", table, "-D"] + argv, capture_output=True)
+
+
+def rule_comment(argv):
+    return argv[argv.index("--comment") + 1] if "--comment" in argv[:-1] else None
+
+
+def default_bridge_rules(bridge):
+    """The rules of a daemon's default network (comment isulad:bridge) on device `bridge`."""
+    return [(t, a) for t, a in iptables_rules() if rule_comment(a) == "isulad:bridge" and bridge in a]
+
+
+def drop_default_bridge(d):
+    """The default bridge network outlives its daemon (as docker0 does): a test daemon's bridge and the rules
+    naming it go with the daemon's directory."""
+    drop_rules(lambda t, a: rule_comment(a) == "isulad:bridge" and d.bridge in a)
     if os.path.exists("/sys/class/net/" + d.bridge):
         subprocess.run(["ip", "link", "delete", d.bridge])
 
@@ -72,8 +95,7 @@ class _DefaultBridge:
 # Whether the host had the default-named bridge's rules before the session: if not, the session removes any a
 # daemon of its own made (every test daemon should get --bridge/--bip/--ip-masq=false from Daemon.args(); this
 # is the safety net for one that did not).
-_HAD_DEFAULT_BRIDGE = any('"isulad:bridge"' in line and " isula0 " in line + " "
-                          for line in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.split("\n"))
+_HAD_DEFAULT_BRIDGE = bool(default_bridge_rules(_DefaultBridge.bridge))
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 
+import conftest
 from conftest import Isula
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/lib/cni/bridge"),
@@ -114,12 +115,7 @@ def network_rules(network):
 
 
 def drop_rules(network):
-    table = None
-    for line in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith("*"):
-            table = line[1:]
-        elif line.startswith("-A ") and '"isulad:%s"' % network in line:
-            subprocess.run("iptables -w -t %s -D %s" % (table, line[3:]), shell=True)
+    conftest.drop_rules(lambda table, argv: conftest.rule_comment(argv) == "isulad:%s" % network)
 
 
 def lease_files(daemon, network):
@@ -135,14 +131,16 @@ def test_two_containers_talk_over_a_bridge_network(isula, daemon, nets):
     assert info["Name"] == net and info["Driver"] == "bridge"
     assert info["IPAM"]["Config"][0]["Subnet"] == str(subnet)
     assert info["IPAM"]["Config"][0]["Gateway"] == str(subnet.network_address + 1)
-    rules = network_rules(net)
-    assert any("-A FORWARD -i %s " % bridge in r for r in rules), rules
-    # the tests' daemons run with --ip-masq=false: nothing of theirs is masqueraded to the outside
-    assert not any("MASQUERADE" in r for r in rules), rules
+    # a network's rules are made at its first attachment, not at create
+    assert network_rules(net) == []
 
     srv = nets.name()
     isula.ok("run", "-d", "--name", srv, "--net", net, "--network-alias", "web-alias", "busybox", "sh", "-c",
              "while true; do echo hello-from-srv | nc -l -p 8080; done")
+    rules = network_rules(net)
+    assert any("-A FORWARD -i %s " % bridge in r for r in rules), rules
+    # the tests' daemons run with --ip-masq=false: nothing of theirs is masqueraded to the outside
+    assert not any("MASQUERADE" in r for r in rules), rules
     ins = isula.inspect(srv)
     ep = ins["NetworkSettings"]["Networks"][net]
     ip = ep["IPAddress"]

@@ -266,3 +266,62 @@ def test_default_bridge_network_for_the_docker_api(daemon, isula, container):
     # isula's default: no network, loopback only
     out = isula.ok("run", "--rm", "busybox", "ip", "-o", "link")
     assert "eth0" not in out and "lo" in out
+
+
+def _docker_env(d):
+    env = dict(os.environ, DOCKER_CONFIG=os.path.join(d.base, "docker-config"))
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+        env.pop(k, None)
+    return env
+
+
+def test_default_bridge_rules_are_made_at_the_first_default_container(new_daemon):
+    """The default network's iptables rules and bridge appear when the first Docker-API default-mode container
+    starts, not when the daemon starts; the next start of the daemon removes them when nothing is attached."""
+    import conftest
+    d = new_daemon()
+    d.start()
+    assert conftest.default_bridge_rules(d.bridge) == []
+    assert json.loads(Isula(d).ok("network", "inspect", "bridge"))[0]["Name"] == "bridge"
+    assert conftest.default_bridge_rules(d.bridge) == []
+    assert not os.path.exists("/sys/class/net/" + d.bridge)
+    r = subprocess.run([DOCKER, "-H", d.host, "run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0"],
+                       capture_output=True, text=True, env=_docker_env(d), timeout=60)
+    assert r.returncode == 0 and str(ipaddress.ip_network(d.bip, strict=False).network_address)[:-1] in r.stdout, r
+    rules = conftest.default_bridge_rules(d.bridge)
+    assert any(a[:3] == ["FORWARD", "-i", d.bridge] and "ACCEPT" in a for _, a in rules), rules
+    assert not any("MASQUERADE" in a for _, a in rules), rules  # --ip-masq=false
+    assert d.stop() == 0
+    d.start()
+    assert conftest.default_bridge_rules(d.bridge) == []
+
+
+def test_daemon_with_default_bridge_settings_leaves_iptables_alone(new_daemon):
+    """A daemon started without --bridge/--bip (the default network on isula0, 172.17.0.0/16 or the next free
+    /16) that runs no bridge container makes no iptables rule and no bridge, and leaves none after its stop.
+    --ip-masq=false keeps any rule it might make from masquerading."""
+    import conftest
+    d = new_daemon()
+    args = d.args()
+    for flag in ("--bip", "--bridge"):
+        i = args.index(flag)
+        del args[i:i + 2]
+    d.args = lambda: args
+    before = conftest.iptables_rules()
+    had_link = os.path.exists("/sys/class/net/isula0")
+    try:
+        d.start()
+        isula = Isula(d)
+        assert json.loads(isula.ok("network", "inspect", "bridge"))[0]["Options"][
+            "com.docker.network.bridge.name"] == "isula0"
+        out = isula.ok("run", "--rm", "busybox", "ip", "-o", "link")  # isula's default: loopback only
+        assert "eth0" not in out
+        assert d.stop() == 0
+        made = [r for r in conftest.iptables_rules() if r not in before and "isula0" in r[1]]
+        assert made == []
+        assert os.path.exists("/sys/class/net/isula0") == had_link
+    finally:
+        d.stop()
+        conftest.drop_rules(lambda t, a: (t, a) not in before and "isula0" in a)
+        if not had_link and os.path.exists("/sys/class/net/isula0"):
+            subprocess.run(["ip", "link", "delete", "isula0"])

@@ -27,6 +27,8 @@ struct network_ctx *network_ctx_new(const char *graph, const char *state, const 
     n->netns_dir = xasprintf("%s/netns", state);
     n->ipam_dir = xasprintf("%s/network/ipam", graph);
     n->cache_dir = xasprintf("%s/network/cache", graph);
+    n->rules_dir = xasprintf("%s/network/rules", graph);
+    n->rules_made = json_object();
     if (bin_dir != NULL && *bin_dir != '\0')
         strv_append(&n->bin_dirs, bin_dir);
     if (!streq(bin_dir, DEBIAN_CNI_DIR))
@@ -35,7 +37,7 @@ struct network_ctx *network_ctx_new(const char *graph, const char *state, const 
     n->env.cache_dir = n->cache_dir;
     n->env.timeout_ns = CNI_DEFAULT_TIMEOUT_NS;
     if (mkdir_p(n->store_dir, 0700, err) < 0 || mkdir_p(n->cache_dir, 0700, err) < 0 ||
-        mkdir_p(n->ipam_dir, 0700, err) < 0) {
+        mkdir_p(n->ipam_dir, 0700, err) < 0 || mkdir_p(n->rules_dir, 0700, err) < 0) {
         network_ctx_free(n);
         return NULL;
     }
@@ -53,6 +55,8 @@ void network_ctx_free(struct network_ctx *n)
     free(n->netns_dir);
     free(n->ipam_dir);
     free(n->cache_dir);
+    free(n->rules_dir);
+    json_decref(n->rules_made);
     strv_free(n->bin_dirs);
     free(n);
 }
@@ -94,7 +98,7 @@ int network_container_attach(struct network_ctx *n, const char *id, const char *
                              .capabilities = capabilities,
                              .container_name = container_name,
                              .aliases = aliases};
-    if (net == NULL)
+    if (net == NULL || network_rules_ensure(n, net, err) < 0)
         return -1;
     if (network_container_has_state(n, id) && network_container_detach(n, id, err) < 0)
         return isd_error_wrap(err, "clean up the last run's network");
@@ -142,7 +146,7 @@ int network_container_attach_more(struct network_ctx *n, const char *id, const c
                              .capabilities = capabilities,
                              .container_name = container_name,
                              .aliases = aliases};
-    if (net == NULL)
+    if (net == NULL || network_rules_ensure(n, net, err) < 0)
         return -1;
     if (!path_exists(ns))
         return isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s has no network namespace", id);

@@ -8,6 +8,7 @@
  *                                            with isulad's own metadata under the top-level key "isulad"
  *         <graph>/network/cache/<id>/       CNI result cache of each attachment (cni.h)
  *         <graph>/network/ipam/<network>/   host-local leases
+ *         <graph>/network/rules/<name>      the metadata a network's iptables rules were made from (network_rules.c)
  *         <state>/netns/<id>                pinned network namespaces
  *
  * Thread-safety: every function may be called from any thread. `lock` guards the store's files (create and
@@ -32,6 +33,8 @@ struct network_ctx {
     char *netns_dir;            /* <state>/netns */
     char *ipam_dir;             /* <graph>/network/ipam */
     char *cache_dir;            /* <graph>/network/cache */
+    char *rules_dir;            /* <graph>/network/rules */
+    json_t *rules_made;         /* {name: true}: networks whose rules this run made or checked (under lock) */
     char **bin_dirs;
     struct cni_env env;
     bool has_default; /* the default bridge network exists (network_default_ensure) */
@@ -114,8 +117,17 @@ json_t *network_container_settings(struct network_ctx *n, const char *id, const 
  * leaves the host (unless internal or ipMasq is false); add is idempotent, so is removal. meta: the conflist's
  * "isulad" object. */
 int network_rules_apply(const char *name, const json_t *meta, bool add, struct isd_error **err);
-/* Makes the rules of every user network again (after a reboot flushed them); failures go to *ret_failed. */
+/* The rules are made lazily, at the first attachment of a container to the network in a run of the daemon (a
+ * daemon whose containers never join a bridge network never touches iptables), and recorded in rules_dir.
+ * ensure: makes net's rules unless this run made them already (cheap then); a network of cni-conf-dir has none. */
+int network_rules_ensure(struct network_ctx *n, const struct cni_net *net, struct isd_error **err);
+/* Removes the rules recorded for network `name`, if any (network rm, a changed default network). */
+void network_rules_drop(struct network_ctx *n, const char *name);
+/* At start-up: the recorded rules of networks without attached containers are removed, those of networks with
+ * attachments made again (after a reboot flushed them); failures go to *ret_failed. */
 void network_rules_restore(struct network_ctx *n, char ***ret_failed);
+/* True when a container is attached to network `name` (from the CNI result cache). */
+bool network_has_endpoints(struct network_ctx *n, const char *name);
 
 /* Published ports (network_ports.c): HostConfig.PortBindings (and, with PublishAllPorts, every exposed port)
  * as the portmap plugin's `portMappings` (new reference): random host ports where none is given;

@@ -50,6 +50,12 @@ static json_t *endpoints(struct network_ctx *n, const char *name)
     return out;
 }
 
+bool network_has_endpoints(struct network_ctx *n, const char *name)
+{
+    cleanup_json json_t *eps = endpoints(n, name);
+    return json_object_size(eps) > 0;
+}
+
 static json_t *network_json(struct network_ctx *n, const struct cni_net *net, bool with_containers)
 {
     const json_t *m = meta(net);
@@ -177,7 +183,7 @@ static int remove_net(struct network_ctx *n, const char *ref, bool predefined, s
         return isd_error_errno(err, "remove network %s", net->name);
     }
     pthread_mutex_unlock(&n->lock);
-    network_rules_apply(net->name, meta(net), false, NULL);
+    network_rules_drop(n, net->name);
     bridge = xstrdup(json_get_str(meta(net), "bridge") ?: "");
     bridge_delete(*bridge ? bridge : NULL);
     leases = path_join(n->ipam_dir, net->name);

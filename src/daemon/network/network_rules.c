@@ -2,12 +2,17 @@
  * A user network's iptables rules, owned by isulad per network rather than made per container by plugins
  * (the firewall plugin and the bridge plugin's ipMasq cost about 100 ms of iptables runs for every start and
  * stop): a network's traffic is let through FORWARD (whose policy Docker sets to DROP), and masqueraded when
- * it leaves the host, with one set of rules made at create, removed at rm, and made again at start-up for
- * what a reboot flushed. Every rule carries the comment `isulad:<network>`.
+ * it leaves the host, with one set of rules made at the network's first attachment of a run of the daemon
+ * (never at its start or at create: a daemon that runs no bridge container leaves iptables alone), removed at rm
+ * and at the next start when nothing is attached, made again at start-up for attached networks (what a reboot
+ * flushed). Every rule carries the comment `isulad:<network>`.
  */
+#include <dirent.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/spawn.h"
 #include "common/util.h"
@@ -84,17 +89,72 @@ int network_rules_apply(const char *name, const json_t *meta, bool add, struct i
     return 0;
 }
 
+/* The rules this daemon made for a network are recorded in <graph>/network/rules/<name> (the network's metadata
+ * they were made from), so that they are removed exactly, also by a later run of the daemon. */
+static char *marker_path(struct network_ctx *n, const char *name)
+{
+    return path_join(n->rules_dir, name);
+}
+
+int network_rules_ensure(struct network_ctx *n, const struct cni_net *net, struct isd_error **err)
+{
+    const json_t *m = json_object_get(net->conf, "isulad");
+    cleanup_free char *path = NULL;
+    bool made;
+    if (m == NULL)
+        return 0; /* a network of cni-conf-dir: its plugins own their rules */
+    pthread_mutex_lock(&n->lock);
+    made = json_object_get(n->rules_made, net->name) != NULL;
+    pthread_mutex_unlock(&n->lock);
+    if (made)
+        return 0;
+    path = marker_path(n, net->name);
+    /* recorded before they are made: a crash in between leaves a record whose removal is harmless */
+    if (json_write_path(path, m, true, err) < 0 || network_rules_apply(net->name, m, true, err) < 0)
+        return -1;
+    pthread_mutex_lock(&n->lock);
+    json_object_set_new(n->rules_made, net->name, json_true());
+    pthread_mutex_unlock(&n->lock);
+    return 0;
+}
+
+void network_rules_drop(struct network_ctx *n, const char *name)
+{
+    cleanup_free char *path = marker_path(n, name);
+    cleanup_json json_t *m = json_load_path(path, 1 << 20, NULL);
+    pthread_mutex_lock(&n->lock);
+    json_object_del(n->rules_made, name);
+    pthread_mutex_unlock(&n->lock);
+    if (m == NULL)
+        return;
+    network_rules_apply(name, m, false, NULL);
+    unlink(path);
+}
+
 void network_rules_restore(struct network_ctx *n, char ***ret_failed)
 {
-    struct cni_net **nets;
-    pthread_mutex_lock(&n->lock);
-    nets = cni_dir_load(n->store_dir, false, NULL, NULL);
-    pthread_mutex_unlock(&n->lock);
-    for (size_t i = 0; nets != NULL && nets[i] != NULL; i++) {
+    DIR *d = opendir(n->rules_dir);
+    struct dirent *de;
+    cleanup_strv char **names = NULL;
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.')
+            strv_append(&names, de->d_name);
+    closedir(d);
+    for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+        cleanup_cni_net struct cni_net *net = network_lookup(n, names[i], NULL);
+        cleanup_free char *path = marker_path(n, names[i]);
+        cleanup_json json_t *was = json_load_path(path, 1 << 20, NULL);
         struct isd_error *err = NULL;
-        if (network_rules_apply(nets[i]->name, json_object_get(nets[i]->conf, "isulad"), true, &err) < 0)
+        bool same = net != NULL && was != NULL && json_equal(was, json_object_get(net->conf, "isulad"));
+        bool attached = net != NULL && network_has_endpoints(n, names[i]);
+        /* nothing attached, or made from other settings: the last run's rules go */
+        if (!same || !attached)
+            network_rules_drop(n, names[i]);
+        /* containers are attached: their network's rules are made again (a reboot flushed them) */
+        if (attached && network_rules_ensure(n, net, &err) < 0)
             strv_append(ret_failed, err->msg);
         isd_error_free(err);
     }
-    cni_net_list_free(nets);
 }

@@ -390,13 +390,7 @@ static json_t *create(struct network_ctx *n, const json_t *body, bool predefined
     cni_net_list_free(nets);
     if (rc < 0)
         return NULL;
-    /* outside the lock: iptables is a child process */
-    if (network_rules_apply(name, meta, true, err) < 0) {
-        cleanup_free char *path = store_path(n, name);
-        network_rules_apply(name, meta, false, NULL);
-        unlink(path);
-        return NULL;
-    }
+    /* no iptables yet: the network's rules are made at its first attachment (network_rules_ensure) */
     return json_pack("{s:s, s:s}", "Id", id, "Warning", "");
 }
 
