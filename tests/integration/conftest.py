@@ -92,17 +92,17 @@ class _DefaultBridge:
     bridge = "isula0"  # what a daemon started without --bridge makes
 
 
-# Whether the host had the default-named bridge's rules before the session: if not, the session removes any a
-# daemon of its own made (every test daemon should get --bridge/--bip/--ip-masq=false from Daemon.args(); this
-# is the safety net for one that did not).
-_HAD_DEFAULT_BRIDGE = bool(default_bridge_rules(_DefaultBridge.bridge))
+# The default-named bridge's rules the host had before the session: any other one a daemon of the session made is
+# removed at its end (every test daemon should get --bridge/--bip/--ip-masq=false from Daemon.args(), and a
+# daemon makes a network's rules only when a container joins it; this is the safety net for one that did not).
+_DEFAULT_BRIDGE_RULES_BEFORE = default_bridge_rules(_DefaultBridge.bridge)
 
 
 def pytest_sessionfinish(session, exitstatus):
     for d in ALL_DAEMONS:  # those torn down by a test's own code too
         drop_default_bridge(d)
-    if not _HAD_DEFAULT_BRIDGE:
-        drop_default_bridge(_DefaultBridge())
+    drop_rules(lambda t, a: (t, a) not in _DEFAULT_BRIDGE_RULES_BEFORE and rule_comment(a) == "isulad:bridge"
+               and _DefaultBridge.bridge in a)
 
 
 class Daemon:

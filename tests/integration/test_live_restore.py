@@ -119,7 +119,8 @@ def test_second_daemon_on_same_pidfile_fails(new_daemon):
     other = tempfile.mkdtemp(prefix="isd-it-lr2-", dir="/tmp")
     try:
         args = [bin_path("isulad"), "--config-file", d.conf, "-H", "unix://" + other + "/s.sock", "-g",
-                other + "/graph", "-S", other + "/state", "-p", d.pidfile]
+                other + "/graph", "-S", other + "/state", "-p", d.pidfile, "--bip", d.bip, "--bridge", d.bridge,
+                "--ip-masq=false"]  # the tests' network settings, though it stops at the pidfile
         r = subprocess.run(args, capture_output=True, text=True, timeout=30)
         assert r.returncode != 0
         msg = (r.stderr + r.stdout).lower()

@@ -213,7 +213,8 @@ def test_network_plugin_other_than_cni_refuses_to_start(tmp_path):
     for args in (["--network-plugin", "flannel"], ["--config-file", str(cfg)]):
         cfg.write_text(json.dumps({"network-plugin": "calico"}))
         r = subprocess.run([os.path.join(BUILD, "isulad"), "--graph", str(tmp_path / "g"), "--state",
-                            str(tmp_path / "s"), "-H", "unix://%s/s.sock" % tmp_path] + args,
+                            str(tmp_path / "s"), "-H", "unix://%s/s.sock" % tmp_path, "--bridge", "isdbnoplugin",
+                            "--ip-masq=false"] + args,
                            capture_output=True, text=True, timeout=30)
         assert r.returncode != 0
         assert "network-plugin: invalid value" in r.stderr, r.stderr
