@@ -326,3 +326,35 @@ def test_daemon_with_default_bridge_settings_leaves_iptables_alone(new_daemon):
         conftest.drop_rules(lambda t, a: (t, a) not in before and "isula0" in a)
         if not had_link and os.path.exists("/sys/class/net/isula0"):
             subprocess.run(["ip", "link", "delete", "isula0"])
+
+
+def test_published_ports_are_isulads_own_chains(isula, nets):
+    """A published port on a network of isulad's own is one chain pair of isulad's (no portmap chains): the host
+    reaches it over 127.0.0.1, another container of the network and the container itself over the gateway (the
+    host's address on the test's bridge); stop and rm take the chains away."""
+    import conftest
+    from test_network import HTTPD, free_port, http_get
+    net, bridge, subnet = nets.network()
+    gw = str(subnet.network_address + 1)
+    port = free_port()
+    c = nets.name()
+    cid = isula.ok("run", "-d", "--name", c, "--hostname", "web-own", "--net", net, "-p", "%d:80" % port, "busybox",
+                   "sh", "-c", HTTPD)
+    ip = isula.inspect(c)["NetworkSettings"]["Networks"][net]["IPAddress"]
+    dn, mq = "ISD-DN-%s-0" % cid[:16], "ISD-MQ-%s-0" % cid[:16]
+    rules = conftest.iptables_rules()
+    assert ("nat", ["ISULAD-HOSTPORTS", "-j", dn]) in rules and ("nat", ["ISULAD-HOSTPORTS-MASQ", "-j", mq]) in rules
+    dnat = [a for t, a in rules if t == "nat" and a[0] == dn]
+    assert len(dnat) == 1 and dnat[0][-2:] == ["--to-destination", "%s:80" % ip], dnat
+    assert not any(ip in " ".join(a) for t, a in rules if t == "nat" and a[0].startswith("CNI-"))
+    assert http_get(port) == "hello-web-own\n"
+    get = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://%s:%d/index.html && exit 0; sleep 0.2; done; exit 1"
+    out = isula.ok("run", "--rm", "--net", net, "busybox", "sh", "-c", get % (gw, port))
+    assert out == "hello-web-own"
+    assert isula.ok("exec", c, "sh", "-c", get % (gw, port)) == "hello-web-own"
+    isula.ok("stop", "-t", "0", c)
+    wait_until(lambda: not any(dn in a or mq in a for _, a in conftest.iptables_rules()), "the chains to go")
+    isula.ok("start", c)
+    assert http_get(port) == "hello-web-own\n"
+    isula.ok("rm", "-f", c)
+    assert not any(dn in a or mq in a or ip in " ".join(a) for _, a in conftest.iptables_rules())

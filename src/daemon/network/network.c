@@ -86,6 +86,52 @@ static char *netns_path(struct network_ctx *n, const char *id)
     return path_join(n->netns_dir, id);
 }
 
+static void endpoint_from_result(const json_t *result, json_t *ep);
+
+/* isulad publishes the ports of its own networks itself (network_ports.c): their portmap plugin is left out of
+ * the list run (and so of the cached configuration DEL uses). True for such a network. */
+static bool own_ports(struct cni_net *net)
+{
+    json_t *plugins = json_object_get(net->conf, "plugins");
+    if (json_object_get(net->conf, "isulad") == NULL)
+        return false;
+    for (size_t i = json_array_size(plugins); i-- > 0;)
+        if (streq(json_get_str(json_array_get(plugins, i), "type"), "portmap"))
+            json_array_remove(plugins, i);
+    return true;
+}
+
+/* Whether a cache entry's ports were published by isulad (its configuration has no portmap plugin). */
+static bool entry_own_ports(const json_t *entry)
+{
+    const json_t *conf = json_object_get(entry, "config");
+    size_t i;
+    json_t *p;
+    if (json_object_get(conf, "isulad") == NULL ||
+        json_array_size(json_object_get(json_object_get(entry, "capabilities"), "portMappings")) == 0)
+        return false;
+    json_array_foreach(json_object_get(conf, "plugins"), i, p)
+    {
+        if (streq(json_get_str(p, "type"), "portmap"))
+            return false;
+    }
+    return true;
+}
+
+/* After ADD: the DNAT of the attachment's published ports, when isulad makes it. */
+static int publish(struct network_ctx *n, struct cni_net *net, bool own, const char *id, const char *ifname,
+                   const json_t *res, const json_t *capabilities, struct isd_error **err)
+{
+    const json_t *mappings = json_object_get(capabilities, "portMappings");
+    cleanup_json json_t *ep = json_object();
+    if (!own || json_array_size(mappings) == 0)
+        return 0;
+    endpoint_from_result(res, ep);
+    return network_ports_publish(n, id, ifname, json_get_str(json_object_get(net->conf, "isulad"), "bridge"),
+                                 json_get_str(ep, "IPAddress"), (int)json_get_int(ep, "IPPrefixLen", -1), mappings,
+                                 err);
+}
+
 int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const json_t *aliases,
                              const char *name, const json_t *capabilities, char **ret_netns, struct isd_error **err)
 {
@@ -98,14 +144,17 @@ int network_container_attach(struct network_ctx *n, const char *id, const char *
                              .capabilities = capabilities,
                              .container_name = container_name,
                              .aliases = aliases};
+    bool own;
     if (net == NULL || network_rules_ensure(n, net, err) < 0)
         return -1;
+    own = own_ports(net);
     if (network_container_has_state(n, id) && network_container_detach(n, id, err) < 0)
         return isd_error_wrap(err, "clean up the last run's network");
     if (netns_create(n->netns_dir, id, &ns, err) < 0)
         return -1;
     rt.netns = ns;
-    if ((res = cni_net_add(&n->env, net, &rt, err)) == NULL) {
+    if ((res = cni_net_add(&n->env, net, &rt, err)) == NULL ||
+        publish(n, net, own, id, rt.ifname, res, capabilities, err) < 0) {
         cni_net_del(&n->env, net, &rt, net->name, NULL);
         netns_remove(ns, NULL);
         return isd_error_wrap(err, "attach to network `%s`", name);
@@ -146,11 +195,14 @@ int network_container_attach_more(struct network_ctx *n, const char *id, const c
                              .capabilities = capabilities,
                              .container_name = container_name,
                              .aliases = aliases};
+    bool own;
     if (net == NULL || network_rules_ensure(n, net, err) < 0)
         return -1;
+    own = own_ports(net);
     if (!path_exists(ns))
         return isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s has no network namespace", id);
-    if ((res = cni_net_add(&n->env, net, &rt, err)) == NULL) {
+    if ((res = cni_net_add(&n->env, net, &rt, err)) == NULL ||
+        publish(n, net, own, id, ifname, res, capabilities, err) < 0) {
         cni_net_del(&n->env, net, &rt, net->name, NULL);
         return isd_error_wrap(err, "attach to network `%s`", name);
     }
@@ -166,6 +218,8 @@ int network_container_detach_one(struct network_ctx *n, const char *id, const ch
             .container_id = id, .ifname = json_get_str(entries[i], "ifName"), .args = "IgnoreUnknown=1"};
         if (rt.ifname == NULL || !streq(json_get_str(entries[i], "networkName"), name))
             continue;
+        if (entry_own_ports(entries[i]))
+            network_ports_unpublish(id, rt.ifname);
         if (cni_net_del(&n->env, NULL, &rt, name, rc < 0 ? NULL : err) < 0)
             rc = -1;
     }
@@ -183,6 +237,8 @@ int network_container_detach(struct network_ctx *n, const char *id, struct isd_e
             .container_id = id, .ifname = json_get_str(entries[i], "ifName"), .args = "IgnoreUnknown=1"};
         if (rt.ifname == NULL)
             continue;
+        if (entry_own_ports(entries[i]))
+            network_ports_unpublish(id, rt.ifname);
         if (cni_net_del(&n->env, NULL, &rt, json_get_str(entries[i], "networkName"), rc < 0 ? NULL : err) < 0)
             rc = -1;
     }

@@ -39,6 +39,7 @@ struct network_ctx {
     struct cni_env env;
     bool has_default; /* the default bridge network exists (network_default_ensure) */
     bool ip_masq;     /* networks made from now on masquerade unless their options say otherwise (ip-masq) */
+    bool ports_ready; /* the shared chains of published ports are there (network_ports.c; under lock) */
 };
 
 /* bin_dir: cni-bin-dir; Debian's plugin directory /usr/lib/cni is searched after it. */
@@ -140,6 +141,12 @@ json_t *network_ports_json(const json_t *mappings, const json_t *exposed);
 /* The same as GET /containers/json's "Ports": [{"IP", "PrivatePort", "PublicPort", "Type"}], exposed but
  * unpublished ports as {"PrivatePort", "Type"} (new reference). */
 json_t *network_ports_list(const json_t *mappings, const json_t *exposed);
+/* The DNAT of an attachment's published ports on a network of isulad's own (the portmap plugin is left out of
+ * its plugins): ip/prefix, the container's address on it; bridge, the network's bridge. One iptables-restore.
+ * On failure nothing is left. unpublish is idempotent. */
+int network_ports_publish(struct network_ctx *n, const char *id, const char *ifname, const char *bridge, const char *ip,
+                          int prefix, const json_t *mappings, struct isd_error **err);
+void network_ports_unpublish(const char *id, const char *ifname);
 /* id's published ports from its cached attachments in that shape (an empty array without attachments). */
 json_t *network_container_ports(struct network_ctx *n, const char *id, const json_t *exposed);
 

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/spawn.h"
 #include "common/util.h"
 #include "daemon/network/network.h"
 
@@ -217,4 +219,188 @@ json_t *network_ports_list(const json_t *mappings, const json_t *exposed)
         json_array_append_new(out, json_pack("{s:i, s:s}", "PrivatePort", atoi(k), "Type", slash + 1));
     }
     return out;
+}
+
+/*
+ * The DNAT of published ports on isulad's own networks, made by isulad itself rather than the portmap plugin
+ * (whose per-container chains cost about 20 iptables runs for every start and as many for every stop): one
+ * `iptables-restore --noflush` per attachment with ports makes the attachment's two chains in the nat table and
+ * hooks them into isulad's shared chains, one more removes them.
+ *
+ *   PREROUTING, OUTPUT  -m addrtype --dst-type LOCAL -j ISULAD-HOSTPORTS   (the host's addresses, 127.0.0.1 too)
+ *   POSTROUTING         -j ISULAD-HOSTPORTS-MASQ
+ *   ISULAD-HOSTPORTS       -j ISD-DN-<id16>-<n>     [-d hostIP] -p P --dport HP -j DNAT --to-destination IP:CP
+ *   ISULAD-HOSTPORTS-MASQ  -j ISD-MQ-<id16>-<n>     -s 127.0.0.0/8 and -s <subnet> (the host over loopback, the
+ *                                                    network's containers, the container itself through its
+ *                                                    published port) to IP:CP -j MASQUERADE
+ *
+ * The shared chains are made once (the first publish of a run of the daemon) and never removed, as Docker's
+ * DOCKER chains; several daemons on one host share them. The bridge gets route_localnet so that 127.0.0.1
+ * reaches the container.
+ */
+#define PORTS_DNAT "ISULAD-HOSTPORTS"
+#define PORTS_MASQ "ISULAD-HOSTPORTS-MASQ"
+
+static char *ports_chain(const char *kind, const char *id, const char *ifname)
+{
+    const char *n = str_has_prefix(ifname, "eth") ? ifname + 3 : ifname;
+    return xasprintf("ISD-%s-%.16s-%.4s", kind, id, n);
+}
+
+static int restore(const char *input, struct isd_error **err)
+{
+    const char *argv[] = {"iptables-restore", "-w", "--noflush", NULL};
+    cleanup_free char *msg = NULL;
+    if (spawn_run(argv, input, NULL, &msg, err) != 0) {
+        size_t len = msg != NULL ? strlen(msg) : 0;
+        while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+            msg[--len] = '\0';
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "iptables-restore: %s", len > 0 ? msg : "failed");
+    }
+    return 0;
+}
+
+/* The shared chains and their hooks, once per run of the daemon (idempotent: what exists is left as it is). */
+static int ports_setup(struct network_ctx *n, struct isd_error **err)
+{
+    static const char *const hooks[] = {
+        "PREROUTING -m addrtype --dst-type LOCAL -j " PORTS_DNAT,
+        "OUTPUT -m addrtype --dst-type LOCAL -j " PORTS_DNAT,
+        "POSTROUTING -j " PORTS_MASQ,
+    };
+    const char *save[] = {"iptables-save", "-t", "nat", NULL};
+    bool ready;
+    pthread_mutex_lock(&n->lock);
+    ready = n->ports_ready;
+    pthread_mutex_unlock(&n->lock);
+    if (ready)
+        return 0;
+    for (int attempt = 0;; attempt++) {
+        cleanup_free char *out = NULL;
+        cleanup_free char *in = xstrdup("*nat\n");
+        struct isd_error *e = NULL;
+        bool todo = false;
+        if (spawn_run(save, NULL, &out, NULL, err) != 0)
+            return isd_error_set(err, ISD_ERR_INTERNAL, 0, "iptables-save failed");
+        for (size_t i = 0; i < 2; i++) {
+            const char *chain = i == 0 ? PORTS_DNAT : PORTS_MASQ;
+            cleanup_free char *decl = xasprintf("\n:%s ", chain);
+            if (strstr(out, decl) == NULL) {
+                char *t = xasprintf("%s-N %s\n", in, chain);
+                free(in);
+                in = t;
+                todo = true;
+            }
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(hooks); i++) {
+            cleanup_free char *line = xasprintf("\n-A %s\n", hooks[i]);
+            if (strstr(out, line) == NULL) {
+                char *t = xasprintf("%s-I %s\n", in, hooks[i]);
+                free(in);
+                in = t;
+                todo = true;
+            }
+        }
+        if (todo) {
+            char *t = xasprintf("%sCOMMIT\n", in);
+            free(in);
+            in = t;
+        }
+        if (!todo || restore(in, attempt == 0 ? &e : err) == 0) {
+            isd_error_free(e);
+            break;
+        }
+        isd_error_free(e); /* another daemon made a chain meanwhile: look again */
+        if (attempt > 0)
+            return -1;
+    }
+    pthread_mutex_lock(&n->lock);
+    n->ports_ready = true;
+    pthread_mutex_unlock(&n->lock);
+    return 0;
+}
+
+static void route_localnet(const char *bridge)
+{
+    cleanup_free char *path = NULL;
+    int fd;
+    if (bridge == NULL || strchr(bridge, '/') != NULL)
+        return;
+    path = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (write(fd, "1", 1) < 0) {
+        /* the host's 127.0.0.1 then does not reach the container; other addresses do */
+    }
+    close(fd);
+}
+
+int network_ports_publish(struct network_ctx *n, const char *id, const char *ifname, const char *bridge, const char *ip,
+                          int prefix, const json_t *mappings, struct isd_error **err)
+{
+    cleanup_free char *dn = ports_chain("DN", id, ifname);
+    cleanup_free char *mq = ports_chain("MQ", id, ifname);
+    cleanup_free char *subnet = NULL;
+    struct buf in = {0};
+    struct in_addr a;
+    size_t i;
+    json_t *m;
+    int rc;
+    if (json_array_size(mappings) == 0)
+        return 0;
+    if (ip == NULL || inet_pton(AF_INET, ip, &a) != 1 || prefix < 0 || prefix > 32)
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "published ports: the container has no IPv4 address");
+    {
+        uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+        struct in_addr net = {.s_addr = htonl(ntohl(a.s_addr) & mask)};
+        char s[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &net, s, sizeof(s));
+        subnet = xasprintf("%s/%d", s, prefix);
+    }
+    if (ports_setup(n, err) < 0)
+        return -1;
+    route_localnet(bridge);
+    buf_printf(&in, "*nat\n:%s - [0:0]\n:%s - [0:0]\n", dn, mq);
+    json_array_foreach(mappings, i, m)
+    {
+        const char *proto = json_get_str(m, "protocol") ?: "tcp";
+        const char *hip = json_get_str(m, "hostIP");
+        long long hp = json_get_int(m, "hostPort", 0), cp = json_get_int(m, "containerPort", 0);
+        struct in_addr h;
+        if (!streq(proto, "tcp") && !streq(proto, "udp") && !streq(proto, "sctp"))
+            continue;
+        if (hip != NULL && *hip != '\0' && (inet_pton(AF_INET, hip, &h) != 1 || h.s_addr == htonl(INADDR_ANY)))
+            hip = NULL;
+        buf_printf(&in, "-A %s%s%s%s -p %s -m %s --dport %lld -j DNAT --to-destination %s:%lld\n", dn,
+                   hip != NULL && *hip ? " -d " : "", hip != NULL && *hip ? hip : "", hip != NULL && *hip ? "/32" : "",
+                   proto, proto, hp, ip, cp);
+        buf_printf(&in, "-A %s -s 127.0.0.0/8 -d %s/32 -p %s -m %s --dport %lld -j MASQUERADE\n", mq, ip, proto, proto,
+                   cp);
+        buf_printf(&in, "-A %s -s %s -d %s/32 -p %s -m %s --dport %lld -j MASQUERADE\n", mq, subnet, ip, proto, proto,
+                   cp);
+    }
+    buf_printf(&in, "-A %s -j %s\n-A %s -j %s\nCOMMIT\n", PORTS_DNAT, dn, PORTS_MASQ, mq);
+    rc = restore(buf_head(&in), err);
+    buf_free(&in);
+    if (rc < 0)
+        network_ports_unpublish(id, ifname);
+    return rc;
+}
+
+void network_ports_unpublish(const char *id, const char *ifname)
+{
+    cleanup_free char *dn = ports_chain("DN", id, ifname);
+    cleanup_free char *mq = ports_chain("MQ", id, ifname);
+    cleanup_free char *in = xasprintf("*nat\n-D %s -j %s\n-D %s -j %s\n-F %s\n-X %s\n-F %s\n-X %s\nCOMMIT\n",
+                                      PORTS_DNAT, dn, PORTS_MASQ, mq, dn, dn, mq, mq);
+    if (restore(in, NULL) == 0)
+        return;
+    /* a part is gone already (a crash in the middle): each step on its own, failures ignored */
+    const char *steps[][4] = {{"-D", PORTS_DNAT, "-j", dn}, {"-D", PORTS_MASQ, "-j", mq}, {"-F", dn, NULL, NULL},
+                              {"-X", dn, NULL, NULL},       {"-F", mq, NULL, NULL},       {"-X", mq, NULL, NULL}};
+    for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+        const char *argv[] = {"iptables", "-w", "-t", "nat", steps[i][0], steps[i][1], steps[i][2], steps[i][3], NULL};
+        spawn_run(argv, NULL, NULL, NULL, NULL);
+    }
 }
