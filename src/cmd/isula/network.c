@@ -61,46 +61,58 @@ static json_t *labels_json(char **labels)
     return j;
 }
 
-static json_t *create_body(const char *name, const char *driver, const char *subnet, const char *gateway,
-                           const char *range, bool internal, char **labels, char **opts)
+/* Docker's IPAM Config: one entry per --subnet, each with the --gateway and --ip-range of its address family. */
+static json_t *create_body(const char *name, const char *driver, char **subnets, char **gateways, const char *range,
+                           bool internal, bool ipv6, char **labels, char **opts)
 {
-    json_t *cfg = json_object();
-    json_t *body = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o}", "Name", name, "Driver", driver ? driver : "bridge",
-                             "CheckDuplicate", true, "Internal", internal, "Labels", labels_json(labels), "Options",
-                             labels_json(opts));
-    if (subnet != NULL)
-        json_object_set_new(cfg, "Subnet", json_string(subnet));
-    if (gateway != NULL)
-        json_object_set_new(cfg, "Gateway", json_string(gateway));
-    if (range != NULL)
-        json_object_set_new(cfg, "IPRange", json_string(range));
-    json_object_set_new(
-        body, "IPAM",
-        json_pack("{s:s, s:o}", "Driver", "default", "Config",
-                  json_object_size(cfg) > 0 ? json_pack("[o]", cfg) : (json_decref(cfg), json_array())));
+    json_t *cfgs = json_array();
+    json_t *body = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o, s:o}", "Name", name, "Driver", driver ? driver : "bridge",
+                             "CheckDuplicate", true, "Internal", internal, "EnableIPv6", ipv6, "Labels",
+                             labels_json(labels), "Options", labels_json(opts));
+    for (size_t i = 0; subnets != NULL && subnets[i] != NULL; i++) {
+        bool v6 = strchr(subnets[i], ':') != NULL;
+        json_t *cfg = json_pack("{s:s}", "Subnet", subnets[i]);
+        for (size_t k = 0; gateways != NULL && gateways[k] != NULL; k++)
+            if ((strchr(gateways[k], ':') != NULL) == v6 && json_object_get(cfg, "Gateway") == NULL)
+                json_object_set_new(cfg, "Gateway", json_string(gateways[k]));
+        if (range != NULL && (strchr(range, ':') != NULL) == v6)
+            json_object_set_new(cfg, "IPRange", json_string(range));
+        json_array_append_new(cfgs, cfg);
+    }
+    if (json_array_size(cfgs) == 0 && (gateways != NULL || range != NULL)) {
+        /* the daemon says a gateway or a range needs a subnet */
+        json_t *cfg = json_object();
+        if (gateways != NULL)
+            json_object_set_new(cfg, "Gateway", json_string(gateways[0]));
+        if (range != NULL)
+            json_object_set_new(cfg, "IPRange", json_string(range));
+        json_array_append_new(cfgs, cfg);
+    }
+    json_object_set_new(body, "IPAM", json_pack("{s:s, s:o}", "Driver", "default", "Config", cfgs));
     return body;
 }
 
 static int net_create(const struct subcommand *s, int argc, char **argv)
 {
-    char *driver = NULL, *subnet = NULL, *gateway = NULL, *range = NULL;
-    cleanup_strv char **labels = NULL, **opts = NULL, **pos = NULL;
-    bool internal = false;
+    char *driver = NULL, *range = NULL;
+    cleanup_strv char **labels = NULL, **opts = NULL, **pos = NULL, **subnets = NULL, **gateways = NULL;
+    bool internal = false, ipv6 = false;
     const struct cli_option o[] = {
         {"driver", 'd', CLI_OPT_STRING, &driver, "Driver to manage the Network (default \"bridge\")"},
-        {"gateway", 0, CLI_OPT_STRING, &gateway, "IPv4 gateway for the subnet"},
+        {"gateway", 0, CLI_OPT_LIST, &gateways, "IPv4 or IPv6 gateway for the subnet of its family"},
         {"internal", 0, CLI_OPT_BOOL, &internal, "Restrict external access from this network"},
         {"ip-range", 0, CLI_OPT_STRING, &range, "Allocate container ip from a sub-range"},
+        {"ipv6", 0, CLI_OPT_BOOL, &ipv6, "Enable IPv6 networking (with an IPv6 --subnet)"},
         {"label", 0, CLI_OPT_LIST, &labels, "Set metadata on a network"},
         {"opt", 'o', CLI_OPT_LIST, &opts, "Set driver specific options (com.docker.network.bridge.name=...)"},
-        {"subnet", 0, CLI_OPT_STRING, &subnet, "Subnet in CIDR format"},
+        {"subnet", 0, CLI_OPT_LIST, &subnets, "Subnet in CIDR format (one IPv4 and one IPv6 at most)"},
         CMD_COMMON_OPTS,
         {NULL}};
     cleanup_error struct isd_error *err = NULL;
     cleanup_json json_t *body = NULL, *resp = NULL;
     int rc = 0;
     if (sub_parse(s, o, argc, argv, 1, &pos, &rc) == 0) {
-        body = create_body(pos[0], driver, subnet, gateway, range, internal, labels, opts);
+        body = create_body(pos[0], driver, subnets, gateways, range, internal, ipv6, labels, opts);
         if (client_call(cmd_host(), "POST", "/networks/create", body, &resp, &err) < 0) {
             cmd_print_error(err);
             rc = 1;
@@ -109,8 +121,6 @@ static int net_create(const struct subcommand *s, int argc, char **argv)
         }
     }
     free(driver);
-    free(subnet);
-    free(gateway);
     free(range);
     return rc;
 }

@@ -256,10 +256,12 @@ bool network_container_has_state(struct network_ctx *n, const char *id)
     return path_exists(ns) || path_exists(cache);
 }
 
-/* The container-side interface's address of a CNI result (0.3.x and 1.0.0 shapes). */
+/* The container-side interface's addresses of a CNI result (0.3.x and 1.0.0 shapes): the first IPv4 one as
+ * IPAddress, the first IPv6 one as GlobalIPv6Address. */
 static void endpoint_from_result(const json_t *result, json_t *ep)
 {
     json_t *ifaces = json_object_get(result, "interfaces");
+    bool v4 = false, v6 = false;
     size_t i;
     json_t *ip;
     json_array_foreach(json_object_get(result, "ips"), i, ip)
@@ -270,17 +272,25 @@ static void endpoint_from_result(const json_t *result, json_t *ep)
         const char *slash = addr != NULL ? strchr(addr, '/') : NULL;
         cleanup_free char *bare = NULL;
         struct in_addr a4;
-        if (slash == NULL)
+        struct in6_addr a6;
+        if (slash == NULL || (iface != NULL && json_get_str(iface, "sandbox") == NULL))
             continue;
         bare = xstrndup(addr, (size_t)(slash - addr));
-        if (inet_pton(AF_INET, bare, &a4) != 1 || (iface != NULL && json_get_str(iface, "sandbox") == NULL))
+        if (!v6 && inet_pton(AF_INET6, bare, &a6) == 1) {
+            v6 = true;
+            json_object_set_new(ep, "GlobalIPv6Address", json_string(bare));
+            json_object_set_new(ep, "GlobalIPv6PrefixLen", json_integer(atoi(slash + 1)));
+            json_object_set_new(ep, "IPv6Gateway", json_string(json_get_str(ip, "gateway") ?: ""));
             continue;
+        }
+        if (v4 || inet_pton(AF_INET, bare, &a4) != 1)
+            continue;
+        v4 = true;
         json_object_set_new(ep, "IPAddress", json_string(bare));
         json_object_set_new(ep, "IPPrefixLen", json_integer(atoi(slash + 1)));
         json_object_set_new(ep, "Gateway", json_string(json_get_str(ip, "gateway") ?: ""));
         if (json_get_str(iface, "mac") != NULL)
             json_object_set_new(ep, "MacAddress", json_string(json_get_str(iface, "mac")));
-        return;
     }
 }
 

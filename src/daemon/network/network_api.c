@@ -39,9 +39,13 @@ static json_t *endpoints(struct network_ctx *n, const char *name)
                 json_get_str(ep, "IPAddress") && *json_get_str(ep, "IPAddress")
                     ? xasprintf("%s/%lld", json_get_str(ep, "IPAddress"), json_get_int(ep, "IPPrefixLen", 0))
                     : xstrdup("");
+            cleanup_free char *v6 = json_get_str(ep, "GlobalIPv6Address") && *json_get_str(ep, "GlobalIPv6Address")
+                                        ? xasprintf("%s/%lld", json_get_str(ep, "GlobalIPv6Address"),
+                                                    json_get_int(ep, "GlobalIPv6PrefixLen", 0))
+                                        : xstrdup("");
             json_object_set_new(out, de->d_name,
                                 json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", "", "EndpointID", "", "MacAddress",
-                                          json_get_str(ep, "MacAddress") ?: "", "IPv4Address", v4, "IPv6Address", ""));
+                                          json_get_str(ep, "MacAddress") ?: "", "IPv4Address", v4, "IPv6Address", v6));
             json_decref(s);
         }
         cni_cache_list_free(entries);
@@ -60,6 +64,7 @@ static json_t *network_json(struct network_ctx *n, const struct cni_net *net, bo
 {
     const json_t *m = meta(net);
     json_t *cfg = json_pack("{s:s}", "Subnet", json_get_str(m, "subnet") ?: "");
+    json_t *cfg6 = NULL;
     json_t *opts = json_deep_copy(json_object_get(m, "options"));
     json_t *labels = json_object_get(m, "labels");
     if (json_get_str(m, "gateway") != NULL)
@@ -71,13 +76,17 @@ static json_t *network_json(struct network_ctx *n, const struct cni_net *net, bo
         opts = json_object();
     }
     json_object_set_new(opts, "com.docker.network.bridge.name", json_string(json_get_str(m, "bridge") ?: ""));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:[o]}, s:b, s:b, s:b, s:{s:s}, s:b, s:o, s:o, "
+    if (json_get_str(m, "subnet6") != NULL)
+        cfg6 =
+            json_pack("{s:s, s:s}", "Subnet", json_get_str(m, "subnet6"), "Gateway", json_get_str(m, "gateway6") ?: "");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:[o, o*]}, s:b, s:b, s:b, s:{s:s}, s:b, s:o, s:o, "
                      "s:O}",
                      "Name", net->name, "Id", json_get_str(m, "id") ?: net->name, "Created",
                      json_get_str(m, "created") ?: "0001-01-01T00:00:00Z", "Scope", "local", "Driver",
-                     json_get_str(m, "driver") ?: "bridge", "EnableIPv6", false, "IPAM", "Driver", "default", "Options",
-                     "Config", cfg, "Internal", json_get_bool(m, "internal", false), "Attachable", false, "Ingress",
-                     false, "ConfigFrom", "Network", "", "ConfigOnly", false, "Containers",
+                     json_get_str(m, "driver") ?: "bridge", "EnableIPv6", json_get_bool(m, "enableIPv6", false), "IPAM",
+                     "Driver", "default", "Options", "Config", cfg, cfg6, "Internal",
+                     json_get_bool(m, "internal", false), "Attachable", false, "Ingress", false, "ConfigFrom",
+                     "Network", "", "ConfigOnly", false, "Containers",
                      with_containers ? endpoints(n, net->name) : json_object(), "Options", opts, "Labels",
                      json_is_object(labels) ? labels : json_object());
 }

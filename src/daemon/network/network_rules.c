@@ -21,12 +21,14 @@
 #define MAX_WORDS 24
 
 struct rule {
+    const char *cmd; /* iptables, ip6tables */
     const char *table;
     const char *chain;
     const char *words[MAX_WORDS]; /* NULL-terminated */
 };
 
-/* The rules of one network: bridge, subnet, internal, masquerade from its metadata. */
+/* The rules of one network: bridge, subnet, internal, masquerade from its metadata. An IPv6 network's traffic is
+ * let through FORWARD by ip6tables too; IPv6 is not masqueraded (as Docker's default). */
 static size_t rules_of(const json_t *meta, const char *comment, struct rule *r)
 {
     const char *br = json_get_str(meta, "bridge");
@@ -34,29 +36,36 @@ static size_t rules_of(const json_t *meta, const char *comment, struct rule *r)
     bool internal = json_get_bool(meta, "internal", false);
     bool masq = json_get_bool(meta, "ipMasq", !internal);
     size_t n = 0;
-    if (internal) {
+    for (int v6 = 0; v6 <= (json_get_str(meta, "subnet6") != NULL ? 1 : 0); v6++) {
+        const char *cmd = v6 ? "ip6tables" : "iptables";
+        if (internal) {
+            r[n++] = (struct rule){cmd,
+                                   "filter",
+                                   "FORWARD",
+                                   {"-i", br, "-o", br, "-m", "comment", "--comment", comment, "-j", "ACCEPT", NULL}};
+            continue;
+        }
         r[n++] = (struct rule){
-            "filter", "FORWARD", {"-i", br, "-o", br, "-m", "comment", "--comment", comment, "-j", "ACCEPT", NULL}};
-        return n;
+            cmd, "filter", "FORWARD", {"-i", br, "-m", "comment", "--comment", comment, "-j", "ACCEPT", NULL}};
+        r[n++] = (struct rule){cmd,
+                               "filter",
+                               "FORWARD",
+                               {"-o", br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-m", "comment",
+                                "--comment", comment, "-j", "ACCEPT", NULL}};
     }
-    r[n++] =
-        (struct rule){"filter", "FORWARD", {"-i", br, "-m", "comment", "--comment", comment, "-j", "ACCEPT", NULL}};
-    r[n++] = (struct rule){"filter",
-                           "FORWARD",
-                           {"-o", br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-m", "comment",
-                            "--comment", comment, "-j", "ACCEPT", NULL}};
-    if (masq)
+    if (masq && !internal)
         r[n++] = (struct rule){
+            "iptables",
             "nat",
             "POSTROUTING",
             {"-s", subnet, "!", "-o", br, "-m", "comment", "--comment", comment, "-j", "MASQUERADE", NULL}};
     return n;
 }
 
-/* iptables -w -t <table> <op> <chain> <words...>; returns its exit code, -1 when it cannot run. */
+/* <cmd> -w -t <table> <op> <chain> <words...>; returns its exit code, -1 when it cannot run. */
 static int iptables(const struct rule *r, const char *op, char **ret_err, struct isd_error **err)
 {
-    const char *argv[MAX_WORDS + 8] = {"iptables", "-w", "-t", r->table, op, r->chain};
+    const char *argv[MAX_WORDS + 8] = {r->cmd, "-w", "-t", r->table, op, r->chain};
     size_t n = 6;
     for (size_t i = 0; r->words[i] != NULL && n + 1 < ARRAY_SIZE(argv); i++)
         argv[n++] = r->words[i];
@@ -67,7 +76,7 @@ static int iptables(const struct rule *r, const char *op, char **ret_err, struct
 int network_rules_apply(const char *name, const json_t *meta, bool add, struct isd_error **err)
 {
     cleanup_free char *comment = xasprintf("isulad:%s", name);
-    struct rule rules[4];
+    struct rule rules[8];
     size_t n;
     if (json_get_str(meta, "bridge") == NULL || json_get_str(meta, "subnet") == NULL)
         return 0;

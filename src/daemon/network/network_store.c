@@ -80,6 +80,58 @@ static bool cidr_contains(const struct cidr *c, uint32_t ip)
     return (ip & mask_of(c->prefix)) == c->addr;
 }
 
+/* IPv6 subnets (EnableIPv6 networks): a given subnet only, no default pool. */
+struct cidr6 {
+    struct in6_addr addr; /* the network address */
+    int prefix;
+};
+
+static void mask6(struct in6_addr *a, int prefix)
+{
+    for (int i = 0; i < 16; i++) {
+        int bits = prefix - i * 8;
+        a->s6_addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+    }
+}
+
+static int cidr6_parse(const char *s, struct cidr6 *ret, struct isd_error **err)
+{
+    const char *slash = s != NULL ? strchr(s, '/') : NULL;
+    cleanup_free char *ip = slash != NULL ? xstrndup(s, (size_t)(slash - s)) : NULL;
+    long long p;
+    if (ip == NULL || inet_pton(AF_INET6, ip, &ret->addr) != 1 || parse_int64(slash + 1, &p) < 0 || p < 8 || p > 126)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid CIDR address: %s (IPv6 with a prefix of 8 to 126)",
+                             s ? s : "");
+    ret->prefix = (int)p;
+    mask6(&ret->addr, ret->prefix);
+    return 0;
+}
+
+static char *ip6_str(const struct in6_addr *a)
+{
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, a, buf, sizeof(buf));
+    return xstrdup(buf);
+}
+
+static char *cidr6_str(const struct cidr6 *c)
+{
+    cleanup_free char *ip = ip6_str(&c->addr);
+    return xasprintf("%s/%d", ip, c->prefix);
+}
+
+static bool cidr6_contains(const struct cidr6 *c, const struct in6_addr *a)
+{
+    struct in6_addr m = *a;
+    mask6(&m, c->prefix);
+    return memcmp(&m, &c->addr, sizeof(m)) == 0;
+}
+
+static bool cidr6_overlap(const struct cidr6 *a, const struct cidr6 *b)
+{
+    return a->prefix <= b->prefix ? cidr6_contains(a, &b->addr) : cidr6_contains(b, &a->addr);
+}
+
 static char *store_path(struct network_ctx *n, const char *name)
 {
     return xasprintf("%s/%s.conflist", n->store_dir, name);
@@ -184,6 +236,18 @@ static bool subnet_taken(struct cni_net **nets, const struct cidr *c, const char
     return false;
 }
 
+static bool subnet6_taken(struct cni_net **nets, const struct cidr6 *c, const char **ret_by)
+{
+    for (size_t i = 0; nets[i] != NULL; i++) {
+        struct cidr6 o;
+        if (cidr6_parse(json_get_str(meta(nets[i]), "subnet6"), &o, NULL) == 0 && cidr6_overlap(&o, c)) {
+            *ret_by = nets[i]->name;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Routes of the host (/proc/net/route): a default subnet must not shadow one of them. */
 static bool host_route_overlaps(const struct cidr *c)
 {
@@ -229,25 +293,67 @@ struct create_req {
     uint32_t gateway, range_lo, range_hi;
     const char *ip_range;
     const char *bridge;
+    bool v6; /* EnableIPv6 with its subnet */
+    struct cidr6 subnet6;
+    struct in6_addr gateway6;
 };
+
+/* An IPAM Config entry with an IPv6 subnet. */
+static int check_ipam6(const json_t *c, struct create_req *r, struct isd_error **err)
+{
+    const char *gw = json_get_str(c, "Gateway");
+    if (r->v6)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "only one IPv6 subnet is supported");
+    if (cidr6_parse(json_get_str(c, "Subnet"), &r->subnet6, err) < 0)
+        return -1;
+    if (json_get_str(c, "IPRange") != NULL)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "an IP range on an IPv6 subnet is not supported");
+    r->gateway6 = r->subnet6.addr;
+    r->gateway6.s6_addr[15] |= 1;
+    if (gw != NULL && (inet_pton(AF_INET6, gw, &r->gateway6) != 1 || !cidr6_contains(&r->subnet6, &r->gateway6)))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid gateway %s: not an address of subnet %s", gw,
+                             json_get_str(c, "Subnet"));
+    r->v6 = true;
+    return 0;
+}
 
 static int check_ipam(const json_t *body, struct create_req *r, bool *ret_given, struct isd_error **err)
 {
     json_t *ipam = json_object_get(body, "IPAM");
     json_t *cfgs = json_object_get(ipam, "Config");
-    json_t *c0 = json_array_get(cfgs, 0);
+    json_t *c0 = NULL;
     const char *drv = json_get_str(ipam, "Driver");
     struct cidr range;
+    size_t i;
+    json_t *c;
     *ret_given = false;
     if (drv != NULL && *drv != '\0' && !streq(drv, "default"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "IPAM driver `%s` is not supported (only default)", drv);
-    if (json_array_size(cfgs) > 1)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "only one IPAM configuration (one subnet) is supported");
-    if (c0 == NULL || json_get_str(c0, "Subnet") == NULL) {
-        if (json_get_str(c0, "Gateway") != NULL || json_get_str(c0, "IPRange") != NULL)
-            return isd_error_set(err, ISD_ERR_INVALID, 0, "a gateway or an IP range needs a subnet");
-        return 0;
+    json_array_foreach(cfgs, i, c)
+    {
+        const char *subnet = json_get_str(c, "Subnet");
+        if (subnet == NULL) {
+            if (json_get_str(c, "Gateway") != NULL || json_get_str(c, "IPRange") != NULL)
+                return isd_error_set(err, ISD_ERR_INVALID, 0, "a gateway or an IP range needs a subnet");
+            continue;
+        }
+        if (strchr(subnet, ':') != NULL) {
+            if (check_ipam6(c, r, err) < 0)
+                return -1;
+            continue;
+        }
+        if (c0 != NULL)
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "only one IPAM configuration per address family (one IPv4 subnet) is supported");
+        c0 = c;
     }
+    if (r->v6 && !json_get_bool(body, "EnableIPv6", false))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "an IPv6 subnet needs IPv6 enabled (EnableIPv6, --ipv6)");
+    if (!r->v6 && json_get_bool(body, "EnableIPv6", false))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "an IPv6 network needs its IPv6 subnet (--subnet): there is no default IPv6 pool");
+    if (c0 == NULL)
+        return 0;
     *ret_given = true;
     if (cidr_parse(json_get_str(c0, "Subnet"), &r->subnet, err) < 0)
         return -1;
@@ -287,8 +393,8 @@ static int check_create(const json_t *body, bool predefined, bool masq_default, 
             return isd_error_set(err, ISD_ERR_CONFLICT, 0, "network with name %s already exists", r->name);
     if (drv != NULL && *drv != '\0' && !streq(drv, "bridge"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "network driver `%s` is not supported (only bridge)", drv);
-    if (json_get_bool(body, "EnableIPv6", false))
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "IPv6 networks are not supported yet");
+    if (predefined && json_get_bool(body, "EnableIPv6", false))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "the default network has no IPv6");
     r->internal = json_get_bool(body, "Internal", false);
     r->masq = !r->internal && (masq != NULL ? !streq(masq, "false") : masq_default);
     r->bridge = json_get_str(opts, BRIDGE_NAME_OPT);
@@ -309,6 +415,15 @@ static json_t *ipam_json(struct network_ctx *n, const struct create_req *r)
     json_t *ipam = json_pack("{s:s, s:s, s:[[o]]}", "type", "host-local", "dataDir", n->ipam_dir, "ranges", range);
     if (!r->internal)
         json_object_set_new(ipam, "routes", json_pack("[{s:s}]", "dst", "0.0.0.0/0"));
+    if (r->v6) {
+        /* a second range set: each container gets one address of each family */
+        cleanup_free char *subnet6 = cidr6_str(&r->subnet6);
+        cleanup_free char *gw6 = ip6_str(&r->gateway6);
+        json_array_append_new(json_object_get(ipam, "ranges"),
+                              json_pack("[{s:s, s:s}]", "subnet", subnet6, "gateway", gw6));
+        if (!r->internal)
+            json_array_append_new(json_object_get(ipam, "routes"), json_pack("{s:s}", "dst", "::/0"));
+    }
     return ipam;
 }
 
@@ -330,6 +445,13 @@ static json_t *conflist_json(struct network_ctx *n, const struct create_req *r, 
                           "internal", r->internal, "ipMasq", r->masq, "labels",
                           json_is_object(labels) ? json_deep_copy(labels) : json_object(), "options",
                           json_is_object(opts) ? json_deep_copy(opts) : json_object());
+    if (r->v6) {
+        cleanup_free char *subnet6 = cidr6_str(&r->subnet6);
+        cleanup_free char *gw6 = ip6_str(&r->gateway6);
+        json_object_set_new(m, "enableIPv6", json_true());
+        json_object_set_new(m, "subnet6", json_string(subnet6));
+        json_object_set_new(m, "gateway6", json_string(gw6));
+    }
     return json_pack("{s:s, s:s, s:[o, {s:s, s:{s:b}}], s:o}", "cniVersion", "1.0.0", "name", r->name, "plugins", br,
                      "type", "portmap", "capabilities", "portMappings", true, "isulad", m);
 }
@@ -356,7 +478,7 @@ static int create_locked(struct network_ctx *n, const json_t *body, bool predefi
         r.range_lo = r.subnet.addr + 1;
         r.range_hi = (r.subnet.addr | ~mask_of(r.subnet.prefix)) - 1;
     }
-    if (subnet_taken(nets, &r.subnet, &by))
+    if (subnet_taken(nets, &r.subnet, &by) || (r.v6 && subnet6_taken(nets, &r.subnet6, &by)))
         return isd_error_set(err, ISD_ERR_CONFLICT, 0,
                              "Pool overlaps with other one on this address space (network %s)", by);
     bridge = r.bridge != NULL ? xstrdup(r.bridge) : bridge_pick(nets);
