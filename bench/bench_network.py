@@ -8,7 +8,10 @@
   * the CNI ADD + DEL cost on its own: the differences of those medians
   * 100 containers `run -d` in parallel on the network (20 clients), then `rm -f` of them all
 
-With `--docker unix:///path/docker.sock`, the same against that dockerd through the docker CLI, side by side:
+With `--docker unix:///path/docker.sock`, the same against that dockerd through the docker CLI, side by side
+(`--start-dockerd` starts one of its own for the run: its own bridge on a private subnet, `--ip-masq=false`,
+everything under /tmp/dk-net, stopped by its PID afterwards, its bridge and the iptables rules and chains it made
+removed):
 its "no network" is `--net none` (loopback only, as isula's default), plus its default bridge (no `--net`,
 with the userland proxy as that dockerd is configured); busybox is copied from isulad (`save` / `docker load`)
 when the dockerd lacks it.
@@ -21,6 +24,7 @@ import concurrent.futures
 import ipaddress
 import os
 import random
+import shlex
 import shutil
 import socket
 import statistics
@@ -110,6 +114,77 @@ def docker_busybox(docker, engine, base):
     docker.run("load", "-i", tar)
 
 
+def iptables_state():
+    """{(table, chain)} declared and {(table, rule argv)} of the host's iptables."""
+    chains, rules, table = set(), [], None
+    for line in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith("*"):
+            table = line[1:]
+        elif line.startswith(":"):
+            chains.add((table, line[1:].split()[0]))
+        elif line.startswith("-A "):
+            rules.append((table, tuple(shlex.split(line)[1:])))
+    return chains, rules
+
+
+DK_DIR = "/tmp/dk-net"
+
+
+def start_dockerd():
+    """A dockerd of the bench's own (see the module's doc); returns what stop_dockerd needs."""
+    before = iptables_state()
+    bridge = "dkn" + uuid.uuid4().hex[:8]
+    subnet = free_subnet()
+    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", "%s/%d" % (subnet.network_address + 1, subnet.prefixlen), "dev", bridge],
+                   check=True)
+    subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
+    os.makedirs(DK_DIR, exist_ok=True)
+    log = open(os.path.join(DK_DIR, "dockerd.log"), "ab")
+    proc = subprocess.Popen(["dockerd", "--bridge", bridge, "--ip-masq=false", "--ip6tables=false",
+                             "--data-root", DK_DIR + "/root", "--exec-root", DK_DIR + "/exec", "--pidfile",
+                             DK_DIR + "/pid", "-H", "unix://" + DK_DIR + "/docker.sock"],
+                            stdout=log, stderr=log, start_new_session=True)
+    log.close()
+    host = "unix://" + DK_DIR + "/docker.sock"
+    for _ in range(600):
+        if subprocess.run([os.environ.get("DOCKER_CLI", "docker"), "-H", host, "version"],
+                          capture_output=True).returncode == 0:
+            return proc, bridge, before, host
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    stop_dockerd((proc, bridge, before, host))
+    raise RuntimeError("dockerd did not start (see %s/dockerd.log)" % DK_DIR)
+
+
+def stop_dockerd(state):
+    proc, bridge, (chains0, rules0), _ = state
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    chains, rules = iptables_state()
+    for table, argv in rules:
+        if (table, argv) not in rules0:
+            subprocess.run(["iptables", "-w", "-t", table, "-D"] + list(argv), capture_output=True)
+    made = [c for c in chains if c not in chains0]
+    for table, chain in made:
+        subprocess.run(["iptables", "-w", "-t", table, "-F", chain], capture_output=True)
+    for table, chain in made:
+        subprocess.run(["iptables", "-w", "-t", table, "-X", chain], capture_output=True)
+    if os.path.exists("/sys/class/net/" + bridge):
+        subprocess.run(["ip", "link", "delete", bridge])
+    with open("/proc/mounts") as f:
+        mounts = [line.split()[1] for line in f if DK_DIR in line]
+    for m in reversed(mounts):
+        subprocess.run(["umount", "-l", m])
+    shutil.rmtree(DK_DIR, ignore_errors=True)
+
+
 def measure(engine, a, no_net, extra_modes):
     """Makes a network with its own bridge, measures, removes what it made (containers, network, bridge)."""
     net = "bench-" + uuid.uuid4().hex[:6]
@@ -117,7 +192,8 @@ def measure(engine, a, no_net, extra_modes):
     mine = set(engine.run("ps", "-a", "-q", "--no-trunc").split())
     try:
         subnet = free_subnet()
-        engine.run("network", "create", "--subnet", str(subnet), "-o", "com.docker.network.bridge.name=" + bridge, net)
+        engine.run("network", "create", "--subnet", str(subnet), "-o", "com.docker.network.bridge.name=" + bridge,
+                   "-o", "com.docker.network.bridge.enable_ip_masquerade=false", net)
         modes = {"no network": no_net, **extra_modes, "network": ["--net", net],
                  "network + 1 port": ["--net", net, "-p", "{port}"]}
         engine.run("run", "--rm", "--net", net, "busybox", "true")  # the bridge exists from here on
@@ -156,19 +232,28 @@ def main():
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--docker", help="a dockerd to compare with, e.g. unix:///run/docker.sock")
+    ap.add_argument("--start-dockerd", action="store_true",
+                    help="start a dockerd of its own for the comparison (under %s)" % DK_DIR)
     ap.add_argument("--out")
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="isd-bench-net-")
     engine = Engine(a.build, base)
     results = []
+    dk = None
     try:
-        results.append(("isulad (CNI: bridge, host-local, portmap)",) + measure(engine, a, [], {}))
+        results.append(("isulad (CNI: bridge, host-local; ports: isulad's own DNAT chains)",) +
+                       measure(engine, a, [], {}))
+        if a.start_dockerd:
+            dk = start_dockerd()
+            a.docker = dk[3]
         if a.docker:
             docker = DockerCli(a.docker)
             docker_busybox(docker, engine, base)
             results.append(("Docker (%s)" % a.docker,) +
                            measure(docker, a, ["--net", "none"], {"default bridge": []}))
     finally:
+        if dk is not None:
+            stop_dockerd(dk)
         engine.stop()
         shutil.rmtree(base, ignore_errors=True)
     lines = ["Machine: %d cores, kernel %s; n=%d serial runs (modes alternated); median / p90 in ms." %
