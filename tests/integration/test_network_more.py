@@ -113,6 +113,32 @@ def test_connections_survive_a_restart_of_isulad(new_daemon):
         n.cleanup()
 
 
+def test_network_rules_reconciled_at_start(new_daemon):
+    """At its start isulad makes the rules of a network with attached containers again (what a reboot flushed) and
+    removes those of a network nothing is attached to; they come back with its next container."""
+    from test_network import drop_rules, network_rules
+    d = new_daemon()
+    d.start()
+    isula = Isula(d)
+    n = Nets(isula)
+    try:
+        used, _, _ = n.network()
+        idle, _, _ = n.network()
+        c = n.name()
+        isula.ok("run", "-d", "--name", c, "--net", used, "busybox", "sleep", "1000")
+        isula.ok("run", "--rm", "--net", idle, "busybox", "true")
+        assert network_rules(used) and network_rules(idle)
+        d.stop()
+        drop_rules(used)  # what a reboot flushes
+        d.start()
+        assert network_rules(used)
+        assert network_rules(idle) == []
+        isula.ok("run", "--rm", "--net", idle, "busybox", "true")
+        assert network_rules(idle)
+    finally:
+        n.cleanup()
+
+
 def test_fixed_ip_and_mac_from_isula(isula, daemon, nets):
     net, bridge, sub = nets.network()
     ip = str(sub.network_address + 10)

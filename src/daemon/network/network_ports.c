@@ -381,7 +381,18 @@ int network_ports_publish(struct network_ctx *n, const char *id, const char *ifn
                    cp);
     }
     buf_printf(&in, "-A %s -j %s\n-A %s -j %s\nCOMMIT\n", PORTS_DNAT, dn, PORTS_MASQ, mq);
-    rc = restore(buf_head(&in), err);
+    {
+        struct isd_error *e = NULL;
+        rc = restore(buf_head(&in), &e);
+        if (rc < 0) {
+            /* the shared chains may have gone meanwhile (a flush of the nat table): made again, one more try */
+            isd_error_free(e);
+            pthread_mutex_lock(&n->lock);
+            n->ports_ready = false;
+            pthread_mutex_unlock(&n->lock);
+            rc = ports_setup(n, err) < 0 ? -1 : restore(buf_head(&in), err);
+        }
+    }
     buf_free(&in);
     if (rc < 0)
         network_ports_unpublish(id, ifname);
