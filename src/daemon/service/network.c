@@ -201,9 +201,10 @@ static void hosts_rewrite(const char *path, const char *section)
 /* Every container attached to network `name` gets the names and addresses of all of them (its own too):
  * container names resolve between containers of a network. Serialised, so the last rewrite saw the latest
  * attachments. */
-static void hosts_lines(struct daemon *d, const char *name, struct buf *b)
+static char *hosts_lines(struct daemon *d, const char *name)
 {
     cleanup_json json_t *peers = network_peers(d->network, name);
+    struct buf b = {0};
     size_t i;
     json_t *p;
     json_array_foreach(peers, i, p)
@@ -212,20 +213,28 @@ static void hosts_lines(struct daemon *d, const char *name, struct buf *b)
         cleanup_free char *aliases = NULL;
         cleanup_strv char **av = json_get_strv(p, "Aliases");
         aliases = av != NULL ? strv_join(av, " ") : xstrdup("");
-        buf_printf(b, "%s\t%s %s%s%s\n", json_get_str(p, "IPAddress"), json_get_str(p, "Name"), short_id,
+        buf_printf(&b, "%s\t%s %s%s%s\n", json_get_str(p, "IPAddress"), json_get_str(p, "Name"), short_id,
                    *aliases ? " " : "", aliases);
     }
+    return buf_steal(&b);
 }
 
-/* One container's section: the containers of every network it is attached to. */
-static void hosts_refresh_one(struct daemon *d, const char *id)
+/* One container's section: the containers of every network it is attached to. lines: {network: its lines},
+ * filled as networks come up, so that one refresh reads each network's attachments once (not once per peer). */
+static void hosts_refresh_one(struct daemon *d, const char *id, json_t *lines)
 {
     cleanup_strv char **nets = network_container_networks(d->network, id);
     cleanup_free char *path = xasprintf("%s/containers/%s/hosts", d->cfg->graph, id);
     struct buf b = {0};
-    for (size_t i = 0; nets != NULL && nets[i] != NULL; i++)
-        if (!streq(nets[i], NETWORK_DEFAULT))
-            hosts_lines(d, nets[i], &b);
+    for (size_t i = 0; nets != NULL && nets[i] != NULL; i++) {
+        if (streq(nets[i], NETWORK_DEFAULT))
+            continue;
+        if (json_object_get(lines, nets[i]) == NULL) {
+            cleanup_free char *l = hosts_lines(d, nets[i]);
+            json_object_set_new(lines, nets[i], json_string(l));
+        }
+        buf_appends(&b, json_string_value(json_object_get(lines, nets[i])));
+    }
     buf_append(&b, "", 1);
     hosts_rewrite(path, b.data);
     buf_free(&b);
@@ -234,13 +243,14 @@ static void hosts_refresh_one(struct daemon *d, const char *id)
 void service_network_hosts_refresh(struct daemon *d, const char *name)
 {
     cleanup_json json_t *peers = NULL;
+    cleanup_json json_t *lines = json_object();
     size_t i;
     json_t *p;
     if (streq(name, NETWORK_DEFAULT))
         return; /* as Docker's default bridge: no names between its containers */
     pthread_mutex_lock(&d->network->hosts_lock);
     peers = network_peers(d->network, name);
-    json_array_foreach(peers, i, p) hosts_refresh_one(d, json_get_str(p, "Id"));
+    json_array_foreach(peers, i, p) hosts_refresh_one(d, json_get_str(p, "Id"), lines);
     pthread_mutex_unlock(&d->network->hosts_lock);
 }
 
