@@ -122,8 +122,9 @@ int network_rules_apply(const char *name, const json_t *meta, bool add, struct i
  * daemon whose containers never join a bridge network never touches iptables), and recorded in rules_dir.
  * ensure: makes net's rules unless this run made them already (cheap then); a network of cni-conf-dir has none. */
 int network_rules_ensure(struct network_ctx *n, const struct cni_net *net, struct isd_error **err);
-/* Removes the rules recorded for network `name`, if any (network rm, a changed default network). */
-void network_rules_drop(struct network_ctx *n, const char *name);
+/* Removes the rules recorded for network `name`, if any (network rm, a changed default network); without a
+ * record, those of `unrecorded` when given (rules an older isulad made at create recorded nothing). */
+void network_rules_drop(struct network_ctx *n, const char *name, const json_t *unrecorded);
 /* At start-up: the recorded rules of networks without attached containers are removed, those of networks with
  * attachments made again (after a reboot flushed them); failures go to *ret_failed. */
 void network_rules_restore(struct network_ctx *n, char ***ret_failed);

@@ -192,7 +192,7 @@ static int remove_net(struct network_ctx *n, const char *ref, bool predefined, s
         return isd_error_errno(err, "remove network %s", net->name);
     }
     pthread_mutex_unlock(&n->lock);
-    network_rules_drop(n, net->name);
+    network_rules_drop(n, net->name, predefined ? NULL : meta(net));
     bridge = xstrdup(json_get_str(meta(net), "bridge") ?: "");
     bridge_delete(*bridge ? bridge : NULL);
     leases = path_join(n->ipam_dir, net->name);

@@ -127,13 +127,15 @@ int network_rules_ensure(struct network_ctx *n, const struct cni_net *net, struc
     return 0;
 }
 
-void network_rules_drop(struct network_ctx *n, const char *name)
+void network_rules_drop(struct network_ctx *n, const char *name, const json_t *unrecorded)
 {
     cleanup_free char *path = marker_path(n, name);
     cleanup_json json_t *m = json_load_path(path, 1 << 20, NULL);
     pthread_mutex_lock(&n->lock);
     json_object_del(n->rules_made, name);
     pthread_mutex_unlock(&n->lock);
+    if (m == NULL && unrecorded != NULL)
+        network_rules_apply(name, unrecorded, false, NULL);
     if (m == NULL)
         return;
     network_rules_apply(name, m, false, NULL);
@@ -160,7 +162,7 @@ void network_rules_restore(struct network_ctx *n, char ***ret_failed)
         bool attached = net != NULL && network_has_endpoints(n, names[i]);
         /* nothing attached, or made from other settings: the last run's rules go */
         if (!same || !attached)
-            network_rules_drop(n, names[i]);
+            network_rules_drop(n, names[i], NULL);
         /* containers are attached: their network's rules are made again (a reboot flushed them) */
         if (attached && network_rules_ensure(n, net, &err) < 0)
             strv_append(ret_failed, err->msg);
