@@ -506,3 +506,34 @@ def test_exec_stream_content_types_and_frames(daemon, isula, sdk, names):
     assert r.exit_code == 1 and r.output == (b"out\n", b"err\n")
     r = c.exec_run(["sh", "-c", "echo out; echo err >&2"], tty=True, demux=True)
     assert r.exit_code == 0 and r.output == (b"out\r\nerr\r\n", None)
+
+
+def test_exec_that_cannot_start_records_126_as_docker(daemon, isula, sdk, names):
+    # Docker 20.10 records ExitCode 126 for every exec whose process could not start (a missing command too),
+    # reports the runtime's message on the stream, and answers a detached start with the error; isula keeps
+    # 127 for a missing command (docs/cli.md) through the StartError extension
+    a = names()
+    isula.ok("run", "-d", "--name", a, "busybox", "sleep", "600")
+    for cmd, text in (("du-no-such-command", "executable file not found"), ("/etc/passwd", "permission denied")):
+        r = docker(daemon, "exec", a, cmd)
+        assert r.returncode == 126 and text in r.stdout + r.stderr, r
+        r = docker(daemon, "exec", "-t", a, cmd)
+        assert r.returncode == 126 and text in r.stdout + r.stderr, r
+        r = sdk.containers.get(a).exec_run([cmd])
+        assert r.exit_code == 126 and text.encode() in r.output, r
+        status, body = call(daemon, "POST", "/containers/%s/exec" % a, {"Cmd": [cmd, "x"]})
+        eid = body["Id"]
+        status, body = call(daemon, "POST", "/exec/%s/start" % eid, {"Detach": True})
+        assert status == 400 and text in body["message"]
+        info = sdk.api.exec_inspect(eid)
+        assert info["ExitCode"] == 126 and info["Running"] is False and info["Pid"] == 0
+        assert info["ProcessConfig"]["entrypoint"] == cmd and info["ProcessConfig"]["arguments"] == ["x"]
+    r = isula("exec", a, "du-no-such-command")
+    assert r.returncode == 127 and "executable file not found" in r.stdout + r.stderr
+    r = isula("exec", a, "/etc/passwd")
+    assert r.returncode == 126 and "permission denied" in r.stdout + r.stderr
+    # a command that runs and exits 126 or 127 keeps its own code everywhere
+    for code in (126, 127):
+        assert isula("exec", a, "sh", "-c", "exit %d" % code).returncode == code
+        assert docker(daemon, "exec", a, "sh", "-c", "exit %d" % code).returncode == code
+        assert sdk.containers.get(a).exec_run(["sh", "-c", "exit %d" % code]).exit_code == code

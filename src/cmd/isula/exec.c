@@ -74,6 +74,10 @@ static int exec_exit_code(const char *id)
             cmd_print_error(err);
             return EXIT_DAEMON;
         }
+        /* Docker records 126 for any exec that could not start; isula keeps 127 for a missing command */
+        if (json_get_str(j, "StartError") != NULL &&
+            isd_error_code_from_name(json_get_str(j, "StartError")) == ISD_ERR_COMMAND_NOT_FOUND)
+            return EXIT_NOT_FOUND;
         if (!json_get_bool(j, "Running", false))
             return (int)json_get_int(j, "ExitCode", 0);
         json_decref(j);

@@ -22,6 +22,7 @@ struct exec {
     bool attached;            /* the shim's attach socket is up: resizes go straight to it */
     int pending_h, pending_w; /* a resize that came before, sent once attached */
     int exit_code;
+    int start_error; /* an enum isd_error_code when the process could not be started, else 0 */
     pid_t pid;
     char *dir;
 };

@@ -90,12 +90,9 @@ static int write_process(struct exec *e, char ret_umask[8], struct isd_error **e
     return json_write_path(path, proc, false, err);
 }
 
-/* The exec's ExitCode when its process could not be started at all, as moby records it: 127 when the
- * command is missing (the code the runtime driver set), else 126. */
-static int start_error_exit_code(enum isd_error_code code)
-{
-    return isd_error_code_exit_code(code) == 127 ? 127 : 126;
-}
+/* moby records ExitCode 126 for every exec whose process could not be started, a missing command included
+ * (its "exec failed" path sets no other code); isula reads the cause from the StartError extension. */
+#define EXEC_START_FAILED_EXIT 126
 
 static int send_resize(const char *dir, int height, int width, struct isd_error **err)
 {
@@ -180,13 +177,39 @@ int service_exec_start(struct daemon *d, const char *exec_id, int client_fd, str
     rc = run_exec(d, e, client_fd, err);
     pthread_mutex_lock(&d->execs->lock);
     if (rc < 0) {
-        e->exit_code = start_error_exit_code((*err)->code);
+        e->exit_code = EXEC_START_FAILED_EXIT;
+        e->start_error = (*err)->code;
         e->running = false;
     } else if (client_fd >= 0) {
         e->running = false;
     }
     pthread_mutex_unlock(&d->execs->lock);
     return rc;
+}
+
+/* Docker's ExecInspect; StartError (an isula extension, docs/api.md) names the code of a start failure. */
+static json_t *exec_to_json(const struct exec *e)
+{
+    json_t *cmd = json_object_get(e->body, "Cmd");
+    json_t *args = json_array();
+    const char *user = json_get_str(e->body, "User");
+    json_t *j;
+    for (size_t i = 1; i < json_array_size(cmd); i++)
+        json_array_append(args, json_array_get(cmd, i));
+    j = json_pack("{s:s, s:s, s:b, s:o, s:I, s:b, s:b, s:b, s:b, s:s, s:{s:b, s:s, s:o, s:b}}", "ID", e->id,
+                  "ContainerID", e->c->id, "Running", e->running, "ExitCode",
+                  e->started && !e->running ? json_integer(e->exit_code) : json_null(), "Pid", (json_int_t)e->pid,
+                  "OpenStdin", json_get_bool(e->body, "AttachStdin", false), "OpenStdout",
+                  json_get_bool(e->body, "AttachStdout", false), "OpenStderr",
+                  json_get_bool(e->body, "AttachStderr", false), "CanRemove", false, "DetachKeys", "", "ProcessConfig",
+                  "tty", json_get_bool(e->body, "Tty", false), "entrypoint",
+                  json_string_value(json_array_get(cmd, 0)) ? json_string_value(json_array_get(cmd, 0)) : "",
+                  "arguments", args, "privileged", json_get_bool(e->body, "Privileged", false));
+    if (user != NULL && user[0] != '\0')
+        json_object_set_new(json_object_get(j, "ProcessConfig"), "user", json_string(user));
+    if (e->start_error != 0)
+        json_object_set_new(j, "StartError", json_string(isd_error_code_name(e->start_error)));
+    return j;
 }
 
 json_t *service_exec_inspect(struct daemon *d, const char *exec_id, struct isd_error **err)
@@ -208,13 +231,7 @@ json_t *service_exec_inspect(struct daemon *d, const char *exec_id, struct isd_e
                 e->running = false;
             }
         }
-        j = json_pack("{s:s, s:s, s:b, s:o, s:I, s:b, s:b, s:b, s:{s:b, s:s, s:O}}", "ID", e->id, "ContainerID",
-                      e->c->id, "Running", e->running, "ExitCode",
-                      e->started && !e->running ? json_integer(e->exit_code) : json_null(), "Pid", (json_int_t)e->pid,
-                      "OpenStdin", json_get_bool(e->body, "AttachStdin", false), "OpenStdout", true, "OpenStderr", true,
-                      "ProcessConfig", "tty", json_get_bool(e->body, "Tty", false), "user",
-                      json_get_str(e->body, "User") ? json_get_str(e->body, "User") : "", "arguments",
-                      json_object_get(e->body, "Cmd"));
+        j = exec_to_json(e);
     }
     pthread_mutex_unlock(&d->execs->lock);
     return j;
