@@ -37,6 +37,32 @@ char *format_size(long long bytes)
     return xasprintf("%s %s", num, units[u]);
 }
 
+char *format_docker_size(long long bytes)
+{
+    /* go-units HumanSizeWithPrecision(v, 3): "%.3g" of the value in powers of 1000 and the unit, no space */
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1000.0 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1000.0;
+        u++;
+    }
+    return xasprintf("%.3g%s", v, units[u]);
+}
+
+static char *ps_size(const json_t *item)
+{
+    json_t *rw = json_object_get(item, "SizeRw"), *rootfs = json_object_get(item, "SizeRootFs");
+    cleanup_free char *a = NULL, *b = NULL;
+    if (!json_is_integer(rw))
+        return xstrdup("");
+    a = format_docker_size(json_integer_value(rw));
+    if (json_integer_value(rootfs) <= 0)
+        return TAKE_PTR(a);
+    b = format_docker_size(json_integer_value(rootfs));
+    return xasprintf("%s (virtual %s)", a, b);
+}
+
 char *format_binary_size(double v)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
@@ -101,7 +127,7 @@ json_t *format_ps_row(const json_t *item, bool no_trunc, long long now_ns)
     cleanup_free char *status = ps_status(item);
     const char *id = str_or(item, "Id", "");
     long long pid = json_integer_value(json_object_get(item, "Pid"));
-    cleanup_free char *names = ps_names(item), *cmd = ps_command(item, no_trunc);
+    cleanup_free char *names = ps_names(item), *cmd = ps_command(item, no_trunc), *size = ps_size(item);
     cleanup_free char *start = format_since(str_or(item, "StartedAt", ""), now_ns);
     cleanup_free char *finish = format_since(str_or(item, "FinishedAt", ""), now_ns);
     cleanup_free char *pidtxt = pid > 0 ? xasprintf("%lld", pid) : xstrdup("-");
@@ -110,23 +136,23 @@ json_t *format_ps_row(const json_t *item, bool no_trunc, long long now_ns)
     cleanup_free char *cago = human_duration(c > 0 ? now_ns / 1000000000LL - c : 0);
     json_t *labels = json_object_get(item, "Labels");
     created = xasprintf("%s ago", cago);
-    return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", id,
+    return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "ID", id,
                      no_trunc ? strlen(id) : (strlen(id) < 12 ? strlen(id) : 12), "Image", str_or(item, "Image", ""),
                      "Status", status, "Pid", pidtxt, "Command", cmd, "ExitCode",
                      (json_int_t)json_integer_value(json_object_get(item, "ExitCode")), "RestartCount",
                      (json_int_t)json_integer_value(json_object_get(item, "RestartCount")), "StartAt", start,
                      "FinishAt", finish, "Runtime", str_or(item, "Runtime", ""), "Names", names, "Created", created,
                      "State", str_or(item, "State", ""), "DockerStatus", str_or(item, "Status", ""), "Labels",
-                     labels != NULL ? json_incref(labels) : json_object());
+                     labels != NULL ? json_incref(labels) : json_object(), "Size", size);
 }
 
 json_t *format_ps_header(void)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "ID", "Image",
-                     "IMAGE", "Status", "STATUS", "Pid", "PID", "Command", "COMMAND", "ExitCode", "EXIT_CODE",
-                     "RestartCount", "RESTART_COUNT", "StartAt", "STARTAT", "FinishAt", "FINISHAT", "Runtime",
-                     "RUNTIME", "Names", "NAMES", "Created", "CREATED", "State", "STATE", "DockerStatus", "STATUS",
-                     "Labels", "LABELS");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "ID",
+                     "Size", "SIZE", "Image", "IMAGE", "Status", "STATUS", "Pid", "PID", "Command", "COMMAND",
+                     "ExitCode", "EXIT_CODE", "RestartCount", "RESTART_COUNT", "StartAt", "STARTAT", "FinishAt",
+                     "FINISHAT", "Runtime", "RUNTIME", "Names", "NAMES", "Created", "CREATED", "State", "STATE",
+                     "DockerStatus", "STATUS", "Labels", "LABELS");
 }
 
 static size_t display_width(const char *s)

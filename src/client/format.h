@@ -15,13 +15,15 @@
 char *format_since(const char *rfc3339, long long now_ns);
 /* Decimal size with up to 3 decimals: "1.376 MB", "512 B". */
 char *format_size(long long bytes);
+/* Docker's size text (ps -s): three significant digits in powers of 1000, "12B", "300kB", "1.23MB". */
+char *format_docker_size(long long bytes);
 /* Binary size with two decimals, as isula stats prints them: "56.00 KiB", "7.45 GiB", "0.00 B". */
 char *format_binary_size(double bytes);
 /* The guide's state word for a Docker state: created -> inited, others unchanged. */
 const char *format_state_word(const char *docker_state);
 
 /* Display fields of one ps row: ID Image Status Pid Command ExitCode RestartCount StartAt FinishAt Runtime
- * Names Created State Labels (strings). */
+ * Names Created State Labels Size (strings; Size is Docker's "12B (virtual 4.4MB)" when the item has SizeRw). */
 json_t *format_ps_row(const json_t *item, bool no_trunc, long long now_ns);
 /* The header row for `table` templates: the same keys mapped to column titles. */
 json_t *format_ps_header(void);

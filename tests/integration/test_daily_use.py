@@ -537,3 +537,62 @@ def test_exec_that_cannot_start_records_126_as_docker(daemon, isula, sdk, names)
         assert isula("exec", a, "sh", "-c", "exit %d" % code).returncode == code
         assert docker(daemon, "exec", a, "sh", "-c", "exit %d" % code).returncode == code
         assert sdk.containers.get(a).exec_run(["sh", "-c", "exit %d" % code]).exit_code == code
+
+
+def docker_human_size(n):
+    # go-units HumanSizeWithPrecision(n, 3), what docker ps -s prints
+    units = ["B", "kB", "MB", "GB", "TB"]
+    v, u = float(n), 0
+    while v >= 1000 and u + 1 < len(units):
+        v, u = v / 1000, u + 1
+    return "%.3g%s" % (v, units[u])
+
+
+def test_isula_ps_size_last_latest_and_inspect_size(daemon, isula, sdk, names, tmp_path):
+    a, b = names(), names()
+    isula.ok("run", "--name", a, "busybox", "sh", "-c", "head -c 123456 /dev/zero > /known")
+    isula.ok("create", "--name", b, "busybox", "true")  # the newest, never started
+    info = json.loads(isula.ok("inspect", "-s", a))[0]
+    assert 123456 <= info["SizeRw"] < 130000 and info["SizeRootFs"] > info["SizeRw"]
+    assert "SizeRw" not in isula.inspect(a)
+    want = "%s (virtual %s)" % (docker_human_size(info["SizeRw"]), docker_human_size(info["SizeRootFs"]))
+    out = isula.ok("ps", "-a", "-s", "-f", "name=^%s$" % a)
+    head, row = out.splitlines()
+    assert head.split()[-1] == "SIZE" and row.endswith(" " + want), out
+    assert "SIZE" not in isula.ok("ps", "-a", "-f", "name=^%s$" % a)
+    assert isula.ok("ps", "-a", "-f", "name=^%s$" % a, "--format", "{{.Names}}|{{.Size}}") == "%s|%s" % (a, want)
+    r = docker(daemon, "ps", "-a", "-s", "-f", "name=^%s$" % a, "--format", "{{.Size}}")
+    assert r.returncode == 0 and r.stdout.strip() == want, r
+    listed = sdk.api.containers(all=True, size=True, filters={"name": "^%s$" % a})
+    assert listed[0]["SizeRw"] == info["SizeRw"] and listed[0]["SizeRootFs"] == info["SizeRootFs"]
+    # -n N and -l: the last created, whatever their state, without -a (as docker ps)
+    assert isula.ok("ps", "-l", "--format", "{{.Names}}") == b
+    assert isula.ok("ps", "-n", "2", "--format", "{{.Names}}").split() == [b, a]
+    assert isula.ok("ps", "--last", "1", "-q") == isula.inspect(b)["Id"][:12]
+    assert isula("ps", "-n", "x").returncode != 0
+
+
+def test_size_rw_cache_follows_copies_and_runs(daemon, isula, names, tmp_path):
+    a = names()
+    isula.ok("run", "--name", a, "busybox", "sh", "-c", "head -c 10000 /dev/zero > /f1")
+    size = lambda: json.loads(isula.ok("inspect", "-s", a))[0]["SizeRw"]
+    first = size()
+    assert 10000 <= first < 20000
+    # a stopped container's size is measured once and kept: a file slipped into its upper directory behind the
+    # daemon's back does not show until the container changes
+    cid = isula.inspect(a)["Id"]
+    upper = os.path.join(daemon.graph, "storage", "overlay", cid, "diff")
+    with open(os.path.join(upper, "behind"), "wb") as f:
+        f.write(b"x" * 50000)
+    assert size() == first
+    # a copy into the container is seen at once
+    src = tmp_path / "in"
+    src.write_bytes(b"y" * 30000)
+    isula.ok("cp", str(src), a + ":/in")
+    assert size() == first + 50000 + 30000
+    # and so is what a run of the container writes
+    isula.ok("start", "-a", a)  # writes /f1 again: same size
+    assert size() == first + 80000
+    r = docker(daemon, "cp", str(src), a + ":/in2")
+    assert r.returncode == 0, r
+    assert size() == first + 110000

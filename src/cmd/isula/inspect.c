@@ -7,10 +7,12 @@
 #include "common/json.h"
 #include "common/util.h"
 
-/* Looks ref up as a container, then as an image. NULL when neither (err set). */
-static json_t *lookup(const char *ref, struct isd_error **err)
+/* Looks ref up as a container (with SizeRw and SizeRootFs when size), then as an image. NULL when neither (err
+ * set). */
+static json_t *lookup(const char *ref, bool size, struct isd_error **err)
 {
-    cleanup_free char *cpath = cmd_path("containers", ref, "json"), *ipath = cmd_path("images", ref, "json");
+    cleanup_free char *cjson = cmd_path("containers", ref, "json"), *ipath = cmd_path("images", ref, "json");
+    cleanup_free char *cpath = size ? xasprintf("%s?size=1", cjson) : xstrdup(cjson);
     json_t *j = NULL;
     if (client_call(cmd_host(), "GET", cpath, NULL, &j, err) >= 0)
         return j;
@@ -65,9 +67,11 @@ int cmd_inspect(int argc, char **argv)
 {
     char *format = NULL;
     long long timeout = 120;
+    bool size = false;
     const struct cli_option o[] = {
         {"format", 'f', CLI_OPT_STRING, &format, "Format the output using the given go template"},
         {"time", 't', CLI_OPT_INT, &timeout, "Timeout in seconds to wait for the inspect (default 120)"},
+        {"size", 's', CLI_OPT_BOOL, &size, "Display total file sizes if the type is container"},
         CMD_COMMON_OPTS,
         {NULL}};
     cleanup_strv char **pos = NULL;
@@ -85,7 +89,7 @@ int cmd_inspect(int argc, char **argv)
     }
     for (char **p = pos; *p != NULL; p++) {
         cleanup_error struct isd_error *err = NULL;
-        json_t *j = lookup(*p, &err);
+        json_t *j = lookup(*p, size, &err);
         if (j == NULL) {
             client_error_is_daemon(err) || client_error_is_connect(err)
                 ? cmd_print_error(err)

@@ -1,5 +1,6 @@
 /* isula ps: GET /containers/json rendered with the guide's columns or a --format template. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "client/format.h"
 #include "client/template.h"
@@ -106,9 +107,24 @@ static void unescape_format(char *f)
     *w = '\0';
 }
 
+/* GET /containers/json; a limit (-n, -l) includes every state on the daemon's side, as Docker's does. */
+static char *ps_path(bool all, long long last, bool size, const char *fq)
+{
+    struct buf b = {0};
+    buf_printf(&b, "/containers/json?all=%d", all ? 1 : 0);
+    if (last > 0)
+        buf_printf(&b, "&limit=%lld", last);
+    if (size)
+        buf_printf(&b, "&size=1");
+    if (fq != NULL)
+        buf_printf(&b, "&filters=%s", fq);
+    return buf_steal(&b);
+}
+
 int cmd_ps(int argc, char **argv)
 {
-    bool all = false, quiet = false, no_trunc = false;
+    bool all = false, quiet = false, no_trunc = false, size = false, latest = false;
+    long long last = -1;
     char *format = NULL;
     cleanup_strv char **filters = NULL, **pos = NULL;
     const struct cli_option o[] = {
@@ -117,6 +133,9 @@ int cmd_ps(int argc, char **argv)
         {"filter", 'f', CLI_OPT_LIST, &filters, "Filter output based on conditions provided"},
         {"format", 0, CLI_OPT_STRING, &format, "Format the output using the given go template"},
         {"no-trunc", 0, CLI_OPT_BOOL, &no_trunc, "Don't truncate output"},
+        {"size", 's', CLI_OPT_BOOL, &size, "Display total file sizes"},
+        {"last", 'n', CLI_OPT_INT, &last, "Show n last created containers (includes all states) (default -1)"},
+        {"latest", 'l', CLI_OPT_BOOL, &latest, "Show the latest created container (includes all states)"},
         CMD_COMMON_OPTS,
         {NULL}};
     cleanup_error struct isd_error *err = NULL;
@@ -132,14 +151,18 @@ int cmd_ps(int argc, char **argv)
         fprintf(stderr, "Error: %s\n", err->msg);
         return 1;
     }
-    path = xasprintf("/containers/json?all=%d%s%s", all ? 1 : 0, fq != NULL ? "&filters=" : "", fq != NULL ? fq : "");
+    if (latest)
+        last = 1;
+    /* as the docker CLI: a template that shows .Size asks for the sizes too */
+    size = size || (format != NULL && strstr(format, ".Size") != NULL);
+    path = ps_path(all, last, size && !quiet, fq);
     if (client_call(cmd_host(), "GET", path, NULL, &list, &err) < 0) {
         cmd_print_error(err);
         return 1;
     }
     if (format != NULL)
         unescape_format(format);
-    fmt = quiet ? "{{.ID}}" : format != NULL ? format : PS_DEFAULT_FORMAT;
+    fmt = quiet ? "{{.ID}}" : format != NULL ? format : size ? PS_DEFAULT_FORMAT " {{.Size}}" : PS_DEFAULT_FORMAT;
     table = str_has_prefix(fmt, "table");
     if (table)
         fmt += strlen("table");

@@ -46,6 +46,7 @@ struct container *container_new(const char *id, const char *name, const char *gr
     c->state_dir = xasprintf("%s/containers/%s", state, id);
     c->log_path = xasprintf("%s/%s-json.log", c->dir, id);
     c->status = CT_CREATED;
+    c->size_rw = -1;
     return c;
 }
 

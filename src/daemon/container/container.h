@@ -63,6 +63,10 @@ struct container {
     int *handoff_fds;     /* their connections to that shim, made by the start, taken by each one */
     size_t n_handoff_fds;
     unsigned long shim_generation; /* bumped each time a new shim is ready */
+    /* The SizeRw cache (service/container_size.c): rw_epoch moves with every start and every copy into the
+     * rootfs; size_rw (-1: unknown) was measured at size_rw_epoch while the container was inactive. */
+    unsigned long rw_epoch, size_rw_epoch;
+    long long size_rw;
     bool removed;
 
     char *dir;       /* <graph>/containers/<id> */

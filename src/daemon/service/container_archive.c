@@ -17,6 +17,7 @@ struct rootfs_use {
     struct container *c;
     char *root;
     bool frozen;
+    bool writes; /* a copy into the rootfs: the SizeRw cache is stale after it */
 };
 
 /* The guide's freeze for the copy (C-cp-04, asked for by isula): the runtime pauses the processes without the
@@ -69,6 +70,8 @@ static void rootfs_use_end(struct daemon *d, struct rootfs_use *u)
         return;
     pthread_mutex_lock(&u->c->lock);
     freeze(d, u->c, false, &u->frozen);
+    if (u->writes)
+        u->c->rw_epoch++;
     if (u->c->external_rootfs == NULL && --u->c->rootfs_users == 0 && !container_is_active(u->c) && !u->c->removed)
         rootfs_umount(d->layers, u->c->id, NULL);
     pthread_mutex_unlock(&u->c->lock);
@@ -110,6 +113,7 @@ int service_container_archive_put(struct daemon *d, const char *ref, const char 
     int r = -1;
     if (rootfs_use_begin(d, ref, o->freeze, &u, err) < 0)
         return -1;
+    u.writes = true;
     if (json_get_bool(u.c->host_config, "ReadonlyRootfs", false))
         isd_error_set(err, ISD_ERR_INVALID, 0, "container rootfs is marked read-only");
     else

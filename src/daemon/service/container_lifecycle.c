@@ -193,6 +193,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
         return isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s changed while starting", c->id);
     if (service_runtime(d, c->runtime, &rt, &rt_root, err) < 0)
         return -1;
+    c->rw_epoch++; /* the run writes the upper directory (mount points too, even if it fails) */
     if (service_rootfs_mount(d, c, &merged, err) < 0)
         return -1;
     long long t0 = now_ns();

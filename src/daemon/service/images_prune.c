@@ -142,8 +142,8 @@ static json_t *df_containers(struct daemon *d)
         json_t *j;
         pthread_mutex_lock(&v[i]->lock);
         j = container_summary_json(v[i]);
-        service_container_sizes(d, v[i], j);
         pthread_mutex_unlock(&v[i]->lock);
+        service_container_sizes(d, v[i], j);
         json_array_append_new(out, j);
     }
     container_list_free(v);

@@ -138,9 +138,10 @@ json_t *service_filters_expand_ancestor(struct daemon *d, const json_t *filters,
 int service_filters_check_regex(const json_t *filters, const char *key, struct isd_error **err);
 /* LogConfig.Type "none": the container keeps no log (container_check.c). */
 bool container_log_type_none(const struct container *c);
-/* Sizes of a container's files (prune.c); lock held. SizeRw is the upper directory, SizeRootFs adds the
- * image. Computed only when asked for (ps -s, ?size=1, inspect -s, system df). */
-long long service_container_size_rw(struct daemon *d, const struct container *c);
-void service_container_sizes(struct daemon *d, const struct container *c, json_t *j);
+/* Sizes of a container's files (container_size.c), called WITHOUT its lock. SizeRw is the upper directory,
+ * SizeRootFs adds the image. Computed only when asked for (ps -s, ?size=1, inspect -s, system df), kept while
+ * the container is inactive. */
+long long service_container_size_rw(struct daemon *d, struct container *c);
+void service_container_sizes(struct daemon *d, struct container *c, json_t *j);
 
 #endif

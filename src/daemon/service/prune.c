@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/image/image_store.h"
@@ -85,11 +84,11 @@ json_t *service_container_prune(struct daemon *d, const json_t *filters, struct 
         cleanup_free char *id = NULL;
         long long size = 0;
         pthread_mutex_lock(&c->lock);
-        if (!container_is_active(c) && prune_filter_match(&f, c->created_ns, json_object_get(c->config, "Labels"))) {
+        if (!container_is_active(c) && prune_filter_match(&f, c->created_ns, json_object_get(c->config, "Labels")))
             id = xstrdup(c->id);
-            size = service_container_size_rw(d, c);
-        }
         pthread_mutex_unlock(&c->lock);
+        if (id != NULL)
+            size = service_container_size_rw(d, c);
         if (id != NULL && service_container_remove(d, id, false, false, NULL) == 0) {
             json_array_append_new(deleted, json_string(id));
             reclaimed += size;
@@ -98,49 +97,4 @@ json_t *service_container_prune(struct daemon *d, const json_t *filters, struct 
     container_list_free(v);
     prune_filter_clear(&f);
     return json_pack("{s:o, s:I}", "ContainersDeleted", deleted, "SpaceReclaimed", (json_int_t)reclaimed);
-}
-
-/* SizeRw: the bytes of the container's upper directory (0 for an external rootfs). Lock held. */
-long long service_container_size_rw(struct daemon *d, const struct container *c)
-{
-    cleanup_free char *upper = NULL;
-    long long n;
-    if (c->external_rootfs != NULL)
-        return 0;
-    upper = xasprintf("%s/overlay/%s/diff", d->storage_root, c->id);
-    n = dir_size(upper);
-    return n > 0 ? n : 0;
-}
-
-/* SizeRw and SizeRootFs (the upper directory plus the image) into j (a summary or an inspect). Lock held. */
-void service_container_sizes(struct daemon *d, const struct container *c, json_t *j)
-{
-    long long rw = service_container_size_rw(d, c), image = 0;
-    struct image *img = c->image_id != NULL ? image_store_lookup(d->images, c->image_id, NULL) : NULL;
-    if (img != NULL)
-        image = img->size;
-    image_free(img);
-    json_object_set_new(j, "SizeRw", json_integer(rw));
-    json_object_set_new(j, "SizeRootFs", json_integer(rw + image));
-}
-
-static void add_sizes_one(struct daemon *d, json_t *j)
-{
-    struct container *c = service_lookup_locked(d, json_get_str(j, "Id"), NULL);
-    if (c == NULL)
-        return;
-    service_container_sizes(d, c, j);
-    pthread_mutex_unlock(&c->lock);
-    container_unref(c);
-}
-
-void service_container_add_sizes(struct daemon *d, json_t *j)
-{
-    size_t i;
-    json_t *e;
-    if (json_is_object(j)) {
-        add_sizes_one(d, j);
-        return;
-    }
-    json_array_foreach(j, i, e) add_sizes_one(d, e);
 }
