@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
@@ -104,25 +105,54 @@ void stream_watch_resize(void)
     sigaction(SIGWINCH, &sa, NULL);
 }
 
+/* The payloads of one read, gathered per destination: one write for a run of frames of the same stream
+ * instead of one a frame (a log of short lines is a frame a line), flushed before the next read so that
+ * nothing waits for more input. */
+#define SINK_BATCH 65536
 struct sink_ctx {
     int out_fd, err_fd;
+    int fd; /* where pending goes */
+    size_t len;
+    char pending[SINK_BATCH];
 };
+
+static int sink_flush(struct sink_ctx *s)
+{
+    size_t n = s->len;
+    s->len = 0;
+    if (n > 0 && fd_write_all(s->fd, s->pending, n) < 0 && errno != EPIPE)
+        return -1;
+    return 0;
+}
 
 static int demux_sink(int stream, const char *data, size_t len, void *ctx)
 {
     struct sink_ctx *s = ctx;
     int fd = stream == STDCOPY_STDERR || stream == STDCOPY_SYSTEMERR ? s->err_fd : s->out_fd;
-    if (fd_write_all(fd, data, len) < 0 && errno != EPIPE)
+    if ((fd != s->fd || s->len + len > sizeof(s->pending)) && sink_flush(s) < 0)
         return -1;
+    s->fd = fd;
+    if (len > sizeof(s->pending))
+        return fd_write_all(fd, data, len) < 0 && errno != EPIPE ? -1 : 0;
+    memcpy(s->pending + s->len, data, len);
+    s->len += len;
     return 0;
 }
 
 static int deliver(struct stdcopy *dec, bool tty, int out_fd, int err_fd, const char *data, size_t n)
 {
-    struct sink_ctx s = {out_fd, err_fd};
+    static struct sink_ctx s; /* one stream a process (see the top); too big for the stack of every caller */
+    int rc;
     if (tty)
         return fd_write_all(out_fd, data, n) < 0 && errno != EPIPE ? -1 : 0;
-    return stdcopy_feed(dec, data, n, demux_sink, &s);
+    s.out_fd = out_fd;
+    s.err_fd = err_fd;
+    s.fd = out_fd;
+    s.len = 0;
+    rc = stdcopy_feed(dec, data, n, demux_sink, &s);
+    if (sink_flush(&s) < 0)
+        rc = -1;
+    return rc;
 }
 
 /* Stdin read but not yet taken by the daemon. It is sent without blocking, so that the output keeps being read
@@ -269,7 +299,7 @@ int stream_copy_body(struct http_conn *c, struct http_response *resp, bool tty, 
                      struct isd_error **err)
 {
     struct stdcopy dec = {0};
-    char buf[16384];
+    static char buf[SINK_BATCH]; /* a read's payloads fit the sink's batch */
     ssize_t r;
     while ((r = http_read_body(c, resp, buf, sizeof(buf), err)) > 0) {
         if (deliver(&dec, tty, out_fd, err_fd, buf, (size_t)r) < 0)

@@ -34,6 +34,18 @@ void buf_append(struct buf *b, const void *data, size_t len)
     b->data[b->len] = '\0';
 }
 
+char *buf_append_space(struct buf *b, size_t n)
+{
+    buf_reserve(b, n);
+    return b->data + b->len;
+}
+
+void buf_append_done(struct buf *b, size_t k)
+{
+    b->len += k;
+    b->data[b->len] = '\0';
+}
+
 void buf_appends(struct buf *b, const char *s)
 {
     buf_append(b, s, strlen(s));

@@ -19,6 +19,10 @@ struct buf {
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_appends(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Room for up to n bytes at the end, written in place (a decoder's output): returns where they go; then
+ * buf_append_done(b, k) adds the k (<= n) bytes written there. */
+char *buf_append_space(struct buf *b, size_t n);
+void buf_append_done(struct buf *b, size_t k);
 /* Bytes held, and where they start. */
 size_t buf_size(const struct buf *b);
 const char *buf_head(const struct buf *b);

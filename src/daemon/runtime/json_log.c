@@ -14,17 +14,21 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "daemon/runtime/json_log_line.h"
 
 struct log_entry {
     int stream; /* 1 stdout, 2 stderr */
     long long ns;
     char *text;
+    size_t len;
 };
 
 /* Output is gathered and written in blocks of this size (not two writes a line). */
 #define LOG_OUT_BLOCK (256 * 1024)
 /* The tail is read backwards from the end of the file in blocks of this size. */
 #define LOG_TAIL_BLOCK (64 * 1024)
+/* Reading forwards: the file is read in blocks of this size and split into lines in place. */
+#define LOG_READ_BLOCK (1024 * 1024)
 
 struct log_ctx {
     const struct json_log_opts *o;
@@ -41,33 +45,48 @@ static void out_flush(struct log_ctx *x)
     x->out.len = 0;
 }
 
-static void emit(struct log_ctx *x, const struct log_entry *e)
+/* The frame header (none with a tty) and the time stamp of an entry whose text follows: returns where the
+ * header is in x->out, for emit_end to write the length into. */
+static size_t emit_begin(struct log_ctx *x, int stream, long long ns)
 {
-    cleanup_free char *ts = x->o->timestamps ? time_rfc3339_nano(e->ns) : NULL;
-    size_t len = strlen(e->text) + (ts != NULL ? strlen(ts) + 1 : 0);
-    if (x->failed)
-        return;
+    size_t at = x->out.len;
     if (!x->tty) {
-        unsigned char hdr[8] = {(unsigned char)e->stream, 0, 0, 0};
-        uint32_t be = htonl((uint32_t)len);
-        memcpy(hdr + 4, &be, 4);
+        unsigned char hdr[8] = {(unsigned char)stream, 0, 0, 0, 0, 0, 0, 0};
         buf_append(&x->out, hdr, 8);
     }
-    if (ts != NULL)
-        buf_printf(&x->out, "%s ", ts);
-    buf_append(&x->out, e->text, strlen(e->text));
+    if (x->o->timestamps) {
+        cleanup_free char *ts = time_rfc3339_nano(ns);
+        buf_append(&x->out, ts, strlen(ts));
+        buf_append(&x->out, " ", 1);
+    }
+    return at;
+}
+
+static void emit_end(struct log_ctx *x, size_t at)
+{
+    if (!x->tty) {
+        uint32_t be = htonl((uint32_t)(x->out.len - at - 8));
+        memcpy(x->out.data + at + 4, &be, 4);
+    }
     if (x->out.len >= LOG_OUT_BLOCK)
         out_flush(x);
 }
 
-/* Emits e when it passes the stream and time filters (reading forwards: every entry, or following). */
-static void handle_entry(struct log_ctx *x, struct log_entry *e)
+static void emit(struct log_ctx *x, const struct log_entry *e)
 {
-    if ((e->stream == 1 && x->o->out) || (e->stream == 2 && x->o->err)) {
-        if ((x->o->since_ns <= 0 || e->ns >= x->o->since_ns) && (x->o->until_ns <= 0 || e->ns <= x->o->until_ns))
-            emit(x, e);
-    }
-    free(e->text);
+    size_t at;
+    if (x->failed)
+        return;
+    at = emit_begin(x, e->stream, e->ns);
+    buf_append(&x->out, e->text, e->len);
+    emit_end(x, at);
+}
+
+static bool wanted(const struct json_log_opts *o, int stream, long long ns)
+{
+    if ((stream == 1 && !o->out) || (stream == 2 && !o->err))
+        return false;
+    return (o->since_ns <= 0 || ns >= o->since_ns) && (o->until_ns <= 0 || ns <= o->until_ns);
 }
 
 static bool need_time(const struct json_log_opts *o)
@@ -75,67 +94,133 @@ static bool need_time(const struct json_log_opts *o)
     return o->since_ns > 0 || o->until_ns > 0 || o->timestamps;
 }
 
-static bool parse_line_n(const char *line, size_t n, bool with_time, struct log_entry *e)
+/* The time of a split line, 0 when it is not needed or not an RFC 3339 time. */
+static long long line_time(bool with_time, const struct json_log_line *l)
+{
+    char t[64];
+    long long ns;
+    if (!with_time || l->time_len >= sizeof(t))
+        return 0;
+    memcpy(t, l->time, l->time_len);
+    t[l->time_len] = '\0';
+    return time_parse_rfc3339(t, &ns) == 0 ? ns : 0;
+}
+
+/* A line of another shape (another writer's json-file): through the JSON parser. */
+static bool parse_line_slow(const char *line, size_t n, bool with_time, struct log_entry *e)
 {
     cleanup_json json_t *j = json_parse(line, n, NULL);
-    const char *text = json_get_str(j, "log");
-    if (text == NULL)
+    json_t *text = json_object_get(j, "log");
+    if (!json_is_string(text))
         return false;
     e->stream = streq(json_get_str(j, "stream"), "stderr") ? 2 : 1;
     if (!with_time || time_parse_rfc3339(json_get_str(j, "time"), &e->ns) < 0)
         e->ns = 0;
-    e->text = xstrdup(text);
+    e->len = json_string_length(text);
+    e->text = xmalloc(e->len + 1);
+    memcpy(e->text, json_string_value(text), e->len + 1);
     return true;
 }
 
-static bool parse_line(const char *line, bool with_time, struct log_entry *e)
+static bool parse_line_n(const char *line, size_t n, bool with_time, struct log_entry *e)
 {
-    return parse_line_n(line, strlen(line), with_time, e);
+    struct json_log_line l;
+    if (!json_log_line_split(line, n, &l))
+        return parse_line_slow(line, n, with_time, e);
+    e->stream = l.stream;
+    e->ns = line_time(with_time, &l);
+    e->text = xmalloc(l.log_len + 1);
+    e->len = json_log_line_text(&l, e->text);
+    return true;
 }
 
-/* Reads complete lines from f; returns the number read. */
-static int read_lines(struct log_ctx *x, FILE *f)
+/* One line read forwards: the shim's shape is filtered and decoded straight into the output. */
+static void handle_line(struct log_ctx *x, const char *line, size_t n)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int count = 0;
-    long pos = ftell(f); /* once: the position is counted from here (no lseek a line) */
-    while ((n = getline(&line, &cap, f)) > 0) {
-        struct log_entry e;
-        if (line[n - 1] != '\n') {
-            fseek(f, pos, SEEK_SET); /* a line still being written: read it next round */
-            break;
-        }
-        pos += n;
-        if (parse_line(line, need_time(x->o), &e))
-            handle_entry(x, &e);
-        count++;
+    struct json_log_line l;
+    struct log_entry e;
+    if (x->failed)
+        return;
+    if (json_log_line_split(line, n, &l)) {
+        long long ns = line_time(need_time(x->o), &l);
+        size_t at;
+        if (!wanted(x->o, l.stream, ns))
+            return;
+        at = emit_begin(x, l.stream, ns);
+        buf_append_done(&x->out, json_log_line_text(&l, buf_append_space(&x->out, l.log_len)));
+        emit_end(x, at);
+        return;
     }
-    clearerr(f);
-    free(line);
+    if (!parse_line_slow(line, n, need_time(x->o), &e))
+        return;
+    if (wanted(x->o, e.stream, e.ns))
+        emit(x, &e);
+    free(e.text);
+}
+
+/* A file read forwards in blocks; a line still being written stays in buf for the next round. */
+struct line_reader {
+    int fd;
+    char *buf;
+    size_t len, cap;
+};
+
+static void reader_close(struct line_reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->buf);
+    *r = (struct line_reader){.fd = -1};
+}
+
+/* Hands every complete line the file holds now to handle_line; returns the number of lines. */
+static long read_lines(struct log_ctx *x, struct line_reader *r)
+{
+    long count = 0;
+    while (!x->failed) {
+        size_t start = 0;
+        const char *nl;
+        ssize_t n;
+        if (r->cap - r->len < LOG_READ_BLOCK / 2) {
+            r->cap = r->cap < LOG_READ_BLOCK ? LOG_READ_BLOCK : r->cap * 2;
+            r->buf = xrealloc(r->buf, r->cap);
+        }
+        n = read(r->fd, r->buf + r->len, r->cap - r->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        r->len += (size_t)n;
+        while ((nl = memchr(r->buf + start, '\n', r->len - start)) != NULL) {
+            size_t end = (size_t)(nl - r->buf);
+            handle_line(x, r->buf + start, end - start);
+            start = end + 1;
+            count++;
+        }
+        memmove(r->buf, r->buf + start, r->len - start);
+        r->len -= start;
+    }
     return count;
 }
 
-static void follow(struct log_ctx *x, const char *path, FILE *f, bool (*writing)(void *ctx), void *ctx)
+static void follow(struct log_ctx *x, const char *path, struct line_reader *r, bool (*writing)(void *ctx), void *ctx)
 {
     struct stat st_f, st_p;
     for (;;) {
         bool running = writing(ctx);
-        int n = read_lines(x, f);
+        long n = read_lines(x, r);
         out_flush(x);
-        if (x->failed || (!running && n == 0)) {
-            fclose(f);
+        if (x->failed || (!running && n == 0))
             return;
-        }
         if (n > 0)
             continue;
         /* Rotated: the shim renamed the file; drain the old one above, then continue with the new one. */
-        if (fstat(fileno(f), &st_f) == 0 && stat(path, &st_p) == 0 && st_f.st_ino != st_p.st_ino) {
-            FILE *nf = fopen(path, "re");
-            if (nf != NULL) {
-                fclose(f);
-                f = nf;
+        if (fstat(r->fd, &st_f) == 0 && stat(path, &st_p) == 0 && st_f.st_ino != st_p.st_ino) {
+            int nfd = open(path, O_RDONLY | O_CLOEXEC);
+            if (nfd >= 0) {
+                close(r->fd);
+                r->fd = nfd;
+                r->len = 0;
                 continue;
             }
         }
@@ -158,8 +243,7 @@ static void tail_offer(struct log_ctx *x, struct tail_set *t, const char *line, 
         return;
     if (x->o->since_ns > 0 && e.ns < x->o->since_ns)
         t->done = true; /* the log is in time order: nothing older can match */
-    if (t->done || (e.stream == 1 && !x->o->out) || (e.stream == 2 && !x->o->err) ||
-        (x->o->until_ns > 0 && e.ns > x->o->until_ns)) {
+    if (t->done || !wanted(x->o, e.stream, e.ns)) {
         free(e.text);
         return;
     }
@@ -228,20 +312,20 @@ static off_t tail_scan(struct log_ctx *x, struct tail_set *t, int fd)
 }
 
 /* --tail N: backwards through the newest file, then the rotated ones while more are wanted; emitted oldest
- * first. Returns the newest file open at the end of its last complete line (for follow), or NULL. */
-static FILE *copy_tail(struct log_ctx *x, const char *path)
+ * first. Returns the newest file open at the end of its last complete line (for follow), or -1. */
+static int copy_tail(struct log_ctx *x, const char *path)
 {
     struct tail_set t = {.want = (size_t)x->o->tail, .done = x->o->tail == 0};
-    FILE *f = fopen(path, "re");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     off_t end = 0;
     t.v = xcalloc(t.want + 1, sizeof(*t.v));
-    if (f != NULL)
-        end = tail_scan(x, &t, fileno(f));
+    if (fd >= 0)
+        end = tail_scan(x, &t, fd);
     for (int i = 1; i <= 9 && !t.done; i++) {
         cleanup_free char *old = xasprintf("%s.%d", path, i);
-        cleanup_close int fd = open(old, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0)
-            tail_scan(x, &t, fd);
+        cleanup_close int ofd = open(old, O_RDONLY | O_CLOEXEC);
+        if (ofd >= 0)
+            tail_scan(x, &t, ofd);
     }
     for (size_t i = t.n; i-- > 0;) {
         emit(x, &t.v[i]);
@@ -249,39 +333,42 @@ static FILE *copy_tail(struct log_ctx *x, const char *path)
     }
     free(t.v);
     out_flush(x);
-    if (f != NULL)
-        fseek(f, (long)end, SEEK_SET);
-    return f;
+    if (fd >= 0)
+        lseek(fd, end, SEEK_SET);
+    return fd;
+}
+
+/* Every entry of the rotated files, oldest first, then of the current one; returns the reader of the current
+ * one at its end (fd -1 when there is none). */
+static struct line_reader copy_all(struct log_ctx *x, const char *path)
+{
+    struct line_reader r = {.fd = -1};
+    for (int i = 9; i >= 1 && !x->failed; i--) {
+        cleanup_free char *old = xasprintf("%s.%d", path, i);
+        r.fd = open(old, O_RDONLY | O_CLOEXEC);
+        if (r.fd >= 0) {
+            read_lines(x, &r);
+            close(r.fd);
+        }
+        r.len = 0;
+    }
+    r.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r.fd >= 0)
+        read_lines(x, &r);
+    return r;
 }
 
 void json_log_copy(const char *path, const struct json_log_opts *o, int out_fd, bool (*writing)(void *ctx), void *ctx)
 {
     struct log_ctx x = {.o = o, .tty = o->tty, .out_fd = out_fd};
-    FILE *f;
-    if (o->tail >= 0) {
-        f = copy_tail(&x, path);
-        if (o->follow && f != NULL)
-            follow(&x, path, f, writing, ctx);
-        else if (f != NULL)
-            fclose(f);
-        buf_free(&x.out);
-        return;
-    }
-    for (int i = 9; i >= 1; i--) {
-        cleanup_free char *old = xasprintf("%s.%d", path, i);
-        FILE *of = fopen(old, "re");
-        if (of != NULL) {
-            read_lines(&x, of);
-            fclose(of);
-        }
-    }
-    f = fopen(path, "re");
-    if (f != NULL)
-        read_lines(&x, f);
+    struct line_reader r = {.fd = -1};
+    if (o->tail >= 0)
+        r.fd = copy_tail(&x, path);
+    else
+        r = copy_all(&x, path);
     out_flush(&x);
-    if (o->follow && f != NULL)
-        follow(&x, path, f, writing, ctx);
-    else if (f != NULL)
-        fclose(f);
+    if (o->follow && r.fd >= 0)
+        follow(&x, path, &r, writing, ctx);
+    reader_close(&r);
     buf_free(&x.out);
 }
