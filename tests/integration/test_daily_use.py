@@ -317,7 +317,19 @@ def test_system_df_and_sizes(daemon, isula, names):
     r = docker(daemon, "inspect", "-s", "--format", "{{.SizeRw}}", a)
     assert r.returncode == 0 and 300000 <= int(r.stdout) < 400000
     status, body = call(daemon, "GET", "/system/df")
-    assert status == 200 and body["Volumes"] == [] and body["LayersSize"] > 0
+    assert status == 200 and body["LayersSize"] > 0
+    # volumes with their sizes and users, as Docker's
+    v, b = a + "-vol", names()
+    try:
+        isula.ok("run", "--name", b, "-v", v + ":/data", "busybox", "sh", "-c", "head -c 70000 /dev/zero > /data/f")
+        status, body = call(daemon, "GET", "/system/df")
+        mine = [x for x in body["Volumes"] if x["Name"] == v]
+        assert mine and mine[0]["UsageData"] == {"Size": 70000, "RefCount": 1} and mine[0]["Driver"] == "local"
+        r = docker(daemon, "system", "df", "-v")
+        assert r.returncode == 0 and any(line.split()[:3] == [v, "1", "70kB"] for line in r.stdout.splitlines()), r
+    finally:
+        isula("rm", "-f", b)
+        isula("volume", "rm", v)
 
 
 def test_ps_format_table_tabs_and_go_template_functions(isula, names):

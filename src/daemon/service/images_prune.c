@@ -150,14 +150,14 @@ static json_t *df_containers(struct daemon *d)
     return out;
 }
 
-/* Docker's GET /system/df: images with their container counts, containers with their sizes; no volumes
- * (none exist here) and no build cache. LayersSize adds the images' sizes. */
+/* Docker's GET /system/df: images with their container counts, containers with their sizes, volumes with
+ * their sizes and users; no build cache. LayersSize adds the images' sizes. */
 json_t *service_system_df(struct daemon *d, struct isd_error **err)
 {
     cleanup_strv char **used = images_in_use(d);
     long long total = 0;
     json_t *images = df_images(d, used, &total);
     (void)err;
-    return json_pack("{s:I, s:o, s:o, s:[], s:[]}", "LayersSize", (json_int_t)total, "Images", images, "Containers",
-                     df_containers(d), "Volumes", "BuildCache");
+    return json_pack("{s:I, s:o, s:o, s:o, s:[]}", "LayersSize", (json_int_t)total, "Images", images, "Containers",
+                     df_containers(d), "Volumes", service_volumes_df(d), "BuildCache");
 }

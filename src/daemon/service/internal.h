@@ -138,6 +138,8 @@ json_t *service_filters_expand_ancestor(struct daemon *d, const json_t *filters,
 int service_filters_check_regex(const json_t *filters, const char *key, struct isd_error **err);
 /* LogConfig.Type "none": the container keeps no log (container_check.c). */
 bool container_log_type_none(const struct container *c);
+/* Every volume with Docker's UsageData {Size, RefCount} (GET /system/df; volume_api.c). */
+json_t *service_volumes_df(struct daemon *d);
 /* Sizes of a container's files (container_size.c), called WITHOUT its lock. SizeRw is the upper directory,
  * SizeRootFs adds the image. Computed only when asked for (ps -s, ?size=1, inspect -s, system df), kept while
  * the container is inactive. */

@@ -158,6 +158,23 @@ json_t *service_volume_list(struct daemon *d, const json_t *filters, struct isd_
     return json_pack("{s:o, s:[]}", "Volumes", out, "Warnings");
 }
 
+json_t *service_volumes_df(struct daemon *d)
+{
+    cleanup_json json_t *all = volume_store_list(d->volumes);
+    json_t *out = json_array(), *v;
+    size_t i;
+    json_array_foreach(all, i, v)
+    {
+        cleanup_strv char **users = volume_users(d, v);
+        json_t *j = public_json(json_deep_copy(v));
+        json_object_set_new(j, "UsageData",
+                            json_pack("{s:I, s:I}", "Size", (json_int_t)dir_size(json_get_str(v, "Mountpoint")),
+                                      "RefCount", (json_int_t)strv_len(users)));
+        json_array_append_new(out, j);
+    }
+    return out;
+}
+
 json_t *service_volume_prune(struct daemon *d, const json_t *filters, struct isd_error **err)
 {
     cleanup_json json_t *all = volume_store_list(d->volumes);
