@@ -608,3 +608,26 @@ def test_size_rw_cache_follows_copies_and_runs(daemon, isula, names, tmp_path):
     r = docker(daemon, "cp", str(src), a + ":/in2")
     assert r.returncode == 0, r
     assert size() == first + 110000
+
+
+# GET /info of Docker 20.10 (dockerd 20.10.24, API 1.41): every top-level field, so that clients and scripts
+# reading one (docker info, {{.Swarm.LocalNodeState}}, the SDK) find it
+DOCKER_INFO_FIELDS = (
+    "Architecture BridgeNfIp6tables BridgeNfIptables CPUSet CPUShares CgroupDriver CgroupVersion ContainerdCommit "
+    "Containers ContainersPaused ContainersRunning ContainersStopped CpuCfsPeriod CpuCfsQuota Debug DefaultRuntime "
+    "DockerRootDir Driver DriverStatus ExperimentalBuild GenericResources HttpProxy HttpsProxy ID IPv4Forwarding "
+    "Images IndexServerAddress InitBinary InitCommit Isolation KernelMemory KernelMemoryTCP KernelVersion Labels "
+    "LiveRestoreEnabled LoggingDriver MemTotal MemoryLimit NCPU NEventsListener NFd NGoroutines Name NoProxy OSType "
+    "OSVersion OomKillDisable OperatingSystem PidsLimit Plugins RegistryConfig RuncCommit Runtimes SecurityOptions "
+    "ServerVersion SwapLimit Swarm SystemTime Warnings").split()
+
+
+def test_info_has_every_docker_field(daemon, sdk):
+    status, info = call(daemon, "GET", "/info")
+    assert status == 200 and [k for k in DOCKER_INFO_FIELDS if k not in info] == []
+    assert info["Swarm"]["LocalNodeState"] == "inactive" and info["NFd"] > 0 and info["NGoroutines"] > 0
+    assert "local" in info["Plugins"]["Volume"] and "json-file" in info["Plugins"]["Log"]
+    assert "docker.io" in info["RegistryConfig"]["IndexConfigs"]
+    r = docker(daemon, "info", "--format", "{{.Swarm.LocalNodeState}} {{.MemoryLimit}} {{.Plugins.Volume}}")
+    assert r.returncode == 0 and r.stdout.strip() == "inactive true [local]", r
+    assert sdk.info()["Swarm"]["LocalNodeState"] == "inactive"

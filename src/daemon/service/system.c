@@ -1,4 +1,6 @@
 /* GET /version and GET /info. */
+#include <dirent.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -63,6 +65,88 @@ static json_t *security_options(struct daemon *d)
     return a;
 }
 
+/* A 0/1 sysctl file as a bool; false when absent (br_netfilter not loaded). */
+static bool sysctl_on(const char *path)
+{
+    cleanup_free char *t = read_file(path, 64, NULL, NULL);
+    return t != NULL && t[0] == '1';
+}
+
+static json_t *env_or_empty(const char *a, const char *b)
+{
+    const char *v = getenv(a) != NULL ? getenv(a) : getenv(b);
+    return json_string(v != NULL ? v : "");
+}
+
+/* The entries of /proc/self/<what> that are directories' children: open fds. */
+static int count_dir(const char *path)
+{
+    int n = 0;
+    DIR *dir = opendir(path);
+    struct dirent *de;
+    while (dir != NULL && (de = readdir(dir)) != NULL)
+        n += de->d_name[0] != '.';
+    if (dir != NULL)
+        closedir(dir);
+    return n;
+}
+
+/* Docker's RegistryConfig: the mirrors of docker.io, one index entry per insecure registry. */
+static json_t *registry_config(struct daemon *d)
+{
+    json_t *mirrors = json_strv(d->cfg->registry_mirrors);
+    json_t *indexes = json_object();
+    json_object_set_new(
+        indexes, "docker.io",
+        json_pack("{s:s, s:O, s:b, s:b}", "Name", "docker.io", "Mirrors", mirrors, "Secure", true, "Official", true));
+    for (char **r = d->cfg->insecure_registries; r != NULL && *r != NULL; r++)
+        json_object_set_new(
+            indexes, *r, json_pack("{s:s, s:[], s:b, s:b}", "Name", *r, "Mirrors", "Secure", false, "Official", false));
+    return json_pack("{s:[], s:[], s:[], s:o, s:o}", "AllowNondistributableArtifactsCIDRs",
+                     "AllowNondistributableArtifactsHostnames", "InsecureRegistryCIDRs", "IndexConfigs", indexes,
+                     "Mirrors", mirrors);
+}
+
+/* The rest of Docker's SystemInfo, so that clients reading any of its fields find them: what this engine
+ * supports (limits, plugins), the host's forwarding sysctls, the daemon's fds and threads, no swarm. */
+static void info_docker_fields(struct daemon *d, json_t *info)
+{
+    cleanup_free char *now = time_rfc3339_nano(now_ns());
+    json_t *authz = d->cfg->authorization_plugin != NULL ? json_pack("[s]", d->cfg->authorization_plugin) : json_null();
+    json_t *commit = json_pack("{s:s, s:s}", "ID", "", "Expected", "");
+    json_object_update_new(
+        info, json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "MemoryLimit", true,
+                        "SwapLimit", path_exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"), "KernelMemory",
+                        false, "KernelMemoryTCP", false, "CpuCfsPeriod", true, "CpuCfsQuota", true, "CPUShares", true,
+                        "CPUSet", true, "PidsLimit", true, "OomKillDisable", true, "IPv4Forwarding",
+                        sysctl_on("/proc/sys/net/ipv4/ip_forward"), "BridgeNfIptables",
+                        sysctl_on("/proc/sys/net/bridge/bridge-nf-call-iptables")));
+    json_object_set_new(info, "BridgeNfIp6tables",
+                        json_boolean(sysctl_on("/proc/sys/net/bridge/bridge-nf-call-ip6tables")));
+    json_object_set_new(info, "NFd", json_integer(count_dir("/proc/self/fd")));
+    json_object_set_new(info, "NGoroutines", json_integer(count_dir("/proc/self/task")));
+    json_object_set_new(info, "SystemTime", json_string(now));
+    json_object_set_new(info, "NEventsListener", json_integer(0));
+    json_object_set_new(info, "HttpProxy", env_or_empty("HTTP_PROXY", "http_proxy"));
+    json_object_set_new(info, "HttpsProxy", env_or_empty("HTTPS_PROXY", "https_proxy"));
+    json_object_set_new(info, "NoProxy", env_or_empty("NO_PROXY", "no_proxy"));
+    json_object_set_new(info, "Labels", json_array());
+    json_object_set_new(info, "GenericResources", json_null());
+    json_object_set_new(info, "Isolation", json_string(""));
+    json_object_set_new(info, "InitBinary", json_string(""));
+    json_object_set_new(info, "OSVersion", json_string(""));
+    json_object_set_new(info, "ContainerdCommit", json_deep_copy(commit));
+    json_object_set_new(info, "RuncCommit", json_deep_copy(commit));
+    json_object_set_new(info, "InitCommit", commit);
+    json_object_set_new(info, "Plugins",
+                        json_pack("{s:[s], s:[s, s, s], s:o, s:[s, s]}", "Volume", "local", "Network", "bridge", "host",
+                                  "null", "Authorization", authz, "Log", "json-file", "none"));
+    json_object_set_new(info, "RegistryConfig", registry_config(d));
+    json_object_set_new(info, "Swarm",
+                        json_pack("{s:s, s:s, s:s, s:b, s:s, s:n}", "NodeID", "", "NodeAddr", "", "LocalNodeState",
+                                  "inactive", "ControlAvailable", false, "Error", "", "RemoteManagers"));
+}
+
 json_t *service_info(struct daemon *d)
 {
     cleanup_free char *os = os_name();
@@ -104,5 +188,6 @@ json_t *service_info(struct daemon *d)
                      d->cfg->log_level >= 7, "CgroupVersion", "1", "Warnings");
     json_object_set_new(info, "SecurityOptions", security_options(d));
     json_object_set_new(info, "ExperimentalBuild", json_false());
+    info_docker_fields(d, info);
     return info;
 }
