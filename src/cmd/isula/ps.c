@@ -111,7 +111,7 @@ static void unescape_format(char *f)
 static char *ps_path(bool all, long long last, bool size, const char *fq)
 {
     struct buf b = {0};
-    buf_printf(&b, "/containers/json?all=%d", all ? 1 : 0);
+    buf_printf(&b, "/containers/json?all=%d", all || last >= 0 ? 1 : 0); /* docker: any -n lists every state */
     if (last > 0)
         buf_printf(&b, "&limit=%lld", last);
     if (size)
