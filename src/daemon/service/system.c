@@ -14,6 +14,21 @@
 #ifndef ISD_GIT_COMMIT
 #define ISD_GIT_COMMIT "unknown"
 #endif
+#ifndef ISD_BUILD_TIME
+#define ISD_BUILD_TIME ""
+#endif
+
+/* Go's GOARCH for the machine (Docker's Arch): amd64, arm64, ...; the kernel's name otherwise. */
+static const char *go_arch(const char *machine)
+{
+    static const char *const map[][2] = {{"x86_64", "amd64"},   {"aarch64", "arm64"},   {"i686", "386"},
+                                         {"armv7l", "arm"},     {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
+                                         {"riscv64", "riscv64"}};
+    for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+        if (streq(machine, map[i][0]))
+            return map[i][1];
+    return machine;
+}
 
 /* Docker's SystemVersion (swagger): Platform, Components, Version, ApiVersion, MinAPIVersion, GitCommit,
  * GoVersion, Os, Arch, KernelVersion, Experimental, BuildTime. */
@@ -23,12 +38,13 @@ json_t *service_version(struct daemon *d)
     json_t *v;
     uname(&u);
     v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, "
-                  "s:s, s:s}}]}",
+                  "s:s, s:s, s:s}}]}",
                   "Version", ISD_VERSION, "ApiVersion", ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit",
-                  ISD_GIT_COMMIT, "GoVersion", "C (gnu11)", "Os", "linux", "Arch", "amd64", "KernelVersion", u.release,
-                  "BuildTime", "", "Components", "Name", "Engine", "Version", ISD_VERSION, "Details", "ApiVersion",
-                  ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", ISD_GIT_COMMIT, "GoVersion", "C (gnu11)", "Os",
-                  "linux", "Arch", "amd64", "KernelVersion", u.release, "Experimental", "false");
+                  ISD_GIT_COMMIT, "GoVersion", "C (gnu11)", "Os", "linux", "Arch", go_arch(u.machine), "KernelVersion",
+                  u.release, "BuildTime", ISD_BUILD_TIME, "Components", "Name", "Engine", "Version", ISD_VERSION,
+                  "Details", "ApiVersion", ISD_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", ISD_GIT_COMMIT,
+                  "GoVersion", "C (gnu11)", "Os", "linux", "Arch", go_arch(u.machine), "KernelVersion", u.release,
+                  "Experimental", "false", "BuildTime", ISD_BUILD_TIME);
     json_object_set_new(v, "Platform", json_pack("{s:s}", "Name", "isulad"));
     json_object_set_new(v, "Experimental", json_false());
     return v;
