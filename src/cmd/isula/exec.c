@@ -18,6 +18,13 @@ struct exec_opts {
     char **env;
 };
 
+static void exec_opts_clear(struct exec_opts *e)
+{
+    free(e->user);
+    free(e->workdir);
+    strv_free(e->env);
+}
+
 static char *exec_create(const char *ctr, const struct exec_opts *e, char *const *cmd, struct isd_error **err)
 {
     cleanup_free char *path = cmd_path("containers", ctr, "exec");
@@ -89,7 +96,7 @@ static int exec_exit_code(const char *id)
 
 int cmd_exec(int argc, char **argv)
 {
-    struct exec_opts e = {0};
+    __attribute__((cleanup(exec_opts_clear))) struct exec_opts e = {0};
     cleanup_free char *keys = NULL;
     const struct cli_option o[] = {
         {"detach", 'd', CLI_OPT_BOOL, &e.detach, "Run command in the background"},
