@@ -157,3 +157,238 @@ def test_sdk_and_docker_cli_volumes(daemon, isula, vols):
         client.volumes.get(name).remove()
     finally:
         client.close()
+
+
+# --- the local driver's options (type, device, o), docs/design/volumes.md -------------------------------------
+
+def _mounted(path):
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == path for line in f)
+
+
+def _loops_of(image):
+    """The loop devices backed by image (sysfs, no losetup parsing)."""
+    out = []
+    for dev in os.listdir("/sys/block"):
+        bf = "/sys/block/%s/loop/backing_file" % dev
+        if dev.startswith("loop") and os.path.exists(bf):
+            with open(bf) as f:
+                if f.read().strip() == str(image):
+                    out.append(dev)
+    return out
+
+
+def test_volume_tmpfs_options_mounted_while_used(isula, container, vols):
+    name = "isd-vt-%s" % uuid.uuid4().hex[:8]
+    vols.append(name)
+    assert isula.ok("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=10m", name) == name
+    v = json.loads(isula.ok("volume", "inspect", name))[0]
+    assert v["Options"] == {"type": "tmpfs", "device": "tmpfs", "o": "size=10m"}
+    mp = v["Mountpoint"]
+    assert not _mounted(mp)  # mounted when a container first uses it, not at create
+    a = container("run", "-d", "-v", name + ":/t", "busybox", "sleep", "600")
+    assert _mounted(mp)
+    # df -k inside the container: a 10 MiB tmpfs (10240 1K-blocks)
+    df = isula.ok("exec", a, "df", "-k", "/t").splitlines()[-1].split()
+    assert df[0] == "tmpfs" and df[1] == "10240", df
+    isula.ok("exec", a, "sh", "-c", "echo shared > /t/f")
+    # a second container shares the same tmpfs while the first holds it
+    assert isula.ok("run", "--rm", "-v", name + ":/u", "busybox", "cat", "/u/f") == "shared"
+    assert _mounted(mp)  # the --rm container's exit did not unmount what a holds
+    isula.ok("stop", "-t", "0", a)
+    assert not _mounted(mp)  # the last user stopped: unmounted, its data gone (tmpfs)
+    isula.ok("start", a)
+    assert _mounted(mp) and isula("exec", a, "cat", "/t/f").returncode != 0
+    isula.ok("rm", "-f", a)
+    assert not _mounted(mp)
+
+
+def test_volume_bind_option(isula, vols, tmp_path):
+    host = tmp_path / "bound"
+    host.mkdir()
+    (host / "hello").write_text("from host\n")
+    name = "isd-vb-%s" % uuid.uuid4().hex[:8]
+    vols.append(name)
+    isula.ok("volume", "create", "--opt", "type=none", "--opt", "o=bind", "--opt", "device=%s" % host, name)
+    out = isula.ok("run", "--rm", "-v", name + ":/b", "busybox", "sh", "-c", "cat /b/hello; echo back > /b/new")
+    assert out == "from host"
+    assert (host / "new").read_text() == "back\n"
+    mp = json.loads(isula.ok("volume", "inspect", name))[0]["Mountpoint"]
+    assert not _mounted(mp)
+    isula.ok("volume", "rm", name)
+    vols.remove(name)
+    assert (host / "hello").exists() and (host / "new").exists()  # removing the volume keeps the host's files
+
+
+def test_volume_ext4_loop_image(isula, container, vols, tmp_path):
+    img = tmp_path / "vol.ext4"
+    with open(img, "wb") as f:
+        f.truncate(16 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(img)], check=True, capture_output=True)
+    name = "isd-ve-%s" % uuid.uuid4().hex[:8]
+    vols.append(name)
+    try:
+        isula.ok("volume", "create", "-o", "type=ext4", "-o", "device=%s" % img, name)
+        mp = json.loads(isula.ok("volume", "inspect", name))[0]["Mountpoint"]
+        cid = container("run", "-d", "-v", name + ":/e", "busybox", "sleep", "600")
+        assert _mounted(mp) and len(_loops_of(img)) == 1
+        assert isula.ok("exec", cid, "sh", "-c", "grep ' /e ' /proc/mounts | cut -d' ' -f3") == "ext4"
+        assert "lost+found" in isula.ok("exec", cid, "ls", "/e").split()
+        isula.ok("exec", cid, "sh", "-c", "echo persisted > /e/data")
+        isula.ok("rm", "-f", cid)
+        assert not _mounted(mp) and _loops_of(img) == []  # unmounted, the loop device released
+        assert isula.ok("run", "--rm", "-v", name + ":/x:ro", "busybox", "cat", "/x/data") == "persisted"
+        assert _loops_of(img) == []
+    finally:
+        for dev in _loops_of(img):  # only if the test failed half-way
+            subprocess.run(["losetup", "-d", "/dev/" + dev])
+
+
+def test_volume_options_validated(daemon, isula, vols):
+    name = "isd-vx-%s" % uuid.uuid4().hex[:8]
+    cases = [
+        (["-o", "bogus=1"], 'invalid option: "bogus"'),
+        (["-o", "type=tmpfs"], 'missing required option: "device"'),
+        (["-o", "device=tmpfs"], 'missing required option: "type"'),
+        (["-o", "o=size=1m"], 'missing required option: "device"'),
+        (["-o", "type=none", "-o", "device=/tmp"], "type=none needs o=bind"),
+        (["-o", "type=none", "-o", "o=bind", "-o", "device=rel/dir"], "must be an absolute path"),
+    ]
+    for args, msg in cases:
+        r = isula("volume", "create", *args, name)
+        assert r.returncode != 0 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
+        assert isula("volume", "inspect", name).returncode != 0
+    # a mount that cannot work fails the start with the reason, leaves nothing mounted, the daemon serves on
+    vols.append(name)
+    isula.ok("volume", "create", "-o", "type=ext4", "-o", "device=/nonexistent-%s.img" % name, name)
+    r = isula("run", "--rm", "-v", name + ":/e", "busybox", "true")
+    assert r.returncode != 0 and "mount volume %s" % name in r.stderr and "No such file" in r.stderr, r.stderr
+    mp = json.loads(isula.ok("volume", "inspect", name))[0]["Mountpoint"]
+    assert not _mounted(mp) and not os.listdir(os.path.join(os.path.dirname(mp), "holders"))
+    assert isula.ok("version")
+
+
+def test_volume_driver_opts_from_sdk_and_docker_cli(daemon, isula, vols):
+    docker = pytest.importorskip("docker")
+    client = docker.DockerClient(base_url="unix://" + daemon.sock, version="1.41", timeout=60)
+    name = "isd-vs-%s" % uuid.uuid4().hex[:8]
+    vols.append(name)
+    try:
+        v = client.volumes.create(name, driver="local", driver_opts={"type": "tmpfs", "device": "tmpfs",
+                                                                     "o": "size=5m,uid=1000"})
+        assert v.attrs["Options"] == {"type": "tmpfs", "device": "tmpfs", "o": "size=5m,uid=1000"}
+        out = client.containers.run("busybox", ["sh", "-c", "df -k /m | tail -1; stat -c %u /m"], remove=True,
+                                    volumes={name: {"bind": "/m", "mode": "rw"}})
+        lines = out.decode().split("\n")
+        assert lines[0].split()[1] == "5120" and lines[1] == "1000", out
+        with pytest.raises(docker.errors.APIError) as e:
+            client.volumes.create("isd-vs-bad", driver_opts={"nope": "1"})
+        assert e.value.status_code == 400 and 'invalid option: "nope"' in str(e.value)
+        if os.path.exists(DOCKER):
+            env = dict(os.environ, DOCKER_HOST="unix://" + daemon.sock,
+                       DOCKER_CONFIG=os.path.join(daemon.base, "dcfg"))
+            n2 = name + "-cli"
+            vols.append(n2)
+            r = subprocess.run([DOCKER, "volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "--opt",
+                                "o=size=3m", n2], env=env, capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            r = subprocess.run([DOCKER, "run", "--rm", "-v", n2 + ":/d", "busybox", "df", "-k", "/d"], env=env,
+                               capture_output=True, text=True)
+            assert r.returncode == 0 and r.stdout.splitlines()[-1].split()[1] == "3072", r.stdout + r.stderr
+            r = subprocess.run([DOCKER, "volume", "inspect", "-f", "{{.Options.o}}", n2], env=env,
+                               capture_output=True, text=True)
+            assert r.stdout.strip() == "size=3m", r.stderr
+    finally:
+        client.close()
+
+
+# --- --volumes-from chains --------------------------------------------------------------------------------------
+
+def test_volumes_from_chain_modes_and_refusals(isula, container, vols, tmp_path):
+    va, vb = "isd-vfa-%s" % uuid.uuid4().hex[:6], "isd-vfb-%s" % uuid.uuid4().hex[:6]
+    vols.extend([va, vb])
+    host = tmp_path / "h"
+    host.mkdir()
+    a = container("create", "-v", va + ":/a", "-v", "%s:/hb:ro" % host, "busybox", "true")
+    b = container("create", "--volumes-from", a, "-v", vb + ":/b", "busybox", "true")
+    # C takes B's volumes and, through B, A's (Docker's chains)
+    out = isula.ok("run", "--rm", "--volumes-from", b, "busybox", "sh", "-c",
+                   "echo ca > /a/f && echo cb > /b/f && cat /a/f /b/f; touch /hb/x 2>/dev/null || echo ro")
+    assert out.split() == ["ca", "cb", "ro"]  # the host bind keeps A's :ro
+    assert isula.ok("run", "--rm", "-v", va + ":/v", "busybox", "cat", "/v/f") == "ca"
+    # :ro makes every inherited mount read-only, :rw keeps them writable (the bind of A's :ro stays ro)
+    r = isula("run", "--rm", "--volumes-from", b + ":ro", "busybox", "touch", "/a/g")
+    assert r.returncode != 0 and "Read-only file system" in r.stdout + r.stderr
+    out = isula.ok("run", "--rm", "--volumes-from", b + ":rw", "busybox", "sh", "-c", "touch /a/g /b/g && echo ok")
+    assert out == "ok"
+    # the container's own mount of a destination wins over the inherited one
+    assert isula.ok("run", "--rm", "--volumes-from", b, "-v", "%s:/a" % host, "busybox", "ls", "/a") == ""
+    # a container cannot take volumes from itself
+    me = "isd-vfself-%s" % uuid.uuid4().hex[:6]
+    r = isula("create", "--name", me, "--volumes-from", me, "busybox", "true")
+    assert r.returncode != 0 and "cannot take volumes from itself" in r.stderr, r.stderr
+    assert isula("inspect", me).returncode != 0
+    r = isula("create", "--volumes-from", a + ":rx", "busybox", "true")
+    assert r.returncode != 0 and "invalid mode for volumes-from: rx" in r.stderr
+
+
+def test_volumes_from_circular_reference_refused(isula, container):
+    n1 = "isd-vfc-%s" % uuid.uuid4().hex[:6]
+    y = container("create", "--name", n1, "busybox", "true")
+    x = container("create", "--volumes-from", n1, "busybox", "true")
+    z = container("create", "--volumes-from", x, "busybox", "true")
+    # make the name n1 point at z: x -> n1 (= z) -> x
+    isula.ok("rm", y)
+    isula.ok("rename", z, n1)
+    r = isula("start", x)
+    assert r.returncode != 0 and "circular reference" in r.stderr, r.stderr
+    assert isula.inspect(x)["State"]["Running"] is False
+    assert isula.ok("version")
+
+
+# --- z / Z ------------------------------------------------------------------------------------------------------
+
+def test_selinux_relabel_modes_accepted_as_noops(daemon, isula, tmp_path):
+    d = tmp_path / "rel"
+    d.mkdir()
+    (d / "f").write_text("x\n")
+    assert isula.ok("run", "--rm", "-v", "%s:/m:z" % d, "busybox", "cat", "/m/f") == "x"
+    r = isula("run", "--rm", "-v", "%s:/m:Z,ro" % d, "busybox", "sh", "-c", "cat /m/f; touch /m/g")
+    assert r.returncode != 0 and r.stdout.strip() == "x" and "Read-only file system" in r.stderr
+    assert isula.ok("run", "--rm", "--mount", "type=bind,src=%s,dst=/m,z" % d, "busybox", "cat", "/m/f") == "x"
+    assert isula.ok("run", "--rm", "--mount", "type=bind,src=%s,dst=/m,relabel=private,ro" % d, "busybox", "cat",
+                    "/m/f") == "x"
+    assert not (d / "g").exists()
+    r = isula("run", "--rm", "-v", "%s:/m:z,Z" % d, "busybox", "true")
+    assert r.returncode != 0 and "invalid mode" in r.stderr
+    r = isula("run", "--rm", "--mount", "type=tmpfs,dst=/m,z", "busybox", "true")
+    assert r.returncode != 0 and "apply to type=bind" in r.stderr
+    assert "mount relabel `z` ignored: SELinux is not enabled" in daemon.read_log()
+    assert "mount relabel `Z` ignored: SELinux is not enabled" in daemon.read_log()
+
+
+def test_volume_holds_survive_daemon_restart(new_daemon):
+    """isulad killed while two containers hold a tmpfs volume; one of them dies while the daemon is down: after the
+    restart the volume stays mounted for the other, and is unmounted when that one stops."""
+    from conftest import Isula
+    d = new_daemon()
+    d.start()
+    isula = Isula(d)
+    name = "isd-vr-%s" % uuid.uuid4().hex[:6]
+    isula.ok("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", name)
+    mp = json.loads(isula.ok("volume", "inspect", name))[0]["Mountpoint"]
+    a = isula.ok("run", "-d", "-v", name + ":/t", "busybox", "sleep", "600")
+    b = isula.ok("run", "-d", "-v", name + ":/t", "busybox", "sleep", "600")
+    pid_a = isula.inspect(a)["State"]["Pid"]
+    d.proc.kill()
+    d.proc.wait()
+    d.proc = None
+    os.kill(pid_a, 9)
+    d.start()
+    assert isula("wait", a).stdout.strip() == "137"  # its shim may report the exit only after the restore
+    assert _mounted(mp)
+    assert os.listdir(os.path.join(os.path.dirname(mp), "holders")) == [b]
+    isula.ok("stop", "-t", "0", b)
+    assert not _mounted(mp)
+    isula.ok("rm", "-f", a, b)
+    isula.ok("volume", "rm", name)

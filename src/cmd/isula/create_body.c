@@ -87,6 +87,18 @@ fail:
     return NULL;
 }
 
+static json_t *bind_options(json_t *m)
+{
+    json_t *o = json_object_get(m, "BindOptions");
+    if (o == NULL) {
+        o = json_object();
+        json_object_set_new(m, "BindOptions", o);
+    }
+    return o;
+}
+
+/* --mount key=value,...: Docker's keys, plus z, Z and relabel=shared|private (the SELinux relabel of -v's mode;
+ * BindOptions.Relabel). */
 static int parse_mount(const char *spec, json_t *mounts, struct isd_error **err)
 {
     cleanup_free char *copy = xstrdup(spec);
@@ -107,7 +119,11 @@ static int parse_mount(const char *spec, json_t *mounts, struct isd_error **err)
         else if ((streq(kv, "readonly") || streq(kv, "ro")) && cli_parse_bool(val, &ro) == 0)
             json_object_set_new(m, "ReadOnly", json_boolean(ro));
         else if (streq(kv, "bind-propagation") || streq(kv, "propagation"))
-            json_object_set_new(m, "BindOptions", json_pack("{s:s}", "Propagation", val));
+            json_object_set_new(bind_options(m), "Propagation", json_string(val));
+        else if (eq == NULL && (streq(kv, "z") || streq(kv, "Z")))
+            json_object_set_new(bind_options(m), "Relabel", json_string(kv));
+        else if (streq(kv, "relabel") && (streq(val, "shared") || streq(val, "private")))
+            json_object_set_new(bind_options(m), "Relabel", json_string(streq(val, "shared") ? "z" : "Z"));
         else if (streq(kv, "consistency"))
             json_object_set_new(m, "Consistency", json_string(val));
         else if (streq(kv, "volume-nocopy") && cli_parse_bool(val, &ro) == 0)
@@ -120,6 +136,12 @@ static int parse_mount(const char *spec, json_t *mounts, struct isd_error **err)
     if (json_object_get(m, "Target") == NULL) {
         json_decref(m);
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid mount spec `%s`: target is required", spec);
+    }
+    if (json_get_str(json_object_get(m, "BindOptions"), "Relabel") != NULL && !streq(json_get_str(m, "Type"), "bind")) {
+        json_decref(m);
+        return isd_error_set(
+            err, ISD_ERR_INVALID, 0,
+            "invalid mount spec `%s`: z, Z and relabel apply to type=bind (a volume takes -v name:/dst:z)", spec);
     }
     json_array_append_new(mounts, m);
     return 0;

@@ -1,11 +1,13 @@
 /* Container create, inspect, list, rename: the parts that touch no runtime. */
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "daemon/image/image_store.h"
 #include "daemon/image/reference.h"
@@ -119,6 +121,45 @@ static int validate_spec(struct daemon *d, struct container *c, struct isd_error
     return spec == NULL ? -1 : 0;
 }
 
+/* The relabel word (z or Z) of a bind: the last field of -v's mode, or --mount's BindOptions.Relabel. */
+static const char *relabel_of(const json_t *bind_or_mount, char *buf, size_t size)
+{
+    const char *s = json_string_value(bind_or_mount), *mode;
+    if (s == NULL)
+        return json_get_str(json_object_get(bind_or_mount, "BindOptions"), "Relabel");
+    mode = strrchr(s, ':');
+    if (mode == NULL || mode == strchr(s, ':'))
+        return NULL; /* "src:dst" has no mode */
+    for (const char *p = mode + 1; *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p, ",")] != '\0')) {
+        if ((p[0] == 'z' || p[0] == 'Z') && (p[1] == ',' || p[1] == '\0')) {
+            snprintf(buf, size, "%c", p[0]);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* z/Z ask for an SELinux relabel of the source. Without SELinux on the host (or selinux-enabled off) they are
+ * accepted and do nothing, as Docker's; relabelling itself is not implemented (docs/cli.md). Logged once. */
+static void log_relabel(struct daemon *d, const struct container *c)
+{
+    const char *keys[] = {"Binds", "Mounts"};
+    bool active = d->cfg->selinux_enabled && path_exists("/sys/fs/selinux/enforce");
+    size_t i;
+    json_t *e;
+    char buf[2];
+    for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+        json_array_foreach(json_object_get(c->host_config, keys[k]), i, e)
+        {
+            const char *r = relabel_of(e, buf, sizeof(buf));
+            if (r == NULL)
+                continue;
+            log_info("container `%s`: mount relabel `%s` ignored: %s", c->id, r,
+                     active ? "relabelling is not implemented" : "SELinux is not enabled");
+        }
+    }
+}
+
 int service_container_create(struct daemon *d, const char *name, const json_t *body, char **ret_id,
                              struct isd_error **err)
 {
@@ -165,6 +206,7 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
     if (c->external_rootfs == NULL && (rootfs_create(d->layers, c->id, img->top_layer, err) < 0 ||
                                        service_rootfs_quota(d, c->id, c->host_config, err) < 0))
         goto fail;
+    log_relabel(d, c);
     pthread_mutex_lock(&c->lock);
     rc = container_save(c, true, err);
     if (rc == 0)

@@ -159,6 +159,7 @@ static int start_fail(struct daemon *d, struct container *c, const struct runtim
     service_ns_shm_detach(c);
     rt->ops->delete_if_present(rt, c->id, NULL);
     service_volumes_detach(c);
+    service_volumes_release(d, c->id);
     service_network_stop(d, c->id);
     if (c->external_rootfs == NULL)
         rootfs_umount(d->layers, c->id, NULL);
@@ -621,6 +622,7 @@ void service_container_exited(struct daemon *d, struct container *c)
     }
     if (c->external_rootfs == NULL)
         rootfs_umount(d->layers, c->id, NULL);
+    service_volumes_release(d, c->id);
     c->status = CT_EXITED;
     c->exit_code = code;
     c->finished_ns = ns;

@@ -12,6 +12,7 @@
 #include "daemon/image/image_store.h"
 #include "daemon/network/network.h"
 #include "daemon/service/internal.h"
+#include "daemon/service/volumes.h"
 #include "daemon/spec/spec.h"
 #include "daemon/volume/volume.h"
 #include "daemon/storage/layer_store.h"
@@ -182,6 +183,7 @@ int daemon_restore(struct daemon *d, struct isd_error **err)
     }
     closedir(dp);
     remove_state_trash(d);
+    service_volumes_release_stale(d);
     service_network_restore(d);
     restore_restart_policies(d, exited);
     return 0;

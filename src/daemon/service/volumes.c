@@ -85,7 +85,8 @@ static bool has_dest(const json_t *hc, const char *dst)
     return false;
 }
 
-/* The mountpoint of volume name (NULL or "": a new anonymous one of c at dst), created when missing. */
+/* The mountpoint of volume name (NULL or "": a new anonymous one of c at dst), created when missing; a volume
+ * with mount options is mounted for the container being started before its content is looked at. */
 static char *volume_for(struct vol_ctx *x, const char *name, const char *dst, const json_t *labels, bool copy,
                         struct isd_error **err)
 {
@@ -96,6 +97,8 @@ static char *volume_for(struct vol_ctx *x, const char *name, const char *dst, co
         v = volume_store_create(x->d->volumes, name, NULL, labels, NULL, name && name[0] ? NULL : x->c->id, dst, NULL,
                                 err);
     if (v == NULL)
+        return NULL;
+    if (x->holder != NULL && volume_store_mount(x->d->volumes, json_get_str(v, "Name"), x->holder, err) < 0)
         return NULL;
     if (copy)
         copy_up(x->rootfs, dst, json_get_str(v, "Mountpoint"));
@@ -177,7 +180,7 @@ static int resolve_mount(struct vol_ctx *x, const json_t *m, size_t idx, json_t 
     cleanup_free char *mp = NULL;
     json_t *b;
     if (streq(json_get_str(m, "Type"), "squashfs"))
-        return resolve_squashfs(x, m, idx, out, err);
+        return x->inner != NULL ? 0 : resolve_squashfs(x, m, idx, out, err); /* not shared by --volumes-from */
     if (!streq(json_get_str(m, "Type"), "volume")) {
         json_array_append(out, (json_t *)m);
         return 0;
@@ -197,7 +200,60 @@ static int resolve_mount(struct vol_ctx *x, const json_t *m, size_t idx, json_t 
     return 0;
 }
 
-/* --volumes-from ctr[:ro|rw]: the other container's binds and volumes (resolved), at the same destinations. */
+#define VOLUMES_FROM_DEPTH_MAX 16
+
+static bool in_chain(const struct vol_ctx *x, const struct container *c)
+{
+    for (; x != NULL; x = x->inner)
+        if (x->c == c)
+            return true;
+    return false;
+}
+
+/* The mode of a bind taken through --volumes-from ctr:mode: mode's ro/rw replaces the bind's own, the bind's other
+ * words (propagation, z, nocopy) stay. Without a mode the bind keeps its own. */
+static char *inherit_mode(const char *own, const char *mode)
+{
+    cleanup_free char *copy = xstrdup(own != NULL ? own : "");
+    struct buf b = {0};
+    char *save = NULL;
+    if (mode != NULL)
+        buf_appends(&b, mode);
+    for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        if (mode == NULL || (!streq(t, "ro") && !streq(t, "rw")))
+            buf_printf(&b, "%s%s", buf_size(&b) > 0 ? "," : "", t);
+    }
+    return buf_steal(&b);
+}
+
+/* The resolved HostConfig of src as the container of x sees it: src's own volumes and binds and, through its own
+ * --volumes-from, those of the containers it takes from (Docker's chains). src's lock is taken only to copy its
+ * configuration, so no two container locks are held while volumes are created or mounted. */
+static json_t *resolve_source(struct vol_ctx *x, struct container *src, const char *ref, struct isd_error **err)
+{
+    cleanup_json json_t *hc = NULL, *cfg = NULL;
+    struct vol_ctx sx = {.d = x->d, .c = src, .holder = x->holder, .inner = x, .depth = x->depth + 1};
+    if (src == x->c)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "--volumes-from %s: a container cannot take volumes from itself",
+                             ref),
+               NULL;
+    if (in_chain(x, src))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "--volumes-from %s: circular reference through container %.12s",
+                             ref, src->id),
+               NULL;
+    if (sx.depth > VOLUMES_FROM_DEPTH_MAX)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "--volumes-from %s: chain longer than %d containers", ref,
+                             VOLUMES_FROM_DEPTH_MAX),
+               NULL;
+    pthread_mutex_lock(&src->lock);
+    hc = json_deep_copy(src->host_config);
+    cfg = json_deep_copy(src->config);
+    pthread_mutex_unlock(&src->lock);
+    return service_volumes_resolve(&sx, hc, cfg, err);
+}
+
+/* --volumes-from ctr[:ro|rw]: the other container's binds and volumes (resolved), at the same destinations; a
+ * destination this container mounts itself stays its own. */
 static int add_volumes_from(struct vol_ctx *x, const char *spec, json_t *hc, struct isd_error **err)
 {
     cleanup_free char *ref = xstrdup(spec);
@@ -212,39 +268,31 @@ static int add_volumes_from(struct vol_ctx *x, const char *spec, json_t *hc, str
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid mode for volumes-from: %s", mode);
     src = container_store_lookup(x->d->containers, ref, err);
     if (src == NULL)
-        return -1;
-    if (x->depth > 0 || src == x->c)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "--volumes-from %s: chained or self references", ref);
-    {
-        struct vol_ctx sx = {.d = x->d, .c = src, .rootfs = NULL, .depth = x->depth + 1};
-        pthread_mutex_lock(&src->lock);
-        shc = service_volumes_resolve(&sx, src->host_config, src->config, err);
-        pthread_mutex_unlock(&src->lock);
-    }
-    if (shc == NULL)
+        return isd_error_wrap(err, "--volumes-from %s", ref);
+    if ((shc = resolve_source(x, src, ref, err)) == NULL)
         return -1;
     json_array_foreach(json_object_get(shc, "Binds"), i, e)
     {
-        cleanup_free char *copy = xstrdup(json_string_value(e));
+        cleanup_free char *copy = xstrdup(json_string_value(e)), *m = NULL;
         char *c1 = strchr(copy, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (c1 == NULL)
             continue;
         if (c2 != NULL)
-            *c2 = '\0';
+            *c2++ = '\0';
         if (has_dest(hc, c1 + 1))
             continue;
-        json_array_append_new(json_object_get(hc, "Binds"), json_sprintf("%s%s%s", copy,
-                                                                         mode != NULL ? ":"
-                                                                         : c2         ? ":"
-                                                                                      : "",
-                                                                         mode != NULL ? mode
-                                                                         : c2         ? c2 + 1
-                                                                                      : ""));
+        m = inherit_mode(c2, mode);
+        json_array_append_new(json_object_get(hc, "Binds"), json_sprintf("%s%s%s", copy, m[0] ? ":" : "", m));
     }
     json_array_foreach(json_object_get(shc, "Mounts"), i, e)
     {
-        if (streq(json_get_str(e, "Type"), "bind") && !has_dest(hc, json_get_str(e, "Target")))
-            json_array_append(json_object_get(hc, "Mounts"), e);
+        json_t *copy;
+        if (!streq(json_get_str(e, "Type"), "bind") || has_dest(hc, json_get_str(e, "Target")))
+            continue;
+        copy = json_deep_copy(e);
+        if (mode != NULL)
+            json_object_set_new(copy, "ReadOnly", json_boolean(streq(mode, "ro")));
+        json_array_append_new(json_object_get(hc, "Mounts"), copy);
     }
     return 0;
 }
@@ -288,6 +336,29 @@ json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, co
 
 json_t *service_volumes_host_config(struct daemon *d, struct container *c, const char *rootfs, struct isd_error **err)
 {
-    struct vol_ctx x = {.d = d, .c = c, .rootfs = rootfs};
+    struct vol_ctx x = {.d = d, .c = c, .rootfs = rootfs, .holder = rootfs != NULL ? c->id : NULL};
     return service_volumes_resolve(&x, c->host_config, c->config, err);
+}
+
+void service_volumes_release(struct daemon *d, const char *container_id)
+{
+    volume_store_release(d->volumes, container_id);
+}
+
+static bool holder_alive(const char *id, void *arg)
+{
+    struct daemon *d = arg;
+    cleanup_container struct container *c = container_store_lookup(d->containers, id, NULL);
+    bool alive;
+    if (c == NULL)
+        return false;
+    pthread_mutex_lock(&c->lock);
+    alive = container_is_active(c);
+    pthread_mutex_unlock(&c->lock);
+    return alive;
+}
+
+void service_volumes_release_stale(struct daemon *d)
+{
+    volume_store_release_stale(d->volumes, holder_alive, d);
 }

@@ -9,8 +9,10 @@
 struct vol_ctx {
     struct daemon *d;
     struct container *c;
-    const char *rootfs; /* the mounted rootfs for copy-up; NULL: no copy */
-    int depth;          /* of --volumes-from */
+    const char *rootfs;          /* the mounted rootfs for copy-up; NULL: no copy */
+    const char *holder;          /* the container being started: volumes with mount options are mounted for it */
+    const struct vol_ctx *inner; /* the container taking c's volumes (--volumes-from), NULL at the top */
+    int depth;                   /* of --volumes-from */
 };
 
 /* A copy of host_config whose Binds and Mounts name only host paths: named and anonymous volumes (created on
@@ -22,6 +24,11 @@ json_t *service_volumes_host_config(struct daemon *d, struct container *c, const
 /* After a start (or a failed one): detaches the host mounts of c's squashfs images, which the container's
  * mount namespace now holds alone (their loop devices go with it). Lock held. */
 void service_volumes_detach(struct container *c);
+/* After a container stopped (or failed to start): volumes with mount options it held are released, and unmounted
+ * when no other container holds them. */
+void service_volumes_release(struct daemon *d, const char *container_id);
+/* At daemon start: the holds of containers that are gone or not running are released. */
+void service_volumes_release_stale(struct daemon *d);
 /* Inspect's Mounts: entries naming a volume become Docker's volume entries (Name, Source = mountpoint, Driver),
  * and c's anonymous volumes are added. */
 void service_volumes_inspect_mounts(struct daemon *d, const char *container_id, json_t *inspect);

@@ -55,12 +55,13 @@ static int add_bind(json_t *user, const char *src, const char *dst, bool ro, con
     return 0;
 }
 
-/* Mode of a bind spec: ro|rw, a propagation, z/Z/nocopy (accepted, no effect here). */
+/* Mode of a bind spec: ro|rw, a propagation, z or Z (SELinux relabel: accepted, no effect here, see
+ * docs/cli.md), nocopy (used by the volume resolver). Each kind at most once, as Docker checks. */
 static int parse_mode(const char *mode, bool *ro, const char **prop)
 {
     cleanup_free char *copy = xstrdup(mode);
     char *save = NULL;
-    int rw_seen = 0, prop_seen = 0;
+    int rw_seen = 0, prop_seen = 0, label_seen = 0, copy_seen = 0;
 
     for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         if (streq(t, "ro") || streq(t, "rw")) {
@@ -72,11 +73,15 @@ static int parse_mode(const char *mode, bool *ro, const char **prop)
                     *prop = propagations[i];
             }
             prop_seen++;
-        } else if (!streq(t, "z") && !streq(t, "Z") && !streq(t, "nocopy")) {
+        } else if (streq(t, "z") || streq(t, "Z")) {
+            label_seen++;
+        } else if (streq(t, "nocopy")) {
+            copy_seen++;
+        } else {
             return -1;
         }
     }
-    return rw_seen > 1 || prop_seen > 1 ? -1 : 0;
+    return rw_seen > 1 || prop_seen > 1 || label_seen > 1 || copy_seen > 1 ? -1 : 0;
 }
 
 static int parse_bind(json_t *user, const char *spec, struct isd_error **err)
@@ -133,8 +138,11 @@ static int parse_mount(json_t *user, const json_t *m, struct isd_error **err)
 
     if (streq(type, "bind")) {
         const char *prop = json_get_str(json_object_get(m, "BindOptions"), "Propagation");
+        const char *relabel = json_get_str(json_object_get(m, "BindOptions"), "Relabel");
         if (prop != NULL && prop[0] != '\0' && !is_propagation(prop))
             return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": invalid propagation mode: %s", prop);
+        if (relabel != NULL && relabel[0] != '\0' && !streq(relabel, "z") && !streq(relabel, "Z"))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": invalid relabel mode: %s (z or Z)", relabel);
         return add_bind(user, json_get_str(m, "Source"), target, ro, prop && prop[0] ? prop : NULL, false, err);
     }
     if (streq(type, "volume"))

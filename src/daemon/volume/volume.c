@@ -4,19 +4,28 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/store.h"
 #include "common/util.h"
+#include "daemon/volume/volume_mount.h"
 
 #define RECORD_MAX (64 * 1024)
 
 struct volume_store {
     char *root;
     struct store *table; /* json_t records by Name */
+    /* Serialises the mount and unmount decisions of volumes with options (holders/ files, mount, umount);
+     * taken before the table lock, never while holding it. */
+    pthread_mutex_t mount_lock;
 };
 
 static const char *rec_id(const void *item)
@@ -87,6 +96,7 @@ struct volume_store *volume_store_open(const char *root, struct isd_error **err)
     vs = xcalloc(1, sizeof(*vs));
     vs->root = xstrdup(root);
     vs->table = store_new(&volume_ops);
+    pthread_mutex_init(&vs->mount_lock, NULL);
     d = opendir(root);
     while (d != NULL && (de = readdir(d)) != NULL) {
         if (volume_name_valid(de->d_name))
@@ -102,6 +112,7 @@ void volume_store_free(struct volume_store *vs)
     if (vs == NULL)
         return;
     store_free(vs->table);
+    pthread_mutex_destroy(&vs->mount_lock);
     free(vs->root);
     free(vs);
 }
@@ -137,8 +148,8 @@ json_t *volume_store_create(struct volume_store *vs, const char *name, const cha
     json_t *rec, *out;
     if (driver != NULL && driver[0] != '\0' && !streq(driver, "local"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "volume driver `%s` is not supported: only local", driver), NULL;
-    if (json_object_size(opts) > 0)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "local volume options are not supported"), NULL;
+    if (volume_opts_check(opts, err) < 0)
+        return isd_error_wrap(err, "create %s", name != NULL && name[0] != '\0' ? name : "volume"), NULL;
     if (name == NULL || name[0] == '\0')
         name = gen = random_hex(64);
     if (!volume_name_valid(name))
@@ -220,5 +231,112 @@ int volume_store_remove(struct volume_store *vs, const char *name, struct isd_er
         return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "get %s: no such volume", name ? name : "");
     json_decref(rec);
     dir = xasprintf("%s/%s", vs->root, name);
+    pthread_mutex_lock(&vs->mount_lock);
+    {
+        cleanup_free char *data = volume_store_path(vs, name);
+        if (volume_is_mountpoint(data) && umount2(data, MNT_DETACH) < 0) /* a leftover of a crash */
+            log_warn("unmount volume `%s`: %s", name, strerror(errno));
+    }
+    pthread_mutex_unlock(&vs->mount_lock);
     return rm_rf(dir, err);
+}
+
+/* The record's Options when they ask for a mount, else NULL. */
+static json_t *mount_options(struct volume_store *vs, const char *name)
+{
+    json_t *rec, *opts = NULL;
+    store_lock(vs->table);
+    rec = store_find_id_locked(vs->table, name);
+    if (rec != NULL && volume_opts_mount(json_object_get(rec, "Options")))
+        opts = json_deep_copy(json_object_get(rec, "Options"));
+    store_unlock(vs->table);
+    return opts;
+}
+
+int volume_store_mount(struct volume_store *vs, const char *name, const char *holder, struct isd_error **err)
+{
+    cleanup_json json_t *opts = mount_options(vs, name);
+    cleanup_free char *holders = NULL, *mark = NULL, *data = NULL;
+    cleanup_close int fd = -1;
+    int rc = 0;
+    if (opts == NULL)
+        return 0;
+    holders = xasprintf("%s/%s/holders", vs->root, name);
+    mark = xasprintf("%s/%s", holders, holder);
+    data = volume_store_path(vs, name);
+    pthread_mutex_lock(&vs->mount_lock);
+    if (mkdir_p(holders, 0700, err) < 0 || (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+        rc = *err != NULL ? -1 : isd_error_errno(err, "volume %s: mark holder", name);
+    } else if (!volume_is_mountpoint(data) && volume_fs_mount(opts, data, err) < 0) {
+        unlink(mark);
+        rc = isd_error_wrap(err, "mount volume %s", name);
+    }
+    pthread_mutex_unlock(&vs->mount_lock);
+    return rc;
+}
+
+/* Drops holder's mark on volume name; unmounts when it was the last (lock held). */
+static void release_one(struct volume_store *vs, const char *name, const char *holder)
+{
+    cleanup_free char *holders = xasprintf("%s/%s/holders", vs->root, name);
+    cleanup_free char *mark = xasprintf("%s/%s", holders, holder);
+    cleanup_free char *data = volume_store_path(vs, name);
+    DIR *d;
+    struct dirent *de;
+    bool last = true;
+    if (unlink(mark) < 0)
+        return;
+    d = opendir(holders);
+    while (d != NULL && last && (de = readdir(d)) != NULL)
+        last = de->d_name[0] == '.';
+    if (d != NULL)
+        closedir(d);
+    /* detached: a container's own copy of the mount may still be torn down by the kernel */
+    if (last && volume_is_mountpoint(data) && umount2(data, MNT_DETACH) < 0)
+        log_warn("unmount volume `%s`: %s", name, strerror(errno));
+}
+
+/* Names of the volumes with mount options. */
+static char **mounted_kind(struct volume_store *vs)
+{
+    char **names = NULL;
+    store_lock(vs->table);
+    for (size_t i = 0; i < store_count_locked(vs->table); i++) {
+        const json_t *rec = store_at_locked(vs->table, i);
+        if (volume_opts_mount(json_object_get(rec, "Options")))
+            strv_append(&names, json_get_str(rec, "Name"));
+    }
+    store_unlock(vs->table);
+    return names;
+}
+
+void volume_store_release(struct volume_store *vs, const char *holder)
+{
+    cleanup_strv char **names = mounted_kind(vs);
+    pthread_mutex_lock(&vs->mount_lock);
+    for (size_t i = 0; names != NULL && names[i] != NULL; i++)
+        release_one(vs, names[i], holder);
+    pthread_mutex_unlock(&vs->mount_lock);
+}
+
+void volume_store_release_stale(struct volume_store *vs, bool (*alive)(const char *holder, void *arg), void *arg)
+{
+    cleanup_strv char **names = mounted_kind(vs);
+    for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+        cleanup_free char *holders = xasprintf("%s/%s/holders", vs->root, names[i]);
+        cleanup_strv char **gone = NULL;
+        DIR *d = opendir(holders);
+        struct dirent *de;
+        /* alive() locks containers: not under mount_lock, which the exit path takes with a container locked */
+        while (d != NULL && (de = readdir(d)) != NULL) {
+            if (de->d_name[0] != '.' && !alive(de->d_name, arg))
+                strv_append(&gone, de->d_name);
+        }
+        if (d != NULL)
+            closedir(d);
+        pthread_mutex_lock(&vs->mount_lock);
+        for (size_t j = 0; gone != NULL && gone[j] != NULL; j++)
+            release_one(vs, names[i], gone[j]);
+        pthread_mutex_unlock(&vs->mount_lock);
+    }
 }

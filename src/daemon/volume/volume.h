@@ -34,6 +34,16 @@ json_t *volume_store_find_anonymous(struct volume_store *vs, const char *owner, 
 json_t *volume_store_list(struct volume_store *vs);
 /* Removes the volume and its data. Missing: ISD_ERR_NOT_FOUND. The caller checks that no container uses it. */
 int volume_store_remove(struct volume_store *vs, const char *name, struct isd_error **err);
+/* A volume created with mount options (DriverOpts type/device/o) is mounted on its mountpoint when a container
+ * first uses it: holder (a container ID) is recorded under <volume>/holders/ and the filesystem mounted unless it
+ * is already. Without options: nothing to do. A failed mount leaves no mark and is ISD_ERR_INVALID when the
+ * options cannot work (missing device, wrong type). */
+int volume_store_mount(struct volume_store *vs, const char *name, const char *holder, struct isd_error **err);
+/* Drops holder from every volume it holds; a volume left without holders is unmounted. */
+void volume_store_release(struct volume_store *vs, const char *holder);
+/* At daemon start: releases the holders alive() says are gone (containers removed while the daemon was down).
+ * alive() is called without any lock of the store held. Lock order: a container's lock before the store's. */
+void volume_store_release_stale(struct volume_store *vs, bool (*alive)(const char *holder, void *arg), void *arg);
 /* The mountpoint of a volume name (no check that it exists). */
 char *volume_store_path(struct volume_store *vs, const char *name);
 /* Docker's rule for volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+. */

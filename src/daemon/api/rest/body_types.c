@@ -54,7 +54,10 @@ static const struct json_type hugetlb = {JSON_K_OBJECT, "container.Hugetlb", NUL
 static const struct json_type hugetlbs = {JSON_K_ARRAY, "[]container.Hugetlb", &hugetlb, NULL};
 
 static const struct json_member bind_options_members[] = {
-    {"Propagation", &json_t_string}, {"NonRecursive", &json_t_bool}, {NULL, NULL}};
+    {"Propagation", &json_t_string},
+    {"NonRecursive", &json_t_bool},
+    {"Relabel", &json_t_string}, /* isula extension: z or Z, as -v's mode */
+    {NULL, NULL}};
 static const struct json_member tmpfs_options_members[] = {
     {"SizeBytes", &json_t_int}, {"Mode", &json_t_uint}, {NULL, NULL}};
 static const struct json_member volume_options_members[] = {
