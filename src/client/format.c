@@ -164,27 +164,34 @@ static size_t display_width(const char *s)
     return n;
 }
 
-void format_table_print(FILE *f, char **const *rows, size_t n)
+void format_table_print_padded(FILE *f, char **const *rows, size_t n, size_t minwidth, size_t padding)
 {
     size_t ncol = 0, *w;
     for (size_t r = 0; r < n; r++)
         if (strv_len(rows[r]) > ncol)
             ncol = strv_len(rows[r]);
     w = xcalloc(ncol + 1, sizeof(size_t));
+    for (size_t c = 0; c < ncol; c++)
+        w[c] = minwidth;
     for (size_t r = 0; r < n; r++)
         for (size_t c = 0; rows[r][c] != NULL; c++)
-            if (display_width(rows[r][c]) > w[c])
-                w[c] = display_width(rows[r][c]);
+            if (display_width(rows[r][c]) + padding > w[c])
+                w[c] = display_width(rows[r][c]) + padding;
     for (size_t r = 0; r < n; r++) {
         for (size_t c = 0; rows[r][c] != NULL; c++) {
             if (rows[r][c + 1] == NULL)
                 fprintf(f, "%s", rows[r][c]);
             else
-                fprintf(f, "%s%*s", rows[r][c], (int)(w[c] - display_width(rows[r][c]) + 1), "");
+                fprintf(f, "%s%*s", rows[r][c], (int)(w[c] - display_width(rows[r][c])), "");
         }
         fputc('\n', f);
     }
     free(w);
+}
+
+void format_table_print(FILE *f, char **const *rows, size_t n)
+{
+    format_table_print_padded(f, rows, n, 0, 1);
 }
 
 char **format_split_cells(const char *row)

@@ -30,6 +30,9 @@ json_t *format_ps_header(void);
 
 /* Prints rows (each a strv of cells) left-aligned with one space between columns. */
 void format_table_print(FILE *f, char **const *rows, size_t n);
+/* Docker's tabwriter layout, as the guide's docker examples show it (minwidth 20, padding 3 for history): each
+ * column as wide as its widest cell plus padding, at least minwidth; the last cell of a row is not padded. */
+void format_table_print_padded(FILE *f, char **const *rows, size_t n, size_t minwidth, size_t padding);
 /* Frees n rows (strvs) and the array holding them. */
 void format_rows_free(char ***rows, size_t n);
 /* Splits a rendered row at TEMPLATE_CELL_SEP into cells. */

@@ -1,6 +1,8 @@
-/* isula events (guide C-events-01): GET /events, printed as docker prints them:
- * "<local time with ns> <type> <action> <id> (attr=value, ...)". -n limits to one container, -S/--since
- * replays from a time; --until (docker's) ends the stream. */
+/* isula events (guide C-events-01): GET /events, printed as the guide's example shows them (L17648-17680):
+ * "2019-08-28T16:23:09.338838795+08:00 container create <id> (image=busybox:latest, name=eager_wu)": local time
+ * with nine digits of nanoseconds and the zone as a numeric offset (also "+00:00" in UTC, where docker prints "Z"),
+ * type, action, actor ID, the attributes sorted by key. -n limits to one container, -S/--since replays from a time; --until (docker's)
+ * ends the stream. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +26,11 @@ static void local_time(long long ns, char *out, size_t size)
     snprintf(out, size, "%s.%09lld%.3s:%.2s", base, ns % 1000000000LL, zone, zone[0] ? zone + 3 : "");
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static void print_event(const json_t *ev)
 {
     const json_t *actor = json_object_get(ev, "Actor"), *attrs = json_object_get(actor, "Attributes");
@@ -36,13 +43,16 @@ static void print_event(const json_t *ev)
                json_get_str(ev, "Action") ? json_get_str(ev, "Action") : "",
                json_get_str(actor, "ID") ? json_get_str(actor, "ID") : "");
     if (json_object_size(attrs) > 0) {
-        const char *sep = " (";
-        json_object_foreach((json_t *)attrs, k, v)
-        {
-            buf_printf(&b, "%s%s=%s", sep, k, json_string_value(v) ? json_string_value(v) : "");
-            sep = ", ";
+        const char **keys = xcalloc(json_object_size(attrs), sizeof(char *));
+        size_t n = 0;
+        json_object_foreach((json_t *)attrs, k, v) keys[n++] = k;
+        qsort(keys, n, sizeof(char *), cmp_str);
+        for (size_t i = 0; i < n; i++) {
+            const char *val = json_string_value(json_object_get(attrs, keys[i]));
+            buf_printf(&b, "%s%s=%s", i == 0 ? " (" : ", ", keys[i], val != NULL ? val : "");
         }
         buf_append(&b, ")", 1);
+        free(keys);
     }
     buf_append(&b, "", 1);
     printf("%s\n", b.data);

@@ -1,6 +1,8 @@
 /*
- * isula history: GET /images/{name}/history shown with docker's columns IMAGE CREATED CREATED BY SIZE
- * COMMENT (CREATED BY cut to 45 characters unless --no-trunc; -q prints only the IDs). Single-threaded.
+ * isula history: GET /images/{name}/history shown as the guide's example (L17335-17341, docker's chapter; the isula
+ * chapter has none): columns IMAGE CREATED CREATED BY SIZE COMMENT at least 20 characters wide, 3 spaces after the
+ * widest cell, "15 minutes ago", sizes as "23B"/"128MB" (CREATED BY cut to 45 characters unless --no-trunc; -q
+ * prints only the IDs). Single-threaded.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -52,7 +54,7 @@ static char **history_row(const json_t *item, bool no_trunc, time_t now)
     cleanup_free char *ago = human_duration(created > 0 && now > created ? now - created : 0);
     cleanup_free char *when = created > 0 ? xasprintf("%s ago", ago) : xstrdup("N/A");
     cleanup_free char *by = created_by(json_get_str(item, "CreatedBy"), no_trunc);
-    cleanup_free char *size = format_size(json_get_int(item, "Size", 0));
+    cleanup_free char *size = format_docker_size(json_get_int(item, "Size", 0));
     const char *comment = json_get_str(item, "Comment");
     char **row = NULL;
     strv_append(&row, id);
@@ -95,7 +97,7 @@ int cmd_history(int argc, char **argv)
     for (size_t i = 1; quiet && i < n; i++)
         printf("%s\n", rows[i][0]);
     if (!quiet)
-        format_table_print(stdout, (char **const *)rows, n);
+        format_table_print_padded(stdout, (char **const *)rows, n, 20, 3);
     format_rows_free(rows, n);
     return 0;
 }

@@ -1,5 +1,7 @@
-/* isula stats (guide C-stats-01..03): GET /containers/{id}/stats?stream=false per container, rendered as
- * CONTAINER  CPU %  MEM USAGE / LIMIT  MEM %  BLOCK I / O  PIDS; refreshed every second unless --no-stream. */
+/* isula stats (guide C-stats-01..03): GET /containers/{id}/stats?stream=false per container, rendered in the
+ * guide's fixed columns (L3332-3338: CONTAINER 16, CPU % 10, MEM USAGE / LIMIT 26, MEM % 10, BLOCK I / O 26, then
+ * PIDS, one space apart; 12-character IDs, two-decimal percentages without "%", binary units with a space:
+ * "56.00 KiB / 7.45 GiB"); refreshed every second unless --no-stream. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -105,7 +107,9 @@ static int print_table(char *const *ids, bool clear)
     if (rc == 0) {
         if (clear)
             fputs("\033[2J\033[H", stdout);
-        format_table_print(stdout, (char **const *)rows, nrows);
+        for (size_t r = 0; r < nrows; r++)
+            printf("%-16s %-10s %-26s %-10s %-26s %s\n", rows[r][0], rows[r][1], rows[r][2], rows[r][3], rows[r][4],
+                   rows[r][5]);
         fflush(stdout);
     }
     format_rows_free(rows, nrows);
