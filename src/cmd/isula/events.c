@@ -1,8 +1,8 @@
 /* isula events (guide C-events-01): GET /events, printed as the guide's example shows them (L17648-17680):
  * "2019-08-28T16:23:09.338838795+08:00 container create <id> (image=busybox:latest, name=eager_wu)": local time
- * with nine digits of nanoseconds and the zone as a numeric offset (also "+00:00" in UTC, where docker prints "Z"),
- * type, action, actor ID, the attributes sorted by key. -n limits to one container, -S/--since replays from a time; --until (docker's)
- * ends the stream. */
+ * with nine digits of nanoseconds and the zone as a numeric offset (also "+00:00" in UTC, where docker prints
+ * "Z"), type, action, actor ID, the attributes sorted by key. -n limits to one container, -S/--since replays
+ * from a time; --until (docker's) ends the stream. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
