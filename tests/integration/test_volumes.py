@@ -323,6 +323,12 @@ def test_volumes_from_chain_modes_and_refusals(isula, container, vols, tmp_path)
     assert out == "ok"
     # the container's own mount of a destination wins over the inherited one
     assert isula.ok("run", "--rm", "--volumes-from", b, "-v", "%s:/a" % host, "busybox", "ls", "/a") == ""
+    # inspect lists what the chain brings, as Docker's does: volumes by name, binds as binds
+    d = container("create", "--volumes-from", b + ":ro", "-v", "%s:/b" % host, "busybox", "true")
+    mounts = {m["Destination"]: m for m in isula.inspect(d)["Mounts"]}
+    assert mounts["/a"]["Type"] == "volume" and mounts["/a"]["Name"] == va and mounts["/a"]["RW"] is False
+    assert mounts["/b"]["Type"] == "bind" and mounts["/b"]["Source"] == str(host)  # its own, not vb
+    assert mounts["/hb"]["Type"] == "bind" and mounts["/hb"]["RW"] is False and len(mounts) == 3
     # a container cannot take volumes from itself
     me = "isd-vfself-%s" % uuid.uuid4().hex[:6]
     r = isula("create", "--name", me, "--volumes-from", me, "busybox", "true")

@@ -221,6 +221,69 @@ static json_t *volume_mount(const json_t *v, const char *dst, bool rw, const cha
                      rw, "Propagation", "");
 }
 
+static bool has_destination(const json_t *mounts, const char *dst)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(mounts, i, m)
+    {
+        if (streq(json_get_str(m, "Destination"), dst))
+            return true;
+    }
+    return false;
+}
+
+/* One inherited mount: a volume's mountpoint shown as that volume, anything else as a bind. */
+static void add_inherited(struct daemon *d, json_t *out, const char *src, const char *dst, bool rw, const char *mode)
+{
+    cleanup_free char *name = NULL;
+    cleanup_json json_t *vol = NULL;
+    if (dst == NULL || has_destination(out, dst))
+        return; /* the container's own mount of dst wins */
+    name = volume_store_name_of(d->volumes, src);
+    if (name != NULL && (vol = volume_store_get(d->volumes, name, NULL)) != NULL)
+        json_array_append_new(out, volume_mount(vol, dst, rw, mode));
+    else
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", src ? src : "",
+                                             "Destination", dst, "Mode", mode, "RW", rw, "Propagation", "rprivate"));
+}
+
+/* What --volumes-from brings, as Docker's inspect lists it: the chain resolved as at start (nothing mounted, nothing
+ * copied). A source that is gone is skipped (the next start reports it). */
+static void inspect_volumes_from(struct daemon *d, const char *container_id, json_t *out)
+{
+    cleanup_container struct container *c = container_store_lookup(d->containers, container_id, NULL);
+    cleanup_json json_t *hc = NULL, *resolved = NULL;
+    struct vol_ctx x = {.d = d};
+    size_t i;
+    json_t *e;
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    hc = json_pack("{s:O*}", "VolumesFrom", json_object_get(c->host_config, "VolumesFrom"));
+    pthread_mutex_unlock(&c->lock);
+    if (json_array_size(json_object_get(hc, "VolumesFrom")) == 0)
+        return;
+    x.c = c;
+    resolved = service_volumes_resolve(&x, hc, NULL, NULL);
+    json_array_foreach(json_object_get(resolved, "Binds"), i, e)
+    {
+        cleanup_free char *src = xstrdup(json_string_value(e));
+        char *dst = strchr(src, ':'), *mode = NULL;
+        if (dst == NULL)
+            continue;
+        *dst++ = '\0';
+        if ((mode = strchr(dst, ':')) != NULL)
+            *mode++ = '\0';
+        add_inherited(d, out, src, dst, mode == NULL || strstr(mode, "ro") == NULL, mode ? mode : "");
+    }
+    json_array_foreach(json_object_get(resolved, "Mounts"), i, e)
+    {
+        add_inherited(d, out, json_get_str(e, "Source"), json_get_str(e, "Target"),
+                      !json_get_bool(e, "ReadOnly", false), "");
+    }
+}
+
 void service_volumes_inspect_mounts(struct daemon *d, const char *container_id, json_t *inspect)
 {
     json_t *mounts = json_object_get(inspect, "Mounts"), *m, *v;
@@ -249,5 +312,6 @@ void service_volumes_inspect_mounts(struct daemon *d, const char *container_id, 
         if (streq(json_get_str(v, "Owner"), container_id))
             json_array_append_new(out, volume_mount(v, json_get_str(v, "Destination"), true, ""));
     }
+    inspect_volumes_from(d, container_id, out);
     json_object_set_new(inspect, "Mounts", out);
 }

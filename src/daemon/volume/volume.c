@@ -62,6 +62,16 @@ char *volume_store_path(struct volume_store *vs, const char *name)
     return xasprintf("%s/%s/_data", vs->root, name);
 }
 
+char *volume_store_name_of(struct volume_store *vs, const char *path)
+{
+    size_t n = strlen(vs->root), len = path != NULL ? strlen(path) : 0;
+    cleanup_free char *name = NULL;
+    if (len <= n + 7 || strncmp(path, vs->root, n) != 0 || path[n] != '/' || strcmp(path + len - 6, "/_data") != 0)
+        return NULL;
+    name = xstrndup(path + n + 1, len - n - 7);
+    return volume_name_valid(name) ? TAKE_PTR(name) : NULL;
+}
+
 /* Docker's shape of a record. */
 static json_t *docker_json(struct volume_store *vs, const json_t *rec)
 {

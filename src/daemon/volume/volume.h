@@ -46,6 +46,8 @@ void volume_store_release(struct volume_store *vs, const char *holder);
 void volume_store_release_stale(struct volume_store *vs, bool (*alive)(const char *holder, void *arg), void *arg);
 /* The mountpoint of a volume name (no check that it exists). */
 char *volume_store_path(struct volume_store *vs, const char *name);
+/* The volume whose mountpoint path is (its name), or NULL. */
+char *volume_store_name_of(struct volume_store *vs, const char *path);
 /* Docker's rule for volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+. */
 bool volume_name_valid(const char *name);
 
