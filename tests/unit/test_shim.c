@@ -61,23 +61,53 @@ TEST(utf8_incomplete_tail)
     ASSERT_INT_EQ(shim_utf8_incomplete_tail("\xf0", 1), 1);
 }
 
-TEST(log_splits_lines_and_holds_utf8)
+/* A line read in pieces is one entry (docker's json-file does not split short lines); what has no newline at
+ * the end is written at close. */
+TEST(log_splits_lines_and_holds_partial_lines)
 {
     struct shim_log l;
     ASSERT_INT_EQ(shim_log_open(&l, "c.log", 0, 1), 0);
     shim_log_write(&l, SHIM_FRAME_STDOUT, "a\nb", 3);
     shim_log_write(&l, SHIM_FRAME_STDERR, "x\xe2\x82", 3);
     shim_log_write(&l, SHIM_FRAME_STDERR, "\xac\n", 2);
+    shim_log_write(&l, SHIM_FRAME_STDOUT, "18", 2);
+    shim_log_write(&l, SHIM_FRAME_STDOUT, "91", 2);
+    shim_log_write(&l, SHIM_FRAME_STDOUT, "8\nend", 5);
     shim_log_close(&l);
     const char *s = slurp("c.log");
     ASSERT_TRUE(strstr(s, "{\"log\":\"a\\n\",\"stream\":\"stdout\",\"time\":\"") == s);
-    ASSERT_TRUE(strstr(s, "{\"log\":\"b\",\"stream\":\"stdout\"") != NULL);
-    ASSERT_TRUE(strstr(s, "{\"log\":\"x\",\"stream\":\"stderr\"") != NULL);
-    ASSERT_TRUE(strstr(s, "{\"log\":\"\xe2\x82\xac\\n\",\"stream\":\"stderr\"") != NULL);
+    ASSERT_TRUE(strstr(s, "{\"log\":\"x\xe2\x82\xac\\n\",\"stream\":\"stderr\"") != NULL);
+    ASSERT_TRUE(strstr(s, "{\"log\":\"b18918\\n\",\"stream\":\"stdout\"") != NULL);
+    ASSERT_TRUE(strstr(s, "{\"log\":\"end\",\"stream\":\"stdout\"") != NULL);
     ASSERT_INT_EQ(count_lines("c.log"), 4);
     struct stat st;
     ASSERT_INT_EQ(stat("c.log", &st), 0);
     ASSERT_INT_EQ(st.st_mode & 0777, 0600);
+}
+
+/* A line longer than the hold (16 KiB) is written as partial entries, never cutting a UTF-8 character. */
+TEST(log_long_line_partial_entries_keep_utf8)
+{
+    struct shim_log l;
+    char piece[4096];
+    memset(piece, 'y', sizeof(piece));
+    piece[sizeof(piece) - 2] = '\xe2'; /* a 3-byte character cut after its second byte */
+    piece[sizeof(piece) - 1] = '\x82';
+    ASSERT_INT_EQ(shim_log_open(&l, "p.log", 0, 1), 0);
+    for (int i = 0; i < 3; i++) {
+        shim_log_write(&l, SHIM_FRAME_STDOUT, piece, sizeof(piece) - 2);
+        shim_log_write(&l, SHIM_FRAME_STDOUT, "\xe2\x82\xac", 3);
+    }
+    ASSERT_INT_EQ(count_lines("p.log"), 0); /* 12291 bytes without a newline: held */
+    shim_log_write(&l, SHIM_FRAME_STDOUT, piece, sizeof(piece));
+    ASSERT_INT_EQ(count_lines("p.log"), 1); /* past 16 KiB: written, the cut character held back */
+    shim_log_write(&l, SHIM_FRAME_STDOUT, "\xac\n", 2);
+    shim_log_close(&l);
+    const char *s = slurp("p.log");
+    ASSERT_INT_EQ(count_lines("p.log"), 2);
+    ASSERT_TRUE(strstr(s, "y\",\"stream\":\"stdout\"") != NULL);
+    ASSERT_TRUE(strstr(s, "{\"log\":\"\xe2\x82\xac\\n\",\"stream\":\"stdout\"") != NULL);
+    ASSERT_TRUE(strstr(s, "\\ufffd") == NULL);
 }
 
 TEST(log_rotation_keeps_max_files)

@@ -15,6 +15,8 @@
 #include "cmd/isulad-shim/shim.h"
 
 #define LOG_BATCH 16384 /* bytes of entries gathered per write() */
+/* A line without its newline is held back up to this size (docker's json-file copier splits lines at 16 KiB). */
+#define SHIM_LOG_LINE_HOLD 16384
 
 static int log_reopen(struct shim_log *l)
 {
@@ -106,22 +108,24 @@ static void log_lines(struct shim_log *l, const char *stream, const char *data, 
 void shim_log_write(struct shim_log *l, int stream, const char *data, size_t n)
 {
     const char *name = stream == SHIM_FRAME_STDERR ? "stderr" : "stdout";
-    int idx = stream == SHIM_FRAME_STDERR ? 2 : 1;
-    struct buf all = {0};
+    struct buf *hold = &l->hold[stream == SHIM_FRAME_STDERR ? 2 : 1];
+    const char *all, *nl;
+    size_t total, keep;
 
     if (n == 0) { /* EOF: write what is held back */
-        log_lines(l, name, l->hold[idx], l->nhold[idx]);
-        l->nhold[idx] = 0;
+        log_lines(l, name, buf_head(hold), buf_size(hold));
+        buf_free(hold);
         return;
     }
-    buf_append(&all, l->hold[idx], l->nhold[idx]);
-    buf_append(&all, data, n);
-    size_t total = buf_size(&all);
-    size_t tail = shim_utf8_incomplete_tail(buf_head(&all), total);
-    memcpy(l->hold[idx], buf_head(&all) + total - tail, tail);
-    l->nhold[idx] = tail;
-    log_lines(l, name, buf_head(&all), total - tail);
-    buf_free(&all);
+    buf_append(hold, data, n);
+    all = buf_head(hold);
+    total = buf_size(hold);
+    nl = memrchr(all, '\n', total);
+    keep = nl != NULL ? total - (size_t)(nl - all) - 1 : total;
+    if (keep >= SHIM_LOG_LINE_HOLD) /* too long a line: a partial entry, never a split UTF-8 character */
+        keep = shim_utf8_incomplete_tail(all, total);
+    log_lines(l, name, all, total - keep);
+    buf_consume(hold, total - keep);
 }
 
 void shim_log_close(struct shim_log *l)

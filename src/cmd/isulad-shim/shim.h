@@ -87,9 +87,10 @@ struct shim_log {
     long long size;
     long long max_size;
     int max_file;
-    bool cri;        /* CRI format: "<RFC3339Nano> <stream> <F|P> <line>\n" (set after open) */
-    char hold[3][4]; /* incomplete UTF-8 tail per stream (index 1 stdout, 2 stderr) */
-    size_t nhold[3];
+    bool cri; /* CRI format: "<RFC3339Nano> <stream> <F|P> <line>\n" (set after open) */
+    /* per stream (index 1 stdout, 2 stderr): the line whose newline has not come yet, held back up to
+     * SHIM_LOG_LINE_HOLD bytes so that a line read in two pieces is one entry, as docker's json-file has it */
+    struct buf hold[3];
 };
 
 int shim_log_open(struct shim_log *l, const char *path, long long max_size, int max_file);
