@@ -398,3 +398,21 @@ def test_volume_holds_survive_daemon_restart(new_daemon):
     assert not _mounted(mp)
     isula.ok("rm", "-f", a, b)
     isula.ok("volume", "rm", name)
+
+
+def test_mount_volume_opt_makes_a_volume_with_options(daemon, isula):
+    """--mount type=volume,volume-opt=...: the volume the mount makes has those options (Docker's DriverConfig)."""
+    before = set(isula.ok("volume", "ls", "-q").split())
+    spec = "type=volume,dst=/x,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m,volume-label=k=v"
+    out = isula.ok("run", "--rm", "--mount", spec, "busybox", "sh", "-c", "df -k /x | tail -1")
+    assert out.split()[0] == "tmpfs" and out.split()[1] == "2048", out
+    assert set(isula.ok("volume", "ls", "-q").split()) == before  # --rm removed the anonymous volume
+    r = isula("create", "--mount", "type=volume,dst=/x,volume-opt=nope=1", "busybox", "true")
+    assert r.returncode != 0 and 'invalid option: "nope"' in r.stderr, r.stderr
+    if os.path.exists(DOCKER):
+        env = dict(os.environ, DOCKER_HOST="unix://" + daemon.sock, DOCKER_CONFIG=os.path.join(daemon.base, "dcfg"))
+        r = subprocess.run([DOCKER, "run", "--rm", "--mount",
+                            "type=volume,dst=/y,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=1m",
+                            "busybox", "df", "-k", "/y"], env=env, capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.splitlines()[-1].split()[1] == "1024", r.stdout + r.stderr
+        assert set(isula.ok("volume", "ls", "-q").split()) == before

@@ -87,18 +87,23 @@ fail:
     return NULL;
 }
 
-static json_t *bind_options(json_t *m)
+static json_t *sub_object(json_t *m, const char *key)
 {
-    json_t *o = json_object_get(m, "BindOptions");
+    json_t *o = json_object_get(m, key);
     if (o == NULL) {
         o = json_object();
-        json_object_set_new(m, "BindOptions", o);
+        json_object_set_new(m, key, o);
     }
     return o;
 }
 
-/* --mount key=value,...: Docker's keys, plus z, Z and relabel=shared|private (the SELinux relabel of -v's mode;
- * BindOptions.Relabel). */
+static json_t *bind_options(json_t *m)
+{
+    return sub_object(m, "BindOptions");
+}
+
+/* --mount key=value,...: Docker's keys (volume-opt=k=v, volume-label=k=v and volume-driver for a volume made by
+ * the mount), plus z, Z and relabel=shared|private (the SELinux relabel of -v's mode; BindOptions.Relabel). */
 static int parse_mount(const char *spec, json_t *mounts, struct isd_error **err)
 {
     cleanup_free char *copy = xstrdup(spec);
@@ -127,8 +132,16 @@ static int parse_mount(const char *spec, json_t *mounts, struct isd_error **err)
         else if (streq(kv, "consistency"))
             json_object_set_new(m, "Consistency", json_string(val));
         else if (streq(kv, "volume-nocopy") && cli_parse_bool(val, &ro) == 0)
-            json_object_set_new(m, "VolumeOptions", json_pack("{s:b}", "NoCopy", ro));
-        else {
+            json_object_set_new(sub_object(m, "VolumeOptions"), "NoCopy", json_boolean(ro));
+        else if (streq(kv, "volume-driver"))
+            json_object_set_new(sub_object(sub_object(m, "VolumeOptions"), "DriverConfig"), "Name", json_string(val));
+        else if ((streq(kv, "volume-opt") || streq(kv, "volume-label")) && eq != NULL && strchr(val, '=') != NULL) {
+            json_t *o = streq(kv, "volume-opt")
+                            ? sub_object(sub_object(sub_object(m, "VolumeOptions"), "DriverConfig"), "Options")
+                            : sub_object(sub_object(m, "VolumeOptions"), "Labels");
+            cleanup_free char *k = xstrndup(val, (size_t)(strchr(val, '=') - val));
+            json_object_set_new(o, k, json_string(strchr(val, '=') + 1));
+        } else {
             json_decref(m);
             return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid mount spec `%s`: unknown field `%s`", spec, kv);
         }

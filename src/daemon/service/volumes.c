@@ -87,14 +87,15 @@ static bool has_dest(const json_t *hc, const char *dst)
 
 /* The mountpoint of volume name (NULL or "": a new anonymous one of c at dst), created when missing; a volume
  * with mount options is mounted for the container being started before its content is looked at. */
-static char *volume_for(struct vol_ctx *x, const char *name, const char *dst, const json_t *labels, bool copy,
-                        struct isd_error **err)
+static char *volume_for(struct vol_ctx *x, const char *name, const char *dst, const json_t *labels,
+                        const json_t *driver_config, bool copy, struct isd_error **err)
 {
     cleanup_json json_t *v = NULL;
     if (name == NULL || name[0] == '\0')
         v = volume_store_find_anonymous(x->d->volumes, x->c->id, dst);
     if (v == NULL)
-        v = volume_store_create(x->d->volumes, name, NULL, labels, NULL, name && name[0] ? NULL : x->c->id, dst, NULL,
+        v = volume_store_create(x->d->volumes, name, json_get_str(driver_config, "Name"), labels,
+                                json_object_get(driver_config, "Options"), name && name[0] ? NULL : x->c->id, dst, NULL,
                                 err);
     if (v == NULL)
         return NULL;
@@ -116,7 +117,7 @@ static int resolve_bind(struct vol_ctx *x, const char *spec, json_t *out, struct
         return 0;
     }
     if (spec[0] == '/') {
-        mp = volume_for(x, NULL, spec, NULL, true, err);
+        mp = volume_for(x, NULL, spec, NULL, NULL, true, err);
         if (mp == NULL)
             return -1;
         json_array_append_new(out, json_sprintf("%s:%s", mp, spec));
@@ -130,7 +131,7 @@ static int resolve_bind(struct vol_ctx *x, const char *spec, json_t *out, struct
         size_t n = strcspn(rest, ":");
         cleanup_free char *dst = xstrndup(rest, n);
         bool nocopy = strstr(rest + n, "nocopy") != NULL;
-        mp = volume_for(x, name, dst, NULL, !nocopy, err);
+        mp = volume_for(x, name, dst, NULL, NULL, !nocopy, err);
     }
     if (mp == NULL)
         return -1;
@@ -191,7 +192,7 @@ static int resolve_mount(struct vol_ctx *x, const json_t *m, size_t idx, json_t 
                              "absolute",
                              json_get_str(m, "Target") ? json_get_str(m, "Target") : "");
     mp = volume_for(x, json_get_str(m, "Source"), json_get_str(m, "Target"), json_object_get(vo, "Labels"),
-                    !json_get_bool(vo, "NoCopy", false), err);
+                    json_object_get(vo, "DriverConfig"), !json_get_bool(vo, "NoCopy", false), err);
     if (mp == NULL)
         return -1;
     b = json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", mp, "Target", json_get_str(m, "Target"), "ReadOnly",
@@ -326,7 +327,7 @@ json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, co
         cleanup_free char *mp = NULL;
         if (k[0] != '/' || has_dest(hc, k) || json_object_get(json_object_get(host_config, "Tmpfs"), k) != NULL)
             continue;
-        mp = volume_for(x, NULL, k, NULL, true, err);
+        mp = volume_for(x, NULL, k, NULL, NULL, true, err);
         if (mp == NULL)
             return NULL;
         json_array_append_new(binds, json_sprintf("%s:%s", mp, k));
