@@ -29,10 +29,16 @@ if [ -n "$missing" ]; then
 fi
 
 # --test/--bench: Debian's kernel for the quota test VM (tests/integration/test_quota_vm.py), unpacked, not
-# installed: its vmlinuz and the few modules the VM loads, in $VM_KERNEL_DIR.
+# installed: its vmlinuz and the few modules the VM loads, in $VM_KERNEL_DIR (fetched again when one is missing,
+# as after a module was added to the list). bfq: the I/O scheduler with cgroup v2 block I/O weights.
 VM_KERNEL_DIR=${VM_KERNEL_DIR:-/var/cache/isulad-test/vm-kernel}
+VM_MODULES="crypto/crc32c_generic lib/libcrc32c fs/xfs/xfs drivers/block/loop fs/overlayfs/overlay block/bfq"
+vm_kernel_complete() {
+    [ -f "$VM_KERNEL_DIR/vmlinuz" ] || return 1
+    for m in $VM_MODULES; do [ -f "$VM_KERNEL_DIR/$(basename "$m").ko" ] || return 1; done
+}
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
-    if [ ! -f "$VM_KERNEL_DIR/vmlinuz" ]; then
+    if ! vm_kernel_complete; then
         kernel_pkg() { apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}'; }
         tmp=$(mktemp -d)
         chown _apt "$tmp" 2>/dev/null || true
@@ -46,10 +52,12 @@ if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
         (cd "$tmp" && dpkg-deb -x ./*.deb x)
         ver=${pkg#linux-image-}
         mkdir -p "$VM_KERNEL_DIR"
-        for m in crypto/crc32c_generic lib/libcrc32c fs/xfs/xfs drivers/block/loop fs/overlayfs/overlay; do
-            cp "$tmp/x/lib/modules/$ver/kernel/$m.ko" "$VM_KERNEL_DIR/"
+        # only what is missing, each renamed into place: a VM of another test may be reading the others
+        put() { [ -f "$2" ] || { cp "$1" "$2.tmp" && mv "$2.tmp" "$2"; }; }
+        for m in $VM_MODULES; do
+            put "$tmp/x/lib/modules/$ver/kernel/$m.ko" "$VM_KERNEL_DIR/$(basename "$m").ko"
         done
-        cp "$tmp/x/boot/vmlinuz-$ver" "$VM_KERNEL_DIR/vmlinuz"
+        put "$tmp/x/boot/vmlinuz-$ver" "$VM_KERNEL_DIR/vmlinuz"
         rm -rf "$tmp"
     fi
 fi

@@ -23,6 +23,8 @@ from conftest import bin_path
 
 KERNEL_DIR = os.environ.get("VM_KERNEL_DIR", "/var/cache/isulad-test/vm-kernel")
 MODULES = ["crc32c_generic", "libcrc32c", "xfs", "loop", "overlay"]
+# Loaded by a test itself (not at boot): bfq, the I/O scheduler with per-device weights (test_blkio_weights_...).
+EXTRA_MODULES = ["bfq"]
 
 # The initramfs root cannot be pivot_root'ed away from (runc needs to): /init copies it into a tmpfs and
 # switches to that, where /stage2 (SETUP + the test's part + END) runs.
@@ -84,6 +86,41 @@ for f in memory.max memory.low cpu.max cpu.weight pids.max; do echo "CGRUN $f $(
 echo "UPDATE $?"
 for f in memory.max memory.low memory.swap.max cpu.max cpu.weight pids.max; do echo "CGUPD $f $(cg r1 $f)"; done
 /usr/bin/isula rm -f r1 > /dev/null
+cat /tmp/isulad.log
+"""
+
+# Options cgroup v2 has no file for, and block I/O weights: Docker's warning for --memory-swappiness (runc would
+# ignore it, crun fail), iocost's io.weight (a blkio weight scaled to 1..10000), then bfq's io.bfq.weight with a
+# per-device weight once the graph's loop device uses bfq; real-time CPU refused.
+V2_OPTIONS = """mount -t cgroup2 none /sys/fs/cgroup
+mkdir -p /run /mnt/graph /run/isulad
+/usr/bin/isulad --config-file /etc/isulad.json -g /mnt/graph -S /run/isulad -H unix:///run/isulad.sock \\
+    -p /run/isulad.pid --log-driver stdout -l ERROR > /tmp/isulad.log 2>&1 &
+for i in $(seq 300); do [ -S /run/isulad.sock ] && break; sleep 0.1; done
+export ISULAD_HOST=unix:///run/isulad.sock
+cg() { p=$(sed -n 's/^0:://p' /proc/$(/usr/bin/isula inspect -f '{{.State.Pid}}' $1)/cgroup); cat /sys/fs/cgroup$p/$2; }
+/usr/bin/isula run -d --memory-swappiness 60 --name w1 busybox sleep 100 > /dev/null 2> /tmp/w1.err
+echo "SWP-RUN $?"; sed 's/^/SWP-ERR /' /tmp/w1.err
+echo "SWP-INSPECT $(/usr/bin/isula inspect -f '{{json .HostConfig.MemorySwappiness}}' w1)"
+/usr/bin/isula rm -f w1 > /dev/null
+/usr/bin/isula run --rm --runtime crun --memory-swappiness 60 busybox true 2> /dev/null; echo "SWP-CRUN $?"
+/usr/bin/isula run --rm --cpu-rt-runtime 1000 busybox true 2>&1 | sed 's/^/RT /'
+echo "IOCOST $(test -e /sys/fs/cgroup/io.cost.qos && echo yes)"
+/usr/bin/isula run -d --blkio-weight 300 --name b1 busybox sleep 100 > /dev/null; echo "BW-RUN $?"
+echo "BW io.weight $(cg b1 io.weight)"
+/usr/bin/isula update --blkio-weight 1000 b1 > /dev/null; echo "BW-UPDATE $?"
+echo "BW-UPD io.weight $(cg b1 io.weight)"
+/usr/bin/isula rm -f b1 > /dev/null
+/usr/bin/isula run --rm --blkio-weight-device /dev/loop0:250 busybox true 2>&1 | sed 's/^/NOBFQ /'
+insmod /lib/modules/bfq.ko || echo "VM: insmod bfq failed"
+echo bfq > /sys/block/loop0/queue/scheduler
+echo "SCHED $(cat /sys/block/loop0/queue/scheduler)"
+/usr/bin/isula run -d --blkio-weight 300 --blkio-weight-device /dev/loop0:250 --name b2 busybox sleep 100 > /dev/null
+echo "BFQ-RUN $?"
+cg b2 io.bfq.weight | sed 's/^/BFQ /'
+/usr/bin/isula update --blkio-weight 600 b2 > /dev/null; echo "BFQ-UPDATE $?"
+cg b2 io.bfq.weight | sed 's/^/BFQ-UPD /'
+/usr/bin/isula rm -f b2 > /dev/null
 cat /tmp/isulad.log
 """
 
@@ -149,8 +186,9 @@ def build_initramfs(path, script, daemon=False):
         add(exe, dest)
         for lib in libs_of(exe):
             add(os.path.realpath(lib), lib.lstrip("/"))
-    for m in MODULES:
-        add(os.path.join(KERNEL_DIR, m + ".ko"), "lib/modules/%s.ko" % m)
+    for m in MODULES + EXTRA_MODULES:
+        if m in MODULES or os.path.exists(os.path.join(KERNEL_DIR, m + ".ko")):
+            add(os.path.join(KERNEL_DIR, m + ".ko"), "lib/modules/%s.ko" % m)
     files["init"] = (stat.S_IFREG | 0o755, STAGE1.encode())
     files["stage2"] = (stat.S_IFREG | 0o755, (script % {"modules": " ".join(MODULES)}).encode())
     files["etc/mtab"] = (stat.S_IFLNK | 0o777, "/proc/mounts")
@@ -227,3 +265,35 @@ def test_isula_run_storage_opt_size_and_daemon_basesize():
         "CGUPD pids.max": "max",
     }, out[-4000:]
     assert "UPDATE 0" in out, out[-4000:]
+
+
+@needs_vm
+@pytest.mark.skipif(not os.path.exists(os.path.join(KERNEL_DIR, "bfq.ko")),
+                    reason="the VM kernel's bfq module is missing (scripts/install-deps.sh --test fetches it)")
+def test_swappiness_realtime_and_blkio_weights_on_cgroup_v2():
+    out = run_vm(SETUP + V2_OPTIONS + END, daemon=True)
+    lines = out.splitlines()
+
+    def value(prefix):
+        found = [line[len(prefix):].strip() for line in lines if line.startswith(prefix)]
+        assert found, "no `%s` line:\n%s" % (prefix, out[-4000:])
+        return found
+
+    # --memory-swappiness: no memory.swappiness on cgroup v2, Docker's warning and the value dropped
+    assert value("SWP-RUN ") == ["0"]
+    assert value("SWP-ERR ") == ["WARNING: Your kernel does not support memory swappiness capabilities or the cgroup "
+                                 "is not mounted (cgroup v2 has none). Memory swappiness discarded."]
+    assert value("SWP-INSPECT ") == ["null"]
+    assert value("SWP-CRUN ") == ["0"]  # crun refuses a swappiness on v2: it never gets one
+    assert "does not support cgroup cpu real-time runtime" in value("RT ")[0]
+    # --blkio-weight without bfq: iocost's io.weight, 300 on its scale (1 + (300 - 10) * 9999 / 990)
+    if value("IOCOST ") == ["yes"]:
+        assert value("BW-RUN ") == ["0"] and value("BW io.weight ") == ["default 2929"]
+        assert value("BW-UPDATE ") == ["0"] and value("BW-UPD io.weight ") == ["default 10000"]
+    # a per-device weight needs bfq on the device
+    assert "its I/O scheduler is not bfq" in value("NOBFQ ")[0]
+    assert "[bfq]" in value("SCHED ")[0]
+    assert value("BFQ-RUN ") == ["0"]
+    bfq = value("BFQ ")
+    assert bfq[0] == "default 300" and "7:0 250" in bfq[1:], bfq
+    assert value("BFQ-UPDATE ") == ["0"] and value("BFQ-UPD ")[0] == "default 600"

@@ -79,7 +79,7 @@ static char *create(struct env *e)
                                           "Cmd", "/init", "HostConfig", "NetworkMode", "none");
     struct isd_error *err = NULL;
     char *id = NULL;
-    if (service_container_create(&e->d, NULL, body, &id, &err) < 0)
+    if (service_container_create(&e->d, NULL, body, &id, NULL, &err) < 0)
         fprintf(stderr, "create: %s\n", err->msg);
     isd_error_free(err);
     if (id != NULL && e->n_made < ARRAY_SIZE(e->made))

@@ -93,6 +93,17 @@ void cmd_print_error(const struct isd_error *e)
         fprintf(stderr, "Error: %s\n", e->msg);
 }
 
+void cmd_print_warnings(const json_t *warnings)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(warnings, i, w)
+    {
+        if (json_is_string(w))
+            fprintf(stderr, "WARNING: %s\n", json_string_value(w));
+    }
+}
+
 int cmd_exit_code_for(const struct isd_error *e, bool entrypoint_given)
 {
     int code;

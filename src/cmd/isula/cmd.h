@@ -63,6 +63,8 @@ int cmd_parse(const char *name, const struct cli_option *opts, int argc, char **
 
 /* Prints "Error response from daemon: msg" (daemon), the connect sentence, or "Error: msg". */
 void cmd_print_error(const struct isd_error *e);
+/* "WARNING: <w>" on stderr for each string of a response's Warnings (as the docker CLI prints them). */
+void cmd_print_warnings(const json_t *warnings);
 
 struct template;
 /* inspect-style output of one object (taken): through t when a --format was given (an error sets *rc to 1),

@@ -37,6 +37,7 @@ static char *create_container(char *const *pos, int *ret_exit)
         return NULL;
     }
     id = json_get_str(resp, "Id");
+    cmd_print_warnings(json_object_get(resp, "Warnings"));
     if (id == NULL) {
         fprintf(stderr, "Error: the daemon returned no container ID\n");
         return NULL;

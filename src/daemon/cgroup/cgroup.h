@@ -61,6 +61,15 @@ const char *cgroup_unified_root(void);
 /* Whether the daemon's own cgroups have ctrl (on v1, or bound to the unified hierarchy: *ret_v2). */
 bool cgroup_host_has(enum cgroup_controller ctrl, bool *ret_v2);
 bool cgroup_host_has_file(enum cgroup_controller ctrl, const char *file);
+/* Whether a proportional block I/O weight can be set (per_device: for single devices too): v1 with CFQ's
+ * blkio.weight, or BFQ's policy, whose weight files exist below the root only (its statistics at the root tell);
+ * v2 with the io controller and iocost (io.cost.qos at the root, io.weight below) or BFQ (io.bfq.weight). Per
+ * device only CFQ and BFQ. */
+bool cgroup_blkio_weight_supported(bool per_device);
+/* Whether per-device weights go to BFQ's files (no CFQ blkio.weight): the device must then use bfq. */
+bool cgroup_blkio_weight_is_bfq(void);
+/* Whether the block device maj:min (a partition: its disk) has bfq as its active I/O scheduler. */
+bool cgroup_block_device_uses_bfq(unsigned int maj, unsigned int min);
 /* Whether a kernel memory limit takes effect (v1 with memory.kmem.limit_in_bytes, Linux before 5.16). */
 bool cgroup_kmem_supported(void);
 /* Makes <unified root><cgroups_path> with ctrl ("hugetlb") enabled in each ancestor's cgroup.subtree_control;
@@ -70,5 +79,7 @@ char *cgroup_unified_prepare(const char *cgroups_path, const char *ctrl, struct 
  * is) to the cgroups of cg, each in its layout's file; v1 memory and memsw limits in an order the kernel
  * accepts. */
 int cgroup_resources_apply(const struct cgroup_paths *cg, const json_t *res, struct isd_error **err);
+/* Its blockIO part (cgroup_blkio.c): weights in the files the kernel has, throttles. */
+int cgroup_blkio_apply(const struct cgroup_paths *cg, const json_t *blkio, struct isd_error **err);
 
 #endif

@@ -217,51 +217,6 @@ static int cpu_apply(const struct cgroup_paths *cg, const json_t *c, struct isd_
     return 0;
 }
 
-/* Each {major, minor, <key>} of a list as "maj:min <prefix><value>" into file. */
-static int device_lines(const char *dir, const char *file, const json_t *list, const char *key, const char *prefix,
-                        struct isd_error **err)
-{
-    size_t i;
-    json_t *d;
-    json_array_foreach(list, i, d)
-    {
-        cleanup_free char *line = xasprintf("%lld:%lld %s%lld", json_get_int(d, "major", 0),
-                                            json_get_int(d, "minor", 0), prefix, json_get_int(d, key, 0));
-        if (cgroup_write(dir, file, line, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int blkio_apply(const struct cgroup_paths *cg, const json_t *b, struct isd_error **err)
-{
-    static const char *const keys[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice",
-                                       "throttleWriteIOPSDevice"};
-    static const char *const v1_files[] = {"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
-                                           "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
-    static const char *const v2_prefix[] = {"rbps=", "wbps=", "riops=", "wiops="};
-    bool v2 = false;
-    const char *dir = cgroup_controller_dir(cg, CGROUP_BLKIO, &v2);
-    json_t *w = json_object_get(b, "weight");
-    if (b == NULL || json_object_size(b) == 0)
-        return 0;
-    if (dir == NULL)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "the blkio cgroup is not available on this host");
-    if (w != NULL) {
-        const char *f = v2 ? "io.weight" : path_exists_at(dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
-        if (write_ll(dir, f, json_integer_value(w), err) < 0)
-            return -1;
-    }
-    if (device_lines(dir, v2 ? "io.weight" : "blkio.weight_device", json_object_get(b, "weightDevice"), "weight", "",
-                     err) < 0)
-        return -1;
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-        if (device_lines(dir, v2 ? "io.max" : v1_files[i], json_object_get(b, keys[i]), "rate", v2 ? v2_prefix[i] : "",
-                         err) < 0)
-            return -1;
-    return 0;
-}
-
 static int hugetlb_apply(const struct cgroup_paths *cg, const json_t *list, struct isd_error **err)
 {
     bool v2 = false;
@@ -289,7 +244,7 @@ int cgroup_resources_apply(const struct cgroup_paths *cg, const json_t *res, str
     const char *pdir = cgroup_controller_dir(cg, CGROUP_PIDS, &v2);
     if (memory_apply(cg, json_object_get(res, "memory"), err) < 0 ||
         cpu_apply(cg, json_object_get(res, "cpu"), err) < 0 ||
-        blkio_apply(cg, json_object_get(res, "blockIO"), err) < 0 ||
+        cgroup_blkio_apply(cg, json_object_get(res, "blockIO"), err) < 0 ||
         hugetlb_apply(cg, json_object_get(res, "hugepageLimits"), err) < 0)
         return -1;
     if (pids != NULL && json_object_get(pids, "limit") != NULL) {

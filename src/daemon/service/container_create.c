@@ -160,9 +160,10 @@ static void log_relabel(struct daemon *d, const struct container *c)
     }
 }
 
-int service_container_create(struct daemon *d, const char *name, const json_t *body, char **ret_id,
+int service_container_create(struct daemon *d, const char *name, const json_t *body, char **ret_id, json_t *warnings,
                              struct isd_error **err)
 {
+    cleanup_json json_t *dropped = json_array();
     cleanup_free char *id = random_hex(64);
     cleanup_container struct container *c = NULL;
     struct image *img = NULL;
@@ -193,6 +194,7 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         return -1;
     if (prepare_image(d, c, body, &img, err) < 0)
         return -1;
+    service_resources_discard(c->host_config, warnings != NULL ? warnings : dropped);
     if (container_check_settings(c->config, c->host_config, err) < 0 ||
         service_resources_check(c->host_config, err) < 0 || service_network_check_mode(d, c->host_config, err) < 0 ||
         service_ns_check_create(d, body, c->host_config, err) < 0 ||

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/fs.h"
@@ -58,20 +60,63 @@ static int check_hugetlb(const json_t *hc, struct isd_error **err)
     return 0;
 }
 
+/* A per-device weight in BFQ's files needs bfq as the device's scheduler: the kernel refuses it otherwise. */
+static int check_weight_devices(const json_t *list, struct isd_error **err)
+{
+    size_t i;
+    json_t *d;
+    if (!cgroup_blkio_weight_is_bfq())
+        return 0;
+    json_array_foreach(list, i, d)
+    {
+        const char *path = json_get_str(d, "Path");
+        struct stat st;
+        if (path == NULL || stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+            continue; /* the spec's check names it */
+        if (!cgroup_block_device_uses_bfq(major(st.st_rdev), minor(st.st_rdev)))
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "blkio weight for device `%s`: its I/O scheduler is not bfq, the only one with "
+                                 "per-device weights on this kernel (see /sys/dev/block/%u:%u/queue/scheduler)",
+                                 path, major(st.st_rdev), minor(st.st_rdev));
+    }
+    return 0;
+}
+
 static int check_blkio(const json_t *hc, struct isd_error **err)
 {
     long long w = json_get_int(hc, "BlkioWeight", 0);
+    const json_t *devs = json_object_get(hc, "BlkioWeightDevice");
+    size_t i;
+    json_t *d;
     if (w != 0 && (w < 10 || w > 1000))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "Range of blkio weight is from 10 to 1000");
-    if (w > 0 && !cgroup_host_has_file(CGROUP_BLKIO, "blkio.weight") &&
-        !cgroup_host_has_file(CGROUP_BLKIO, "blkio.bfq.weight") && !cgroup_host_has_file(CGROUP_BLKIO, "io.weight"))
+    if (w > 0 && !cgroup_blkio_weight_supported(false))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
-                             "Your kernel does not support Block I/O weight or the cgroup is not mounted");
-    if (json_array_size(json_object_get(hc, "BlkioWeightDevice")) > 0 &&
-        !cgroup_host_has_file(CGROUP_BLKIO, "blkio.weight_device") && !cgroup_host_has_file(CGROUP_BLKIO, "io.weight"))
+                             "Your kernel does not support Block I/O weight or the cgroup is not mounted (no CFQ "
+                             "or BFQ weight files, no iocost)");
+    json_array_foreach(devs, i, d)
+    {
+        long long dw = json_get_int(d, "Weight", 0);
+        if (dw < 10 || dw > 1000)
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "Range of blkio weight is from 10 to 1000");
+    }
+    if (json_array_size(devs) > 0 && !cgroup_blkio_weight_supported(true))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
-                             "Your kernel does not support Block I/O weight_device or the cgroup is not mounted");
-    return 0;
+                             "Your kernel does not support Block I/O weight_device or the cgroup is not mounted "
+                             "(no CFQ or BFQ weight files)");
+    return check_weight_devices(devs, err);
+}
+
+void service_resources_discard(json_t *hc, json_t *warnings)
+{
+    json_t *swp = json_object_get(hc, "MemorySwappiness");
+    if (json_is_integer(swp) && json_integer_value(swp) != -1 &&
+        !cgroup_host_has_file(CGROUP_MEMORY, "memory.swappiness")) {
+        json_array_append_new(warnings, json_string("Your kernel does not support memory swappiness capabilities or "
+                                                    "the cgroup is not mounted (cgroup v2 has none). Memory "
+                                                    "swappiness discarded."));
+        json_object_set_new(hc, "MemorySwappiness", json_null());
+    }
 }
 
 int service_resources_check(const json_t *hc, struct isd_error **err)

@@ -54,6 +54,9 @@ int signal_parse(const char *s);
 int container_check_settings(const json_t *config, const json_t *hc, struct isd_error **err);
 /* Host support of the resource limits of a HostConfig (container_resources.c), at create and update. */
 int service_resources_check(const json_t *host_config, struct isd_error **err);
+/* What Docker accepts but drops, with a warning appended to warnings, where the host lacks it: the memory
+ * swappiness on cgroup v2 (no memory.swappiness). Before service_resources_check. */
+void service_resources_discard(json_t *host_config, json_t *warnings);
 /* Before the runtime creates the container of spec: what runc cannot set on this host's cgroup layout. */
 int service_resources_prepare(json_t *spec, struct isd_error **err);
 /* Adds the realtime runtime of res (linux.resources) to each ancestor of cgroups_path on the v1 cpu hierarchy. */

@@ -62,7 +62,7 @@ int service_pod_container_create(struct daemon *d, const char *pod_id, const cha
         json_object_set_new(labels, "io.isulad.cri.log-path", json_string(log_path));
         json_object_set_new(hc, "LogConfig", json_pack("{s:s, s:{s:s}}", "Type", "cri", "Config", "path", log_path));
     }
-    if (service_container_create(d, name, body, ret_id, err) < 0)
+    if (service_container_create(d, name, body, ret_id, NULL, err) < 0)
         return isd_error_wrap(err, "create container in pod `%.12s`", json_get_str(pod, "Id"));
     return 0;
 }

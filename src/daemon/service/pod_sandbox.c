@@ -85,7 +85,7 @@ int service_pod_run(struct daemon *d, const char *name, json_t *body, char **ret
     if (image == NULL)
         return isd_error_wrap(err, "pod sandbox image");
     pod_body_complete(body, image);
-    if (service_container_create(d, name, body, &id, err) < 0)
+    if (service_container_create(d, name, body, &id, NULL, err) < 0)
         return isd_error_wrap(err, "create pod sandbox");
     if (service_container_start(d, id, err) < 0) {
         /* a failed pod leaves nothing: the remove tears down the network attachment too */

@@ -49,7 +49,8 @@ int daemon_restore(struct daemon *d, struct isd_error **err);
 void daemon_shutdown(struct daemon *d);
 
 /* Containers. */
-int service_container_create(struct daemon *d, const char *name, const json_t *body, char **ret_id,
+/* warnings (may be NULL): what Docker reports in the response's Warnings is appended to it. */
+int service_container_create(struct daemon *d, const char *name, const json_t *body, char **ret_id, json_t *warnings,
                              struct isd_error **err);
 int service_container_start(struct daemon *d, const char *ref, struct isd_error **err);
 /* timeout: seconds before the SIGKILL; SERVICE_STOP_TIMEOUT_DEFAULT takes the container's StopTimeout (10 s),

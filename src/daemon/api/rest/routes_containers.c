@@ -26,14 +26,17 @@ void h_container_create(struct request *rq, const char *arg)
     struct isd_error *err = NULL;
     cleanup_json json_t *body = rq_json_body(rq, &rest_create_body);
     cleanup_free char *id = NULL;
+    json_t *warnings;
     if (body == NULL)
         return;
-    if (service_container_create(rq->d, rq_query(rq, "name"), body, &id, &err) < 0) {
+    warnings = json_array();
+    if (service_container_create(rq->d, rq_query(rq, "name"), body, &id, warnings, &err) < 0) {
+        json_decref(warnings);
         rq_reply_error(rq, err);
         isd_error_free(err);
         return;
     }
-    rq_reply_json(rq, 201, json_pack("{s:s, s:[]}", "Id", id, "Warnings"));
+    rq_reply_json(rq, 201, json_pack("{s:s, s:o}", "Id", id, "Warnings", warnings));
 }
 
 void h_container_list(struct request *rq, const char *arg)
