@@ -290,6 +290,21 @@ def test_label_and_apparmor_errors(isula):
     assert r.returncode != 0 and "Invalid --security-opt" in r.stderr
 
 
+def test_label_disable_and_apparmor_unconfined_run(isula):
+    """Docker accepts both on any host: they ask for no confinement, which a host without SELinux or AppArmor gives."""
+    out = isula.ok("run", "--rm", "--security-opt", "label=disable", "--security-opt", "apparmor=unconfined",
+                   "busybox", "sh", "-c", "echo ran; cat /proc/1/attr/current 2>/dev/null; true")
+    assert out.splitlines()[0] == "ran"
+    if not os.path.exists("/sys/module/apparmor/parameters/enabled"):
+        r = isula("run", "--rm", "--security-opt", "apparmor=my-profile", "busybox", "true")
+        assert r.returncode == 125 and r.stderr.strip() == \
+            "Error response from daemon: apparmor=my-profile: AppArmor is not enabled on this host", r.stderr
+    r = isula("run", "--rm", "--security-opt", "label=role:bogus_r", "busybox", "true")
+    assert r.returncode == 125 and len(r.stderr.strip().splitlines()) == 1 and "SELinux" in r.stderr, r.stderr
+    r = isula("run", "--rm", "--security-opt", "label=nonsense", "busybox", "true")
+    assert r.returncode == 125 and 'Invalid --security-opt: "label=nonsense"' in r.stderr, r.stderr
+
+
 def test_selinux_label_on_host_without_selinux(new_daemon):
     if os.path.exists("/sys/fs/selinux/enforce"):
         pytest.skip("host has SELinux")
@@ -404,6 +419,18 @@ def test_docker_cli_seccomp_inline_profile(daemon, profile):
                "--security-opt", "no-new-privileges", "busybox", "grep", "-E", "^(Seccomp|CapEff|NoNewPrivs):",
                "/proc/1/status")
     assert sorted(r.stdout.split()) == sorted(["NoNewPrivs:", "1", "Seccomp:", "0", "CapEff:", "0000000000000000"])
+
+
+@pytest.mark.skipif(not os.path.exists(DOCKER), reason="docker CLI not installed")
+def test_docker_cli_label_and_apparmor(daemon):
+    r = docker(daemon, "run", "--rm", "--security-opt", "label=disable", "--security-opt", "apparmor=unconfined",
+               "busybox", "echo", "ran")
+    assert r.returncode == 0 and r.stdout.strip() == "ran", r.stderr
+    r = docker(daemon, "run", "--rm", "--security-opt", "label=type:container_t", "busybox", "true")
+    assert r.returncode == 125 and "SELinux" in r.stderr, r.stderr
+    if not os.path.exists("/sys/module/apparmor/parameters/enabled"):
+        r = docker(daemon, "run", "--rm", "--security-opt", "apparmor=docker-default", "busybox", "true")
+        assert r.returncode == 125 and "AppArmor is not enabled on this host" in r.stderr, r.stderr
 
 
 @pytest.mark.skipif(not os.path.exists(DOCKER), reason="docker CLI not installed")
