@@ -121,6 +121,8 @@ cg b2 io.bfq.weight | sed 's/^/BFQ /'
 /usr/bin/isula update --blkio-weight 600 b2 > /dev/null; echo "BFQ-UPDATE $?"
 cg b2 io.bfq.weight | sed 's/^/BFQ-UPD /'
 /usr/bin/isula rm -f b2 > /dev/null
+echo none > /sys/block/loop0/queue/scheduler
+/usr/bin/isula run --rm --blkio-weight-device /dev/loop0:250 busybox true 2>&1 | sed 's/^/NOTBFQ /'
 cat /tmp/isulad.log
 """
 
@@ -288,12 +290,13 @@ def test_swappiness_realtime_and_blkio_weights_on_cgroup_v2():
     assert "does not support cgroup cpu real-time runtime" in value("RT ")[0]
     # --blkio-weight without bfq: iocost's io.weight, 300 on its scale (1 + (300 - 10) * 9999 / 990)
     if value("IOCOST ") == ["yes"]:
-        assert value("BW-RUN ") == ["0"] and value("BW io.weight ") == ["default 2929"]
+        assert value("BW-RUN ") == ["0"] and value("BW io.weight ") == ["default 2930"]
         assert value("BW-UPDATE ") == ["0"] and value("BW-UPD io.weight ") == ["default 10000"]
-    # a per-device weight needs bfq on the device
-    assert "its I/O scheduler is not bfq" in value("NOBFQ ")[0]
+    # a per-device weight needs bfq (iocost has none), then bfq on the device
+    assert "does not support Block I/O weight_device" in value("NOBFQ ")[0]
     assert "[bfq]" in value("SCHED ")[0]
     assert value("BFQ-RUN ") == ["0"]
     bfq = value("BFQ ")
     assert bfq[0] == "default 300" and "7:0 250" in bfq[1:], bfq
     assert value("BFQ-UPDATE ") == ["0"] and value("BFQ-UPD ")[0] == "default 600"
+    assert "its I/O scheduler is not bfq" in value("NOTBFQ ")[0]

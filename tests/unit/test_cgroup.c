@@ -83,4 +83,41 @@ TEST(read_numbers_and_key_values)
     json_decref(kv);
 }
 
+/* openEuler's files cgroup on a directory tree standing in for /sys/fs/cgroup/files (neither this host nor the VM
+ * has the controller): the kernel would make the container directory's files, the test makes them. */
+TEST(files_limit_on_a_fake_hierarchy)
+{
+    cleanup_free char *cwd = getcwd(NULL, 0);
+    cleanup_free char *root = xasprintf("%s/files", cwd);
+    cleanup_free char *limit = NULL, *procs = NULL;
+    struct isd_error *err = NULL;
+
+    ASSERT_TRUE(mkdir_p("files/isulad/c1", 0755, NULL) == 0);
+    ASSERT_TRUE(!cgroup_files_supported(root));
+    ASSERT_TRUE(cgroup_files_limit_apply(root, "/isulad/c1", 1024, 4242, &err) < 0);
+    ASSERT_TRUE(err != NULL && strstr(err->msg, "does not support files limit") != NULL);
+    isd_error_free(err);
+    err = NULL;
+    ASSERT_TRUE(write_file_atomic("files/cgroup.procs", "", 0, 0644, false, NULL) == 0);
+    ASSERT_TRUE(write_file_atomic("files/isulad/c1/files.limit", "", 0, 0644, false, NULL) == 0);
+    ASSERT_TRUE(write_file_atomic("files/isulad/c1/cgroup.procs", "", 0, 0644, false, NULL) == 0);
+    ASSERT_TRUE(cgroup_files_supported(root));
+    ASSERT_TRUE(cgroup_files_limit_apply(root, "/isulad/c1", 1024, 4242, &err) == 0);
+    limit = read_file("files/isulad/c1/files.limit", 64, NULL, NULL);
+    procs = read_file("files/isulad/c1/cgroup.procs", 64, NULL, NULL);
+    ASSERT_STR_EQ(limit, "1024");
+    ASSERT_STR_EQ(procs, "4242");
+    /* a path that is not absolute or climbs out of the hierarchy is refused */
+    ASSERT_TRUE(cgroup_files_limit_apply(root, "isulad/c1", 1, 1, &err) < 0 && err->code == ISD_ERR_INVALID);
+    isd_error_free(err);
+    err = NULL;
+    ASSERT_TRUE(cgroup_files_limit_apply(root, "/isulad/../../x", 1, 1, &err) < 0);
+    isd_error_free(err);
+    ASSERT_TRUE(!is_dir("x"));
+    /* removal: rmdir, which the kernel allows once the cgroup has no process */
+    ASSERT_TRUE(mkdir_p("files/isulad/c2", 0755, NULL) == 0);
+    cgroup_files_remove(root, "/isulad/c2");
+    ASSERT_TRUE(!is_dir("files/isulad/c2") && is_dir("files/isulad/c1"));
+}
+
 RUN_TESTS()

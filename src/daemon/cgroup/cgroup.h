@@ -54,6 +54,15 @@ json_t *cgroup_stats_memory(const struct cgroup_paths *cg);
 json_t *cgroup_stats_blkio(const struct cgroup_paths *cg);
 json_t *cgroup_stats_pids(const struct cgroup_paths *cg);
 
+/* openEuler's files cgroup (cgroup_files.c): where it is mounted, whether root holds a hierarchy, the container's
+ * directory <root><cgroups_path> made with files.limit written and pid moved into it, and removed (rmdir: when
+ * empty). */
+#define CGROUP_FILES_ROOT "/sys/fs/cgroup/files"
+bool cgroup_files_supported(const char *root);
+int cgroup_files_limit_apply(const char *root, const char *cgroups_path, long long limit, pid_t pid,
+                             struct isd_error **err);
+void cgroup_files_remove(const char *root, const char *cgroups_path);
+
 /* Limits (cgroup_limits.c). */
 int cgroup_write(const char *dir, const char *file, const char *value, struct isd_error **err);
 /* Where cgroup2 is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified), NULL when nowhere. */

@@ -204,7 +204,8 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     long long t1 = now_ns();
     rq.terminal = json_get_bool(c->config, "Tty", false);
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
-    rq.start = rt.ops->run_detached_ok(&rt);
+    /* a files limit joins the created process to its cgroup before it starts */
+    rq.start = rt.ops->run_detached_ok(&rt) && !service_resources_files_limited(c);
     log_opts(c, &rq.log_max_size, &rq.log_max_file);
     if (service_container_log_disabled(c) || container_log_type_none(c))
         rq.log_file = NULL; /* disable-log=true, or LogConfig.Type none: the shim keeps no log */
@@ -222,6 +223,10 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     for (int i = 0; i < n_ends; i++)
         close(shim_ends[i]);
     if (rc < 0) {
+        container_drop_handoff(c);
+        return start_fail(d, c, &rt, err);
+    }
+    if (service_resources_files_join(d, c, pid, err) < 0) {
         container_drop_handoff(c);
         return start_fail(d, c, &rt, err);
     }
@@ -536,6 +541,7 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
         rc = -1;
         goto out;
     }
+    service_resources_files_remove(d, c);
     rm_rf_soon(c->state_dir, NULL);
     rm_rf_soon(c->dir, NULL);
     c->removed = true; /* attach connections not taken yet stay: they hold the output of this last run */

@@ -130,10 +130,10 @@ int service_resources_check(const json_t *hc, struct isd_error **err)
     if ((json_get_int(hc, "CpuRealtimePeriod", 0) > 0 || json_get_int(hc, "CpuRealtimeRuntime", 0) != 0) &&
         (!cgroup_host_has(CGROUP_CPU, &v2) || v2 || !cgroup_host_has_file(CGROUP_CPU, "cpu.rt_runtime_us")))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "Your kernel does not support cgroup cpu real-time runtime");
-    if (json_get_int(hc, "FilesLimit", 0) > 0 && !path_exists("/sys/fs/cgroup/files/files.limit"))
+    if (json_get_int(hc, "FilesLimit", 0) > 0 && !cgroup_files_supported(CGROUP_FILES_ROOT))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
-                             "Your kernel does not support files limit: no files cgroup (/sys/fs/cgroup/files, an "
-                             "openEuler kernel feature)");
+                             "Your kernel does not support files limit: no files cgroup (" CGROUP_FILES_ROOT
+                             ", an openEuler kernel feature)");
     if (oom < 0 && !may_lower_oom_score(oom))
         return isd_error_set(err, ISD_ERR_PERMISSION, 0,
                              "Invalid value %lld for oom score adj: a negative value needs CAP_SYS_RESOURCE, which "
@@ -207,6 +207,36 @@ int service_resources_prepare(json_t *spec, struct isd_error **err)
     if (hugetlb_unified(cg, res, err) < 0 || service_resources_rt_parents(cg, res, err) < 0)
         return -1;
     return 0;
+}
+
+static char *container_cgroups_path(struct daemon *d, struct container *c)
+{
+    struct spec_input in;
+    service_spec_input(d, c, NULL, c->config, &in);
+    return spec_cgroups_path(&in);
+}
+
+bool service_resources_files_limited(const struct container *c)
+{
+    return json_get_int(c->host_config, "FilesLimit", 0) > 0;
+}
+
+int service_resources_files_join(struct daemon *d, struct container *c, pid_t pid, struct isd_error **err)
+{
+    cleanup_free char *cg = NULL;
+    if (!service_resources_files_limited(c))
+        return 0;
+    cg = container_cgroups_path(d, c);
+    return cgroup_files_limit_apply(CGROUP_FILES_ROOT, cg, json_get_int(c->host_config, "FilesLimit", 0), pid, err);
+}
+
+void service_resources_files_remove(struct daemon *d, struct container *c)
+{
+    cleanup_free char *cg = NULL;
+    if (!service_resources_files_limited(c))
+        return;
+    cg = container_cgroups_path(d, c);
+    cgroup_files_remove(CGROUP_FILES_ROOT, cg);
 }
 
 void service_resources_inspect(json_t *hc)

@@ -61,6 +61,11 @@ void service_resources_discard(json_t *host_config, json_t *warnings);
 int service_resources_prepare(json_t *spec, struct isd_error **err);
 /* Adds the realtime runtime of res (linux.resources) to each ancestor of cgroups_path on the v1 cpu hierarchy. */
 int service_resources_rt_parents(const char *cgroups_path, const json_t *res, struct isd_error **err);
+/* --files-limit (openEuler's files cgroup, which runc does not know): whether c has one; its directory made, the
+ * limit written and pid (created, not yet started) moved there; the directory removed with the container. */
+bool service_resources_files_limited(const struct container *c);
+int service_resources_files_join(struct daemon *d, struct container *c, pid_t pid, struct isd_error **err);
+void service_resources_files_remove(struct daemon *d, struct container *c);
 /* Docker's defaults of the resource fields a HostConfig does not carry, for inspect (Docker shows them all). */
 void service_resources_inspect(json_t *host_config);
 /* Storage at start (default quota support, image-layer-check) and a new container's rootfs quota

@@ -53,6 +53,8 @@ struct spec_input {
 
 /* The bundle's config.json. Writes <container_dir>/{hostname,hosts,resolv.conf}. */
 json_t *spec_generate(const struct spec_input *in, struct isd_error **err);
+/* The container's linux.cgroupsPath: "<cgroup parent>/<id>" (HostConfig.CgroupParent, else the daemon's). */
+char *spec_cgroups_path(const struct spec_input *in);
 
 /* The spec's linux.resources for a HostConfig without the device rules (what `update` writes to the cgroups):
  * the same values and range errors as spec_generate. */

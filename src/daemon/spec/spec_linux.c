@@ -284,7 +284,7 @@ json_t *spec_resources_build(const json_t *host_config, struct isd_error **err)
     return res;
 }
 
-static char *cgroups_path(const struct spec_input *in)
+char *spec_cgroups_path(const struct spec_input *in)
 {
     const char *parent = json_get_str(in->host_config, "CgroupParent");
     cleanup_free char *p = NULL;
@@ -328,7 +328,7 @@ int spec_build_linux(const struct spec_input *in, json_t *spec, struct isd_error
 {
     const json_t *hc = in->host_config;
     cleanup_json json_t *lnx = json_object();
-    cleanup_free char *cg = cgroups_path(in);
+    cleanup_free char *cg = spec_cgroups_path(in);
     json_t *sysctls = json_object_get(hc, "Sysctls");
 
     if (resources(hc, lnx, err) < 0 || namespaces(in, lnx) < 0)

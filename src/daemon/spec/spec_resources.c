@@ -34,6 +34,14 @@ static int memory_extra(const json_t *hc, json_t *res, struct isd_error **err)
     return 0;
 }
 
+/* openEuler's runtime field for its files cgroup (other runtimes ignore it: the daemon sets that cgroup itself). */
+static void files_limit(const json_t *hc, json_t *res)
+{
+    long long n = json_get_int(hc, "FilesLimit", 0);
+    if (n > 0)
+        json_object_set_new(res, "files", json_pack("{sI}", "limit", (json_int_t)n));
+}
+
 static int cpu_extra(const json_t *hc, json_t *res, struct isd_error **err)
 {
     json_t *c = json_object_get(res, "cpu");
@@ -164,6 +172,7 @@ int spec_resources_extra(const json_t *hc, json_t *res, struct isd_error **err)
     cleanup_free char *dflt = NULL;
     if (memory_extra(hc, res, err) < 0 || cpu_extra(hc, res, err) < 0 || blkio_extra(hc, res, err) < 0)
         return -1;
+    files_limit(hc, res);
     if (json_array_size(json_object_get(hc, "Hugetlbs")) > 0)
         dflt = default_page_size();
     return hugetlb(hc, dflt, res, err);
