@@ -247,6 +247,9 @@ def test_daemon_userns_remap_and_userns_host(new_daemon):
     assert host_ids(isula.inspect(own)["State"]["Pid"]) == ("500000", "500000")
     out = isula.ok("run", "--rm", "--userns", "host", "busybox", "cat", "/proc/self/uid_map")
     assert out.split() == ["0", "0", "4294967295"]
+    # the default bridge network too: its namespace is owned by a user namespace with the daemon's mapping
+    out = isula.ok("run", "--rm", "--net", "bridge", "busybox", "sh", "-c", "cat /proc/self/uid_map; ls /sys/class/net")
+    assert out.split()[:3] == ["0", "400000", "65535"] and "eth0" in out.split()[3:]
     r = isula("create", "--privileged", "busybox", "true")
     assert r.returncode == 125 and "privileged mode is incompatible with user namespaces" in r.stderr
     assert isula.ok("run", "--rm", "--privileged", "--userns", "host", "busybox", "id", "-u") == "0"
@@ -293,22 +296,75 @@ def test_leftover_idmapped_layer_mounts_are_detached_not_deleted(new_daemon):
             subprocess.run(["umount", "-l", clone])
 
 
-def test_user_remap_refuses_namespaces_it_would_not_own(isula):
+MAP = "300000:300000:65535"
+
+
+def test_user_remap_refuses_host_namespaces(isula):
+    for opts, msg in ((("--pid", "host"), "cannot share the host PID namespace when user namespaces are enabled"),
+                      (("--net", "host"), "cannot share the host's network namespace when user namespaces are "
+                                          "enabled")):
+        r = isula("create", "--user-remap", MAP, *opts, "busybox", "true")
+        assert r.returncode == 125 and msg in r.stderr, (opts, r.stderr)
+
+
+def test_user_remap_on_a_user_network(isula, daemon):
+    """The network's namespace is made in a user namespace with the container's mapping, which the container
+    joins: its root mounts sysfs there, exec joins it, and containers reach each other by name."""
     from test_network import Nets
+    remap_ready(daemon)
     nets = Nets(isula)
     try:
         net, _, _ = nets.network()
-        peer = nets.name()
-        isula.ok("run", "-d", "--name", peer, "busybox", "sleep", "300")
-        for opts, msg in ((("--pid", "host"), "cannot share the host PID namespace when user namespaces are enabled"),
-                          (("--net", "host"), "cannot share the host's network namespace when user namespaces are "
-                                              "enabled"),
-                          (("--net", net), "network `%s` with a user namespace: not supported yet" % net),
-                          (("--net", "container:" + peer), "cannot join another container's namespace"),
-                          (("--ipc", "container:" + peer), "cannot join another container's namespace"),
-                          (("--pid", "container:" + peer), "cannot join another container's namespace")):
-            r = isula("create", "--user-remap", "300000:300000:65535", *opts, "busybox", "true")
-            assert r.returncode != 0 and msg in r.stderr, (opts, r.stderr)
+        a, b = nets.name(), nets.name()
+        isula.ok("run", "-d", "--name", a, "--user-remap", MAP, "--net", net, "busybox", "sleep", "300")
+        isula.ok("run", "-d", "--name", b, "--user-remap", MAP, "--net", net, "busybox", "sleep", "300")
+        assert isula.ok("exec", a, "cat", "/proc/self/uid_map").split() == ["0", "300000", "65535"]
+        assert host_ids(isula.inspect(a)["State"]["Pid"]) == ("300000", "300000")
+        assert "eth0" in isula.ok("exec", a, "ls", "/sys/class/net").split()
+        ip_a = isula.inspect(a)["NetworkSettings"]["Networks"][net]["IPAddress"]
+        assert ip_a and ip_a in isula.ok("exec", a, "ip", "-4", "addr", "show", "eth0")
+        assert "1 packets received" in isula.ok("exec", b, "ping", "-c", "1", "-W", "5", a)
+        # the pinned user namespace goes with the container
+        pinned = os.path.join(daemon.state, "netns-userns", isula.inspect(a)["Id"])
+        assert os.path.exists(pinned)
+        isula.ok("rm", "-f", a)
+        assert not os.path.exists(pinned)
+    finally:
+        nets.cleanup()
+
+
+def test_user_remap_joins_a_peer_with_the_same_mapping(isula, daemon, container):
+    """container:<peer> modes: the peer's namespaces come with its user namespace, which the container joins;
+    a different mapping (or none on the peer) cannot share them."""
+    remap_ready(daemon)
+    peer = container("run", "-d", "--user-remap", MAP, "--hostname", "peerhost", "busybox", "sleep", "300")
+    c = container("run", "-d", "--user-remap", MAP, "--net", "container:" + peer, "--pid", "container:" + peer,
+                  "--ipc", "container:" + peer, "busybox", "sleep", "301")
+    assert isula.ok("exec", c, "hostname") == "peerhost"
+    assert "sleep 300" in isula.ok("exec", c, "ps", "-o", "args")
+    pid_c, pid_p = isula.inspect(c)["State"]["Pid"], isula.inspect(peer)["State"]["Pid"]
+    for ns in ("user", "net", "pid", "ipc"):
+        assert os.readlink("/proc/%d/ns/%s" % (pid_c, ns)) == os.readlink("/proc/%d/ns/%s" % (pid_p, ns)), ns
+    assert os.readlink("/proc/%d/ns/mnt" % pid_c) != os.readlink("/proc/%d/ns/mnt" % pid_p)
+    r = isula("create", "--user-remap", "400000:400000:65535", "--net", "container:" + peer, "busybox", "true")
+    assert r.returncode == 125 and "its user namespace maps ids differently" in r.stderr, r.stderr
+    plain = container("run", "-d", "busybox", "sleep", "300")
+    r = isula("create", "--user-remap", MAP, "--ipc", "container:" + plain, "busybox", "true")
+    assert r.returncode == 125 and "maps ids differently (none: the host's)" in r.stderr, r.stderr
+    # host root may join a user-namespaced container's namespaces
+    assert isula.ok("run", "--rm", "--net", "container:" + peer, "busybox", "hostname") == "peerhost"
+
+
+def test_user_remap_network_and_peer_namespaces_conflict(isula, daemon, container):
+    from test_network import Nets
+    remap_ready(daemon)
+    nets = Nets(isula)
+    try:
+        net, _, _ = nets.network()
+        peer = container("run", "-d", "--user-remap", MAP, "busybox", "sleep", "300")
+        r = isula("run", "-d", "--name", nets.name(), "--user-remap", MAP, "--net", net, "--pid",
+                  "container:" + peer, "busybox", "true")
+        assert r.returncode != 0 and "cannot be on a network and share another container's namespaces" in r.stderr
         out = isula.ok("run", "--rm", "--net", net, "--userns", "host", "busybox", "cat", "/proc/self/uid_map")
         assert out.split() == ["0", "0", "4294967295"]
     finally:

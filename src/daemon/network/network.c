@@ -25,6 +25,7 @@ struct network_ctx *network_ctx_new(const char *graph, const char *state, const 
     n->store_dir = xasprintf("%s/networks", graph);
     n->conf_dir = xstrdup(conf_dir != NULL ? conf_dir : "/etc/cni/net.d");
     n->netns_dir = xasprintf("%s/netns", state);
+    n->userns_dir = xasprintf("%s/netns-userns", state);
     n->ipam_dir = xasprintf("%s/network/ipam", graph);
     n->cache_dir = xasprintf("%s/network/cache", graph);
     n->rules_dir = xasprintf("%s/network/rules", graph);
@@ -53,6 +54,7 @@ void network_ctx_free(struct network_ctx *n)
     free(n->store_dir);
     free(n->conf_dir);
     free(n->netns_dir);
+    free(n->userns_dir);
     free(n->ipam_dir);
     free(n->cache_dir);
     free(n->rules_dir);
@@ -132,8 +134,18 @@ static int publish(struct network_ctx *n, struct cni_net *net, bool own, const c
                                  err);
 }
 
+char *network_container_userns(struct network_ctx *n, const char *id)
+{
+    char *p = path_join(n->userns_dir, id);
+    if (path_exists(p))
+        return p;
+    free(p);
+    return NULL;
+}
+
 int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const json_t *aliases,
-                             const char *name, const json_t *capabilities, char **ret_netns, struct isd_error **err)
+                             const char *name, const json_t *capabilities, const struct user_remap *map,
+                             char **ret_netns, struct isd_error **err)
 {
     cleanup_cni_net struct cni_net *net = network_lookup(n, name, err);
     cleanup_free char *ns = NULL;
@@ -145,18 +157,23 @@ int network_container_attach(struct network_ctx *n, const char *id, const char *
                              .container_name = container_name,
                              .aliases = aliases};
     bool own;
+    int rc;
     if (net == NULL || network_rules_ensure(n, net, err) < 0)
         return -1;
     own = own_ports(net);
     if (network_container_has_state(n, id) && network_container_detach(n, id, err) < 0)
         return isd_error_wrap(err, "clean up the last run's network");
-    if (netns_create(n->netns_dir, id, &ns, err) < 0)
+    rc = map != NULL && user_remap_is_set(map) ? netns_create_in_userns(n->netns_dir, n->userns_dir, id, map, &ns, err)
+                                               : netns_create(n->netns_dir, id, &ns, err);
+    if (rc < 0)
         return -1;
     rt.netns = ns;
     if ((res = cni_net_add(&n->env, net, &rt, err)) == NULL ||
         publish(n, net, own, id, rt.ifname, res, capabilities, err) < 0) {
+        cleanup_free char *uns = path_join(n->userns_dir, id);
         cni_net_del(&n->env, net, &rt, net->name, NULL);
         netns_remove(ns, NULL);
+        netns_remove(uns, NULL);
         return isd_error_wrap(err, "attach to network `%s`", name);
     }
     *ret_netns = TAKE_PTR(ns);
@@ -230,7 +247,7 @@ int network_container_detach_one(struct network_ctx *n, const char *id, const ch
 int network_container_detach(struct network_ctx *n, const char *id, struct isd_error **err)
 {
     json_t **entries = cni_cache_list(&n->env, id);
-    cleanup_free char *ns = netns_path(n, id);
+    cleanup_free char *ns = netns_path(n, id), *uns = path_join(n->userns_dir, id);
     int rc = 0;
     for (size_t i = 0; entries != NULL && entries[i] != NULL; i++) {
         struct cni_runtime rt = {
@@ -245,6 +262,8 @@ int network_container_detach(struct network_ctx *n, const char *id, struct isd_e
     cni_cache_list_free(entries);
     /* After DEL: plugins need the namespace to remove the container's end of the veth. */
     if (netns_remove(ns, rc < 0 ? NULL : err) < 0)
+        rc = -1;
+    if (netns_remove(uns, rc < 0 ? NULL : err) < 0)
         rc = -1;
     return rc;
 }

@@ -10,6 +10,7 @@
  *         <graph>/network/ipam/<network>/   host-local leases
  *         <graph>/network/rules/<name>      the metadata a network's iptables rules were made from (network_rules.c)
  *         <state>/netns/<id>                pinned network namespaces
+ *         <state>/netns-userns/<id>         pinned user namespaces owning those of user-namespaced containers
  *
  * Thread-safety: every function may be called from any thread. `lock` guards the store's files (create and
  * remove of networks) and is never held across a plugin or another child process. Attachments of one
@@ -23,6 +24,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "common/user_remap.h"
 #include "daemon/network/cni.h"
 
 struct network_ctx {
@@ -31,6 +33,7 @@ struct network_ctx {
     char *store_dir;            /* <graph>/networks */
     char *conf_dir;             /* cni-conf-dir (read-only for isulad) */
     char *netns_dir;            /* <state>/netns */
+    char *userns_dir;           /* <state>/netns-userns: the user namespaces owning user-namespaced containers' */
     char *ipam_dir;             /* <graph>/network/ipam */
     char *cache_dir;            /* <graph>/network/cache */
     char *rules_dir;            /* <graph>/network/rules */
@@ -78,10 +81,15 @@ struct cni_net *network_lookup(struct network_ctx *n, const char *ref, struct is
 
 /* Attaches container id to network `name` in a new pinned namespace (loopback up, the network's plugins make
  * eth0). container_name and aliases (array of strings, may be NULL) are kept for name resolution. capabilities: the
- * runtime config offered to the plugins ({"portMappings": [...]}), may be NULL. Returns the namespace path for the
- * runtime spec. On failure nothing is left behind. */
+ * runtime config offered to the plugins ({"portMappings": [...]}), may be NULL. map (may be NULL): a user namespace
+ * mapping the container will have; the namespace is then owned by a pinned user namespace with it
+ * (network_container_userns), which the container joins. Returns the namespace path for the runtime spec. On
+ * failure nothing is left behind. */
 int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const json_t *aliases,
-                             const char *name, const json_t *capabilities, char **ret_netns, struct isd_error **err);
+                             const char *name, const json_t *capabilities, const struct user_remap *map,
+                             char **ret_netns, struct isd_error **err);
+/* The pinned user namespace owning id's network namespace (attached with a map), NULL when none. */
+char *network_container_userns(struct network_ctx *n, const char *id);
 /* Attaches id, whose namespace is pinned already (network_container_attach), to one more network as the first
  * free interface eth1, eth2, ... (hot connect, or the second and later networks at start). On failure nothing of
  * this attachment is left. */

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/events/events.h"
+#include "daemon/network/network.h"
 #include "daemon/service/internal.h"
 #include "daemon/service/volumes.h"
 #include "daemon/spec/spec.h"
@@ -98,13 +99,21 @@ static int write_bundle(struct daemon *d, struct container *c, const char *rootf
     cleanup_free char *path = xasprintf("%s/config.json", c->state_dir);
     cleanup_free char *exit_path = xasprintf("%s/exit", c->state_dir);
     struct service_ns_join join;
-    cleanup_free char *shm = NULL;
+    cleanup_free char *shm = NULL, *net_userns = NULL;
     cleanup_json json_t *hc = service_volumes_host_config(d, c, rootfs, err);
     if (hc == NULL || service_ns_join_resolve(d, c, &join, err) < 0)
         return -1;
     service_spec_input(d, c, rootfs, c->config, &in);
     in.host_config = hc; /* volumes resolved to host paths */
     in.netns_path = netns;
+    net_userns = netns != NULL ? network_container_userns(d->network, c->id) : NULL;
+    if (net_userns != NULL && join.userns_path != NULL) {
+        service_ns_join_clear(&join);
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "a user-namespaced container cannot be on a network and share another container's "
+                             "namespaces: each comes with its own user namespace");
+    }
+    in.userns_path = net_userns;
     service_ns_join_apply(&join, &in);
     if (service_ns_shm_attach(c, &join, &shm, err) < 0) {
         service_ns_join_clear(&join);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/fs.h"
@@ -37,6 +38,8 @@ static const char *peer_ref(const json_t *hc, size_t i)
 int service_ns_check_create(struct daemon *d, const json_t *config, const json_t *hc, struct isd_error **err)
 {
     const char *hostname = json_get_str(config, "Hostname");
+    struct user_remap m;
+    service_userns_map(d, hc, &m);
     for (size_t i = 0; i < SERVICE_NS_N; i++) {
         const char *ref = peer_ref(hc, i);
         cleanup_container struct container *peer = NULL;
@@ -48,6 +51,8 @@ int service_ns_check_create(struct daemon *d, const json_t *config, const json_t
         peer = container_store_lookup(d->containers, ref, err);
         if (peer == NULL)
             return isd_error_wrap(err, "%s mode `container:%s`", ns_modes[i].what, ref);
+        if (service_userns_check_peer(d, &m, ns_modes[i].what, ref, peer->host_config, err) < 0)
+            return -1;
     }
     /* Docker's rule: the joined network namespace comes with its owner's hostname */
     if (peer_ref(hc, 0) != NULL && hostname != NULL && hostname[0] != '\0')
@@ -68,8 +73,25 @@ static int peer_lock(struct container *peer, const char *ref, struct isd_error *
     return isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s is busy: try again", ref);
 }
 
-static int resolve_one(struct daemon *d, struct container *c, size_t i, struct service_ns_join *j,
-                       struct isd_error **err)
+/* The user namespace of a peer, the same for every peer joined. */
+static int join_userns(pid_t pid, const char *what, const char *ref, struct service_ns_join *j, struct isd_error **err)
+{
+    cleanup_free char *p = xasprintf("/proc/%d/ns/user", (int)pid);
+    struct stat a, b;
+    if (j->userns_path == NULL) {
+        j->userns_path = TAKE_PTR(p);
+        return 0;
+    }
+    if (stat(j->userns_path, &a) == 0 && stat(p, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+        return 0;
+    return isd_error_set(err, ISD_ERR_INVALID, 0,
+                         "cannot join %s of container %s: it is in another user namespace than the other container "
+                         "whose namespace is joined",
+                         what, ref);
+}
+
+static int resolve_one(struct daemon *d, struct container *c, size_t i, const struct user_remap *m,
+                       struct service_ns_join *j, struct isd_error **err)
 {
     const char *ref = peer_ref(c->host_config, i);
     cleanup_container struct container *peer = container_store_lookup(d->containers, ref, err);
@@ -84,7 +106,12 @@ static int resolve_one(struct daemon *d, struct container *c, size_t i, struct s
     if (peer->removed || (peer->status != CT_RUNNING && peer->status != CT_PAUSED) || peer->pid <= 0) {
         rc = isd_error_set(err, ISD_ERR_CONFLICT, 0, "cannot join %s of a non running container: %s", ns_modes[i].what,
                            ref);
-    } else {
+    } else if (user_remap_is_set(m)) {
+        rc = service_userns_check_peer(d, m, ns_modes[i].what, ref, peer->host_config, err);
+        if (rc == 0)
+            rc = join_userns(peer->pid, ns_modes[i].what, ref, j, err);
+    }
+    if (rc == 0) {
         j->path[i] = xasprintf("/proc/%d/ns/%s", (int)peer->pid, ns_modes[i].type);
         const char *hostname = json_get_str(peer->config, "Hostname");
         if (i == 0 && hostname != NULL)
@@ -98,9 +125,11 @@ static int resolve_one(struct daemon *d, struct container *c, size_t i, struct s
 
 int service_ns_join_resolve(struct daemon *d, struct container *c, struct service_ns_join *j, struct isd_error **err)
 {
+    struct user_remap m;
     *j = (struct service_ns_join){0};
+    service_userns_map(d, c->host_config, &m);
     for (size_t i = 0; i < SERVICE_NS_N; i++) {
-        if (peer_ref(c->host_config, i) != NULL && resolve_one(d, c, i, j, err) < 0) {
+        if (peer_ref(c->host_config, i) != NULL && resolve_one(d, c, i, &m, j, err) < 0) {
             service_ns_join_clear(j);
             return -1;
         }
@@ -118,6 +147,8 @@ void service_ns_join_apply(const struct service_ns_join *j, struct spec_input *i
     in->pid_ns_path = j->path[1];
     in->ipc_ns_path = j->path[2];
     in->uts_ns_path = j->path[3];
+    if (j->userns_path != NULL)
+        in->userns_path = j->userns_path;
 }
 
 void service_ns_join_clear(struct service_ns_join *j)
@@ -128,6 +159,8 @@ void service_ns_join_clear(struct service_ns_join *j)
     }
     free(j->hostname);
     j->hostname = NULL;
+    free(j->userns_path);
+    j->userns_path = NULL;
 }
 
 static char *shm_path(const struct container *c)

@@ -23,33 +23,34 @@ void service_userns_map(struct daemon *d, const json_t *hc, struct user_remap *r
         *ret = d->cfg->userns_remap_map;
 }
 
-/* Namespaces the container's user namespace would not own. proc and sysfs cannot be mounted over the host's
- * pid and network namespaces (Docker's two refusals). A namespace joined by path (a user network's pinned
- * one, another container's) lets the container start, but runc 1.1's exec joins the user namespace first and
- * is then refused the others (EPERM): refused at create rather than broken at the first exec. */
+/* Namespaces the container's user namespace cannot own: proc and sysfs cannot be mounted over the host's pid and
+ * network namespaces (Docker's two refusals). A user network's namespace is made inside a user namespace with
+ * the container's mapping, which the container joins (network.h); another container's namespaces come with
+ * that container's user namespace (service_userns_check_peer). */
 static int check_shared_ns(const json_t *hc, struct isd_error **err)
 {
-    static const char *const keys[] = {"NetworkMode", "PidMode", "IpcMode", "UTSMode"};
-    const char *net = json_get_str(hc, "NetworkMode");
-    if (streq(net, "host"))
+    if (streq(json_get_str(hc, "NetworkMode"), "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
                              "cannot share the host's network namespace when user namespaces are enabled");
     if (streq(json_get_str(hc, "PidMode"), "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
                              "cannot share the host PID namespace when user namespaces are enabled");
-    if (network_mode_is_named(net))
-        return isd_error_set(err, ISD_ERR_NOT_IMPLEMENTED, 0,
-                             "network `%s` with a user namespace: not supported yet (its namespace is not owned "
-                             "by the container's user namespace); use --userns=host",
-                             net);
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-        if (str_has_prefix(json_get_str(hc, keys[i]), "container:"))
-            return isd_error_set(err, ISD_ERR_INVALID, 0,
-                                 "%s `%s`: cannot join another container's namespace when user namespaces are "
-                                 "enabled",
-                                 keys[i], json_get_str(hc, keys[i]));
-    }
     return 0;
+}
+
+int service_userns_check_peer(struct daemon *d, const struct user_remap *m, const char *what, const char *ref,
+                              const json_t *peer_host_config, struct isd_error **err)
+{
+    struct user_remap pm;
+    if (!user_remap_is_set(m))
+        return 0;
+    service_userns_map(d, peer_host_config, &pm);
+    if (pm.uid == m->uid && pm.gid == m->gid && pm.size == m->size)
+        return 0;
+    return isd_error_set(err, ISD_ERR_INVALID, 0,
+                         "cannot join %s of container %s: its user namespace maps ids differently (%s), and a "
+                         "namespace can only be shared within the user namespace that owns it",
+                         what, ref, user_remap_is_set(&pm) ? "another mapping" : "none: the host's");
 }
 
 int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_error **err)

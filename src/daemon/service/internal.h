@@ -114,6 +114,9 @@ struct service_ns_join {
     char *path[SERVICE_NS_N];
     char *hostname;
     pid_t ipc_peer; /* the IPC peer's pid: its /dev/shm is shared too (service_ns_shm_attach) */
+    /* a user-namespaced container joins its peers' user namespace (which owns their namespaces): the first
+     * peer's /proc/<pid>/ns/user; every peer must be in that one */
+    char *userns_path;
 };
 int service_ns_check_create(struct daemon *d, const json_t *config, const json_t *hc, struct isd_error **err);
 int service_ns_join_resolve(struct daemon *d, struct container *c, struct service_ns_join *j, struct isd_error **err);
@@ -134,6 +137,11 @@ bool service_ns_pid_shared(const struct container *c);
  * it is). */
 void service_userns_map(struct daemon *d, const json_t *hc, struct user_remap *ret);
 int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_error **err);
+/* A container mapped as m may share a namespace of peer (container:<peer> modes) when peer is mapped alike: it
+ * then joins peer's user namespace, which owns that namespace. A container without a mapping (host root) may
+ * join any. ISD_ERR_INVALID naming the mode otherwise. */
+int service_userns_check_peer(struct daemon *d, const struct user_remap *m, const char *what, const char *ref,
+                              const json_t *peer_host_config, struct isd_error **err);
 int service_rootfs_mount(struct daemon *d, struct container *c, char **ret_merged, struct isd_error **err);
 
 /* Filters shared by the lists and events (filters.c). The values of a Docker filter key (array or the old

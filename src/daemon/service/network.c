@@ -97,11 +97,7 @@ json_t *service_network_prune(struct daemon *d, const json_t *filters, struct is
 
 const char *service_network_primary(struct daemon *d, const json_t *host_config)
 {
-    struct user_remap map;
-    /* A user-namespaced container cannot mount sysfs in a namespace isulad pinned (owned by the host's user
-     * namespace): on the default network it keeps loopback only; a named network's start fails as before. */
-    service_userns_map(d, host_config, &map);
-    return network_mode_network(json_get_str(host_config, "NetworkMode"), d->network->has_default && map.size == 0);
+    return network_mode_network(json_get_str(host_config, "NetworkMode"), d->network->has_default);
 }
 
 int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err)
@@ -162,8 +158,11 @@ int service_network_start(struct daemon *d, struct container *c, char **ret_netn
             *err = e;
             return -1;
         }
+        struct user_remap map;
+        /* a user-namespaced container's network namespace is owned by a user namespace with its mapping */
+        service_userns_map(d, c->host_config, &map);
         if (network_container_attach(d->network, c->id, c->name, json_is_array(aliases) ? aliases : NULL, mode, caps,
-                                     ret_netns, err) < 0)
+                                     &map, ret_netns, err) < 0)
             return -1;
     }
     if (service_network_start_more(d, c, err) < 0) {

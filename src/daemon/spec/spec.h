@@ -45,6 +45,9 @@ struct spec_input {
     const char *uts_ns_path;
     const char *ipc_shm_path; /* with ipc_ns_path: the IPC peer's /dev/shm attached on the host, bound in */
     struct user_remap remap;  /* set: a new user namespace with this mapping (the service decides which) */
+    /* with remap: an existing user namespace with that mapping to join instead (the one owning a network's
+     * pinned namespace, or another container's); NULL: a new one */
+    const char *userns_path;
     /* Docker-format seccomp profile for containers without a seccomp option; NULL: none. */
     const json_t *seccomp_default;
     /* The daemon's selinux-enabled: label=... options allowed. */

@@ -84,7 +84,10 @@ static int namespaces(const struct spec_input *in, json_t *lnx)
     if (user_remap_is_set(&in->remap)) {
         /* a private cgroup namespace: the runtime mounts the cgroup filesystem itself instead of binding host
          * cgroup directories the container's root may not search */
-        json_array_append_new(ns, json_pack("{ss}", "type", "user"));
+        if (in->userns_path != NULL)
+            json_array_append_new(ns, json_pack("{ssss}", "type", "user", "path", in->userns_path));
+        else
+            json_array_append_new(ns, json_pack("{ss}", "type", "user"));
         json_array_append_new(ns, json_pack("{ss}", "type", "cgroup"));
         json_object_set_new(lnx, "uidMappings",
                             json_pack("[{sIsIsI}]", "containerID", (json_int_t)0, "hostID", (json_int_t)in->remap.uid,
