@@ -216,6 +216,67 @@ def test_user_remap_maps_root_and_the_image_layers(isula, daemon, container):
     assert isula.ok("exec", plain, "stat", "-c", "%u", "/bin/busybox") == "0"
 
 
+def overlay_options(merged):
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            if line.split()[4] == merged:
+                return line.split(" - ")[1].split()[2]
+    return None
+
+
+def test_user_remap_with_chowned_layer_copies(new_daemon):
+    """The fallback of kernels without id-mapped overlay layers, forced: each image layer copied once per mapping
+    with the ids shifted, shared by the containers of that mapping, removed with the layer."""
+    from conftest import Isula
+    d = new_daemon(extra_args=("--storage-opt", "overlay2.remap_layers=copy"))
+    remap_ready(d)
+    d.start()
+    isula = Isula(d)
+    c = isula.ok("run", "-d", "--user-remap", "300000:310000:65535", "busybox", "sleep", "300")
+    check_mapped(isula, c, 300000, 310000)
+    remap = os.path.join(d.graph, "storage", "remap", "300000.310000.65535")
+    copies = sorted(os.listdir(remap))
+    bb = [os.path.join(remap, n, "bin", "busybox") for n in copies if os.path.exists(os.path.join(remap, n, "bin"))]
+    st = os.stat(bb[0])
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (300000, 310000, 0o755)
+    assert overlay_options(isula.inspect(c)["GraphDriver"]["Data"]["MergedDir"]).count(remap) == len(copies)
+    # the image's own layer is untouched
+    overlay = os.path.join(d.graph, "storage", "overlay")
+    layer = next(os.path.join(overlay, n, "diff", "bin", "busybox") for n in os.listdir(overlay)
+                 if os.path.exists(os.path.join(overlay, n, "diff", "bin", "busybox")))
+    assert os.stat(layer).st_uid == 0 and os.stat(layer).st_ino != st.st_ino
+    # a second container of the mapping shares the copies
+    c2 = isula.ok("run", "-d", "--user-remap", "300000:310000:65535", "busybox", "sleep", "300")
+    assert sorted(os.listdir(remap)) == copies
+    assert isula.ok("exec", c2, "stat", "-c", "%u:%g %a", "/bin/busybox") == "0:0 755"
+    # an image of its own: its layer's copy goes with it
+    isula.ok("exec", c, "sh", "-c", "echo x > /marker")
+    img = "it-remap-copy:" + uuid.uuid4().hex[:8]
+    isula.ok("commit", c, img)
+    c3 = isula.ok("run", "-d", "--user-remap", "300000:310000:65535", img, "sleep", "300")
+    assert isula.ok("exec", c3, "stat", "-c", "%u:%g", "/marker") == "0:0"
+    assert len(os.listdir(remap)) == len(copies) + 1
+    isula.ok("rm", "-f", c3)
+    isula.ok("rmi", img)
+    assert sorted(os.listdir(remap)) == copies
+    # a copy a crash left half made is swept when the daemon starts
+    os.makedirs(os.path.join(remap, "ABC.tmp-crash1", "bin"))
+    isula.ok("rm", "-f", c, c2)
+    d.stop()
+    d.start()
+    assert sorted(os.listdir(remap)) == copies
+    assert Isula(d).ok("run", "--rm", "--user-remap", "300000:310000:65535", "busybox", "id", "-u") == "0"
+    r = Isula(d)("run", "--rm", "busybox", "true")
+    assert r.returncode == 0, r.stderr
+
+
+def test_remap_layers_option_is_validated(new_daemon):
+    d = new_daemon(extra_args=("--storage-opt", "overlay2.remap_layers=chown"))
+    with pytest.raises(RuntimeError) as e:
+        d.start(timeout=10)
+    assert "remap_layers takes auto, idmap or copy" in str(e.value)
+
+
 def test_user_remap_validation(isula):
     for bad, why in (("1:2", "want <uid>:<gid>:<offset>"), ("a:1:2", "integers >= 0"), ("-1:1:2", "integers >= 0"),
                      ("1:1:0", "offset must be greater than 0 and less than 65536"),

@@ -127,12 +127,15 @@ static int check_storage_opt(const char *opt, const char *what, struct isd_error
     } else if (strcasecmp(key, "overlay2.size") == 0 || strcasecmp(key, "overlay2.basesize") == 0) {
         if (parse_size(eq + 1, &size) < 0)
             return invalid(err, what, opt, "the size must be like 10G, 512M");
+    } else if (strcasecmp(key, "overlay2.remap_layers") == 0) {
+        if (strcmp(eq + 1, "auto") != 0 && strcmp(eq + 1, "idmap") != 0 && strcmp(eq + 1, "copy") != 0)
+            return invalid(err, what, opt, "remap_layers takes auto, idmap or copy");
     } else if (str_has_prefix(key, "dm.")) {
         return invalid(err, what, opt, "devicemapper options are not supported (only overlay2 is supported)");
     } else {
         return invalid(err, what, opt,
                        "unknown storage option (known: overlay2.override_kernel_check, overlay2.size, "
-                       "overlay2.basesize)");
+                       "overlay2.basesize, overlay2.remap_layers)");
     }
     return 0;
 }

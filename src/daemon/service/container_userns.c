@@ -99,13 +99,15 @@ static int grant_search(const char *graph, const char *path, struct isd_error **
 int service_rootfs_mount(struct daemon *d, struct container *c, char **ret_merged, struct isd_error **err)
 {
     struct user_remap m;
+    enum rootfs_remap_mode mode;
     cleanup_free char *merged = NULL;
     if (c->external_rootfs != NULL) {
         *ret_merged = xstrdup(c->external_rootfs);
         return 0;
     }
     service_userns_map(d, c->host_config, &m);
-    if (rootfs_mount_mapped(d->layers, c->id, &m, &merged, err) < 0)
+    if (rootfs_remap_mode_parse(d->cfg->storage_opts, &mode, err) < 0 ||
+        rootfs_mount_mapped(d->layers, c->id, &m, mode, &merged, err) < 0)
         return -1;
     if (user_remap_is_set(&m) && grant_search(d->cfg->graph, merged, err) < 0) {
         rootfs_umount(d->layers, c->id, NULL);

@@ -58,6 +58,15 @@ bool path_is_mount_root(const char *path);
  * crash the sweep detaches them and removes the empty directories only. */
 #define ROOTFS_IDMAP_PREFIX "idm-"
 void rootfs_idmap_sweep(const char *dir);
+/* Chowned layer copies for user namespaces (rootfs_copy.c): <root>/remap/<uid>.<gid>.<size>/<short id>; a copy
+ * being made or removed has REMAP_TMP_INFIX in its name. */
+#define REMAP_TMP_INFIX ".tmp-"
+int rootfs_mount_copied(struct layer_store *ls, const char *cid, const char *merged, const struct user_remap *map,
+                        struct isd_error **err);
+/* The copies of a layer being deleted, renamed away and appended to dirs for removal outside the lock. */
+void layer_remap_dirs_locked(struct layer_store *ls, const char *short_id, char ***dirs);
+/* At open: copies no layer owns and half-made ones, appended to dirs. */
+void rootfs_remap_sweep_locked(struct layer_store *ls, char ***dirs);
 /* "lowerdir=...,upperdir=...,workdir=..." of the container's overlay (rootfs.c). */
 char *rootfs_overlay_options(struct layer_store *ls, const char *container_id, struct isd_error **err);
 

@@ -71,6 +71,7 @@ static struct layer *layer_delete_locked(struct layer_store *ls, struct layer *l
     unlink(link);
     if (rename(dir, gone) == 0)
         strv_append(dirs, gone);
+    layer_remap_dirs_locked(ls, l->short_id, dirs);
     if (removed != NULL)
         strv_append(removed, l->chain_id);
     store_remove_locked(ls->table, l);
@@ -314,6 +315,13 @@ struct layer_store *layer_store_open(const char *root, struct isd_error **err)
     count_rootfs_refs(ls);
     sweep_overlay(ls);
     sweep_links(ls);
+    {
+        char **dirs = NULL;
+        store_lock(ls->table);
+        rootfs_remap_sweep_locked(ls, &dirs);
+        store_unlock(ls->table);
+        remove_dirs(dirs);
+    }
     return ls;
 }
 

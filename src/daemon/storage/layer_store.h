@@ -92,12 +92,20 @@ int rootfs_create(struct layer_store *ls, const char *container_id, const char *
                   struct isd_error **err);
 /* Mounts overlay at overlay/<cid>/merged; idempotent. */
 int rootfs_mount(struct layer_store *ls, const char *container_id, char **ret_merged_path, struct isd_error **err);
-/* Mounts overlay at overlay/<cid>/merged with every image layer id-mapped to map (mount_setattr
- * MOUNT_ATTR_IDMAP; overlayfs takes id-mapped layers since Linux 5.19), so the container's root (map->uid on
- * the host) owns the image's files; the read-write layer is not mapped: what the container writes is owned by
- * the mapped ids on disk. Idempotent; a kernel or filesystem without id-mapped mounts -> ISD_ERR_NOT_IMPLEMENTED. */
+/* How the image layers of a user-namespaced container's rootfs get the mapped ids (storage option
+ * overlay2.remap_layers): id-mapped mounts where the kernel has them, else chowned copies (auto, the default);
+ * id-mapped mounts only (idmap); chowned copies only (copy). */
+enum rootfs_remap_mode { ROOTFS_REMAP_AUTO, ROOTFS_REMAP_IDMAP, ROOTFS_REMAP_COPY };
+/* The mode the daemon's storage options give; ISD_ERR_INVALID for an unknown value. */
+int rootfs_remap_mode_parse(char *const *storage_opts, enum rootfs_remap_mode *ret, struct isd_error **err);
+/* Mounts overlay at overlay/<cid>/merged with every image layer owned by map's ids as seen from the host, so the
+ * container's root (map->uid on the host) owns the image's files: id-mapped clones of the layers (mount_setattr
+ * MOUNT_ATTR_IDMAP; overlayfs takes id-mapped layers since Linux 5.19), or chowned copies of them cached per
+ * mapping (rootfs_copy.c). The read-write layer is not mapped: what the container writes is owned by the mapped
+ * ids on disk. Idempotent; ROOTFS_REMAP_IDMAP on a kernel or filesystem without id-mapped mounts ->
+ * ISD_ERR_NOT_IMPLEMENTED (AUTO takes the copies then). */
 int rootfs_mount_mapped(struct layer_store *ls, const char *container_id, const struct user_remap *map,
-                        char **ret_merged_path, struct isd_error **err);
+                        enum rootfs_remap_mode mode, char **ret_merged_path, struct isd_error **err);
 /* Idempotent, falls back to MNT_DETACH when busy. */
 int rootfs_umount(struct layer_store *ls, const char *container_id, struct isd_error **err);
 /* Unmounts and deletes the rootfs, releasing its layer; idempotent. */

@@ -176,8 +176,46 @@ static int mount_mapped(struct layer_store *ls, const char *cid, const char *mer
     return rc;
 }
 
+int rootfs_remap_mode_parse(char *const *storage_opts, enum rootfs_remap_mode *ret, struct isd_error **err)
+{
+    static const char *const names[] = {"auto", "idmap", "copy"};
+    *ret = ROOTFS_REMAP_AUTO;
+    for (size_t i = 0; storage_opts != NULL && storage_opts[i] != NULL; i++) {
+        const char *v = str_has_prefix(storage_opts[i], "overlay2.remap_layers=")
+                            ? storage_opts[i] + strlen("overlay2.remap_layers=")
+                            : NULL;
+        size_t k = 0;
+        if (v == NULL)
+            continue;
+        while (k < ARRAY_SIZE(names) && !streq(v, names[k]))
+            k++;
+        if (k == ARRAY_SIZE(names))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "storage option `%s`: remap_layers takes auto, idmap or copy",
+                                 storage_opts[i]);
+        *ret = (enum rootfs_remap_mode)k;
+    }
+    return 0;
+}
+
+/* Id-mapped clones, or (AUTO) chowned copies where the kernel or filesystem has no id-mapped mounts. */
+static int mount_either(struct layer_store *ls, const char *cid, const char *merged, const struct user_remap *map,
+                        enum rootfs_remap_mode mode, struct isd_error **err)
+{
+    struct isd_error *e = NULL;
+    if (mode == ROOTFS_REMAP_COPY)
+        return rootfs_mount_copied(ls, cid, merged, map, err);
+    if (mount_mapped(ls, cid, merged, map, &e) == 0)
+        return 0;
+    if (mode == ROOTFS_REMAP_AUTO && e->code == ISD_ERR_NOT_IMPLEMENTED) {
+        isd_error_free(e);
+        return rootfs_mount_copied(ls, cid, merged, map, err);
+    }
+    *err = e;
+    return -1;
+}
+
 int rootfs_mount_mapped(struct layer_store *ls, const char *container_id, const struct user_remap *map,
-                        char **ret_merged_path, struct isd_error **err)
+                        enum rootfs_remap_mode mode, char **ret_merged_path, struct isd_error **err)
 {
     cleanup_free char *merged = NULL;
 
@@ -186,7 +224,7 @@ int rootfs_mount_mapped(struct layer_store *ls, const char *container_id, const 
     if (!id_is_safe(container_id))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid container id `%s`", container_id);
     merged = xasprintf("%s/%s/merged", ls->overlay, container_id);
-    if (!path_is_mount_root(merged) && mount_mapped(ls, container_id, merged, map, err) < 0)
+    if (!path_is_mount_root(merged) && mount_either(ls, container_id, merged, map, mode, err) < 0)
         return -1;
     if (ret_merged_path != NULL)
         *ret_merged_path = TAKE_PTR(merged);
