@@ -7,6 +7,7 @@ The test image is busybox plus users alice (1001) and bob (1002), groups staff (
 """
 import os
 import shutil
+import signal
 import subprocess
 import tarfile
 import tempfile
@@ -385,11 +386,46 @@ def test_user_remap_on_a_user_network(isula, daemon):
         ip_a = isula.inspect(a)["NetworkSettings"]["Networks"][net]["IPAddress"]
         assert ip_a and ip_a in isula.ok("exec", a, "ip", "-4", "addr", "show", "eth0")
         assert "1 packets received" in isula.ok("exec", b, "ping", "-c", "1", "-W", "5", a)
+        # a second network connected to the running container, and a restart that makes the namespaces again
+        net2, _, _ = nets.network()
+        isula.ok("network", "connect", net2, b)
+        assert "eth1" in isula.ok("exec", b, "ls", "/sys/class/net").split()
+        isula.ok("restart", "-t", "1", b)
+        assert isula.ok("exec", b, "cat", "/proc/self/uid_map").split() == ["0", "300000", "65535"]
+        assert {"eth0", "eth1"} <= set(isula.ok("exec", b, "ls", "/sys/class/net").split())
+        assert "1 packets received" in isula.ok("exec", b, "ping", "-c", "1", "-W", "5", a)
         # the pinned user namespace goes with the container
         pinned = os.path.join(daemon.state, "netns-userns", isula.inspect(a)["Id"])
         assert os.path.exists(pinned)
         isula.ok("rm", "-f", a)
         assert not os.path.exists(pinned)
+    finally:
+        nets.cleanup()
+
+
+def test_user_remap_network_survives_a_daemon_crash(new_daemon):
+    """The pinned user and network namespaces of a running container stay through a SIGKILL of isulad; the
+    restarted daemon execs into it and removes both with it."""
+    from conftest import Isula
+    from test_network import Nets
+    d = new_daemon(config={"userns-remap": "400000:400000:65535"})
+    remap_ready(d)
+    d.start()
+    isula = Isula(d)
+    nets = Nets(isula)
+    try:
+        net, _, _ = nets.network()
+        a = nets.name()
+        isula.ok("run", "-d", "--name", a, "--net", net, "busybox", "sleep", "300")
+        cid = isula.inspect(a)["Id"]
+        pins = [os.path.join(d.state, "netns", cid), os.path.join(d.state, "netns-userns", cid)]
+        d.stop(signal.SIGKILL)
+        d.start()
+        assert all(os.path.exists(p) for p in pins)
+        assert "eth0" in isula.ok("exec", a, "ls", "/sys/class/net").split()
+        assert isula.ok("exec", a, "cat", "/proc/self/uid_map").split() == ["0", "400000", "65535"]
+        isula.ok("rm", "-f", a)
+        assert not any(os.path.exists(p) for p in pins)
     finally:
         nets.cleanup()
 
