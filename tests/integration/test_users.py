@@ -459,9 +459,10 @@ def test_user_remap_network_and_peer_namespaces_conflict(isula, daemon, containe
     try:
         net, _, _ = nets.network()
         peer = container("run", "-d", "--user-remap", MAP, "busybox", "sleep", "300")
-        r = isula("run", "-d", "--name", nets.name(), "--user-remap", MAP, "--net", net, "--pid",
+        r = isula("create", "--name", nets.name(), "--user-remap", MAP, "--net", net, "--pid",
                   "container:" + peer, "busybox", "true")
-        assert r.returncode != 0 and "cannot be on a network and share another container's namespaces" in r.stderr
+        assert r.returncode == 125 and "cannot be on a network and share another container's namespaces (PidMode)" \
+            in r.stderr, r.stderr
         out = isula.ok("run", "--rm", "--net", net, "--userns", "host", "busybox", "cat", "/proc/self/uid_map")
         assert out.split() == ["0", "0", "4294967295"]
     finally:

@@ -9,7 +9,6 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "daemon/network/network.h"
 #include "daemon/service/internal.h"
 #include "daemon/storage/layer_store.h"
 
@@ -27,8 +26,16 @@ void service_userns_map(struct daemon *d, const json_t *hc, struct user_remap *r
  * network namespaces (Docker's two refusals). A user network's namespace is made inside a user namespace with
  * the container's mapping, which the container joins (network.h); another container's namespaces come with
  * that container's user namespace (service_userns_check_peer). */
-static int check_shared_ns(const json_t *hc, struct isd_error **err)
+static int check_shared_ns(struct daemon *d, const json_t *hc, struct isd_error **err)
 {
+    static const char *const peer_keys[] = {"PidMode", "IpcMode", "UTSMode"};
+    if (service_network_primary(d, hc) != NULL)
+        for (size_t i = 0; i < ARRAY_SIZE(peer_keys); i++)
+            if (str_has_prefix(json_get_str(hc, peer_keys[i]), "container:"))
+                return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                     "a user-namespaced container cannot be on a network and share another "
+                                     "container's namespaces (%s): each comes with its own user namespace",
+                                     peer_keys[i]);
     if (streq(json_get_str(hc, "NetworkMode"), "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
                              "cannot share the host's network namespace when user namespaces are enabled");
@@ -66,7 +73,7 @@ int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_e
     if (mine != NULL && mine[0] != '\0' && streq(mode, "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "conflicting options: --user-remap and --userns=host");
     service_userns_map(d, hc, &m);
-    if (user_remap_is_set(&m) && check_shared_ns(hc, err) < 0)
+    if (user_remap_is_set(&m) && check_shared_ns(d, hc, err) < 0)
         return -1;
     if (user_remap_is_set(&m) && json_get_bool(hc, "Privileged", false))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
