@@ -169,7 +169,9 @@ static int mount_mapped(struct layer_store *ls, const char *cid, const char *mer
     if (mapped_opts != NULL && strlen(mapped_opts) >= (size_t)sysconf(_SC_PAGESIZE))
         isd_error_set(err, ISD_ERR_INVALID, 0, "rootfs of `%s`: too many layers for the overlay options", cid);
     else if (mapped_opts != NULL && mount("overlay", merged, "overlay", 0, mapped_opts) < 0)
-        isd_error_errno(err, "mount id-mapped rootfs of `%s`", cid);
+        /* overlayfs before Linux 5.19 refuses id-mapped layers (EINVAL): a kernel without them, as for mount_setattr */
+        isd_error_set(err, errno == EINVAL ? ISD_ERR_NOT_IMPLEMENTED : ISD_ERR_INTERNAL, errno,
+                      "mount id-mapped rootfs of `%s`: %s", cid, strerror(errno));
     else if (mapped_opts != NULL)
         rc = 0;
     idmap_release(tmp, n);
