@@ -5,9 +5,11 @@ isula, the docker CLI and the Docker SDK; the umask of the container's init and 
 The test image is busybox plus users alice (1001) and bob (1002), groups staff (50: alice,bob) and devs
 (60: alice), made by export and import of a container.
 """
+import io
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -269,6 +271,62 @@ def test_user_remap_with_chowned_layer_copies(new_daemon):
     assert Isula(d).ok("run", "--rm", "--user-remap", "300000:310000:65535", "busybox", "id", "-u") == "0"
     r = Isula(d)("run", "--rm", "busybox", "true")
     assert r.returncode == 0, r.stderr
+
+
+def rootfs_tar_with_links(path):
+    """busybox with a few applets, a hard-linked pair, a setuid id, a directory and a file owned by 7:8."""
+    def add(t, name, kind=tarfile.REGTYPE, data=b"", link="", mode=0o644, ids=(0, 0)):
+        ti = tarfile.TarInfo(name)
+        ti.type, ti.linkname, ti.mode, ti.size = kind, link, mode, len(data) if kind == tarfile.REGTYPE else 0
+        ti.uid, ti.gid = ids
+        t.addfile(ti, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+
+    with open("/bin/busybox", "rb") as f:
+        bb = f.read()
+    with tarfile.open(path, "w") as t:
+        add(t, "bin", tarfile.DIRTYPE, mode=0o755)
+        add(t, "bin/busybox", data=bb, mode=0o755)
+        for applet in ("sh", "stat", "ls", "id", "rm", "mkdir"):
+            add(t, "bin/" + applet, tarfile.SYMTYPE, link="busybox")
+        add(t, "s", tarfile.DIRTYPE, mode=0o755)
+        add(t, "s/id", data=bb, mode=0o4755)
+        add(t, "f1", data=b"x\n")
+        add(t, "f2", tarfile.LNKTYPE, link="f1")
+        add(t, "d", tarfile.DIRTYPE, mode=0o755)
+        add(t, "d/old", data=b"a\n")
+        add(t, "gone", data=b"bye\n", ids=(7, 8))
+
+
+def test_chowned_layer_copies_keep_whiteouts_links_and_modes(new_daemon, tmp_path):
+    """What overlayfs and programs need of a layer survives the copy: hard links, setuid bits (which a chown
+    clears), owners shifted, and the whiteouts and opaque directories of an upper layer."""
+    from conftest import Isula
+    d = new_daemon(extra_args=("--storage-opt", "overlay2.remap_layers=copy"))
+    remap_ready(d)
+    d.start()
+    isula = Isula(d)
+    tag = uuid.uuid4().hex[:8]
+    rootfs_tar_with_links(str(tmp_path / "rootfs.tar"))
+    isula.ok("import", str(tmp_path / "rootfs.tar"), "it-remap-l1:" + tag)
+    isula.ok("run", "--name", "l2-" + tag, "it-remap-l1:" + tag, "/bin/sh", "-c",
+             "rm /gone && rm -r /d && mkdir /d && echo new > /d/new")
+    isula.ok("commit", "l2-" + tag, "it-remap-l2:" + tag)
+    out = isula.ok("run", "--rm", "--user-remap", "300000:300000:65535", "it-remap-l2:" + tag, "/bin/sh", "-c",
+                   "ls /gone 2>/dev/null || echo no-gone; ls /d; stat -c '%h %i' /f1 /f2; stat -c '%a %u:%g' /s/id;"
+                   " id -u; /s/id -u")
+    lines = out.splitlines()
+    assert lines[0] == "no-gone" and lines[1] == "new", lines  # the whiteout and the opaque directory
+    (n1, i1), (n2, i2) = lines[2].split(), lines[3].split()
+    assert n1 == n2 == "2" and i1 == i2, lines  # still one inode with two names
+    assert lines[4:] == ["4755 0:0", "0", "0"], lines
+    # the first layer's copy holds the file the second layer deletes, with its owner shifted
+    remap = os.path.join(d.graph, "storage", "remap", "300000.300000.65535")
+    gone = [os.lstat(os.path.join(remap, n, "gone")) for n in os.listdir(remap)
+            if os.path.lexists(os.path.join(remap, n, "gone"))]
+    files = [st for st in gone if stat.S_ISREG(st.st_mode)]
+    whiteouts = [st for st in gone if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0]
+    assert len(files) == 1 and (files[0].st_uid, files[0].st_gid) == (300007, 300008)
+    assert len(whiteouts) == 1  # the upper layer's whiteout, copied as the 0/0 device overlayfs reads
 
 
 def test_remap_layers_option_is_validated(new_daemon):

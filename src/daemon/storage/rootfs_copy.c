@@ -200,12 +200,12 @@ static int copy_layer(const char *src, const char *dst, const struct user_remap 
 {
     cleanup_close int sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cleanup_close int pfd = -1, dfd = -1;
-    cleanup_free char *parent = xstrdup(dst);
+    cleanup_free char *parent = xstrdup(dst), *real = realpath(src, NULL); /* src: the layer's l/ link */
     char *base = strrchr(parent, '/');
     struct copy_ctx c = {.map = map};
     struct stat st;
     int rc;
-    if (sfd < 0 || fstat(sfd, &st) < 0)
+    if (sfd < 0 || fstat(sfd, &st) < 0 || real == NULL)
         return isd_error_errno(err, "open layer `%s`", src);
     *base++ = '\0';
     pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -223,7 +223,7 @@ static int copy_layer(const char *src, const char *dst, const struct user_remap 
     if (fchown(dfd, (uid_t)shift(st.st_uid, map->uid, map->size), (gid_t)shift(st.st_gid, map->gid, map->size)) < 0 ||
         fchmod(dfd, st.st_mode & 07777) < 0)
         return isd_error_errno(err, "chown `%s`", dst);
-    if (copy_xattrs(src, dst, dst, false, err) < 0)
+    if (copy_xattrs(real, dst, dst, false, err) < 0)
         return -1;
     if (futimens(dfd, (struct timespec[2]){st.st_atim, st.st_mtim}) < 0)
         return isd_error_errno(err, "set times of `%s`", dst);
