@@ -452,6 +452,9 @@ def test_user_remap_on_a_user_network(isula, daemon):
         assert isula.ok("exec", b, "cat", "/proc/self/uid_map").split() == ["0", "300000", "65535"]
         assert {"eth0", "eth1"} <= set(isula.ok("exec", b, "ls", "/sys/class/net").split())
         assert "1 packets received" in isula.ok("exec", b, "ping", "-c", "1", "-W", "5", a)
+        # a container of the same mapping sharing b's network joins the pinned user namespace that owns it
+        out = isula.ok("run", "--rm", "--user-remap", MAP, "--net", "container:" + b, "busybox", "ls", "/sys/class/net")
+        assert {"eth0", "eth1"} <= set(out.split())
         # the pinned user namespace goes with the container
         pinned = os.path.join(daemon.state, "netns-userns", isula.inspect(a)["Id"])
         assert os.path.exists(pinned)
