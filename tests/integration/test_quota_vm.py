@@ -10,6 +10,9 @@ is mounted with prjquota, and
     refuses the hosts' hybrid cgroups, runs a container through isulad-shim on the VM's cgroup v2, and
     isula stats reads cgroup v2 there; and `isula run -m/--cpus/--cpu-shares/--pids-limit` and `isula update`
     land in memory.max, memory.low, memory.swap.max, cpu.max, cpu.weight, pids.max of the container's cgroup v2.
+  * the options cgroup v2 has no file for (--memory-swappiness: Docker's warning; real-time CPU: refused), block
+    I/O weights in iocost's io.weight and bfq's io.bfq.weight, and user-namespaced containers (id-mapped layers
+    and chowned layer copies) on cgroup v2.
 Everything lives in a temp dir removed at the end; the VM has no network and no disk of the host."""
 import os
 import shutil
@@ -91,7 +94,8 @@ cat /tmp/isulad.log
 
 # Options cgroup v2 has no file for, and block I/O weights: Docker's warning for --memory-swappiness (runc would
 # ignore it, crun fail), iocost's io.weight (a blkio weight scaled to 1..10000), then bfq's io.bfq.weight with a
-# per-device weight once the graph's loop device uses bfq; real-time CPU refused.
+# per-device weight once the graph's loop device uses bfq; real-time CPU refused; a user-namespaced container with
+# id-mapped layers and with chowned layer copies.
 V2_OPTIONS = """mount -t cgroup2 none /sys/fs/cgroup
 mkdir -p /run /mnt/graph /run/isulad
 /usr/bin/isulad --config-file /etc/isulad.json -g /mnt/graph -S /run/isulad -H unix:///run/isulad.sock \\
@@ -123,6 +127,14 @@ cg b2 io.bfq.weight | sed 's/^/BFQ-UPD /'
 /usr/bin/isula rm -f b2 > /dev/null
 echo none > /sys/block/loop0/queue/scheduler
 /usr/bin/isula run --rm --blkio-weight-device /dev/loop0:250 busybox true 2>&1 | sed 's/^/NOTBFQ /'
+userns() { /usr/bin/isula run --rm --user-remap 300000:300000:65535 -m 32m busybox sh -c \\
+    'echo $(cat /proc/self/uid_map) $(stat -c %%u /bin/busybox) $(cat /sys/fs/cgroup/memory.max)'; }
+echo "USERNS-IDMAP $(userns)"
+kill $(cat /run/isulad.pid); sleep 1
+/usr/bin/isulad --config-file /etc/isulad.json -g /mnt/graph -S /run/isulad -H unix:///run/isulad.sock \\
+    -p /run/isulad.pid --log-driver stdout -l ERROR --storage-opt overlay2.remap_layers=copy >> /tmp/isulad.log 2>&1 &
+for i in $(seq 300); do [ -S /run/isulad.sock ] && /usr/bin/isula version > /dev/null 2>&1 && break; sleep 0.1; done
+echo "USERNS-COPY $(userns)"
 cat /tmp/isulad.log
 """
 
@@ -272,7 +284,7 @@ def test_isula_run_storage_opt_size_and_daemon_basesize():
 @needs_vm
 @pytest.mark.skipif(not os.path.exists(os.path.join(KERNEL_DIR, "bfq.ko")),
                     reason="the VM kernel's bfq module is missing (scripts/install-deps.sh --test fetches it)")
-def test_swappiness_realtime_and_blkio_weights_on_cgroup_v2():
+def test_resource_options_and_user_namespaces_on_cgroup_v2():
     out = run_vm(SETUP + V2_OPTIONS + END, daemon=True)
     lines = out.splitlines()
 
@@ -300,3 +312,7 @@ def test_swappiness_realtime_and_blkio_weights_on_cgroup_v2():
     assert bfq[0] == "default 300" and "7:0 250" in bfq[1:], bfq
     assert value("BFQ-UPDATE ") == ["0"] and value("BFQ-UPD ")[0] == "default 600"
     assert "its I/O scheduler is not bfq" in value("NOTBFQ ")[0]
+    # a user namespace on cgroup v2: its own cgroup namespace and cgroup2 mount, the image's files root's,
+    # through id-mapped layers and through chowned copies
+    want = "0 300000 65535 0 %d" % (32 << 20)
+    assert value("USERNS-IDMAP ") == [want] and value("USERNS-COPY ") == [want]
