@@ -22,13 +22,18 @@ PLUGINS = "/run/docker/plugins"
 
 class Plugin:
     """Allows everything except: POST .../containers/create for user root when the body's Image is "denied",
-    and any request of a user in self.denied_users."""
+    any request of a user in self.denied_users, and (AuthZRes) any response whose body contains a string of
+    self.denied_words. Answers /Plugin.Activate with `implements`. On a unix socket at `path` (default
+    /run/docker/plugins/<name>.sock), or on 127.0.0.1 when tcp."""
 
-    def __init__(self, name):
+    def __init__(self, name, path=None, tcp=False, implements=("authz",), log=None):
         self.name = name
-        self.path = os.path.join(PLUGINS, name + ".sock")
+        self.path = path or os.path.join(PLUGINS, name + ".sock")
         self.requests = []
+        self.log = log if log is not None else []  # (name, endpoint, request); a shared log shows a chain's order
         self.denied_users = set()
+        self.denied_words = set()
+        self.implements = list(implements)
         plugin = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -45,24 +50,42 @@ class Plugin:
                 self.end_headers()
                 self.wfile.write(data)
 
-        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-            daemon_threads = True
+        if tcp:
+            class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+                daemon_threads = True
+            self.server = Server(("127.0.0.1", 0), Handler)
+            self.addr = "tcp://127.0.0.1:%d" % self.server.server_address[1]
+            self.path = None
+        else:
+            class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+                daemon_threads = True
 
-            def get_request(self):
-                conn, _ = self.socket.accept()
-                return conn, ("plugin", 0)
+                def get_request(self):
+                    conn, _ = self.socket.accept()
+                    return conn, ("plugin", 0)
 
-        os.makedirs(PLUGINS, exist_ok=True)
-        if os.path.exists(self.path):
-            os.unlink(self.path)
-        self.server = Server(self.path, Handler)
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+            self.server = Server(self.path, Handler)
+            self.addr = "unix://" + self.path
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def decide(self, endpoint, req):
+        if endpoint == "/Plugin.Activate":
+            self.log.append((self.name, endpoint, req))
+            return {"Implements": self.implements}
         self.requests.append((endpoint, req))
+        self.log.append((self.name, endpoint, req))
         if req.get("User") in self.denied_users:
             return {"Allow": False, "Msg": "user %s may not do anything" % req["User"]}
+        if endpoint == "/AuthZPlugin.AuthZRes":
+            text = base64.b64decode(req.get("ResponseBody") or "").decode(errors="replace")
+            for w in self.denied_words:
+                if w in text:
+                    return {"Allow": False, "Msg": "the answer mentions `%s`" % w}
+            return {"Allow": True}
         if req["RequestMethod"] == "POST" and req["RequestURI"].split("?")[0].endswith("/containers/create"):
             body = json.loads(base64.b64decode(req.get("RequestBody") or "") or b"{}")
             if body.get("Image") == "denied":
@@ -72,7 +95,8 @@ class Plugin:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
-        os.unlink(self.path)
+        if self.path is not None:
+            os.unlink(self.path)
 
 
 @pytest.fixture
@@ -152,3 +176,110 @@ def test_tls_user_is_the_certificate_name(plugin, new_daemon, tmp_path):
                                         capture_output=True, text=True).stdout
     seen = {(q["User"], q["UserAuthNMethod"]) for _, q in plugin.requests}
     assert ("alice", "TLS") in seen and ("bob", "TLS") in seen and ("root", "unix") in seen
+
+
+def test_response_phase_sees_the_answer_and_can_deny_it(plugin, new_daemon):
+    d = new_daemon(extra_args=["--authorization-plugin", plugin.name])
+    d.start()
+    isula = [bin_path("isula"), "-H", d.host]
+    r = subprocess.run(isula + ["create", "--name", "acc2-topsecret", "--label", "note=top-secret", "busybox",
+                                "true"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    plugin.denied_words.add("top-secret")
+    r = subprocess.run(isula + ["inspect", "acc2-topsecret"], capture_output=True, text=True)
+    assert r.returncode != 0 and "top-secret" not in r.stdout
+    assert "authorization denied by plugin %s: the answer mentions `top-secret`" % plugin.name in r.stderr, r.stderr
+    env = dict(os.environ, DOCKER_HOST=d.host)
+    r = subprocess.run(["/usr/local/bin/docker", "inspect", "acc2-topsecret"], capture_output=True, text=True, env=env)
+    assert r.returncode != 0 and "the answer mentions `top-secret`" in r.stderr, r.stderr
+    # the plugin saw the handler's status, headers and (base64) body of the answer it denied
+    res = [q for e, q in plugin.requests if e == "/AuthZPlugin.AuthZRes" and "/containers/acc2-topsecret/json" in
+           q["RequestURI"]]
+    assert res and res[-1]["ResponseStatusCode"] == 200
+    assert res[-1]["ResponseHeaders"].get("Content-Type") == "application/json"
+    assert json.loads(base64.b64decode(res[-1]["ResponseBody"]))["Name"] == "/acc2-topsecret"
+    # a denied answer is only withheld: the container exists and an answer without the word passes
+    plugin.denied_words.clear()
+    r = subprocess.run(isula + ["rm", "acc2-topsecret"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_registry_credentials_never_reach_the_plugin(plugin, new_daemon):
+    d = new_daemon(extra_args=["--authorization-plugin", plugin.name])
+    d.start()
+    r = subprocess.run([bin_path("isula"), "-H", d.host, "login", "-u", "acc2user", "-p", "acc2-s3cret-pw",
+                        "127.0.0.1:1"], capture_output=True, text=True)
+    assert r.returncode != 0  # nothing listens there
+    auths = [q for e, q in plugin.requests if q["RequestURI"].split("?")[0].endswith("/auth")]
+    assert auths, [q["RequestURI"] for _, q in plugin.requests]
+    assert all(q["RequestBody"] == "" and q.get("ResponseBody", "") == "" for q in auths)
+    assert "acc2-s3cret-pw" not in json.dumps(plugin.requests)
+
+
+def test_plugins_found_in_plugin_dirs_activated_once_and_chained(new_daemon, tmp_path):
+    """daemon.json lists two plugins: `authz-broker` (the guide's name) found through a .spec file holding a unix
+    address, and a second one on tcp found through a .json file. Each is activated once; every request asks
+    them in order, and the second one's denial names it."""
+    socks, specs = tmp_path / "run", tmp_path / "etc"
+    specs.mkdir()
+    log = []
+    broker = Plugin("authz-broker", path=str(socks / "elsewhere" / "broker.sock"), log=log)
+    second = Plugin("acc2-second", tcp=True, log=log)
+    try:
+        (specs / "authz-broker.spec").write_text(broker.addr + "\n")
+        (specs / "acc2-second.json").write_text(json.dumps({"Name": "acc2-second", "Addr": second.addr}))
+        d = new_daemon(extra_args=["--plugin-dir", str(socks), "--plugin-dir", str(specs)],
+                       config={"authorization-plugin": ["authz-broker", "acc2-second"]})
+        d.start()
+        isula = [bin_path("isula"), "-H", d.host]
+        r = subprocess.run(isula + ["ps"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        activations = [n for n, e, _ in log if e == "/Plugin.Activate"]
+        assert sorted(activations) == ["acc2-second", "authz-broker"]
+        ps = [(n, e) for n, e, q in log if e != "/Plugin.Activate" and q["RequestURI"].split("?")[0].endswith(
+            "/containers/json")]
+        assert ps[-4:] == [("authz-broker", "/AuthZPlugin.AuthZReq"), ("acc2-second", "/AuthZPlugin.AuthZReq"),
+                           ("authz-broker", "/AuthZPlugin.AuthZRes"), ("acc2-second", "/AuthZPlugin.AuthZRes")]
+        second.denied_users.add("root")
+        r = subprocess.run(isula + ["ps"], capture_output=True, text=True)
+        assert r.returncode != 0
+        assert "authorization denied by plugin acc2-second: user root may not do anything" in r.stderr, r.stderr
+        assert [n for n, e, _ in log if e == "/Plugin.Activate"] == activations
+    finally:
+        broker.close()
+        second.close()
+
+
+def test_plugin_not_implementing_authz_is_refused(new_daemon, tmp_path):
+    vol = Plugin("acc2-volumes", path=str(tmp_path / "acc2-volumes.sock"), implements=["VolumeDriver"])
+    try:
+        d = new_daemon(extra_args=["--plugin-dir", str(tmp_path), "--authorization-plugin", "acc2-volumes"])
+        with pytest.raises(RuntimeError) as e:
+            d.start()
+        assert 'plugin acc2-volumes does not implement authz (it implements ["VolumeDriver"])' in str(e.value)
+    finally:
+        vol.close()
+
+
+def test_plugin_started_after_the_daemon_is_activated_then(new_daemon, tmp_path):
+    d = new_daemon(extra_args=["--plugin-dir", str(tmp_path), "--authorization-plugin", "acc2-late"])
+    try:
+        d.start(timeout=2)  # its readiness probe is denied: the plugin is not there yet
+    except RuntimeError:
+        pass
+    isula = [bin_path("isula"), "-H", d.host]
+    deadline = time.time() + 30
+    while True:
+        r = subprocess.run(isula + ["ps"], capture_output=True, text=True)
+        if "authorization denied" in r.stderr or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert r.returncode != 0 and "plugin acc2-late not found (no acc2-late.sock, .spec or .json in %s)" % tmp_path \
+        in r.stderr, r.stderr
+    late = Plugin("acc2-late", path=str(tmp_path / "acc2-late" / "acc2-late.sock"))
+    try:
+        r = subprocess.run(isula + ["ps"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert any(e == "/AuthZPlugin.AuthZReq" for e, _ in late.requests)
+    finally:
+        late.close()

@@ -238,3 +238,38 @@ def test_plain_tcp_warns(new_daemon):
     d = new_daemon(extra_args=["-H", "tcp://127.0.0.1:%d" % free_port()])
     d.start()
     assert "without TLS: anyone who can reach it controls isulad" in d.read_log()
+
+
+# ---- D-72: the certificates default to $HOME/.iSulad/{ca,cert,key}.pem, for the daemon and for isula ----------
+
+def test_default_cert_paths_follow_home(pki, monkeypatch, tmp_path):
+    daemon_home, client_home = tmp_path / "daemon-home", tmp_path / "client-home"
+    (daemon_home / ".iSulad").mkdir(parents=True)
+    for src, dst in ((pki.ca_crt, "ca.pem"), (pki.server_crt, "cert.pem"), (pki.server_key, "key.pem")):
+        shutil.copy(src, str(daemon_home / ".iSulad" / dst))
+    shutil.copytree(pki.path("alice"), str(client_home / ".iSulad"))
+    base = tempfile.mkdtemp(prefix="isd-it-tls-", dir="/tmp")
+    port = free_port()
+    d = Daemon(base, ["-H", "tcp://127.0.0.1:%d" % port, "--tlsverify"])
+    d.tcp = "tcp://127.0.0.1:%d" % port
+    monkeypatch.setenv("HOME", str(daemon_home))
+    try:
+        d.start()
+        monkeypatch.setenv("HOME", str(client_home))
+        r = isula(d, "version", tls=["--tlsverify"])
+        assert r.returncode == 0 and "Server:" in r.stdout, r.stderr
+        r = isula(d, "info", tls=["--tls"])  # client mode 2 with the default files too
+        assert r.returncode == 0, r.stderr
+        monkeypatch.setenv("HOME", str(tmp_path))  # no .iSulad there: the error names the default path
+        r = isula(d, "version", tls=["--tlsverify"])
+        assert r.returncode != 0 and str(tmp_path / ".iSulad" / "ca.pem") in r.stderr, r.stderr
+    finally:
+        teardown_daemon(d)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    d = Daemon(tempfile.mkdtemp(prefix="isd-it-tls-", dir="/tmp"), ["-H", "tcp://127.0.0.1:%d" % free_port(),
+                                                                     "--tlsverify"])
+    try:
+        with pytest.raises(RuntimeError, match=str(tmp_path / ".iSulad")):
+            d.start()
+    finally:
+        teardown_daemon(d)

@@ -149,6 +149,15 @@ static bool raw_is_set(const struct opt_def *o, const struct raw_value *r)
     return r->text != NULL && r->text[0] != '\0'; /* D-08: "" means the built-in default */
 }
 
+/* A default under "$HOME/" (the TLS files, D-72) is the daemon's own home directory, "/root" when HOME is unset. */
+static char *default_text(const struct opt_def *o)
+{
+    const char *home = getenv("HOME");
+    if (!str_has_prefix(o->dflt, "$HOME/"))
+        return xstrdup(o->dflt);
+    return xasprintf("%s%s", home != NULL && home[0] == '/' ? home : "/root", o->dflt + 5);
+}
+
 static int apply_one(struct isd_config *c, struct load_ctx *ctx, const struct opt_def *o, struct isd_error **err)
 {
     size_t i = opt_index(o);
@@ -165,8 +174,10 @@ static int apply_one(struct isd_config *c, struct load_ctx *ctx, const struct op
     else if (o->type == OT_STRV || o->type == OT_ULIMITS) {
         char *dflt[] = {(char *)o->dflt, NULL};
         ret = parse_list(c, o, dflt, what, err);
-    } else
-        ret = parse_scalar(c, o, src != SRC_NONE ? r->text : o->dflt, what, err);
+    } else {
+        cleanup_free char *dflt = src != SRC_NONE ? NULL : default_text(o);
+        ret = parse_scalar(c, o, src != SRC_NONE ? r->text : dflt, what, err);
+    }
     if (ret == 0 && o->check != NULL)
         ret = o->check(c, what, err);
     return ret;

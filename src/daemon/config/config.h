@@ -73,10 +73,11 @@ struct isd_config {
     bool tls; /* true also when tls_verify */
     bool tls_verify;
     char *tls_ca, *tls_cert, *tls_key;
-    char **default_ulimits;     /* "nofile=<soft>:<hard>" */
-    char *cgroup_parent;        /* NULL when unset */
-    char *authorization_plugin; /* a plugin name (api/rest/authz.h), NULL: none */
-    char *metrics_addr;         /* ip:port of the Prometheus endpoint, NULL: off */
+    char **default_ulimits;       /* "nofile=<soft>:<hard>" */
+    char *cgroup_parent;          /* NULL when unset */
+    char **authorization_plugins; /* plugin names, asked in order (api/rest/authz.h), NULL: none */
+    char **plugin_dirs;           /* where plugins are found, NULL: Docker's directories */
+    char *metrics_addr;           /* ip:port of the Prometheus endpoint, NULL: off */
     int websocket_port;
     bool selinux_enabled;
     bool seccomp_enable;   /* the default seccomp profile applies to containers without a seccomp option */

@@ -35,6 +35,7 @@ enum {
     OF_LENIENT_BOOL = 1 << 2, /* a non-bool JSON value silently means the default (D-06) */
     OF_NEG_ONE = 1 << 3,      /* "-1" means none (durations) */
     OF_FILE_STRING = 1 << 4,  /* JSON value is a string even for numbers (log-opts) */
+    OF_ONE_OR_LIST = 1 << 5,  /* a list whose JSON value may also be one string (authorization-plugin) */
 };
 
 #define OFF_NONE ((size_t)-1)
@@ -104,6 +105,7 @@ int check_group(struct isd_config *c, const char *what, struct isd_error **err);
 int check_websocket_port(struct isd_config *c, const char *what, struct isd_error **err);
 int check_max_file(struct isd_config *c, const char *what, struct isd_error **err);
 int check_authz(struct isd_config *c, const char *what, struct isd_error **err);
+int check_plugin_dirs(struct isd_config *c, const char *what, struct isd_error **err);
 int check_metrics_addr(struct isd_config *c, const char *what, struct isd_error **err);
 int check_cgroup_parent(struct isd_config *c, const char *what, struct isd_error **err);
 int check_registries(struct isd_config *c, const char *what, struct isd_error **err);

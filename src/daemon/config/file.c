@@ -140,7 +140,11 @@ static int store_key(struct load_ctx *ctx, const char *key, const json_t *v, str
     r = &ctx->file[opt_index(o)];
     switch (o->type) {
     case OT_STRV:
-        if (strv_value(ctx, key, v, &r->list, err) < 0)
+        if ((o->flags & OF_ONE_OR_LIST) && json_is_string(v) && json_string_length(v) > 0)
+            strv_append(&r->list, json_string_value(v));
+        else if ((o->flags & OF_ONE_OR_LIST) && json_is_string(v))
+            return 0;
+        else if (strv_value(ctx, key, v, &r->list, err) < 0)
             return -1;
         break;
     case OT_ULIMITS:

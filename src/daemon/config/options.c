@@ -13,8 +13,9 @@
 
 /* Kept in --help order (alphabetical by flag, as the guide prints it); file-only keys at the end. */
 const struct opt_def isd_opts[] = {
-    {"authorization-plugin", NULL, 0, "authorization-plugin", NULL, OT_STRING, NULL, F(authorization_plugin), 0,
-     check_authz, "Use authorization plugin (Docker's AuthZPlugin protocol)"},
+    {"authorization-plugin", NULL, 0, "authorization-plugin", "authorization-plugins", OT_STRV, NULL,
+     F(authorization_plugins), OF_ONE_OR_LIST, check_authz,
+     "Use authorization plugin (Docker's AuthZPlugin protocol); repeat to chain plugins in order"},
     {"bip", NULL, 0, "bip", NULL, OT_STRING, NULL, F(bip), 0, check_bip,
      "The default bridge network's gateway and subnet (Docker API's default network mode), e.g. 172.17.0.1/16"},
     {"ip-masq", NULL, 0, "ip-masq", NULL, OT_BOOL, "true", F(ip_masq), 0, NULL,
@@ -64,6 +65,9 @@ const struct opt_def isd_opts[] = {
      "Default file mode creation mask (umask) for containers: secure (0027) or normal (0022)"},
     {"network-plugin", NULL, 0, "network-plugin", NULL, OT_STRING, "", F(network_plugin), 0, check_network_plugin,
      "Set network plugin, default is null, suppport null and cni"},
+    {"plugin-dir", NULL, 0, "plugin-dirs", NULL, OT_STRV, NULL, F(plugin_dirs), 0, check_plugin_dirs,
+     "Directories searched for plugins' <name>.sock, <name>/<name>.sock, <name>.spec and <name>.json (default "
+     "[/run/docker/plugins /etc/docker/plugins /usr/lib/docker/plugins])"},
     {"pidfile", NULL, 'p', "pidfile", NULL, OT_PATH, "/var/run/isulad.pid", F(pidfile), 0, NULL,
      "Save pid into this file"},
     {"pod-sandbox-image", NULL, 0, "pod-sandbox-image", NULL, OT_STRING, "registry.k8s.io/pause:3.9",
@@ -87,11 +91,11 @@ const struct opt_def isd_opts[] = {
     {"storage-opt", NULL, 's', "storage-opts", NULL, OT_STRV, NULL, F(storage_opts), 0, check_storage_opts,
      "Storage driver options: overlay2.override_kernel_check=true, overlay2.size=<size>, overlay2.basesize=<size>"},
     {"tls", NULL, 0, "tls", NULL, OT_BOOL, "false", F(tls), 0, NULL, "Use TLS; implied by --tlsverify"},
-    {"tlscacert", NULL, 0, "tls-config.CAFile", NULL, OT_PATH, "/root/.iSulad/ca.pem", F(tls_ca), 0, NULL,
+    {"tlscacert", NULL, 0, "tls-config.CAFile", NULL, OT_PATH, "$HOME/.iSulad/ca.pem", F(tls_ca), 0, NULL,
      "Trust certs signed only by this CA"},
-    {"tlscert", NULL, 0, "tls-config.CertFile", NULL, OT_PATH, "/root/.iSulad/cert.pem", F(tls_cert), 0, NULL,
+    {"tlscert", NULL, 0, "tls-config.CertFile", NULL, OT_PATH, "$HOME/.iSulad/cert.pem", F(tls_cert), 0, NULL,
      "Path to TLS certificate file"},
-    {"tlskey", NULL, 0, "tls-config.KeyFile", NULL, OT_PATH, "/root/.iSulad/key.pem", F(tls_key), 0, NULL,
+    {"tlskey", NULL, 0, "tls-config.KeyFile", NULL, OT_PATH, "$HOME/.iSulad/key.pem", F(tls_key), 0, NULL,
      "Path to TLS key file"},
     {"tlsverify", NULL, 0, "tlsverify", "tls-verify", OT_BOOL, "false", F(tls_verify), 0, NULL,
      "Use TLS and verify the remote"},

@@ -213,10 +213,22 @@ int check_max_file(struct isd_config *c, const char *what, struct isd_error **er
 
 int check_authz(struct isd_config *c, const char *what, struct isd_error **err)
 {
-    for (const char *p = c->authorization_plugin; *p != '\0'; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
-            return invalid(err, what, c->authorization_plugin, "not a valid plugin name");
-    return c->authorization_plugin[0] != '\0' ? 0 : invalid(err, what, "", "empty plugin name");
+    for (char **n = c->authorization_plugins; n != NULL && *n != NULL; n++) {
+        for (const char *p = *n; *p != '\0'; p++)
+            if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
+                return invalid(err, what, *n, "not a valid plugin name");
+        if ((*n)[0] == '\0' || (*n)[0] == '.')
+            return invalid(err, what, *n, "not a valid plugin name");
+    }
+    return 0;
+}
+
+int check_plugin_dirs(struct isd_config *c, const char *what, struct isd_error **err)
+{
+    for (char **d = c->plugin_dirs; d != NULL && *d != NULL; d++)
+        if ((*d)[0] != '/')
+            return invalid(err, what, *d, "must be an absolute path");
+    return 0;
 }
 
 int check_metrics_addr(struct isd_config *c, const char *what, struct isd_error **err)

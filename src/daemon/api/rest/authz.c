@@ -1,32 +1,52 @@
-/* The authorization plugin client: one HTTP/1.0 POST per request over the plugin's unix socket. */
+/* The authorization plugins' two phases (authz.h) over plugin_client.h. */
 #include "daemon/api/rest/authz.h"
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/api/rest/plugin_client.h"
 
-#define AUTHZ_MAX_REPLY (1 << 20)
+#define AUTHZ_MAX_BODY (1 << 20) /* larger bodies are not sent to the plugins (Docker's maxBodySize) */
 
-static char *plugin_socket(const char *name)
+struct rest_authz {
+    struct plugin_client **plugins;
+    size_t n;
+};
+
+struct rest_authz *rest_authz_new(char *const *names, char *const *dirs, struct isd_error **err)
 {
-    cleanup_free char *spec = xasprintf("/etc/docker/plugins/%s.spec", name);
-    cleanup_free char *text = read_file(spec, 4096, NULL, NULL);
-    if (text != NULL) {
-        text[strcspn(text, "\r\n")] = '\0';
-        if (str_has_prefix(text, "unix://"))
-            return xstrdup(text + 7);
+    struct rest_authz *a = xcalloc(1, sizeof(*a));
+    a->plugins = xcalloc(strv_len((char **)names) + 1, sizeof(*a->plugins));
+    for (char *const *n = names; n != NULL && *n != NULL; n++) {
+        cleanup_free char *why = NULL;
+        bool not_authz;
+        a->plugins[a->n] = plugin_client_new(*n, dirs);
+        if (plugin_client_activate(a->plugins[a->n++], "authz", &not_authz, &why) == 0)
+            continue;
+        if (not_authz) {
+            isd_error_set(err, ISD_ERR_INVALID, 0, "authorization-plugin: %s", why);
+            rest_authz_free(a);
+            return NULL;
+        }
+        log_warn("authorization-plugin: %s; requests are denied until it answers", why);
     }
-    return xasprintf("/run/docker/plugins/%s.sock", name);
+    return a;
+}
+
+void rest_authz_free(struct rest_authz *a)
+{
+    if (a == NULL)
+        return;
+    for (size_t i = 0; i < a->n; i++)
+        plugin_client_free(a->plugins[i]);
+    free(a->plugins);
+    free(a);
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -45,10 +65,21 @@ static char *base64(const unsigned char *p, size_t n)
     return out;
 }
 
+/* Docker's rule: a body goes to the plugins only when it is JSON, small enough and not of /auth. */
+static bool send_body(const char *uri, const char *content_type, size_t len)
+{
+    size_t ulen = strcspn(uri, "?");
+    if (len == 0 || len > AUTHZ_MAX_BODY || (ulen >= 5 && strncmp(uri + ulen - 5, "/auth", 5) == 0))
+        return false;
+    return content_type != NULL && strncasecmp(content_type, "application/json", 16) == 0 &&
+           (content_type[16] == '\0' || content_type[16] == ';');
+}
+
 static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
-    json_object_set_new(cls, key, json_string(value != NULL ? value : ""));
+    if (json_object_get(cls, key) == NULL) /* the first of repeated headers, as Docker's map */
+        json_object_set_new(cls, key, json_string(value != NULL ? value : ""));
     return MHD_YES;
 }
 
@@ -80,85 +111,81 @@ static char *peer_user(struct request *rq, const char **method, char *(*tcp_name
     return xasprintf("%u", (unsigned)cred.uid);
 }
 
-static json_t *authz_body(struct request *rq, const char *uri, char *(*tcp_name)(int fd))
+static json_t *request_fields(struct request *rq, const char *uri)
 {
-    const char *authn;
-    cleanup_free char *user = peer_user(rq, &authn, tcp_name);
-    cleanup_free char *body = base64((const unsigned char *)rq->body.data, rq->body.len);
     json_t *headers = json_object();
+    const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
+    cleanup_free char *body =
+        send_body(uri, ct, rq->body.len) ? base64((const unsigned char *)rq->body.data, rq->body.len) : xstrdup("");
     MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, add_header, headers);
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "User", user, "UserAuthNMethod", authn, "RequestMethod",
-                     rq->method, "RequestURI", uri, "RequestHeaders", headers, "RequestBody", body);
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "User", rq->authz_user, "UserAuthNMethod", rq->authz_method,
+                     "RequestMethod", rq->method, "RequestURI", uri, "RequestHeaders", headers, "RequestBody", body);
 }
 
-static int plugin_connect(const char *path)
+/* Asks every plugin in order; NULL when all allow, else the 403 message. */
+static char *ask_plugins(struct rest_authz *a, const char *method, const json_t *fields)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    struct timeval tv = {.tv_sec = 30};
-    int fd;
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return -1;
-    strcpy(sa.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        close(fd);
-        return -1;
+    cleanup_free char *text = json_to_string(fields);
+    for (size_t i = 0; i < a->n; i++) {
+        struct plugin_client *p = a->plugins[i];
+        cleanup_free char *why = NULL;
+        cleanup_json json_t *res = NULL;
+        bool not_authz;
+        if (plugin_client_activate(p, "authz", &not_authz, &why) == 0)
+            res = plugin_client_call(p, method, text, &why);
+        if (res != NULL && json_get_bool(res, "Allow", false))
+            continue;
+        if (res != NULL) {
+            const char *err = json_get_str(res, "Err"), *m = json_get_str(res, "Msg");
+            free(why);
+            why = xstrdup(err != NULL && *err ? err : m != NULL ? m : "");
+        }
+        return xasprintf("authorization denied by plugin %s: %s", plugin_client_name(p), why);
     }
-    return fd;
+    return NULL;
 }
 
-/* POSTs body to the plugin; the reply's JSON body, or NULL with *why set. */
-static json_t *plugin_call(const char *name, const char *endpoint, const char *body, char **why)
+bool rest_authz_request(struct rest_authz *a, struct request *rq, const char *uri, char *(*tcp_name)(int fd))
 {
-    cleanup_free char *path = plugin_socket(name);
-    cleanup_free char *head = xasprintf("POST /%s HTTP/1.0\r\nHost: plugin\r\nContent-Type: "
-                                        "application/vnd.docker.plugins.v1.2+json\r\nContent-Length: %zu\r\n\r\n",
-                                        endpoint, strlen(body));
-    struct buf in = {0};
-    char chunk[8192], *sep;
-    ssize_t n;
-    json_t *j = NULL;
-    int fd = plugin_connect(path);
-    if (fd < 0) {
-        *why = xasprintf("plugin %s not found or not reachable at %s: %s", name, path, strerror(errno));
-        return NULL;
-    }
-    if (write(fd, head, strlen(head)) == (ssize_t)strlen(head) &&
-        write(fd, body, strlen(body)) == (ssize_t)strlen(body))
-        while (in.len < AUTHZ_MAX_REPLY && (n = read(fd, chunk, sizeof(chunk))) > 0)
-            buf_append(&in, chunk, (size_t)n);
-    close(fd);
-    buf_append(&in, "", 1);
-    sep = in.data != NULL ? strstr(in.data, "\r\n\r\n") : NULL;
-    if (sep == NULL || strncmp(in.data, "HTTP/1.", 7) != 0 || strncmp(in.data + 9, "200", 3) != 0 ||
-        (j = json_parse(sep + 4, strlen(sep + 4), NULL)) == NULL)
-        *why = xasprintf("plugin %s failed with a malformed or non-200 answer", name);
-    buf_free(&in);
-    return j;
-}
-
-bool rest_authz_request(struct request *rq, const char *plugin, const char *uri, char *(*tcp_name)(int fd))
-{
-    json_t *req = authz_body(rq, uri, tcp_name);
-    cleanup_free char *text = json_to_string(req);
-    cleanup_free char *why = NULL, *msg = NULL;
-    json_t *res;
-    json_decref(req);
-    res = plugin_call(plugin, "AuthZPlugin.AuthZReq", text, &why);
-    if (res != NULL && json_get_bool(res, "Allow", false)) {
-        json_decref(res);
+    cleanup_json json_t *fields = NULL;
+    cleanup_free char *msg = NULL;
+    free(rq->authz_user);
+    rq->authz_user = peer_user(rq, &rq->authz_method, tcp_name);
+    fields = request_fields(rq, uri);
+    if ((msg = ask_plugins(a, "AuthZPlugin.AuthZReq", fields)) == NULL)
         return true;
-    }
-    if (res != NULL) {
-        const char *err = json_get_str(res, "Err"), *m = json_get_str(res, "Msg");
-        why = xstrdup(err != NULL && *err ? err : m != NULL ? m : "");
-    }
-    msg = xasprintf("authorization denied by plugin %s: %s", plugin, why);
     log_info("%s %s: %s", rq->method, uri, msg);
     rq_reply_msg(rq, MHD_HTTP_FORBIDDEN, msg);
-    json_decref(res);
     return false;
+}
+
+static enum MHD_Result add_response_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    return add_header(cls, kind, key, value);
+}
+
+void rest_authz_response(struct rest_authz *a, struct request *rq, const char *uri)
+{
+    cleanup_json json_t *fields = NULL;
+    cleanup_free char *msg = NULL, *body = NULL;
+    json_t *headers;
+    if (rq->authz_user == NULL || rq->status == MHD_HTTP_SWITCHING_PROTOCOLS || rq->response == NULL)
+        return;
+    fields = request_fields(rq, uri);
+    headers = json_object();
+    MHD_get_response_headers(rq->response, add_response_header, headers);
+    body = send_body(uri, MHD_get_response_header(rq->response, "Content-Type"), rq->resp_body_len)
+               ? base64((const unsigned char *)rq->resp_body, rq->resp_body_len)
+               : xstrdup("");
+    json_object_set_new(fields, "ResponseStatusCode", json_integer(rq->status));
+    json_object_set_new(fields, "ResponseHeaders", headers);
+    json_object_set_new(fields, "ResponseBody", json_string(body));
+    if ((msg = ask_plugins(a, "AuthZPlugin.AuthZRes", fields)) == NULL)
+        return;
+    log_info("%s %s: response: %s", rq->method, uri, msg);
+    MHD_destroy_response(rq->response);
+    rq->response = NULL;
+    rq->resp_body = NULL;
+    rq->resp_body_len = 0;
+    rq_reply_msg(rq, MHD_HTTP_FORBIDDEN, msg);
 }

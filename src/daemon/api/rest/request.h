@@ -35,6 +35,11 @@ struct request {
     hijack_fn hijack;   /* set by a handler that upgrades the connection */
     void *hijack_data;
     int api_minor; /* y of a /v1.y prefix; 0 without one */
+    /* authz (authz.h): who asked, and the buffered response body (borrowed from response, NULL when streamed) */
+    char *authz_user;
+    const char *authz_method;
+    const char *resp_body;
+    size_t resp_body_len;
 };
 
 const char *rq_query(struct request *rq, const char *key);

@@ -92,6 +92,8 @@ void rq_reply_json(struct request *rq, unsigned int status, json_t *j)
     json_decref(j);
     rq->status = status;
     rq->response = MHD_create_response_from_buffer(len + 1, text, MHD_RESPMEM_MUST_FREE);
+    rq->resp_body = text;
+    rq->resp_body_len = len + 1;
     MHD_add_response_header(rq->response, "Content-Type", "application/json");
 }
 
@@ -127,8 +129,11 @@ void rq_reply_empty(struct request *rq, unsigned int status)
 
 void rq_reply_text(struct request *rq, unsigned int status, const char *content_type, const char *text)
 {
+    char *copy = xstrdup(text);
     rq->status = status;
-    rq->response = MHD_create_response_from_buffer(strlen(text), (void *)xstrdup(text), MHD_RESPMEM_MUST_FREE);
+    rq->response = MHD_create_response_from_buffer(strlen(copy), copy, MHD_RESPMEM_MUST_FREE);
+    rq->resp_body = copy;
+    rq->resp_body_len = strlen(copy);
     MHD_add_response_header(rq->response, "Content-Type", content_type);
 }
 

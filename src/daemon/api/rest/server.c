@@ -22,6 +22,7 @@ struct rest_server {
     struct daemon *d;
     struct MHD_Daemon *mhd;
     rest_peer_name_fn peer_name;
+    struct rest_authz *authz; /* NULL: no authorization plugin */
 };
 
 void rest_server_set_peer_name_fn(struct rest_server *s, rest_peer_name_fn fn)
@@ -53,6 +54,7 @@ static void request_free(struct request *rq)
     free(rq->method);
     free(rq->path);
     free(rq->arg);
+    free(rq->authz_user);
     buf_free(&rq->body);
     free(rq);
 }
@@ -142,15 +144,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq_reply_msg(rq, MHD_HTTP_NOT_FOUND, "page not found");
     else if (rq->stream_body && rq->body_fd < 0)
         rq_reply_msg(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the request body");
-    else if (s->d->cfg->authorization_plugin == NULL ||
-             rest_authz_request(rq, s->d->cfg->authorization_plugin, url, s->peer_name)) {
+    else if (s->authz == NULL || rest_authz_request(s->authz, rq, url, s->peer_name)) {
         if (rq->stream_body)
             lseek(rq->body_fd, 0, SEEK_SET);
         rq->handler(rq, rq->arg);
+        if (rq->response == NULL)
+            rq_reply_msg(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "no response");
+        add_common_headers(rq->response);
+        if (s->authz != NULL)
+            rest_authz_response(s->authz, rq, url);
     }
     if (rq->response == NULL)
         rq_reply_msg(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "no response");
-    add_common_headers(rq->response);
+    if (MHD_get_response_header(rq->response, "Api-Version") == NULL)
+        add_common_headers(rq->response);
     log_debug("%s %s -> %u", method, url, rq->status);
     ret = MHD_queue_response(conn, rq->status, rq->response);
     MHD_destroy_response(rq->response);
@@ -162,6 +169,9 @@ struct rest_server *rest_server_start(struct daemon *d, struct isd_error **err)
 {
     struct rest_server *s = xcalloc(1, sizeof(*s));
     s->d = d;
+    if (d->cfg->authorization_plugins != NULL &&
+        (s->authz = rest_authz_new(d->cfg->authorization_plugins, d->cfg->plugin_dirs, err)) == NULL)
+        goto fail;
     s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_ALLOW_UPGRADE |
                                   MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
                               0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -175,6 +185,7 @@ struct rest_server *rest_server_start(struct daemon *d, struct isd_error **err)
 fail:
     if (s->mhd != NULL)
         MHD_stop_daemon(s->mhd);
+    rest_authz_free(s->authz);
     free(s);
     return NULL;
 }
