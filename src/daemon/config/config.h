@@ -25,6 +25,7 @@ struct isd_runtime_conf {
     char *name;
     char *path;  /* absolute path, or a bare command name searched in PATH */
     char **args; /* extra global arguments ("runtime-args"), NULL-terminated, never NULL */
+    bool vm;     /* runs containers in a VM ("vm": true, default for kata-runtime): KATA-022/031 refusals */
 };
 
 struct isd_config {

@@ -51,6 +51,8 @@ static json_t *runtimes_json(const struct isd_config *c)
         json_t *rt = json_object();
         json_object_set_new(rt, "path", json_string(c->runtimes[i].path));
         json_object_set_new(rt, "runtime-args", json_strv(c->runtimes[i].args));
+        if (c->runtimes[i].vm)
+            json_object_set_new(rt, "vm", json_true());
         json_object_set_new(o, c->runtimes[i].name, rt);
     }
     return o;

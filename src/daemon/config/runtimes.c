@@ -27,8 +27,9 @@ static bool valid_runtime_name(const char *n)
 static int runtime_entry(struct isd_runtime_conf *rt, const char *name, const json_t *v, const char *what,
                          struct isd_error **err)
 {
-    const char *k;
+    const char *k, *base;
     json_t *f;
+    bool vm_given = false;
     rt->name = xstrdup(name);
     if (!json_is_object(v))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "%s: %s: must be an object {\"path\", \"runtime-args\"}", what,
@@ -37,7 +38,10 @@ static int runtime_entry(struct isd_runtime_conf *rt, const char *name, const js
     {
         if (strcmp(k, "path") == 0 && json_is_string(f)) {
             rt->path = xstrdup(json_string_value(f));
-        } else if (strcmp(k, "runtime-args") == 0 && json_is_array(f)) {
+        } else if (strcmp(k, "vm") == 0 && json_is_boolean(f)) {
+            rt->vm = json_is_true(f);
+            vm_given = true;
+        } else if ((strcmp(k, "runtime-args") == 0 || strcmp(k, "runtimeArgs") == 0) && json_is_array(f)) {
             size_t i;
             json_t *a;
             json_array_foreach(f, i, a)
@@ -53,6 +57,9 @@ static int runtime_entry(struct isd_runtime_conf *rt, const char *name, const js
     if (rt->path == NULL || rt->path[0] == '\0' || (rt->path[0] != '/' && strchr(rt->path, '/') != NULL))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
                              "%s: %s: \"path\" must be an absolute path or a command name in PATH", what, name);
+    base = strrchr(rt->path, '/');
+    if (!vm_given) /* the guide's secure container runtime (KATA-013) */
+        rt->vm = strcmp(name, "kata-runtime") == 0 || strcmp(base != NULL ? base + 1 : rt->path, "kata-runtime") == 0;
     return 0;
 }
 

@@ -283,6 +283,37 @@ int container_check_settings(const json_t *config, const json_t *hc, struct isd_
     return check_modes(hc, err);
 }
 
+/* KATA-022/031/033: what a runtime that runs its containers in a VM cannot honour. */
+int container_check_vm_runtime(const char *runtime, const json_t *body, const json_t *hc, struct isd_error **err)
+{
+    static const char *const ns[][2] = {
+        {"NetworkMode", "net"}, {"IpcMode", "ipc"}, {"PidMode", "pid"}, {"UTSMode", "uts"}};
+    const char *net = json_get_str(hc, "NetworkMode"), *mems = json_get_str(hc, "CpusetMems");
+    for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
+        if (streq(json_get_str(hc, ns[i][0]), "host"))
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "--%s host is not supported by runtime `%s`: its containers run in a virtual machine, "
+                                 "which cannot reach the host's namespaces",
+                                 ns[i][1], runtime);
+    if (json_object_size(json_object_get(hc, "PortBindings")) > 0 || json_get_bool(hc, "PublishAllPorts", false) ||
+        json_object_size(json_object_get(body, "ExposedPorts")) > 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "-p, -P and --expose are not supported by runtime `%s`: its containers run in a virtual "
+                             "machine with CNI networking only; use --net=none",
+                             runtime);
+    if (net == NULL || !streq(net, "none"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "runtime `%s` needs --net=none: its containers run in a virtual machine, which supports "
+                             "CNI networks only (not CNM networks such as `%s`)",
+                             runtime, net != NULL && *net != '\0' ? net : "default");
+    if (mems != NULL && *mems != '\0' && !streq(mems, "0"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "--cpuset-mems %s is not supported by runtime `%s`: its virtual machine has one NUMA "
+                             "node, so only 0 is valid",
+                             mems, runtime);
+    return 0;
+}
+
 bool container_log_type_none(const struct container *c)
 {
     return streq(json_get_str(json_object_get(c->host_config, "LogConfig"), "Type"), "none");

@@ -16,7 +16,8 @@
 #include "daemon/spec/spec.h"
 #include "daemon/storage/layer_store.h"
 
-static int check_runtime(struct daemon *d, const json_t *hc, char **ret_name, struct isd_error **err)
+static int check_runtime(struct daemon *d, const json_t *body, const json_t *hc, char **ret_name,
+                         struct isd_error **err)
 {
     const char *name = json_get_str(hc, "Runtime");
     const struct isd_runtime_conf *r;
@@ -25,6 +26,8 @@ static int check_runtime(struct daemon *d, const json_t *hc, char **ret_name, st
     r = isd_config_runtime(d->cfg, name);
     if (r == NULL)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "unknown or invalid runtime name: %s", name);
+    if (r->vm && container_check_vm_runtime(r->name, body, hc, err) < 0)
+        return -1;
     *ret_name = xstrdup(r->name);
     return 0;
 }
@@ -190,7 +193,7 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
     /* The daemon's hook-spec (D-12) applies to every container that names none of its own. */
     if (d->cfg->hook_spec != NULL && json_get_str(c->host_config, "HookSpec") == NULL)
         json_object_set_new(c->host_config, "HookSpec", json_string(d->cfg->hook_spec));
-    if (check_runtime(d, c->host_config, &c->runtime, err) < 0)
+    if (check_runtime(d, body, c->host_config, &c->runtime, err) < 0)
         return -1;
     if (prepare_image(d, c, body, &img, err) < 0)
         return -1;

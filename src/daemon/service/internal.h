@@ -52,6 +52,9 @@ void container_set_pid(struct container *c, pid_t pid);
 int signal_parse(const char *s);
 /* Create-time checks of StopSignal, RestartPolicy/AutoRemove, LogConfig, OomScoreAdj and namespace modes. */
 int container_check_settings(const json_t *config, const json_t *hc, struct isd_error **err);
+/* Create-time refusals for a runtime marked "vm" in daemon.json (KATA-022/031/033): host namespaces, ports,
+ * networks other than none, cpuset-mems other than 0. body: the create body (its user-given ExposedPorts). */
+int container_check_vm_runtime(const char *runtime, const json_t *body, const json_t *hc, struct isd_error **err);
 /* Host support of the resource limits of a HostConfig (container_resources.c), at create and update. */
 int service_resources_check(const json_t *host_config, struct isd_error **err);
 /* What Docker accepts but drops, with a warning appended to warnings, where the host lacks it: the memory
