@@ -81,6 +81,12 @@ json_t *service_container_top(struct daemon *d, const char *ref, const char *ps_
  * run writes one document per line to out_fd, every second while stream and the container runs (a single
  * one otherwise, whose precpu_stats is 200 ms older), and frees j. */
 struct stats_job;
+/* For the metrics endpoint (metrics.c), never waiting for a container's lock: one object per container {Id, Name,
+ * State, Restarts, Busy}, plus CpuSeconds and MemoryBytes of running ones when usage; a container busy with an
+ * operation is only {Id, Busy: true}. */
+json_t *service_metrics_containers(struct daemon *d, bool usage);
+/* Bytes received from registries (manifests, configs, layers) since the daemon started. */
+long long service_metrics_pull_bytes(void);
 struct stats_job *service_container_stats_begin(struct daemon *d, const char *ref, struct isd_error **err);
 void service_container_stats_run(struct stats_job *j, bool stream, int out_fd);
 void service_stats_job_free(struct stats_job *j);

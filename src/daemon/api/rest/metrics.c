@@ -32,8 +32,16 @@ static struct daemon *g_daemon;
 static bool action_of(const char *method, const char *path, char *out, size_t len)
 {
     const char *last = strrchr(path, '/');
+    if (last == NULL)
+        return false;
     if (strcmp(method, "POST") == 0 && strcmp(path, "/images/create") == 0)
         return snprintf(out, len, "pull") > 0;
+    if (strcmp(method, "POST") == 0 && strcmp(path, "/images/load") == 0)
+        return snprintf(out, len, "image_load") > 0;
+    if (strcmp(method, "DELETE") == 0 && str_has_prefix(path, "/images/"))
+        return snprintf(out, len, "image_delete") > 0;
+    if (strcmp(method, "POST") == 0 && str_has_prefix(path, "/exec/") && strcmp(last, "/start") == 0)
+        return snprintf(out, len, "exec_start") > 0;
     if (!str_has_prefix(path, "/containers/") || last == NULL)
         return false;
     if (strcmp(method, "DELETE") == 0)
@@ -86,24 +94,111 @@ static void actions_text(struct buf *b)
     pthread_mutex_unlock(&g_lock);
 }
 
-static void states_text(struct buf *b)
+/* The figures of the last scrape per container id: a container busy with an operation shows them again. */
+static json_t *g_last;
+
+/* This scrape's rows, busy ones replaced by their previous figures (dropped when there are none). */
+static json_t *container_rows(bool usage)
+{
+    json_t *rows = service_metrics_containers(g_daemon, usage), *out = json_array(), *row, *last = json_object();
+    size_t i;
+    pthread_mutex_lock(&g_lock);
+    json_array_foreach(rows, i, row)
+    {
+        const char *id = json_get_str(row, "Id");
+        json_t *r = json_get_bool(row, "Busy", false) ? json_object_get(g_last, id) : row;
+        if (r == NULL)
+            continue;
+        json_array_append(out, r);
+        json_object_set(last, id, r);
+    }
+    json_decref(g_last);
+    g_last = last;
+    pthread_mutex_unlock(&g_lock);
+    json_decref(rows);
+    return out;
+}
+
+static void states_text(struct buf *b, const json_t *rows)
 {
     static const char *states[] = {"created", "running", "paused", "restarting", "exited", "dead"};
     unsigned long long n[ARRAY_SIZE(states)] = {0};
-    json_t *list = service_container_list(g_daemon, true, NULL, -1, NULL), *c;
+    const json_t *c;
     size_t i;
-    json_array_foreach(list, i, c)
+    json_array_foreach(rows, i, c)
     {
         const char *st = json_get_str(c, "State");
         for (size_t k = 0; st != NULL && k < ARRAY_SIZE(states); k++)
             if (strcmp(st, states[k]) == 0)
                 n[k]++;
     }
-    json_decref(list);
     buf_printf(b, "# HELP engine_daemon_container_states_containers The count of containers in various states\n"
                   "# TYPE engine_daemon_container_states_containers gauge\n");
     for (size_t k = 0; k < ARRAY_SIZE(states); k++)
         buf_printf(b, "engine_daemon_container_states_containers{state=\"%s\"} %llu\n", states[k], n[k]);
+}
+
+/* A label value in the text format: backslash, double quote and newline escaped. */
+static void label_value(struct buf *b, const char *v)
+{
+    for (; v != NULL && *v != '\0'; v++) {
+        if (*v == '\\' || *v == '"')
+            buf_printf(b, "\\%c", *v);
+        else if (*v == '\n')
+            buf_printf(b, "\\n");
+        else
+            buf_append(b, v, 1);
+    }
+}
+
+static void series(struct buf *b, const char *metric, const json_t *c, const char *value)
+{
+    buf_printf(b, "%s{id=\"", metric);
+    label_value(b, json_get_str(c, "Id"));
+    buf_printf(b, "\",name=\"");
+    label_value(b, json_get_str(c, "Name"));
+    buf_printf(b, "\"} %s\n", value);
+}
+
+/* Per container: running (1/0) and restarts always; CPU seconds and memory bytes of running ones when asked. */
+static void containers_text(struct buf *b, const json_t *rows, bool usage)
+{
+    static const char *const head[][3] = {
+        {"engine_container_running", "gauge", "Whether the container runs (1) or not (0)"},
+        {"engine_container_restarts_total", "counter", "Restarts of the container by its restart policy"},
+        {"engine_container_cpu_usage_seconds_total", "counter", "CPU time used by the running container"},
+        {"engine_container_memory_usage_bytes", "gauge", "Memory used by the running container (cgroup usage)"},
+    };
+    const json_t *c;
+    size_t i;
+    char v[64];
+    for (size_t k = 0; k < (usage ? 4u : 2u); k++) {
+        buf_printf(b, "# HELP %s %s.\n# TYPE %s %s\n", head[k][0], head[k][2], head[k][0], head[k][1]);
+        json_array_foreach(rows, i, c)
+        {
+            const char *st = json_get_str(c, "State");
+            if (k == 0)
+                snprintf(v, sizeof(v), "%d", st != NULL && strcmp(st, "running") == 0);
+            else if (k == 1)
+                snprintf(v, sizeof(v), "%lld", json_get_int(c, "Restarts", 0));
+            else if (json_object_get(c, k == 2 ? "CpuSeconds" : "MemoryBytes") == NULL)
+                continue;
+            else if (k == 2)
+                snprintf(v, sizeof(v), "%.9f", json_real_value(json_object_get(c, "CpuSeconds")));
+            else
+                snprintf(v, sizeof(v), "%lld", json_get_int(c, "MemoryBytes", 0));
+            series(b, head[k][0], c, v);
+        }
+    }
+}
+
+static void pull_text(struct buf *b)
+{
+    buf_printf(b,
+               "# HELP engine_daemon_image_pull_bytes_total Bytes received from registries by image pulls (manifests, "
+               "configs, layers).\n# TYPE engine_daemon_image_pull_bytes_total counter\n"
+               "engine_daemon_image_pull_bytes_total %lld\n",
+               service_metrics_pull_bytes());
 }
 
 static void process_text(struct buf *b)
@@ -146,8 +241,14 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *conn, const 
         MHD_destroy_response(r);
         return ret;
     }
-    states_text(&b);
+    const char *q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "containers");
+    bool usage = q != NULL && (strcmp(q, "1") == 0 || strcmp(q, "true") == 0);
+    json_t *rows = container_rows(usage);
+    states_text(&b, rows);
+    containers_text(&b, rows, usage);
+    json_decref(rows);
     actions_text(&b);
+    pull_text(&b);
     process_text(&b);
     r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
     buf_free(&b);

@@ -32,6 +32,7 @@ struct request {
     unsigned int status;
     struct MHD_Response *response;
     long long start_ns; /* for the metrics' latency histograms */
+    bool observed;      /* the metrics have this request: before its answer can reach the client */
     hijack_fn hijack;   /* set by a handler that upgrades the connection */
     void *hijack_data;
     int api_minor; /* y of a /v1.y prefix; 0 without one */

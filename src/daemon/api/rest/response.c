@@ -11,6 +11,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/api/rest/metrics.h"
 #include "daemon/api/rest/request.h"
 
 const char *rq_query(struct request *rq, const char *key)
@@ -141,13 +142,18 @@ struct producer {
     void (*fn)(void *data, int fd);
     void *data;
     int fd;
+    char *method, *path; /* for the metrics, observed before the end of the stream reaches the client */
+    long long start_ns;
 };
 
 static void *producer_main(void *arg)
 {
     struct producer *p = arg;
     p->fn(p->data, p->fd);
+    rest_metrics_observe(p->method, p->path, (double)(now_ns() - p->start_ns) / 1e9);
     close(p->fd);
+    free(p->method);
+    free(p->path);
     free(p);
     return NULL;
 }
@@ -164,14 +170,20 @@ void rq_reply_stream(struct request *rq, const char *content_type, void (*fn)(vo
     pr->fn = fn;
     pr->data = data;
     pr->fd = p[1];
+    pr->method = xstrdup(rq->method);
+    pr->path = xstrdup(rq->path);
+    pr->start_ns = rq->start_ns;
     if (thread_start_detached(producer_main, pr) < 0) {
         close(p[0]);
         close(p[1]);
+        free(pr->method);
+        free(pr->path);
         free(pr);
         rq_reply_msg(rq, 500, "cannot start a thread");
         return;
     }
     rq->status = 200;
+    rq->observed = true;
     rq->response = MHD_create_response_from_pipe(p[0]);
     MHD_add_response_header(rq->response, "Content-Type", content_type);
 }

@@ -62,7 +62,7 @@ static void request_free(struct request *rq)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode code)
 {
     struct request *rq = *req_cls;
-    if (rq != NULL && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+    if (rq != NULL && !rq->observed && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
         rest_metrics_observe(rq->method, rq->path, (double)(now_ns() - rq->start_ns) / 1e9);
     request_free(*req_cls);
     *req_cls = NULL;
@@ -159,6 +159,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (MHD_get_response_header(rq->response, "Api-Version") == NULL)
         add_common_headers(rq->response);
     log_debug("%s %s -> %u", method, url, rq->status);
+    if (!rq->observed && rq->status != MHD_HTTP_SWITCHING_PROTOCOLS) { /* hijacked: when the stream ends */
+        rest_metrics_observe(rq->method, rq->path, (double)(now_ns() - rq->start_ns) / 1e9);
+        rq->observed = true;
+    }
     ret = MHD_queue_response(conn, rq->status, rq->response);
     MHD_destroy_response(rq->response);
     rq->response = NULL;

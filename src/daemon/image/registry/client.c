@@ -192,12 +192,21 @@ static int check_resume(struct http_resp *r, long status)
     return 0;
 }
 
+static long long g_bytes_received;
+
+long long registry_bytes_received(void)
+{
+    return __atomic_load_n(&g_bytes_received, __ATOMIC_RELAXED);
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     struct http_resp *r = ud;
     size_t len = size * n;
     long status = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200 || status == 206)
+        __atomic_fetch_add(&g_bytes_received, (long long)len, __ATOMIC_RELAXED);
     if (r->fd >= 0 && r->offset > 0 && (status == 200 || status == 206) && !r->resume_checked &&
         check_resume(r, status) < 0)
         return 0;

@@ -113,6 +113,9 @@ char *registry_client_get_blob_mem(struct registry_client *c, const char *digest
 typedef void (*registry_progress_fn)(void *ctx, long long current, long long total);
 int registry_client_get_blob_fd(struct registry_client *c, const char *digest, long long size, int fd,
                                 registry_progress_fn progress, void *ctx, struct isd_error **err);
+/* Bytes of manifests, configs and layers received from registries since the daemon started (200/206 bodies;
+ * the metrics' pull bytes counter). Thread-safe. */
+long long registry_bytes_received(void);
 /* The endpoint's host (borrowed). */
 const char *registry_client_host(const struct registry_client *c);
 
