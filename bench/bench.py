@@ -473,7 +473,7 @@ def authz_cost(build, base, n):
 
         def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
-            data = b'{"Allow": true}'
+            data = b'{"Implements": ["authz"]}' if self.path == "/Plugin.Activate" else b'{"Allow": true}'
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -54,8 +56,11 @@ static int open_tcp(const char *hostport, struct isd_error **err)
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
             continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            int one = 1; /* the request's TLS records must not wait for a delayed ACK */
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
             break;
+        }
         e = errno;
         close(fd);
         fd = -1;
@@ -76,7 +81,7 @@ static int start_tls(struct http_conn *c, const char *hostport, struct isd_error
         memmove(name, name + 1, strlen(name));
         name[strlen(name) - 1] = '\0';
     }
-    c->tls = client_tls_connect(c->fd, name[0] ? name : "127.0.0.1", err);
+    c->tls = client_tls_connect(c->fd, name[0] ? name : "127.0.0.1", hostport, err);
     if (c->tls != NULL)
         return 0;
     http_conn_close(c);

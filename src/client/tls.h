@@ -25,8 +25,10 @@ struct client_tls;
 /* Sets the options used by http_conn_open for tcp hosts (copied). Not thread-safe; call before connecting. */
 void client_tls_configure(const struct client_tls_opts *o);
 bool client_tls_enabled(void);
-/* Handshakes over the connected fd (not owned); host: the name or address connected to. */
-struct client_tls *client_tls_connect(int fd, const char *host, struct isd_error **err);
+/* Handshakes over the connected fd (not owned); host: the name or address connected to; addr: the daemon's
+ * address as given (host:port), the key of the resumable session kept for the next connection (in memory and in
+ * $HOME/.iSulad/tls-sessions/, mode 0600). */
+struct client_tls *client_tls_connect(int fd, const char *host, const char *addr, struct isd_error **err);
 /* -1 with errno (EAGAIN when nothing can be read/written now, EIO on a TLS error); 0 at close_notify/EOF. */
 ssize_t client_tls_read(struct client_tls *t, void *dst, size_t n);
 ssize_t client_tls_write(struct client_tls *t, const void *src, size_t n);

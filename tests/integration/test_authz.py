@@ -166,7 +166,8 @@ def test_tls_user_is_the_certificate_name(plugin, new_daemon, tmp_path):
         c = pki.path(who)
         return subprocess.run([bin_path("isula"), "-H", "tcp://127.0.0.1:%d" % port, "--tlsverify", "--tlscacert",
                                pki.ca_crt, "--tlscert", os.path.join(c, "cert.pem"), "--tlskey",
-                               os.path.join(c, "key.pem")] + list(args), capture_output=True, text=True)
+                               os.path.join(c, "key.pem")] + list(args), capture_output=True, text=True,
+                              env=dict(os.environ, HOME=str(tmp_path)))  # its TLS sessions go there
     r = as_("alice", "run", "--rm", "busybox", "echo", "alice ok")
     assert r.stdout == "alice ok\n", r.stderr
     r = as_("bob", "create", "--name", "bobs", "busybox", "true")

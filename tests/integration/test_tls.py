@@ -22,6 +22,7 @@ def pki():
     d = tempfile.mkdtemp(prefix="isd-tls-")
     yield TlsPki(d)
     shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(CLIENT_HOME, ignore_errors=True)
 
 
 def tls_daemon(pki, mode, config=None):
@@ -53,8 +54,11 @@ def tls_only_daemon(pki):
     teardown_daemon(d)
 
 
-def isula(d, *args, input=None, tls=()):
-    env = dict(os.environ)
+CLIENT_HOME = tempfile.mkdtemp(prefix="isd-tls-home-")  # isula keeps its TLS sessions under $HOME/.iSulad
+
+
+def isula(d, *args, input=None, tls=(), home=None):
+    env = dict(os.environ, HOME=home or CLIENT_HOME)
     env.pop("ISULAD_HOST", None)
     return subprocess.run([bin_path("isula")] + list(tls) + ["-H", d.tcp] + list(args), input=input,
                           capture_output=True, text=True, timeout=120, env=env)
@@ -81,7 +85,8 @@ def test_isula_mode1_runs_and_streams(pki, verify_daemon):
     r = isula(verify_daemon, "version", tls=t)
     assert r.returncode == 0 and "Server:" in r.stdout, r.stderr
     # the guide's example puts the flags after the command (D-97)
-    r = subprocess.run([bin_path("isula"), "version", "-H=" + verify_daemon.tcp] + t, capture_output=True, text=True)
+    r = subprocess.run([bin_path("isula"), "version", "-H=" + verify_daemon.tcp] + t, capture_output=True, text=True,
+                       env=dict(os.environ, HOME=CLIENT_HOME))
     assert r.returncode == 0 and "Server:" in r.stdout, r.stderr
     # attach with stdin, its EOF carried over TLS to the container (cat ends), exit code and stderr kept
     r = isula(verify_daemon, "run", "-i", "--rm", "busybox", "cat", input="over tls\n", tls=t)
@@ -255,13 +260,12 @@ def test_default_cert_paths_follow_home(pki, monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(daemon_home))
     try:
         d.start()
-        monkeypatch.setenv("HOME", str(client_home))
-        r = isula(d, "version", tls=["--tlsverify"])
+        r = isula(d, "version", tls=["--tlsverify"], home=str(client_home))
         assert r.returncode == 0 and "Server:" in r.stdout, r.stderr
-        r = isula(d, "info", tls=["--tls"])  # client mode 2 with the default files too
+        r = isula(d, "info", tls=["--tls"], home=str(client_home))  # client mode 2 with the default files too
         assert r.returncode == 0, r.stderr
-        monkeypatch.setenv("HOME", str(tmp_path))  # no .iSulad there: the error names the default path
-        r = isula(d, "version", tls=["--tlsverify"])
+        # no .iSulad there: the error names the default path
+        r = isula(d, "version", tls=["--tlsverify"], home=str(tmp_path))
         assert r.returncode != 0 and str(tmp_path / ".iSulad" / "ca.pem") in r.stderr, r.stderr
     finally:
         teardown_daemon(d)
@@ -273,3 +277,45 @@ def test_default_cert_paths_follow_home(pki, monkeypatch, tmp_path):
             d.start()
     finally:
         teardown_daemon(d)
+
+
+# ---- isula resumes its TLS session (a ticket kept in $HOME/.iSulad/tls-sessions, mode 0600) -------------------
+
+def test_isula_resumes_its_session_and_keeps_the_certificate_name(pki, new_daemon, tmp_path):
+    import test_authz
+    plugin = test_authz.Plugin("acc2-tls-resume-%d" % os.getpid())
+    home = tmp_path / "home"
+    home.mkdir()
+    try:
+        port = free_port()
+        d = new_daemon(extra_args=["--authorization-plugin", plugin.name, "-H", "tcp://127.0.0.1:%d" % port,
+                                   "--tlsverify", "--tlscacert", pki.ca_crt, "--tlscert", pki.server_crt,
+                                   "--tlskey", pki.server_key])
+        d.start()
+        d.tcp = "tcp://127.0.0.1:%d" % port
+        r = isula(d, "version", tls=mode1(pki), home=str(home))
+        assert r.returncode == 0, r.stderr
+        sessions = list((home / ".iSulad" / "tls-sessions").iterdir())
+        assert len(sessions) == 1 and (sessions[0].stat().st_mode & 0o777) == 0o600
+        assert "resumed" not in d.read_log()
+        r = isula(d, "run", "--rm", "busybox", "echo", "resumed", tls=mode1(pki), home=str(home))
+        assert r.stdout == "resumed\n", r.stderr
+        assert "TLS session of 127.0.0.1 resumed" in d.read_log()
+        # every tcp request, resumed sessions included, still carries the client certificate's name
+        users = {(q["User"], q["UserAuthNMethod"]) for e, q in plugin.requests
+                 if e == "/AuthZPlugin.AuthZReq" and q["UserAuthNMethod"] != "unix"}
+        assert users == {("alice", "TLS")}, users
+        # another certificate is another session: bob is bob, never alice's session
+        r = isula(d, "version", tls=mode1(pki, "bob"), home=str(home))
+        assert r.returncode == 0, r.stderr
+        assert len(list((home / ".iSulad" / "tls-sessions").iterdir())) == 2
+        assert ("bob", "TLS") in {(q["User"], q["UserAuthNMethod"]) for _, q in plugin.requests}
+        # a session file others could have written is not used
+        before = d.read_log().count("resumed")
+        for f in (home / ".iSulad" / "tls-sessions").iterdir():
+            f.chmod(0o644)
+        r = isula(d, "version", tls=mode1(pki), home=str(home))
+        assert r.returncode == 0, r.stderr
+        assert d.read_log().count("resumed") == before
+    finally:
+        plugin.close()

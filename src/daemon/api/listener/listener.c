@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -226,7 +227,11 @@ static void accept_ready(struct listener *l, int lfd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+    int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC), one = 1;
+    /* Small writes must not wait for the peer's delayed ACK (40 ms per request over TLS, whose records go out
+     * in several writes: a session ticket, then the answer). */
+    if (fd >= 0 && ss.ss_family != AF_UNIX)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (fd >= 0)
         admit(l, fd, &ss, len);
 }

@@ -23,6 +23,7 @@
 struct listener_tls {
     gnutls_certificate_credentials_t cred;
     gnutls_priority_t prio;
+    gnutls_datum_t ticket_key; /* session tickets: a client resumes without certificates and signatures */
     bool verify;
     int refs; /* the listener's and one per connection (atomic) */
 };
@@ -67,6 +68,9 @@ static int tls_load(struct listener_tls *t, const struct listener_tls_config *c,
         if (rc <= 0)
             return tls_fail(err, rc < 0 ? rc : GNUTLS_E_NO_CERTIFICATE_FOUND, "CA certificate", c->ca);
     }
+    rc = gnutls_session_ticket_key_generate(&t->ticket_key);
+    if (rc < 0)
+        return tls_fail(err, rc, "session ticket key", "");
     rc = gnutls_priority_init(&t->prio, LISTENER_TLS_PRIORITIES, NULL);
     if (rc < 0)
         return tls_fail(err, rc, "priorities", LISTENER_TLS_PRIORITIES);
@@ -81,6 +85,10 @@ static void tls_unref(struct listener_tls *t)
         gnutls_priority_deinit(t->prio);
     if (t->cred != NULL)
         gnutls_certificate_free_credentials(t->cred);
+    if (t->ticket_key.data != NULL) {
+        gnutls_memset(t->ticket_key.data, 0, t->ticket_key.size);
+        gnutls_free(t->ticket_key.data);
+    }
     free(t);
 }
 
@@ -267,6 +275,9 @@ static int handshake(struct tls_conn *c)
         return -1;
     gnutls_priority_set(c->s, c->t->prio);
     gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, c->t->cred);
+    /* A resumed session keeps the client certificate of the first one (its name for authz); it is verified
+     * again below, so an expired one is refused at resumption too. */
+    gnutls_session_ticket_enable_server(c->s, &c->t->ticket_key);
     if (c->t->verify) {
         gnutls_certificate_server_set_request(c->s, GNUTLS_CERT_REQUIRE);
         gnutls_session_set_verify_cert(c->s, NULL, 0);
@@ -284,6 +295,8 @@ static int handshake(struct tls_conn *c)
         return -1;
     }
     set_timeout(c->fd, 0);
+    if (gnutls_session_is_resumed(c->s))
+        log_debug("TLS session of %s resumed", peer_name(c, who, sizeof(who)));
     return 0;
 }
 

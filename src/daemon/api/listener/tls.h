@@ -21,10 +21,12 @@
 #include "common/error.h"
 #include "daemon/api/listener/listener.h"
 
-/* The GnuTLS priority string: TLS 1.2+, ECDHE key exchange, AEAD ciphers (AES-GCM, ChaCha20-Poly1305). */
+/* The GnuTLS priority string: TLS 1.2+, ECDHE key exchange (X25519 first, no finite-field groups), AEAD ciphers
+ * (AES-GCM, ChaCha20-Poly1305). */
 #define LISTENER_TLS_PRIORITIES                                                                                        \
     "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:"          \
-    "-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+    "-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:-MAC-ALL:+AEAD:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:"       \
+    "%SERVER_PRECEDENCE"
 
 struct listener_tls;
 
