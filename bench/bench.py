@@ -431,9 +431,11 @@ def make_tls_pki(d):
 
 
 def tls_transport(build, base, n):
-    """`isula run --rm busybox true` over the unix socket and over TLS on tcp (--tlsverify, client certificate:
-    a handshake per request, as isula opens one connection per request), interleaved, against one isulad of
-    its own; plus the docker CLI over TLS (DOCKER_TLS_VERIFY, which reuses its connection) to the same daemon."""
+    """`isula run --rm busybox true` and `isula ps` over the unix socket and over TLS on tcp (--tlsverify, client
+    certificate), interleaved, against one isulad of its own; plus the docker CLI over TLS (DOCKER_TLS_VERIFY, which
+    reuses its connection) to the same daemon. isula resumes its TLS session from $HOME/.iSulad/tls-sessions (HOME is
+    a directory of the bench); "first contact" runs with an unusable HOME, so each command makes a full handshake
+    (its later connections still resume in memory)."""
     d = os.path.join(base, "tls")
     os.makedirs(d)
     make_tls_pki(d)
@@ -442,16 +444,26 @@ def tls_transport(build, base, n):
                             "--tlscert", d + "/server-cert.pem", "--tlskey", d + "/server-key.pem"])
     tls = [os.path.join(build, "isula"), "-H", "tcp://127.0.0.1:%d" % port, "--tlsverify", "--tlscacert",
            d + "/ca.pem", "--tlscert", d + "/cert.pem", "--tlskey", d + "/key.pem"]
+    home = os.path.join(d, "home")
+    os.makedirs(home)
+    henv, fenv = dict(os.environ, HOME=home), dict(os.environ, HOME="/nonexistent")
     denv = dict(os.environ, DOCKER_HOST="tcp://127.0.0.1:%d" % port, DOCKER_TLS_VERIFY="1", DOCKER_CERT_PATH=d,
                 DOCKER_CONFIG=d)
-    res = {"unix socket": [], "tcp + TLS (isula)": [], "tcp + TLS (docker CLI)": []}
+    run = ["run", "--rm", "busybox", "true"]
+    res = {k: [] for k in ("unix socket", "tcp + TLS (isula)", "tcp + TLS (isula), first contact",
+                           "tcp + TLS (docker CLI)", "ps, unix socket", "ps, tcp + TLS (isula)",
+                           "ps, tcp + TLS (isula), first contact")}
     has_docker = shutil.which("docker") is not None
     try:
         for _ in range(n):
-            res["unix socket"].append(timed(eng.isula + ["run", "--rm", "busybox", "true"]))
-            res["tcp + TLS (isula)"].append(timed(tls + ["run", "--rm", "busybox", "true"]))
+            res["unix socket"].append(timed(eng.isula + run))
+            res["tcp + TLS (isula)"].append(timed(tls + run, env=henv))
+            res["tcp + TLS (isula), first contact"].append(timed(tls + run, env=fenv))
             if has_docker:
-                res["tcp + TLS (docker CLI)"].append(timed(["docker", "run", "--rm", "busybox", "true"], env=denv))
+                res["tcp + TLS (docker CLI)"].append(timed(["docker"] + run, env=denv))
+            res["ps, unix socket"].append(timed(eng.isula + ["ps"]))
+            res["ps, tcp + TLS (isula)"].append(timed(tls + ["ps"], env=henv))
+            res["ps, tcp + TLS (isula), first contact"].append(timed(tls + ["ps"], env=fenv))
     finally:
         eng.stop()
     return {k: v for k, v in res.items() if v}
