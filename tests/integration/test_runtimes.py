@@ -150,3 +150,17 @@ def test_vm_refusal_over_the_docker_cli(wrapped):
     r = subprocess.run(["/usr/local/bin/docker", "create", "--runtime", "kata-runtime", "--network", "host",
                         "busybox", "true"], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode != 0 and "--net host is not supported by runtime `kata-runtime`" in r.stderr, r.stderr
+
+
+def test_wrapper_runtime_with_a_terminal_and_in_info(wrapped):
+    """The runtime's console-socket convention goes through the wrapper (-t), and the daemon lists its runtimes."""
+    r = isula(wrapped, "run", "-t", "--rm", "--runtime", "kata-runtime", "--net", "none", "busybox", "sh", "-c",
+              "test -t 0 && echo tty")
+    assert r.returncode == 0 and r.stdout.strip() == "tty", r.stderr
+    assert any("--console-socket" in a for a in argv_lines(wrapped))
+    env = dict(os.environ, DOCKER_HOST=wrapped.host)
+    r = subprocess.run(["/usr/local/bin/docker", "info", "--format", "{{json .Runtimes}}"], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    runtimes = json.loads(r.stdout)
+    assert runtimes["kata-runtime"]["path"].endswith("wrapper.sh") and "acc2-plain" in runtimes
