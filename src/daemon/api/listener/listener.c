@@ -228,8 +228,8 @@ static void accept_ready(struct listener *l, int lfd)
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC), one = 1;
-    /* Small writes must not wait for the peer's delayed ACK (40 ms per request over TLS, whose records go out
-     * in several writes: a session ticket, then the answer). */
+    /* Small writes must not wait for the peer's delayed ACK: 40 ms per request over TLS, where the answer's head
+     * and body leave as separate records. */
     if (fd >= 0 && ss.ss_family != AF_UNIX)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (fd >= 0)
