@@ -472,7 +472,8 @@ def tls_transport(build, base, n):
 def authz_cost(build, base, n):
     """What an authorization plugin costs per request: `isula ps` against an isulad without a plugin and one
     with --authorization-plugin (a Python plugin on /run/docker/plugins/<name>.sock allowing everything),
-    interleaved. The difference of medians is the plugin round trip (connect, JSON both ways, the plugin)."""
+    interleaved. The difference of medians is the plugin round trips, AuthZReq and AuthZRes (connect, JSON both
+    ways, the plugin)."""
     import http.server
     import socketserver
     import threading

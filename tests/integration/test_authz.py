@@ -33,6 +33,7 @@ class Plugin:
         self.log = log if log is not None else []  # (name, endpoint, request); a shared log shows a chain's order
         self.denied_users = set()
         self.denied_words = set()
+        self.denied_answers = set()  # AuthZRes of URIs with one of these is denied (streamed answers too)
         self.implements = list(implements)
         plugin = self
 
@@ -81,6 +82,8 @@ class Plugin:
         if req.get("User") in self.denied_users:
             return {"Allow": False, "Msg": "user %s may not do anything" % req["User"]}
         if endpoint == "/AuthZPlugin.AuthZRes":
+            if any(u in req["RequestURI"] for u in self.denied_answers):
+                return {"Allow": False, "Msg": "no answers to %s" % req["RequestURI"].split("?")[0]}
             text = base64.b64decode(req.get("ResponseBody") or "").decode(errors="replace")
             for w in self.denied_words:
                 if w in text:
@@ -199,8 +202,16 @@ def test_response_phase_sees_the_answer_and_can_deny_it(plugin, new_daemon):
     assert res and res[-1]["ResponseStatusCode"] == 200
     assert res[-1]["ResponseHeaders"].get("Content-Type") == "application/json"
     assert json.loads(base64.b64decode(res[-1]["ResponseBody"]))["Name"] == "/acc2-topsecret"
-    # a denied answer is only withheld: the container exists and an answer without the word passes
+    # a streamed answer (logs) is judged on its status and headers; denied, the client gets the 403 instead
     plugin.denied_words.clear()
+    plugin.denied_answers.add("/logs")
+    r = subprocess.run(isula + ["logs", "acc2-topsecret"], capture_output=True, text=True)
+    assert r.returncode != 0 and "authorization denied by plugin %s: no answers to" % plugin.name in r.stderr, \
+        r.stderr
+    logs = [q for e, q in plugin.requests if e == "/AuthZPlugin.AuthZRes" and "/logs" in q["RequestURI"]]
+    assert logs and logs[-1]["ResponseStatusCode"] == 200 and logs[-1]["ResponseBody"] == ""
+    plugin.denied_answers.clear()
+    # a denied answer is only withheld: the container exists and an answer without the word passes
     r = subprocess.run(isula + ["rm", "acc2-topsecret"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 
