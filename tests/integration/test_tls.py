@@ -310,6 +310,16 @@ def test_isula_resumes_its_session_and_keeps_the_certificate_name(pki, new_daemo
         assert r.returncode == 0, r.stderr
         assert len(list((home / ".iSulad" / "tls-sessions").iterdir())) == 2
         assert ("bob", "TLS") in {(q["User"], q["UserAuthNMethod"]) for _, q in plugin.requests}
+        # a restarted daemon has a new ticket key: the kept session is refused quietly, a full handshake follows
+        d.stop()
+        d.start()
+        resumed = d.read_log().count("resumed")
+        r = isula(d, "version", tls=mode1(pki), home=str(home))
+        assert r.returncode == 0 and "Server:" in r.stdout, r.stderr
+        assert d.read_log().count("resumed") == resumed
+        r = isula(d, "version", tls=mode1(pki), home=str(home))  # with the new daemon's ticket
+        assert r.returncode == 0, r.stderr
+        assert d.read_log().count("resumed") == resumed + 1
         # a session file others could have written is not used
         before = d.read_log().count("resumed")
         for f in (home / ".iSulad" / "tls-sessions").iterdir():
