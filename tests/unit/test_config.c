@@ -290,10 +290,77 @@ TEST(runtimes_map)
         ASSERT_TRUE(isd_config_runtime(c, "runc") != NULL);
         ASSERT_TRUE(isd_config_runtime(c, "LCR") == isd_config_runtime(c, "runc"));
     }
+    ASSERT_TRUE(rt->vm); /* kata-runtime runs its containers in a VM unless told otherwise */
+    isd_config_free(c);
+    write_cfg("{\"runtimes\": {\"kata-runtime\": {\"path\": \"/k\", \"vm\": false}, \"w\": {\"path\": \"/w\", "
+              "\"runtimeArgs\": [\"-a\"], \"vm\": true}, \"p\": {\"path\": \"/p\"}}}");
+    c = load(NULL);
+    ASSERT_TRUE(c != NULL);
+    ASSERT_TRUE(!isd_config_runtime(c, "kata-runtime")->vm && isd_config_runtime(c, "w")->vm);
+    ASSERT_TRUE(!isd_config_runtime(c, "p")->vm);
+    ASSERT_STR_EQ(isd_config_runtime(c, "w")->args[0], "-a");
+    write_cfg("{\"runtimes\": {\"x\": {\"path\": \"/x\", \"vm\": \"yes\"}}}");
+    ASSERT_LOAD_FAILS_WITH("unknown key or wrong type: \"vm\"", NULL);
     write_cfg("{\"runtimes\": {\"x\": {\"path\": \"rel/x\"}}}");
     ASSERT_LOAD_FAILS_WITH("\"path\" must be an absolute path", NULL);
     write_cfg("{\"runtimes\": {\"x\": {\"path\": \"/x\", \"args\": []}}}");
     ASSERT_LOAD_FAILS_WITH("unknown key or wrong type: \"args\"", NULL);
+}
+
+TEST(tls_defaults_follow_home)
+{
+    cleanup_config struct isd_config *c = NULL;
+    const char *old = getenv("HOME");
+    cleanup_free char *saved = old != NULL ? xstrdup(old) : NULL;
+    write_cfg("{}");
+    setenv("HOME", "/home/someone", 1);
+    c = load(NULL);
+    ASSERT_TRUE(c != NULL);
+    ASSERT_STR_EQ(c->tls_ca, "/home/someone/.iSulad/ca.pem");
+    ASSERT_STR_EQ(c->tls_cert, "/home/someone/.iSulad/cert.pem");
+    ASSERT_STR_EQ(c->tls_key, "/home/someone/.iSulad/key.pem");
+    isd_config_free(c);
+    unsetenv("HOME");
+    c = load(NULL);
+    ASSERT_TRUE(c != NULL);
+    ASSERT_STR_EQ(c->tls_ca, "/root/.iSulad/ca.pem");
+    isd_config_free(c);
+    c = load("--tlscacert", "/etc/ca.pem", NULL);
+    ASSERT_TRUE(c != NULL);
+    ASSERT_STR_EQ(c->tls_ca, "/etc/ca.pem");
+    if (saved != NULL)
+        setenv("HOME", saved, 1);
+}
+
+TEST(authorization_plugins_one_or_list)
+{
+    cleanup_config struct isd_config *c = NULL;
+    write_cfg("{\"authorization-plugin\": \"authz-broker\"}");
+    c = load(NULL);
+    ASSERT_TRUE(c != NULL);
+    ASSERT_INT_EQ(strv_len(c->authorization_plugins), 1);
+    ASSERT_STR_EQ(c->authorization_plugins[0], "authz-broker");
+    ASSERT_TRUE(c->plugin_dirs == NULL);
+    isd_config_free(c);
+    write_cfg("{\"authorization-plugins\": [\"a\", \"b\"], \"plugin-dirs\": [\"/p1\"]}");
+    c = load(NULL);
+    ASSERT_TRUE(c != NULL);
+    ASSERT_INT_EQ(strv_len(c->authorization_plugins), 2);
+    ASSERT_STR_EQ(c->authorization_plugins[1], "b");
+    ASSERT_STR_EQ(c->plugin_dirs[0], "/p1");
+    isd_config_free(c);
+    write_cfg("{\"authorization-plugin\": \"\"}"); /* "" is the default: none */
+    c = load("--authorization-plugin", "x", "--authorization-plugin", "y", NULL);
+    ASSERT_TRUE(c != NULL);
+    ASSERT_INT_EQ(strv_len(c->authorization_plugins), 2);
+    ASSERT_STR_EQ(c->authorization_plugins[0], "x");
+    isd_config_free(c);
+    c = NULL;
+    write_cfg("{}");
+    ASSERT_LOAD_FAILS_WITH("not a valid plugin name", "--authorization-plugin", "../x", NULL);
+    ASSERT_LOAD_FAILS_WITH("must be an absolute path", "--plugin-dir", "rel", NULL);
+    write_cfg("{\"authorization-plugin\": 3}");
+    ASSERT_LOAD_FAILS_WITH("authorization-plugin", NULL);
 }
 
 TEST(lcr_means_runc)
