@@ -329,3 +329,23 @@ def test_isula_resumes_its_session_and_keeps_the_certificate_name(pki, new_daemo
         assert d.read_log().count("resumed") == before
     finally:
         plugin.close()
+
+
+def test_ecdsa_certificates(new_daemon, tmp_path):
+    """ECDSA P-256 certificates on both sides (cheaper signatures than RSA): the handshake picks them, x25519 for
+    the key exchange."""
+    (tmp_path / "pki").mkdir()
+    pki = TlsPki(str(tmp_path / "pki"), ec=True)
+    port = free_port()
+    d = new_daemon(extra_args=["-H", "tcp://127.0.0.1:%d" % port, "--tlsverify", "--tlscacert", pki.ca_crt,
+                               "--tlscert", pki.server_crt, "--tlskey", pki.server_key])
+    d.start()
+    d.tcp = "tcp://127.0.0.1:%d" % port
+    r = isula(d, "run", "--rm", "busybox", "echo", "ecdsa", tls=mode1(pki), home=str(tmp_path))
+    assert r.stdout == "ecdsa\n", r.stderr
+    c = pki.path("alice")
+    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-CAfile", pki.ca_crt, "-cert",
+                        os.path.join(c, "cert.pem"), "-key", os.path.join(c, "key.pem"), "-tls1_3"],
+                       input="", capture_output=True, text=True, timeout=30)
+    assert "Verify return code: 0 (ok)" in r.stdout, r.stdout + r.stderr
+    assert "Peer signature type: ECDSA" in r.stdout and "X25519" in r.stdout, r.stdout

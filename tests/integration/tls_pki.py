@@ -11,8 +11,10 @@ def run(*args):
 
 
 class TlsPki:
-    def __init__(self, d):
+    def __init__(self, d, ec=False):
+        """ec: ECDSA P-256 keys instead of RSA 2048."""
         self.dir = d
+        self.newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"] if ec else ["-newkey", "rsa:2048"]
         self.ca_key, self.ca_crt = self._ca("ca", "/CN=isulad tls test CA")
         self.other_ca_key, self.other_ca_crt = self._ca("other-ca", "/CN=some other CA")
         self.server_crt, self.server_key = self.issue("server", "/CN=127.0.0.1",
@@ -26,7 +28,7 @@ class TlsPki:
 
     def _ca(self, name, subj):
         key, crt = os.path.join(self.dir, name + ".key"), os.path.join(self.dir, name + ".pem")
-        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+        run("openssl", "req", "-x509", *self.newkey, "-nodes", "-keyout", key, "-out", crt, "-days", "2",
             "-subj", subj)
         return key, crt
 
@@ -36,7 +38,7 @@ class TlsPki:
         crt, extf = os.path.join(self.dir, name + ".crt"), os.path.join(self.dir, name + ".ext")
         with open(extf, "w") as f:
             f.write("basicConstraints=CA:FALSE\n" + ext)
-        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", subj)
+        run("openssl", "req", *self.newkey, "-nodes", "-keyout", key, "-out", csr, "-subj", subj)
         run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial", "-out", crt,
             "-days", "2", "-extfile", extf)
         return crt, key
@@ -53,7 +55,7 @@ class TlsPki:
                     "extendedKeyUsage=clientAuth\n" % (db, self.dir, os.path.join(self.dir, "serial")))
         with open(os.path.join(self.dir, "serial"), "w") as f:
             f.write("1000\n")
-        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", subj)
+        run("openssl", "req", *self.newkey, "-nodes", "-keyout", key, "-out", csr, "-subj", subj)
         run("openssl", "ca", "-batch", "-config", conf, "-cert", self.ca_crt, "-keyfile", self.ca_key, "-in", csr,
             "-out", crt, "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-extensions", "x",
             "-notext")
