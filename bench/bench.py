@@ -412,17 +412,19 @@ def load_busybox(engine, other):
     subprocess.run(other.isula + ["load"], input=save.stdout, capture_output=True, check=True)
 
 
-def make_tls_pki(d):
-    """A CA, a server certificate for 127.0.0.1 and a client one, with the openssl CLI."""
+def make_tls_pki(d, ec=False):
+    """A CA, a server certificate for 127.0.0.1 and a client one, with the openssl CLI (RSA 2048, or ECDSA P-256)."""
+    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"] if ec else ["-newkey", "rsa:2048"]
+
     def sh(*args):
         subprocess.run(list(args), check=True, capture_output=True)
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem",
+    sh("openssl", "req", "-x509", *newkey, "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem",
        "-days", "2", "-subj", "/CN=bench CA")
     for name, ext in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
                       ("client", "extendedKeyUsage=clientAuth\n")):
         with open("%s/%s.ext" % (d, name), "w") as f:
             f.write(ext)
-        sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "%s/%s-key.pem" % (d, name), "-out",
+        sh("openssl", "req", *newkey, "-nodes", "-keyout", "%s/%s-key.pem" % (d, name), "-out",
            "%s/%s.csr" % (d, name), "-subj", "/CN=" + name)
         sh("openssl", "x509", "-req", "-in", "%s/%s.csr" % (d, name), "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
            "-CAcreateserial", "-out", "%s/%s-cert.pem" % (d, name), "-days", "2", "-extfile", "%s/%s.ext" % (d, name))
@@ -435,7 +437,7 @@ def tls_transport(build, base, n):
     certificate), interleaved, against one isulad of its own; plus the docker CLI over TLS (DOCKER_TLS_VERIFY, which
     reuses its connection) to the same daemon. isula resumes its TLS session from $HOME/.iSulad/tls-sessions (HOME is
     a directory of the bench); "first contact" runs with an unusable HOME, so each command makes a full handshake
-    (its later connections still resume in memory)."""
+    (its later connections still resume in memory). The ECDSA rows: a second isulad with ECDSA P-256 certificates."""
     d = os.path.join(base, "tls")
     os.makedirs(d)
     make_tls_pki(d)
@@ -449,10 +451,24 @@ def tls_transport(build, base, n):
     henv, fenv = dict(os.environ, HOME=home), dict(os.environ, HOME="/nonexistent")
     denv = dict(os.environ, DOCKER_HOST="tcp://127.0.0.1:%d" % port, DOCKER_TLS_VERIFY="1", DOCKER_CERT_PATH=d,
                 DOCKER_CONFIG=d)
+    ed = os.path.join(base, "tls-ecdsa")
+    os.makedirs(ed)
+    make_tls_pki(ed, ec=True)
+    eport = port + 1
+    try:
+        eeng = Engine(build, ed, ["-H", "tcp://127.0.0.1:%d" % eport, "--tlsverify", "--tlscacert",
+                                  ed + "/ca.pem", "--tlscert", ed + "/server-cert.pem", "--tlskey",
+                                  ed + "/server-key.pem"])
+    except BaseException:
+        eng.stop()
+        raise
+    etls = [os.path.join(build, "isula"), "-H", "tcp://127.0.0.1:%d" % eport, "--tlsverify", "--tlscacert",
+            ed + "/ca.pem", "--tlscert", ed + "/cert.pem", "--tlskey", ed + "/key.pem"]
     run = ["run", "--rm", "busybox", "true"]
     res = {k: [] for k in ("unix socket", "tcp + TLS (isula)", "tcp + TLS (isula), first contact",
                            "tcp + TLS (docker CLI)", "ps, unix socket", "ps, tcp + TLS (isula)",
-                           "ps, tcp + TLS (isula), first contact")}
+                           "ps, tcp + TLS (isula), first contact", "ps, tcp + TLS (isula), ECDSA",
+                           "ps, tcp + TLS (isula), ECDSA, first contact")}
     has_docker = shutil.which("docker") is not None
     try:
         for _ in range(n):
@@ -464,8 +480,11 @@ def tls_transport(build, base, n):
             res["ps, unix socket"].append(timed(eng.isula + ["ps"]))
             res["ps, tcp + TLS (isula)"].append(timed(tls + ["ps"], env=henv))
             res["ps, tcp + TLS (isula), first contact"].append(timed(tls + ["ps"], env=fenv))
+            res["ps, tcp + TLS (isula), ECDSA"].append(timed(etls + ["ps"], env=henv))
+            res["ps, tcp + TLS (isula), ECDSA, first contact"].append(timed(etls + ["ps"], env=fenv))
     finally:
         eng.stop()
+        eeng.stop()
     return {k: v for k, v in res.items() if v}
 
 
