@@ -128,7 +128,7 @@ static json_t *registry_config(struct daemon *d)
 static void info_docker_fields(struct daemon *d, json_t *info)
 {
     cleanup_free char *now = time_rfc3339_nano(now_ns());
-    json_t *authz = d->cfg->authorization_plugin != NULL ? json_pack("[s]", d->cfg->authorization_plugin) : json_null();
+    json_t *authz = d->cfg->authorization_plugins != NULL ? json_strv(d->cfg->authorization_plugins) : json_null();
     json_t *commit = json_pack("{s:s, s:s}", "ID", "", "Expected", "");
     json_object_update_new(
         info, json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "MemoryLimit", true,
