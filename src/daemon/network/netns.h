@@ -7,6 +7,9 @@
 #ifndef ISD_DAEMON_NETWORK_NETNS_H
 #define ISD_DAEMON_NETWORK_NETNS_H
 
+#include <jansson.h>
+#include <sys/types.h>
+
 #include "common/error.h"
 #include "common/user_remap.h"
 
@@ -21,5 +24,8 @@ int netns_create_in_userns(const char *dir, const char *userns_dir, const char *
                            char **ret_path, struct isd_error **err);
 /* Unmounts and removes a pinned namespace; a missing one is fine. */
 int netns_remove(const char *path, struct isd_error **err);
+/* The interfaces of the network namespace of process pid (/proc/<pid>/net/dev), loopback left out:
+ * [{"name", "rx_bytes", "rx_errors", "tx_bytes", "tx_errors"}] in the kernel's order. NULL when unreadable. */
+json_t *netns_dev_stats(pid_t pid, struct isd_error **err);
 
 #endif

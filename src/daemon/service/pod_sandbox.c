@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/image/image_store.h"
+#include "daemon/network/netns.h"
 #include "daemon/service/internal.h"
 
 #define POD_TYPE_LABEL "io.isulad.cri.type"
@@ -203,4 +204,17 @@ json_t *service_pod_list(struct daemon *d, const char *id_prefix, int state, con
     }
     json_decref(all);
     return out;
+}
+
+json_t *service_pod_net_stats(struct daemon *d, const char *id, struct isd_error **err)
+{
+    cleanup_json json_t *pod = service_pod_inspect(d, id, err);
+    if (pod == NULL)
+        return NULL;
+    const json_t *st = json_object_get(pod, "State");
+    json_int_t pid = json_integer_value(json_object_get(st, "Pid"));
+    if (streq(json_get_str(json_object_get(pod, "HostConfig"), "NetworkMode"), "host") ||
+        !json_is_true(json_object_get(st, "Running")) || pid <= 0)
+        return json_array();
+    return netns_dev_stats((pid_t)pid, err);
 }

@@ -235,6 +235,9 @@ int service_pod_stop(struct daemon *d, const char *id, struct isd_error **err);
 int service_pod_remove(struct daemon *d, const char *id, struct isd_error **err);
 json_t *service_pod_list(struct daemon *d, const char *id_prefix, int state, const json_t *selector,
                          struct isd_error **err);
+/* The interfaces of a running pod's network namespace (loopback left out; none on the node's network or when the
+ * pod is not running): [{"name", "rx_bytes", "rx_errors", "tx_bytes", "tx_errors"}]. */
+json_t *service_pod_net_stats(struct daemon *d, const char *id, struct isd_error **err);
 
 /* CRI containers (pod_container.c). create: body is a Docker create body; the container joins pod_id's network,
  * IPC and UTS namespaces (and PID with share_pid); log_path (absolute, may be NULL) gets its directories made.

@@ -341,9 +341,14 @@ int spec_build_linux(const struct spec_input *in, json_t *spec, struct isd_error
         return -1;
     if (json_is_object(sysctls) && json_object_size(sysctls) > 0)
         json_object_set_new(lnx, "sysctl", json_deep_copy(sysctls));
+    /* HostConfig.MaskedPaths / ReadonlyPaths replace the defaults when given (Docker's API; the CRI's lists) */
     if (!json_get_bool(hc, "Privileged", false)) {
-        json_object_set_new(lnx, "maskedPaths", strv_json(masked_paths, ARRAY_SIZE(masked_paths)));
-        json_object_set_new(lnx, "readonlyPaths", strv_json(readonly_paths, ARRAY_SIZE(readonly_paths)));
+        json_t *mp = json_object_get(hc, "MaskedPaths"), *rp = json_object_get(hc, "ReadonlyPaths");
+        json_object_set_new(lnx, "maskedPaths",
+                            json_is_array(mp) ? json_deep_copy(mp) : strv_json(masked_paths, ARRAY_SIZE(masked_paths)));
+        json_object_set_new(lnx, "readonlyPaths",
+                            json_is_array(rp) ? json_deep_copy(rp)
+                                              : strv_json(readonly_paths, ARRAY_SIZE(readonly_paths)));
     }
     json_object_set(spec, "linux", lnx);
     return 0;

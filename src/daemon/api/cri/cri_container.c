@@ -73,51 +73,18 @@ static void resources_set(json_t *o, const Runtime__V1__LinuxContainerResources 
         json_object_set_new(o, "CpusetMems", json_string(r->cpuset_mems));
 }
 
-/* The process's identity and privileges: User ("uid[:gid]" or "name[:gid]"), GroupAdd, CapAdd/CapDrop,
- * SecurityOpt no-new-privileges. */
-static int identity_set(json_t *body, json_t *hc, const Runtime__V1__LinuxContainerSecurityContext *sc,
-                        struct isd_error **err)
-{
-    cleanup_free char *user = NULL;
-    if (sc->run_as_user != NULL)
-        user = xasprintf("%lld", (long long)sc->run_as_user->value);
-    else if (*sc->run_as_username != '\0')
-        user = xstrdup(sc->run_as_username);
-    if (sc->run_as_group != NULL && user == NULL)
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "run_as_group needs run_as_user or run_as_username");
-    if (user != NULL) {
-        cleanup_free char *u =
-            sc->run_as_group != NULL ? xasprintf("%s:%lld", user, (long long)sc->run_as_group->value) : xstrdup(user);
-        json_object_set_new(body, "User", json_string(u));
-    }
-    json_t *groups = json_array();
-    for (size_t i = 0; i < sc->n_supplemental_groups; i++) {
-        cleanup_free char *g = xasprintf("%lld", (long long)sc->supplemental_groups[i]);
-        json_array_append_new(groups, json_string(g));
-    }
-    json_object_set_new(hc, "GroupAdd", groups);
-    if (sc->capabilities != NULL) {
-        json_object_set_new(hc, "CapAdd",
-                            strv_json(sc->capabilities->add_capabilities, sc->capabilities->n_add_capabilities));
-        json_object_set_new(hc, "CapDrop",
-                            strv_json(sc->capabilities->drop_capabilities, sc->capabilities->n_drop_capabilities));
-    }
-    if (sc->no_new_privs)
-        json_object_set_new(hc, "SecurityOpt", json_pack("[s]", "no-new-privileges"));
-    return 0;
-}
-
-/* Resources and security context, as HostConfig fields. */
+/* Resources and the PID namespace, as HostConfig fields (the security context: cri_security.c). */
 static void linux_set(json_t *hc, const Runtime__V1__LinuxContainerConfig *l)
 {
     const Runtime__V1__LinuxContainerSecurityContext *sc = l != NULL ? l->security_context : NULL;
+    const Runtime__V1__NamespaceOption *ns = sc != NULL ? sc->namespace_options : NULL;
     resources_set(hc, l != NULL ? l->resources : NULL);
-    if (sc != NULL && sc->privileged)
-        json_object_set_new(hc, "Privileged", json_true());
-    if (sc != NULL && sc->readonly_rootfs)
-        json_object_set_new(hc, "ReadonlyRootfs", json_true());
-    if (sc != NULL && sc->namespace_options != NULL && sc->namespace_options->pid == RUNTIME__V1__NAMESPACE_MODE__NODE)
+    if (ns != NULL && ns->pid == RUNTIME__V1__NAMESPACE_MODE__NODE)
         json_object_set_new(hc, "PidMode", json_string("host"));
+    if (ns != NULL && ns->pid == RUNTIME__V1__NAMESPACE_MODE__TARGET && *ns->target_id != '\0') {
+        cleanup_free char *mode = xasprintf("container:%s", ns->target_id);
+        json_object_set_new(hc, "PidMode", json_string(mode));
+    }
 }
 
 static json_t *container_body(const Runtime__V1__ContainerConfig *c, const char *log_path)
@@ -178,7 +145,7 @@ ProtobufCMessage *cri_create_container(struct daemon *d, const ProtobufCMessage 
         log_path = xasprintf("%s/%s", sb->log_directory, c->log_path);
     cleanup_json json_t *body = container_body(c, log_path);
     const Runtime__V1__LinuxContainerSecurityContext *sc = c->linux != NULL ? c->linux->security_context : NULL;
-    if (sc != NULL && identity_set(body, json_object_get(body, "HostConfig"), sc, err) < 0)
+    if (cri_container_security_set(d, body, json_object_get(body, "HostConfig"), sc, err) < 0)
         return NULL;
     if (service_pod_container_create(d, q->pod_sandbox_id, name, body, shares_pod_pid(c), log_path, &id, err) < 0)
         return NULL;

@@ -202,12 +202,32 @@ static Runtime__V1__MemoryUsage *memory_of(const json_t *m, int64_t now)
     return o;
 }
 
-static Runtime__V1__ContainerStats *stats_of(struct daemon *d, const char *id, const json_t *labels,
-                                             struct isd_error **err)
+/* CPU time of a stats sample's cpu_stats or precpu_stats. */
+static long long cpu_total(const json_t *s, const char *key)
+{
+    return json_integer_value(json_object_get(json_object_get(json_object_get(s, key), "cpu_usage"), "total_usage"));
+}
+
+/* Cores in use (nanocores) between the sample's two reads (the service takes them 200 ms apart). */
+static long long nano_cores(const json_t *s)
+{
+    long long t0 = 0, t1 = 0;
+    const char *pre = json_get_str(s, "preread"), *now = json_get_str(s, "read");
+    if (pre == NULL || now == NULL || time_parse_rfc3339(pre, &t0) < 0 || time_parse_rfc3339(now, &t1) < 0 ||
+        t1 <= t0 || t0 <= 0)
+        return 0;
+    long long used = cpu_total(s, "cpu_stats") - cpu_total(s, "precpu_stats");
+    return used > 0 ? (long long)((double)used * 1e9 / (double)(t1 - t0)) : 0;
+}
+
+Runtime__V1__ContainerStats *cri_container_stats_new(struct daemon *d, const char *id, const json_t *labels,
+                                                     long long *ret_pids, struct isd_error **err)
 {
     cleanup_json json_t *s = service_container_stats_once(d, id, err);
     if (s == NULL)
         return NULL;
+    if (ret_pids != NULL)
+        *ret_pids = json_integer_value(json_object_get(json_object_get(s, "pids_stats"), "current"));
     cleanup_json json_t *ann = annotations_of(labels);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -226,8 +246,8 @@ static Runtime__V1__ContainerStats *stats_of(struct daemon *d, const char *id, c
     o->cpu = xmalloc(sizeof(*o->cpu));
     runtime__v1__cpu_usage__init(o->cpu);
     o->cpu->timestamp = now;
-    o->cpu->usage_core_nano_seconds = u64(json_integer_value(
-        json_object_get(json_object_get(json_object_get(s, "cpu_stats"), "cpu_usage"), "total_usage")));
+    o->cpu->usage_core_nano_seconds = u64(cpu_total(s, "cpu_stats"));
+    o->cpu->usage_nano_cores = u64(nano_cores(s));
     o->memory = memory_of(json_object_get(s, "memory_stats"), now);
     return o;
 }
@@ -238,8 +258,8 @@ ProtobufCMessage *cri_container_stats(struct daemon *d, const ProtobufCMessage *
     cleanup_json json_t *j = service_pod_container_inspect(d, q->container_id, err);
     if (j == NULL)
         return NULL;
-    Runtime__V1__ContainerStats *s =
-        stats_of(d, json_get_str(j, "Id"), json_object_get(json_object_get(j, "Config"), "Labels"), err);
+    Runtime__V1__ContainerStats *s = cri_container_stats_new(
+        d, json_get_str(j, "Id"), json_object_get(json_object_get(j, "Config"), "Labels"), NULL, err);
     if (s == NULL)
         return NULL;
     Runtime__V1__ContainerStatsResponse *r = xmalloc(sizeof(*r));
@@ -268,7 +288,8 @@ ProtobufCMessage *cri_list_container_stats(struct daemon *d, const ProtobufCMess
     json_array_foreach(list, i, c)
     {
         cleanup_error struct isd_error *e = NULL;
-        Runtime__V1__ContainerStats *s = stats_of(d, json_get_str(c, "Id"), json_object_get(c, "Labels"), &e);
+        Runtime__V1__ContainerStats *s =
+            cri_container_stats_new(d, json_get_str(c, "Id"), json_object_get(c, "Labels"), NULL, &e);
         if (s != NULL)
             r->stats[r->n_stats++] = s;
     }

@@ -53,6 +53,26 @@ ProtobufCMessage *cri_update_runtime_config(struct daemon *d, const ProtobufCMes
 ProtobufCMessage *cri_reopen_container_log(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_container_status(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 
+/* The security contexts as Docker create body fields (cri_security.c); NULL sc: nothing. */
+struct Runtime__V1__LinuxSandboxSecurityContext;
+struct Runtime__V1__LinuxContainerSecurityContext;
+int cri_pod_security_set(struct daemon *d, json_t *body, json_t *hc,
+                         const struct Runtime__V1__LinuxSandboxSecurityContext *sc, struct isd_error **err);
+int cri_container_security_set(struct daemon *d, json_t *body, json_t *hc,
+                               const struct Runtime__V1__LinuxContainerSecurityContext *sc, struct isd_error **err);
+
+/* The CRI stats of container id (labels: its labels; cri_container_status.c); *ret_pids (may be NULL): its
+ * process count. */
+struct Runtime__V1__ContainerStats;
+struct Runtime__V1__ContainerStats *cri_container_stats_new(struct daemon *d, const char *id, const json_t *labels,
+                                                            long long *ret_pids, struct isd_error **err);
+/* A pod's metadata and annotations from the labels of its sandbox container (cri_pod.c). */
+struct Runtime__V1__PodSandboxMetadata;
+struct Runtime__V1__PodSandboxMetadata *cri_pod_metadata_new(const json_t *labels);
+json_t *cri_pod_annotations(const json_t *labels);
+ProtobufCMessage *cri_pod_sandbox_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_list_pod_sandbox_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+
 /* Every map<string,string> entry type of the generated code has this layout. */
 struct cri_kv {
     ProtobufCMessage base;

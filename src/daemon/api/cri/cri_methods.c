@@ -32,6 +32,8 @@ static const struct cri_method methods[] = {
     RT("ExecSync", exec_sync, cri_exec_sync),
     RT("ContainerStats", container_stats, cri_container_stats),
     RT("ListContainerStats", list_container_stats, cri_list_container_stats),
+    RT("PodSandboxStats", pod_sandbox_stats, cri_pod_sandbox_stats),
+    RT("ListPodSandboxStats", list_pod_sandbox_stats, cri_list_pod_sandbox_stats),
     RT("UpdateContainerResources", update_container_resources, cri_update_container_resources),
     RT("UpdateRuntimeConfig", update_runtime_config, cri_update_runtime_config),
     RT("ReopenContainerLog", reopen_container_log, cri_reopen_container_log),

@@ -62,10 +62,6 @@ static void namespaces_set(json_t *hc, const Runtime__V1__LinuxPodSandboxConfig 
         json_object_set_new(hc, "PidMode", json_string("host"));
     if (ns != NULL && ns->ipc == RUNTIME__V1__NAMESPACE_MODE__NODE)
         json_object_set_new(hc, "IpcMode", json_string("host"));
-    if (sc != NULL && sc->readonly_rootfs)
-        json_object_set_new(hc, "ReadonlyRootfs", json_true());
-    if (sc != NULL && sc->privileged)
-        json_object_set_new(hc, "Privileged", json_true());
     if (l != NULL && l->cgroup_parent != NULL && *l->cgroup_parent != '\0')
         json_object_set_new(hc, "CgroupParent", json_string(l->cgroup_parent));
     if (l != NULL && l->n_sysctls > 0)
@@ -120,6 +116,9 @@ ProtobufCMessage *cri_run_pod_sandbox(struct daemon *d, const ProtobufCMessage *
     }
     cleanup_free char *name = xasprintf("k8s_POD_%s_%s_%s_%u", m->name, m->namespace_, m->uid, m->attempt);
     cleanup_json json_t *body = pod_body(q);
+    const Runtime__V1__LinuxPodSandboxConfig *l = q->config->linux;
+    if (l != NULL && cri_pod_security_set(d, body, json_object_get(body, "HostConfig"), l->security_context, err) < 0)
+        return NULL;
     if (service_pod_run(d, name, body, &id, err) < 0)
         return NULL;
     Runtime__V1__RunPodSandboxResponse *r = xmalloc(sizeof(*r));
@@ -152,7 +151,7 @@ ProtobufCMessage *cri_remove_pod_sandbox(struct daemon *d, const ProtobufCMessag
     return &r->base;
 }
 
-static Runtime__V1__PodSandboxMetadata *metadata_of(const json_t *labels)
+Runtime__V1__PodSandboxMetadata *cri_pod_metadata_new(const json_t *labels)
 {
     cleanup_json json_t *j = NULL;
     const char *text = json_get_str(labels, META_LABEL);
@@ -166,7 +165,7 @@ static Runtime__V1__PodSandboxMetadata *metadata_of(const json_t *labels)
     return m;
 }
 
-static json_t *annotations_of(const json_t *labels)
+json_t *cri_pod_annotations(const json_t *labels)
 {
     const char *text = json_get_str(labels, ANNOTATIONS_LABEL);
     json_t *j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
@@ -215,13 +214,13 @@ ProtobufCMessage *cri_pod_sandbox_status(struct daemon *d, const ProtobufCMessag
     if (j == NULL)
         return NULL;
     const json_t *labels = json_object_get(json_object_get(j, "Config"), "Labels");
-    cleanup_json json_t *ann = annotations_of(labels);
+    cleanup_json json_t *ann = cri_pod_annotations(labels);
     long long created = 0;
     time_parse_rfc3339(json_get_str(j, "Created") != NULL ? json_get_str(j, "Created") : "", &created);
     Runtime__V1__PodSandboxStatus *s = xmalloc(sizeof(*s));
     runtime__v1__pod_sandbox_status__init(s);
     s->id = cri_strdup(json_get_str(j, "Id"));
-    s->metadata = metadata_of(labels);
+    s->metadata = cri_pod_metadata_new(labels);
     s->state = json_is_true(json_object_get(json_object_get(j, "State"), "Running"))
                    ? RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY
                    : RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_NOTREADY;
@@ -244,11 +243,11 @@ ProtobufCMessage *cri_pod_sandbox_status(struct daemon *d, const ProtobufCMessag
 static Runtime__V1__PodSandbox *pod_of_summary(const json_t *c)
 {
     const json_t *labels = json_object_get(c, "Labels");
-    cleanup_json json_t *ann = annotations_of(labels);
+    cleanup_json json_t *ann = cri_pod_annotations(labels);
     Runtime__V1__PodSandbox *p = xmalloc(sizeof(*p));
     runtime__v1__pod_sandbox__init(p);
     p->id = cri_strdup(json_get_str(c, "Id"));
-    p->metadata = metadata_of(labels);
+    p->metadata = cri_pod_metadata_new(labels);
     p->state = streq(json_get_str(c, "State"), "running") ? RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY
                                                           : RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_NOTREADY;
     p->created_at = json_integer_value(json_object_get(c, "Created")) * 1000000000LL;

@@ -1,0 +1,232 @@
+"""More of the CRI (issue 11): pod sandbox stats, verbose status info, the pod and container security contexts
+(checked in the processes' /proc/<pid>/status and mounts), extra pod networks from the
+`network.alpha.kubernetes.io/network` annotation. The module's daemon and client come from test_cri's fixtures."""
+import json
+import ipaddress
+import os
+import subprocess
+import uuid
+
+import grpc
+import pytest
+
+from registry import busybox_layer, push_image
+from test_cri import (  # noqa: F401  (fixtures)
+    Cri, PodNet, cni_bin, cni_dir, cri, ctr_config, d, isula, lease_dir, needs_cni, pause_ref, pod_leftovers,
+    pod_status, podnet, pods, reg, rpc_error, write_bridge_conf)
+
+
+@pytest.fixture(scope="module")
+def pause(reg, pause_ref):
+    push_image(reg.url, "cri-pause", tag="1", layers=[busybox_layer()], cmd=("/bin/sleep", "2147483647"))
+    return pause_ref
+
+
+def status_of_pid(pid, name):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith(name + ":"):
+                return ln.split(":", 1)[1].split()
+    raise AssertionError(name)
+
+
+def start_ctr(cri, pod, cfg):
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pod, config=cfg),
+                                 timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    return cid
+
+
+def ctr_pid(isula, cid):
+    return isula.inspect(cid)["State"]["Pid"]
+
+
+def mountinfo(pid):
+    """{mount point: options} of the process's mount namespace."""
+    out = {}
+    with open("/proc/%d/mountinfo" % pid) as f:
+        for ln in f:
+            parts = ln.split()
+            out[parts[4]] = parts[5]
+    return out
+
+
+# ---- pod sandbox stats ----
+
+@needs_cni
+def test_pod_sandbox_stats(cri, isula, podnet, pods, pause):
+    pid = pods("stats", labels={"app": "stats", "suite": "more"}, annotations={"k": "v"})
+    other = pods("stats-other", labels={"app": "other", "suite": "more"})
+    cid = start_ctr(cri, pid, ctr_config(cri, "worker", ["sh", "-c", "sleep 1000 & sleep 1000"]))
+    ip = pod_status(cri, pid).network.ip
+    subprocess.run(["/bin/busybox", "ping", "-c", "3", "-W", "2", ip], capture_output=True, check=True)
+
+    st = cri.rt.PodSandboxStats(cri.pb.PodSandboxStatsRequest(pod_sandbox_id=pid), timeout=60).stats
+    assert st.attributes.id == pid and st.attributes.metadata.name == "stats"
+    assert dict(st.attributes.labels) == {"app": "stats", "suite": "more"}
+    assert dict(st.attributes.annotations) == {"k": "v"}
+    lx = st.linux
+    assert lx.cpu.timestamp > 0 and lx.cpu.usage_core_nano_seconds.value > 0
+    assert lx.memory.working_set_bytes.value > 0 and lx.memory.usage_bytes.value > 0
+    assert lx.process.process_count.value >= 3  # pause and two sleeps (sh execs the last one)
+    assert lx.network.default_interface.name == "eth0"
+    assert lx.network.default_interface.rx_bytes.value >= 3 * 84  # the pings came in on eth0
+    assert lx.network.default_interface.tx_bytes.value >= 3 * 84
+    assert "lo" not in [i.name for i in lx.network.interfaces]
+    assert [c.attributes.id for c in lx.containers] == [cid]
+    worker = lx.containers[0]
+    assert worker.attributes.metadata.name == "worker" and worker.cpu.usage_core_nano_seconds.value > 0
+    assert lx.memory.working_set_bytes.value >= worker.memory.working_set_bytes.value
+
+    def listed(**f):
+        req = cri.pb.ListPodSandboxStatsRequest(filter=cri.pb.PodSandboxStatsFilter(**f)) if f else \
+            cri.pb.ListPodSandboxStatsRequest()
+        return {s.attributes.id for s in cri.rt.ListPodSandboxStats(req, timeout=60).stats}
+
+    assert {pid, other} <= listed()
+    assert listed(label_selector={"suite": "more"}) == {pid, other}
+    assert listed(label_selector={"app": "stats"}) == {pid}
+    assert listed(id=other[:12]) == {other}
+    cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=other), timeout=120)
+    assert listed(label_selector={"suite": "more"}) == {pid}  # only ready pods have stats
+    e = rpc_error(cri.rt.PodSandboxStats, cri.pb.PodSandboxStatsRequest(pod_sandbox_id=other))
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+    e = rpc_error(cri.rt.PodSandboxStats, cri.pb.PodSandboxStatsRequest(pod_sandbox_id="no-such-pod"))
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+    e = rpc_error(cri.rt.PodSandboxStats, cri.pb.PodSandboxStatsRequest(pod_sandbox_id=cid))
+    assert e.code() == grpc.StatusCode.NOT_FOUND  # a container is not a pod
+
+
+# ---- security contexts ----
+
+SECCOMP_NO_MKDIR = {"defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+
+
+@needs_cni
+def test_pod_security_context(cri, isula, podnet, pods, pause):
+    sc = cri.pb.LinuxSandboxSecurityContext(
+        run_as_user=cri.pb.Int64Value(value=1234), run_as_group=cri.pb.Int64Value(value=5678),
+        supplemental_groups=[777, 778], readonly_rootfs=True,
+        seccomp=cri.pb.SecurityProfile(profile_type=cri.pb.SecurityProfile.RuntimeDefault),
+        namespace_options=cri.pb.NamespaceOption(network=cri.pb.POD, pid=cri.pb.CONTAINER, ipc=cri.pb.POD))
+    pid = pods("podsec", linux=cri.pb.LinuxPodSandboxConfig(security_context=sc))
+    spid = ctr_pid(isula, pid)
+    assert status_of_pid(spid, "Uid")[0] == "1234" and status_of_pid(spid, "Gid")[0] == "5678"
+    assert {"777", "778"} <= set(status_of_pid(spid, "Groups"))
+    assert status_of_pid(spid, "Seccomp") == ["2"]
+    assert "ro" in mountinfo(spid)["/"].split(",")
+    unconf = cri.pb.LinuxSandboxSecurityContext(
+        seccomp=cri.pb.SecurityProfile(profile_type=cri.pb.SecurityProfile.Unconfined))
+    pid2 = pods("podsec-unconfined", linux=cri.pb.LinuxPodSandboxConfig(security_context=unconf))
+    assert status_of_pid(ctr_pid(isula, pid2), "Seccomp") == ["0"]
+    old = cri.pb.LinuxSandboxSecurityContext(seccomp_profile_path="runtime/default")
+    pid3 = pods("podsec-old", linux=cri.pb.LinuxPodSandboxConfig(security_context=old))
+    assert status_of_pid(ctr_pid(isula, pid3), "Seccomp") == ["2"]
+    bad = cri.pb.LinuxSandboxSecurityContext(run_as_group=cri.pb.Int64Value(value=5))
+    meta = cri.pb.PodSandboxMetadata(name="podsec-bad", namespace="it", uid=uuid.uuid4().hex)
+    e = rpc_error(cri.rt.RunPodSandbox, cri.pb.RunPodSandboxRequest(config=cri.pb.PodSandboxConfig(
+        metadata=meta, linux=cri.pb.LinuxPodSandboxConfig(security_context=bad))))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "run_as_group" in e.details()
+    assert "k8s_POD_podsec-bad" not in isula.ok("ps", "-a")
+
+
+def sec_ctr(cri, name, args=("sleep", "1000"), **sc):
+    return ctr_config(cri, name, list(args), linux=cri.pb.LinuxContainerConfig(
+        security_context=cri.pb.LinuxContainerSecurityContext(**sc)))
+
+
+@needs_cni
+def test_container_seccomp_profiles(cri, isula, podnet, pods, pause, tmp_path):
+    pid = pods("seccomp")
+    prof = tmp_path / "no-mkdir.json"
+    prof.write_text(json.dumps(SECCOMP_NO_MKDIR))
+    SP = cri.pb.SecurityProfile
+    cases = {
+        "default": (dict(seccomp=SP(profile_type=SP.RuntimeDefault)), "2"),
+        "unconfined": (dict(seccomp=SP(profile_type=SP.Unconfined)), "0"),
+        "local": (dict(seccomp=SP(profile_type=SP.Localhost, localhost_ref=str(prof))), "2"),
+        "old-default": (dict(seccomp_profile_path="runtime/default"), "2"),
+        "old-local": (dict(seccomp_profile_path="localhost/" + str(prof)), "2"),
+        "old-empty": (dict(), "0"),  # the CRI: no profile named means unconfined
+    }
+    ids = {}
+    for name, (sc, want) in cases.items():
+        ids[name] = start_ctr(cri, pid, sec_ctr(cri, name, **sc))
+        assert status_of_pid(ctr_pid(isula, ids[name]), "Seccomp") == [want], name
+    for name in ("local", "old-local"):
+        r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=ids[name], cmd=["mkdir", "/tmp/x"]), timeout=60)
+        assert r.exit_code != 0 and b"not permitted" in r.stderr, name
+    r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=ids["default"], cmd=["mkdir", "/tmp/x"]), timeout=60)
+    assert r.exit_code == 0
+    for sc, word in ((dict(seccomp=SP(profile_type=SP.Localhost, localhost_ref="relative.json")), "absolute"),
+                     (dict(seccomp_profile_path="bogus/x"), "bogus/x"),
+                     (dict(seccomp=SP(profile_type=SP.Localhost, localhost_ref=str(tmp_path / "none.json"))),
+                      "none.json")):
+        e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(
+            pod_sandbox_id=pid, config=sec_ctr(cri, "bad-" + uuid.uuid4().hex[:6], **sc)))
+        assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and word in e.details(), e.details()
+
+
+@needs_cni
+def test_container_capabilities_paths_and_groups(cri, isula, podnet, pods, pause):
+    pid = pods("caps")
+    # kubelet's restricted profile: drop ALL, add one back
+    cid = start_ctr(cri, pid, sec_ctr(cri, "restricted", no_new_privs=True, supplemental_groups=[4242],
+                                      capabilities=cri.pb.Capability(drop_capabilities=["ALL"],
+                                                                     add_capabilities=["NET_BIND_SERVICE"])))
+    cp = ctr_pid(isula, cid)
+    assert int(status_of_pid(cp, "CapEff")[0], 16) == 1 << 10
+    assert int(status_of_pid(cp, "CapBnd")[0], 16) == 1 << 10
+    assert status_of_pid(cp, "NoNewPrivs") == ["1"]
+    assert "4242" in status_of_pid(cp, "Groups")
+    # the groups are kept in an exec too
+    r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid, cmd=["cat", "/proc/self/status"]), timeout=60)
+    groups = [ln for ln in r.stdout.decode().splitlines() if ln.startswith("Groups:")][0]
+    assert "4242" in groups.split()
+    nnp = [ln for ln in r.stdout.decode().splitlines() if ln.startswith("NoNewPrivs:")][0]
+    assert nnp.split()[1] == "1"
+
+    # the masked and read-only paths kubelet sends replace the defaults
+    cid2 = start_ctr(cri, pid, sec_ctr(cri, "paths", masked_paths=["/proc/version"],
+                                       readonly_paths=["/proc/sys", "/proc/bus"]))
+    mi = mountinfo(ctr_pid(isula, cid2))
+    assert "/proc/version" in mi and "/proc/keys" not in mi
+    assert mi["/proc/sys"].split(",")[0] == "ro"
+    out = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid2, cmd=["cat", "/proc/version"]), timeout=60)
+    assert out.stdout == b""
+    # without lists: the engine's defaults
+    cid3 = start_ctr(cri, pid, sec_ctr(cri, "defaults"))
+    mi = mountinfo(ctr_pid(isula, cid3))
+    assert "/proc/keys" in mi and "/proc/version" not in mi
+    # privileged, with the empty lists kubelet sends: nothing masked, every capability
+    cid4 = start_ctr(cri, pid, sec_ctr(cri, "priv", privileged=True))
+    p4 = ctr_pid(isula, cid4)
+    mi = mountinfo(p4)
+    assert "/proc/keys" not in mi and "/proc/version" not in mi
+    assert status_of_pid(p4, "Seccomp") == ["0"]
+    assert int(status_of_pid(p4, "CapEff")[0], 16) == int(status_of_pid(os.getpid(), "CapBnd")[0], 16)
+
+
+@needs_cni
+def test_selinux_and_apparmor_options(cri, d, isula, podnet, pods, pause):
+    pid = pods("lsm")
+    sel = cri.pb.SELinuxOption(user="system_u", role="system_r", type="container_t", level="s0:c1,c2")
+    cid = start_ctr(cri, pid, sec_ctr(cri, "selinux", selinux_options=sel))
+    assert ctr_status_state(cri, cid) == cri.pb.CONTAINER_RUNNING
+    if not os.path.exists("/sys/fs/selinux/enforce"):
+        assert "selinux is disabled" in d.read_log() and "container_t" in d.read_log()
+    SP = cri.pb.SecurityProfile
+    cid2 = start_ctr(cri, pid, sec_ctr(cri, "aa-unconfined", apparmor=SP(profile_type=SP.Unconfined)))
+    assert ctr_status_state(cri, cid2) == cri.pb.CONTAINER_RUNNING
+    if os.path.exists("/sys/module/apparmor/parameters/enabled"):
+        return
+    for sc in (dict(apparmor=SP(profile_type=SP.Localhost, localhost_ref="my-profile")),
+               dict(apparmor=SP(profile_type=SP.RuntimeDefault)), dict(apparmor_profile="localhost/my-profile")):
+        e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(
+            pod_sandbox_id=pid, config=sec_ctr(cri, "aa-" + uuid.uuid4().hex[:6], **sc)))
+        assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "AppArmor is not enabled" in e.details()
+
+
+def ctr_status_state(cri, cid):
+    return cri.rt.ContainerStatus(cri.pb.ContainerStatusRequest(container_id=cid), timeout=30).status.state
