@@ -230,3 +230,48 @@ def test_selinux_and_apparmor_options(cri, d, isula, podnet, pods, pause):
 
 def ctr_status_state(cri, cid):
     return cri.rt.ContainerStatus(cri.pb.ContainerStatusRequest(container_id=cid), timeout=30).status.state
+
+
+# ---- verbose status info ----
+
+@needs_cni
+def test_verbose_status_info(cri, d, isula, podnet, pods, pause):
+    pid = pods("verbose", hostname="pod-verbose", labels={"app": "v"})
+    st = cri.rt.PodSandboxStatus(cri.pb.PodSandboxStatusRequest(pod_sandbox_id=pid), timeout=30)
+    assert dict(st.info) == {}  # only when verbose
+    st = cri.rt.PodSandboxStatus(cri.pb.PodSandboxStatusRequest(pod_sandbox_id=pid, verbose=True), timeout=30)
+    info = json.loads(st.info["info"])
+    assert info["pid"] == isula.inspect(pid)["State"]["Pid"] > 0
+    assert info["processStatus"] == "running" and info["image"] == pause
+    assert info["config"]["metadata"]["name"] == "verbose" and info["config"]["hostname"] == "pod-verbose"
+    assert info["config"]["labels"] == {"app": "v"}
+    assert info["runtimeSpec"]["hostname"] == "pod-verbose"
+    assert info["runtimeSpec"]["process"]["args"] == ["/bin/sleep", "2147483647"]
+    assert info["netns"] and os.path.exists(info["netns"]) and info["netNamespaceClosed"] is False
+    assert st.status.network.ip in json.dumps(info["networks"])
+
+    cfg = ctr_config(cri, "box", ["sleep", "1000"], envs=[cri.pb.KeyValue(key="A", value="1")])
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=cfg),
+                                 timeout=60).container_id
+    r = cri.rt.ContainerStatus(cri.pb.ContainerStatusRequest(container_id=cid, verbose=True), timeout=30)
+    info = json.loads(r.info["info"])
+    assert info["sandboxID"] == pid and info["runtimeSpec"] == {} and info["processStatus"] == "created"
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    r = cri.rt.ContainerStatus(cri.pb.ContainerStatusRequest(container_id=cid, verbose=True), timeout=30)
+    info = json.loads(r.info["info"])
+    assert info["pid"] == isula.inspect(cid)["State"]["Pid"] > 0 and info["removing"] is False
+    assert info["config"]["metadata"] == {"name": "box"} and info["config"]["image"] == {"image": "busybox"}
+    assert info["config"]["args"] == ["sleep", "1000"] and info["config"]["envs"] == [{"key": "A", "value": "1"}]
+    assert info["runtimeSpec"]["process"]["args"] == ["sleep", "1000"] and "A=1" in info["runtimeSpec"]["process"]["env"]
+    assert info["runtimeType"] and info["snapshotKey"] == cid
+    assert "io.isulad.cri.config" not in r.status.labels
+    assert dict(cri.rt.ContainerStatus(cri.pb.ContainerStatusRequest(container_id=cid), timeout=30).info) == {}
+
+    img = cri.im.ImageStatus(cri.pb.ImageStatusRequest(image=cri.pb.ImageSpec(image="busybox"), verbose=True),
+                             timeout=30)
+    info = json.loads(img.info["info"])
+    assert info["id"] == img.image.id and info["imageSpec"]["os"] == "linux"
+    assert info["imageSpec"]["rootfs"]["type"] == "layers" and info["imageSpec"]["rootfs"]["diff_ids"]
+    assert info["imageSpec"]["config"]["Cmd"] == isula.inspect("busybox")["Config"]["Cmd"]
+    img = cri.im.ImageStatus(cri.pb.ImageStatusRequest(image=cri.pb.ImageSpec(image="busybox")), timeout=30)
+    assert dict(img.info) == {}

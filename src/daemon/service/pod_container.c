@@ -113,3 +113,21 @@ json_t *service_pod_container_list(struct daemon *d, const char *id_prefix, cons
     json_decref(all);
     return out;
 }
+
+/* Bounds the runtime spec read back (a spec is a few KiB; seccomp rules make it tens). */
+#define RUNTIME_SPEC_MAX (4 * 1024 * 1024)
+
+json_t *service_container_runtime_spec(struct daemon *d, const char *ref, struct isd_error **err)
+{
+    struct container *c = service_lookup_locked(d, ref, err);
+    if (c == NULL)
+        return NULL;
+    cleanup_free char *path = xasprintf("%s/config.json", c->state_dir);
+    pthread_mutex_unlock(&c->lock);
+    container_unref(c);
+    if (!path_exists(path))
+        return json_object(); /* never started yet */
+    size_t len = 0;
+    cleanup_free char *text = read_file(path, RUNTIME_SPEC_MAX, &len, err);
+    return text != NULL ? json_parse(text, len, err) : NULL;
+}

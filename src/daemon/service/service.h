@@ -247,6 +247,8 @@ json_t *service_pod_net_stats(struct daemon *d, const char *id, struct isd_error
 int service_pod_container_create(struct daemon *d, const char *pod_id, const char *name, json_t *body, bool share_pid,
                                  const char *log_path, char **ret_id, struct isd_error **err);
 json_t *service_pod_container_inspect(struct daemon *d, const char *id, struct isd_error **err);
+/* The OCI runtime spec (config.json) of the container's last start; an empty object before its first. */
+json_t *service_container_runtime_spec(struct daemon *d, const char *ref, struct isd_error **err);
 json_t *service_pod_container_list(struct daemon *d, const char *id_prefix, const char *pod_id, const char *state,
                                    const json_t *selector, struct isd_error **err);
 

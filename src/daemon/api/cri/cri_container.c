@@ -144,6 +144,7 @@ ProtobufCMessage *cri_create_container(struct daemon *d, const ProtobufCMessage 
     if (sb != NULL && *sb->log_directory != '\0' && *c->log_path != '\0')
         log_path = xasprintf("%s/%s", sb->log_directory, c->log_path);
     cleanup_json json_t *body = container_body(c, log_path);
+    json_object_set_new(json_object_get(body, "Labels"), CRI_CONFIG_LABEL, json_text(cri_message_json(&c->base)));
     const Runtime__V1__LinuxContainerSecurityContext *sc = c->linux != NULL ? c->linux->security_context : NULL;
     if (cri_container_security_set(d, body, json_object_get(body, "HostConfig"), sc, err) < 0)
         return NULL;

@@ -165,6 +165,15 @@ ProtobufCMessage *cri_container_status(struct daemon *d, const ProtobufCMessage 
     Runtime__V1__ContainerStatusResponse *r = xmalloc(sizeof(*r));
     runtime__v1__container_status_response__init(r);
     r->status = s;
+    if (q->verbose) {
+        json_t *info = cri_container_info(d, j, err);
+        if (info == NULL) {
+            protobuf_c_message_free_unpacked(&r->base, NULL);
+            return NULL;
+        }
+        r->info = (Runtime__V1__ContainerStatusResponse__InfoEntry **)cri_info_new(
+            &runtime__v1__container_status_response__info_entry__descriptor, info, &r->n_info);
+    }
     return &r->base;
 }
 

@@ -117,6 +117,10 @@ ProtobufCMessage *cri_image_status(struct daemon *d, const ProtobufCMessage *req
     Runtime__V1__ImageStatusResponse *r = xmalloc(sizeof(*r));
     runtime__v1__image_status_response__init(r);
     r->image = img;
+    cleanup_json json_t *inspect = img != NULL && q->verbose ? service_image_inspect(d, img->id, NULL) : NULL;
+    if (inspect != NULL)
+        r->info = (Runtime__V1__ImageStatusResponse__InfoEntry **)cri_info_new(
+            &runtime__v1__image_status_response__info_entry__descriptor, cri_image_info(inspect), &r->n_info);
     return &r->base;
 }
 

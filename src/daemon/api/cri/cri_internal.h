@@ -73,6 +73,17 @@ json_t *cri_pod_annotations(const json_t *labels);
 ProtobufCMessage *cri_pod_sandbox_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_list_pod_sandbox_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 
+/* m as a JSON object: the .proto's field names, default values left out, maps as objects (cri_json.c). */
+json_t *cri_message_json(const ProtobufCMessage *m);
+/* The verbose status info (cri_verbose.c): the JSON of a pod's, a container's (their inspect JSON) and an
+ * image's info; cri_info_new makes the map entries (type entry) of {"info": <info as text>}, taking info. */
+json_t *cri_pod_info(struct daemon *d, const json_t *inspect, struct isd_error **err);
+json_t *cri_container_info(struct daemon *d, const json_t *inspect, struct isd_error **err);
+json_t *cri_image_info(const json_t *inspect);
+void **cri_info_new(const ProtobufCMessageDescriptor *entry, json_t *info, size_t *ret_n);
+/* The label keeping a CRI config (JSON text) on its container, for the verbose status info. */
+#define CRI_CONFIG_LABEL "io.isulad.cri.config"
+
 /* Every map<string,string> entry type of the generated code has this layout. */
 struct cri_kv {
     ProtobufCMessage base;

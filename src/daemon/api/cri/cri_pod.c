@@ -89,6 +89,7 @@ static json_t *pod_body(const Runtime__V1__RunPodSandboxRequest *q)
     json_object_set_new(labels, META_LABEL, json_text(meta));
     json_object_set_new(labels, ANNOTATIONS_LABEL, json_text(ann));
     json_object_set_new(labels, RUNTIME_LABEL, json_string(q->runtime_handler));
+    json_object_set_new(labels, CRI_CONFIG_LABEL, json_text(cri_message_json(&c->base)));
     json_t *body = json_pack("{s:o, s:o}", "Labels", labels, "HostConfig", hc);
     namespaces_set(hc, c->linux);
     if (c->hostname != NULL && *c->hostname != '\0' && !streq(json_get_str(hc, "NetworkMode"), "host"))
@@ -237,6 +238,15 @@ ProtobufCMessage *cri_pod_sandbox_status(struct daemon *d, const ProtobufCMessag
     Runtime__V1__PodSandboxStatusResponse *r = xmalloc(sizeof(*r));
     runtime__v1__pod_sandbox_status_response__init(r);
     r->status = s;
+    if (q->verbose) {
+        json_t *info = cri_pod_info(d, j, err);
+        if (info == NULL) {
+            protobuf_c_message_free_unpacked(&r->base, NULL);
+            return NULL;
+        }
+        r->info = (Runtime__V1__PodSandboxStatusResponse__InfoEntry **)cri_info_new(
+            &runtime__v1__pod_sandbox_status_response__info_entry__descriptor, info, &r->n_info);
+    }
     return &r->base;
 }
 
