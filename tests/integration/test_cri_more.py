@@ -275,3 +275,73 @@ def test_verbose_status_info(cri, d, isula, podnet, pods, pause):
     assert info["imageSpec"]["config"]["Cmd"] == isula.inspect("busybox")["Config"]["Cmd"]
     img = cri.im.ImageStatus(cri.pb.ImageStatusRequest(image=cri.pb.ImageSpec(image="busybox")), timeout=30)
     assert dict(img.info) == {}
+
+
+# ---- extra networks from the pod annotation ----
+
+@pytest.fixture
+def extranet(cni_dir):
+    from test_network import free_subnet
+    n = PodNet.__new__(PodNet)
+    n.cni_dir, n.name, n.bridge = cni_dir, "cri-extra-" + uuid.uuid4().hex[:6], "isdx" + uuid.uuid4().hex[:8]
+    n.subnet = free_subnet()
+    write_bridge_conf(cni_dir, "50-extra.conflist", n.name, n.subnet, n.bridge)
+    yield n
+    os.unlink(os.path.join(cni_dir, "50-extra.conflist"))
+    if os.path.exists("/sys/class/net/" + n.bridge):
+        subprocess.run(["ip", "link", "delete", n.bridge])
+
+
+def pod_addrs(isula, pod, ifname):
+    return isula.ok("exec", pod, "/bin/busybox", "ip", "-4", "-o", "addr", "show", ifname)
+
+
+@needs_cni
+def test_extra_networks_from_the_annotation(cri, d, isula, podnet, extranet, pods, pause):
+    ann = {"network.alpha.kubernetes.io/network": json.dumps({"name": extranet.name, "interface": "net1"})}
+    pid = pods("multi", annotations=ann)
+    st = pod_status(cri, pid)
+    assert ipaddress.ip_address(st.network.ip) in podnet.subnet
+    extra_ips = [p.ip for p in st.network.additional_ips]
+    assert len(extra_ips) == 1 and ipaddress.ip_address(extra_ips[0]) in extranet.subnet
+    assert dict(st.annotations) == ann
+    assert extra_ips[0] in pod_addrs(isula, pid, "net1")
+    assert st.network.ip in pod_addrs(isula, pid, "eth0")
+    assert os.listdir("/sys/class/net/%s/brif" % extranet.bridge)
+    stats = cri.rt.PodSandboxStats(cri.pb.PodSandboxStatsRequest(pod_sandbox_id=pid), timeout=60).stats
+    assert stats.linux.network.default_interface.name == "eth0"
+    assert [i.name for i in stats.linux.network.interfaces] == ["net1"]
+    # a container of the pod sees both
+    cid = start_ctr(cri, pid, ctr_config(cri, "c", ["sleep", "1000"]))
+    assert extra_ips[0] in isula.ok("exec", cid, "ip", "-4", "-o", "addr", "show", "net1")
+
+    cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+    assert not os.listdir("/sys/class/net/%s/brif" % extranet.bridge)
+    assert not [f for f in os.listdir(lease_dir(extranet.cni_dir, extranet.name)) if f[0].isdigit()]
+    cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+    assert pod_leftovers(d, podnet, pid) == [] and pod_leftovers(d, extranet, pid) == []
+
+    # iSulad's array form, without an interface name: the next free ethN
+    ann = {"network.alpha.kubernetes.io/network": json.dumps([{"name": extranet.name}])}
+    pid2 = pods("multi-array", annotations=ann)
+    st = pod_status(cri, pid2)
+    assert len(st.network.additional_ips) == 1
+    assert st.network.additional_ips[0].ip in pod_addrs(isula, pid2, "eth1")
+
+
+@needs_cni
+def test_bad_extra_network_annotation_leaves_nothing(cri, d, isula, podnet, extranet, pause):
+    before = set(isula.ok("ps", "-a", "-q", "--no-trunc").split())
+    for value, code, word in (("{not json", grpc.StatusCode.INVALID_ARGUMENT, "network.alpha.kubernetes.io/network"),
+                              (json.dumps({"interface": "net1"}), grpc.StatusCode.INVALID_ARGUMENT, "name"),
+                              (json.dumps({"name": extranet.name, "interface": "x" * 16}),
+                               grpc.StatusCode.INVALID_ARGUMENT, "interface"),
+                              (json.dumps({"name": "no-such-net"}), grpc.StatusCode.NOT_FOUND, "no-such-net")):
+        meta = cri.pb.PodSandboxMetadata(name="badnet", namespace="it", uid=uuid.uuid4().hex)
+        cfg = cri.pb.PodSandboxConfig(metadata=meta, annotations={"network.alpha.kubernetes.io/network": value})
+        e = rpc_error(cri.rt.RunPodSandbox, cri.pb.RunPodSandboxRequest(config=cfg))
+        assert e.code() == code and word in e.details(), (value, e.code(), e.details())
+        assert set(isula.ok("ps", "-a", "-q", "--no-trunc").split()) == before
+    assert not os.listdir("/sys/class/net/%s/brif" % podnet.bridge)
+    ipam = lease_dir(podnet.cni_dir, podnet.name)
+    assert not os.path.isdir(ipam) or not [f for f in os.listdir(ipam) if f[0].isdigit()]

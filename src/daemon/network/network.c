@@ -197,13 +197,27 @@ static char *free_ifname(struct network_ctx *n, const char *id)
     return name;
 }
 
-int network_container_attach_more(struct network_ctx *n, const char *id, const char *container_name,
-                                  const json_t *aliases, const char *name, const json_t *capabilities,
-                                  struct isd_error **err)
+/* Whether an attachment of id uses ifname already. */
+static bool ifname_used(struct network_ctx *n, const char *id, const char *ifname)
 {
+    json_t **entries = cni_cache_list(&n->env, id);
+    bool used = false;
+    for (size_t i = 0; entries != NULL && entries[i] != NULL; i++)
+        used = used || streq(json_get_str(entries[i], "ifName"), ifname);
+    cni_cache_list_free(entries);
+    return used;
+}
+
+int network_container_attach_more(struct network_ctx *n, const char *id, const char *container_name,
+                                  const json_t *aliases, const char *name, const char *want_ifname,
+                                  const json_t *capabilities, struct isd_error **err)
+{
+    if (want_ifname != NULL && ifname_used(n, id, want_ifname))
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "attach to network `%s`: interface `%s` is in use", name,
+                             want_ifname);
     cleanup_cni_net struct cni_net *net = network_lookup(n, name, err);
     cleanup_free char *ns = netns_path(n, id);
-    cleanup_free char *ifname = free_ifname(n, id);
+    cleanup_free char *ifname = want_ifname != NULL ? xstrdup(want_ifname) : free_ifname(n, id);
     cleanup_json json_t *res = NULL;
     struct cni_runtime rt = {.container_id = id,
                              .netns = ns,

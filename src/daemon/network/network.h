@@ -91,11 +91,12 @@ int network_container_attach(struct network_ctx *n, const char *id, const char *
 /* The pinned user namespace owning id's network namespace (attached with a map), NULL when none. */
 char *network_container_userns(struct network_ctx *n, const char *id);
 /* Attaches id, whose namespace is pinned already (network_container_attach), to one more network as the first
- * free interface eth1, eth2, ... (hot connect, or the second and later networks at start). On failure nothing of
+ * free interface eth1, eth2, ... or as ifname when not NULL (hot connect, or the second and later networks at
+ * start). On failure nothing of
  * this attachment is left. */
 int network_container_attach_more(struct network_ctx *n, const char *id, const char *container_name,
-                                  const json_t *aliases, const char *name, const json_t *capabilities,
-                                  struct isd_error **err);
+                                  const json_t *aliases, const char *name, const char *ifname,
+                                  const json_t *capabilities, struct isd_error **err);
 /* DEL of id's attachment to network `name` only (hot disconnect); 0 when there is none. */
 int network_container_detach_one(struct network_ctx *n, const char *id, const char *name, struct isd_error **err);
 /* Docker's endpoint of a network a stopped container is set to join (empty addresses; new reference). */

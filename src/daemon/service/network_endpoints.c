@@ -98,6 +98,9 @@ static json_t *endpoint_keep(const json_t *ep)
         json_object_set_new(out, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ip));
     if (json_get_str(ep, "MacAddress") != NULL && *json_get_str(ep, "MacAddress") != '\0')
         json_object_set(out, "MacAddress", json_object_get(ep, "MacAddress"));
+    /* the interface a CRI pod's extra network asks for (not in the Docker API's EndpointConfig) */
+    if (json_get_str(ep, "IfName") != NULL && *json_get_str(ep, "IfName") != '\0')
+        json_object_set(out, "IfName", json_object_get(ep, "IfName"));
     return out;
 }
 
@@ -137,8 +140,8 @@ int service_network_start_more(struct daemon *d, struct container *c, struct isd
             continue;
         caps = service_network_caps(d, name, ep, NULL, &e);
         if ((caps == NULL && e != NULL) ||
-            network_container_attach_more(d->network, c->id, c->name, json_object_get(ep, "Aliases"), name, caps, &e) <
-                0) {
+            network_container_attach_more(d->network, c->id, c->name, json_object_get(ep, "Aliases"), name,
+                                          json_get_str(ep, "IfName"), caps, &e) < 0) {
             *err = e;
             return -1;
         }
@@ -178,8 +181,8 @@ static int connect_locked(struct daemon *d, struct container *c, const char *nam
             *err = e;
             return -1;
         }
-        if (network_container_attach_more(d->network, c->id, c->name, json_object_get(keep, "Aliases"), name, caps,
-                                          err) < 0)
+        if (network_container_attach_more(d->network, c->id, c->name, json_object_get(keep, "Aliases"), name,
+                                          json_get_str(keep, "IfName"), caps, err) < 0)
             return -1;
     }
     if (endpoints_save(c, eps, err) < 0) {

@@ -75,7 +75,8 @@ static int pod_network_set(struct daemon *d, json_t *body, struct isd_error **er
     return 0;
 }
 
-int service_pod_run(struct daemon *d, const char *name, json_t *body, char **ret_id, struct isd_error **err)
+int service_pod_run(struct daemon *d, const char *name, json_t *body, const char *extra_networks, char **ret_id,
+                    struct isd_error **err)
 {
     cleanup_free char *id = NULL;
     if (!json_is_object(json_object_get(body, "HostConfig")))
@@ -88,7 +89,9 @@ int service_pod_run(struct daemon *d, const char *name, json_t *body, char **ret
     pod_body_complete(body, image);
     if (service_container_create(d, name, body, &id, NULL, err) < 0)
         return isd_error_wrap(err, "create pod sandbox");
-    if (service_container_start(d, id, err) < 0) {
+    bool host_net = streq(json_get_str(json_object_get(body, "HostConfig"), "NetworkMode"), "host");
+    if ((extra_networks != NULL && !host_net && service_pod_network_extra(d, id, extra_networks, err) < 0) ||
+        service_container_start(d, id, err) < 0) {
         /* a failed pod leaves nothing: the remove tears down the network attachment too */
         cleanup_error struct isd_error *e2 = NULL;
         if (service_container_remove(d, id, true, true, &e2) < 0)

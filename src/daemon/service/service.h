@@ -226,10 +226,18 @@ int service_pod_network_default(struct daemon *d, char **ret_name, struct isd_er
 
 /* Pod sandboxes (pod_sandbox.c). run: creates and starts the pod's infra container from body (a Docker create
  * body; Image is set here: pod-sandbox-image, pulled when absent, else the built-in pause image), on the
- * default pod network unless HostConfig.NetworkMode is "host"; on failure nothing is left. inspect: the
+ * default pod network unless HostConfig.NetworkMode is "host", plus the extra_networks (the value of the
+ * annotation below; NULL: none); on failure nothing is left. inspect: the
  * container inspect JSON of a pod (ISD_ERR_NOT_FOUND for anything else). stop: stops its containers and the
  * sandbox and releases its network; remove: removes them all (an unknown pod is fine). list: see pod_sandbox.c. */
-int service_pod_run(struct daemon *d, const char *name, json_t *body, char **ret_id, struct isd_error **err);
+int service_pod_run(struct daemon *d, const char *name, json_t *body, const char *extra_networks, char **ret_id,
+                    struct isd_error **err);
+/* The pod annotation naming extra networks (configurations of cni-conf-dir), as iSulad reads it: JSON
+ * {"name": "<network>", "interface": "<ifname>"} or an array of them; the pod gets one interface on each
+ * (ethN when no interface is named), attached at its start and released at its stop. */
+#define SERVICE_POD_NETWORK_ANNOTATION "network.alpha.kubernetes.io/network"
+/* Keeps the extra networks of annotation (its value) on pod sandbox id, before its first start (pod_network.c). */
+int service_pod_network_extra(struct daemon *d, const char *id, const char *annotation, struct isd_error **err);
 json_t *service_pod_inspect(struct daemon *d, const char *id, struct isd_error **err);
 int service_pod_stop(struct daemon *d, const char *id, struct isd_error **err);
 int service_pod_remove(struct daemon *d, const char *id, struct isd_error **err);

@@ -120,7 +120,11 @@ ProtobufCMessage *cri_run_pod_sandbox(struct daemon *d, const ProtobufCMessage *
     const Runtime__V1__LinuxPodSandboxConfig *l = q->config->linux;
     if (l != NULL && cri_pod_security_set(d, body, json_object_get(body, "HostConfig"), l->security_context, err) < 0)
         return NULL;
-    if (service_pod_run(d, name, body, &id, err) < 0)
+    const char *extra = NULL;
+    for (size_t i = 0; i < q->config->n_annotations; i++)
+        if (streq(q->config->annotations[i]->key, SERVICE_POD_NETWORK_ANNOTATION))
+            extra = q->config->annotations[i]->value;
+    if (service_pod_run(d, name, body, extra, &id, err) < 0)
         return NULL;
     Runtime__V1__RunPodSandboxResponse *r = xmalloc(sizeof(*r));
     runtime__v1__run_pod_sandbox_response__init(r);
@@ -173,12 +177,15 @@ json_t *cri_pod_annotations(const json_t *labels)
     return j != NULL ? j : json_object();
 }
 
-/* The first address the pod got on its networks ("" on the node's network). */
+/* The address the pod got on its default network, else the first one ("" on the node's network). */
 static const char *pod_ip(const json_t *inspect)
 {
     const json_t *nets = json_object_get(json_object_get(inspect, "NetworkSettings"), "Networks");
-    const char *k;
+    const char *primary = json_get_str(json_object_get(inspect, "HostConfig"), "NetworkMode");
+    const char *k, *ip = primary != NULL ? json_get_str(json_object_get(nets, primary), "IPAddress") : NULL;
     json_t *n;
+    if (ip != NULL && *ip != '\0')
+        return ip;
     json_object_foreach((json_t *)nets, k, n)
     {
         const char *ip = json_get_str(n, "IPAddress");
@@ -186,6 +193,25 @@ static const char *pod_ip(const json_t *inspect)
             return ip;
     }
     return "";
+}
+
+/* The addresses of the extra networks. */
+static void additional_ips_set(Runtime__V1__PodSandboxNetworkStatus *st, const json_t *inspect)
+{
+    const json_t *nets = json_object_get(json_object_get(inspect, "NetworkSettings"), "Networks");
+    const char *k;
+    json_t *n;
+    st->additional_ips = json_object_size(nets) > 0 ? xcalloc(json_object_size(nets), sizeof(void *)) : NULL;
+    json_object_foreach((json_t *)nets, k, n)
+    {
+        const char *ip = json_get_str(n, "IPAddress");
+        if (ip == NULL || *ip == '\0' || streq(ip, st->ip))
+            continue;
+        Runtime__V1__PodIP *p = xmalloc(sizeof(*p));
+        runtime__v1__pod_ip__init(p);
+        p->ip = xstrdup(ip);
+        st->additional_ips[st->n_additional_ips++] = p;
+    }
 }
 
 static Runtime__V1__NamespaceMode ns_mode(const json_t *hc, const char *key)
@@ -229,6 +255,7 @@ ProtobufCMessage *cri_pod_sandbox_status(struct daemon *d, const ProtobufCMessag
     s->network = xmalloc(sizeof(*s->network));
     runtime__v1__pod_sandbox_network_status__init(s->network);
     s->network->ip = cri_strdup(pod_ip(j));
+    additional_ips_set(s->network, j);
     s->linux = linux_status(json_object_get(j, "HostConfig"));
     s->labels = (Runtime__V1__PodSandboxStatus__LabelsEntry **)cri_map_new(
         &runtime__v1__pod_sandbox_status__labels_entry__descriptor, labels, OWN_LABEL_PREFIX, &s->n_labels);
