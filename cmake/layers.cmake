@@ -17,7 +17,7 @@ set(ISD_MODULE_PREFIXES
     "cmd/isulad=cmd_isulad" "daemon/config=config" "daemon/storage=storage" "daemon/runtime=runtime"
     "daemon/cgroup=cgroup" "daemon/events=events" "daemon/volume=volume" "daemon/network=network" "daemon/image=image"
     "daemon/spec=spec" "daemon/container=container" "daemon/service=service" "daemon/api/rest=api_rest"
-    "daemon/api/cri=api_cri" "daemon/api/listener=api_listener")
+    "daemon/api/cri=api_cri" "daemon/api/cri_loader=api_cri_loader" "daemon/api/listener=api_listener")
 
 function(isd_module name)
     cmake_parse_arguments(M "CHECK_ONLY" "" "DIRS;USES;LINKS" ${ARGN})

@@ -345,3 +345,32 @@ def test_bad_extra_network_annotation_leaves_nothing(cri, d, isula, podnet, extr
     assert not os.listdir("/sys/class/net/%s/brif" % podnet.bridge)
     ipam = lease_dir(podnet.cni_dir, podnet.name)
     assert not os.path.isdir(ipam) or not [f for f in os.listdir(ipam) if f[0].isdigit()]
+
+
+# ---- gRPC loaded at the first CRI connection ----
+
+def mapped(pid, name):
+    with open("/proc/%d/maps" % pid) as f:
+        return name in f.read()
+
+
+def test_grpc_is_loaded_at_the_first_cri_connection():
+    """A daemon without --cri-socket maps neither the CRI library nor libgrpc until a client speaks gRPC on its
+    socket; REST traffic does not load them; the first CRI call does, and it is answered."""
+    from registry import start_daemon, stop_daemon
+    from conftest import Isula
+    dm = start_daemon()
+    try:
+        pid = dm.proc.pid
+        assert "isulad" in Isula(dm).ok("version")
+        assert not mapped(pid, "libgrpc") and not mapped(pid, "libisulad-cri.so")
+        c = Cri(dm.sock)
+        try:
+            assert c.rt.Version(c.pb.VersionRequest(), timeout=30).runtime_name == "isulad"
+        finally:
+            c.close()
+        assert mapped(pid, "libisulad-cri.so") and mapped(pid, "libgrpc")
+        assert "cri: loaded" in dm.read_log()
+        assert "isulad" in Isula(dm).ok("version")
+    finally:
+        stop_daemon(dm)

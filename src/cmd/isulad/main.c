@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/api/listener/listener.h"
-#include "daemon/api/cri/cri_server.h"
+#include "daemon/api/cri_loader/cri_loader.h"
 #include "daemon/api/rest/metrics.h"
 #include "daemon/api/rest/server.h"
 #include "daemon/config/config.h"
@@ -27,10 +27,11 @@ static int fail(const char *what, struct isd_error *err)
     return 1;
 }
 
-/* The listener's gRPC transport: connections opening with the HTTP/2 preface go to the CRI server. */
+/* The listener's gRPC transport: connections opening with the HTTP/2 preface go to the CRI server (loaded at the
+ * first of them). */
 static void cri_take_connection(int fd, const struct sockaddr *peer, socklen_t peer_len, void *ctx)
 {
-    cri_server_add_connection(ctx, fd);
+    cri_loader_add_connection(ctx, fd);
 }
 
 static int wait_for_stop_signal(void)
@@ -51,7 +52,7 @@ int main(int argc, char **argv)
     struct daemon d;
     struct rest_server *srv;
     struct listener *lis;
-    struct cri_server *cri;
+    struct cri_loader *cri;
     sigset_t set;
     bool exit_now = false;
     int pid_fd = -1;
@@ -90,7 +91,7 @@ int main(int argc, char **argv)
     /* One listener owns the sockets; REST is its default transport, gRPC (the CRI) is chosen by the HTTP/2
      * preface. --cri-socket adds a socket serving only the CRI. */
     srv = rest_server_start(&d, &err);
-    cri = srv != NULL ? cri_server_start(&d, cfg->cri_socket, &err) : NULL;
+    cri = srv != NULL ? cri_loader_new(&d, cfg->cri_socket, &err) : NULL;
     lis = listener_new();
     if (srv != NULL)
         rest_server_set_peer_name_fn(srv, listener_tls_peer_name);
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
     int sig = wait_for_stop_signal();
     log_info("received signal %d, shutting down; containers keep running", sig);
     listener_free(lis);
-    cri_server_stop(cri);
+    cri_loader_free(cri);
     rest_server_stop(srv);
     daemon_shutdown(&d);
     pidfile_release(cfg->pidfile, pid_fd);
