@@ -188,9 +188,9 @@ static const char *pod_ip(const json_t *inspect)
         return ip;
     json_object_foreach((json_t *)nets, k, n)
     {
-        const char *ip = json_get_str(n, "IPAddress");
-        if (ip != NULL && *ip != '\0')
-            return ip;
+        const char *any = json_get_str(n, "IPAddress");
+        if (any != NULL && *any != '\0')
+            return any;
     }
     return "";
 }

@@ -63,14 +63,8 @@ static int seccomp_set(json_t *hc, const Runtime__V1__SecurityProfile *p, const 
 
 static bool host_has_apparmor(void)
 {
-    char c = 0;
-    FILE *f = fopen("/sys/module/apparmor/parameters/enabled", "re");
-    if (f == NULL)
-        return false;
-    if (fread(&c, 1, 1, f) != 1)
-        c = 0;
-    fclose(f);
-    return c == 'Y';
+    cleanup_fclose FILE *f = fopen("/sys/module/apparmor/parameters/enabled", "re");
+    return f != NULL && fgetc(f) == 'Y';
 }
 
 /* A profile other than unconfined on a host without AppArmor is refused (as containerd does); with AppArmor, the
