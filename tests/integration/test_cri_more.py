@@ -187,6 +187,11 @@ def test_container_capabilities_paths_and_groups(cri, isula, podnet, pods, pause
     nnp = [ln for ln in r.stdout.decode().splitlines() if ln.startswith("NoNewPrivs:")][0]
     assert nnp.split()[1] == "1"
 
+    # add ALL: every capability of the daemon's own bounding set
+    every = int(status_of_pid(os.getpid(), "CapBnd")[0], 16)
+    cid_all = start_ctr(cri, pid, sec_ctr(cri, "all", capabilities=cri.pb.Capability(add_capabilities=["ALL"])))
+    assert int(status_of_pid(ctr_pid(isula, cid_all), "CapEff")[0], 16) == every
+
     # the masked and read-only paths kubelet sends replace the defaults
     cid2 = start_ctr(cri, pid, sec_ctr(cri, "paths", masked_paths=["/proc/version"],
                                        readonly_paths=["/proc/sys", "/proc/bus"]))
