@@ -106,6 +106,13 @@ static void gather(struct exec_sync_run *r, int fd, long long deadline_ns, struc
     buf_free(&in);
 }
 
+void service_exec_drop(struct daemon *d, const char *exec_id)
+{
+    cleanup_free char *dir = exec_store_remove_finished(d->execs, exec_id);
+    if (dir != NULL)
+        rm_rf(dir, NULL);
+}
+
 int service_exec_sync(struct daemon *d, const char *ref, char *const *cmd, long long timeout_s, size_t max_output,
                       struct exec_sync_result *ret, struct isd_error **err)
 {
@@ -139,9 +146,7 @@ int service_exec_sync(struct daemon *d, const char *ref, char *const *cmd, long 
     if (rc == 0 && info == NULL)
         rc = -1;
     /* a probe runs every few seconds for the life of a pod: keep no record of it */
-    cleanup_free char *dir = exec_store_remove_finished(d->execs, exec_id);
-    if (dir != NULL)
-        rm_rf(dir, NULL);
+    service_exec_drop(d, exec_id);
     if (rc == 0) {
         ret->exit_code = (int)json_integer_value(json_object_get(info, "ExitCode"));
         ret->out_len = buf_size(&out);

@@ -1,10 +1,20 @@
 /* The pods' network (CRI): the default network is the first configuration of cni-conf-dir in lexical order. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/network/cni.h"
+#include "daemon/network/network.h"
 #include "daemon/service/internal.h"
 
 int service_pod_network_default(struct daemon *d, char **ret_name, struct isd_error **err)
@@ -74,5 +84,65 @@ int service_pod_network_extra(struct daemon *d, const char *id, const char *anno
         if (service_network_connect(d, name, id, ep, err) < 0)
             return isd_error_wrap(err, "extra pod network `%s`", name);
     }
+    return 0;
+}
+
+/* Port forwarding (CRI PortForward): the socket is made and connected by a short-lived thread that joins the pod's
+ * network namespace, so no thread of the daemon's own changes namespace; the socket stays in the pod's. */
+struct pod_connect {
+    const char *netns;
+    int port;
+    int fd;
+    int errnum;
+    const char *step;
+};
+
+static void *pod_connect_thread(void *arg)
+{
+    struct pod_connect *pc = arg;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)pc->port)};
+    cleanup_close int ns = pc->netns != NULL ? open(pc->netns, O_RDONLY | O_CLOEXEC) : -1;
+    int fd;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    pc->step = "join the pod's network namespace";
+    if (pc->netns != NULL && (ns < 0 || setns(ns, CLONE_NEWNET) < 0)) {
+        pc->errnum = errno;
+        return NULL;
+    }
+    pc->step = "connect";
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        pc->errnum = errno;
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    pc->fd = fd;
+    return NULL;
+}
+
+int service_pod_port_connect(struct daemon *d, const char *pod_id, int port, int *ret_fd, struct isd_error **err)
+{
+    cleanup_json json_t *pod = service_pod_inspect(d, pod_id, err);
+    cleanup_free char *netns = NULL;
+    struct pod_connect pc = {.port = port, .fd = -1};
+    pthread_t t;
+    if (pod == NULL)
+        return -1;
+    if (!json_get_bool(json_object_get(pod, "State"), "Running", false))
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "pod sandbox `%s` is not running", pod_id);
+    if (port < 1 || port > 65535)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid port %d", port);
+    /* a pod on the node's network is reached on the node's loopback */
+    if (!streq(json_get_str(json_object_get(pod, "HostConfig"), "NetworkMode"), "host"))
+        pc.netns = netns = xasprintf("%s/%s", d->network->netns_dir, json_get_str(pod, "Id"));
+    if (pthread_create(&t, NULL, pod_connect_thread, &pc) != 0)
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "port forward: cannot start a thread");
+    pthread_join(t, NULL);
+    if (pc.fd < 0)
+        return isd_error_set(err, pc.errnum == ECONNREFUSED ? ISD_ERR_UNAVAILABLE : isd_error_code_of_errno(pc.errnum),
+                             pc.errnum, "port forward to port %d of pod `%.12s`: %s: %s", port, json_get_str(pod, "Id"),
+                             pc.step, strerror(pc.errnum));
+    *ret_fd = pc.fd;
     return 0;
 }

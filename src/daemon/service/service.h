@@ -162,6 +162,8 @@ int service_exec_start_check(struct daemon *d, const char *exec_id, bool *ret_tt
 int service_exec_start(struct daemon *d, const char *exec_id, int client_fd, struct isd_error **err);
 json_t *service_exec_inspect(struct daemon *d, const char *exec_id, struct isd_error **err);
 int service_exec_resize(struct daemon *d, const char *exec_id, int height, int width, struct isd_error **err);
+/* Forgets a finished exec (its record and directory): the CRI's execs leave nothing behind. */
+void service_exec_drop(struct daemon *d, const char *exec_id);
 
 /* Networks (Docker's /networks shapes, docs/api.md). */
 json_t *service_network_create(struct daemon *d, const json_t *body, struct isd_error **err);
@@ -223,6 +225,9 @@ int service_image_fs_usage(struct daemon *d, char **ret_mountpoint, long long *r
 /* The name of the pods' default network: the first configuration of cni-conf-dir in lexical order
  * (ISD_ERR_UNAVAILABLE when there is none). */
 int service_pod_network_default(struct daemon *d, char **ret_name, struct isd_error **err);
+/* A TCP connection to 127.0.0.1:port inside pod pod_id's network namespace (CRI PortForward); *ret_fd taken by the
+ * caller. */
+int service_pod_port_connect(struct daemon *d, const char *pod_id, int port, int *ret_fd, struct isd_error **err);
 
 /* Pod sandboxes (pod_sandbox.c). run: creates and starts the pod's infra container from body (a Docker create
  * body; Image is set here: pod-sandbox-image, pulled when absent, else the built-in pause image), on the
