@@ -46,6 +46,9 @@ ProtobufCMessage *cri_stop_container(struct daemon *d, const ProtobufCMessage *r
 ProtobufCMessage *cri_remove_container(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_list_containers(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_exec_sync(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_exec(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_attach(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
+ProtobufCMessage *cri_port_forward(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_container_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_list_container_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);
 ProtobufCMessage *cri_update_container_resources(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);

@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "daemon/api/cri/cri_internal.h"
 #include "daemon/api/cri/cri_server.h"
+#include "daemon/api/cri/stream_internal.h"
 
 struct cri_server {
     struct daemon *d;
@@ -308,6 +309,7 @@ void cri_server_stop(struct cri_server *s)
 {
     if (s == NULL)
         return;
+    stream_server_stop();
     if (s->listen_fd >= 0) {
         shutdown(s->listen_fd, SHUT_RDWR);
         pthread_join(s->acceptor, NULL);
