@@ -1,0 +1,356 @@
+"""The CRI streaming server: Exec, Attach and PortForward answer a one-time URL on 127.0.0.1
+(--websocket-server-listening-port), served with SPDY/3.1 and WebSocket by the test clients of stream_clients.py.
+The module's daemon runs pods on a bridge network the test creates, with the built-in pause image."""
+import os
+import random
+import shutil
+import socket
+import struct
+import tempfile
+import uuid
+
+import grpc
+import pytest
+
+from registry import start_daemon, stop_daemon
+from stream_clients import Spdy, Ws, http_status, spdy_exec, status_of
+from test_cri import Cri, PodNet
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/lib/cni/bridge"),
+                                reason="needs root and Debian's containernetworking-plugins")
+
+EXIT3 = {"metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
+         "details": {"causes": [{"reason": "ExitCode", "message": "3"}]}}
+
+
+def stream_port():
+    """A free port in the option's range (1024-49151)."""
+    for _ in range(200):
+        p = random.randint(20000, 40000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p))
+                return p
+            except OSError:
+                continue
+    raise AssertionError("no free port")
+
+
+@pytest.fixture(scope="module")
+def cni_dir():
+    d = tempfile.mkdtemp(prefix="isd-cristream-cni-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(d + ".ipam", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def podnet(cni_dir):
+    n = PodNet(cni_dir)
+    yield n
+    n.cleanup()
+
+
+@pytest.fixture(scope="module")
+def d(cni_dir, podnet):
+    sock_dir = tempfile.mkdtemp(prefix="isd-cristream-", dir="/tmp")
+    port = stream_port()
+    dm = start_daemon(args=["--cri-socket", os.path.join(sock_dir, "cri.sock"), "--cni-conf-dir", cni_dir,
+                            "--pod-sandbox-image", "isulad/pause:builtin",
+                            "--websocket-server-listening-port", str(port)])
+    dm.cri_sock = os.path.join(sock_dir, "cri.sock")
+    dm.stream_port = port
+    yield dm
+    stop_daemon(dm)
+    shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cri(d):
+    c = Cri(d.cri_sock)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def pod(cri):
+    meta = cri.pb.PodSandboxMetadata(name="stream", namespace="it", uid=uuid.uuid4().hex, attempt=0)
+    cfg = cri.pb.PodSandboxConfig(metadata=meta)
+    pid = cri.rt.RunPodSandbox(cri.pb.RunPodSandboxRequest(config=cfg), timeout=120).pod_sandbox_id
+    yield pid, cfg
+    cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+
+
+def start_ctr(cri, pod, name, args, **kw):
+    pid, sbcfg = pod
+    cfg = cri.pb.ContainerConfig(metadata=cri.pb.ContainerMetadata(name=name), image=cri.pb.ImageSpec(image="busybox"),
+                                 args=args, **kw)
+    cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=cfg, sandbox_config=sbcfg),
+                                 timeout=60).container_id
+    cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=60)
+    return cid
+
+
+@pytest.fixture(scope="module")
+def sleeper(cri, pod):
+    return start_ctr(cri, pod, "sleeper", ["sleep", "100000"])
+
+
+def exec_url(cri, cid, cmd, **kw):
+    kw.setdefault("stdout", True)
+    kw.setdefault("stderr", not kw.get("tty", False))
+    return cri.rt.Exec(cri.pb.ExecRequest(container_id=cid, cmd=cmd, **kw), timeout=30).url
+
+
+def test_exec_url_is_on_the_configured_port(cri, d, sleeper):
+    url = exec_url(cri, sleeper, ["true"])
+    assert url.startswith("http://127.0.0.1:%d/exec/" % d.stream_port)
+    assert len(url.rsplit("/", 1)[1]) >= 32
+
+
+def test_exec_spdy_output_and_exit_codes(cri, sleeper):
+    out, err, st = spdy_exec(exec_url(cri, sleeper, ["echo", "hello"]))
+    assert (out, err) == (b"hello\n", b"")
+    assert status_of(st) == {"metadata": {}, "status": "Success"}
+    out, err, st = spdy_exec(exec_url(cri, sleeper, ["sh", "-c", "echo out; echo oops >&2; exit 3"]))
+    assert (out, err) == (b"out\n", b"oops\n")
+    s = status_of(st)
+    assert {k: s[k] for k in EXIT3} == EXIT3
+    # older protocols: an error text and no status JSON
+    out, err, st = spdy_exec(exec_url(cri, sleeper, ["sh", "-c", "exit 3"]), protocol="v2.channel.k8s.io")
+    assert b"non-zero exit code" in st and b"3" in st
+
+
+def test_exec_spdy_stdin_round_trip_with_flow_control(cri, sleeper):
+    out, _, st = spdy_exec(exec_url(cri, sleeper, ["cat"], stdin=True), stdin=b"round trip\n")
+    assert out == b"round trip\n" and status_of(st)["status"] == "Success"
+    # more than the 64 KiB window of a client that keeps to windows, both ways
+    big = os.urandom(700 * 1024)
+    out, _, st = spdy_exec(exec_url(cri, sleeper, ["cat"], stdin=True), stdin=big, flow=True)
+    assert out == big and status_of(st)["status"] == "Success"
+
+
+def test_exec_spdy_tty_and_resize(cri, sleeper):
+    url = exec_url(cri, sleeper, ["sh", "-c", "while read x; do stty size; done"], stdin=True, tty=True)
+    c = Spdy(url)
+    try:
+        err = c.open({"streamtype": "error"})
+        sin = c.open({"streamtype": "stdin"})
+        sout = c.open({"streamtype": "stdout"})
+        rs = c.open({"streamtype": "resize"})
+        c.send(rs, b'{"Width":123,"Height":45}\n')
+        for _ in range(50):  # the size goes by another way than the line: ask until it is seen
+            c.send(sin, b"go\n")
+            if c.wait(lambda: b"45 123" in sout.data or c.closed, 2):
+                break
+        assert b"45 123\r\n" in bytes(sout.data)  # a tty: CR LF
+        c.send(rs, b'{"Width":100,"Height":30}\n')
+        for _ in range(50):
+            c.send(sin, b"go\n")
+            if c.wait(lambda: b"30 100" in sout.data or c.closed, 2):
+                break
+        assert b"30 100" in bytes(sout.data)
+        c.send(sin, b"\x04")  # ^D on the terminal ends `read`
+        assert status_of(c.read_until_fin(err)) == {"metadata": {}, "status": "Success"}
+        assert c.wait(lambda: c.goaway or c.closed)
+    finally:
+        c.close()
+
+
+def test_exec_spdy_ping_and_unknown_stream_type(cri, sleeper):
+    c = Spdy(exec_url(cri, sleeper, ["echo", "x"]))
+    try:
+        c.ping(7)
+        assert c.wait(lambda: 7 in getattr(c, "pings", []))
+        bogus = c.open({"streamtype": "nonsense"})
+        assert bogus.reset and not bogus.replied
+    finally:
+        c.close()
+
+
+def test_exec_websocket_channels(cri, sleeper):
+    w = Ws(exec_url(cri, sleeper, ["sh", "-c", "echo out; echo oops >&2; exit 3"]), "v4.channel.k8s.io")
+    assert w.ws.subprotocol == "v4.channel.k8s.io"
+    ch = w.read_all()
+    assert ch.get(1) == b"out\n" and ch.get(2) == b"oops\n"
+    s = status_of(ch[3])
+    assert {k: s[k] for k in EXIT3} == EXIT3
+    # v5: stdin closed by the close signal (channel 255)
+    w = Ws(exec_url(cri, sleeper, ["cat"], stdin=True), "v5.channel.k8s.io")
+    w.send(0, b"over websocket\n")
+    w.ws.send_binary(b"\xff\x00")
+    ch = w.read_all()
+    assert ch.get(1) == b"over websocket\n" and status_of(ch[3])["status"] == "Success"
+    # base64: text messages, the channel an ASCII digit
+    w = Ws(exec_url(cri, sleeper, ["echo", "b64"]), "base64.channel.k8s.io")
+    assert w.read_all().get(1) == b"b64\n"
+    # channel.k8s.io (v1): the error channel carries only an error text
+    w = Ws(exec_url(cri, sleeper, ["sh", "-c", "exit 3"]), "channel.k8s.io")
+    assert b"non-zero exit code" in w.read_all().get(3, b"")
+
+
+def test_exec_websocket_tty_resize(cri, sleeper):
+    w = Ws(exec_url(cri, sleeper, ["sh", "-c", "while read x; do stty size; done"], stdin=True, tty=True),
+           "v4.channel.k8s.io")
+    try:
+        w.send(4, b'{"Width":77,"Height":22}')
+        seen = b""
+        for _ in range(50):
+            w.send(0, b"go\n")
+            while b"\n" not in seen.split(b"go", 1)[-1]:
+                chn, data = w.recv_one()
+                if chn == 1:
+                    seen += data
+            if b"22 77" in seen:
+                break
+            seen = b""
+        assert b"22 77" in seen
+    finally:
+        w.close()
+
+
+def test_attach_spdy(cri, pod):
+    cid = start_ctr(cri, pod, "catter", ["cat"], stdin=True)
+    url = cri.rt.Attach(cri.pb.AttachRequest(container_id=cid, stdin=True, stdout=True, stderr=True), timeout=30).url
+    assert "/attach/" in url
+    c = Spdy(url)
+    try:
+        err = c.open({"streamtype": "error"})
+        sin = c.open({"streamtype": "stdin"})
+        sout = c.open({"streamtype": "stdout"})
+        c.open({"streamtype": "stderr"})
+        c.send(sin, b"ping through attach\n")
+        assert c.wait(lambda: b"ping through attach\n" in sout.data)
+        c.send(sin, b"", fin=True)  # cat ends with its stdin, and so does the container
+        assert c.read_until_fin(sout) == b"ping through attach\n"
+        assert status_of(c.read_until_fin(err)) == {"metadata": {}, "status": "Success"}
+    finally:
+        c.close()
+    st = cri.rt.ContainerStatus(cri.pb.ContainerStatusRequest(container_id=cid), timeout=30).status
+    assert st.state == cri.pb.CONTAINER_EXITED and st.exit_code == 0
+
+
+def test_attach_websocket_tty(cri, pod):
+    cid = start_ctr(cri, pod, "ttycat", ["sh"], stdin=True, tty=True)
+    url = cri.rt.Attach(cri.pb.AttachRequest(container_id=cid, stdin=True, stdout=True, tty=True), timeout=30).url
+    w = Ws(url, "v4.channel.k8s.io")
+    try:
+        w.send(0, b"echo attached-$((6*7))\n")
+        seen = b""
+        while b"attached-42" not in seen:
+            chn, data = w.recv_one()
+            seen += data if chn == 1 else b""
+    finally:
+        w.close()
+
+
+HTTPD = ["sh", "-c", "mkdir -p /www && echo hello from the pod > /www/index.html && exec httpd -f -p 8080 -h /www"]
+
+
+@pytest.fixture(scope="module")
+def httpd(cri, pod):
+    return start_ctr(cri, pod, "httpd", HTTPD)
+
+
+def spdy_forward(c, port, rid, payload):
+    """One forwarded connection on an open port-forward session: (reply bytes, error text)."""
+    err = c.open({"streamtype": "error", "port": str(port), "requestid": str(rid)})
+    data = c.open({"streamtype": "data", "port": str(port), "requestid": str(rid)})
+    c.send(data, payload, fin=True)
+    out = c.read_until_fin(data)
+    c.wait(lambda: err.fin or err.reset or c.closed)
+    return out, bytes(err.data)
+
+
+def test_port_forward_spdy(cri, pod, httpd):
+    url = cri.rt.PortForward(cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[8080]), timeout=30).url
+    assert "/portforward/" in url
+    c = Spdy(url, "portforward.k8s.io")
+    try:
+        assert c.headers.get("x-stream-protocol-version") == "portforward.k8s.io"
+        req = b"GET /index.html HTTP/1.0\r\n\r\n"
+        for rid in range(100):  # until httpd listens
+            out, errtext = spdy_forward(c, 8080, rid, req)
+            if not errtext:
+                break
+        assert out.startswith(b"HTTP/1.") and out.endswith(b"hello from the pod\n"), out
+        # a second connection on the same session, and a port nobody listens on
+        out, errtext = spdy_forward(c, 8080, 1000, req)
+        assert out.endswith(b"hello from the pod\n") and errtext == b""
+        out, errtext = spdy_forward(c, 8089, 1001, b"x")
+        assert out == b"" and b"8089" in errtext
+    finally:
+        c.close()
+
+
+def test_port_forward_websocket(cri, pod, httpd):
+    for _ in range(100):
+        url = cri.rt.PortForward(cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[8080]), timeout=30).url
+        w = Ws(url, "v4.channel.k8s.io")
+        first = [w.recv_one(), w.recv_one()]
+        assert sorted(first) == [(0, struct.pack("<H", 8080)), (1, struct.pack("<H", 8080))]
+        w.send(0, b"GET /index.html HTTP/1.0\r\n\r\n")
+        ch = w.read_all()
+        if not ch.get(1):
+            break
+    assert ch.get(0, b"").endswith(b"hello from the pod\n") and not ch.get(1)
+    # without ports in the request, from the URL
+    url = cri.rt.PortForward(cri.pb.PortForwardRequest(pod_sandbox_id=pod[0]), timeout=30).url
+    w = Ws(url + "?port=8080", "v4.channel.k8s.io")
+    assert w.recv_one() in [(0, struct.pack("<H", 8080)), (1, struct.pack("<H", 8080))]
+    w.close()
+
+
+def test_tokens_are_single_use(cri, sleeper, d):
+    url = exec_url(cri, sleeper, ["echo", "once"])
+    assert spdy_exec(url)[0] == b"once\n"
+    assert http_status(url, [("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1")]) == 404
+    base = "http://127.0.0.1:%d" % d.stream_port
+    assert http_status(base + "/exec/" + "0" * 32, [("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1")]) == 404
+    assert http_status(base + "/nothing", []) == 404
+    # a token is for its own kind of request only
+    url = exec_url(cri, sleeper, ["true"])
+    assert http_status(url.replace("/exec/", "/attach/"), [("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1")]) == 404
+
+
+def test_bad_requests_are_refused_and_the_daemon_survives(cri, sleeper, d):
+    up = [("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1")]
+    # no upgrade: 400, and the token is spent
+    url = exec_url(cri, sleeper, ["true"])
+    assert http_status(url, []) == 400
+    assert http_status(url, up) == 404
+    assert http_status(exec_url(cri, sleeper, ["true"]), [("Connection", "Upgrade"), ("Upgrade", "h2c")]) == 400
+    # websocket without a key
+    assert http_status(exec_url(cri, sleeper, ["true"]),
+                       [("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")],
+                       method="GET") == 400
+    # a protocol the server does not speak
+    assert http_status(exec_url(cri, sleeper, ["true"]), up + [("X-Stream-Protocol-Version", "v9.nope")]) == 403
+    base = "http://127.0.0.1:%d/" % d.stream_port
+    assert http_status(base, None, raw=b"garbage\r\n\r\n") == 400
+    assert http_status(base, None, raw=b"GET /exec/x HTTP/1.1\r\n" + b"X: y\r\n" * 5000 + b"\r\n") in (0, 400)
+    # a client that breaks the SPDY framing: dropped, nothing else harmed
+    c = Spdy(exec_url(cri, sleeper, ["sleep", "1"]))
+    c._write(b"\x80\x09\x00\x01\x00\x00\x00\x00")  # control frame of SPDY version 9
+    assert c.wait(lambda: c.closed)
+    c.close()
+    # still serving
+    assert spdy_exec(exec_url(cri, sleeper, ["echo", "alive"]))[0] == b"alive\n"
+
+
+def test_stream_calls_refuse_bad_requests(cri, pod, sleeper):
+    def code(fn, req):
+        with pytest.raises(grpc.RpcError) as e:
+            fn(req, timeout=30)
+        return e.value.code()
+
+    assert code(cri.rt.Exec, cri.pb.ExecRequest(container_id=sleeper, stdout=True)) == grpc.StatusCode.INVALID_ARGUMENT
+    assert code(cri.rt.Exec, cri.pb.ExecRequest(container_id=sleeper, cmd=["true"])) == \
+        grpc.StatusCode.INVALID_ARGUMENT
+    assert code(cri.rt.Exec, cri.pb.ExecRequest(container_id="nope", cmd=["true"], stdout=True)) == \
+        grpc.StatusCode.NOT_FOUND
+    assert code(cri.rt.Attach, cri.pb.AttachRequest(container_id="nope", stdout=True)) == grpc.StatusCode.NOT_FOUND
+    assert code(cri.rt.PortForward, cri.pb.PortForwardRequest(pod_sandbox_id="nope")) == grpc.StatusCode.NOT_FOUND
+    assert code(cri.rt.PortForward, cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[70000])) == \
+        grpc.StatusCode.INVALID_ARGUMENT
+
