@@ -38,7 +38,9 @@ static struct {
     pthread_t acceptor;
     struct token *tokens;
     size_t n_tokens;
-    int conns; /* connection threads alive */
+    int conns;     /* connection threads alive */
+    int *conn_fds; /* their sockets, shut down by stream_server_stop */
+    size_t n_conn_fds;
 } srv = {.lock = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER, .fd = -1};
 
 static const char *const kind_paths[] = {
@@ -384,10 +386,24 @@ static void linger_close(int fd)
     close(fd);
 }
 
+/* With srv.lock held. */
+static void conn_forget(int fd)
+{
+    for (size_t i = 0; i < srv.n_conn_fds; i++) {
+        if (srv.conn_fds[i] == fd) {
+            srv.conn_fds[i] = srv.conn_fds[--srv.n_conn_fds];
+            break;
+        }
+    }
+}
+
 static void *connection_thread(void *arg)
 {
     int fd = (int)(intptr_t)arg;
     serve_connection(fd);
+    pthread_mutex_lock(&srv.lock);
+    conn_forget(fd);
+    pthread_mutex_unlock(&srv.lock);
     linger_close(fd);
     pthread_mutex_lock(&srv.lock);
     if (--srv.conns == 0)
@@ -407,12 +423,15 @@ static void *acceptor_thread(void *arg)
             return NULL;
         pthread_mutex_lock(&srv.lock);
         srv.conns++;
+        srv.conn_fds = xrealloc(srv.conn_fds, (srv.n_conn_fds + 1) * sizeof(int));
+        srv.conn_fds[srv.n_conn_fds++] = fd;
         pthread_mutex_unlock(&srv.lock);
         if (thread_start_detached(connection_thread, (void *)(intptr_t)fd) != 0) {
-            close(fd);
             pthread_mutex_lock(&srv.lock);
+            conn_forget(fd);
             srv.conns--;
             pthread_mutex_unlock(&srv.lock);
+            close(fd);
         }
     }
 }
@@ -486,5 +505,13 @@ void stream_server_stop(void)
     for (struct token *t = srv.tokens; t != NULL; t = t->next)
         t->expires_ns = 0;
     tokens_expire();
+    /* the sessions end when their clients' sockets do (an exec's own thread goes on until its process ends) */
+    for (size_t i = 0; i < srv.n_conn_fds; i++)
+        shutdown(srv.conn_fds[i], SHUT_RDWR);
+    while (srv.conns > 0)
+        pthread_cond_wait(&srv.idle, &srv.lock);
+    free(srv.conn_fds);
+    srv.conn_fds = NULL;
+    srv.n_conn_fds = 0;
     pthread_mutex_unlock(&srv.lock);
 }
