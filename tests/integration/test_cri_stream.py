@@ -121,6 +121,34 @@ def test_exec_spdy_output_and_exit_codes(cri, sleeper):
     assert b"non-zero exit code" in st and b"3" in st
 
 
+def test_exec_of_a_missing_command(cri, sleeper):
+    out, err, st = spdy_exec(exec_url(cri, sleeper, ["no-such-command"]))
+    s = status_of(st)
+    assert s["status"] == "Failure" and s["reason"] == "NonZeroExitCode"
+    assert s["details"]["causes"][0]["message"] in ("126", "127") and "no-such-command" in s["message"]
+
+
+def test_execs_leave_no_record(cri, d, sleeper):
+    for i in range(3):
+        assert spdy_exec(exec_url(cri, sleeper, ["echo", str(i)]))[0] == b"%d\n" % i
+    # a client that leaves in the middle: the exec ends with its stdin, the daemon goes on
+    c = Spdy(exec_url(cri, sleeper, ["cat"], stdin=True))
+    c.open({"streamtype": "error"})
+    c.open({"streamtype": "stdin"})
+    out = c.open({"streamtype": "stdout"})
+    c.open({"streamtype": "stderr"})
+    c.close()
+    assert spdy_exec(exec_url(cri, sleeper, ["echo", "after"]))[0] == b"after\n"
+    assert os.path.isdir(os.path.join(d.state, "containers", sleeper))
+    execs = os.path.join(d.state, "containers", sleeper, "exec")
+    for _ in range(600):  # the left exec is dropped when its process has ended
+        if not os.path.isdir(execs) or not os.listdir(execs):
+            break
+        c.wait(lambda: False, 0.05)
+    assert not os.path.isdir(execs) or os.listdir(execs) == []
+    assert out.data == b""
+
+
 def test_exec_spdy_stdin_round_trip_with_flow_control(cri, sleeper):
     out, _, st = spdy_exec(exec_url(cri, sleeper, ["cat"], stdin=True), stdin=b"round trip\n")
     assert out == b"round trip\n" and status_of(st)["status"] == "Success"
@@ -354,3 +382,34 @@ def test_stream_calls_refuse_bad_requests(cri, pod, sleeper):
     assert code(cri.rt.PortForward, cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[70000])) == \
         grpc.StatusCode.INVALID_ARGUMENT
 
+
+
+def test_daemon_stops_with_sessions_open(tmp_path):
+    """A daemon of its own (pods on the node's network): SIGTERM with an exec session and a token in flight ends
+    it cleanly."""
+    sock = str(tmp_path / "cri.sock")
+    port = stream_port()
+    dm = start_daemon(args=["--cri-socket", sock, "--pod-sandbox-image", "isulad/pause:builtin",
+                            "--websocket-server-listening-port", str(port)])
+    c = None
+    try:
+        cri = Cri(sock)
+        node = cri.pb.NamespaceOption(network=cri.pb.NODE)
+        meta = cri.pb.PodSandboxMetadata(name="stop", namespace="it", uid=uuid.uuid4().hex, attempt=0)
+        sbcfg = cri.pb.PodSandboxConfig(metadata=meta, linux=cri.pb.LinuxPodSandboxConfig(
+            security_context=cri.pb.LinuxSandboxSecurityContext(namespace_options=node)))
+        pid = cri.rt.RunPodSandbox(cri.pb.RunPodSandboxRequest(config=sbcfg), timeout=120).pod_sandbox_id
+        cid = start_ctr(cri, (pid, sbcfg), "sleeper", ["sleep", "100000"])
+        c = Spdy(exec_url(cri, cid, ["sh", "-c", "echo started; exec sleep 100000"]))
+        c.open({"streamtype": "error"})
+        out = c.open({"streamtype": "stdout"})
+        c.open({"streamtype": "stderr"})
+        assert c.wait(lambda: out.data == b"started\n")
+        exec_url(cri, cid, ["true"])  # a token nobody uses
+        cri.close()
+        assert dm.stop() == 0
+        assert c.wait(lambda: c.closed)
+    finally:
+        if c is not None:
+            c.close()
+        stop_daemon(dm)
