@@ -311,6 +311,23 @@ def test_port_forward_spdy(cri, pod, httpd):
         c.close()
 
 
+def test_port_forward_spdy_echo_both_ways_under_flow_control(cri, pod):
+    start_ctr(cri, pod, "echo", ["nc", "-ll", "-p", "9000", "-e", "cat"])
+    url = cri.rt.PortForward(cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[9000]), timeout=30).url
+    c = Spdy(url, "portforward.k8s.io", flow=True)
+    try:
+        for rid in range(100):  # until nc listens
+            out, errtext = spdy_forward(c, 9000, rid, b"hello\n")
+            if not errtext:
+                break
+        assert out == b"hello\n"
+        big = os.urandom(1024 * 1024)
+        out, errtext = spdy_forward(c, 9000, 1000, big)
+        assert errtext == b"" and out == big
+    finally:
+        c.close()
+
+
 def test_port_forward_websocket(cri, pod, httpd):
     for _ in range(100):
         url = cri.rt.PortForward(cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[8080]), timeout=30).url

@@ -14,6 +14,7 @@
 #include "daemon/api/cri/stream_internal.h"
 
 #define PF_PAIRS (MUX_MAX_CH / 2)
+#define PF_QUEUE_MAX (16u << 20)
 
 struct pf_pair {
     bool used;
@@ -21,8 +22,8 @@ struct pf_pair {
     int port;
     bool has_data, has_error;
     int fd; /* the connection in the pod; -1 before it is made */
-    bool tried, client_eof;
-    struct buf early; /* data of the client before the connection */
+    bool tried, client_eof, shut;
+    struct buf q; /* the client's bytes on their way to the pod (before the connection, or not taken yet) */
 };
 
 struct pf_session {
@@ -73,16 +74,38 @@ static int pf_open(void *ctx, struct mux *m, const struct spdy_header *h, size_t
     return -1;
 }
 
+/* Writes what the pod takes now: the connection's thread never blocks on a pod that is not reading (it may be
+ * writing to us). The client's FIN becomes a half-close once everything went. */
+static void pair_flush(struct pf_pair *pair)
+{
+    while (pair->fd >= 0 && buf_size(&pair->q) > 0) {
+        ssize_t w = send(pair->fd, buf_head(&pair->q), buf_size(&pair->q), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (w <= 0) {
+            buf_consume(&pair->q, buf_size(&pair->q));
+            break;
+        }
+        buf_consume(&pair->q, (size_t)w);
+    }
+    if (pair->fd >= 0 && pair->client_eof && !pair->shut && buf_size(&pair->q) == 0) {
+        pair->shut = true;
+        shutdown(pair->fd, SHUT_WR);
+    }
+}
+
 static void pf_data(void *ctx, int ch, const unsigned char *p, size_t n)
 {
     struct pf_session *s = ctx;
     struct pf_pair *pair = &s->p[ch / 2];
-    if (ch % 2 != 0 || !pair->used || pair->client_eof)
+    if (ch % 2 != 0 || !pair->used || pair->client_eof || (pair->tried && pair->fd < 0))
         return;
-    if (pair->fd >= 0)
-        stream_write_all(pair->fd, p, n);
-    else if (!pair->tried)
-        buf_append(&pair->early, p, n);
+    buf_append(&pair->q, p, n);
+    if (buf_size(&pair->q) > PF_QUEUE_MAX) /* a client that keeps to no window: drop it */
+        s->m->ended = true;
+    pair_flush(pair);
 }
 
 static void pf_eof(void *ctx, int ch)
@@ -92,8 +115,7 @@ static void pf_eof(void *ctx, int ch)
     if (ch % 2 != 0 || !pair->used || pair->client_eof)
         return;
     pair->client_eof = true;
-    if (pair->fd >= 0)
-        shutdown(pair->fd, SHUT_WR);
+    pair_flush(pair);
 }
 
 static const struct mux_handler pf_handler = {pf_open, pf_data, pf_eof};
@@ -107,7 +129,7 @@ static void pair_release(struct pf_session *s, int k)
     if (pair->fd >= 0)
         close(pair->fd);
     free(pair->request_id);
-    buf_free(&pair->early);
+    buf_free(&pair->q);
     for (int ch = 2 * k; ch <= 2 * k + 1; ch++) {
         s->m->ch_sid[ch] = 0;
         s->m->ch_fin[ch] = false;
@@ -128,11 +150,7 @@ static void pair_connect(struct pf_session *s, int k)
             pair_release(s, k);
         return;
     }
-    if (buf_size(&pair->early) > 0)
-        stream_write_all(pair->fd, buf_head(&pair->early), buf_size(&pair->early));
-    buf_free(&pair->early);
-    if (pair->client_eof)
-        shutdown(pair->fd, SHUT_WR);
+    pair_flush(pair);
 }
 
 /* Bytes from the pod; at its end the pair is done. Returns -1 when the client is gone. */
@@ -172,7 +190,7 @@ static void serve_loop(struct pf_session *s)
             if (pair->used && !pair->tried && pair->has_data && pair->has_error)
                 pair_connect(s, k);
             if (pair->used && pair->fd >= 0) {
-                pf[n] = (struct pollfd){pair->fd, POLLIN, 0};
+                pf[n] = (struct pollfd){pair->fd, (short)(POLLIN | (buf_size(&pair->q) > 0 ? POLLOUT : 0)), 0};
                 idx[n++] = k;
             }
         }
@@ -183,9 +201,12 @@ static void serve_loop(struct pf_session *s)
                 continue;
             return;
         }
-        for (int i = 1; i < n; i++)
-            if (pf[i].revents != 0 && pair_read(s, idx[i]) < 0)
+        for (int i = 1; i < n; i++) {
+            if (pf[i].revents & POLLOUT)
+                pair_flush(&s->p[idx[i]]);
+            if ((pf[i].revents & ~POLLOUT) && s->p[idx[i]].fd >= 0 && pair_read(s, idx[i]) < 0)
                 return;
+        }
         if (pf[0].revents != 0 && mux_pump(s->m) < 0)
             return;
     }
