@@ -105,6 +105,8 @@ int spdy_send_data(struct mux *m, uint32_t sid, const void *p, size_t n, bool fi
 int spdy_reply(struct mux *m, uint32_t sid);
 void spdy_reset(struct mux *m, uint32_t sid, uint32_t status);
 void spdy_goaway(struct mux *m);
+/* The SPDY/3 header dictionary (1423 bytes). */
+const unsigned char *spdy_dictionary(size_t *ret_len);
 void spdy_init(struct mux *m);
 void spdy_free(struct mux *m);
 int ws_parse_frame(struct mux *m);

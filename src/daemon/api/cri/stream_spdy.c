@@ -116,6 +116,13 @@ static void dict_build(void)
     dict_len += sizeof(dict_tail) - 1;
 }
 
+const unsigned char *spdy_dictionary(size_t *ret_len)
+{
+    pthread_once(&dict_once, dict_build);
+    *ret_len = dict_len;
+    return dict;
+}
+
 static uint32_t get32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
