@@ -27,7 +27,7 @@ static void f_eof(void *ctx, int ch)
     (void)ch;
 }
 
-static const struct mux_handler handler = {f_open, f_data, f_eof};
+static const struct mux_handler handler = {f_open, f_data, f_eof, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -132,6 +132,10 @@ class Spdy:
         if fin and not data:
             self._write(struct.pack(">II", st.sid, 1 << 24))
 
+    def reset(self, st, status=5):
+        """RST_STREAM (CANCEL by default), as client-go does with the streams it is done with."""
+        self._control(RST_STREAM, 0, struct.pack(">II", st.sid, status))
+
     def ping(self, n=1):
         self._control(PING, 0, struct.pack(">I", n))
 

@@ -254,7 +254,11 @@ def test_attach_spdy(cri, pod):
         assert status_of(c.read_until_fin(err)) == {"metadata": {}, "status": "Success"}
     finally:
         c.close()
-    st = cri.rt.ContainerStatus(cri.pb.ContainerStatusRequest(container_id=cid), timeout=30).status
+    for _ in range(600):  # the daemon records the exit on its own thread
+        st = cri.rt.ContainerStatus(cri.pb.ContainerStatusRequest(container_id=cid), timeout=30).status
+        if st.state == cri.pb.CONTAINER_EXITED:
+            break
+        c.wait(lambda: False, 0.05)
     assert st.state == cri.pb.CONTAINER_EXITED and st.exit_code == 0
 
 
@@ -324,6 +328,15 @@ def test_port_forward_spdy_echo_both_ways_under_flow_control(cri, pod):
         big = os.urandom(1024 * 1024)
         out, errtext = spdy_forward(c, 9000, 1000, big)
         assert errtext == b"" and out == big
+        # a pair the client resets while its connection is open: released, the session goes on
+        err = c.open({"streamtype": "error", "port": "9000", "requestid": "2000"})
+        data = c.open({"streamtype": "data", "port": "9000", "requestid": "2000"})
+        c.send(data, b"half way\n")
+        assert c.wait(lambda: data.data == b"half way\n")
+        c.reset(data)
+        c.reset(err)
+        out, errtext = spdy_forward(c, 9000, 2001, b"after reset\n")
+        assert out == b"after reset\n" and errtext == b""
     finally:
         c.close()
 
@@ -417,6 +430,14 @@ def test_daemon_stops_with_sessions_open(tmp_path):
             security_context=cri.pb.LinuxSandboxSecurityContext(namespace_options=node)))
         pid = cri.rt.RunPodSandbox(cri.pb.RunPodSandboxRequest(config=sbcfg), timeout=120).pod_sandbox_id
         cid = start_ctr(cri, (pid, sbcfg), "sleeper", ["sleep", "100000"])
+        # the port taken by someone else: the call says so, and a later one starts the server
+        with socket.socket() as taken:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            taken.bind(("127.0.0.1", port))
+            taken.listen(1)
+            with pytest.raises(grpc.RpcError) as e:
+                exec_url(cri, cid, ["true"])
+            assert str(port) in e.value.details()
         c = Spdy(exec_url(cri, cid, ["sh", "-c", "echo started; exec sleep 100000"]))
         c.open({"streamtype": "error"})
         out = c.open({"streamtype": "stdout"})
@@ -424,7 +445,8 @@ def test_daemon_stops_with_sessions_open(tmp_path):
         assert c.wait(lambda: out.data == b"started\n")
         exec_url(cri, cid, ["true"])  # a token nobody uses
         cri.close()
-        assert dm.stop() == 0
+        rc = dm.stop()
+        assert rc == 0, dm.read_log()[-3000:]
         assert c.wait(lambda: c.closed)
     finally:
         if c is not None:

@@ -37,7 +37,7 @@ static void t_eof(void *ctx, int ch)
     ((struct seen *)ctx)->eof[ch] = true;
 }
 
-static const struct mux_handler handler = {t_open, t_data, t_eof};
+static const struct mux_handler handler = {t_open, t_data, t_eof, NULL};
 
 static void put32(unsigned char *p, uint32_t v)
 {

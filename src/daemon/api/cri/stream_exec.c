@@ -179,7 +179,7 @@ static void session_eof(void *ctx, int ch)
     flush_stdin(s);
 }
 
-static const struct mux_handler session_handler = {session_open, session_data, session_eof};
+static const struct mux_handler session_handler = {session_open, session_data, session_eof, NULL};
 
 /* SPDY: the client opens its streams first (error, then stdin, stdout, stderr or resize as asked). */
 static int wait_streams(struct session *s)

@@ -55,8 +55,10 @@ struct mux_handler {
     /* SPDY: a stream the client opened; returns its channel (it is answered with SYN_REPLY) or -1 (RST_STREAM). */
     int (*open)(void *ctx, struct mux *m, const struct spdy_header *h, size_t n);
     void (*data)(void *ctx, int ch, const unsigned char *p, size_t n);
-    /* The client closed its side of the channel (SPDY FIN or RST; WebSocket v5 close). */
+    /* The client closed its side of the channel (SPDY FIN; WebSocket v5 close). */
     void (*eof)(void *ctx, int ch);
+    /* SPDY RST_STREAM: the stream is gone both ways (NULL: taken as eof). */
+    void (*reset)(void *ctx, int ch);
 };
 
 enum mux_proto { MUX_SPDY, MUX_WS };

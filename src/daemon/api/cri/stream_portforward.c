@@ -23,6 +23,7 @@ struct pf_pair {
     bool has_data, has_error;
     int fd; /* the connection in the pod; -1 before it is made */
     bool tried, client_eof, shut;
+    bool reset;   /* the client reset a stream of the pair: released by the loop */
     struct buf q; /* the client's bytes on their way to the pod (before the connection, or not taken yet) */
 };
 
@@ -118,7 +119,17 @@ static void pf_eof(void *ctx, int ch)
     pair_flush(pair);
 }
 
-static const struct mux_handler pf_handler = {pf_open, pf_data, pf_eof};
+static void pair_release(struct pf_session *s, int k);
+
+/* A reset stream (kubectl resets a pair it is done with) ends the pair and its connection to the pod. */
+static void pf_reset(void *ctx, int ch)
+{
+    struct pf_session *s = ctx;
+    if (s->p[ch / 2].used)
+        s->p[ch / 2].reset = true;
+}
+
+static const struct mux_handler pf_handler = {pf_open, pf_data, pf_eof, pf_reset};
 
 /* Frees pair k and its channels (SPDY may open them again for another request). */
 static void pair_release(struct pf_session *s, int k)
@@ -187,6 +198,8 @@ static void serve_loop(struct pf_session *s)
         int idx[PF_PAIRS + 1], n = 1;
         for (int k = 0; k < PF_PAIRS; k++) {
             struct pf_pair *pair = &s->p[k];
+            if (pair->used && pair->reset)
+                pair_release(s, k);
             if (pair->used && !pair->tried && pair->has_data && pair->has_error)
                 pair_connect(s, k);
             if (pair->used && pair->fd >= 0) {

@@ -336,7 +336,12 @@ static int on_control(struct mux *m, int type, int flags, const unsigned char *p
         return on_syn_stream(m, p, n, flags);
     case SPDY_RST_STREAM: {
         int ch = n >= 8 ? channel_of(m, get32(p) & 0x7fffffffu) : -1;
-        if (ch >= 0)
+        if (ch < 0)
+            return 1;
+        m->ch_fin[ch] = true; /* nothing more may be sent on it */
+        if (m->h->reset != NULL)
+            m->h->reset(m->ctx, ch);
+        else
             m->h->eof(m->ctx, ch);
         return 1;
     }
