@@ -1,6 +1,6 @@
 """Clients of the CRI streaming server for the tests: SPDY/3.1 (what kubelet, crictl and client-go speak, written
 here from the SPDY/3 draft: zlib header blocks primed with the draft's dictionary) and WebSocket (Debian's
-python3-websocket) with Kubernetes' channel protocols."""
+python3-websocket) with Kubernetes' channel protocols; and a fake API server that lets kubectl itself stream."""
 import json
 import socket
 import struct
@@ -280,3 +280,121 @@ class Ws:
 
 def status_of(raw):
     return json.loads(raw.decode()) if raw else None
+
+
+class FakeApiServer:
+    """Just enough of a Kubernetes API server for kubectl exec/attach/port-forward against one pod: it answers the pod
+    and, as kubelet does, turns each streaming request into a CRI call and proxies the upgraded connection to the URL
+    the runtime answered (so kubectl's own client-go speaks to isulad's streaming server)."""
+
+    def __init__(self, cri, pod_id, containers):
+        self.cri, self.pod_id, self.containers = cri, pod_id, containers
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _reply(c, status, obj):
+        body = json.dumps(obj).encode()
+        c.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                  % (status, len(body)) + body)
+
+    def _pod(self, name):
+        return {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": name, "namespace": "default", "uid": "u"},
+                "spec": {"containers": [{"name": n, "image": "busybox"} for n in self.containers]},
+                "status": {"phase": "Running"}}
+
+    def _stream_url(self, kind, q):
+        flag = lambda k: q.get(k, ["false"])[0] in ("1", "true")  # noqa: E731
+        cid = self.containers[q.get("container", [next(iter(self.containers))])[0]]
+        pb, rt = self.cri.pb, self.cri.rt
+        if kind == "exec":
+            req = pb.ExecRequest(container_id=cid, cmd=q.get("command", []), stdin=flag("stdin"),
+                                 stdout=flag("stdout"), stderr=flag("stderr"), tty=flag("tty"))
+            return rt.Exec(req, timeout=30).url
+        if kind == "attach":
+            return rt.Attach(pb.AttachRequest(container_id=cid, stdin=flag("stdin"), stdout=flag("stdout"),
+                                              stderr=flag("stderr"), tty=flag("tty")), timeout=30).url
+        ports = [int(p) for p in q.get("ports", [])]
+        return rt.PortForward(pb.PortForwardRequest(pod_sandbox_id=self.pod_id, port=ports), timeout=30).url
+
+    def _serve(self, c):
+        try:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = c.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            lines = head.decode().split("\r\n")
+            method, target, _ = lines[0].split(" ", 2)
+            u = urllib.parse.urlsplit(target)
+            parts = u.path.strip("/").split("/")
+            q = urllib.parse.parse_qs(u.query)
+            if len(parts) == 7 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods" and \
+                    parts[6] in ("exec", "attach", "portforward"):
+                self._proxy(c, method, lines[1:], rest, self._stream_url(parts[6], q))
+            elif len(parts) == 6 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
+                self._reply(c, 200, self._pod(parts[5]))
+            elif u.path == "/api":
+                self._reply(c, 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
+            elif u.path == "/api/v1":
+                self._reply(c, 200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
+                    {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod", "verbs": ["get", "list"],
+                     "shortNames": ["po"]},
+                    {"name": "pods/exec", "singularName": "", "namespaced": True, "kind": "PodExecOptions",
+                     "verbs": ["create", "get"]},
+                    {"name": "pods/portforward", "singularName": "", "namespaced": True,
+                     "kind": "PodPortForwardOptions", "verbs": ["create", "get"]}]})
+            elif u.path == "/apis":
+                self._reply(c, 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+            else:
+                self._reply(c, 404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
+                                     "reason": "NotFound", "message": "not here"})
+        finally:
+            c.close()
+
+    @staticmethod
+    def _proxy(c, method, header_lines, rest, url):
+        u = urllib.parse.urlsplit(url)
+        up = socket.create_connection((u.hostname, u.port), timeout=60)
+        hdrs = [ln for ln in header_lines if not ln.lower().startswith("host:")]
+        up.sendall(("%s %s HTTP/1.1\r\nHost: %s\r\n" % (method, u.path, u.netloc) + "".join(
+            ln + "\r\n" for ln in hdrs) + "\r\n").encode() + rest)
+        up.settimeout(None)
+        c.settimeout(None)
+
+        def pipe(a, b):
+            try:
+                while True:
+                    d = a.recv(65536)
+                    if not d:
+                        break
+                    b.sendall(d)
+            except OSError:
+                pass
+            try:
+                b.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+        t = threading.Thread(target=pipe, args=(up, c), daemon=True)
+        t.start()
+        pipe(c, up)
+        t.join()
+        up.close()
