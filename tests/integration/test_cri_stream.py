@@ -515,3 +515,13 @@ def test_kubectl_port_forward(apiserver, tmp_path, websockets):
     finally:
         p.kill()
         p.wait()
+
+
+@needs_kubectl
+@pytest.mark.parametrize("websockets", ["true", "false"])
+def test_kubectl_attach(cri, pod, apiserver, tmp_path, websockets):
+    name = "kattach-" + websockets
+    apiserver.containers[name] = start_ctr(cri, pod, name, ["cat"], stdin=True)
+    env = {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": websockets}
+    r = kubectl(apiserver, tmp_path, "attach", "-i", "stream", "-c", name, env=env, input=b"through kubectl attach\n")
+    assert r.returncode == 0 and r.stdout == b"through kubectl attach\n", r.stderr
