@@ -525,3 +525,36 @@ def test_kubectl_attach(cri, pod, apiserver, tmp_path, websockets):
     env = {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": websockets}
     r = kubectl(apiserver, tmp_path, "attach", "-i", "stream", "-c", name, env=env, input=b"through kubectl attach\n")
     assert r.returncode == 0 and r.stdout == b"through kubectl attach\n", r.stderr
+
+
+@needs_kubectl
+@pytest.mark.parametrize("websockets", ["true", "false"])
+def test_kubectl_exec_tty_takes_the_terminal_size(apiserver, tmp_path, websockets):
+    """kubectl exec -it on a pseudo-terminal of 33x111: the size reaches the process through the resize stream."""
+    import fcntl
+    import pty
+    import termios
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+    e = dict(os.environ, HOME=str(tmp_path), KUBECONFIG=os.devnull, KUBECTL_REMOTE_COMMAND_WEBSOCKETS=websockets)
+    p = subprocess.Popen(["kubectl", "--server", apiserver.url, "exec", "-it", "stream", "-c", "sleeper", "--", "sh",
+                          "-c", "stty size; echo done"], stdin=slave, stdout=slave, stderr=slave, env=e,
+                         start_new_session=True)
+    os.close(slave)
+    out = b""
+    try:
+        while b"done" not in out:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        assert p.wait(timeout=60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    assert b"33 111" in out, out

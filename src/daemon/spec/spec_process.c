@@ -201,6 +201,13 @@ json_t *spec_exec_process(const json_t *container_spec, const json_t *exec_body,
     json_object_set(p, "args", args);
     json_object_set_new(p, "terminal", json_boolean(tty));
     json_object_del(p, "consoleSize");
+    /* the client's terminal size from the start (Docker's ConsoleSize [height, width]; the CRI's first resize), so a
+     * process that asks for it at once does not see 0x0 */
+    const json_t *cs = json_object_get(exec_body, "ConsoleSize");
+    if (tty && json_array_size(cs) == 2 && json_integer_value(json_array_get(cs, 0)) > 0 &&
+        json_integer_value(json_array_get(cs, 1)) > 0)
+        json_object_set_new(p, "consoleSize",
+                            json_pack("{s:O, s:O}", "height", json_array_get(cs, 0), "width", json_array_get(cs, 1)));
     exec_env(p, exec_body, tty);
     if (cwd != NULL && cwd[0] != '\0') {
         if (check_cwd(cwd, err) < 0)

@@ -20,6 +20,7 @@ static const char *const ch_names[CH_COUNT] = {"stdin", "stdout", "stderr", "err
 
 #define STREAMS_TIMEOUT_MS 30000 /* kubelet waits as long for a client's streams */
 #define STDIN_QUEUE_MAX (16u << 20)
+#define FIRST_SIZE_WAIT_MS 2000
 
 /* The service call, in a thread of its own: it blocks until the process ends, whether or not the client stays. */
 struct job {
@@ -84,6 +85,7 @@ struct session {
     struct buf resize;
     struct buf out; /* stdcopy frames not complete yet */
     struct job *job;
+    int size_h, size_w; /* the latest terminal size (exec: kept for the start when it comes first) */
 };
 
 static int session_open(void *ctx, struct mux *m, const struct spdy_header *h, size_t n)
@@ -110,10 +112,12 @@ static void apply_resize(struct session *s, const char *text, size_t n)
     if (!json_is_integer(w) || !json_is_integer(h) || json_integer_value(w) <= 0 || json_integer_value(h) <= 0 ||
         json_integer_value(w) > 65535 || json_integer_value(h) > 65535)
         return;
+    s->size_h = (int)json_integer_value(h);
+    s->size_w = (int)json_integer_value(w);
     if (s->r->kind == STREAM_EXEC && s->job != NULL)
-        service_exec_resize(s->d, s->job->exec_id, (int)json_integer_value(h), (int)json_integer_value(w), NULL);
+        service_exec_resize(s->d, s->job->exec_id, s->size_h, s->size_w, NULL);
     else if (s->r->kind == STREAM_ATTACH)
-        service_container_resize(s->d, s->r->id, (int)json_integer_value(h), (int)json_integer_value(w), NULL);
+        service_container_resize(s->d, s->r->id, s->size_h, s->size_w, NULL);
 }
 
 /* Resize messages: JSON objects, one per line from client-go's encoder (SPDY), one per message (WebSocket). */
@@ -203,6 +207,22 @@ static int wait_streams(struct session *s)
     }
 }
 
+/* A tty exec starts with the client's terminal size when the client sends it at once (client-go sends the size of
+ * its terminal right after opening the streams): a process that asks for its size at start (`stty size`, a
+ * full-screen program) would otherwise see 0x0. A client that sends none costs this wait only. */
+static void wait_first_size(struct session *s)
+{
+    long long deadline = now_ns() + FIRST_SIZE_WAIT_MS * 1000000LL;
+    if (s->m->proto == MUX_SPDY && !s->opened[CH_RESIZE])
+        return;
+    while (s->size_h == 0 && !s->m->ended) {
+        struct pollfd pf = {s->m->fd, POLLIN, 0};
+        long long left = (deadline - now_ns()) / 1000000LL;
+        if (left <= 0 || poll(&pf, 1, (int)left) <= 0 || mux_pump(s->m) < 0)
+            return;
+    }
+}
+
 static int start_job(struct session *s, struct isd_error **err)
 {
     struct job *j = xcalloc(1, sizeof(*j));
@@ -217,8 +237,12 @@ static int start_job(struct session *s, struct isd_error **err)
                       "AttachStdout", s->r->out, "AttachStderr", s->r->err);
         for (size_t i = 0; s->r->cmd[i] != NULL; i++)
             json_array_append_new(json_object_get(body, "Cmd"), json_string(s->r->cmd[i]));
+        if (s->size_h > 0)
+            json_object_set_new(body, "ConsoleSize", json_pack("[i, i]", s->size_h, s->size_w));
         if (service_exec_create(s->d, s->r->id, body, &j->exec_id, err) < 0)
             goto fail;
+        if (s->size_h > 0) /* kept by the exec and set once its terminal exists */
+            service_exec_resize(s->d, j->exec_id, s->size_h, s->size_w, NULL);
     } else {
         struct attach_opts o = {.in = s->r->in, .out = s->r->out, .err = s->r->err};
         if ((j->ticket = service_container_attach_begin(s->d, s->r->id, &o, err)) == NULL)
@@ -343,6 +367,8 @@ void stream_exec_serve(struct daemon *d, struct stream_request *r, struct mux *m
                  r->kind == STREAM_EXEC ? "exec" : "attach", r->id);
         goto out;
     }
+    if (r->tty && r->kind == STREAM_EXEC)
+        wait_first_size(&s);
     if (start_job(&s, &err) < 0) {
         finish(&s, 0, err->msg);
         goto out;
