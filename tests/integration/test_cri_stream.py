@@ -129,6 +129,16 @@ def test_exec_of_a_missing_command(cri, sleeper):
     assert s["details"]["causes"][0]["message"] in ("126", "127") and "no-such-command" in s["message"]
 
 
+def test_exec_into_a_container_stopped_since_the_call(cri, pod):
+    cid = start_ctr(cri, pod, "stopped-later", ["sleep", "100000"])
+    url = exec_url(cri, cid, ["echo", "never"])
+    cri.rt.StopContainer(cri.pb.StopContainerRequest(container_id=cid, timeout=0), timeout=60)
+    out, _, st = spdy_exec(url)
+    s = status_of(st)
+    assert out == b"" and s["status"] == "Failure" and s["reason"] == "InternalError"
+    assert "not running" in s["message"]
+
+
 def test_execs_leave_no_record(cri, d, sleeper):
     for i in range(3):
         assert spdy_exec(exec_url(cri, sleeper, ["echo", str(i)]))[0] == b"%d\n" % i

@@ -370,6 +370,7 @@ void stream_exec_serve(struct daemon *d, struct stream_request *r, struct mux *m
     if (r->tty && r->kind == STREAM_EXEC)
         wait_first_size(&s);
     if (start_job(&s, &err) < 0) {
+        log_warn("streaming %s in `%s`: %s", r->kind == STREAM_EXEC ? "exec" : "attach", r->id, err->msg);
         finish(&s, 0, err->msg);
         goto out;
     }

@@ -421,6 +421,8 @@ static void *acceptor_thread(void *arg)
             continue;
         if (fd < 0)
             return NULL;
+        /* a client that vanished without a word (a dead node) is found out by TCP in the end */
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &(int){1}, sizeof(int));
         pthread_mutex_lock(&srv.lock);
         srv.conns++;
         srv.conn_fds = xrealloc(srv.conn_fds, (srv.n_conn_fds + 1) * sizeof(int));
@@ -452,13 +454,14 @@ static int server_start(struct daemon *d, struct isd_error **err)
         srv.fd = -1;
         return -1;
     }
+    /* before the accept thread: its connections read them */
+    srv.d = d;
+    srv.port = d->cfg->websocket_port;
     if (pthread_create(&srv.acceptor, NULL, acceptor_thread, NULL) != 0) {
         close(srv.fd);
         srv.fd = -1;
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "streaming server: cannot start a thread");
     }
-    srv.d = d;
-    srv.port = d->cfg->websocket_port;
     srv.running = true;
     log_info("CRI streaming server listening on 127.0.0.1:%d", srv.port);
     return 0;
