@@ -1,6 +1,7 @@
 /* Unit tests of the CRI streaming server's framings (stream_spdy.c, stream_ws.c) on a socketpair: header blocks
  * compressed as a client does, replies read back, channels and ends dispatched, broken input refused. */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -173,6 +174,44 @@ TEST(websocket_channels_fragments_and_close_signal)
         buf_free(&s.data[i]);
     close(sp[0]);
     close(sp[1]);
+}
+
+static struct stream_request *request(const char *id)
+{
+    struct stream_request *r = xcalloc(1, sizeof(*r));
+    r->kind = STREAM_ATTACH;
+    r->id = xstrdup(id);
+    return r;
+}
+
+TEST(tokens_are_single_use_and_expire_after_a_minute)
+{
+    const long long t0 = 1000000000000LL;
+    struct isd_error *err = NULL;
+    char *a = stream_token_put(request("a"), t0, &err);
+    char *b = stream_token_put(request("b"), t0, &err);
+    ASSERT_TRUE(a != NULL && b != NULL && strcmp(a, b) != 0 && strlen(a) == 32);
+    struct stream_request *r = stream_token_take(a, t0 + STREAM_TOKEN_TTL_NS - 1);
+    ASSERT_TRUE(r != NULL);
+    ASSERT_STR_EQ(r->id, "a");
+    stream_request_free(r);
+    ASSERT_TRUE(stream_token_take(a, t0) == NULL);                       /* used */
+    ASSERT_TRUE(stream_token_take(b, t0 + STREAM_TOKEN_TTL_NS) == NULL); /* expired */
+    ASSERT_TRUE(stream_token_take("nope", t0) == NULL);
+    free(a);
+    free(b);
+    /* at most STREAM_TOKEN_MAX in flight; expired ones make room */
+    for (int i = 0; i < STREAM_TOKEN_MAX; i++)
+        free(stream_token_put(request("x"), t0, &err));
+    ASSERT_TRUE(err == NULL);
+    ASSERT_TRUE(stream_token_put(request("y"), t0, &err) == NULL);
+    ASSERT_INT_EQ(err->code, ISD_ERR_UNAVAILABLE);
+    isd_error_free(err);
+    err = NULL;
+    char *c = stream_token_put(request("z"), t0 + STREAM_TOKEN_TTL_NS, &err);
+    ASSERT_TRUE(c != NULL);
+    free(c);
+    stream_tokens_clear();
 }
 
 TEST(streaming_methods_are_served)

@@ -3,9 +3,9 @@
  * of this server holding a one-time token; the client (kubelet's proxy, crictl, kubectl through the API server)
  * opens it with an HTTP upgrade to SPDY/3.1 or WebSocket and gets the process's streams.
  *
- * Files: stream_server.c (listener, tokens, the HTTP request and the upgrade), stream_spdy.c and stream_ws.c (the
- * two framings behind one `struct mux` of numbered channels), stream_exec.c (exec and attach: the remotecommand
- * protocols), stream_portforward.c (port forwarding).
+ * Files: stream_server.c (listener, the HTTP request and the upgrade), stream_tokens.c (one-time tokens), stream_spdy.c
+ * and stream_ws.c (the two framings behind one `struct mux` of numbered channels), stream_exec.c (exec and attach: the
+ * remotecommand protocols), stream_portforward.c (port forwarding).
  *
  * Threads: one accept thread (started by the first Exec/Attach/PortForward call); one thread per connection,
  * which owns its mux; exec and attach run the service call in a detached thread of their own (it blocks until the
@@ -36,8 +36,16 @@ struct stream_request {
 };
 void stream_request_free(struct stream_request *r);
 
-/* Registers r (taken) under a new one-time token valid for a minute and answers its URL, starting the server at the
- * first call. */
+/* One-time tokens (stream_tokens.c), kubelet's streaming cache: a request is kept for a minute, at most 1000. put
+ * takes r (also on failure) and answers a new token; take answers the request of a token and forgets it (NULL when
+ * unknown, used or expired). now: now_ns() but for tests. */
+#define STREAM_TOKEN_TTL_NS (60LL * 1000000000LL)
+#define STREAM_TOKEN_MAX 1000
+char *stream_token_put(struct stream_request *r, long long now, struct isd_error **err);
+struct stream_request *stream_token_take(const char *token, long long now);
+void stream_tokens_clear(void);
+
+/* Registers r (taken) under a new one-time token and answers its URL, starting the server at the first call. */
 int stream_server_url(struct daemon *d, struct stream_request *r, char **ret_url, struct isd_error **err);
 void stream_server_stop(void);
 

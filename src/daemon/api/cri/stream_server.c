@@ -1,4 +1,4 @@
-/* The streaming server's listener, its one-time tokens and the HTTP upgrade (stream_internal.h). */
+/* The streaming server's listener and the HTTP upgrade (stream_internal.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,17 +16,8 @@
 #include "common/util.h"
 #include "daemon/api/cri/stream_internal.h"
 
-#define TOKEN_TTL_NS (60LL * 1000000000LL) /* kubelet's streaming cache keeps a request for a minute */
-#define TOKEN_MAX 1000                     /* requests in flight, as kubelet's cache */
 #define REQUEST_MAX 16384
 #define MAX_HEADERS 64
-
-struct token {
-    char *token;
-    struct stream_request *r;
-    long long expires_ns;
-    struct token *next;
-};
 
 static struct {
     pthread_mutex_t lock;
@@ -36,8 +27,6 @@ static struct {
     int port;
     bool running;
     pthread_t acceptor;
-    struct token *tokens;
-    size_t n_tokens;
     int conns;     /* connection threads alive */
     int *conn_fds; /* their sockets, shut down by stream_server_stop */
     size_t n_conn_fds;
@@ -45,55 +34,6 @@ static struct {
 
 static const char *const kind_paths[] = {
     [STREAM_EXEC] = "exec", [STREAM_ATTACH] = "attach", [STREAM_PORTFORWARD] = "portforward"};
-
-void stream_request_free(struct stream_request *r)
-{
-    if (r == NULL)
-        return;
-    free(r->id);
-    strv_free(r->cmd);
-    free(r->ports);
-    free(r);
-}
-
-/* With srv.lock held. */
-static void tokens_expire(void)
-{
-    long long now = now_ns();
-    for (struct token **p = &srv.tokens; *p != NULL;) {
-        struct token *t = *p;
-        if (t->expires_ns > now) {
-            p = &t->next;
-            continue;
-        }
-        *p = t->next;
-        stream_request_free(t->r);
-        free(t->token);
-        free(t);
-        srv.n_tokens--;
-    }
-}
-
-/* The request of token (single use), or NULL when it is unknown, used or expired. */
-static struct stream_request *token_take(const char *token)
-{
-    struct stream_request *r = NULL;
-    pthread_mutex_lock(&srv.lock);
-    tokens_expire();
-    for (struct token **p = &srv.tokens; *p != NULL; p = &(*p)->next) {
-        struct token *t = *p;
-        if (strcmp(t->token, token) != 0)
-            continue;
-        *p = t->next;
-        r = t->r;
-        free(t->token);
-        free(t);
-        srv.n_tokens--;
-        break;
-    }
-    pthread_mutex_unlock(&srv.lock);
-    return r;
-}
 
 /* ---- the HTTP request ---- */
 
@@ -333,7 +273,7 @@ static struct stream_request *route(const struct http_request *q)
         struct stream_request *r;
         if (q->path[0] != '/' || strncmp(q->path + 1, kind_paths[k], n) != 0 || q->path[1 + n] != '/')
             continue;
-        r = token_take(q->path + 2 + n);
+        r = stream_token_take(q->path + 2 + n, now_ns());
         if (r != NULL && r->kind != (enum stream_kind)k) {
             stream_request_free(r);
             return NULL;
@@ -469,25 +409,21 @@ static int server_start(struct daemon *d, struct isd_error **err)
 
 int stream_server_url(struct daemon *d, struct stream_request *r, char **ret_url, struct isd_error **err)
 {
-    struct token *t;
+    cleanup_free char *token = NULL;
+    int port;
+    enum stream_kind kind = r->kind;
     pthread_mutex_lock(&srv.lock);
-    tokens_expire();
-    if ((!srv.running && server_start(d, err) < 0) ||
-        (srv.n_tokens >= TOKEN_MAX &&
-         isd_error_set(err, ISD_ERR_UNAVAILABLE, 0, "too many streaming requests in flight (%d)", TOKEN_MAX) < 0)) {
+    if (!srv.running && server_start(d, err) < 0) {
         pthread_mutex_unlock(&srv.lock);
         stream_request_free(r);
         return -1;
     }
-    t = xcalloc(1, sizeof(*t));
-    t->token = random_hex(32);
-    t->r = r;
-    t->expires_ns = now_ns() + TOKEN_TTL_NS;
-    t->next = srv.tokens;
-    srv.tokens = t;
-    srv.n_tokens++;
-    *ret_url = xasprintf("http://127.0.0.1:%d/%s/%s", srv.port, kind_paths[r->kind], t->token);
+    port = srv.port;
     pthread_mutex_unlock(&srv.lock);
+    token = stream_token_put(r, now_ns(), err);
+    if (token == NULL)
+        return -1;
+    *ret_url = xasprintf("http://127.0.0.1:%d/%s/%s", port, kind_paths[kind], token);
     return 0;
 }
 
@@ -504,10 +440,8 @@ void stream_server_stop(void)
     pthread_join(srv.acceptor, NULL);
     close(srv.fd);
     srv.fd = -1;
+    stream_tokens_clear();
     pthread_mutex_lock(&srv.lock);
-    for (struct token *t = srv.tokens; t != NULL; t = t->next)
-        t->expires_ns = 0;
-    tokens_expire();
     /* the sessions end when their clients' sockets do (an exec's own thread goes on until its process ends) */
     for (size_t i = 0; i < srv.n_conn_fds; i++)
         shutdown(srv.conn_fds[i], SHUT_RDWR);
