@@ -286,26 +286,22 @@ static struct stream_request *route(const struct http_request *q)
 static void serve_connection(int fd)
 {
     struct http_request q = {0};
-    struct stream_request *r;
-    if (read_request(fd, &q) < 0) {
+    struct stream_request *r = NULL;
+    if (read_request(fd, &q) < 0)
         respond(fd, 400, "Bad Request", "malformed request");
-        free(q.head);
-        return;
-    }
-    if (strcmp(q.method, "GET") != 0 && strcmp(q.method, "POST") != 0)
+    else if (strcmp(q.method, "GET") != 0 && strcmp(q.method, "POST") != 0)
         respond(fd, 405, "Method Not Allowed", "only GET and POST are served");
     else if ((r = route(&q)) == NULL)
         respond(fd, 404, "Not Found", "unknown, used or expired streaming token");
     else if (!header_has(&q, "Connection", "upgrade"))
-        respond(fd, 400, "Bad Request", "unable to upgrade: missing upgrade headers in request"),
-            stream_request_free(r);
+        respond(fd, 400, "Bad Request", "unable to upgrade: missing upgrade headers in request");
     else if (header_has(&q, "Upgrade", "websocket"))
-        upgrade_ws(fd, &q, r);
+        upgrade_ws(fd, &q, TAKE_PTR(r));
     else if (header_has(&q, "Upgrade", "SPDY/3.1"))
-        upgrade_spdy(fd, &q, r);
+        upgrade_spdy(fd, &q, TAKE_PTR(r));
     else
-        respond(fd, 400, "Bad Request", "unable to upgrade: the upgrade is neither SPDY/3.1 nor websocket"),
-            stream_request_free(r);
+        respond(fd, 400, "Bad Request", "unable to upgrade: the upgrade is neither SPDY/3.1 nor websocket");
+    stream_request_free(r);
     free(q.head);
 }
 
