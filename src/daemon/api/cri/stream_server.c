@@ -18,6 +18,7 @@
 
 #define REQUEST_MAX 16384
 #define MAX_HEADERS 64
+#define MAX_CONNS 512
 
 static struct {
     pthread_mutex_t lock;
@@ -360,6 +361,11 @@ static void *acceptor_thread(void *arg)
         /* a client that vanished without a word (a dead node) is found out by TCP in the end */
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &(int){1}, sizeof(int));
         pthread_mutex_lock(&srv.lock);
+        if (srv.conns >= MAX_CONNS) { /* a thread each: a flood is turned away, not served */
+            pthread_mutex_unlock(&srv.lock);
+            close(fd);
+            continue;
+        }
         srv.conns++;
         srv.conn_fds = xrealloc(srv.conn_fds, (srv.n_conn_fds + 1) * sizeof(int));
         srv.conn_fds[srv.n_conn_fds++] = fd;
