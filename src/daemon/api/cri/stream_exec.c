@@ -260,6 +260,7 @@ static int start_job(struct session *s, struct isd_error **err)
         j->error = xstrdup("cannot start a thread");
         close(j->fd);
         j->refs = 1;
+        service_container_attach_cancel(TAKE_PTR(j->ticket));
     }
     flush_stdin(s);
     return 0;
