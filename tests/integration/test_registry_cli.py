@@ -199,7 +199,7 @@ def test_save_and_history(fake, tmp_path):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["IMAGE", "CREATED", "CREATED", "BY", "SIZE", "COMMENT"]
-    assert lines[1].startswith("cdcdcdcdcdcd ") and "1.235 MB" in lines[1] and lines[1].rstrip().endswith("hi")
+    assert lines[1].startswith("cdcdcdcdcdcd ") and "   1.23MB   " in lines[1] and lines[1].rstrip().endswith("hi")
     assert "/bin/sh -c #(nop) " + "x" * 26 + "\u2026" in lines[1]
     assert lines[2].startswith("<missing> ") and "ADD file" in lines[2]
     assert fake.calls[-1][1] == "/v1.41/images/a:b/history"

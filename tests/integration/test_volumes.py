@@ -5,6 +5,7 @@ volumes, `isula volume ls|inspect|rm|prune` with Docker's filters (dangling, lab
 import json
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -236,7 +237,13 @@ def test_volume_ext4_loop_image(isula, container, vols, tmp_path):
         assert "lost+found" in isula.ok("exec", cid, "ls", "/e").split()
         isula.ok("exec", cid, "sh", "-c", "echo persisted > /e/data")
         isula.ok("rm", "-f", cid)
-        assert not _mounted(mp) and _loops_of(img) == []  # unmounted, the loop device released
+        assert not _mounted(mp)  # unmounted at once
+        # The loop device goes when the kernel drops the filesystem's last user: the dead container's mount
+        # namespace, which the kernel frees a moment after its last process. Wait for that, bounded.
+        deadline = time.monotonic() + 10
+        while _loops_of(img) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _loops_of(img) == []  # the loop device released
         assert isula.ok("run", "--rm", "-v", name + ":/x:ro", "busybox", "cat", "/x/data") == "persisted"
         assert _loops_of(img) == []
     finally:
