@@ -4,6 +4,7 @@ the --change instructions, author and message."""
 import json
 import os
 import subprocess
+import tarfile
 
 import pytest
 
@@ -96,3 +97,58 @@ def test_sdk_commit(daemon, container, isula, images):
         assert isula.ok("run", "--rm", "isd-scommit:t") == "s"
     finally:
         client.close()
+
+
+LINKED = "dd if=/dev/zero of=/a bs=1024 count=64 2>/dev/null && ln /a /b && sleep 600"
+
+
+def docker_env(daemon):
+    env = dict(os.environ, DOCKER_HOST="unix://" + daemon.sock, DOCKER_CONFIG=os.path.join(daemon.base, "dcfg"))
+    for k in ("DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+        env.pop(k, None)
+    return env
+
+
+def linked_container(isula, container):
+    cid = container("run", "-d", "busybox", "sh", "-c", LINKED)
+    isula.ok("exec", cid, "sh", "-c", "while [ ! -e /b ]; do sleep 0.1; done")
+    return cid
+
+
+def assert_image_keeps_link(isula, ref):
+    out = isula.ok("run", "--rm", ref, "stat", "-c", "%h %i %s", "/a", "/b").splitlines()
+    assert len(out) == 2 and out[0] == out[1] and out[0].split()[0] == "2" and out[0].split()[2] == "65536"
+
+
+def assert_tar_keeps_link(path):
+    listing = subprocess.run(["tar", "-tvf", path], capture_output=True, text=True, check=True).stdout
+    with tarfile.open(path) as t:
+        members = {m.name.lstrip("./"): m for m in t.getmembers()}
+    a, b = members["a"], members["b"]
+    assert a.isfile() and a.size == 65536, listing
+    assert b.islnk() and b.linkname.lstrip("./") == "a" and b.size == 0, listing
+    assert any(line.endswith("b link to a") for line in listing.splitlines()), listing
+
+
+def test_commit_and_export_keep_hard_links(isula, container, images, tmp_path):
+    cid = linked_container(isula, container)
+    images.append("isd-commit-link:1")
+    isula.ok("commit", cid, "isd-commit-link:1")
+    assert_image_keeps_link(isula, "isd-commit-link:1")
+    out = str(tmp_path / "c.tar")
+    isula.ok("export", "-o", out, cid)
+    assert_tar_keeps_link(out)
+
+
+@pytest.mark.skipif(not os.path.exists(DOCKER), reason="docker CLI not installed")
+def test_docker_commit_and_export_keep_hard_links(isula, container, images, daemon, tmp_path):
+    env = docker_env(daemon)
+    cid = linked_container(isula, container)
+    images.append("isd-dcommit-link:latest")
+    r = subprocess.run([DOCKER, "commit", cid, "isd-dcommit-link"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert_image_keeps_link(isula, "isd-dcommit-link")
+    out = str(tmp_path / "d.tar")
+    r = subprocess.run([DOCKER, "export", "-o", out, cid], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert_tar_keeps_link(out)

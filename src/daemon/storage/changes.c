@@ -1,7 +1,8 @@
 /*
  * A container's changes against its image, read from the overlay upper directory (`diff`): docker diff's
  * list (a whiteout is a deletion, a name present in a lower layer a change, anything else an addition) and
- * commit's layer tar (overlay whiteouts back to OCI `.wh.` entries, opaque directories to `.wh..wh..opq`).
+ * commit's layer tar (overlay whiteouts back to OCI `.wh.` entries, opaque directories to `.wh..wh..opq`,
+ * the second and later names of a hard-linked file as tar hard-link entries naming the first).
  * Every name is opened O_NOFOLLOW below the upper directory's fd. See layer_store.h.
  */
 #include <archive.h>
@@ -26,6 +27,7 @@ struct upper_walk {
     char **lowers; /* absolute lower directories, top first */
     json_t *list;
     struct archive *tar;
+    struct archive_entry_linkresolver *links; /* later names of a hard-linked file become link entries */
     struct isd_error **err;
 };
 
@@ -34,32 +36,76 @@ static bool is_whiteout(const struct stat *st)
     return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **dir_names_sorted(int fd)
+{
+    int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0), saved;
+    DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+    struct dirent *de;
+    size_t n = 0, cap = 16;
+    char **v = xcalloc(cap + 1, sizeof(*v));
+    if (d == NULL) {
+        saved = errno;
+        if (dup_fd >= 0)
+            close(dup_fd);
+        free(v);
+        errno = saved;
+        return NULL;
+    }
+    rewinddir(d);
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (streq(de->d_name, ".") || streq(de->d_name, "..")) {
+            errno = 0;
+            continue;
+        }
+        if (n == cap) {
+            cap *= 2;
+            v = xrealloc(v, (cap + 1) * sizeof(*v));
+        }
+        v[n++] = xstrdup(de->d_name);
+        v[n] = NULL;
+        errno = 0;
+    }
+    saved = errno;
+    closedir(d);
+    if (saved != 0) {
+        strv_free(v);
+        errno = saved;
+        return NULL;
+    }
+    qsort(v, n, sizeof(*v), by_name);
+    return v;
+}
+
 static int walk_dir(struct upper_walk *w, int fd, const char *rel)
 {
-    DIR *d = fdopendir(fd);
-    struct dirent *de;
+    char **names = dir_names_sorted(fd);
     int r = 0;
-    if (d == NULL) {
+    if (names == NULL) {
+        r = isd_error_errno(w->err, "read `%s`", rel);
         close(fd);
-        return isd_error_errno(w->err, "read `%s`", rel);
+        return r;
     }
-    while (r == 0 && (de = readdir(d)) != NULL) {
+    for (size_t i = 0; r == 0 && names[i] != NULL; i++) {
         struct stat st;
-        cleanup_free char *child = NULL;
-        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-            continue;
-        child = xasprintf("%s/%s", rel, de->d_name);
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        cleanup_free char *child = xasprintf("%s/%s", rel, names[i]);
+        if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
             r = isd_error_errno(w->err, "stat `%s`", child);
             break;
         }
-        r = w->visit(w, dirfd(d), de->d_name, child, &st);
+        r = w->visit(w, fd, names[i], child, &st);
         if (r == 0 && S_ISDIR(st.st_mode)) {
-            int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int cfd = openat(fd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             r = cfd < 0 ? isd_error_errno(w->err, "open `%s`", child) : walk_dir(w, cfd, child);
         }
     }
-    closedir(d);
+    strv_free(names);
+    close(fd);
     return r;
 }
 
@@ -171,8 +217,9 @@ static int tar_file_data(struct upper_walk *w, int dfd, const char *name, const 
 
 static int visit_tar(struct upper_walk *w, int dfd, const char *name, const char *rel, const struct stat *st)
 {
-    struct archive_entry *e;
+    struct archive_entry *e, *spare = NULL;
     char target[PATH_MAX], opq = 0;
+    bool has_data;
     ssize_t n;
     int r;
     if (is_whiteout(st))
@@ -184,9 +231,11 @@ static int visit_tar(struct upper_walk *w, int dfd, const char *name, const char
         target[n] = '\0';
         archive_entry_set_symlink(e, target);
     }
+    archive_entry_linkify(w->links, &e, &spare);
+    has_data = S_ISREG(st->st_mode) && archive_entry_hardlink(e) == NULL && archive_entry_size(e) > 0;
     r = tar_header(w, e);
     archive_entry_free(e);
-    if (r == 0 && S_ISREG(st->st_mode) && st->st_size > 0)
+    if (r == 0 && has_data)
         r = tar_file_data(w, dfd, name, rel);
     if (r == 0 && S_ISDIR(st->st_mode)) {
         int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -200,18 +249,22 @@ static int visit_tar(struct upper_walk *w, int dfd, const char *name, const char
 
 int rootfs_diff_tar(struct layer_store *ls, const char *container_id, int out_fd, struct isd_error **err)
 {
-    struct upper_walk w = {.visit = visit_tar, .tar = archive_write_new()};
+    struct upper_walk w = {.visit = visit_tar, .tar = archive_write_new(), .links = archive_entry_linkresolver_new()};
     int r;
+    archive_entry_linkresolver_set_strategy(w.links, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
     archive_write_set_format_pax_restricted(w.tar);
     archive_write_set_bytes_in_last_block(w.tar, 1);
     if (archive_write_open_fd(w.tar, out_fd) != ARCHIVE_OK) {
+        r = isd_error_set(err, ISD_ERR_INTERNAL, 0, "diff tar: %s", archive_error_string(w.tar));
         archive_write_free(w.tar);
-        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "diff tar: %s", archive_error_string(w.tar));
+        archive_entry_linkresolver_free(w.links);
+        return r;
     }
     r = walk_upper(ls, container_id, &w, err);
     if (r == 0 && archive_write_close(w.tar) != ARCHIVE_OK)
         r = isd_error_set(err, ISD_ERR_INTERNAL, 0, "diff tar: %s", archive_error_string(w.tar));
     archive_write_free(w.tar);
+    archive_entry_linkresolver_free(w.links);
     strv_free(w.lowers);
     return r;
 }

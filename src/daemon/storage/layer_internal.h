@@ -69,5 +69,8 @@ void layer_remap_dirs_locked(struct layer_store *ls, const char *short_id, char 
 void rootfs_remap_sweep_locked(struct layer_store *ls, char ***dirs);
 /* "lowerdir=...,upperdir=...,workdir=..." of the container's overlay (rootfs.c). */
 char *rootfs_overlay_options(struct layer_store *ls, const char *container_id, struct isd_error **err);
+/* The names in directory fd (without . and ..) in byte order, as Docker's archives walk a tree; NULL with errno
+ * set on a read error. fd stays open and usable. */
+char **dir_names_sorted(int fd);
 
 #endif
