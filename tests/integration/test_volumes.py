@@ -345,18 +345,52 @@ def test_volumes_from_chain_modes_and_refusals(isula, container, vols, tmp_path)
     assert r.returncode != 0 and "invalid mode for volumes-from: rx" in r.stderr
 
 
-def test_volumes_from_circular_reference_refused(isula, container):
+def test_volumes_from_resolved_at_create_so_no_cycle(isula, container):
+    # Docker copies the source's mounts at create: renaming containers afterwards cannot make a chain circular
     n1 = "isd-vfc-%s" % uuid.uuid4().hex[:6]
     y = container("create", "--name", n1, "busybox", "true")
     x = container("create", "--volumes-from", n1, "busybox", "true")
     z = container("create", "--volumes-from", x, "busybox", "true")
-    # make the name n1 point at z: x -> n1 (= z) -> x
+    # make the name n1 point at z: x -> n1 (= z) -> x, had the chain been read again at start
     isula.ok("rm", y)
     isula.ok("rename", z, n1)
-    r = isula("start", x)
-    assert r.returncode != 0 and "circular reference" in r.stderr, r.stderr
-    assert isula.inspect(x)["State"]["Running"] is False
+    isula.ok("start", x)
+    assert isula.ok("wait", x) == "0"
+    assert isula.inspect(x)["Mounts"] == []
     assert isula.ok("version")
+
+
+def test_volumes_from_survives_removal_of_the_source(isula, vols, container):
+    name = "isd-vfrm-%s" % uuid.uuid4().hex[:6]
+    vols.append(name)
+    a = container("create", "-v", name + ":/data", "busybox", "true")
+    b = container("run", "-d", "--volumes-from", a, "busybox", "sh", "-c", "echo from-b >> /data/f; sleep 600")
+    isula.ok("exec", b, "sh", "-c", "while [ ! -s /data/f ]; do sleep 0.1; done")
+    c = container("create", "--volumes-from", b + ":ro", "busybox", "cat", "/data/f")
+    isula.ok("rm", "-v", a)
+    isula.ok("restart", "-t", "0", b)
+    assert isula.ok("exec", b, "cat", "/data/f") == "from-b\nfrom-b"
+    mounts = isula.inspect(b)["Mounts"]
+    assert [(m["Type"], m["Name"], m["Destination"], m["RW"]) for m in mounts] == [("volume", name, "/data", True)]
+    # the volume stays in use through b though a is gone
+    r = isula("volume", "rm", name)
+    assert r.returncode != 0 and "in use" in r.stderr, r.stderr
+    # c took b's mounts (a's volume) at its create, read-only
+    isula.ok("start", c)
+    assert isula.ok("wait", c) == "0" and isula.ok("logs", c) == "from-b\nfrom-b"
+    assert isula.inspect(c)["Mounts"][0]["RW"] is False
+
+
+def test_volumes_from_keeps_source_anonymous_volume_on_rm_v(isula, vols, container):
+    a = container("create", "-v", "/anon", "busybox", "true")
+    anon = [m["Name"] for m in isula.inspect(a)["Mounts"] if m["Destination"] == "/anon"]
+    assert len(anon) == 1
+    b = container("create", "--volumes-from", a, "busybox", "sh", "-c", "echo kept > /anon/f && cat /anon/f")
+    isula.ok("rm", "-v", a)  # b still uses the volume: kept, as Docker
+    assert anon[0] in isula.ok("volume", "ls", "-q").split()
+    vols.extend(anon)
+    isula.ok("start", b)
+    assert isula.ok("wait", b) == "0" and isula.ok("logs", b) == "kept"
 
 
 # --- z / Z ------------------------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ void container_unref(struct container *c)
     free(c->runtime);
     json_decref(c->config);
     json_decref(c->host_config);
+    json_decref(c->volumes_from);
     json_decref(c->health);
     free(c->error);
     if (c->pidfd >= 0)
@@ -163,11 +164,11 @@ static const char *health_suffix(const struct container *c)
 int container_save(struct container *c, bool durable, struct isd_error **err)
 {
     cleanup_json json_t *j =
-        json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:s?, s:O?, s:O?, s:o, s:i, s:b, s:I}", "Id", c->id, "Name",
+        json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:s?, s:O?, s:O?, s:O?, s:o, s:i, s:b, s:I}", "Id", c->id, "Name",
                   c->name, "Created", time_json(c->created_ns), "Image", c->image_ref, "ImageID", c->image_id,
                   "ExternalRootfs", c->external_rootfs, "Runtime", c->runtime, "Config", c->config, "HostConfig",
-                  c->host_config, "State", state_json(c), "RestartCount", c->restart_count, "ManuallyStopped",
-                  c->manually_stopped, "ShimPid", (json_int_t)c->shim_pid);
+                  c->host_config, "VolumesFromMounts", c->volumes_from, "State", state_json(c), "RestartCount",
+                  c->restart_count, "ManuallyStopped", c->manually_stopped, "ShimPid", (json_int_t)c->shim_pid);
     cleanup_free char *path = xasprintf("%s/container.json", c->dir);
     if (j == NULL)
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "encode container `%s`", c->id);
@@ -197,6 +198,7 @@ struct container *container_load(const char *dir, const char *graph, const char 
     c->runtime = xstrdup(json_get_str(j, "Runtime"));
     c->config = json_incref(json_object_get(j, "Config"));
     c->host_config = json_incref(json_object_get(j, "HostConfig"));
+    c->volumes_from = json_incref(json_object_get(j, "VolumesFromMounts"));
     c->restart_count = (int)json_get_int(j, "RestartCount", 0);
     c->manually_stopped = json_get_bool(j, "ManuallyStopped", false);
     c->shim_pid = (pid_t)json_get_int(j, "ShimPid", 0);

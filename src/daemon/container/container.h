@@ -42,6 +42,9 @@ struct container {
     char *runtime;
     json_t *config;      /* merged Config (Docker shape) */
     json_t *host_config; /* HostConfig as given (Docker shape) */
+    /* --volumes-from as resolved at create, Docker's copy of the sources' mount points: {"Binds": [...], "Mounts":
+     * [...]} with volumes by name (service/volumes.c); NULL without --volumes-from or for records made before. */
+    json_t *volumes_from;
 
     enum container_status status;
     pid_t pid;

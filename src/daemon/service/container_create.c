@@ -205,7 +205,7 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
         goto out;
     if (container_store_add(d->containers, c, err) < 0)
         goto out;
-    if (mkdir_p(c->dir, 0700, err) < 0 || validate_spec(d, c, err) < 0 ||
+    if (mkdir_p(c->dir, 0700, err) < 0 || service_volumes_from_create(d, c, err) < 0 || validate_spec(d, c, err) < 0 ||
         service_network_save_aliases(d, c, body, err) < 0)
         goto fail;
     if (c->external_rootfs == NULL && (rootfs_create(d->layers, c->id, img->top_layer, err) < 0 ||

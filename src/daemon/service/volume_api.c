@@ -29,7 +29,26 @@ static bool bind_uses(const json_t *hc, const char *name)
     return false;
 }
 
-/* Ids of the containers using volume v (by name, or as the owner of an anonymous volume). */
+/* True when c's --volumes-from list (kept since create) names volume name. */
+static bool from_uses(const json_t *from, const char *name)
+{
+    size_t i, n = strlen(name);
+    json_t *e;
+    json_array_foreach(json_object_get(from, "Binds"), i, e)
+    {
+        const char *s = json_string_value(e);
+        if (s != NULL && strncmp(s, name, n) == 0 && s[n] == ':')
+            return true;
+    }
+    json_array_foreach(json_object_get(from, "Mounts"), i, e)
+    {
+        if (streq(json_get_str(e, "VolumeName"), name))
+            return true;
+    }
+    return false;
+}
+
+/* Ids of the containers using volume v (by name, through --volumes-from, or as the owner of an anonymous volume). */
 static char **volume_users(struct daemon *d, const json_t *v)
 {
     size_t n = 0;
@@ -38,7 +57,8 @@ static char **volume_users(struct daemon *d, const json_t *v)
     const char *name = json_get_str(v, "Name");
     for (size_t i = 0; i < n; i++) {
         pthread_mutex_lock(&all[i]->lock);
-        if (bind_uses(all[i]->host_config, name) || streq(json_get_str(v, "Owner"), all[i]->id))
+        if (bind_uses(all[i]->host_config, name) || from_uses(all[i]->volumes_from, name) ||
+            streq(json_get_str(v, "Owner"), all[i]->id))
             strv_append(&users, all[i]->id);
         pthread_mutex_unlock(&all[i]->lock);
     }
@@ -206,8 +226,14 @@ void service_volumes_remove_anonymous(struct daemon *d, const char *container_id
     json_array_foreach(all, i, v)
     {
         struct isd_error *err = NULL;
-        if (streq(json_get_str(v, "Owner"), container_id) &&
-            volume_store_remove(d->volumes, json_get_str(v, "Name"), &err) < 0)
+        cleanup_strv char **users = NULL;
+        if (!streq(json_get_str(v, "Owner"), container_id))
+            continue;
+        if ((users = volume_users(d, v)) != NULL) { /* still taken by others through --volumes-from: kept, as Docker */
+            log_info("anonymous volume `%s` kept: used by container %.12s", json_get_str(v, "Name"), users[0]);
+            continue;
+        }
+        if (volume_store_remove(d->volumes, json_get_str(v, "Name"), &err) < 0)
             log_warn("remove anonymous volume `%s`: %s", json_get_str(v, "Name"), err->msg);
         isd_error_free(err);
     }
@@ -248,12 +274,12 @@ static void add_inherited(struct daemon *d, json_t *out, const char *src, const 
                                              "Destination", dst, "Mode", mode, "RW", rw, "Propagation", "rprivate"));
 }
 
-/* What --volumes-from brings, as Docker's inspect lists it: the chain resolved as at start (nothing mounted, nothing
- * copied). A source that is gone is skipped (the next start reports it). */
+/* What --volumes-from brings, as Docker's inspect lists it: the list kept since create (nothing mounted, nothing
+ * copied); a volume removed since is skipped. */
 static void inspect_volumes_from(struct daemon *d, const char *container_id, json_t *out)
 {
     cleanup_container struct container *c = container_store_lookup(d->containers, container_id, NULL);
-    cleanup_json json_t *hc = NULL, *resolved = NULL;
+    cleanup_json json_t *hc = NULL, *resolved = NULL, *from = NULL;
     struct vol_ctx x = {.d = d};
     size_t i;
     json_t *e;
@@ -261,10 +287,12 @@ static void inspect_volumes_from(struct daemon *d, const char *container_id, jso
         return;
     pthread_mutex_lock(&c->lock);
     hc = json_pack("{s:O*}", "VolumesFrom", json_object_get(c->host_config, "VolumesFrom"));
+    from = json_deep_copy(c->volumes_from);
     pthread_mutex_unlock(&c->lock);
     if (json_array_size(json_object_get(hc, "VolumesFrom")) == 0)
         return;
     x.c = c;
+    x.from_mounts = from;
     resolved = service_volumes_resolve(&x, hc, NULL, NULL);
     json_array_foreach(json_object_get(resolved, "Binds"), i, e)
     {

@@ -3,7 +3,8 @@
  * type=volume`), anonymous volumes (`-v /dst`, the image's VOLUME) and `--volumes-from` turned into host binds
  * for the spec generator, creating the volumes on first use and filling an empty one from the image (Docker's
  * copy-up, unless nocopy). The HostConfig the user gave is kept as given (inspect shows it); the resolved copy
- * exists only while a spec is generated.
+ * exists only while a spec is generated. --volumes-from is resolved once at create, as Docker copies the
+ * sources' mount points then: the container keeps that list (volumes by name) and needs no source later.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -232,7 +233,7 @@ static char *inherit_mode(const char *own, const char *mode)
  * configuration, so no two container locks are held while volumes are created or mounted. */
 static json_t *resolve_source(struct vol_ctx *x, struct container *src, const char *ref, struct isd_error **err)
 {
-    cleanup_json json_t *hc = NULL, *cfg = NULL;
+    cleanup_json json_t *hc = NULL, *cfg = NULL, *from = NULL;
     struct vol_ctx sx = {.d = x->d, .c = src, .holder = x->holder, .inner = x, .depth = x->depth + 1};
     if (src == x->c)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "--volumes-from %s: a container cannot take volumes from itself",
@@ -249,7 +250,9 @@ static json_t *resolve_source(struct vol_ctx *x, struct container *src, const ch
     pthread_mutex_lock(&src->lock);
     hc = json_deep_copy(src->host_config);
     cfg = json_deep_copy(src->config);
+    from = json_deep_copy(src->volumes_from);
     pthread_mutex_unlock(&src->lock);
+    sx.from_mounts = from;
     return service_volumes_resolve(&sx, hc, cfg, err);
 }
 
@@ -298,6 +301,104 @@ static int add_volumes_from(struct vol_ctx *x, const char *spec, json_t *hc, str
     return 0;
 }
 
+/* The mountpoint of a volume taken through --volumes-from: mounted for the container being started (created again
+ * empty if it was removed meanwhile, as a named volume is), only looked up otherwise (inspect, the create check):
+ * NULL without an error when it is gone. */
+static char *inherited_volume(struct vol_ctx *x, const char *name, const char *dst, struct isd_error **err)
+{
+    cleanup_json json_t *v = NULL;
+    if (x->holder != NULL)
+        return volume_for(x, name, dst, NULL, NULL, false, err);
+    v = volume_store_get(x->d->volumes, name, NULL);
+    return v != NULL ? xstrdup(json_get_str(v, "Mountpoint")) : NULL;
+}
+
+/* Adds the --volumes-from list kept since create (x->from_mounts) to hc; a destination hc mounts itself wins. */
+static int add_from_mounts(struct vol_ctx *x, json_t *hc, struct isd_error **err)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(x->from_mounts, "Binds"), i, e)
+    {
+        const char *s = json_string_value(e), *c1 = s != NULL ? strchr(s, ':') : NULL;
+        cleanup_free char *name = NULL, *dst = NULL, *mp = NULL;
+        if (c1 == NULL)
+            continue;
+        dst = xstrndup(c1 + 1, strcspn(c1 + 1, ":"));
+        if (has_dest(hc, dst))
+            continue;
+        if (s[0] == '/') {
+            json_array_append_new(json_object_get(hc, "Binds"), json_string(s));
+            continue;
+        }
+        name = xstrndup(s, (size_t)(c1 - s));
+        if ((mp = inherited_volume(x, name, dst, err)) == NULL) {
+            if (x->holder != NULL)
+                return -1;
+            continue;
+        }
+        json_array_append_new(json_object_get(hc, "Binds"), json_sprintf("%s%s", mp, c1));
+    }
+    json_array_foreach(json_object_get(x->from_mounts, "Mounts"), i, e)
+    {
+        const char *name = json_get_str(e, "VolumeName");
+        cleanup_free char *mp = NULL;
+        json_t *copy;
+        if (has_dest(hc, json_get_str(e, "Target")))
+            continue;
+        if (name != NULL && (mp = inherited_volume(x, name, json_get_str(e, "Target"), err)) == NULL) {
+            if (x->holder != NULL)
+                return -1;
+            continue;
+        }
+        copy = json_deep_copy(e);
+        json_object_del(copy, "VolumeName");
+        if (mp != NULL)
+            json_object_set_new(copy, "Source", json_string(mp));
+        json_array_append_new(json_object_get(hc, "Mounts"), copy);
+    }
+    return 0;
+}
+
+int service_volumes_from_create(struct daemon *d, struct container *c, struct isd_error **err)
+{
+    struct vol_ctx x = {.d = d, .c = c};
+    const json_t *from = json_object_get(c->host_config, "VolumesFrom");
+    cleanup_json json_t *hc = json_pack("{s:[], s:[]}", "Binds", "Mounts");
+    json_t *kept, *e;
+    size_t i;
+    if (json_array_size(from) == 0)
+        return 0;
+    json_array_foreach(from, i, e)
+    {
+        if (json_is_string(e) && add_volumes_from(&x, json_string_value(e), hc, err) < 0)
+            return -1;
+    }
+    /* volumes are kept by name: a mountpoint is found again (and mounted) at each start */
+    kept = json_pack("{s:[], s:[]}", "Binds", "Mounts");
+    json_array_foreach(json_object_get(hc, "Binds"), i, e)
+    {
+        const char *s = json_string_value(e), *c1 = strchr(s, ':');
+        cleanup_free char *src = xstrndup(s, c1 != NULL ? (size_t)(c1 - s) : strlen(s));
+        cleanup_free char *name = volume_store_name_of(d->volumes, src);
+        json_array_append_new(json_object_get(kept, "Binds"),
+                              name != NULL && c1 != NULL ? json_sprintf("%s%s", name, c1) : json_string(s));
+    }
+    json_array_foreach(json_object_get(hc, "Mounts"), i, e)
+    {
+        cleanup_free char *name = volume_store_name_of(d->volumes, json_get_str(e, "Source"));
+        json_t *copy = json_deep_copy(e);
+        if (name != NULL)
+            json_object_set_new(copy, "VolumeName", json_string(name));
+        json_array_append_new(json_object_get(kept, "Mounts"), copy);
+    }
+    pthread_mutex_lock(&c->lock);
+    json_decref(c->volumes_from);
+    c->volumes_from = kept;
+    pthread_mutex_unlock(&c->lock);
+    return 0;
+}
+
 json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, const json_t *config,
                                 struct isd_error **err)
 {
@@ -317,10 +418,15 @@ json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, co
         if (resolve_mount(x, e, i, mounts, err) < 0)
             return NULL;
     }
-    json_array_foreach(json_object_get(host_config, "VolumesFrom"), i, e)
-    {
-        if (json_is_string(e) && add_volumes_from(x, json_string_value(e), hc, err) < 0)
+    if (x->from_mounts != NULL) {
+        if (add_from_mounts(x, hc, err) < 0)
             return NULL;
+    } else {
+        json_array_foreach(json_object_get(host_config, "VolumesFrom"), i, e) /* a record made before create kept it */
+        {
+            if (json_is_string(e) && add_volumes_from(x, json_string_value(e), hc, err) < 0)
+                return NULL;
+        }
     }
     json_object_foreach((json_t *)json_object_get(config, "Volumes"), k, e)
     {
@@ -337,7 +443,8 @@ json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, co
 
 json_t *service_volumes_host_config(struct daemon *d, struct container *c, const char *rootfs, struct isd_error **err)
 {
-    struct vol_ctx x = {.d = d, .c = c, .rootfs = rootfs, .holder = rootfs != NULL ? c->id : NULL};
+    struct vol_ctx x = {
+        .d = d, .c = c, .rootfs = rootfs, .holder = rootfs != NULL ? c->id : NULL, .from_mounts = c->volumes_from};
     return service_volumes_resolve(&x, c->host_config, c->config, err);
 }
 

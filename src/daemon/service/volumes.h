@@ -13,12 +13,16 @@ struct vol_ctx {
     const char *holder;          /* the container being started: volumes with mount options are mounted for it */
     const struct vol_ctx *inner; /* the container taking c's volumes (--volumes-from), NULL at the top */
     int depth;                   /* of --volumes-from */
+    const json_t *from_mounts;   /* c's --volumes-from as resolved at its create; NULL: resolve the chain now */
 };
 
 /* A copy of host_config whose Binds and Mounts name only host paths: named and anonymous volumes (created on
  * first use) and --volumes-from resolved, the image's Volumes (config) added as anonymous volumes. */
 json_t *service_volumes_resolve(struct vol_ctx *x, const json_t *host_config, const json_t *config,
                                 struct isd_error **err);
+/* At create (c in the store, not yet started): c's --volumes-from resolved once into c->volumes_from, as Docker
+ * copies the sources' mount points, so later starts no longer need the sources (they may be removed). */
+int service_volumes_from_create(struct daemon *d, struct container *c, struct isd_error **err);
 /* service_volumes_resolve for c's own HostConfig and Config (lock held). */
 json_t *service_volumes_host_config(struct daemon *d, struct container *c, const char *rootfs, struct isd_error **err);
 /* After a start (or a failed one): detaches the host mounts of c's squashfs images, which the container's
