@@ -11,7 +11,7 @@ RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4 containernetwork
 # qemu-system-x86: the rootfs quota test runs in a VM whose kernel (Debian's, fetched below) has xfs quotas
 # squashfs-tools: mksquashfs makes the image of the --mount type=squashfs test
 # clang-format: scripts/test.sh checks the formatting of src/ and tests/ (clang-format 14 reads .clang-format)
-TEST_PKGS="clang-format python3-pytest python3-grpcio python3-grpc-tools python3-websocket python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86 squashfs-tools"
+TEST_PKGS="clang-format libcap2-bin python3-pytest python3-grpcio python3-grpc-tools python3-websocket python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86 squashfs-tools"
 # Other engines for the benchmarks to run side by side (bench/bench.py --docker, bench/bench_pull.py --dockerd)
 BENCH_PKGS="docker.io"
 want="$BUILD_PKGS $RUN_PKGS"

@@ -329,6 +329,60 @@ def test_chowned_layer_copies_keep_whiteouts_links_and_modes(new_daemon, tmp_pat
     assert len(whiteouts) == 1  # the upper layer's whiteout, copied as the 0/0 device overlayfs reads
 
 
+SETCAP = shutil.which("setcap") or "/usr/sbin/setcap"
+CAP_NET_RAW = 1 << 13
+
+
+@pytest.mark.skipif(not os.path.exists(SETCAP), reason="setcap (libcap2-bin) not installed")
+def test_chowned_layer_copies_map_file_capabilities(new_daemon, tmp_path):
+    """A file capability of an image layer (setcap's revision 2 value, valid for the host's root) becomes in the
+    chowned copy a namespaced one (revision 3) whose root is the mapping's root, and still works in the container."""
+    from conftest import Isula
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    shutil.copy("/bin/busybox", root / "bin" / "busybox")
+    for sub in ("c", "ns5", "far"):
+        (root / sub).mkdir()
+        shutil.copy("/bin/busybox", root / sub / "busybox")
+    for applet in ("sh", "grep", "id"):
+        os.symlink("busybox", root / "bin" / applet)
+    subprocess.run([SETCAP, "cap_net_raw+ep", str(root / "c" / "busybox")], check=True)
+    # namespaced values: rooted at uid 5 (inside the mapping) and at 70000 (outside it: dropped)
+    subprocess.run([SETCAP, "-n", "5", "cap_net_raw+ep", str(root / "ns5" / "busybox")], check=True)
+    subprocess.run([SETCAP, "-n", "70000", "cap_net_raw+ep", str(root / "far" / "busybox")], check=True)
+    layer_caps = os.getxattr(root / "c" / "busybox", "security.capability")
+    assert len(layer_caps) == 20 and layer_caps[3] == 2  # revision 2: what setcap writes as the host's root
+    subprocess.run(["tar", "--xattrs", "--xattrs-include=security.capability", "-C", str(root), "-cf",
+                    str(tmp_path / "caps.tar"), "."], check=True)
+    d = new_daemon(extra_args=("--storage-opt", "overlay2.remap_layers=copy"))
+    remap_ready(d)
+    d.start()
+    isula = Isula(d)
+    img = "it-remap-caps:" + uuid.uuid4().hex[:8]
+    isula.ok("import", str(tmp_path / "caps.tar"), img)
+    out = isula.ok("run", "--rm", "--user-remap", "300000:300000:65535", "-u", "1000", img,
+                   "/c/busybox", "grep", "^CapEff", "/proc/self/status")
+    assert int(out.split()[1], 16) == CAP_NET_RAW, out  # the capability works for the container's user
+    remap = os.path.join(d.graph, "storage", "remap", "300000.300000.65535")
+    copies = [os.path.join(remap, n) for n in os.listdir(remap) if os.path.exists(os.path.join(remap, n, "c"))]
+    assert len(copies) == 1
+    caps = os.getxattr(os.path.join(copies[0], "c", "busybox"), "security.capability")
+    assert len(caps) == 24 and caps[3] == 3, caps  # revision 3 ...
+    assert int.from_bytes(caps[20:24], "little") == 300000  # ... rooted at the mapping's root
+    assert caps[:3] == layer_caps[:3] and caps[4:20] == layer_caps[4:20]  # same effective flag and sets
+    ns5 = os.getxattr(os.path.join(copies[0], "ns5", "busybox"), "security.capability")
+    assert len(ns5) == 24 and int.from_bytes(ns5[20:24], "little") == 300005  # shifted like an owner
+    assert "security.capability" not in os.listxattr(os.path.join(copies[0], "far", "busybox"))
+    with open(d.log, errors="replace") as f:
+        assert "file capabilities of `busybox` dropped" in f.read()
+    # the image's own layer keeps the host's value
+    overlay = os.path.join(d.graph, "storage", "overlay")
+    orig = [os.path.join(overlay, n, "diff", "c", "busybox") for n in os.listdir(overlay)
+            if os.path.exists(os.path.join(overlay, n, "diff", "c", "busybox"))]
+    assert [os.getxattr(p, "security.capability") for p in orig] == [layer_caps]
+    isula.ok("rmi", img)
+
+
 def test_remap_layers_option_is_validated(new_daemon):
     d = new_daemon(extra_args=("--storage-opt", "overlay2.remap_layers=chown"))
     with pytest.raises(RuntimeError) as e:

@@ -12,6 +12,10 @@
  * links, modes with setuid/setgid bits (restored after the chown that clears them), extended attributes
  * (trusted.overlay.opaque, capabilities), timestamps. Ids below the mapping's size are shifted to the mapped
  * ones; others stay as they are (an id-mapped mount shows them as the overflow id, and so does the container).
+ * File capabilities (security.capability) are rewritten as namespaced ones (revision 3) whose root is the
+ * mapping's root, as the kernel writes them when the container's root sets them; a v3 value's root id is shifted
+ * like an owner, and a value that cannot be converted (unknown revision, a root outside the mapping) is dropped
+ * with a log line.
  * Thread-safe (no shared state).
  */
 #include "daemon/storage/layer_internal.h"
@@ -21,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +36,7 @@
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #define XATTR_LIST_MAX_LEN (64 << 10)
@@ -60,8 +66,71 @@ static char *fd_path(int dirfd, const char *name)
     return xasprintf("/proc/self/fd/%d/%s", dirfd, name);
 }
 
-/* Extended attributes of sp onto dp (after the chown, which drops security.capability). */
-static int copy_xattrs(const char *sp, const char *dp, const char *name, bool is_link, struct isd_error **err)
+/* linux/capability.h's on-disk layout (little-endian): magic_etc, {permitted, inheritable} x 1 (revision 1) or
+ * x 2 (revisions 2 and 3), then the namespace's root uid (revision 3). */
+#define FCAP_REVISION_MASK 0xFF000000U
+#define FCAP_REVISION_1 0x01000000U
+#define FCAP_REVISION_2 0x02000000U
+#define FCAP_REVISION_3 0x03000000U
+#define FCAP_SIZE_1 12
+#define FCAP_SIZE_2 20
+#define FCAP_SIZE_3 24
+
+static uint32_t get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* val (n bytes) rewritten in place as a revision 3 value whose root is the mapped root of the layer's root id;
+ * its new size, or 0 when it cannot be converted (then dropped, logged). val holds at least FCAP_SIZE_3 bytes. */
+static size_t fcaps_for_map(unsigned char *val, size_t n, const struct user_remap *m, const char *name)
+{
+    unsigned char out[FCAP_SIZE_3] = {0};
+    uint32_t magic = n >= 4 ? get_le32(val) : 0;
+    unsigned long long rootid = 0;
+    switch (magic & FCAP_REVISION_MASK) {
+    case FCAP_REVISION_1:
+        if (n != FCAP_SIZE_1)
+            goto drop;
+        memcpy(out, val, FCAP_SIZE_1); /* the upper 32 capabilities stay empty */
+        break;
+    case FCAP_REVISION_2:
+        if (n != FCAP_SIZE_2)
+            goto drop;
+        memcpy(out, val, FCAP_SIZE_2);
+        break;
+    case FCAP_REVISION_3:
+        if (n != FCAP_SIZE_3)
+            goto drop;
+        memcpy(out, val, FCAP_SIZE_2);
+        rootid = get_le32(val + FCAP_SIZE_2);
+        break;
+    default:
+        goto drop;
+    }
+    if (rootid >= m->size || m->uid + rootid > UINT32_MAX)
+        goto drop;
+    put_le32(out, (magic & ~FCAP_REVISION_MASK) | FCAP_REVISION_3);
+    put_le32(out + FCAP_SIZE_2, (uint32_t)(m->uid + rootid));
+    memcpy(val, out, sizeof(out));
+    return sizeof(out);
+drop:
+    log_warn("chowned layer copy: file capabilities of `%s` dropped: revision %#x, %zu bytes, root id %llu cannot "
+             "be mapped for the user namespace",
+             name, magic >> 24, n, rootid);
+    return 0;
+}
+
+/* Extended attributes of sp onto dp (after the chown, which drops security.capability); file capabilities
+ * converted for the mapping m. */
+static int copy_xattrs(const char *sp, const char *dp, const char *name, bool is_link, const struct user_remap *m,
+                       struct isd_error **err)
 {
     cleanup_free char *list = xmalloc(XATTR_LIST_MAX_LEN), *val = xmalloc(XATTR_VALUE_MAX_LEN);
     ssize_t n = llistxattr(sp, list, XATTR_LIST_MAX_LEN);
@@ -71,6 +140,9 @@ static int copy_xattrs(const char *sp, const char *dp, const char *name, bool is
         ssize_t vn = lgetxattr(sp, k, val, XATTR_VALUE_MAX_LEN);
         if (vn < 0)
             return isd_error_errno(err, "read extended attribute `%s` of `%s`", k, name);
+        if (streq(k, "security.capability") &&
+            (vn = (ssize_t)fcaps_for_map((unsigned char *)val, (size_t)vn, m, name)) == 0)
+            continue;
         if (lsetxattr(dp, k, val, (size_t)vn, 0) < 0 && !(is_link && errno == EPERM) && errno != ENOTSUP)
             return isd_error_errno(err, "set extended attribute `%s` of `%s`", k, name);
     }
@@ -88,7 +160,7 @@ static int copy_attrs(int sfd, int dfd, const char *name, const struct stat *st,
     if (!link && fchmodat(dfd, name, st->st_mode & 07777, 0) < 0)
         return isd_error_errno(err, "chmod `%s`", name);
     cleanup_free char *sp = fd_path(sfd, name), *dp = fd_path(dfd, name);
-    if (copy_xattrs(sp, dp, name, link, err) < 0)
+    if (copy_xattrs(sp, dp, name, link, m, err) < 0)
         return -1;
     if (utimensat(dfd, name, times, AT_SYMLINK_NOFOLLOW) < 0)
         return isd_error_errno(err, "set times of `%s`", name);
@@ -223,7 +295,7 @@ static int copy_layer(const char *src, const char *dst, const struct user_remap 
     if (fchown(dfd, (uid_t)shift(st.st_uid, map->uid, map->size), (gid_t)shift(st.st_gid, map->gid, map->size)) < 0 ||
         fchmod(dfd, st.st_mode & 07777) < 0)
         return isd_error_errno(err, "chown `%s`", dst);
-    if (copy_xattrs(real, dst, dst, false, err) < 0)
+    if (copy_xattrs(real, dst, dst, false, map, err) < 0)
         return -1;
     if (futimens(dfd, (struct timespec[2]){st.st_atim, st.st_mtim}) < 0)
         return isd_error_errno(err, "set times of `%s`", dst);
