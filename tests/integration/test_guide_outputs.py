@@ -40,8 +40,8 @@ EVENT = re.compile(r"(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}[+-]\d\d:\d\d
 GUIDE_HISTORY = ["IMAGE               CREATED             CREATED BY          SIZE                COMMENT",
                  "be4672959e8b        15 minutes ago      bash                23B",
                  "21970dfada48        4 weeks ago                             128MB               Imported from -"]
-HISTORY_CREATED = re.compile(r"(Less than a second|1 second|\d+ seconds|About a minute|\d+ minutes|About an hour|\d+ hours|"
-                             r"\d+ days|\d+ weeks|\d+ months|\d+ years) ago|N/A")
+HISTORY_CREATED = re.compile(r"(Less than a second|1 second|\d+ seconds|About a minute|\d+ minutes|About an hour|"
+                             r"\d+ hours|\d+ days|\d+ weeks|\d+ months|\d+ years) ago|N/A")
 HISTORY_SIZE = re.compile(r"\d{1,3}(\.\d{1,2})?(B|kB|MB|GB|TB)")
 
 # ---- logs: L3382-3388, and docker's -t (RFC 3339 with nine digits, UTC).

@@ -414,6 +414,27 @@ def test_selinux_relabel_modes_accepted_as_noops(daemon, isula, tmp_path):
     assert "mount relabel `Z` ignored: SELinux is not enabled" in daemon.read_log()
 
 
+def test_volumes_from_kept_across_daemon_restart(new_daemon):
+    """The list --volumes-from resolved at create is part of the container's record: after the source is removed
+    and the daemon restarted, the consumer still starts with the source's volume."""
+    from conftest import Isula
+    d = new_daemon()
+    d.start()
+    isula = Isula(d)
+    name = "isd-vfd-%s" % uuid.uuid4().hex[:6]
+    a = isula.ok("create", "-v", name + ":/data", "busybox", "true")
+    b = isula.ok("create", "--volumes-from", a, "busybox", "cat", "/data/f")
+    isula.ok("run", "--rm", "-v", name + ":/v", "busybox", "sh", "-c", "echo kept > /v/f")
+    isula.ok("rm", a)
+    d.stop()
+    d.start()
+    isula.ok("start", b)
+    assert isula.ok("wait", b) == "0" and isula.ok("logs", b) == "kept"
+    assert [m["Name"] for m in isula.inspect(b)["Mounts"]] == [name]
+    isula.ok("rm", b)
+    isula.ok("volume", "rm", name)
+
+
 def test_volume_holds_survive_daemon_restart(new_daemon):
     """isulad killed while two containers hold a tmpfs volume; one of them dies while the daemon is down: after the
     restart the volume stays mounted for the other, and is unmounted when that one stops."""
