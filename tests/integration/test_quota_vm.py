@@ -9,7 +9,8 @@ is mounted with prjquota, and
     overlay2.basesize limit what a container can write, as the guide's R-40..R-54 describe; and crun, which
     refuses the hosts' hybrid cgroups, runs a container through isulad-shim on the VM's cgroup v2, and
     isula stats reads cgroup v2 there; and `isula run -m/--cpus/--cpu-shares/--pids-limit` and `isula update`
-    land in memory.max, memory.low, memory.swap.max, cpu.max, cpu.weight, pids.max of the container's cgroup v2.
+    land in memory.max, memory.low, memory.swap.max, cpu.max, cpu.weight, pids.max of the container's cgroup v2;
+    and daemon.json's runtimes map with crun (runtimeArgs, default-runtime, annotations, a "vm" runtime's refusals).
   * the options cgroup v2 has no file for (--memory-swappiness: Docker's warning; real-time CPU: refused), block
     I/O weights in iocost's io.weight and bfq's io.bfq.weight, and user-namespaced containers (id-mapped layers
     and chowned layer copies) on cgroup v2.
@@ -89,6 +90,28 @@ for f in memory.max memory.low cpu.max cpu.weight pids.max; do echo "CGRUN $f $(
 echo "UPDATE $?"
 for f in memory.max memory.low memory.swap.max cpu.max cpu.weight pids.max; do echo "CGUPD $f $(cg r1 $f)"; done
 /usr/bin/isula rm -f r1 > /dev/null
+kill $(cat /run/isulad.pid); sleep 1
+mkdir -p /run/crun-test
+cat > /etc/isulad.json <<'EOF'
+{"default-runtime": "crun-acc3",
+ "runtimes": {"crun-acc3": {"path": "crun", "runtimeArgs": ["--debug", "--log=file:/run/crun-test/crun.log"]},
+              "vm-acc3": {"path": "crun", "vm": true}}}
+EOF
+isulad
+/usr/bin/isula run -d --name k1 --annotation io.katacontainers.acc3=kept \\
+    --annotation com.github.containers.virtcontainers.sandbox_mem=2G busybox sleep 100 > /dev/null; echo "RT-RUN $?"
+echo "RT-RUNTIME $(/usr/bin/isula inspect -f '{{.HostConfig.Runtime}}' k1)"
+id=$(/usr/bin/isula inspect -f '{{.Id}}' k1)
+crun --root /run/isulad/runtime/crun-acc3 list | grep -q "^$id " && echo "RT-LISTED yes"
+b=$(crun --root /run/isulad/runtime/crun-acc3 state $id | sed -n 's/.*"bundle": *"\\([^"]*\\)".*/\\1/p')
+grep -o '"io.katacontainers.acc3": *"[^"]*"' $b/config.json | tr -d ' ' | sed 's/^/RT-ANN /'
+grep -o '"com.github.containers.virtcontainers.sandbox_mem": *"[^"]*"' $b/config.json | tr -d ' ' | sed 's/^/RT-ANN /'
+/usr/bin/isula exec k1 sh -c 'exit 5'; echo "RT-EXEC $?"
+/usr/bin/isula rm -f k1 > /dev/null; echo "RT-RM $?"
+echo "RT-AFTER-RM $(crun --root /run/isulad/runtime/crun-acc3 list | grep -c "^$id ")"
+echo "RT-LOG $(test -f /run/crun-test/crun.log && echo yes)"
+/usr/bin/isula create --runtime vm-acc3 --net host busybox true 2>&1 | sed 's/^/RT-VM /'
+/usr/bin/isula run --rm --runtime vm-acc3 --net none busybox echo vm-ok 2>&1 | sed 's/^/RT-VM-OK /'
 cat /tmp/isulad.log
 """
 
@@ -279,6 +302,16 @@ def test_isula_run_storage_opt_size_and_daemon_basesize():
         "CGUPD pids.max": "max",
     }, out[-4000:]
     assert "UPDATE 0" in out, out[-4000:]
+    # the runtimes map with crun itself (issue 12): runtimeArgs reach every crun call (its --log file exists and
+    # the daemon's own calls, state and delete, found the container), default-runtime picks it, annotations land
+    # verbatim in the bundle's config.json, and a runtime marked "vm" refuses --net host with the guide's reason
+    rt = [line for line in out.splitlines() if line.startswith("RT-")]
+    assert rt[:9] == [
+        "RT-RUN 0", "RT-RUNTIME crun-acc3", "RT-LISTED yes", 'RT-ANN "io.katacontainers.acc3":"kept"',
+        'RT-ANN "com.github.containers.virtcontainers.sandbox_mem":"2G"', "RT-EXEC 5", "RT-RM 0", "RT-AFTER-RM 0",
+        "RT-LOG yes"], out[-4000:]
+    assert len(rt) == 11 and rt[9].startswith("RT-VM ") and rt[10] == "RT-VM-OK vm-ok", rt
+    assert "--net host is not supported by runtime `vm-acc3`: its containers run in a virtual machine" in rt[9], rt
 
 
 @needs_vm
