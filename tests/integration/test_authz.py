@@ -7,6 +7,7 @@ import json
 import os
 import socketserver
 import http.server
+import ssl
 import subprocess
 import threading
 import time
@@ -24,9 +25,10 @@ class Plugin:
     """Allows everything except: POST .../containers/create for user root when the body's Image is "denied",
     any request of a user in self.denied_users, and (AuthZRes) any response whose body contains a string of
     self.denied_words. Answers /Plugin.Activate with `implements`. On a unix socket at `path` (default
-    /run/docker/plugins/<name>.sock), or on 127.0.0.1 when tcp."""
+    /run/docker/plugins/<name>.sock), or on 127.0.0.1 when tcp, over TLS when given an ssl.SSLContext (the
+    common names of the client certificates it was shown go to self.peers)."""
 
-    def __init__(self, name, path=None, tcp=False, implements=("authz",), log=None):
+    def __init__(self, name, path=None, tcp=False, implements=("authz",), log=None, tls=None):
         self.name = name
         self.path = path or os.path.join(PLUGINS, name + ".sock")
         self.requests = []
@@ -35,6 +37,7 @@ class Plugin:
         self.denied_words = set()
         self.denied_answers = set()  # AuthZRes of URIs with one of these is denied (streamed answers too)
         self.implements = list(implements)
+        self.peers = []
         plugin = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -42,6 +45,9 @@ class Plugin:
                 pass
 
             def do_POST(self):
+                if tls is not None:
+                    cert = self.connection.getpeercert() or {}
+                    plugin.peers.append(dict(x[0] for x in cert.get("subject", ())).get("commonName"))
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 reply = plugin.decide(self.path, body)
                 data = json.dumps(reply).encode()
@@ -56,6 +62,8 @@ class Plugin:
                 daemon_threads = True
             self.server = Server(("127.0.0.1", 0), Handler)
             self.addr = "tcp://127.0.0.1:%d" % self.server.server_address[1]
+            if tls is not None:  # the handshake happens at accept
+                self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
             self.path = None
         else:
             class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -295,3 +303,101 @@ def test_plugin_started_after_the_daemon_is_activated_then(new_daemon, tmp_path)
         assert any(e == "/AuthZPlugin.AuthZReq" for e, _ in late.requests)
     finally:
         late.close()
+
+
+def tls_plugin(pki, name, client_ca=None):
+    """A plugin serving HTTPS on 127.0.0.1 with the test PKI's server certificate; it asks for a client certificate
+    signed by client_ca when given."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki.server_crt, pki.server_key)
+    if client_ca is not None:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(client_ca)
+    return Plugin(name, tcp=True, tls=ctx)
+
+
+def spec_json(d, name, addr, tls):
+    with open(os.path.join(str(d), name + ".json"), "w") as f:
+        json.dump({"Name": name, "Addr": addr, "TLSConfig": tls}, f)
+
+
+def test_plugin_over_tcp_with_tls(new_daemon, tmp_path):
+    """A plugin on tcp found through a .json spec with Docker's TLSConfig: the daemon checks the plugin's
+    certificate against CAFile and shows its own (CertFile/KeyFile) to a plugin that asks for one."""
+    pki = TlsPki(str(tmp_path))
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    c = pki.path("alice")
+    p = tls_plugin(pki, "acc3-tls", client_ca=pki.ca_crt)
+    try:
+        spec_json(specs, "acc3-tls", p.addr, {"InsecureSkipVerify": False, "CAFile": pki.ca_crt,
+                                              "CertFile": os.path.join(c, "cert.pem"),
+                                              "KeyFile": os.path.join(c, "key.pem")})
+        d = new_daemon(extra_args=["--plugin-dir", str(specs), "--authorization-plugin", "acc3-tls"])
+        d.start()
+        isula = [bin_path("isula"), "-H", d.host]
+        r = subprocess.run(isula + ["ps"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        r = subprocess.run(isula + ["create", "--name", "acc3-denied", "denied", "true"], capture_output=True,
+                           text=True)
+        assert r.returncode != 0
+        assert "authorization denied by plugin acc3-tls: image `denied` is forbidden by policy" in r.stderr, r.stderr
+        assert any(e == "/AuthZPlugin.AuthZReq" and q["RequestURI"].split("?")[0].endswith("/containers/json")
+                   for e, q in p.requests)
+        assert p.peers and set(p.peers) == {"alice"}  # every call over TLS, with the daemon's certificate
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize("case", ["wrong-ca", "no-client-cert", "insecure"])
+def test_plugin_tls_certificate_checks(new_daemon, tmp_path, case):
+    """The plugin's certificate from another CA is refused (the request denied, the reason shown); a plugin that
+    asks for a client certificate refuses a daemon without one; InsecureSkipVerify reaches a plugin whose
+    certificate is not checked."""
+    pki = TlsPki(str(tmp_path))
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    p = tls_plugin(pki, "acc3-tls-" + case, client_ca=pki.ca_crt if case == "no-client-cert" else None)
+    try:
+        tls = {"wrong-ca": {"CAFile": pki.other_ca_crt}, "no-client-cert": {"CAFile": pki.ca_crt},
+               "insecure": {"InsecureSkipVerify": True}}[case]
+        spec_json(specs, p.name, p.addr, tls)
+        d = new_daemon(extra_args=["--plugin-dir", str(specs), "--authorization-plugin", p.name])
+        try:
+            d.start(timeout=2 if case != "insecure" else 20)  # its readiness probe is denied when TLS fails
+        except RuntimeError:
+            assert case != "insecure"
+        r = subprocess.run([bin_path("isula"), "-H", d.host, "ps"], capture_output=True, text=True)
+        if case == "insecure":
+            assert r.returncode == 0, r.stderr
+            assert any(e == "/AuthZPlugin.AuthZReq" for e, _ in p.requests)
+            return
+        assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "authorization denied by plugin %s: plugin %s not reachable at %s: " % (p.name, p.name, p.addr) \
+            in r.stderr, r.stderr
+        if case == "wrong-ca":
+            assert "TLS handshake failed: The certificate is NOT trusted. The certificate issuer is unknown.\n" \
+                in r.stderr, r.stderr
+        else:  # TLS 1.3: the plugin refuses after the handshake, with an alert
+            assert "the plugin sent the TLS alert `Certificate is required`" in r.stderr, r.stderr
+        assert not p.requests
+    finally:
+        p.close()
+
+
+def test_plugin_tls_config_needs_a_tcp_address_and_a_key_pair(new_daemon, tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    spec_json(specs, "acc3-unix", "unix:///run/acc3-nowhere.sock", {"InsecureSkipVerify": True})
+    spec_json(specs, "acc3-half", "tcp://127.0.0.1:1", {"CAFile": "/nonexistent", "CertFile": "/x.pem"})
+    for name, why in (("acc3-unix", "plugin acc3-unix: a TLSConfig needs a tcp:// address, not "
+                                    "`unix:///run/acc3-nowhere.sock`"),
+                      ("acc3-half", "plugin acc3-half: TLSConfig needs both CertFile and KeyFile, or neither")):
+        d = new_daemon(extra_args=["--plugin-dir", str(specs), "--authorization-plugin", name])
+        try:
+            d.start(timeout=2)  # its readiness probe is denied
+        except RuntimeError:
+            pass
+        r = subprocess.run([bin_path("isula"), "-H", d.host, "ps"], capture_output=True, text=True)
+        assert r.returncode != 0 and why in r.stderr, r.stderr
+        d.stop()

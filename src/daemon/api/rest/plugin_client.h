@@ -1,7 +1,10 @@
 /*
  * A client of Docker's plugin protocol, as the authorization plugins need it: discovery of a plugin by name in the
  * plugin directories (<dir>/<name>.sock, <dir>/<name>/<name>.sock, <dir>/<name>.spec holding its address,
- * <dir>/<name>.json holding {"Addr": ...}; addresses unix:///path or tcp://ip:port, plain HTTP), the
+ * <dir>/<name>.json holding {"Addr": ...}; addresses unix:///path or tcp://ip:port, plain HTTP, or HTTP over TLS
+ * (1.2+, GnuTLS) to a tcp address whose .json has Docker's "TLSConfig": {"InsecureSkipVerify", "CAFile", "CertFile",
+ * "KeyFile"}: the plugin's certificate checked against CAFile (the system's CAs without it) and the address's host,
+ * ours offered when given), the
  * POST /Plugin.Activate handshake (the plugin says which subsystems it implements) and one JSON POST per call
  * (HTTP/1.0, one connection per call, 30 s timeout).
  * A plugin is activated once and its address kept; a failed activation is retried on the next call, so a plugin
