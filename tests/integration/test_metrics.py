@@ -1,7 +1,7 @@
 """The Prometheus endpoint (metrics-addr, off by default): scraped over HTTP and parsed as the text format;
 containers per state, container actions with latency histograms, the daemon's RSS, open fds and threads; bytes
-pulled from a real registry; per-container running state and restarts (id and name labels), CPU and memory with
-?containers=1; a scrape answers while a container's start is held up."""
+pulled from a real registry; per-container running state and restarts (id and name labels), CPU, memory, block
+I/O bytes and processes with ?containers=1; a scrape answers while a container's start is held up."""
 import json
 import os
 import re
@@ -134,6 +134,44 @@ def test_per_container_figures(new_daemon):
     ok("rm", "-f", "acc2-busy", "acc2-flaky", "acc2-idle")
     s, _ = scrape(addr)
     assert not series_of(s, "engine_container_running")
+
+
+def test_per_container_block_io_and_pids(new_daemon):
+    """With ?containers=1: the bytes a running container read and wrote on block devices (its rootfs on the
+    host's disk, written and read back with O_DIRECT so that they are its own I/O, not the page cache's) and the
+    processes in it, from its cgroup."""
+    addr = "127.0.0.1:%d" % free_port()
+    d = new_daemon(extra_args=["--metrics-addr", addr])
+    d.start()
+    isula = [bin_path("isula"), "-H", d.host]
+
+    def ok(*a):
+        r = subprocess.run(isula + list(a), capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip()
+    ok("run", "-d", "--name", "acc3-io", "busybox", "sh", "-c",
+       "dd if=/dev/zero of=/io bs=64k count=64 oflag=direct 2>/dev/null && "
+       "dd if=/io of=/dev/null bs=64k iflag=direct 2>/dev/null && touch /tmp/ready; "
+       "sleep 600 & sleep 600 & sleep 600 & wait")
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if subprocess.run(isula + ["exec", "acc3-io", "test", "-e", "/tmp/ready"]).returncode == 0:
+                break
+            time.sleep(0.1)
+        assert subprocess.run(isula + ["exec", "acc3-io", "test", "-e", "/tmp/ready"]).returncode == 0
+        s, types = scrape(addr, "?containers=1")
+        assert types["engine_container_io_read_bytes_total"] == "counter"
+        assert types["engine_container_io_written_bytes_total"] == "counter"
+        assert types["engine_container_pids"] == "gauge"
+        assert series_of(s, "engine_container_io_written_bytes_total")["acc3-io"] >= 4 << 20
+        assert series_of(s, "engine_container_io_read_bytes_total")["acc3-io"] >= 4 << 20
+        # sh and its three sleeps (the exec's processes are gone)
+        assert series_of(s, "engine_container_pids") == {"acc3-io": 4}
+        s, _ = scrape(addr)
+        assert not series_of(s, "engine_container_pids")  # cgroup figures only on request
+    finally:
+        ok("rm", "-f", "acc3-io")
 
 
 def test_scrape_answers_while_a_start_is_held_up(new_daemon, tmp_path):

@@ -17,18 +17,34 @@ long long service_metrics_pull_bytes(void)
     return registry_bytes_received();
 }
 
-/* Adds CpuSeconds and MemoryBytes of the running process pid to row. */
+/* Adds CpuSeconds, MemoryBytes, IoReadBytes and IoWriteBytes (all devices) and Pids of the running process pid to
+ * row. */
 static void add_usage(json_t *row, pid_t pid)
 {
     struct cgroup_paths cg;
-    cleanup_json json_t *cpu = NULL, *mem = NULL;
+    cleanup_json json_t *cpu = NULL, *mem = NULL, *io = NULL, *pids = NULL;
+    json_int_t rd = 0, wr = 0;
+    const json_t *e;
+    size_t i;
     cgroup_paths_resolve(pid, &cg);
     cpu = cgroup_stats_cpu(&cg);
     mem = cgroup_stats_memory(&cg);
+    io = cgroup_stats_blkio(&cg);
+    pids = cgroup_stats_pids(&cg);
     cgroup_paths_clear(&cg);
     json_object_set_new(row, "CpuSeconds",
                         json_real((double)json_get_int(json_object_get(cpu, "cpu_usage"), "total_usage", 0) / 1e9));
     json_object_set_new(row, "MemoryBytes", json_integer(json_get_int(mem, "usage", 0)));
+    json_array_foreach(json_object_get(io, "io_service_bytes_recursive"), i, e)
+    {
+        if (streq(json_get_str(e, "op"), "Read"))
+            rd += json_get_int(e, "value", 0);
+        else if (streq(json_get_str(e, "op"), "Write"))
+            wr += json_get_int(e, "value", 0);
+    }
+    json_object_set_new(row, "IoReadBytes", json_integer(rd));
+    json_object_set_new(row, "IoWriteBytes", json_integer(wr));
+    json_object_set_new(row, "Pids", json_integer(json_get_int(pids, "current", 0)));
 }
 
 json_t *service_metrics_containers(struct daemon *d, bool usage)

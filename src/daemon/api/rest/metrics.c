@@ -160,19 +160,26 @@ static void series(struct buf *b, const char *metric, const json_t *c, const cha
     buf_printf(b, "\"} %s\n", value);
 }
 
-/* Per container: running (1/0) and restarts always; CPU seconds and memory bytes of running ones when asked. */
+/* Per container: running (1/0) and restarts always; the cgroup figures of running ones when asked (CPU seconds,
+ * memory bytes, block I/O bytes read and written, processes). */
 static void containers_text(struct buf *b, const json_t *rows, bool usage)
 {
-    static const char *const head[][3] = {
-        {"engine_container_running", "gauge", "Whether the container runs (1) or not (0)"},
-        {"engine_container_restarts_total", "counter", "Restarts of the container by its restart policy"},
-        {"engine_container_cpu_usage_seconds_total", "counter", "CPU time used by the running container"},
-        {"engine_container_memory_usage_bytes", "gauge", "Memory used by the running container (cgroup usage)"},
+    static const char *const head[][4] = {
+        {"engine_container_running", "gauge", "Whether the container runs (1) or not (0)", NULL},
+        {"engine_container_restarts_total", "counter", "Restarts of the container by its restart policy", NULL},
+        {"engine_container_cpu_usage_seconds_total", "counter", "CPU time used by the running container", "CpuSeconds"},
+        {"engine_container_memory_usage_bytes", "gauge", "Memory used by the running container (cgroup usage)",
+         "MemoryBytes"},
+        {"engine_container_io_read_bytes_total", "counter",
+         "Bytes the running container read from block devices (all devices)", "IoReadBytes"},
+        {"engine_container_io_written_bytes_total", "counter",
+         "Bytes the running container wrote to block devices (all devices)", "IoWriteBytes"},
+        {"engine_container_pids", "gauge", "Processes and threads in the running container (pids.current)", "Pids"},
     };
     const json_t *c;
     size_t i;
     char v[64];
-    for (size_t k = 0; k < (usage ? 4u : 2u); k++) {
+    for (size_t k = 0; k < (usage ? ARRAY_SIZE(head) : 2u); k++) {
         buf_printf(b, "# HELP %s %s.\n# TYPE %s %s\n", head[k][0], head[k][2], head[k][0], head[k][1]);
         json_array_foreach(rows, i, c)
         {
@@ -181,12 +188,12 @@ static void containers_text(struct buf *b, const json_t *rows, bool usage)
                 snprintf(v, sizeof(v), "%d", st != NULL && strcmp(st, "running") == 0);
             else if (k == 1)
                 snprintf(v, sizeof(v), "%lld", json_get_int(c, "Restarts", 0));
-            else if (json_object_get(c, k == 2 ? "CpuSeconds" : "MemoryBytes") == NULL)
+            else if (json_object_get(c, head[k][3]) == NULL)
                 continue;
             else if (k == 2)
-                snprintf(v, sizeof(v), "%.9f", json_real_value(json_object_get(c, "CpuSeconds")));
+                snprintf(v, sizeof(v), "%.9f", json_real_value(json_object_get(c, head[k][3])));
             else
-                snprintf(v, sizeof(v), "%lld", json_get_int(c, "MemoryBytes", 0));
+                snprintf(v, sizeof(v), "%lld", json_get_int(c, head[k][3], 0));
             series(b, head[k][0], c, v);
         }
     }
