@@ -432,10 +432,58 @@ def make_tls_pki(d, ec=False):
     shutil.copy(d + "/client-key.pem", d + "/key.pem")
 
 
+def start_tls_dockerd(d, port, engine):
+    """A dockerd of the bench's own on tcp://127.0.0.1:port with --tlsverify (the bench's RSA certificates), its
+    own dirs under d (data, exec root with its managed containerd, pid file, an empty daemon.json), no bridge and
+    no iptables; busybox loaded from isula's built-in one. Returns (proc, docker CLI argv over TLS)."""
+    dd = os.path.join(d, "dockerd")
+    os.makedirs(dd)
+    with open(os.path.join(dd, "daemon.json"), "w") as f:
+        f.write("{}")
+    log = open(os.path.join(dd, "dockerd.log"), "ab")
+    proc = subprocess.Popen(["dockerd", "--config-file", dd + "/daemon.json", "-H", "tcp://127.0.0.1:%d" % port,
+                             "--tlsverify", "--tlscacert", d + "/ca.pem", "--tlscert", d + "/server-cert.pem",
+                             "--tlskey", d + "/server-key.pem", "--data-root", dd + "/root", "--exec-root",
+                             dd + "/exec", "--pidfile", dd + "/pid", "--bridge=none", "--iptables=false",
+                             "--ip6tables=false"], stdout=log, stderr=log, start_new_session=True)
+    log.close()
+    cli = ["docker", "-H", "tcp://127.0.0.1:%d" % port, "--tlsverify", "--tlscacert", d + "/ca.pem", "--tlscert",
+           d + "/cert.pem", "--tlskey", d + "/key.pem"]
+    for _ in range(600):
+        if subprocess.run(cli + ["version"], capture_output=True, env=dict(os.environ, DOCKER_CONFIG=dd)) \
+                .returncode == 0:
+            save = subprocess.run(engine.isula + ["save", "busybox:latest"], capture_output=True, check=True)
+            subprocess.run(cli + ["load"], input=save.stdout, capture_output=True, check=True,
+                           env=dict(os.environ, DOCKER_CONFIG=dd))
+            return proc, cli
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    stop_tls_dockerd(proc, d)
+    raise RuntimeError("dockerd did not start (see %s/dockerd.log)" % dd)
+
+
+def stop_tls_dockerd(proc, d):
+    """Stops it by its PID (it stops its containerd) and removes what it left mounted under its dirs."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    dd = os.path.join(d, "dockerd")
+    with open("/proc/mounts") as f:
+        mounts = [line.split()[1] for line in f if line.split()[1].startswith(dd + "/")]
+    for m in reversed(mounts):
+        subprocess.run(["umount", "-l", m])
+
+
 def tls_transport(build, base, n):
     """`isula run --rm busybox true` and `isula ps` over the unix socket and over TLS on tcp (--tlsverify, client
     certificate), interleaved, against one isulad of its own; plus the docker CLI over TLS (DOCKER_TLS_VERIFY, which
-    reuses its connection) to the same daemon. isula resumes its TLS session from $HOME/.iSulad/tls-sessions (HOME is
+    reuses its connection) to the same daemon, and to a real dockerd over TLS of the bench's own
+    (start_tls_dockerd, same certificates, its containers with --network none as isula's are loopback-only). isula resumes its TLS session from $HOME/.iSulad/tls-sessions (HOME is
     a directory of the bench); "first contact" runs with an unusable HOME, so each command makes a full handshake
     (its later connections still resume in memory). The ECDSA rows: a second isulad with ECDSA P-256 certificates."""
     d = os.path.join(base, "tls")
@@ -465,11 +513,21 @@ def tls_transport(build, base, n):
     etls = [os.path.join(build, "isula"), "-H", "tcp://127.0.0.1:%d" % eport, "--tlsverify", "--tlscacert",
             ed + "/ca.pem", "--tlscert", ed + "/cert.pem", "--tlskey", ed + "/key.pem"]
     run = ["run", "--rm", "busybox", "true"]
-    res = {k: [] for k in ("unix socket", "tcp + TLS (isula)", "tcp + TLS (isula), first contact",
-                           "tcp + TLS (docker CLI)", "ps, unix socket", "ps, tcp + TLS (isula)",
-                           "ps, tcp + TLS (isula), first contact", "ps, tcp + TLS (isula), ECDSA",
-                           "ps, tcp + TLS (isula), ECDSA, first contact")}
     has_docker = shutil.which("docker") is not None
+    dockerd = None
+    if has_docker and shutil.which("dockerd") is not None:
+        try:
+            dockerd = start_tls_dockerd(d, eport + 1, eng)
+        except BaseException:
+            eng.stop()
+            eeng.stop()
+            raise
+    res = {k: [] for k in ("unix socket", "tcp + TLS (isula)", "tcp + TLS (isula), first contact",
+                           "tcp + TLS (docker CLI)", "tcp + TLS (docker CLI against dockerd)", "ps, unix socket", "ps, tcp + TLS (isula)",
+                           "ps, tcp + TLS (isula), first contact", "ps, tcp + TLS (isula), ECDSA",
+                           "ps, tcp + TLS (isula), ECDSA, first contact", "ps, tcp + TLS (docker CLI)",
+                           "ps, tcp + TLS (docker CLI against dockerd)")}
+    denv_own = dict(os.environ, DOCKER_CONFIG=os.path.join(d, "dockerd"))
     try:
         for _ in range(n):
             res["unix socket"].append(timed(eng.isula + run))
@@ -477,14 +535,23 @@ def tls_transport(build, base, n):
             res["tcp + TLS (isula), first contact"].append(timed(tls + run, env=fenv))
             if has_docker:
                 res["tcp + TLS (docker CLI)"].append(timed(["docker"] + run, env=denv))
+            if dockerd is not None:
+                res["tcp + TLS (docker CLI against dockerd)"].append(
+                    timed(dockerd[1] + ["run", "--rm", "--network", "none", "busybox", "true"], env=denv_own))
             res["ps, unix socket"].append(timed(eng.isula + ["ps"]))
             res["ps, tcp + TLS (isula)"].append(timed(tls + ["ps"], env=henv))
             res["ps, tcp + TLS (isula), first contact"].append(timed(tls + ["ps"], env=fenv))
             res["ps, tcp + TLS (isula), ECDSA"].append(timed(etls + ["ps"], env=henv))
             res["ps, tcp + TLS (isula), ECDSA, first contact"].append(timed(etls + ["ps"], env=fenv))
+            if has_docker:
+                res["ps, tcp + TLS (docker CLI)"].append(timed(["docker", "ps"], env=denv))
+            if dockerd is not None:
+                res["ps, tcp + TLS (docker CLI against dockerd)"].append(timed(dockerd[1] + ["ps"], env=denv_own))
     finally:
         eng.stop()
         eeng.stop()
+        if dockerd is not None:
+            stop_tls_dockerd(dockerd[0], d)
     return {k: v for k, v in res.items() if v}
 
 
@@ -603,8 +670,22 @@ def main():
                     "busybox:latest image, which the script loads from isula's built-in one")
     ap.add_argument("--out")
     ap.add_argument("--health-seconds", type=int, default=60, help="how long the health-check load is measured")
+    ap.add_argument("--only", choices=["transport"], help="transport: only the TLS / authz table (tls_transport, "
+                    "authz_cost)")
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="isd-bench-", dir="/tmp")
+    if a.only == "transport":
+        transports = tls_transport(a.build, base, a.n)
+        transports.update(authz_cost(a.build, base, a.n))
+        out = ["| transport / access control, n=%d | median / p90 (ms) |" % a.n, "| --- | --- |"]
+        out += ["| %s | %s |" % (k, ms(v)) for k, v in transports.items()]
+        text = "\n".join(out) + "\n"
+        if a.out:
+            with open(a.out, "w") as f:
+                f.write(text)
+        print(text)
+        shutil.rmtree(base, ignore_errors=True)
+        return
     lines = ["# Benchmark run", "", "Machine: %s cores, kernel %s; n=%d serial runs; %d containers in parallel "
              "with %d clients. Times are median / p90 in ms." % (os.cpu_count(), os.uname().release, a.n,
                                                                  a.parallel, a.clients), ""]
