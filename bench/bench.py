@@ -559,9 +559,11 @@ def authz_cost(build, base, n):
     """What an authorization plugin costs per request: `isula ps` against an isulad without a plugin and one
     with --authorization-plugin (a Python plugin on /run/docker/plugins/<name>.sock allowing everything),
     interleaved. The difference of medians is the plugin round trips, AuthZReq and AuthZRes (connect, JSON both
-    ways, the plugin)."""
+    ways, the plugin). A third isulad asks the same plugin on 127.0.0.1 over TLS (a .json spec with TLSConfig: the
+    bench's CA and client certificate; the plugin asks for it), a full handshake per call."""
     import http.server
     import socketserver
+    import ssl
     import threading
     name = "isd-bench-authz-%d" % os.getpid()
     path = "/run/docker/plugins/%s.sock" % name
@@ -584,24 +586,45 @@ def authz_cost(build, base, n):
         def get_request(self):
             return self.socket.accept()[0], ("plugin", 0)
 
+    class TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+        daemon_threads = True
+
     os.makedirs("/run/docker/plugins", exist_ok=True)
     srv = Server(path, Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    plain_dir, authz_dir = os.path.join(base, "authz0"), os.path.join(base, "authz1")
-    os.makedirs(plain_dir)
-    os.makedirs(authz_dir)
-    plain = Engine(build, plain_dir)
-    authz = Engine(build, authz_dir, ["--authorization-plugin", name])
-    res = {"isula ps, no plugin": [], "isula ps, authz plugin": []}
+    pki, specs = os.path.join(base, "authz-pki"), os.path.join(base, "authz-specs")
+    os.makedirs(pki)
+    os.makedirs(specs)
+    make_tls_pki(pki)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki + "/server-cert.pem", pki + "/server-key.pem")
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(pki + "/ca.pem")
+    tsrv = TcpServer(("127.0.0.1", 0), Handler)
+    tsrv.socket = ctx.wrap_socket(tsrv.socket, server_side=True)
+    threading.Thread(target=tsrv.serve_forever, daemon=True).start()
+    with open(os.path.join(specs, name + "-tls.json"), "w") as f:
+        json.dump({"Name": name + "-tls", "Addr": "tcp://127.0.0.1:%d" % tsrv.server_address[1],
+                   "TLSConfig": {"CAFile": pki + "/ca.pem", "CertFile": pki + "/cert.pem",
+                                 "KeyFile": pki + "/key.pem"}}, f)
+    dirs = [os.path.join(base, "authz%d" % i) for i in range(3)]
+    for x in dirs:
+        os.makedirs(x)
+    engines = []
+    res = {"isula ps, no plugin": [], "isula ps, authz plugin": [], "isula ps, authz plugin over tcp + TLS": []}
     try:
+        engines.append(Engine(build, dirs[0]))
+        engines.append(Engine(build, dirs[1], ["--authorization-plugin", name]))
+        engines.append(Engine(build, dirs[2], ["--plugin-dir", specs, "--authorization-plugin", name + "-tls"]))
         for _ in range(n):
-            res["isula ps, no plugin"].append(timed(plain.isula + ["ps"]))
-            res["isula ps, authz plugin"].append(timed(authz.isula + ["ps"]))
+            for k, e in zip(res, engines):
+                res[k].append(timed(e.isula + ["ps"]))
     finally:
-        plain.stop()
-        authz.stop()
-        srv.shutdown()
-        srv.server_close()
+        for e in engines:
+            e.stop()
+        for x in (srv, tsrv):
+            x.shutdown()
+            x.server_close()
         os.unlink(path)
     return res
 def cri_stubs(base):
