@@ -372,6 +372,9 @@ static json_t *post(const char *name, const struct plugin_addr *where, const cha
     if (conn_write(&c, req, strlen(req)))
         while (in.len < PLUGIN_MAX_REPLY && (n = conn_read(&c, chunk, sizeof(chunk))) > 0)
             buf_append(&in, chunk, (size_t)n);
+    else if (c.s != NULL && conn_read(&c, chunk, sizeof(chunk)) >= 0 && c.tls_error == NULL)
+        /* refused after the handshake (TLS 1.3): its alert, read above, says why; else the write's error */
+        c.tls_error = xstrdup("TLS: the plugin closed the connection");
     buf_append(&in, "", 1);
     sep = strstr(in.data, "\r\n\r\n");
     if (in.len == 1 && c.tls_error != NULL)
