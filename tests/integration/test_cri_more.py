@@ -379,3 +379,106 @@ def test_grpc_is_loaded_at_the_first_cri_connection():
         assert "isulad" in Isula(dm).ok("version")
     finally:
         stop_daemon(dm)
+
+
+# ---- devices and mount propagation ----
+
+def devices_cgroup(pid):
+    """The cgroup v1 devices controller's directory of the process, or None (cgroup v2: an eBPF program)."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        for ln in f:
+            _, ctrls, path = ln.rstrip("\n").split(":", 2)
+            if "devices" in ctrls.split(","):
+                return "/sys/fs/cgroup/devices" + path
+    return None
+
+
+@needs_cni
+def test_container_devices(cri, isula, podnet, pods, pause):
+    pid = pods("devices")
+    # /dev/fuse (c 10:229) is not among the engine's default devices: only the rule made here lets it be opened
+    dev = cri.pb.Device(host_path="/dev/fuse", container_path="/dev/cri-fuse", permissions="r")
+    cid = start_ctr(cri, pid, ctr_config(cri, "dev", ["sleep", "1000"], devices=[dev]))
+
+    def sh(c, cmd):
+        return cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=c, cmd=["sh", "-c", cmd]), timeout=60)
+    r = sh(cid, "ls -l /dev/cri-fuse")
+    assert r.exit_code == 0 and r.stdout.startswith(b"c") and b"10, 229" in r.stdout, r.stdout
+    # opened for reading: allowed; for writing (`: >` opens and writes nothing): denied by the cgroup rule
+    r = sh(cid, "dd if=/dev/cri-fuse count=0")
+    assert r.exit_code == 0, r.stderr
+    r = sh(cid, ": > /dev/cri-fuse")
+    assert r.exit_code != 0 and b"not permitted" in r.stderr, r.stderr
+    cg = devices_cgroup(ctr_pid(isula, cid))
+    if cg is not None:
+        with open(os.path.join(cg, "devices.list")) as f:
+            assert "c 10:229 r" in f.read().splitlines()
+    # without a container path the host path is used; empty permissions are rwm
+    cid2 = start_ctr(cri, pid, ctr_config(cri, "dev2", ["sleep", "1000"],
+                                          devices=[cri.pb.Device(host_path="/dev/fuse")]))
+    r = sh(cid2, "ls -l /dev/fuse && : > /dev/fuse")
+    assert r.exit_code == 0 and b"10, 229" in r.stdout, r.stdout + r.stderr
+    cg = devices_cgroup(ctr_pid(isula, cid2))
+    if cg is not None:
+        with open(os.path.join(cg, "devices.list")) as f:
+            assert "c 10:229 rwm" in f.read().splitlines()
+    # a container without the device has no node and no rule
+    cid3 = start_ctr(cri, pid, ctr_config(cri, "nodev", ["sleep", "1000"]))
+    r = sh(cid3, "mknod /tmp/f c 10 229 && : > /tmp/f")
+    assert r.exit_code != 0 and b"not permitted" in r.stderr, r.stderr
+    # a host path that is no device: INVALID_ARGUMENT, naming it
+    e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(
+        pod_sandbox_id=pid, config=ctr_config(cri, "baddev", ["true"],
+                                              devices=[cri.pb.Device(host_path="/etc/hostname")])))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "/etc/hostname" in e.details(), e.details()
+
+
+def optional_fields(pid, mnt):
+    """The optional fields (shared:N, master:N) of a mount point in the process's mountinfo."""
+    with open("/proc/%d/mountinfo" % pid) as f:
+        for ln in f:
+            parts = ln.split()
+            if parts[4] == mnt:
+                return parts[6:parts.index("-")]
+    raise AssertionError(mnt)
+
+
+@needs_cni
+def test_mount_propagation(cri, isula, podnet, pods, pause, tmp_path):
+    src = tmp_path / "shared"
+    src.mkdir()
+    host_mounts = [str(src)]
+    subprocess.run(["mount", "--bind", str(src), str(src)], check=True)
+    try:
+        subprocess.run(["mount", "--make-rshared", str(src)], check=True)
+        (src / "late").mkdir()
+        (src / "back").mkdir()
+        pid = pods("propagation")
+        M = cri.pb.Mount
+
+        def ctr(name, prop, privileged=False):
+            return start_ctr(cri, pid, ctr_config(
+                cri, name, ["sleep", "1000"], mounts=[M(host_path=str(src), container_path="/m", propagation=prop)],
+                linux=cri.pb.LinuxContainerConfig(security_context=cri.pb.LinuxContainerSecurityContext(
+                    privileged=privileged))))
+        private = ctr("private", cri.pb.PROPAGATION_PRIVATE)
+        slave = ctr("slave", cri.pb.PROPAGATION_HOST_TO_CONTAINER)
+        shared = ctr("shared", cri.pb.PROPAGATION_BIDIRECTIONAL, privileged=True)
+        pp, ps, pb_ = (ctr_pid(isula, c) for c in (private, slave, shared))
+        assert not any(f.startswith(("shared:", "master:")) for f in optional_fields(pp, "/m"))
+        assert any(f.startswith("master:") for f in optional_fields(ps, "/m"))
+        assert any(f.startswith("shared:") for f in optional_fields(pb_, "/m"))
+        # a mount made on the host after the start: seen by the slave and the shared one, not by the private one
+        subprocess.run(["mount", "-t", "tmpfs", "cri-late", str(src / "late")], check=True)
+        host_mounts.insert(0, str(src / "late"))
+        assert "/m/late" not in mountinfo(pp)
+        assert "/m/late" in mountinfo(ps) and "/m/late" in mountinfo(pb_)
+        # a mount made in the bidirectional container comes back to the host
+        r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=shared, cmd=["mount", "-t", "tmpfs", "t", "/m/back"]),
+                            timeout=60)
+        assert r.exit_code == 0, r.stderr
+        host_mounts.insert(0, str(src / "back"))
+        assert str(src / "back") in mountinfo(os.getpid())
+    finally:
+        for m in host_mounts:
+            subprocess.run(["umount", "-l", m], capture_output=True)

@@ -51,6 +51,19 @@ static json_t *binds_json(const Runtime__V1__ContainerConfig *c)
     return a;
 }
 
+/* The devices as HostConfig.Devices: the spec builder makes each node and its cgroup rule (an empty
+ * container_path is the host path, empty permissions are "rwm", as with `--device`). */
+static json_t *devices_json(const Runtime__V1__ContainerConfig *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < c->n_devices; i++) {
+        const Runtime__V1__Device *dv = c->devices[i];
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "PathOnHost", dv->host_path, "PathInContainer",
+                                           dv->container_path, "CgroupPermissions", dv->permissions));
+    }
+    return a;
+}
+
 /* Resources as HostConfig (and Docker update body) fields. A negative OOM score adjustment (kubelet's for
  * guaranteed pods) needs CAP_SYS_RESOURCE, which this daemon may lack: it is left to the default. */
 static void resources_set(json_t *o, const Runtime__V1__LinuxContainerResources *r)
@@ -113,6 +126,7 @@ static json_t *container_body(const Runtime__V1__ContainerConfig *c, const char 
     if (*c->working_dir != '\0')
         json_object_set_new(body, "WorkingDir", json_string(c->working_dir));
     json_object_set_new(hc, "Binds", binds_json(c));
+    json_object_set_new(hc, "Devices", devices_json(c));
     linux_set(hc, c->linux);
     return body;
 }
