@@ -572,3 +572,49 @@ def test_kubectl_exec_tty_takes_the_terminal_size(apiserver, tmp_path, websocket
             p.wait()
         os.close(master)
     assert b"33 111" in out, out
+
+
+def test_idle_connections_are_closed(tmp_path):
+    """A daemon of its own with --stream-idle-timeout 2s: a session without traffic either way is closed, one whose
+    process prints every second outlives the timeout."""
+    sock = str(tmp_path / "cri.sock")
+    dm = start_daemon(args=["--cri-socket", sock, "--pod-sandbox-image", "isulad/pause:builtin",
+                            "--websocket-server-listening-port", str(stream_port()), "--stream-idle-timeout", "2s"])
+    c = w = None
+    try:
+        cri = Cri(sock)
+        node = cri.pb.NamespaceOption(network=cri.pb.NODE)
+        meta = cri.pb.PodSandboxMetadata(name="idle", namespace="it", uid=uuid.uuid4().hex, attempt=0)
+        sbcfg = cri.pb.PodSandboxConfig(metadata=meta, linux=cri.pb.LinuxPodSandboxConfig(
+            security_context=cri.pb.LinuxSandboxSecurityContext(namespace_options=node)))
+        pid = cri.rt.RunPodSandbox(cri.pb.RunPodSandboxRequest(config=sbcfg), timeout=120).pod_sandbox_id
+        cid = start_ctr(cri, (pid, sbcfg), "sleeper", ["sleep", "100000"])
+        # SPDY: the process prints once and sleeps; the server closes the connection without an exit status
+        c = Spdy(exec_url(cri, cid, ["sh", "-c", "echo started; exec sleep 100000"]))
+        err = c.open({"streamtype": "error"})
+        out = c.open({"streamtype": "stdout"})
+        c.open({"streamtype": "stderr"})
+        assert c.wait(lambda: out.data == b"started\n")
+        assert c.wait(lambda: c.closed)
+        assert bytes(err.data) == b""
+        # WebSocket: the same
+        w = Ws(exec_url(cri, cid, ["sleep", "100000"], stderr=True))
+        assert w.read_all() == {}
+        # traffic keeps a session open past the timeout: six lines a second apart, then the exit status
+        o, e, st = spdy_exec(exec_url(cri, cid, ["sh", "-c", "for i in 1 2 3 4 5 6; do echo $i; sleep 1; done"]))
+        assert o == b"1\n2\n3\n4\n5\n6\n" and status_of(st)["status"] == "Success"
+        cri.close()
+    finally:
+        for x in (c, w):
+            if x is not None:
+                x.close()
+        stop_daemon(dm)
+
+
+def test_stream_idle_timeout_option_is_validated(tmp_path):
+    r = subprocess.run([os.path.join(os.environ.get("ISD_BUILD_DIR", "build"), "isulad"), "--stream-idle-timeout",
+                        "500ms", "-H", "unix://" + str(tmp_path / "x.sock"), "-g", str(tmp_path / "g"),
+                        "-S", str(tmp_path / "s"), "-p", str(tmp_path / "p.pid")], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode != 0 and "--stream-idle-timeout: the stream idle timeout must be at least 1s" in r.stderr, \
+        r.stderr

@@ -87,6 +87,7 @@ TEST(defaults)
     ASSERT_INT_EQ(c->log_file_mode, 0600);
     ASSERT_INT_EQ(c->image_opt_timeout_ns, 300LL * 1000000000LL);
     ASSERT_INT_EQ(c->start_timeout_ns, 120LL * 1000000000LL);
+    ASSERT_INT_EQ(c->stream_idle_timeout_ns, 4LL * 3600 * 1000000000LL);
     ASSERT_STR_EQ(c->network_plugin, "");
     ASSERT_STR_EQ(c->cni_bin_dir, "/opt/cni/bin");
     ASSERT_STR_EQ(c->cni_conf_dir, "/etc/cni/net.d");

@@ -50,10 +50,11 @@ struct isd_config {
     char *storage_driver; /* always "overlay2" */
     char **storage_opts;  /* validated "overlay2.*=value" */
     long long start_timeout_ns;
-    long long image_opt_timeout_ns; /* -1 = none */
-    char *hook_spec;                /* NULL when unset */
-    char *native_umask;             /* "secure" or "normal" */
-    unsigned int native_umask_mode; /* 0027 or 0022 */
+    long long stream_idle_timeout_ns; /* CRI streaming connections without traffic are closed after it */
+    long long image_opt_timeout_ns;   /* -1 = none */
+    char *hook_spec;                  /* NULL when unset */
+    char *native_umask;               /* "secure" or "normal" */
+    unsigned int native_umask_mode;   /* 0027 or 0022 */
 
     char *userns_remap;                 /* "<uid>:<gid>:<offset>" or NULL */
     struct user_remap userns_remap_map; /* parsed; size 0 when unset (or a uid/gid of 0) */

@@ -110,6 +110,7 @@ int check_metrics_addr(struct isd_config *c, const char *what, struct isd_error 
 int check_cgroup_parent(struct isd_config *c, const char *what, struct isd_error **err);
 int check_registries(struct isd_config *c, const char *what, struct isd_error **err);
 int check_start_timeout(struct isd_config *c, const char *what, struct isd_error **err);
+int check_stream_idle_timeout(struct isd_config *c, const char *what, struct isd_error **err);
 
 /* Parses one ulimit "name=soft[:hard]" into the normal form "name=soft:hard". */
 char *ulimit_normalize(const char *text, const char *what, struct isd_error **err);

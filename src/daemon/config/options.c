@@ -90,6 +90,10 @@ const struct opt_def isd_opts[] = {
      check_storage_driver, "Storage driver to use (only overlay2 is supported)"},
     {"storage-opt", NULL, 's', "storage-opts", NULL, OT_STRV, NULL, F(storage_opts), 0, check_storage_opts,
      "Storage driver options: overlay2.override_kernel_check=true, overlay2.size=<size>, overlay2.basesize=<size>"},
+    {"stream-idle-timeout", NULL, 0, "stream-idle-timeout", NULL, OT_DURATION, "4h", F(stream_idle_timeout_ns), 0,
+     check_stream_idle_timeout,
+     "CRI streaming (exec, attach, port-forward) connections without traffic in either direction are closed after "
+     "this duration"},
     {"tls", NULL, 0, "tls", NULL, OT_BOOL, "false", F(tls), 0, NULL, "Use TLS; implied by --tlsverify"},
     {"tlscacert", NULL, 0, "tls-config.CAFile", NULL, OT_PATH, "$HOME/.iSulad/ca.pem", F(tls_ca), 0, NULL,
      "Trust certs signed only by this CA"},

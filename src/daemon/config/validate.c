@@ -263,3 +263,10 @@ int check_start_timeout(struct isd_config *c, const char *what, struct isd_error
         return isd_error_set(err, ISD_ERR_INVALID, 0, "%s: the start timeout must be positive", what);
     return 0;
 }
+
+int check_stream_idle_timeout(struct isd_config *c, const char *what, struct isd_error **err)
+{
+    if (c->stream_idle_timeout_ns < 1000000000LL)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "%s: the stream idle timeout must be at least 1s", what);
+    return 0;
+}

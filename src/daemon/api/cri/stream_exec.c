@@ -295,14 +295,26 @@ static int forward_output(struct session *s, const char *p, size_t n)
 /* Returns 1 when the process's side ended, 0 when the client left. */
 static int pump(struct session *s)
 {
+    long long last = now_ns();
     for (;;) {
         struct pollfd pf[2] = {{s->m->fd, POLLIN, 0},
                                {s->local, (short)(POLLIN | (buf_size(&s->stdin_q) > 0 ? POLLOUT : 0)), 0}};
-        if (poll(pf, 2, -1) < 0) {
+        int left = stream_idle_left_ms(s->d, last), n = left > 0 ? poll(pf, 2, left) : 0;
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             return 0;
         }
+        if (n == 0) {
+            if (stream_idle_left_ms(s->d, last) > 0)
+                continue;
+            log_info("streaming %s of `%s`: no traffic for the idle timeout, connection closed",
+                     s->r->kind == STREAM_EXEC ? "exec" : "attach", s->r->id);
+            mux_goaway(s->m);
+            return 0;
+        }
+        if ((pf[0].revents | (pf[1].revents & ~POLLOUT)) != 0)
+            last = now_ns();
         if (pf[1].revents & POLLOUT)
             flush_stdin(s);
         if (pf[1].revents & ~POLLOUT) {

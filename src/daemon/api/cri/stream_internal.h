@@ -128,6 +128,10 @@ char *ws_accept_key(const char *key);
 /* Blocking write of the whole buffer to a socket (no SIGPIPE). */
 int stream_write_all(int fd, const void *p, size_t n);
 
+/* The idle timeout of a session (--stream-idle-timeout, kubelet's 4h by default): the poll timeout in ms left
+ * when its last traffic in either direction was at last_ns (now_ns clock), 0 when it is idle. */
+int stream_idle_left_ms(struct daemon *d, long long last_ns);
+
 /* ---- the sessions (one per upgraded connection; r taken) ---- */
 
 /* Remote command protocol versions: 1 channel.k8s.io, 2 v2, 3 v3 (resize), 4 v4 (Status JSON on the error stream),

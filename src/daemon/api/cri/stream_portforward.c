@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "daemon/api/cri/stream_internal.h"
 
@@ -193,6 +194,7 @@ static bool ws_all_done(struct pf_session *s)
 
 static void serve_loop(struct pf_session *s)
 {
+    long long last = now_ns();
     for (;;) {
         struct pollfd pf[PF_PAIRS + 1] = {{s->m->fd, POLLIN, 0}};
         int idx[PF_PAIRS + 1], n = 1;
@@ -209,11 +211,19 @@ static void serve_loop(struct pf_session *s)
         }
         if (s->m->proto == MUX_WS && ws_all_done(s))
             return;
-        if (poll(pf, (nfds_t)n, -1) < 0) {
+        int left = stream_idle_left_ms(s->d, last), ready = left > 0 ? poll(pf, (nfds_t)n, left) : 0;
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             return;
         }
+        if (ready == 0) {
+            if (stream_idle_left_ms(s->d, last) > 0)
+                continue;
+            log_info("streaming port-forward of `%s`: no traffic for the idle timeout, connection closed", s->r->id);
+            return; /* the caller says goodbye and closes the pairs */
+        }
+        last = now_ns();
         for (int i = 1; i < n; i++) {
             if (pf[i].revents & POLLOUT)
                 pair_flush(&s->p[idx[i]]);

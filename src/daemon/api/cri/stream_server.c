@@ -306,6 +306,14 @@ static void serve_connection(int fd)
     free(q.head);
 }
 
+int stream_idle_left_ms(struct daemon *d, long long last_ns)
+{
+    long long left = (last_ns + d->cfg->stream_idle_timeout_ns - now_ns()) / 1000000LL;
+    if (left <= 0)
+        return 0;
+    return left > 60000 ? 60000 : (int)left; /* a minute at most: the loop looks again */
+}
+
 /* Closes after the client has read everything: a close with unread input (window updates the client still sends)
  * answers with a reset, and a reset makes the client's kernel drop what it had not read yet, the exit status included.
  * The client gets a few seconds to finish. */
