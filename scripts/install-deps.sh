@@ -12,8 +12,9 @@ RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4 containernetwork
 # squashfs-tools: mksquashfs makes the image of the --mount type=squashfs test
 # clang-format: scripts/test.sh checks the formatting of src/ and tests/ (clang-format 14 reads .clang-format)
 TEST_PKGS="clang-format libcap2-bin python3-pytest python3-grpcio python3-grpc-tools python3-websocket python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86 squashfs-tools"
-# Other engines for the benchmarks to run side by side (bench/bench.py --docker, bench/bench_pull.py --dockerd)
-BENCH_PKGS="docker.io"
+# Other engines for the benchmarks to run side by side (bench/bench.py --docker, bench/bench_pull.py --dockerd,
+# bench/bench_cri.py: Debian's containerd 1.6 with its CRI plugin)
+BENCH_PKGS="docker.io containerd"
 want="$BUILD_PKGS $RUN_PKGS"
 case "${1:-}" in
 --test) want="$want $TEST_PKGS" ;;
