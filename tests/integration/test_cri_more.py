@@ -482,3 +482,29 @@ def test_mount_propagation(cri, isula, podnet, pods, pause, tmp_path):
     finally:
         for m in host_mounts:
             subprocess.run(["umount", "-l", m], capture_output=True)
+
+
+@needs_cni
+def test_ambient_capabilities(cri, isula, podnet, pods, pause):
+    """add_ambient_capabilities: a non-root process keeps them (CapAmb) across execve, in exec too."""
+    pid = pods("ambient")
+    bind = 1 << 10  # CAP_NET_BIND_SERVICE
+    caps = cri.pb.Capability(drop_capabilities=["ALL"], add_ambient_capabilities=["NET_BIND_SERVICE"])
+    cid = start_ctr(cri, pid, sec_ctr(cri, "amb", run_as_user=cri.pb.Int64Value(value=1000), capabilities=caps))
+    cp = ctr_pid(isula, cid)
+    assert status_of_pid(cp, "Uid")[0] == "1000"
+    for field in ("CapAmb", "CapInh", "CapPrm", "CapEff", "CapBnd"):
+        assert int(status_of_pid(cp, field)[0], 16) == bind, field
+    r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid, cmd=["cat", "/proc/self/status"]), timeout=60)
+    st = dict(ln.split(":", 1) for ln in r.stdout.decode().splitlines() if ":" in ln)
+    assert int(st["CapAmb"].strip(), 16) == bind and int(st["CapEff"].strip(), 16) == bind
+    # without it the same user ends with no effective capability (the kernel clears them at execve)
+    caps = cri.pb.Capability(drop_capabilities=["ALL"], add_capabilities=["NET_BIND_SERVICE"])
+    cid2 = start_ctr(cri, pid, sec_ctr(cri, "noamb", run_as_user=cri.pb.Int64Value(value=1000), capabilities=caps))
+    cp2 = ctr_pid(isula, cid2)
+    assert int(status_of_pid(cp2, "CapAmb")[0], 16) == 0 and int(status_of_pid(cp2, "CapEff")[0], 16) == 0
+    # an unknown name: INVALID_ARGUMENT naming it
+    e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(
+        pod_sandbox_id=pid, config=sec_ctr(cri, "badamb", capabilities=cri.pb.Capability(
+            add_ambient_capabilities=["NO_SUCH_CAP"]))))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "NO_SUCH_CAP" in e.details(), e.details()

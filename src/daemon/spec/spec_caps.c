@@ -173,16 +173,37 @@ static json_t *caps_tweak(char **add, char **drop)
     return set;
 }
 
+/* CapAmbient (not Docker's: the CRI's add_ambient_capabilities) are in every set, inheritable and ambient too, so a
+ * process of a non-root user keeps them across execve. */
 json_t *spec_caps_build(const json_t *host_config, bool privileged, struct isd_error **err)
 {
     cleanup_strv char **add = NULL;
     cleanup_strv char **drop = NULL;
+    cleanup_strv char **ambient = NULL;
     cleanup_json json_t *set = NULL;
+    json_t *caps;
 
-    if (cap_list(host_config, "CapAdd", &add, err) < 0 || cap_list(host_config, "CapDrop", &drop, err) < 0)
+    if (cap_list(host_config, "CapAdd", &add, err) < 0 || cap_list(host_config, "CapDrop", &drop, err) < 0 ||
+        cap_list(host_config, "CapAmbient", &ambient, err) < 0)
         return NULL;
     set = privileged ? spec_caps_all() : caps_tweak(add, drop);
-    return json_pack("{sOsOsO}", "bounding", set, "effective", set, "permitted", set);
+    caps = json_pack("{sOsOsO}", "bounding", set, "effective", set, "permitted", set);
+    if (ambient != NULL) {
+        json_t *amb = strv_contains(ambient, "ALL") ? spec_caps_all() : json_array();
+        for (size_t i = 0; ambient[i] != NULL; i++) {
+            if (!streq(ambient[i], "ALL"))
+                add_unique(amb, ambient[i]);
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(amb, i, e)
+        {
+            add_unique(set, json_string_value(e));
+        }
+        json_object_set(caps, "inheritable", amb);
+        json_object_set_new(caps, "ambient", amb);
+    }
+    return caps;
 }
 
 static const struct {

@@ -180,6 +180,10 @@ int cri_container_security_set(struct daemon *d, json_t *body, json_t *hc,
                             strv_json(sc->capabilities->add_capabilities, sc->capabilities->n_add_capabilities));
         json_object_set_new(hc, "CapDrop",
                             strv_json(sc->capabilities->drop_capabilities, sc->capabilities->n_drop_capabilities));
+        if (sc->capabilities->n_add_ambient_capabilities > 0)
+            json_object_set_new(
+                hc, "CapAmbient",
+                strv_json(sc->capabilities->add_ambient_capabilities, sc->capabilities->n_add_ambient_capabilities));
     }
     if (sc->no_new_privs)
         secopt_add(hc, "%s", "no-new-privileges");
