@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """CRI pods side by side: isulad and Debian's containerd 1.6 (its CRI plugin), both on the same CNI network.
 
-Measures, for each runtime in turn (never both at once):
+Both daemons run side by side, and measure:
   * pod up: RunPodSandbox + CreateContainer + StartContainer (busybox `sleep`), and pod down: StopPodSandbox +
-    RemovePodSandbox, serial (median / p90 of n runs)
-  * 50 pods up in parallel and down in parallel (wall time, 50 client threads)
+    RemovePodSandbox, serial (median / p90 of n runs), a pod of each runtime in turn (the same load on both)
+  * 50 pods up in parallel and down in parallel (wall time, 50 client threads), one runtime after the other
   * with the 50 pods running: the RSS of the per-pod monitor processes (isulad-shim, one per container and one
     for the pause container; containerd-shim-runc-v2, one per pod) summed and divided by the pods, and the
     daemon's RSS
@@ -61,20 +61,27 @@ def shim_pids(pattern):
     return [int(p) for p in out.split()]
 
 
-def pod_bench(sock, base, n, count, shim_pattern, daemon_pid, node):
-    import grpc
-    pb, pbg = cri_stubs(base)
-    ch = grpc.insecure_channel("unix://" + sock)
-    rt = pbg.RuntimeServiceStub(ch)
-    tag = uuid.uuid4().hex[:6]
+class Pods:
+    """Pods of one runtime through its CRI socket."""
 
-    def up(i):
-        meta = pb.PodSandboxMetadata(name="bench%d" % i, namespace="bench", uid="uid-%s-%d" % (tag, i))
+    def __init__(self, sock, base, node, shim_pattern, daemon_pid):
+        import grpc
+        self.pb, pbg = cri_stubs(base)
+        self.ch = grpc.insecure_channel("unix://" + sock)
+        self.rt = pbg.RuntimeServiceStub(self.ch)
+        self.node = node
+        self.shim_pattern = shim_pattern
+        self.daemon_pid = daemon_pid
+        self.tag = uuid.uuid4().hex[:6]
+
+    def up(self, i):
+        pb, rt = self.pb, self.rt
+        meta = pb.PodSandboxMetadata(name="bench%d" % i, namespace="bench", uid="uid-%s-%d" % (self.tag, i))
         linux = pb.LinuxPodSandboxConfig()
-        if node:  # hostNetwork: the runtime path alone, without CNI
+        if self.node:  # hostNetwork: the runtime path alone, without CNI
             linux = pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
                 namespace_options=pb.NamespaceOption(network=pb.NODE)))
-        scfg = pb.PodSandboxConfig(metadata=meta, hostname="" if node else "bench%d" % i, linux=linux)
+        scfg = pb.PodSandboxConfig(metadata=meta, hostname="" if self.node else "bench%d" % i, linux=linux)
         pid = rt.RunPodSandbox(pb.RunPodSandboxRequest(config=scfg), timeout=300).pod_sandbox_id
         cfg = pb.ContainerConfig(metadata=pb.ContainerMetadata(name="c"), image=pb.ImageSpec(image="busybox"),
                                  args=["sleep", "1000"])
@@ -83,32 +90,44 @@ def pod_bench(sock, base, n, count, shim_pattern, daemon_pid, node):
         rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=300)
         return pid
 
-    def down(pid):
-        rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=300)
-        rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=300)
+    def down(self, pid):
+        self.rt.StopPodSandbox(self.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=300)
+        self.rt.RemovePodSandbox(self.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=300)
 
-    res = {"pod up": [], "pod down": []}
-    down(up(-1))  # warm-up (isulad builds its built-in pause image here when it is absent)
+    def parallel(self, count):
+        with concurrent.futures.ThreadPoolExecutor(max_workers=count) as ex:
+            t = time.perf_counter()
+            pids = list(ex.map(self.up, range(1000, 1000 + count)))
+            t_up = time.perf_counter() - t
+            time.sleep(1)
+            shims = shim_pids(self.shim_pattern)
+            mem = {"shims": len(shims), "shim_per_pod": sum(rss_kib(p) for p in shims) / count,
+                   "daemon": rss_kib(self.daemon_pid)}
+            t = time.perf_counter()
+            list(ex.map(self.down, pids))
+            t_down = time.perf_counter() - t
+        return {"up": t_up, "down": t_down}, mem
+
+
+def pod_bench(runners, n, count):
+    """Serial pods of the runtimes alternately (one up and down of each in turn: the same load on both), then the
+    parallel pods of one runtime after the other."""
+    res = {k: {"pod up": [], "pod down": []} for k in runners}
+    for r in runners.values():
+        r.down(r.up(-1))  # warm-up (isulad builds its built-in pause image here when it is absent)
     for i in range(n):
-        t = time.perf_counter()
-        pid = up(i)
-        res["pod up"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        down(pid)
-        res["pod down"].append(time.perf_counter() - t)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=count) as ex:
-        t = time.perf_counter()
-        pids = list(ex.map(up, range(1000, 1000 + count)))
-        t_up = time.perf_counter() - t
-        time.sleep(1)
-        shims = shim_pids(shim_pattern)
-        mem = {"shims": len(shims), "shim_per_pod": sum(rss_kib(p) for p in shims) / count,
-               "daemon": rss_kib(daemon_pid)}
-        t = time.perf_counter()
-        list(ex.map(down, pids))
-        t_down = time.perf_counter() - t
-    ch.close()
-    return res, {"up": t_up, "down": t_down}, mem
+        for k, r in runners.items():
+            t = time.perf_counter()
+            pid = r.up(i)
+            res[k]["pod up"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            r.down(pid)
+            res[k]["pod down"].append(time.perf_counter() - t)
+    out = {}
+    for k, r in runners.items():
+        out[k] = (res[k],) + r.parallel(count)
+        r.ch.close()
+    return out
 
 
 def ctd_config(conf_dir):
@@ -224,22 +243,22 @@ def main():
     try:
         engine = Engine(a.build, base, ["--pod-sandbox-image", PAUSE, "--cni-conf-dir", conf_dir,
                                         "--cni-bin-dir", "/usr/lib/cni"])
+        ctd = None
         try:
-            results["isulad"] = pod_bench(engine.sock, base, a.n, a.parallel, "isulad-shim.*" + engine.base,
-                                          engine.proc.pid, a.node_network)
-            images = save_images(engine, base)
+            runners = {"isulad": Pods(engine.sock, base, a.node_network, "isulad-shim.*" + engine.base,
+                                      engine.proc.pid)}
+            runners["isulad"].down(runners["isulad"].up(-2))  # the built-in pause image exists from here on
+            if shutil.which("containerd") is None:
+                results["containerd"] = "not installed (scripts/install-deps.sh --bench)"
+            else:
+                ctd = Containerd(conf_dir, save_images(engine, base))
+                runners["containerd"] = Pods(ctd.sock, base, a.node_network,
+                                             "containerd-shim-runc-v2 .*-address " + ctd.sock, ctd.proc.pid)
+            results.update(pod_bench(runners, a.n, a.parallel))
         finally:
-            engine.stop()
-        if shutil.which("containerd") is None:
-            results["containerd"] = "not installed (scripts/install-deps.sh --bench)"
-        else:
-            ctd = Containerd(conf_dir, images)
-            try:
-                results["containerd"] = pod_bench(ctd.sock, base, a.n, a.parallel,
-                                                  "containerd-shim-runc-v2 .*-address " + ctd.sock, ctd.proc.pid,
-                                                  a.node_network)
-            finally:
+            if ctd is not None:
                 ctd.stop()
+            engine.stop()
     finally:
         for ns in netns_names() - ns_before:
             subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
