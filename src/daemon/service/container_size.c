@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/image/image_store.h"
@@ -79,4 +80,21 @@ void service_container_add_sizes(struct daemon *d, json_t *j)
         return;
     }
     json_array_foreach(j, i, e) add_sizes_one(d, e);
+}
+
+int service_container_rw_usage(struct daemon *d, const char *ref, char **ret_dir, long long *ret_bytes,
+                               long long *ret_inodes, struct isd_error **err)
+{
+    cleanup_container struct container *c = service_lookup_locked(d, ref, err);
+    cleanup_free char *id = NULL;
+    if (c == NULL)
+        return -1;
+    id = c->external_rootfs == NULL ? xstrdup(c->id) : NULL;
+    pthread_mutex_unlock(&c->lock);
+    char *dir = id != NULL ? rootfs_rw_dir(d->layers, id) : NULL;
+    if (dir == NULL)
+        return isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "container %s has no writable layer", ref);
+    *ret_bytes = dir_usage(dir, ret_inodes);
+    *ret_dir = dir;
+    return 0;
 }

@@ -283,6 +283,10 @@ json_t *service_image_prune(struct daemon *d, const json_t *filters, struct isd_
 json_t *service_system_df(struct daemon *d, struct isd_error **err);
 /* Adds SizeRw and SizeRootFs to a container summary or inspect (by its Id), or to each of a list. */
 void service_container_add_sizes(struct daemon *d, json_t *j);
+/* The container's writable layer (CRI ContainerStats.writable_layer): its directory, the bytes and inodes in it.
+ * -1 (ISD_ERR_NOT_FOUND) when it has none (an external rootfs). */
+int service_container_rw_usage(struct daemon *d, const char *ref, char **ret_dir, long long *ret_bytes,
+                               long long *ret_inodes, struct isd_error **err);
 json_t *service_version(struct daemon *d);
 json_t *service_info(struct daemon *d);
 

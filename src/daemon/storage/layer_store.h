@@ -121,5 +121,7 @@ json_t *rootfs_changes(struct layer_store *ls, const char *container_id, struct 
 int rootfs_diff_tar(struct layer_store *ls, const char *container_id, int out_fd, struct isd_error **err);
 /* Size of the container's read-write layer (diff dir), or -1. */
 long long rootfs_rw_size(struct layer_store *ls, const char *container_id);
+/* The container's read-write layer directory (diff dir), or NULL when it has none. */
+char *rootfs_rw_dir(struct layer_store *ls, const char *container_id);
 
 #endif

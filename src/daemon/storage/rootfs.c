@@ -251,6 +251,17 @@ long long rootfs_rw_size(struct layer_store *ls, const char *container_id)
     return path_exists(diff) ? dir_size(diff) : -1;
 }
 
+char *rootfs_rw_dir(struct layer_store *ls, const char *container_id)
+{
+    if (!id_is_safe(container_id))
+        return NULL;
+    char *diff = xasprintf("%s/%s/diff", ls->overlay, container_id);
+    if (path_exists(diff))
+        return diff;
+    free(diff);
+    return NULL;
+}
+
 char *layer_store_lowerdir(struct layer_store *ls, const char *id, struct isd_error **err)
 {
     char *opts;

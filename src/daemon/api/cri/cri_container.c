@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "cri/api.pb-c.h"
 #include "daemon/api/cri/cri_internal.h"
@@ -65,8 +66,9 @@ static json_t *devices_json(const Runtime__V1__ContainerConfig *c)
 }
 
 /* Resources as HostConfig (and Docker update body) fields. A negative OOM score adjustment (kubelet's for
- * guaranteed pods) needs CAP_SYS_RESOURCE, which this daemon may lack: it is left to the default. */
-static void resources_set(json_t *o, const Runtime__V1__LinuxContainerResources *r)
+ * guaranteed pods) needs CAP_SYS_RESOURCE, which this daemon may lack: it is left to the default. An update
+ * (`with_oom` false) leaves the OOM score alone (CRI-R12): kubelet sends it in every resize, containerd ignores it. */
+static void resources_set(json_t *o, const Runtime__V1__LinuxContainerResources *r, bool with_oom)
 {
     if (r == NULL)
         return;
@@ -78,7 +80,7 @@ static void resources_set(json_t *o, const Runtime__V1__LinuxContainerResources 
         json_object_set_new(o, "CpuShares", json_integer(r->cpu_shares));
     if (r->memory_limit_in_bytes > 0)
         json_object_set_new(o, "Memory", json_integer(r->memory_limit_in_bytes));
-    if (r->oom_score_adj > 0)
+    if (with_oom && r->oom_score_adj > 0)
         json_object_set_new(o, "OomScoreAdj", json_integer(r->oom_score_adj));
     if (*r->cpuset_cpus != '\0')
         json_object_set_new(o, "CpusetCpus", json_string(r->cpuset_cpus));
@@ -91,7 +93,7 @@ static void linux_set(json_t *hc, const Runtime__V1__LinuxContainerConfig *l)
 {
     const Runtime__V1__LinuxContainerSecurityContext *sc = l != NULL ? l->security_context : NULL;
     const Runtime__V1__NamespaceOption *ns = sc != NULL ? sc->namespace_options : NULL;
-    resources_set(hc, l != NULL ? l->resources : NULL);
+    resources_set(hc, l != NULL ? l->resources : NULL, true);
     if (ns != NULL && ns->pid == RUNTIME__V1__NAMESPACE_MODE__NODE)
         json_object_set_new(hc, "PidMode", json_string("host"));
     if (ns != NULL && ns->pid == RUNTIME__V1__NAMESPACE_MODE__TARGET && *ns->target_id != '\0') {
@@ -148,6 +150,12 @@ ProtobufCMessage *cri_create_container(struct daemon *d, const ProtobufCMessage 
         *c->image->image == '\0' || *q->pod_sandbox_id == '\0') {
         isd_error_set(err, ISD_ERR_INVALID, 0,
                       "CreateContainer: pod_sandbox_id, config.metadata.name and config.image are required");
+        return NULL;
+    }
+    /* CRI-R06: the container's name joins the metadata with `_` */
+    if (strchr(c->metadata->name, '_') != NULL) {
+        isd_error_set(err, ISD_ERR_INVALID, 0, "CreateContainer: config.metadata.name `%s` must not contain `_`",
+                      c->metadata->name);
         return NULL;
     }
     if (sb != NULL && sb->metadata != NULL)
@@ -254,7 +262,10 @@ ProtobufCMessage *cri_update_container_resources(struct daemon *d, const Protobu
 {
     const Runtime__V1__UpdateContainerResourcesRequest *q = (const Runtime__V1__UpdateContainerResourcesRequest *)req;
     cleanup_json json_t *body = json_object();
-    resources_set(body, q->linux);
+    resources_set(body, q->linux, false);
+    if (q->linux != NULL && q->linux->oom_score_adj != 0)
+        log_info("UpdateContainerResources %s: oom_score_adj %lld is not updated (CRI-R12)", q->container_id,
+                 (long long)q->linux->oom_score_adj);
     if (cri_container_check(d, q->container_id, err) < 0 || service_container_update(d, q->container_id, body, err) < 0)
         return NULL;
     Runtime__V1__UpdateContainerResourcesResponse *r = xmalloc(sizeof(*r));
@@ -265,6 +276,11 @@ ProtobufCMessage *cri_update_container_resources(struct daemon *d, const Protobu
 /* The pod CIDR kubelet sends is not used: pod addresses come from the CNI configuration's IPAM. */
 ProtobufCMessage *cri_update_runtime_config(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err)
 {
+    const Runtime__V1__UpdateRuntimeConfigRequest *q = (const Runtime__V1__UpdateRuntimeConfigRequest *)req;
+    const Runtime__V1__RuntimeConfig *rc = q->runtime_config;
+    /* CRI-R18: only logged */
+    log_info("UpdateRuntimeConfig: pod CIDR `%s` (not used: pod addresses come from the CNI configuration)",
+             rc != NULL && rc->network_config != NULL ? rc->network_config->pod_cidr : "");
     Runtime__V1__UpdateRuntimeConfigResponse *r = xmalloc(sizeof(*r));
     runtime__v1__update_runtime_config_response__init(r);
     return &r->base;

@@ -211,6 +211,26 @@ static Runtime__V1__MemoryUsage *memory_of(const json_t *m, int64_t now)
     return o;
 }
 
+/* CRI-M38/M42: the bytes and inodes of the container's upper directory, which is the storage id (as containerd's
+ * snapshot usage); none for a container without one. */
+static Runtime__V1__FilesystemUsage *writable_layer_of(struct daemon *d, const char *id, int64_t now)
+{
+    cleanup_error struct isd_error *e = NULL;
+    char *dir = NULL;
+    long long bytes = 0, inodes = 0;
+    if (service_container_rw_usage(d, id, &dir, &bytes, &inodes, &e) < 0)
+        return NULL;
+    Runtime__V1__FilesystemUsage *o = xmalloc(sizeof(*o));
+    runtime__v1__filesystem_usage__init(o);
+    o->timestamp = now;
+    o->fs_id = xmalloc(sizeof(*o->fs_id));
+    runtime__v1__filesystem_identifier__init(o->fs_id);
+    o->fs_id->mountpoint = dir;
+    o->used_bytes = u64(bytes);
+    o->inodes_used = u64(inodes);
+    return o;
+}
+
 /* CPU time of a stats sample's cpu_stats or precpu_stats. */
 static long long cpu_total(const json_t *s, const char *key)
 {
@@ -258,6 +278,7 @@ Runtime__V1__ContainerStats *cri_container_stats_new(struct daemon *d, const cha
     o->cpu->usage_core_nano_seconds = u64(cpu_total(s, "cpu_stats"));
     o->cpu->usage_nano_cores = u64(nano_cores(s));
     o->memory = memory_of(json_object_get(s, "memory_stats"), now);
+    o->writable_layer = writable_layer_of(d, id, now);
     return o;
 }
 

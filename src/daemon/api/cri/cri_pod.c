@@ -115,6 +115,12 @@ ProtobufCMessage *cri_run_pod_sandbox(struct daemon *d, const ProtobufCMessage *
         isd_error_set(err, ISD_ERR_INVALID, 0, "RunPodSandbox: config.metadata needs name, namespace and uid");
         return NULL;
     }
+    /* CRI-R01: the sandbox's name joins these with `_`, so none may hold one */
+    if (strchr(m->name, '_') != NULL || strchr(m->namespace_, '_') != NULL || strchr(m->uid, '_') != NULL) {
+        isd_error_set(err, ISD_ERR_INVALID, 0,
+                      "RunPodSandbox: config.metadata name, namespace and uid must not contain `_`");
+        return NULL;
+    }
     cleanup_free char *name = xasprintf("k8s_POD_%s_%s_%s_%u", m->name, m->namespace_, m->uid, m->attempt);
     cleanup_json json_t *body = pod_body(q);
     const Runtime__V1__LinuxPodSandboxConfig *l = q->config->linux;

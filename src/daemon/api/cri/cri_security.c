@@ -123,10 +123,10 @@ static int user_set(json_t *body, const Runtime__V1__Int64Value *uid, const char
                     const Runtime__V1__Int64Value *gid, struct isd_error **err)
 {
     cleanup_free char *user = NULL;
-    if (uid != NULL)
-        user = xasprintf("%lld", (long long)uid->value);
-    else if (name != NULL && *name != '\0')
+    if (name != NULL && *name != '\0') /* CRI-M28: run_as_username wins over run_as_user */
         user = xstrdup(name);
+    else if (uid != NULL)
+        user = xasprintf("%lld", (long long)uid->value);
     if (gid != NULL && user == NULL)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "run_as_group needs run_as_user or run_as_username");
     if (user == NULL)

@@ -33,6 +33,10 @@ ProtobufCMessage *cri_exec(struct daemon *d, const ProtobufCMessage *req, struct
         isd_error_set(err, ISD_ERR_INVALID, 0, "Exec: one of stdin, stdout and stderr must be set");
         return NULL;
     }
+    if (q->tty && q->stderr) { /* CRI-R14, as kubelet and containerd: a tty has no stderr of its own */
+        isd_error_set(err, ISD_ERR_INVALID, 0, "Exec: tty and stderr cannot both be true");
+        return NULL;
+    }
     if (container_tty(d, q->container_id, true, &ctty, err) < 0)
         return NULL;
     sr = xcalloc(1, sizeof(*sr));
