@@ -7,10 +7,33 @@ import uuid
 import grpc
 import pytest
 
-from registry import busybox_layer, push_image
+from registry import Registry, busybox_layer, push_image, start_daemon, stop_daemon
 from test_cri import (  # noqa: F401  (fixtures)
-    Cri, PodNet, cni_bin, cni_dir, cri, ctr_config, ctr_status, d, isula, needs_cni, pause_ref, pod_status, podnet,
+    Cri, PodNet, cni_bin, cni_dir, cri, ctr_config, ctr_status, isula, needs_cni, pause_ref, pod_status, podnet,
     pods, reg, rpc_error, write_bridge_conf)
+
+
+@pytest.fixture(scope="module")
+def basic_reg():
+    """A registry asking for a password (plain HTTP)."""
+    r = Registry("basic")
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def d(reg, basic_reg, cni_dir, pause_ref, cni_bin):
+    """test_cri's daemon, also trusting basic_reg over plain HTTP."""
+    import shutil
+    import tempfile
+    sock_dir = tempfile.mkdtemp(prefix="isd-cri-", dir="/tmp")
+    dm = start_daemon(insecure=[reg.host, basic_reg.host],
+                      args=["--cri-socket", os.path.join(sock_dir, "cri.sock"), "--cni-conf-dir", cni_dir,
+                            "--pod-sandbox-image", pause_ref, "--cni-bin-dir", cni_bin])
+    dm.cri_sock = os.path.join(sock_dir, "cri.sock")
+    yield dm
+    stop_daemon(dm)
+    shutil.rmtree(sock_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -311,3 +334,54 @@ def test_exec_request_rules(cri, podnet, pods, pause):
     assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "stderr" in e.details()
     url = cri.rt.Exec(cri.pb.ExecRequest(container_id=cid, cmd=["true"], tty=True, stdout=True), timeout=30).url
     assert url.startswith("http://127.0.0.1:")
+
+
+# ---- seccomp_profile_path (CRI-M10, CRI-M28) ----
+
+@needs_cni
+def test_seccomp_profile_path_forms(cri, isula, podnet, pods, pause, tmp_path):
+    import json
+    prof = tmp_path / "no-mkdir.json"
+    prof.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW",
+                                "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}))
+    # CRI-M10: the sandbox's default is unconfined; `<full path>` is a form of the profile path as well
+    pid = pods("secpath")
+    with open("/proc/%d/status" % isula.inspect(pid)["State"]["Pid"]) as f:
+        assert [ln.split()[1] for ln in f if ln.startswith("Seccomp:")] == ["0"]
+    for name, path in (("abs", str(prof)), ("local", "localhost/" + str(prof))):
+        cid = start(cri, pid, ctr_config(cri, name, ["sleep", "1000"], linux=cri.pb.LinuxContainerConfig(
+            security_context=cri.pb.LinuxContainerSecurityContext(seccomp_profile_path=path))))
+        r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid, cmd=["mkdir", "/tmp/x"]), timeout=60)
+        assert r.exit_code != 0 and b"not permitted" in r.stderr, name
+    plain = start(cri, pid, ctr_config(cri, "plain", ["sleep", "1000"]))  # CRI-M28: no security context at all
+    with open("/proc/%d/status" % isula.inspect(plain)["State"]["Pid"]) as f:
+        assert [ln.split()[1] for ln in f if ln.startswith("Seccomp:")] == ["0"]
+
+
+# ---- images (CRI-M34, CRI-I02, CRI-I03, CRI-I04) ----
+
+def test_pull_with_auth_config(cri, isula, basic_reg):
+    import base64
+    ref = "%s/cri-auth:v1" % basic_reg.host
+    push_image(registry=basic_reg, name="cri-auth", tag="v1", layers=[busybox_layer()])
+
+    def pull(**auth):
+        return cri.im.PullImage(cri.pb.PullImageRequest(image=cri.pb.ImageSpec(image=ref),
+                                                        auth=cri.pb.AuthConfig(**auth)), timeout=120).image_ref
+
+    e = rpc_error(cri.im.PullImage, cri.pb.PullImageRequest(image=cri.pb.ImageSpec(image=ref)))
+    assert e.code() != grpc.StatusCode.OK
+    e = rpc_error(cri.im.PullImage, cri.pb.PullImageRequest(image=cri.pb.ImageSpec(image=ref), auth=cri.pb.AuthConfig(
+        username=basic_reg.user, password="wrong")))
+    assert e.code() != grpc.StatusCode.OK
+    # CRI-M34/CRI-I03: username and password
+    image_id = pull(username=basic_reg.user, password=basic_reg.password)
+    assert image_id == isula.ok("inspect", "-f", "{{.Id}}", ref)
+    # CRI-I04: removed by ID
+    cri.im.RemoveImage(cri.pb.RemoveImageRequest(image=cri.pb.ImageSpec(image=image_id)), timeout=60)
+    st = cri.im.ImageStatus(cri.pb.ImageStatusRequest(image=cri.pb.ImageSpec(image=ref)), timeout=30)
+    assert not st.HasField("image")  # CRI-I02: a missing image is no error, the image is unset
+    # CRI-M34: `auth` (base64 user:password); server_address and the tokens are accepted and ignored (CRI-05)
+    b64 = base64.b64encode(("%s:%s" % (basic_reg.user, basic_reg.password)).encode()).decode()
+    assert pull(auth=b64, server_address="ignored.invalid", identity_token="x", registry_token="y") == image_id
+    cri.im.RemoveImage(cri.pb.RemoveImageRequest(image=cri.pb.ImageSpec(image=ref)), timeout=60)

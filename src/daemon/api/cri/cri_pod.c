@@ -124,7 +124,8 @@ ProtobufCMessage *cri_run_pod_sandbox(struct daemon *d, const ProtobufCMessage *
     cleanup_free char *name = xasprintf("k8s_POD_%s_%s_%s_%u", m->name, m->namespace_, m->uid, m->attempt);
     cleanup_json json_t *body = pod_body(q);
     const Runtime__V1__LinuxPodSandboxConfig *l = q->config->linux;
-    if (l != NULL && cri_pod_security_set(d, body, json_object_get(body, "HostConfig"), l->security_context, err) < 0)
+    if (cri_pod_security_set(d, body, json_object_get(body, "HostConfig"), l != NULL ? l->security_context : NULL,
+                             err) < 0)
         return NULL;
     const char *extra = NULL;
     for (size_t i = 0; i < q->config->n_annotations; i++)

@@ -51,6 +51,8 @@ static int seccomp_set(json_t *hc, const Runtime__V1__SecurityProfile *p, const 
         return 0;
     } else if (str_has_prefix(path, LOCALHOST_PREFIX)) {
         local = path + strlen(LOCALHOST_PREFIX);
+    } else if (path[0] == '/') { /* CRI-M10/M28: the guide's bare `<full path>` */
+        local = path;
     } else {
         return isd_error_set(err, ISD_ERR_INVALID, 0, "unsupported seccomp profile `%s`", path);
     }
@@ -147,8 +149,10 @@ static void groups_set(json_t *hc, const int64_t *groups, size_t n)
 int cri_pod_security_set(struct daemon *d, json_t *body, json_t *hc, const Runtime__V1__LinuxSandboxSecurityContext *sc,
                          struct isd_error **err)
 {
-    if (sc == NULL)
+    if (sc == NULL) { /* CRI-M10/M28: no profile named is unconfined, as with a context naming none */
+        secopt_add(hc, "seccomp=%s", "unconfined");
         return 0;
+    }
     if (user_set(body, sc->run_as_user, NULL, sc->run_as_group, err) < 0)
         return -1;
     groups_set(hc, sc->supplemental_groups, sc->n_supplemental_groups);
@@ -166,8 +170,10 @@ int cri_pod_security_set(struct daemon *d, json_t *body, json_t *hc, const Runti
 int cri_container_security_set(struct daemon *d, json_t *body, json_t *hc,
                                const Runtime__V1__LinuxContainerSecurityContext *sc, struct isd_error **err)
 {
-    if (sc == NULL)
+    if (sc == NULL) { /* CRI-M10/M28: no profile named is unconfined, as with a context naming none */
+        secopt_add(hc, "seccomp=%s", "unconfined");
         return 0;
+    }
     if (user_set(body, sc->run_as_user, sc->run_as_username, sc->run_as_group, err) < 0)
         return -1;
     groups_set(hc, sc->supplemental_groups, sc->n_supplemental_groups);
