@@ -385,3 +385,19 @@ def test_pull_with_auth_config(cri, isula, basic_reg):
     b64 = base64.b64encode(("%s:%s" % (basic_reg.user, basic_reg.password)).encode()).decode()
     assert pull(auth=b64, server_address="ignored.invalid", identity_token="x", registry_token="y") == image_id
     cri.im.RemoveImage(cri.pb.RemoveImageRequest(image=cri.pb.ImageSpec(image=ref)), timeout=60)
+
+
+# ---- iSulad's annotation (CRI-R06) ----
+
+@needs_cni
+def test_pids_max_annotation(cri, isula, podnet, pods, pause):
+    from test_resources import cg_read
+    pid = pods("pidsmax")
+    for value, want in (("20", "20"), ("-1", "max")):
+        cid = start(cri, pid, ctr_config(cri, "pids" + value.replace("-", "m"), ["sleep", "1000"],
+                                         annotations={"cgroup.pids.max": value}))
+        assert cg_read(isula.inspect(cid)["State"]["Pid"], "pids", "pids.max") == want, value
+    for value in ("abc", "0", "-2", ""):
+        e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=ctr_config(
+            cri, "badpids", ["true"], annotations={"cgroup.pids.max": value})))
+        assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "cgroup.pids.max" in e.details(), value

@@ -1,5 +1,6 @@
 /* RuntimeService container calls: CreateContainer maps the ContainerConfig onto a Docker create body (the options
  * the REST path takes), the others map service JSON back to CRI messages. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,27 @@ static json_t *container_body(const Runtime__V1__ContainerConfig *c, const char 
     return body;
 }
 
+#define PIDS_MAX_ANNOTATION "cgroup.pids.max"
+
+/* CRI-R06: iSulad's annotation `cgroup.pids.max: <int64>` limits the container's processes (-1: unlimited). */
+static int pids_limit_set(json_t *hc, const Runtime__V1__ContainerConfig *c, struct isd_error **err)
+{
+    for (size_t i = 0; i < c->n_annotations; i++) {
+        const char *v = c->annotations[i]->value;
+        char *end;
+        if (!streq(c->annotations[i]->key, PIDS_MAX_ANNOTATION))
+            continue;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (*v == '\0' || *end != '\0' || errno != 0 || n < -1 || n == 0)
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "CreateContainer: annotation `%s`: `%s` is not a positive number or -1",
+                                 PIDS_MAX_ANNOTATION, v);
+        json_object_set_new(hc, "PidsLimit", json_integer(n));
+    }
+    return 0;
+}
+
 static bool shares_pod_pid(const Runtime__V1__ContainerConfig *c)
 {
     const Runtime__V1__LinuxContainerSecurityContext *sc = c->linux != NULL ? c->linux->security_context : NULL;
@@ -166,6 +188,8 @@ ProtobufCMessage *cri_create_container(struct daemon *d, const ProtobufCMessage 
     if (sb != NULL && *sb->log_directory != '\0' && *c->log_path != '\0')
         log_path = xasprintf("%s/%s", sb->log_directory, c->log_path);
     cleanup_json json_t *body = container_body(c, log_path);
+    if (pids_limit_set(json_object_get(body, "HostConfig"), c, err) < 0)
+        return NULL;
     json_object_set_new(json_object_get(body, "Labels"), CRI_CONFIG_LABEL, json_text(cri_message_json(&c->base)));
     const Runtime__V1__LinuxContainerSecurityContext *sc = c->linux != NULL ? c->linux->security_context : NULL;
     if (cri_container_security_set(d, body, json_object_get(body, "HostConfig"), sc, err) < 0)
