@@ -401,3 +401,16 @@ def test_pids_max_annotation(cri, isula, podnet, pods, pause):
         e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(pod_sandbox_id=pid, config=ctr_config(
             cri, "badpids", ["true"], annotations={"cgroup.pids.max": value})))
         assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "cgroup.pids.max" in e.details(), value
+
+
+@needs_cni
+def test_status_verbose_info(cri, d, cni_dir, pause_ref, podnet):
+    import json
+    # CRI-R19: `info` only when verbose, in containerd's keys (crictl info)
+    assert not cri.rt.Status(cri.pb.StatusRequest(), timeout=30).info
+    info = cri.rt.Status(cri.pb.StatusRequest(verbose=True), timeout=30).info
+    cfg = json.loads(info["config"])
+    assert cfg["sandboxImage"] == pause_ref and cfg["cniConfDir"] == cni_dir
+    cni = json.loads(info["cniconfig"])
+    assert cni["PluginConfDir"] == cni_dir and cni["DefaultNetwork"] == podnet.name
+    assert info["lastCNILoadStatus"] == "OK"

@@ -22,6 +22,13 @@ ProtobufCMessage *cri_version(struct daemon *d, const ProtobufCMessage *req, str
     return &r->base;
 }
 
+static json_t *cri_json_text(json_t *j)
+{
+    cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return json_string(text);
+}
+
 static Runtime__V1__RuntimeCondition *condition_new(const char *type, bool ok, const char *reason, const char *msg)
 {
     Runtime__V1__RuntimeCondition *c = xmalloc(sizeof(*c));
@@ -31,6 +38,24 @@ static Runtime__V1__RuntimeCondition *condition_new(const char *type, bool ok, c
     c->reason = cri_strdup(ok ? "" : reason);
     c->message = cri_strdup(ok ? "" : msg);
     return c;
+}
+
+/* CRI-R19: verbose Status answers `info` in containerd's keys (what `crictl info` prints): `config` (the
+ * daemon's CRI settings), `cniconfig` (the conf and plugin dirs, the default network) and `lastCNILoadStatus`. */
+static Runtime__V1__StatusResponse__InfoEntry **status_info(struct daemon *d, const char *net,
+                                                            const struct isd_error *net_err, size_t *ret_n)
+{
+    const struct isd_config *c = d->cfg;
+    cleanup_json json_t *info = json_object();
+    json_t *config = json_pack("{s:s?, s:s?, s:s?, s:i}", "sandboxImage", c->pod_sandbox_image, "cniConfDir",
+                               c->cni_conf_dir, "cniBinDir", c->cni_bin_dir, "streamServerPort", c->websocket_port);
+    json_t *cni = json_pack("{s:s?, s:[s?]}", "PluginConfDir", c->cni_conf_dir, "PluginDirs", c->cni_bin_dir);
+    json_object_set_new(cni, "DefaultNetwork", net != NULL ? json_string(net) : json_null());
+    json_object_set_new(info, "config", cri_json_text(config));
+    json_object_set_new(info, "cniconfig", cri_json_text(cni));
+    json_object_set_new(info, "lastCNILoadStatus", json_string(net_err != NULL ? net_err->msg : "OK"));
+    return (Runtime__V1__StatusResponse__InfoEntry **)cri_map_new(&runtime__v1__status_response__info_entry__descriptor,
+                                                                  info, NULL, ret_n);
 }
 
 /* RuntimeReady while the daemon serves; NetworkReady when cni-conf-dir holds a network for the pods (read at each
@@ -50,5 +75,7 @@ ProtobufCMessage *cri_status(struct daemon *d, const ProtobufCMessage *req, stru
     st->conditions[1] =
         condition_new("NetworkReady", net_ok, "NetworkPluginNotReady", net_err != NULL ? net_err->msg : NULL);
     r->status = st;
+    if (((const Runtime__V1__StatusRequest *)req)->verbose)
+        r->info = status_info(d, net, net_err, &r->n_info);
     return &r->base;
 }
