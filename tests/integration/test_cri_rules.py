@@ -27,7 +27,9 @@ def d(reg, basic_reg, cni_dir, pause_ref, cni_bin):
     import shutil
     import tempfile
     sock_dir = tempfile.mkdtemp(prefix="isd-cri-", dir="/tmp")
+    import shutil as sh
     dm = start_daemon(insecure=[reg.host, basic_reg.host],
+                      conf={"runtimes": {"cri05-alt": {"path": sh.which("runc")}}},
                       args=["--cri-socket", os.path.join(sock_dir, "cri.sock"), "--cni-conf-dir", cni_dir,
                             "--pod-sandbox-image", pause_ref, "--cni-bin-dir", cni_bin])
     dm.cri_sock = os.path.join(sock_dir, "cri.sock")
@@ -414,3 +416,18 @@ def test_status_verbose_info(cri, d, cni_dir, pause_ref, podnet):
     cni = json.loads(info["cniconfig"])
     assert cni["PluginConfDir"] == cni_dir and cni["DefaultNetwork"] == podnet.name
     assert info["lastCNILoadStatus"] == "OK"
+
+
+@needs_cni
+def test_container_runs_on_its_sandboxs_runtime(cri, isula, podnet, pause):
+    # CRI-R06: CreateContainer has no runtime handler: the container takes its sandbox's (CRI-R01)
+    meta = cri.pb.PodSandboxMetadata(name="alt-rt", namespace="it", uid=uuid.uuid4().hex)
+    pid = cri.rt.RunPodSandbox(cri.pb.RunPodSandboxRequest(config=cri.pb.PodSandboxConfig(metadata=meta),
+                                                           runtime_handler="cri05-alt"), timeout=120).pod_sandbox_id
+    try:
+        cid = start(cri, pid, ctr_config(cri, "onalt", ["sleep", "1000"]))
+        assert isula.inspect(pid)["HostConfig"]["Runtime"] == "cri05-alt"
+        assert isula.inspect(cid)["HostConfig"]["Runtime"] == "cri05-alt"
+        assert ctr_status(cri, cid).state == cri.pb.CONTAINER_RUNNING
+    finally:
+        cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)

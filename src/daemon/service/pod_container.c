@@ -32,6 +32,9 @@ static void join_pod(json_t *hc, const json_t *pod, bool share_pid)
     for (size_t i = 0; i < ARRAY_SIZE(dns_keys); i++)
         if (json_object_get(hc, dns_keys[i]) == NULL && json_object_get(phc, dns_keys[i]) != NULL)
             json_object_set(hc, dns_keys[i], json_object_get(phc, dns_keys[i]));
+    /* CRI-R06: a container runs on its sandbox's runtime (the request has no runtime handler) */
+    if (json_get_str(phc, "Runtime") != NULL)
+        json_object_set_new(hc, "Runtime", json_string(json_get_str(phc, "Runtime")));
     if (share_pid)
         json_object_set_new(hc, "PidMode", json_string(streq(json_get_str(phc, "PidMode"), "host") ? "host" : mode));
 }
