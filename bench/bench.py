@@ -80,10 +80,11 @@ class Engine:
         with open(conf, "w") as f:
             f.write("{}")
         self.isula = [os.path.join(build, "isula"), "-H", "unix://" + self.sock]
+        os.makedirs(os.path.join(base, "net.d"), exist_ok=True)  # not the host's (other engines' networks)
         args = [os.path.join(build, "isulad"), "--config-file", conf, "-H", "unix://" + self.sock,
                 "-g", os.path.join(base, "graph"), "-S", os.path.join(base, "state"),
                 "-p", os.path.join(base, "isulad.pid"), "--log-driver", "stdout", "-l", "ERROR", "--ip-masq=false",
-                "--bridge", BENCH_BRIDGE] + list(extra_args)
+                "--bridge", BENCH_BRIDGE, "--cni-conf-dir", os.path.join(base, "net.d")] + list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
         for _ in range(200):

@@ -24,6 +24,7 @@ import concurrent.futures
 import ipaddress
 import os
 import random
+import resource
 import shlex
 import shutil
 import socket
@@ -67,12 +68,16 @@ def free_port():
     return p
 
 
+def argv(engine, *args):
+    return engine.argv(*args) if hasattr(engine, "argv") else engine.isula + list(args)
+
+
 def serial(engine, n, modes):
     res = {(m, op): [] for m in modes for op in ("run --rm true", "run -d + rm -f")}
     for _ in range(n):
         for m, args in modes.items():
             extra = [a if a != "{port}" else "127.0.0.1:%d:80" % free_port() for a in args]
-            res[(m, "run --rm true")].append(timed(engine.isula + ["run", "--rm", *extra, "busybox", "true"]))
+            res[(m, "run --rm true")].append(timed(argv(engine, "run", "--rm", *extra, "busybox", "true")))
             extra = [a if a != "{port}" else "127.0.0.1:%d:80" % free_port() for a in args]
             t = time.perf_counter()
             cid = engine.run("run", "-d", *extra, "busybox", "sleep", "1000")
@@ -99,8 +104,11 @@ class DockerCli:
     def __init__(self, host):
         self.isula = [os.environ.get("DOCKER_CLI", "docker"), "-H", host]
 
+    def argv(self, *args):
+        return self.isula + list(args)
+
     def run(self, *args):
-        r = subprocess.run(self.isula + list(args), capture_output=True, text=True)
+        r = subprocess.run(self.argv(*args), capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("docker %s: %s" % (" ".join(args), r.stderr.strip()))
         return r.stdout.strip()
@@ -125,6 +133,19 @@ def iptables_state():
         elif line.startswith("-A "):
             rules.append((table, tuple(shlex.split(line)[1:])))
     return chains, rules
+
+
+def undo_iptables(chains0, rules0, mine=lambda words: True):
+    """Removes the rules and chains the host's iptables has now and had not before (those mine() accepts)."""
+    chains, rules = iptables_state()
+    for table, argv in rules:
+        if (table, argv) not in rules0 and mine(argv):
+            subprocess.run(["iptables", "-w", "-t", table, "-D"] + list(argv), capture_output=True)
+    made = [c for c in chains if c not in chains0 and mine(c[1:])]
+    for table, chain in made:
+        subprocess.run(["iptables", "-w", "-t", table, "-F", chain], capture_output=True)
+    for table, chain in made:
+        subprocess.run(["iptables", "-w", "-t", table, "-X", chain], capture_output=True)
 
 
 DK_DIR = "/tmp/dk-net"
@@ -167,15 +188,7 @@ def stop_dockerd(state):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    chains, rules = iptables_state()
-    for table, argv in rules:
-        if (table, argv) not in rules0:
-            subprocess.run(["iptables", "-w", "-t", table, "-D"] + list(argv), capture_output=True)
-    made = [c for c in chains if c not in chains0]
-    for table, chain in made:
-        subprocess.run(["iptables", "-w", "-t", table, "-F", chain], capture_output=True)
-    for table, chain in made:
-        subprocess.run(["iptables", "-w", "-t", table, "-X", chain], capture_output=True)
+    undo_iptables(chains0, rules0)
     if os.path.exists("/sys/class/net/" + bridge):
         subprocess.run(["ip", "link", "delete", bridge])
     with open("/proc/mounts") as f:
@@ -185,15 +198,87 @@ def stop_dockerd(state):
     shutil.rmtree(DK_DIR, ignore_errors=True)
 
 
-def measure(engine, a, no_net, extra_modes):
+def docker_style_network(engine, net, subnet):
+    """isulad's and Docker's: a bridge named by the bench, no masquerading; returns the bridge's name."""
+    bridge = "isdb" + uuid.uuid4().hex[:8]
+    engine.run("network", "create", "--subnet", str(subnet), "-o", "com.docker.network.bridge.name=" + bridge,
+               "-o", "com.docker.network.bridge.enable_ip_masquerade=false", net)
+    return bridge
+
+
+PD_DIR = "/tmp/pd-net"
+
+
+class PodmanCli(DockerCli):
+    """Rootful podman with everything of its own under PD_DIR: storage, run state, the network backend's
+    (netavark's) configuration; cgroupfs, runc (crun 1.8 refuses hybrid cgroups), no events log."""
+
+    def __init__(self):
+        self.isula = [os.environ.get("PODMAN", "podman"), "--root", PD_DIR + "/root", "--runroot", PD_DIR + "/run",
+                      "--tmpdir", PD_DIR + "/tmp", "--network-config-dir", PD_DIR + "/net",
+                      "--network-backend", "netavark", "--cgroup-manager", "cgroupfs", "--events-backend", "none",
+                      "--runtime", "runc", "--storage-driver", "overlay"]
+
+    def argv(self, *args):
+        # podman raises the container's RLIMIT_NOFILE to 1048576, which a host without CAP_SYS_RESOURCE (this
+        # machine's sandbox) refuses: the bench's own instead, and podman's default nproc said explicitly (runc
+        # refused it otherwise); rm -f without the 10 s stop timeout (docker's rm -f kills at once)
+        if args and args[0] == "run":
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            args = ("run", "--ulimit", "nofile=%d:%d" % (soft, hard), "--ulimit", "nproc=32768:32768") + args[1:]
+        elif args[:2] == ("rm", "-f"):
+            args = ("rm", "-f", "-t", "0") + args[2:]
+        return self.isula + list(args)
+
+
+def netns_names():
+    try:
+        return set(os.listdir("/run/netns"))
+    except OSError:
+        return set()
+
+
+def start_podman():
+    """Returns what stop_podman needs; the host's iptables and /run/netns as they were before."""
+    os.makedirs(PD_DIR + "/net", exist_ok=True)
+    return PodmanCli(), iptables_state(), netns_names()
+
+
+def podman_network(engine, net, subnet):
+    """podman 4.3 names the bridge itself (podmanN) and cannot turn masquerading off (see docs/benchmarks.md);
+    DNS (aardvark) off. Returns the bridge's name."""
+    engine.run("network", "create", "--disable-dns", "--subnet", str(subnet), net)
+    return engine.run("network", "inspect", "--format", "{{.NetworkInterface}}", net)
+
+
+def stop_podman(state):
+    pd, (chains0, rules0), ns0 = state
+    for args in (["rm", "-a", "-f", "-t", "0"], ["network", "prune", "-f"], ["rmi", "-a", "-f"]):
+        subprocess.run(pd.isula + args, capture_output=True)
+    # netavark's: its chains (NETAVARK-*, NETAVARK_*) and the rules naming them or it; not another test's
+    undo_iptables(chains0, rules0, lambda words: any("netavark" in w.lower() for w in words))
+    for ns in netns_names() - ns0:  # podman's netns-<uuid>, left only if a container's cleanup failed
+        if ns.startswith("netns-"):
+            subprocess.run(["umount", "/run/netns/" + ns], capture_output=True)
+            try:
+                os.unlink("/run/netns/" + ns)
+            except OSError:
+                pass
+    with open("/proc/mounts") as f:
+        mounts = [line.split()[1] for line in f if PD_DIR in line]
+    for m in reversed(mounts):
+        subprocess.run(["umount", "-l", m])
+    shutil.rmtree(PD_DIR, ignore_errors=True)
+
+
+def measure(engine, a, no_net, extra_modes, make_network=docker_style_network):
     """Makes a network with its own bridge, measures, removes what it made (containers, network, bridge)."""
     net = "bench-" + uuid.uuid4().hex[:6]
-    bridge = "isdb" + uuid.uuid4().hex[:8]
+    bridge = None
     mine = set(engine.run("ps", "-a", "-q", "--no-trunc").split())
     try:
         subnet = free_subnet()
-        engine.run("network", "create", "--subnet", str(subnet), "-o", "com.docker.network.bridge.name=" + bridge,
-                   "-o", "com.docker.network.bridge.enable_ip_masquerade=false", net)
+        bridge = make_network(engine, net, subnet)
         modes = {"no network": no_net, **extra_modes, "network": ["--net", net],
                  "network + 1 port": ["--net", net, "-p", "{port}"]}
         engine.run("run", "--rm", "--net", net, "busybox", "true")  # the bridge exists from here on
@@ -203,7 +288,7 @@ def measure(engine, a, no_net, extra_modes):
         for cid in set(engine.run("ps", "-a", "-q", "--no-trunc").split()) - mine:
             subprocess.run(engine.isula + ["rm", "-f", cid], capture_output=True)
         subprocess.run(engine.isula + ["network", "rm", net], capture_output=True)  # its bridge and rules
-        if os.path.exists("/sys/class/net/" + bridge):
+        if bridge and os.path.exists("/sys/class/net/" + bridge):
             subprocess.run(["ip", "link", "delete", bridge])
     return modes, res, run_s, rm_s
 
@@ -234,12 +319,14 @@ def main():
     ap.add_argument("--docker", help="a dockerd to compare with, e.g. unix:///run/docker.sock")
     ap.add_argument("--start-dockerd", action="store_true",
                     help="start a dockerd of its own for the comparison (under %s)" % DK_DIR)
+    ap.add_argument("--podman", action="store_true",
+                    help="also podman (rootful, netavark), everything of its own under %s" % PD_DIR)
     ap.add_argument("--out")
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="isd-bench-net-")
     engine = Engine(a.build, base)
     results = []
-    dk = None
+    dk = pd = None
     try:
         results.append(("isulad (CNI: bridge, host-local; ports: isulad's own DNAT chains)",) +
                        measure(engine, a, [], {}))
@@ -251,7 +338,14 @@ def main():
             docker_busybox(docker, engine, base)
             results.append(("Docker (%s)" % a.docker,) +
                            measure(docker, a, ["--net", "none"], {"default bridge": []}))
+        if a.podman:
+            pd = start_podman()
+            docker_busybox(pd[0], engine, base)
+            results.append(("Podman %s (netavark; rootful, runc)" % pd[0].run("version", "--format", "{{.Client.Version}}"),)
+                           + measure(pd[0], a, ["--net", "none"], {}, podman_network))
     finally:
+        if pd is not None:
+            stop_podman(pd)
         if dk is not None:
             stop_dockerd(dk)
         engine.stop()

@@ -13,8 +13,12 @@ RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4 containernetwork
 # clang-format: scripts/test.sh checks the formatting of src/ and tests/ (clang-format 14 reads .clang-format)
 TEST_PKGS="clang-format libcap2-bin python3-pytest python3-grpcio python3-grpc-tools python3-websocket python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86 squashfs-tools"
 # Other engines for the benchmarks to run side by side (bench/bench.py --docker, bench/bench_pull.py --dockerd,
-# bench/bench_cri.py: Debian's containerd 1.6 with its CRI plugin)
-BENCH_PKGS="docker.io containerd"
+# bench/bench_cri.py: Debian's containerd 1.6 with its CRI plugin; bench/bench_network.py --start-dockerd --podman).
+# podman: Debian's 4.3 (conmon; runc is already here), with netavark as its network backend (the bench names it;
+# aardvark-dns not needed: its networks have DNS off). podman installs /etc/cni/net.d/87-podman-bridge.conflist:
+# the tests' and the benches' daemons get a cni-conf-dir of their own (tests/integration/conftest.py,
+# bench/bench.py), so it is never joined.
+BENCH_PKGS="docker.io containerd podman netavark"
 want="$BUILD_PKGS $RUN_PKGS"
 case "${1:-}" in
 --test) want="$want $TEST_PKGS" ;;

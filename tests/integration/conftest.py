@@ -130,7 +130,16 @@ class Daemon:
     def args(self):
         return [bin_path("isulad"), "--config-file", self.conf, "-H", self.host, "-g", self.graph,
                 "-S", self.state, "-p", self.pidfile, "--log-driver", "stdout", "-l", "DEBUG", "--bip", self.bip,
-                "--bridge", self.bridge, "--ip-masq=false"] + self.extra_args
+                "--bridge", self.bridge, "--ip-masq=false"] + self.cni_conf_args() + self.extra_args
+
+    def cni_conf_args(self):
+        """A cni-conf-dir of the test's own unless the test passes one: the host's /etc/cni/net.d may hold
+        other engines' networks (Debian's podman installs 87-podman-bridge.conflist, masquerading)."""
+        if any(a == "--cni-conf-dir" or a.startswith("--cni-conf-dir=") for a in self.extra_args):
+            return []
+        own = os.path.join(self.base, "net.d")
+        os.makedirs(own, exist_ok=True)
+        return ["--cni-conf-dir", own]
 
     def start(self, timeout=20):
         logf = open(self.log, "ab")
