@@ -159,3 +159,103 @@ def test_ipv6_from_docker_cli_and_sdk(daemon, nets):
         assert str(sdk6.network_address)[:-1] in out, out
     finally:
         client.close()
+
+
+def test_fixed_ipv6_address_with_ip6(isula, daemon, nets):
+    """--ip6 (Docker's EndpointConfig.IPAMConfig.IPv6Address) with and without --ip; bad ones refused."""
+    sub6 = free_subnet6()
+    net, bridge, subnet = nets.network("--ipv6", "--subnet", str(sub6))
+    want6 = str(sub6.network_address + 0x42)
+    want4 = str(subnet.network_address + 77)
+    a = nets.name()
+    isula.ok("run", "-d", "--name", a, "--net", net, "--ip", want4, "--ip6", want6, "busybox", "sleep", "300")
+    ep = isula.inspect(a)["NetworkSettings"]["Networks"][net]
+    assert ep["GlobalIPv6Address"] == want6 and ep["IPAddress"] == want4
+    assert ep["IPAMConfig"]["IPv6Address"] == want6
+    assert want6 + "/64" in isula.ok("exec", a, "ip", "-6", "-o", "addr", "show", "eth0", "scope", "global")
+    b = nets.name()
+    isula.ok("run", "-d", "--name", b, "--net", net, "--ip6", str(sub6.network_address + 0x43), "busybox", "sleep",
+             "300")
+    ep = isula.inspect(b)["NetworkSettings"]["Networks"][net]
+    assert ep["GlobalIPv6Address"] == str(sub6.network_address + 0x43)
+    assert ipaddress.ip_address(ep["IPAddress"]) in subnet
+    # taken, outside the subnet, not IPv6, a network without IPv6
+    r = isula("run", "-d", "--net", net, "--ip6", want6, "busybox", "true")
+    assert r.returncode != 0 and want6 in r.stderr, r.stderr
+    r = isula("run", "-d", "--net", net, "--ip6", "fd00:1:2:3::9", "busybox", "true")
+    assert r.returncode != 0 and "is not in network" in r.stderr, r.stderr
+    r = isula("run", "-d", "--net", net, "--ip6", "10.1.2.3", "busybox", "true")
+    assert r.returncode != 0 and "invalid IPv6 address" in r.stderr, r.stderr
+    v4net, _, _ = nets.network()
+    r = isula("run", "-d", "--net", v4net, "--ip6", want6, "busybox", "true")
+    assert r.returncode != 0 and "has no IPv6" in r.stderr, r.stderr
+    isula.ok("rm", "-f", a, b)
+    assert lease_files(daemon, net) == []
+
+
+def test_ip6_from_docker_cli(daemon, nets, isula):
+    env = dict(os.environ, DOCKER_CONFIG=os.path.join(daemon.base, "docker-config"))
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+        env.pop(k, None)
+    sub6 = free_subnet6()
+    net, _, _ = nets.network("--ipv6", "--subnet", str(sub6))
+    want6 = str(sub6.network_address + 0x99)
+    c = nets.name()
+    r = subprocess.run([DOCKER, "-H", daemon.host, "run", "-d", "--name", c, "--network", net, "--ip6", want6,
+                        "busybox", "sleep", "300"], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    ins = json.loads(subprocess.run([DOCKER, "-H", daemon.host, "inspect", c], capture_output=True, text=True,
+                                    env=env, timeout=60).stdout)[0]
+    assert ins["NetworkSettings"]["Networks"][net]["GlobalIPv6Address"] == want6
+
+
+def v6_port_chains():
+    out = subprocess.run(["ip6tables-save", "-t", "nat"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line.startswith(":ISD-")]
+
+
+def http_get6(addr, port):
+    import urllib.request
+
+    def get():
+        try:
+            with urllib.request.urlopen("http://[%s]:%d/index.html" % (addr, port), timeout=2) as r:
+                return r.read().decode()
+        except OSError:
+            return None
+    return wait_until(get, "http on [%s]:%d" % (addr, port), timeout=15)
+
+
+def test_published_ports_over_ipv6(isula, nets):
+    """-p host:ctr on an IPv6 network is DNAT'ed for the host's IPv6 addresses too (ip6tables, isulad's own chains);
+    -p [addr]:host:ctr for that IPv6 address only; [::1] is refused with the reason. The host reaches the container
+    through its own address on the test's bridge (the gateway), and 127.0.0.1 as before."""
+    from test_network import HTTPD, free_port, http_get
+    sub6 = free_subnet6()
+    net, bridge, subnet = nets.network("--ipv6", "--subnet", str(sub6))
+    gw6 = str(sub6.network_address + 1)
+    before = set(v6_port_chains())
+    a = nets.name()
+    port, port6 = free_port(), free_port()
+    isula.ok("run", "-d", "--name", a, "--net", net, "-p", "%d:80" % port, "-p", "[%s]:%d:80" % (gw6, port6),
+             "busybox", "sh", "-c", HTTPD)
+    assert "hello-" in http_get(port)
+    assert "hello-" in http_get6(gw6, port)
+    assert "hello-" in http_get6(gw6, port6)
+    ports = isula.inspect(a)["NetworkSettings"]["Ports"]["80/tcp"]
+    assert {"HostIp": gw6, "HostPort": str(port6)} in ports
+    assert {"HostIp": "0.0.0.0", "HostPort": str(port)} in ports
+    assert len(set(v6_port_chains()) - before) == 2
+    # the IPv6-only binding is not published on IPv4
+    import urllib.request
+    with pytest.raises(OSError):
+        urllib.request.urlopen("http://127.0.0.1:%d/index.html" % port6, timeout=2)
+
+    r = isula("run", "-d", "--net", net, "-p", "[::1]:%d:80" % free_port(), "busybox", "true")
+    assert r.returncode != 0 and "::1" in r.stderr and "IPv6 loopback" in r.stderr, r.stderr
+    # an IPv6 host address on a network without IPv6
+    v4net, _, _ = nets.network()
+    r = isula("run", "-d", "--net", v4net, "-p", "[%s]:%d:80" % (gw6, free_port()), "busybox", "true")
+    assert r.returncode != 0 and "IPv6" in r.stderr, r.stderr
+    isula.ok("rm", "-f", a)
+    assert set(v6_port_chains()) - before == set()

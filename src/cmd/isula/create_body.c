@@ -478,8 +478,8 @@ static json_t *endpoint_config(const struct create_opts *o)
     json_t *ep = json_object();
     if (o->network_alias != NULL)
         json_object_set_new(ep, "Aliases", json_strv(o->network_alias));
-    if (o->ip != NULL)
-        json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", o->ip));
+    if (o->ip != NULL || o->ip6 != NULL)
+        json_object_set_new(ep, "IPAMConfig", json_pack("{s:s*, s:s*}", "IPv4Address", o->ip, "IPv6Address", o->ip6));
     if (o->mac_address != NULL)
         json_object_set_new(ep, "MacAddress", json_string(o->mac_address));
     return ep;
@@ -514,7 +514,7 @@ json_t *create_opts_body(const struct create_opts *o, const char *image, char *c
         return NULL;
     json_object_set_new(body, "HostConfig", hc);
     ports(o, body, hc);
-    if ((o->network_alias != NULL || o->ip != NULL || o->mac_address != NULL) && o->net != NULL)
+    if ((o->network_alias != NULL || o->ip != NULL || o->ip6 != NULL || o->mac_address != NULL) && o->net != NULL)
         json_object_set_new(body, "NetworkingConfig",
                             json_pack("{s:{s:o}}", "EndpointsConfig", o->net, endpoint_config(o)));
     return TAKE_PTR(body);

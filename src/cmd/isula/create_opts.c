@@ -96,6 +96,7 @@ const struct cli_option *create_opts_table(struct create_opts *o, bool with_run)
         S("network", 0, net, "Alias of --net"),
         L("network-alias", 0, network_alias, "Add network-scoped alias for the container"),
         S("ip", 0, ip, "IPv4 address on the network of --net (e.g., 172.30.100.104)"),
+        S("ip6", 0, ip6, "IPv6 address on the IPv6 network of --net (e.g., 2001:db8::33)"),
         S("mac-address", 0, mac_address, "Container MAC address on the network of --net (e.g., 92:d0:c6:0a:29:33)"),
         B("no-healthcheck", 0, no_healthcheck, "Disable any container-specified HEALTHCHECK"),
         B("oom-kill-disable", 0, oom_kill_disable, "Disable OOM Killer"),

@@ -19,9 +19,9 @@ struct create_opts {
         *cgroup_parent, *cpuset_cpus, *cpuset_mems, *memory, *memory_reservation, *memory_swap, *kernel_memory,
         *shm_size, *log_driver, *health_cmd, *health_interval, *health_timeout, *health_start_period, *hook_spec,
         *stop_signal, *userns;
-    char *user_remap;       /* --user-remap <uid>:<gid>:<offset> */
-    char *ip, *mac_address; /* --ip, --mac-address: the endpoint on --net's network */
-    char *detach_keys;      /* run only */
+    char *user_remap;             /* --user-remap <uid>:<gid>:<offset> */
+    char *ip, *ip6, *mac_address; /* --ip, --ip6, --mac-address: the endpoint on --net's network */
+    char *detach_keys;            /* run only */
     char **env, **env_file, **label, **label_file, **annotation, **volume, **mount, **log_opt, **cap_add, **cap_drop,
         **dns, **dns_opt, **dns_search, **add_host, **device, **security_opt, **storage_opt, **ulimit, **sysctl,
         **group_add, **hugetlb, **read_bps, **write_bps, **tmpfs, **publish, **expose, **network_alias;

@@ -280,10 +280,11 @@ static int net_prune(const struct subcommand *s, int argc, char **argv)
 
 static int net_connect(const struct subcommand *s, int argc, char **argv)
 {
-    char *ip = NULL, *mac = NULL;
+    char *ip = NULL, *ip6 = NULL, *mac = NULL;
     cleanup_strv char **aliases = NULL, **pos = NULL;
     const struct cli_option o[] = {{"alias", 0, CLI_OPT_LIST, &aliases, "Add network-scoped alias for the container"},
                                    {"ip", 0, CLI_OPT_STRING, &ip, "IPv4 address (e.g., 172.30.100.104)"},
+                                   {"ip6", 0, CLI_OPT_STRING, &ip6, "IPv6 address (e.g., 2001:db8::33)"},
                                    {"mac-address", 0, CLI_OPT_STRING, &mac, "MAC address (e.g., 92:d0:c6:0a:29:33)"},
                                    CMD_COMMON_OPTS,
                                    {NULL}};
@@ -296,8 +297,8 @@ static int net_connect(const struct subcommand *s, int argc, char **argv)
         body = json_pack("{s:s, s:o}", "Container", pos[1], "EndpointConfig", ep);
         if (aliases != NULL)
             json_object_set_new(ep, "Aliases", json_strv(aliases));
-        if (ip != NULL)
-            json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ip));
+        if (ip != NULL || ip6 != NULL)
+            json_object_set_new(ep, "IPAMConfig", json_pack("{s:s*, s:s*}", "IPv4Address", ip, "IPv6Address", ip6));
         if (mac != NULL)
             json_object_set_new(ep, "MacAddress", json_string(mac));
         path = cmd_path("networks", pos[0], "connect");

@@ -120,6 +120,8 @@ static bool entry_own_ports(const json_t *entry)
     return true;
 }
 
+static void endpoint_from_result(const json_t *result, json_t *ep);
+
 /* After ADD: the DNAT of the attachment's published ports, when isulad makes it. */
 static int publish(struct network_ctx *n, struct cni_net *net, bool own, const char *id, const char *ifname,
                    const json_t *res, const json_t *capabilities, struct isd_error **err)
@@ -129,9 +131,19 @@ static int publish(struct network_ctx *n, struct cni_net *net, bool own, const c
     if (!own || json_array_size(mappings) == 0)
         return 0;
     endpoint_from_result(res, ep);
-    return network_ports_publish(n, id, ifname, json_get_str(json_object_get(net->conf, "isulad"), "bridge"),
-                                 json_get_str(ep, "IPAddress"), (int)json_get_int(ep, "IPPrefixLen", -1), mappings,
-                                 err);
+    return network_ports_publish(n, id, ifname, json_get_str(json_object_get(net->conf, "isulad"), "bridge"), ep,
+                                 mappings, err);
+}
+
+/* Undoes what publish made for a cache entry (the IPv6 chains only when it made them). */
+static void unpublish(const char *id, const char *ifname, const json_t *entry)
+{
+    cleanup_json json_t *ep = json_object();
+    endpoint_from_result(json_object_get(entry, "result"), ep);
+    network_ports_unpublish(
+        id, ifname,
+        network_ports_want_v6(json_object_get(json_object_get(entry, "capabilities"), "portMappings"),
+                              json_get_str(ep, "GlobalIPv6Address")));
 }
 
 char *network_container_userns(struct network_ctx *n, const char *id)
@@ -250,7 +262,7 @@ int network_container_detach_one(struct network_ctx *n, const char *id, const ch
         if (rt.ifname == NULL || !streq(json_get_str(entries[i], "networkName"), name))
             continue;
         if (entry_own_ports(entries[i]))
-            network_ports_unpublish(id, rt.ifname);
+            unpublish(id, rt.ifname, entries[i]);
         if (cni_net_del(&n->env, NULL, &rt, name, rc < 0 ? NULL : err) < 0)
             rc = -1;
     }
@@ -269,7 +281,7 @@ int network_container_detach(struct network_ctx *n, const char *id, struct isd_e
         if (rt.ifname == NULL)
             continue;
         if (entry_own_ports(entries[i]))
-            network_ports_unpublish(id, rt.ifname);
+            unpublish(id, rt.ifname, entries[i]);
         if (cni_net_del(&n->env, NULL, &rt, json_get_str(entries[i], "networkName"), rc < 0 ? NULL : err) < 0)
             rc = -1;
     }

@@ -40,9 +40,10 @@ struct network_ctx {
     json_t *rules_made;         /* {name: true}: networks whose rules this run made or checked (under lock) */
     char **bin_dirs;
     struct cni_env env;
-    bool has_default; /* the default bridge network exists (network_default_ensure) */
-    bool ip_masq;     /* networks made from now on masquerade unless their options say otherwise (ip-masq) */
-    bool ports_ready; /* the shared chains of published ports are there (network_ports.c; under lock) */
+    bool has_default;  /* the default bridge network exists (network_default_ensure) */
+    bool ip_masq;      /* networks made from now on masquerade unless their options say otherwise (ip-masq) */
+    bool ports_ready;  /* the shared chains of published ports are there (network_ports.c; under lock) */
+    bool ports_ready6; /* the same in ip6tables */
 };
 
 /* bin_dir: cni-bin-dir; Debian's plugin directory /usr/lib/cni is searched after it. */
@@ -105,6 +106,9 @@ json_t *network_endpoint_configured(struct network_ctx *n, const char *name);
 bool network_has_capability(const struct cni_net *net, const char *cap);
 /* ISD_ERR_INVALID when ip is no IPv4 address or lies outside a user network's subnet (--ip). */
 int network_ip_check(const struct cni_net *net, const char *ip, struct isd_error **err);
+/* ISD_ERR_INVALID when ip is no IPv6 address, or a user network has no IPv6 or ip lies outside its IPv6 subnet
+ * (--ip6). */
+int network_ip6_check(const struct cni_net *net, const char *ip, struct isd_error **err);
 /* The containers attached to network `name`, from the cache: [{"Id", "Name", "Aliases", "IPAddress"}] (new
  * reference). */
 json_t *network_peers(struct network_ctx *n, const char *name);
@@ -152,11 +156,14 @@ json_t *network_ports_json(const json_t *mappings, const json_t *exposed);
  * unpublished ports as {"PrivatePort", "Type"} (new reference). */
 json_t *network_ports_list(const json_t *mappings, const json_t *exposed);
 /* The DNAT of an attachment's published ports on a network of isulad's own (the portmap plugin is left out of
- * its plugins): ip/prefix, the container's address on it; bridge, the network's bridge. One iptables-restore.
- * On failure nothing is left. unpublish is idempotent. */
-int network_ports_publish(struct network_ctx *n, const char *id, const char *ifname, const char *bridge, const char *ip,
-                          int prefix, const json_t *mappings, struct isd_error **err);
-void network_ports_unpublish(const char *id, const char *ifname);
+ * its plugins): ep, the container's endpoint on it (IPAddress/IPPrefixLen, GlobalIPv6Address/GlobalIPv6PrefixLen);
+ * bridge, the network's bridge. One iptables-restore, and one ip6tables-restore when the container has an IPv6
+ * address and a mapping is for IPv6 (an IPv6 host IP, or none: every address of the host). On failure nothing is
+ * left. unpublish is idempotent; v6 says whether the IPv6 chains were made (network_ports_want_v6). */
+int network_ports_publish(struct network_ctx *n, const char *id, const char *ifname, const char *bridge,
+                          const json_t *ep, const json_t *mappings, struct isd_error **err);
+void network_ports_unpublish(const char *id, const char *ifname, bool v6);
+bool network_ports_want_v6(const json_t *mappings, const char *ip6);
 /* id's published ports from its cached attachments in that shape (an empty array without attachments). */
 json_t *network_container_ports(struct network_ctx *n, const char *id, const json_t *exposed);
 

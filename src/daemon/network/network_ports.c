@@ -42,30 +42,61 @@ static bool proto_udp(const char *proto)
     return streq(proto, "udp");
 }
 
-/* Binds ip:port (ip "" = every address) to see whether the host uses it; port 0 asks for a free one. */
+/* An IPv6 host IP of a port binding ("::1", "[::1]" as the docker CLI may keep it): into buf, NULL when ip is none. */
+static const char *host_ip6(const char *ip, char buf[INET6_ADDRSTRLEN])
+{
+    size_t len = ip != NULL ? strlen(ip) : 0;
+    struct in6_addr a;
+    if (len >= 2 && ip[0] == '[' && ip[len - 1] == ']' && len - 2 < INET6_ADDRSTRLEN) {
+        memcpy(buf, ip + 1, len - 2);
+        buf[len - 2] = '\0';
+    } else if (len > 0 && len < INET6_ADDRSTRLEN) {
+        memcpy(buf, ip, len + 1);
+    } else {
+        return NULL;
+    }
+    return inet_pton(AF_INET6, buf, &a) == 1 ? buf : NULL;
+}
+
+/* Binds ip:port (ip "" = every address; an IPv6 one in its family) to see whether the host uses it; port 0 asks
+ * for a free one. */
 static int probe_port(const char *ip, const char *proto, int port, int *ret_port)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    socklen_t len = sizeof(a);
-    int s = socket(AF_INET, (proto_udp(proto) ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+    bool v6 = ip != NULL && inet_pton(AF_INET6, ip, &a6.sin6_addr) == 1;
+    struct sockaddr *sa = v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a;
+    socklen_t len = v6 ? sizeof(a6) : sizeof(a);
+    int s = socket(v6 ? AF_INET6 : AF_INET, (proto_udp(proto) ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
     int rc = -1;
     if (s < 0)
         return -1;
-    if (ip != NULL && *ip != '\0' && inet_pton(AF_INET, ip, &a.sin_addr) != 1)
+    if (!v6 && ip != NULL && *ip != '\0' && inet_pton(AF_INET, ip, &a.sin_addr) != 1)
         a.sin_addr.s_addr = htonl(INADDR_ANY);
-    if (bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(s, (struct sockaddr *)&a, &len) == 0) {
-        *ret_port = ntohs(a.sin_port);
+    int ok = bind(s, sa, len);
+    if (ok < 0 && errno == EADDRNOTAVAIL) {
+        /* not (yet) an address of the host, as the gateway of a bridge its first container makes: no socket can
+         * hold it, the port is judged on the family's every-address */
+        a.sin_addr.s_addr = htonl(INADDR_ANY);
+        a6.sin6_addr = in6addr_any;
+        ok = bind(s, sa, len);
+    }
+    if (ok == 0 && getsockname(s, sa, &len) == 0) {
+        *ret_port = ntohs(v6 ? a6.sin6_port : a.sin_port);
         rc = 0;
     }
     close(s);
     return rc;
 }
 
+static bool ip_any(const char *ip)
+{
+    return ip == NULL || *ip == '\0' || streq(ip, "0.0.0.0") || streq(ip, "::");
+}
+
 static bool ips_overlap(const char *a, const char *b)
 {
-    bool any_a = a == NULL || *a == '\0' || streq(a, "0.0.0.0");
-    bool any_b = b == NULL || *b == '\0' || streq(b, "0.0.0.0");
-    return any_a || any_b || streq(a, b);
+    return ip_any(a) || ip_any(b) || streq(a, b);
 }
 
 /* Whether another attachment (of a container other than id) maps the same host port. */
@@ -100,15 +131,25 @@ static int add_mapping(struct network_ctx *n, const char *id, json_t *out, const
                        long long host, long long ctr, struct isd_error **err)
 {
     int port = (int)host;
-    const char *shown = ip != NULL && *ip != '\0' ? ip : "0.0.0.0";
+    char buf6[INET6_ADDRSTRLEN];
+    const char *shown;
     if (ip != NULL && *ip != '\0') {
         struct in_addr a;
-        if (inet_pton(AF_INET, ip, &a) != 1)
-            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid host IP `%s` in a port binding (IPv4 only)", ip);
+        const char *v6 = host_ip6(ip, buf6);
+        if (v6 == NULL && inet_pton(AF_INET, ip, &a) != 1)
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid host IP `%s` in a port binding", ip);
+        if (v6 != NULL && streq(v6, "::1"))
+            /* the kernel does not route IPv6 loopback traffic out of lo (no route_localnet as for 127.0.0.1) */
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "cannot publish on [::1]: IPv6 loopback traffic is not routed to containers "
+                                 "(publish on the host's IPv6 address or [::])");
+        if (v6 != NULL)
+            ip = v6;
     }
+    shown = ip != NULL && *ip != '\0' ? ip : "0.0.0.0";
     if ((host > 0 && mapped_elsewhere(n, id, ip, proto, port)) || probe_port(ip, proto, port, &port) < 0)
-        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "Bind for %s:%lld failed: port is already allocated", shown,
-                             host);
+        return isd_error_set(err, ISD_ERR_CONFLICT, 0, "Bind for %s%s%s:%lld failed: port is already allocated",
+                             strchr(shown, ':') ? "[" : "", shown, strchr(shown, ':') ? "]" : "", host);
     json_t *m = json_pack("{s:i, s:i, s:s}", "hostPort", port, "containerPort", (int)ctr, "protocol", proto);
     if (ip != NULL && *ip != '\0')
         json_object_set_new(m, "hostIP", json_string(ip));
@@ -247,31 +288,33 @@ static char *ports_chain(const char *kind, const char *id, const char *ifname)
     return xasprintf("ISD-%s-%.16s-%.4s", kind, id, n);
 }
 
-static int restore(const char *input, struct isd_error **err)
+static int restore(bool v6, const char *input, struct isd_error **err)
 {
-    const char *argv[] = {"iptables-restore", "-w", "--noflush", NULL};
+    const char *argv[] = {v6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL};
     cleanup_free char *msg = NULL;
     if (spawn_run(argv, input, NULL, &msg, err) != 0) {
         size_t len = msg != NULL ? strlen(msg) : 0;
         while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
             msg[--len] = '\0';
-        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "iptables-restore: %s", len > 0 ? msg : "failed");
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "%s: %s", argv[0], len > 0 ? msg : "failed");
     }
     return 0;
 }
 
-/* The shared chains and their hooks, once per run of the daemon (idempotent: what exists is left as it is). */
-static int ports_setup(struct network_ctx *n, struct isd_error **err)
+/* The shared chains and their hooks, once per run of the daemon and family (idempotent: what exists is left as it
+ * is). */
+static int ports_setup(struct network_ctx *n, bool v6, struct isd_error **err)
 {
     static const char *const hooks[] = {
         "PREROUTING -m addrtype --dst-type LOCAL -j " PORTS_DNAT,
         "OUTPUT -m addrtype --dst-type LOCAL -j " PORTS_DNAT,
         "POSTROUTING -j " PORTS_MASQ,
     };
-    const char *save[] = {"iptables-save", "-t", "nat", NULL};
+    const char *save[] = {v6 ? "ip6tables-save" : "iptables-save", "-t", "nat", NULL};
+    bool *flag = v6 ? &n->ports_ready6 : &n->ports_ready;
     bool ready;
     pthread_mutex_lock(&n->lock);
-    ready = n->ports_ready;
+    ready = *flag;
     pthread_mutex_unlock(&n->lock);
     if (ready)
         return 0;
@@ -281,7 +324,7 @@ static int ports_setup(struct network_ctx *n, struct isd_error **err)
         struct isd_error *e = NULL;
         bool todo = false;
         if (spawn_run(save, NULL, &out, NULL, err) != 0)
-            return isd_error_set(err, ISD_ERR_INTERNAL, 0, "iptables-save failed");
+            return isd_error_set(err, ISD_ERR_INTERNAL, 0, "%s failed", save[0]);
         for (size_t i = 0; i < 2; i++) {
             const char *chain = i == 0 ? PORTS_DNAT : PORTS_MASQ;
             cleanup_free char *decl = xasprintf("\n:%s ", chain);
@@ -306,7 +349,7 @@ static int ports_setup(struct network_ctx *n, struct isd_error **err)
             free(in);
             in = t;
         }
-        if (!todo || restore(in, attempt == 0 ? &e : err) == 0) {
+        if (!todo || restore(v6, in, attempt == 0 ? &e : err) == 0) {
             isd_error_free(e);
             break;
         }
@@ -315,7 +358,7 @@ static int ports_setup(struct network_ctx *n, struct isd_error **err)
             return -1;
     }
     pthread_mutex_lock(&n->lock);
-    n->ports_ready = true;
+    *flag = true;
     pthread_mutex_unlock(&n->lock);
     return 0;
 }
@@ -336,82 +379,155 @@ static void route_localnet(const char *bridge)
     close(fd);
 }
 
-int network_ports_publish(struct network_ctx *n, const char *id, const char *ifname, const char *bridge, const char *ip,
-                          int prefix, const json_t *mappings, struct isd_error **err)
+/* A mapping's family: 4 for an IPv4 host IP, 6 for an IPv6 one ("::" too), 0 for none (both). */
+static int mapping_family(const json_t *m)
 {
-    cleanup_free char *dn = ports_chain("DN", id, ifname);
-    cleanup_free char *mq = ports_chain("MQ", id, ifname);
-    cleanup_free char *subnet = NULL;
-    struct buf in = {0};
-    struct in_addr a;
+    const char *hip = json_get_str(m, "hostIP");
+    struct in6_addr a;
+    if (hip == NULL || *hip == '\0')
+        return 0;
+    return inet_pton(AF_INET6, hip, &a) == 1 ? 6 : 4;
+}
+
+bool network_ports_want_v6(const json_t *mappings, const char *ip6)
+{
     size_t i;
     json_t *m;
-    int rc;
-    if (json_array_size(mappings) == 0)
-        return 0;
-    if (ip == NULL || inet_pton(AF_INET, ip, &a) != 1 || prefix < 0 || prefix > 32)
-        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "published ports: the container has no IPv4 address");
+    if (ip6 == NULL || *ip6 == '\0')
+        return false;
+    json_array_foreach(mappings, i, m)
     {
-        uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
-        struct in_addr net = {.s_addr = htonl(ntohl(a.s_addr) & mask)};
-        char s[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &net, s, sizeof(s));
-        subnet = xasprintf("%s/%d", s, prefix);
+        if (mapping_family(m) != 4)
+            return true;
     }
-    if (ports_setup(n, err) < 0)
-        return -1;
-    route_localnet(bridge);
-    buf_printf(&in, "*nat\n:%s - [0:0]\n:%s - [0:0]\n", dn, mq);
+    return false;
+}
+
+/* The network (address/prefix) of ip/prefix in family af. */
+static char *subnet_of(int af, const char *ip, int prefix)
+{
+    unsigned char b[16] = {0};
+    char s[INET6_ADDRSTRLEN];
+    int bytes = af == AF_INET ? 4 : 16;
+    if (inet_pton(af, ip, b) != 1 || prefix < 0 || prefix > bytes * 8)
+        return NULL;
+    for (int i = 0; i < bytes; i++) {
+        int bits = prefix - i * 8;
+        b[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (unsigned char)(0xff << (8 - bits));
+    }
+    inet_ntop(af, b, s, sizeof(s));
+    return xasprintf("%s/%d", s, prefix);
+}
+
+/* One family's restore input: the attachment's chains, their rules, their hooks. */
+static void ports_rules(struct buf *in, bool v6, const char *dn, const char *mq, const char *ip, const char *subnet,
+                        const json_t *mappings)
+{
+    size_t i;
+    json_t *m;
+    buf_printf(in, "*nat\n:%s - [0:0]\n:%s - [0:0]\n", dn, mq);
     json_array_foreach(mappings, i, m)
     {
         const char *proto = json_get_str(m, "protocol") ?: "tcp";
         const char *hip = json_get_str(m, "hostIP");
         long long hp = json_get_int(m, "hostPort", 0), cp = json_get_int(m, "containerPort", 0);
-        struct in_addr h;
+        int fam = mapping_family(m);
         if (!streq(proto, "tcp") && !streq(proto, "udp") && !streq(proto, "sctp"))
             continue;
-        if (hip != NULL && *hip != '\0' && (inet_pton(AF_INET, hip, &h) != 1 || h.s_addr == htonl(INADDR_ANY)))
+        if (fam == (v6 ? 4 : 6))
+            continue;
+        if (hip != NULL && (*hip == '\0' || ip_any(hip)))
             hip = NULL;
-        buf_printf(&in, "-A %s%s%s%s -p %s -m %s --dport %lld -j DNAT --to-destination %s:%lld\n", dn,
-                   hip != NULL && *hip ? " -d " : "", hip != NULL && *hip ? hip : "", hip != NULL && *hip ? "/32" : "",
-                   proto, proto, hp, ip, cp);
-        buf_printf(&in, "-A %s -s 127.0.0.0/8 -d %s/32 -p %s -m %s --dport %lld -j MASQUERADE\n", mq, ip, proto, proto,
-                   cp);
-        buf_printf(&in, "-A %s -s %s -d %s/32 -p %s -m %s --dport %lld -j MASQUERADE\n", mq, subnet, ip, proto, proto,
-                   cp);
+        buf_printf(in, "-A %s%s%s%s -p %s -m %s --dport %lld -j DNAT --to-destination %s%s%s:%lld\n", dn,
+                   hip != NULL ? " -d " : "", hip != NULL ? hip : "", hip != NULL ? (v6 ? "/128" : "/32") : "", proto,
+                   proto, hp, v6 ? "[" : "", ip, v6 ? "]" : "", cp);
+        if (!v6)
+            buf_printf(in, "-A %s -s 127.0.0.0/8 -d %s/32 -p %s -m %s --dport %lld -j MASQUERADE\n", mq, ip, proto,
+                       proto, cp);
+        buf_printf(in, "-A %s -s %s -d %s%s -p %s -m %s --dport %lld -j MASQUERADE\n", mq, subnet, ip,
+                   v6 ? "/128" : "/32", proto, proto, cp);
     }
-    buf_printf(&in, "-A %s -j %s\n-A %s -j %s\nCOMMIT\n", PORTS_DNAT, dn, PORTS_MASQ, mq);
-    {
-        struct isd_error *e = NULL;
-        rc = restore(buf_head(&in), &e);
-        if (rc < 0) {
-            /* the shared chains may have gone meanwhile (a flush of the nat table): made again, one more try */
-            isd_error_free(e);
-            pthread_mutex_lock(&n->lock);
-            n->ports_ready = false;
-            pthread_mutex_unlock(&n->lock);
-            rc = ports_setup(n, err) < 0 ? -1 : restore(buf_head(&in), err);
-        }
-    }
-    buf_free(&in);
-    if (rc < 0)
-        network_ports_unpublish(id, ifname);
-    return rc;
+    buf_printf(in, "-A %s -j %s\n-A %s -j %s\nCOMMIT\n", PORTS_DNAT, dn, PORTS_MASQ, mq);
 }
 
-void network_ports_unpublish(const char *id, const char *ifname)
+/* Runs one family's input; the shared chains may have gone meanwhile (a flush of the nat table): made again, one
+ * more try. */
+static int ports_apply(struct network_ctx *n, bool v6, const char *input, struct isd_error **err)
+{
+    struct isd_error *e = NULL;
+    if (restore(v6, input, &e) == 0)
+        return 0;
+    isd_error_free(e);
+    pthread_mutex_lock(&n->lock);
+    *(v6 ? &n->ports_ready6 : &n->ports_ready) = false;
+    pthread_mutex_unlock(&n->lock);
+    return ports_setup(n, v6, err) < 0 ? -1 : restore(v6, input, err);
+}
+
+int network_ports_publish(struct network_ctx *n, const char *id, const char *ifname, const char *bridge,
+                          const json_t *ep, const json_t *mappings, struct isd_error **err)
 {
     cleanup_free char *dn = ports_chain("DN", id, ifname);
     cleanup_free char *mq = ports_chain("MQ", id, ifname);
+    const char *ip = json_get_str(ep, "IPAddress"), *ip6 = json_get_str(ep, "GlobalIPv6Address");
+    cleanup_free char *subnet = NULL, *subnet6 = NULL;
+    bool v6 = network_ports_want_v6(mappings, ip6);
+    struct buf in = {0};
+    size_t i;
+    json_t *m;
+    int rc;
+    if (json_array_size(mappings) == 0)
+        return 0;
+    subnet = ip != NULL ? subnet_of(AF_INET, ip, (int)json_get_int(ep, "IPPrefixLen", -1)) : NULL;
+    if (subnet == NULL)
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "published ports: the container has no IPv4 address");
+    json_array_foreach(mappings, i, m)
+    {
+        if (mapping_family(m) == 6 && !v6)
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "published ports: %s is an IPv6 address and the container has none on this network",
+                                 json_get_str(m, "hostIP"));
+    }
+    if (v6 && (subnet6 = subnet_of(AF_INET6, ip6, (int)json_get_int(ep, "GlobalIPv6PrefixLen", -1))) == NULL)
+        return isd_error_set(err, ISD_ERR_INTERNAL, 0, "published ports: bad IPv6 address %s", ip6);
+    if (ports_setup(n, false, err) < 0 || (v6 && ports_setup(n, true, err) < 0))
+        return -1;
+    route_localnet(bridge);
+    ports_rules(&in, false, dn, mq, ip, subnet, mappings);
+    rc = ports_apply(n, false, buf_head(&in), err);
+    buf_free(&in);
+    if (rc == 0 && v6) {
+        struct buf in6 = {0};
+        ports_rules(&in6, true, dn, mq, ip6, subnet6, mappings);
+        rc = ports_apply(n, true, buf_head(&in6), err);
+        buf_free(&in6);
+    }
+    if (rc < 0)
+        network_ports_unpublish(id, ifname, v6);
+    return rc;
+}
+
+static void unpublish_family(bool v6, const char *dn, const char *mq)
+{
     cleanup_free char *in = xasprintf("*nat\n-D %s -j %s\n-D %s -j %s\n-F %s\n-X %s\n-F %s\n-X %s\nCOMMIT\n",
                                       PORTS_DNAT, dn, PORTS_MASQ, mq, dn, dn, mq, mq);
-    if (restore(in, NULL) == 0)
+    if (restore(v6, in, NULL) == 0)
         return;
     /* a part is gone already (a crash in the middle): each step on its own, failures ignored */
     const char *steps[][4] = {{"-D", PORTS_DNAT, "-j", dn}, {"-D", PORTS_MASQ, "-j", mq}, {"-F", dn, NULL, NULL},
                               {"-X", dn, NULL, NULL},       {"-F", mq, NULL, NULL},       {"-X", mq, NULL, NULL}};
     for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-        const char *argv[] = {"iptables", "-w", "-t", "nat", steps[i][0], steps[i][1], steps[i][2], steps[i][3], NULL};
+        const char *argv[] = {
+            v6 ? "ip6tables" : "iptables", "-w", "-t", "nat", steps[i][0], steps[i][1], steps[i][2], steps[i][3], NULL};
         spawn_run(argv, NULL, NULL, NULL, NULL);
     }
+}
+
+void network_ports_unpublish(const char *id, const char *ifname, bool v6)
+{
+    cleanup_free char *dn = ports_chain("DN", id, ifname);
+    cleanup_free char *mq = ports_chain("MQ", id, ifname);
+    unpublish_family(false, dn, mq);
+    if (v6)
+        unpublish_family(true, dn, mq);
 }

@@ -552,3 +552,20 @@ int network_ip_check(const struct cni_net *net, const char *ip, struct isd_error
                              subnet);
     return 0;
 }
+
+int network_ip6_check(const struct cni_net *net, const char *ip, struct isd_error **err)
+{
+    const char *subnet6 = json_get_str(meta(net), "subnet6");
+    struct in6_addr a;
+    struct cidr6 c;
+    if (ip == NULL || inet_pton(AF_INET6, ip, &a) != 1)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid IPv6 address `%s`", ip ? ip : "");
+    if (json_get_str(meta(net), "subnet") == NULL)
+        return 0; /* a network of cni-conf-dir: its IPAM plugin judges */
+    if (subnet6 == NULL || cidr6_parse(subnet6, &c, NULL) < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "network `%s` has no IPv6 (created without --ipv6)", net->name);
+    if (!cidr6_contains(&c, &a))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "address %s is not in network `%s`'s subnet %s", ip, net->name,
+                             subnet6);
+    return 0;
+}

@@ -45,19 +45,30 @@ json_t *service_network_caps(struct daemon *d, const char *name, const json_t *e
 {
     cleanup_cni_net struct cni_net *net = network_lookup(d->network, name, err);
     const char *ip = json_get_str(json_object_get(ep, "IPAMConfig"), "IPv4Address");
+    const char *ip6 = json_get_str(json_object_get(ep, "IPAMConfig"), "IPv6Address");
     const char *mac = json_get_str(ep, "MacAddress");
     cleanup_json json_t *caps = json_object();
+    cleanup_json json_t *ips = json_array();
     if (net == NULL)
         return NULL;
     if (json_array_size(ports) > 0)
         json_object_set(caps, "portMappings", (json_t *)ports);
-    if (ip != NULL && *ip != '\0') {
+    if ((ip != NULL && *ip != '\0') || (ip6 != NULL && *ip6 != '\0')) {
         if (!network_has_capability(net, "ips"))
             return isd_error_set(err, ISD_ERR_INVALID, 0, "network `%s` does not support a fixed IP address", name),
                    NULL;
-        if (network_ip_check(net, ip, err) < 0)
-            return NULL;
-        json_object_set_new(caps, "ips", json_pack("[s]", ip));
+        if (ip != NULL && *ip != '\0') {
+            if (network_ip_check(net, ip, err) < 0)
+                return NULL;
+            json_array_append_new(ips, json_string(ip));
+        }
+        /* host-local takes each address from the range set (IPv4, IPv6) that holds it */
+        if (ip6 != NULL && *ip6 != '\0') {
+            if (network_ip6_check(net, ip6, err) < 0)
+                return NULL;
+            json_array_append_new(ips, json_string(ip6));
+        }
+        json_object_set(caps, "ips", ips);
     }
     if (mac != NULL && *mac != '\0') {
         if (!network_has_capability(net, "mac"))
@@ -92,10 +103,15 @@ static json_t *endpoint_keep(const json_t *ep)
 {
     json_t *out = json_object();
     const char *ip = json_get_str(json_object_get(ep, "IPAMConfig"), "IPv4Address");
+    const char *ip6 = json_get_str(json_object_get(ep, "IPAMConfig"), "IPv6Address");
     if (json_array_size(json_object_get(ep, "Aliases")) > 0)
         json_object_set(out, "Aliases", json_object_get(ep, "Aliases"));
-    if (ip != NULL && *ip != '\0')
-        json_object_set_new(out, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ip));
+    if (ip != NULL && *ip == '\0')
+        ip = NULL;
+    if (ip6 != NULL && *ip6 == '\0')
+        ip6 = NULL;
+    if (ip != NULL || ip6 != NULL)
+        json_object_set_new(out, "IPAMConfig", json_pack("{s:s*, s:s*}", "IPv4Address", ip, "IPv6Address", ip6));
     if (json_get_str(ep, "MacAddress") != NULL && *json_get_str(ep, "MacAddress") != '\0')
         json_object_set(out, "MacAddress", json_object_get(ep, "MacAddress"));
     /* the interface a CRI pod's extra network asks for (not in the Docker API's EndpointConfig) */
