@@ -50,10 +50,10 @@ def free_bip():
     raise RuntimeError("no free 10.253.x.0/24 for a default bridge network")
 
 
-def iptables_rules():
-    """[(table, rule argv after "-A")] of the host's iptables, read with iptables-save."""
+def iptables_rules(save="iptables-save"):
+    """[(table, rule argv after "-A")] of the host's iptables (ip6tables with save="ip6tables-save")."""
     table, rules = None, []
-    for line in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines():
+    for line in subprocess.run([save], capture_output=True, text=True).stdout.splitlines():
         if line.startswith("*"):
             table = line[1:]
         elif line.startswith("-A ") and table is not None:
@@ -62,10 +62,12 @@ def iptables_rules():
 
 
 def drop_rules(pred):
-    """Deletes every rule pred(table, argv) selects, each by its own argv (no shell)."""
-    for table, argv in iptables_rules():
-        if pred(table, argv):
-            subprocess.run(["iptables", "-w", "-t", table, "-D"] + argv, capture_output=True)
+    """Deletes every rule pred(table, argv) selects, each by its own argv (no shell); IPv6 ones too (the rules of
+    IPv6 networks)."""
+    for cmd in ("iptables", "ip6tables"):
+        for table, argv in iptables_rules(cmd + "-save"):
+            if pred(table, argv):
+                subprocess.run([cmd, "-w", "-t", table, "-D"] + argv, capture_output=True)
 
 
 def rule_comment(argv):
@@ -74,7 +76,8 @@ def rule_comment(argv):
 
 def default_bridge_rules(bridge):
     """The rules of a daemon's default network (comment isulad:bridge) on device `bridge`."""
-    return [(t, a) for t, a in iptables_rules() if rule_comment(a) == "isulad:bridge" and bridge in a]
+    return [(t, a) for t, a in iptables_rules() + iptables_rules("ip6tables-save")
+            if rule_comment(a) == "isulad:bridge" and bridge in a]
 
 
 def drop_default_bridge(d):

@@ -259,3 +259,38 @@ def test_published_ports_over_ipv6(isula, nets):
     assert r.returncode != 0 and "IPv6" in r.stderr, r.stderr
     isula.ok("rm", "-f", a)
     assert set(v6_port_chains()) - before == set()
+
+
+def test_default_bridge_with_ipv6(new_daemon):
+    """Docker's daemon flags --ipv6 --fixed-cidr-v6: the default network (the docker CLI's, no --network) gets the
+    IPv6 subnet too; --ipv6 alone refuses to start with the reason; the same key in daemon.json."""
+    sub6 = free_subnet6()
+    bad = new_daemon(extra_args=("--ipv6",))
+    with pytest.raises(RuntimeError) as e:
+        bad.start()
+    assert "fixed-cidr-v6" in str(e.value)
+    bad = new_daemon(extra_args=("--ipv6", "--fixed-cidr-v6", "fd00::1"))
+    with pytest.raises(RuntimeError) as e:
+        bad.start()
+    assert "IPv6 subnet" in str(e.value)
+
+    d = new_daemon(config={"ipv6": True, "fixed-cidr-v6": str(sub6)})
+    d.start()
+    env = dict(os.environ, DOCKER_CONFIG=os.path.join(d.base, "docker-config"))
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+        env.pop(k, None)
+
+    def docker(*args):
+        r = subprocess.run([DOCKER, "-H", d.host] + list(args), capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    info = json.loads(docker("network", "inspect", "bridge"))[0]
+    assert info["EnableIPv6"] is True and str(sub6) in [c["Subnet"] for c in info["IPAM"]["Config"]]
+    a = "it-nc-" + uuid.uuid4().hex[:8]
+    docker("run", "-d", "--name", a, "busybox", "sleep", "300")
+    a6 = json.loads(docker("inspect", a))[0]["NetworkSettings"]["Networks"]["bridge"]["GlobalIPv6Address"]
+    assert ipaddress.ip_address(a6) in sub6
+    out = docker("run", "--rm", "busybox", "sh", "-c", "ping -6 -c 1 -W 5 %s >/dev/null && echo reached" % a6)
+    assert "reached" in out
+    docker("rm", "-f", a)

@@ -56,6 +56,10 @@ int config_finish(struct isd_config *c, struct isd_error **err)
     c->log_path = path_join(c->log_dir, "isulad.log");
     if (c->tls_verify)
         c->tls = true;
+    if (c->ipv6 && (c->fixed_cidr_v6 == NULL || *c->fixed_cidr_v6 == '\0'))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "ipv6: the default bridge network needs its IPv6 subnet (--fixed-cidr-v6): there is no "
+                             "default IPv6 pool");
     return runtimes_finish(c, err);
 }
 

@@ -65,10 +65,12 @@ struct isd_config {
     char *network_plugin; /* "" or "cni" */
     char *cni_bin_dir;
     char *cni_conf_dir;
-    char *cri_socket; /* NULL when unset: an extra unix socket serving only the CRI */
-    char *bip;        /* the default bridge network: "<gateway>/<prefix>", NULL to pick a free subnet */
-    bool ip_masq;     /* masquerade bridge networks' outgoing traffic unless a network's options say otherwise */
-    char *bridge;     /* its bridge device */
+    char *cri_socket;    /* NULL when unset: an extra unix socket serving only the CRI */
+    char *bip;           /* the default bridge network: "<gateway>/<prefix>", NULL to pick a free subnet */
+    bool ipv6;           /* IPv6 on the default bridge network too */
+    char *fixed_cidr_v6; /* its IPv6 subnet (required with ipv6) */
+    bool ip_masq;        /* masquerade bridge networks' outgoing traffic unless a network's options say otherwise */
+    char *bridge;        /* its bridge device */
     bool image_layer_check;
     bool use_decrypted_key;
     bool insecure_skip_verify_enforce;

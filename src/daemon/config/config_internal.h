@@ -94,6 +94,7 @@ int config_finish(struct isd_config *c, struct isd_error **err);
 int check_hosts(struct isd_config *c, const char *what, struct isd_error **err);
 int check_network_plugin(struct isd_config *c, const char *what, struct isd_error **err);
 int check_bip(struct isd_config *c, const char *what, struct isd_error **err);
+int check_fixed_cidr_v6(struct isd_config *c, const char *what, struct isd_error **err);
 int check_bridge(struct isd_config *c, const char *what, struct isd_error **err);
 int check_storage_driver(struct isd_config *c, const char *what, struct isd_error **err);
 int check_storage_opts(struct isd_config *c, const char *what, struct isd_error **err);

@@ -94,6 +94,25 @@ int check_bip(struct isd_config *c, const char *what, struct isd_error **err)
     return 0;
 }
 
+int check_fixed_cidr_v6(struct isd_config *c, const char *what, struct isd_error **err)
+{
+    const char *slash = c->fixed_cidr_v6 != NULL ? strchr(c->fixed_cidr_v6, '/') : NULL;
+    char addr[INET6_ADDRSTRLEN];
+    struct in6_addr a;
+    char *end = NULL;
+    long prefix;
+    if (c->fixed_cidr_v6 == NULL || *c->fixed_cidr_v6 == '\0')
+        return 0;
+    if (slash == NULL || (size_t)(slash - c->fixed_cidr_v6) >= sizeof(addr))
+        return invalid(err, what, c->fixed_cidr_v6, "must be an IPv6 subnet (CIDR)");
+    memcpy(addr, c->fixed_cidr_v6, (size_t)(slash - c->fixed_cidr_v6));
+    addr[slash - c->fixed_cidr_v6] = '\0';
+    prefix = strtol(slash + 1, &end, 10);
+    if (inet_pton(AF_INET6, addr, &a) != 1 || *end != '\0' || end == slash + 1 || prefix < 8 || prefix > 126)
+        return invalid(err, what, c->fixed_cidr_v6, "must be an IPv6 subnet with a prefix length of 8 to 126");
+    return 0;
+}
+
 int check_bridge(struct isd_config *c, const char *what, struct isd_error **err)
 {
     size_t n = strlen(c->bridge);

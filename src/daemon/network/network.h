@@ -54,11 +54,12 @@ void network_ctx_free(struct network_ctx *n);
 /* The default bridge network (Docker's `bridge`), joined by the Docker API's NetworkMode "default" and "bridge"
  * (isula's default, no NetworkMode, stays loopback only). */
 #define NETWORK_DEFAULT "bridge"
-/* Makes the default network (a bridge network named NETWORK_DEFAULT on device `bridge`) unless it exists as asked.
+/* Makes the default network (a bridge network named NETWORK_DEFAULT on device `bridge`, with the IPv6 subnet cidr6
+ * too unless NULL) unless it exists as asked.
  * bip: "<gateway>/<prefix>", or NULL for the first of 172.17.0.0/16 .. 172.31.0.0/16 free of other networks and
  * of the host's routes. A default network with attached containers is kept as it is (*ret_warning says so). */
-int network_default_ensure(struct network_ctx *n, const char *bip, const char *bridge, char **ret_warning,
-                           struct isd_error **err);
+int network_default_ensure(struct network_ctx *n, const char *bip, const char *bridge, const char *cidr6,
+                           char **ret_warning, struct isd_error **err);
 json_t *network_create_predefined(struct network_ctx *n, const json_t *body, struct isd_error **err);
 /* The network a NetworkMode joins: a named one, NETWORK_DEFAULT for "default"/"bridge" when with_default, else NULL
  * (none, host, container:<id>, isula's ""). */

@@ -205,11 +205,34 @@ int network_remove(struct network_ctx *n, const char *ref, struct isd_error **er
     return remove_net(n, ref, false, err);
 }
 
-static bool default_matches(const struct cni_net *net, const char *bip, const char *bridge)
+/* Whether the default network's IPv6 subnet (NULL: none) is fixed-cidr-v6 (NULL: none), as networks. */
+static bool subnet6_same(const char *have, const char *want)
+{
+    unsigned char a[16], b[16];
+    cleanup_free char *ha = NULL, *wa = NULL;
+    const char *hs = have != NULL ? strchr(have, '/') : NULL, *ws = want != NULL ? strchr(want, '/') : NULL;
+    if (hs == NULL || ws == NULL)
+        return hs == NULL && ws == NULL;
+    ha = xstrndup(have, (size_t)(hs - have));
+    wa = xstrndup(want, (size_t)(ws - want));
+    if (inet_pton(AF_INET6, ha, a) != 1 || inet_pton(AF_INET6, wa, b) != 1 || atoi(hs + 1) != atoi(ws + 1))
+        return false;
+    for (int i = 0; i < 16; i++) {
+        int bits = atoi(ws + 1) - i * 8;
+        unsigned char m = bits >= 8 ? 0xff : bits <= 0 ? 0 : (unsigned char)(0xff << (8 - bits));
+        if ((a[i] & m) != (b[i] & m))
+            return false;
+    }
+    return true;
+}
+
+static bool default_matches(const struct cni_net *net, const char *bip, const char *bridge, const char *cidr6)
 {
     cleanup_free char *gw = NULL;
     const char *slash = bip != NULL ? strchr(bip, '/') : NULL;
     if (!streq(json_get_str(meta(net), "bridge"), bridge))
+        return false;
+    if (!subnet6_same(json_get_str(meta(net), "subnet6"), cidr6))
         return false;
     if (slash == NULL)
         return true; /* no bip: the subnet picked once stays */
@@ -218,7 +241,7 @@ static bool default_matches(const struct cni_net *net, const char *bip, const ch
            atoi(strchr(json_get_str(meta(net), "subnet") ?: "/0", '/') + 1) == atoi(slash + 1);
 }
 
-static json_t *default_body(const char *bip, const char *bridge)
+static json_t *default_body(const char *bip, const char *bridge, const char *cidr6)
 {
     json_t *body =
         json_pack("{s:s, s:{s:s}}", "Name", NETWORK_DEFAULT, "Options", "com.docker.network.bridge.name", bridge);
@@ -226,6 +249,10 @@ static json_t *default_body(const char *bip, const char *bridge)
     struct in_addr a;
     cleanup_free char *gw = NULL;
     cleanup_free char *subnet = NULL;
+    if (cidr6 != NULL) {
+        json_object_set_new(body, "EnableIPv6", json_true());
+        json_object_set_new(body, "IPAM", json_pack("{s:[{s:s}]}", "Config", "Subnet", cidr6));
+    }
     if (slash == NULL)
         return body;
     gw = xstrndup(bip, (size_t)(slash - bip));
@@ -236,19 +263,22 @@ static json_t *default_body(const char *bip, const char *bridge)
         char buf[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &net, buf, sizeof(buf));
         subnet = xasprintf("%s/%d", buf, prefix);
-        json_object_set_new(body, "IPAM", json_pack("{s:[{s:s, s:s}]}", "Config", "Subnet", subnet, "Gateway", gw));
+        if (json_object_get(body, "IPAM") == NULL)
+            json_object_set_new(body, "IPAM", json_pack("{s:[]}", "Config"));
+        json_array_insert_new(json_object_get(json_object_get(body, "IPAM"), "Config"), 0,
+                              json_pack("{s:s, s:s}", "Subnet", subnet, "Gateway", gw));
     }
     return body;
 }
 
-int network_default_ensure(struct network_ctx *n, const char *bip, const char *bridge, char **ret_warning,
-                           struct isd_error **err)
+int network_default_ensure(struct network_ctx *n, const char *bip, const char *bridge, const char *cidr6,
+                           char **ret_warning, struct isd_error **err)
 {
     cleanup_cni_net struct cni_net *net = network_lookup(n, NETWORK_DEFAULT, NULL);
     cleanup_json json_t *body = NULL;
     cleanup_json json_t *made = NULL;
     *ret_warning = NULL;
-    if (net != NULL && meta(net) != NULL && default_matches(net, bip, bridge))
+    if (net != NULL && meta(net) != NULL && default_matches(net, bip, bridge, cidr6))
         return n->has_default = true, 0;
     if (net != NULL && meta(net) != NULL) {
         cleanup_json json_t *eps = endpoints(n, net->name);
@@ -260,7 +290,7 @@ int network_default_ensure(struct network_ctx *n, const char *bip, const char *b
         if (remove_net(n, net->name, true, err) < 0)
             return -1;
     }
-    body = default_body(bip, bridge);
+    body = default_body(bip, bridge, cidr6);
     made = network_create_predefined(n, body, err);
     n->has_default = made != NULL;
     return made != NULL ? 0 : -1;

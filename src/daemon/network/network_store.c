@@ -393,8 +393,6 @@ static int check_create(const json_t *body, bool predefined, bool masq_default, 
             return isd_error_set(err, ISD_ERR_CONFLICT, 0, "network with name %s already exists", r->name);
     if (drv != NULL && *drv != '\0' && !streq(drv, "bridge"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "network driver `%s` is not supported (only bridge)", drv);
-    if (predefined && json_get_bool(body, "EnableIPv6", false))
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "the default network has no IPv6");
     r->internal = json_get_bool(body, "Internal", false);
     r->masq = !r->internal && (masq != NULL ? !streq(masq, "false") : masq_default);
     r->bridge = json_get_str(opts, BRIDGE_NAME_OPT);

@@ -42,7 +42,8 @@ int service_network_init(struct daemon *d, struct isd_error **err)
     {
         cleanup_free char *warning = NULL;
         struct isd_error *e = NULL;
-        if (network_default_ensure(d->network, d->cfg->bip, d->cfg->bridge, &warning, &e) < 0)
+        if (network_default_ensure(d->network, d->cfg->bip, d->cfg->bridge, d->cfg->ipv6 ? d->cfg->fixed_cidr_v6 : NULL,
+                                   &warning, &e) < 0)
             log_error("default bridge network: %s (the Docker API's default network mode gets loopback only)", e->msg);
         else if (warning != NULL)
             log_warn("%s", warning);
