@@ -16,6 +16,11 @@ its "no network" is `--net none` (loopback only, as isula's default), plus its d
 with the userland proxy as that dockerd is configured); busybox is copied from isulad (`save` / `docker load`)
 when the dockerd lacks it.
 
+With `--podman`, the same with Debian's podman (rootful, netavark, everything of its own under /tmp/pd-net; see
+PodmanCli): its "no network" is `--net none`; its network is made by the bench on a private subnet with DNS off.
+netavark masquerades that subnet's outgoing traffic (podman 4.3 cannot turn it off): the containers send nothing,
+and netavark's chains and rules, the bridge and any netns it left are removed at the end.
+
 Everything it made is removed at the end (network, bridge, containers, daemon). Traffic: none leaves the
 host; containers only get addresses. Prints a Markdown report. Not a test: no pass/fail.
 """
