@@ -189,8 +189,15 @@ def test_fixed_ipv6_address_with_ip6(isula, daemon, nets):
     v4net, _, _ = nets.network()
     r = isula("run", "-d", "--net", v4net, "--ip6", want6, "busybox", "true")
     assert r.returncode != 0 and "has no IPv6" in r.stderr, r.stderr
+    # network connect --ip6 (hot, as eth1)
+    net2, _, _ = nets.network("--ipv6", "--subnet", str(free_subnet6()))
+    sub6b = ipaddress.ip_network(json.loads(isula.ok("network", "inspect", net2))[0]["IPAM"]["Config"][1]["Subnet"])
+    want6b = str(sub6b.network_address + 0x51)
+    isula.ok("network", "connect", "--ip6", want6b, net2, a)
+    assert isula.inspect(a)["NetworkSettings"]["Networks"][net2]["GlobalIPv6Address"] == want6b
+    assert want6b + "/64" in isula.ok("exec", a, "ip", "-6", "-o", "addr", "show", "eth1", "scope", "global")
     isula.ok("rm", "-f", a, b)
-    assert lease_files(daemon, net) == []
+    assert lease_files(daemon, net) == [] and lease_files(daemon, net2) == []
 
 
 def test_ip6_from_docker_cli(daemon, nets, isula):
