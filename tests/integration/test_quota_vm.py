@@ -108,6 +108,9 @@ grep -o '"io.katacontainers.acc3": *"[^"]*"' $b/config.json | tr -d ' ' | sed 's
 grep -o '"com.github.containers.virtcontainers.sandbox_mem": *"[^"]*"' $b/config.json | tr -d ' ' | sed 's/^/RT-ANN /'
 /usr/bin/isula exec k1 sh -c 'exit 5'; echo "RT-EXEC $?"
 /usr/bin/isula rm -f k1 > /dev/null; echo "RT-RM $?"
+# rm answers once the container is gone from isulad; the runtime's own delete of the last run may finish in the
+# background a moment later (container_lifecycle.c), so its listing is awaited, bounded
+for i in $(seq 50); do crun --root /run/isulad/runtime/crun-acc3 list | grep -q "^$id " || break; sleep 0.2; done
 echo "RT-AFTER-RM $(crun --root /run/isulad/runtime/crun-acc3 list | grep -c "^$id ")"
 echo "RT-LOG $(test -f /run/crun-test/crun.log && echo yes)"
 /usr/bin/isula create --runtime vm-acc3 --net host busybox true 2>&1 | sed 's/^/RT-VM /'
