@@ -180,6 +180,18 @@ static char *plugin_find(const struct plugin_client *p, struct plugin_tls **tls,
     return NULL;
 }
 
+/* fd connected to sa, or -1 with errno kept and fd closed (also for fd < 0 from socket()). */
+static int connect_or_close(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    if (fd >= 0 && connect(fd, sa, len) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 static int connect_unix(const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -190,13 +202,7 @@ static int connect_unix(const char *path)
     }
     strcpy(sa.sun_path, path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
+    return connect_or_close(fd, (struct sockaddr *)&sa, sizeof(sa));
 }
 
 static int connect_tcp(const char *hostport)
@@ -218,13 +224,7 @@ static int connect_tcp(const char *hostport)
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd >= 0) /* the TLS handshake's flights and the request are small writes: none waits for a delayed ACK */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
+    return connect_or_close(fd, (struct sockaddr *)&sa, sizeof(sa));
 }
 
 static int plugin_connect(const char *addr)
