@@ -84,12 +84,16 @@ def lease_dir(cni_dir, net_name):
 
 
 FLAKY_PLUGIN = """#!/usr/bin/python3
-# A CNI plugin for the tests: passes ADD's prevResult through; fails the first DEL of each container
+# A CNI plugin for the tests: passes ADD's prevResult through (fails it with failAdd); fails the first DEL of each
+# container
 import json, os, sys
 conf = json.load(sys.stdin)
 cmd, cid = os.environ.get("CNI_COMMAND"), os.environ.get("CNI_CONTAINERID", "")
 mark = os.path.join(conf["markDir"], cid)
-if cmd == "ADD":
+if cmd == "ADD" and conf.get("failAdd"):
+    json.dump({"cniVersion": conf["cniVersion"], "code": 11, "msg": "flaky ADD"}, sys.stdout)
+    sys.exit(1)
+elif cmd == "ADD":
     json.dump(conf.get("prevResult", {"cniVersion": conf["cniVersion"]}), sys.stdout)
 elif cmd == "DEL" and not os.path.exists(mark):
     open(mark, "w").close()
@@ -876,6 +880,38 @@ def test_run_pod_sandbox_failing_at_start_leaves_nothing(cri, d, isula, podnet):
     assert not os.listdir("/sys/class/net/%s/brif" % podnet.bridge)
     ipam = lease_dir(podnet.cni_dir, podnet.name)
     assert os.path.isdir(ipam) and not [f for f in os.listdir(ipam) if f[0].isdigit()]
+
+
+@needs_cni
+def test_run_pod_sandbox_failing_in_a_plugin_add_leaves_nothing(cri, d, isula, cni_dir, tmp_path):
+    """The last plugin of the pod's network fails its ADD (the bridge plugin's ran): RunPodSandbox fails with the
+    plugin's message and no container, shim, namespace, veth or address lease remains."""
+    from conftest import shim_pids
+    from test_network import free_subnet
+    net = PodNet.__new__(PodNet)
+    net.cni_dir, net.name, net.bridge = cni_dir, "cri-addfail-" + uuid.uuid4().hex[:6], "isda" + uuid.uuid4().hex[:8]
+    net.subnet = free_subnet()
+    conf = "0-addfail.conflist"  # first in lexical order: the default network for this pod
+    write_bridge_conf(cni_dir, conf, net.name, net.subnet, net.bridge,
+                      extra=[{"type": "flaky", "markDir": str(tmp_path), "failAdd": True}])
+    before = set(isula.ok("ps", "-a", "-q", "--no-trunc").split())
+    shims = set(shim_pids(d.state))
+    meta = cri.pb.PodSandboxMetadata(name="addfail", namespace="it", uid=uuid.uuid4().hex)
+    try:
+        e = rpc_error(cri.rt.RunPodSandbox, cri.pb.RunPodSandboxRequest(config=cri.pb.PodSandboxConfig(metadata=meta)))
+        assert "flaky ADD" in e.details(), e.details()
+        assert os.path.isdir("/sys/class/net/%s/brif" % net.bridge)  # the bridge plugin's ADD ran
+        assert set(isula.ok("ps", "-a", "-q", "--no-trunc").split()) == before
+        assert set(shim_pids(d.state)) <= shims
+        netns_dir = os.path.join(d.state, "netns")
+        assert not [n for n in (os.listdir(netns_dir) if os.path.isdir(netns_dir) else []) if n not in before]
+        assert not os.listdir("/sys/class/net/%s/brif" % net.bridge)
+        ipam = lease_dir(cni_dir, net.name)
+        assert not os.path.isdir(ipam) or not [f for f in os.listdir(ipam) if f[0].isdigit()]
+    finally:
+        os.unlink(os.path.join(cni_dir, conf))
+        if os.path.exists("/sys/class/net/" + net.bridge):
+            subprocess.run(["ip", "link", "delete", net.bridge])
 
 
 def test_builtin_pause_image_named_in_the_config_is_used_without_a_registry(tmp_path):

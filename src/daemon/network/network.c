@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -155,41 +156,129 @@ char *network_container_userns(struct network_ctx *n, const char *id)
     return NULL;
 }
 
+/* An attachment whose ADD runs (or ran) in its own thread (network_container_attach_start). */
+struct network_attach {
+    struct network_ctx *n;
+    struct cni_net *net;
+    char *id, *container_name, *name, *ns;
+    json_t *aliases, *capabilities;
+    bool own, threaded;
+    pthread_t thread;
+    int rc;
+    struct isd_error *err;
+};
+
+static void attach_free(struct network_attach *a)
+{
+    cni_net_free(a->net);
+    free(a->id);
+    free(a->container_name);
+    free(a->name);
+    free(a->ns);
+    json_decref(a->aliases);
+    json_decref(a->capabilities);
+    isd_error_free(a->err);
+    free(a);
+}
+
+/* ADD and the published ports; on failure the namespace (and its user namespace) is gone too. */
+static int attach_add(struct network_attach *a, struct isd_error **err)
+{
+    cleanup_json json_t *res = NULL;
+    struct cni_runtime rt = {.container_id = a->id,
+                             .ifname = CONTAINER_IFNAME,
+                             .args = "IgnoreUnknown=1",
+                             .netns = a->ns,
+                             .capabilities = a->capabilities,
+                             .container_name = a->container_name,
+                             .aliases = a->aliases};
+    if ((res = cni_net_add(&a->n->env, a->net, &rt, err)) == NULL ||
+        publish(a->n, a->net, a->own, a->id, rt.ifname, res, a->capabilities, err) < 0) {
+        cleanup_free char *uns = path_join(a->n->userns_dir, a->id);
+        cni_net_del(&a->n->env, a->net, &rt, a->net->name, NULL);
+        netns_remove(a->ns, NULL);
+        netns_remove(uns, NULL);
+        return isd_error_wrap(err, "attach to network `%s`", a->name);
+    }
+    return 0;
+}
+
+static void *attach_main(void *arg)
+{
+    struct network_attach *a = arg;
+    a->rc = attach_add(a, &a->err);
+    return NULL;
+}
+
+int network_container_attach_start(struct network_ctx *n, const char *id, const char *container_name,
+                                   const json_t *aliases, const char *name, const json_t *capabilities,
+                                   const struct user_remap *map, char **ret_netns, struct network_attach **ret_pending,
+                                   struct isd_error **err)
+{
+    struct cni_net *net = network_lookup(n, name, err);
+    struct network_attach *a;
+    int rc;
+    if (net == NULL)
+        return -1;
+    a = xcalloc(1, sizeof(*a));
+    a->n = n;
+    a->net = net;
+    a->id = xstrdup(id);
+    a->container_name = container_name != NULL ? xstrdup(container_name) : NULL;
+    a->name = xstrdup(name);
+    a->aliases = aliases != NULL ? json_deep_copy(aliases) : NULL;
+    a->capabilities = capabilities != NULL ? json_deep_copy(capabilities) : NULL;
+    if (network_rules_ensure(n, net, err) < 0)
+        goto fail;
+    a->own = own_ports(net);
+    if (network_container_has_state(n, id) && network_container_detach(n, id, err) < 0) {
+        isd_error_wrap(err, "clean up the last run's network");
+        goto fail;
+    }
+    rc = map != NULL && user_remap_is_set(map)
+             ? netns_create_in_userns(n->netns_dir, n->userns_dir, id, map, &a->ns, err)
+             : netns_create(n->netns_dir, id, &a->ns, err);
+    if (rc < 0)
+        goto fail;
+    if (ret_pending != NULL && pthread_create(&a->thread, NULL, attach_main, a) == 0) {
+        a->threaded = true;
+        *ret_netns = xstrdup(a->ns);
+        *ret_pending = a;
+        return 0;
+    }
+    if (attach_add(a, err) < 0)
+        goto fail;
+    *ret_netns = TAKE_PTR(a->ns);
+    if (ret_pending != NULL)
+        *ret_pending = NULL;
+    attach_free(a);
+    return 0;
+fail:
+    attach_free(a);
+    return -1;
+}
+
+int network_container_attach_wait(struct network_attach *a, struct isd_error **err)
+{
+    int rc;
+    if (a == NULL)
+        return 0;
+    pthread_join(a->thread, NULL);
+    rc = a->rc;
+    if (rc < 0 && err != NULL) {
+        *err = a->err;
+        a->err = NULL;
+    }
+    attach_free(a);
+    return rc;
+}
+
 int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const json_t *aliases,
                              const char *name, const json_t *capabilities, const struct user_remap *map,
                              char **ret_netns, struct isd_error **err)
 {
-    cleanup_cni_net struct cni_net *net = network_lookup(n, name, err);
-    cleanup_free char *ns = NULL;
-    cleanup_json json_t *res = NULL;
-    struct cni_runtime rt = {.container_id = id,
-                             .ifname = CONTAINER_IFNAME,
-                             .args = "IgnoreUnknown=1",
-                             .capabilities = capabilities,
-                             .container_name = container_name,
-                             .aliases = aliases};
-    bool own;
-    int rc;
-    if (net == NULL || network_rules_ensure(n, net, err) < 0)
-        return -1;
-    own = own_ports(net);
-    if (network_container_has_state(n, id) && network_container_detach(n, id, err) < 0)
-        return isd_error_wrap(err, "clean up the last run's network");
-    rc = map != NULL && user_remap_is_set(map) ? netns_create_in_userns(n->netns_dir, n->userns_dir, id, map, &ns, err)
-                                               : netns_create(n->netns_dir, id, &ns, err);
-    if (rc < 0)
-        return -1;
-    rt.netns = ns;
-    if ((res = cni_net_add(&n->env, net, &rt, err)) == NULL ||
-        publish(n, net, own, id, rt.ifname, res, capabilities, err) < 0) {
-        cleanup_free char *uns = path_join(n->userns_dir, id);
-        cni_net_del(&n->env, net, &rt, net->name, NULL);
-        netns_remove(ns, NULL);
-        netns_remove(uns, NULL);
-        return isd_error_wrap(err, "attach to network `%s`", name);
-    }
-    *ret_netns = TAKE_PTR(ns);
-    return 0;
+    return network_container_attach_start(n, id, container_name, aliases, name, capabilities, map, ret_netns, NULL,
+                                          err);
 }
 
 /* The first ethN (N >= 1) no attachment of id uses. */

@@ -90,6 +90,17 @@ struct cni_net *network_lookup(struct network_ctx *n, const char *ref, struct is
 int network_container_attach(struct network_ctx *n, const char *id, const char *container_name, const json_t *aliases,
                              const char *name, const json_t *capabilities, const struct user_remap *map,
                              char **ret_netns, struct isd_error **err);
+/* network_container_attach, the plugins' ADD in a thread of its own when ret_pending is not NULL: the namespace
+ * exists on return (a runtime can put a process in it at once) and *ret_pending, when not NULL, must be passed to
+ * network_container_attach_wait, which waits for the ADD and answers as network_container_attach would have (on
+ * failure nothing is left behind, the namespace is gone). */
+struct network_attach;
+int network_container_attach_start(struct network_ctx *n, const char *id, const char *container_name,
+                                   const json_t *aliases, const char *name, const json_t *capabilities,
+                                   const struct user_remap *map, char **ret_netns, struct network_attach **ret_pending,
+                                   struct isd_error **err);
+/* Waits for a pending attachment and frees it; a NULL one succeeds at once. */
+int network_container_attach_wait(struct network_attach *pending, struct isd_error **err);
 /* The pinned user namespace owning id's network namespace (attached with a map), NULL when none. */
 char *network_container_userns(struct network_ctx *n, const char *id);
 /* Attaches id, whose namespace is pinned already (network_container_attach), to one more network as the first

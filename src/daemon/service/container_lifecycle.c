@@ -163,8 +163,11 @@ static int start_error_exit_code(enum isd_error_code code)
     return exit_code == 126 || exit_code == 127 ? exit_code : 128;
 }
 
-static int start_fail(struct daemon *d, struct container *c, const struct runtime *rt, struct isd_error **err)
+static int start_fail(struct daemon *d, struct container *c, const struct runtime *rt, struct network_attach **net,
+                      struct isd_error **err)
 {
+    network_container_attach_wait(*net, NULL); /* the plugins done before their work is undone */
+    *net = NULL;
     service_ns_shm_detach(c);
     rt->ops->delete_if_present(rt, c->id, NULL);
     service_volumes_detach(c);
@@ -189,6 +192,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     cleanup_free char *rt_root = NULL;
     cleanup_free char *merged = NULL;
     cleanup_free char *netns = NULL;
+    struct network_attach *net = NULL;
     struct shim_request rq = {.id = c->id, .bundle = c->state_dir, .state_dir = c->state_dir, .log_file = c->log_path};
     pid_t pid = 0, shim_pid = 0;
     int shim_ends[SHIM_ATTACH_FDS_MAX], n_ends, rc;
@@ -207,9 +211,13 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     if (service_rootfs_mount(d, c, &merged, err) < 0)
         return -1;
     long long t0 = now_ns();
-    if (service_network_start(d, c, &netns, err) < 0 || write_bundle(d, c, merged, netns, err) < 0)
-        return start_fail(d, c, &rt, err);
-    service_network_hosts(d, c);
+    /* A pod's pause process does nothing with the network: the plugins configure the namespace while the runtime
+     * creates and starts the process in it (the start answers once both are done). */
+    if (service_network_start(d, c, &netns, service_pod_is_sandbox(c) ? &net : NULL, err) < 0 ||
+        write_bundle(d, c, merged, netns, err) < 0)
+        return start_fail(d, c, &rt, &net, err);
+    if (net == NULL)
+        service_network_hosts(d, c);
     long long t1 = now_ns();
     rq.terminal = json_get_bool(c->config, "Tty", false);
     rq.open_stdin = json_get_bool(c->config, "OpenStdin", false);
@@ -224,7 +232,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
         rq.log_cri = true;
     }
     if ((n_ends = make_handoff(c, shim_ends, err)) < 0)
-        return start_fail(d, c, &rt, err);
+        return start_fail(d, c, &rt, &net, err);
     rq.attach_fds = shim_ends;
     rq.n_attach_fds = (size_t)n_ends;
     rc = rt.ops->shim_start(&rt, &rq, &pid, &shim_pid, err);
@@ -233,15 +241,22 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
         close(shim_ends[i]);
     if (rc < 0) {
         container_drop_handoff(c);
-        return start_fail(d, c, &rt, err);
+        return start_fail(d, c, &rt, &net, err);
     }
     if (service_resources_files_join(d, c, pid, err) < 0) {
         container_drop_handoff(c);
-        return start_fail(d, c, &rt, err);
+        return start_fail(d, c, &rt, &net, err);
     }
     if (!rq.start && rt.ops->start(&rt, c->id, err) < 0) {
         container_drop_handoff(c); /* start_fail's forced delete ends the created process, then its shim */
-        return start_fail(d, c, &rt, err);
+        return start_fail(d, c, &rt, &net, err);
+    }
+    if (net != NULL) {
+        if (service_network_start_finish(d, c, &net, err) < 0) {
+            container_drop_handoff(c);
+            return start_fail(d, c, &rt, &net, err);
+        }
+        service_network_hosts(d, c);
     }
     c->shim_generation++; /* the waiting attach requests take their connections */
     service_volumes_detach(c);

@@ -87,10 +87,20 @@ int service_network_init(struct daemon *d, struct isd_error **err);
 int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err);
 /* Keeps the create body's aliases (NetworkingConfig.EndpointsConfig.<network>.Aliases) in c->dir. */
 int service_network_save_aliases(struct daemon *d, struct container *c, const json_t *body, struct isd_error **err);
-int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct isd_error **err);
+/* pod_sandbox.c: whether c is a CRI pod's sandbox (its pause container). */
+bool service_pod_is_sandbox(const struct container *c);
+/* The container's networks, its namespace in *ret_netns. With pending not NULL the plugins of the first network
+ * may still be at work on return (*pending set): service_network_start_finish waits for them and attaches the
+ * others, so a runtime can create the container in the namespace meanwhile. */
+struct network_attach;
+int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct network_attach **pending,
+                          struct isd_error **err);
+/* Completes service_network_start (nothing to do when *pending is NULL); *pending is NULL after it. */
+int service_network_start_finish(struct daemon *d, struct container *c, struct network_attach **pending,
+                                 struct isd_error **err);
 void service_network_stop(struct daemon *d, const char *id);
-/* After the bundle is written and before the container runs: the hosts files of c's network list every
- * container on it by name. */
+/* After the bundle is written and before the container runs (a pod's sandbox: once its network is up): the
+ * hosts files of c's network list every container on it by name. */
 void service_network_hosts(struct daemon *d, struct container *c);
 bool service_network_has_state(struct daemon *d, const char *id);
 void service_network_settings(struct daemon *d, const char *id, json_t *inspect);

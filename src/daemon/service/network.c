@@ -139,12 +139,15 @@ int service_network_save_aliases(struct daemon *d, struct container *c, const js
     return json_write_path(path, aliases, true, err);
 }
 
-int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct isd_error **err)
+int service_network_start(struct daemon *d, struct container *c, char **ret_netns, struct network_attach **pending,
+                          struct isd_error **err)
 {
     const char *mode = service_network_primary(d, c->host_config);
     cleanup_json json_t *ports = NULL;
     cleanup_json json_t *caps = NULL;
     *ret_netns = NULL;
+    if (pending != NULL)
+        *pending = NULL;
     if (mode == NULL)
         return 0;
     ports = network_port_mappings(d->network, c->id, c->host_config, json_object_get(c->config, "ExposedPorts"), err);
@@ -162,14 +165,32 @@ int service_network_start(struct daemon *d, struct container *c, char **ret_netn
         struct user_remap map;
         /* a user-namespaced container's network namespace is owned by a user namespace with its mapping */
         service_userns_map(d, c->host_config, &map);
-        if (network_container_attach(d->network, c->id, c->name, json_is_array(aliases) ? aliases : NULL, mode, caps,
-                                     &map, ret_netns, err) < 0)
+        if (network_container_attach_start(d->network, c->id, c->name, json_is_array(aliases) ? aliases : NULL, mode,
+                                           caps, &map, ret_netns, pending, err) < 0)
             return -1;
     }
+    if (pending != NULL && *pending != NULL)
+        return 0; /* the other networks once the first one is up: service_network_start_finish */
     if (service_network_start_more(d, c, err) < 0) {
         network_container_detach(d->network, c->id, NULL);
         free(*ret_netns);
         *ret_netns = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int service_network_start_finish(struct daemon *d, struct container *c, struct network_attach **pending,
+                                 struct isd_error **err)
+{
+    struct network_attach *a = *pending;
+    *pending = NULL;
+    if (a == NULL)
+        return 0;
+    if (network_container_attach_wait(a, err) < 0)
+        return -1;
+    if (service_network_start_more(d, c, err) < 0) {
+        network_container_detach(d->network, c->id, NULL);
         return -1;
     }
     return 0;

@@ -102,6 +102,11 @@ int service_pod_run(struct daemon *d, const char *name, json_t *body, const char
     return 0;
 }
 
+bool service_pod_is_sandbox(const struct container *c)
+{
+    return streq(json_get_str(json_object_get(c->config, "Labels"), POD_TYPE_LABEL), "sandbox");
+}
+
 json_t *service_pod_inspect(struct daemon *d, const char *id, struct isd_error **err)
 {
     cleanup_error struct isd_error *e = NULL;
