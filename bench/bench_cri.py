@@ -233,6 +233,8 @@ def main():
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--parallel", type=int, default=50)
     ap.add_argument("--node-network", action="store_true", help="hostNetwork pods (no CNI) instead of the bridge")
+    ap.add_argument("--baseline", metavar="BUILD",
+                    help="also an isulad of another build dir (a before/after comparison under the same load)")
     ap.add_argument("--no-containerd", action="store_true", help="isulad alone (quicker before/after comparisons)")
     ap.add_argument("--out")
     a = ap.parse_args()
@@ -244,11 +246,19 @@ def main():
     try:
         engine = Engine(a.build, base, ["--pod-sandbox-image", PAUSE, "--cni-conf-dir", conf_dir,
                                         "--cni-bin-dir", "/usr/lib/cni"])
-        ctd = None
+        ctd = base_engine = None
         try:
             runners = {"isulad": Pods(engine.sock, base, a.node_network, "isulad-shim.*" + engine.base,
                                       engine.proc.pid)}
             runners["isulad"].down(runners["isulad"].up(-2))  # the built-in pause image exists from here on
+            if a.baseline:
+                bdir = os.path.join(base, "baseline")
+                os.makedirs(bdir)
+                base_engine = Engine(a.baseline, bdir, ["--pod-sandbox-image", PAUSE, "--cni-conf-dir", conf_dir,
+                                                        "--cni-bin-dir", "/usr/lib/cni"])
+                runners["baseline"] = Pods(base_engine.sock, bdir, a.node_network, "isulad-shim.*" + bdir,
+                                           base_engine.proc.pid)
+                runners["baseline"].down(runners["baseline"].up(-2))
             if a.no_containerd:
                 results["containerd"] = "skipped (--no-containerd)"
             elif shutil.which("containerd") is None:
@@ -261,6 +271,8 @@ def main():
         finally:
             if ctd is not None:
                 ctd.stop()
+            if base_engine is not None:
+                base_engine.stop()
             engine.stop()
     finally:
         for ns in netns_names() - ns_before:
@@ -269,12 +281,14 @@ def main():
             subprocess.run(["ip", "link", "delete", BRIDGE])
         shutil.rmtree(base, ignore_errors=True)
     ver = subprocess.run(["containerd", "--version"], capture_output=True, text=True).stdout.split()
-    names = ["isulad", "containerd %s" % (ver[2] if len(ver) > 2 else "")]
+    keys = ["isulad"] + (["baseline"] if a.baseline else []) + ["containerd"]
+    names = ["isulad"] + (["isulad (baseline: %s)" % a.baseline] if a.baseline else []) + [
+        "containerd %s" % (ver[2] if len(ver) > 2 else "")]
     lines = ["# CRI pods: isulad vs containerd", "",
              "Machine: %s cores, kernel %s; n=%d serial pods; %d pods in parallel; %s, runc, cgroupfs. "
              "Times are median / p90 in ms." % (os.cpu_count(), os.uname().release, a.n, a.parallel,
                                                 "node network" if a.node_network else "bridge CNI network"), "",
-             "| CRI pods | " + " | ".join(names) + " |", "| --- | --- | --- |"]
+             "| CRI pods | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
     rows = [("pod up (RunPodSandbox + CreateContainer + StartContainer)", lambda r: ms(r[0]["pod up"])),
             ("pod down (StopPodSandbox + RemovePodSandbox)", lambda r: ms(r[0]["pod down"])),
             ("%d pods up in parallel, wall time" % a.parallel, lambda r: "%.2f s" % r[1]["up"]),
@@ -284,8 +298,13 @@ def main():
             ("daemon RSS with %d pods" % a.parallel, lambda r: "%.1f MiB" % (r[2]["daemon"] / 1024))]
     for label, f in rows:
         cells = [f(results[k]) if not isinstance(results[k], str) else results[k]
-                 for k in ("isulad", "containerd")]
+                 for k in keys]
         lines.append("| %s | %s |" % (label, " | ".join(cells)))
+    if a.baseline:
+        i, b = results["isulad"], results["baseline"]
+        lines += ["", "Ratio of medians, isulad / baseline: pod up %.2fx, pod down %.2fx." % (
+            statistics.median(i[0]["pod up"]) / statistics.median(b[0]["pod up"]),
+            statistics.median(i[0]["pod down"]) / statistics.median(b[0]["pod down"]))]
     if not isinstance(results.get("containerd"), str):
         i, c = results["isulad"], results["containerd"]
         lines += ["", "Ratio of medians, isulad / containerd: pod up %.2fx, pod down %.2fx." % (
