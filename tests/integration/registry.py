@@ -397,6 +397,14 @@ def start_daemon(insecure=(), mirrors=(), conf=None, args=()):
 def stop_daemon(d):
     """Removes the daemon's containers, stops it, unmounts what is left and deletes its dir."""
     try:
+        ctrs = os.path.join(d.state, "containers")
+        if d.proc is None and os.path.isdir(ctrs) and os.listdir(ctrs):
+            # a test stopped the daemon itself: its containers outlive it (live restore), so start it again to
+            # remove them rather than leave their shims and processes behind
+            try:
+                d.start()
+            except Exception:
+                pass
         if d.proc is not None:
             i = Isula(d)
             for cid in i("ps", "-a", "-q", "--no-trunc").stdout.split():
