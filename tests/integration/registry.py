@@ -47,7 +47,7 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import Daemon, Isula
+from conftest import Daemon, teardown_daemon
 
 REGISTRY_BIN = "/usr/bin/docker-registry"
 USER = "tester"
@@ -395,26 +395,9 @@ def start_daemon(insecure=(), mirrors=(), conf=None, args=()):
 
 
 def stop_daemon(d):
-    """Removes the daemon's containers, stops it, unmounts what is left and deletes its dir."""
-    try:
-        ctrs = os.path.join(d.state, "containers")
-        if d.proc is None and os.path.isdir(ctrs) and os.listdir(ctrs):
-            # a test stopped the daemon itself: its containers outlive it (live restore), so start it again to
-            # remove them rather than leave their shims and processes behind
-            try:
-                d.start()
-            except Exception:
-                pass
-        if d.proc is not None:
-            i = Isula(d)
-            for cid in i("ps", "-a", "-q", "--no-trunc").stdout.split():
-                i("rm", "-f", cid)
-    finally:
-        d.stop()
-        with open("/proc/mounts") as f:
-            for m in reversed([line.split()[1] for line in f if d.base in line]):
-                subprocess.run(["umount", "-l", m])
-        shutil.rmtree(d.base, ignore_errors=True)
+    """Removes the daemon's containers (starting it again if a test stopped it with containers still running),
+    stops it, kills stray shims, unmounts what is left and deletes its dir (conftest.teardown_daemon)."""
+    teardown_daemon(d)
 
 
 @pytest.fixture
