@@ -50,6 +50,9 @@ bool rq_query_bool(struct request *rq, const char *key);
 /* An integer query parameter, strictly: *ret = dflt when absent or empty; a value that is not an int is
  * answered 400 naming the parameter (as Docker) and gives -1. */
 int rq_query_int_checked(struct request *rq, const char *key, int dflt, int *ret);
+/* Docker's ?filters= (a JSON object): *ret = NULL when absent or empty; malformed JSON or another type is
+ * answered 400 and gives -1. */
+int rq_query_filters(struct request *rq, json_t **ret);
 /* The JSON body, checked against type (NULL: any document); an empty body gives an empty object. NULL (and
  * an error response: 400 naming the field) when malformed or of the wrong shape. */
 json_t *rq_json_body(struct request *rq, const struct json_type *type);

@@ -65,6 +65,25 @@ int rq_query_int_checked(struct request *rq, const char *key, int dflt, int *ret
     return -1;
 }
 
+int rq_query_filters(struct request *rq, json_t **ret)
+{
+    struct isd_error *err = NULL;
+    const char *f = rq_query(rq, "filters");
+    *ret = NULL;
+    if (f == NULL || *f == '\0')
+        return 0;
+    *ret = json_parse(f, strlen(f), &err);
+    if (json_is_object(*ret))
+        return 0;
+    json_decref(*ret);
+    *ret = NULL;
+    if (err == NULL)
+        isd_error_set(&err, ISD_ERR_INVALID, 0, "invalid filters: not a JSON object");
+    rq_reply_error(rq, err);
+    isd_error_free(err);
+    return -1;
+}
+
 json_t *rq_json_body(struct request *rq, const struct json_type *type)
 {
     struct isd_error *err = NULL;

@@ -43,19 +43,10 @@ void h_container_list(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     cleanup_json json_t *filters = NULL;
-    const char *f = rq_query(rq, "filters");
     json_t *out;
     int limit;
-    if (rq_query_int_checked(rq, "limit", -1, &limit) < 0)
+    if (rq_query_int_checked(rq, "limit", -1, &limit) < 0 || rq_query_filters(rq, &filters) < 0)
         return;
-    if (f != NULL && *f != '\0') {
-        filters = json_parse(f, strlen(f), &err);
-        if (filters == NULL) {
-            rq_reply_error(rq, err);
-            isd_error_free(err);
-            return;
-        }
-    }
     out = service_container_list(rq->d, rq_query_bool(rq, "all"), filters, limit, &err);
     if (out != NULL && rq_query_bool(rq, "size"))
         service_container_add_sizes(rq->d, out);
@@ -275,15 +266,14 @@ static void events_produce(void *data, int fd)
 /* GET /events?since=&until=&filters= (Docker's API): the kept events from since, then new ones until until. */
 void h_events(struct request *rq, const char *arg)
 {
-    const char *f = rq_query(rq, "filters");
-    cleanup_json json_t *filters = f != NULL && *f ? json_parse(f, strlen(f), NULL) : json_object();
+    cleanup_json json_t *filters = NULL;
     struct events_job *j;
     struct isd_error *err = NULL;
     long long since_ns, until_ns;
-    if (!json_is_object(filters)) {
-        rq_reply_msg(rq, 400, "invalid filters");
+    if (rq_query_filters(rq, &filters) < 0)
         return;
-    }
+    if (filters == NULL)
+        filters = json_object();
     if (query_time(rq, "since", &since_ns) < 0 || query_time(rq, "until", &until_ns) < 0)
         return;
     j = service_events_begin(rq->d, filters, since_ns, until_ns, &err);

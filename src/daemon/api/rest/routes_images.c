@@ -40,12 +40,8 @@ void h_image_list(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     cleanup_json json_t *filters = NULL;
-    const char *f = rq_query(rq, "filters");
-    if (f != NULL && *f != '\0' && (filters = json_parse(f, strlen(f), &err)) == NULL) {
-        rq_reply_error(rq, err);
-        isd_error_free(err);
+    if (rq_query_filters(rq, &filters) < 0)
         return;
-    }
     reply_json_or_error(rq, service_image_list(rq->d, rq_query_bool(rq, "all"), filters, &err), &err);
 }
 

@@ -30,11 +30,8 @@ void h_network_list(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     cleanup_json json_t *filters = NULL;
-    const char *f = rq_query(rq, "filters");
-    if (f != NULL && *f != '\0' && (filters = json_parse(f, strlen(f), &err)) == NULL) {
-        reply(rq, NULL, err, 0);
+    if (rq_query_filters(rq, &filters) < 0)
         return;
-    }
     json_t *j = service_network_list(rq->d, filters, &err);
     reply(rq, j, err, 200);
 }
@@ -43,11 +40,8 @@ void h_network_prune(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     cleanup_json json_t *filters = NULL;
-    const char *f = rq_query(rq, "filters");
-    if (f != NULL && *f != '\0' && (filters = json_parse(f, strlen(f), &err)) == NULL) {
-        reply(rq, NULL, err, 0);
+    if (rq_query_filters(rq, &filters) < 0)
         return;
-    }
     json_t *j = service_network_prune(rq->d, filters, &err);
     reply(rq, j, err, 200);
 }

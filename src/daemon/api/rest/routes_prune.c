@@ -16,33 +16,13 @@ static void reply(struct request *rq, json_t *j, struct isd_error *err)
     isd_error_free(err);
 }
 
-/* The filters query as an object; false (and answered 400) when it is not JSON. */
-static bool query_filters(struct request *rq, json_t **ret)
-{
-    struct isd_error *err = NULL;
-    const char *f = rq_query(rq, "filters");
-    *ret = NULL;
-    if (f == NULL || *f == '\0')
-        return true;
-    *ret = json_parse(f, strlen(f), &err);
-    if (*ret != NULL && !json_is_object(*ret)) {
-        json_decref(*ret);
-        *ret = NULL;
-        rq_reply_msg(rq, 400, "invalid filters");
-        return false;
-    }
-    if (*ret == NULL)
-        reply(rq, NULL, err);
-    return *ret != NULL;
-}
-
 void h_container_prune(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     cleanup_json json_t *filters = NULL;
     (void)arg;
     json_t *j;
-    if (!query_filters(rq, &filters))
+    if (rq_query_filters(rq, &filters) < 0)
         return;
     j = service_container_prune(rq->d, filters, &err);
     reply(rq, j, err);
@@ -54,7 +34,7 @@ void h_image_prune(struct request *rq, const char *arg)
     cleanup_json json_t *filters = NULL;
     (void)arg;
     json_t *j;
-    if (!query_filters(rq, &filters))
+    if (rq_query_filters(rq, &filters) < 0)
         return;
     j = service_image_prune(rq->d, filters, &err);
     reply(rq, j, err);

@@ -16,33 +16,13 @@ static void reply(struct request *rq, json_t *j, struct isd_error *err, unsigned
     rq_reply_json(rq, status, j);
 }
 
-/* ?filters= as JSON; false (answered 400) when malformed. */
-static bool query_filters(struct request *rq, json_t **ret)
-{
-    struct isd_error *err = NULL;
-    const char *f = rq_query(rq, "filters");
-    *ret = NULL;
-    if (f == NULL || *f == '\0')
-        return true;
-    *ret = json_parse(f, strlen(f), &err);
-    if (*ret == NULL || !json_is_object(*ret)) {
-        json_decref(*ret);
-        *ret = NULL;
-        if (err == NULL)
-            isd_error_set(&err, ISD_ERR_INVALID, 0, "invalid filter: not a JSON object");
-        reply(rq, NULL, err, 0);
-        return false;
-    }
-    return true;
-}
-
 void h_volume_list(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     cleanup_json json_t *filters = NULL;
     (void)arg;
     json_t *j;
-    if (!query_filters(rq, &filters))
+    if (rq_query_filters(rq, &filters) < 0)
         return;
     j = service_volume_list(rq->d, filters, &err);
     reply(rq, j, err, 200);
@@ -83,7 +63,7 @@ void h_volume_prune(struct request *rq, const char *arg)
     cleanup_json json_t *filters = NULL;
     (void)arg;
     json_t *j;
-    if (!query_filters(rq, &filters))
+    if (rq_query_filters(rq, &filters) < 0)
         return;
     j = service_volume_prune(rq->d, filters, &err);
     reply(rq, j, err, 200);
