@@ -89,6 +89,10 @@ int service_network_check_mode(struct daemon *d, const json_t *host_config, stru
 int service_network_save_aliases(struct daemon *d, struct container *c, const json_t *body, struct isd_error **err);
 /* pod_sandbox.c: whether c is a CRI pod's sandbox (its pause container). */
 bool service_pod_is_sandbox(const struct container *c);
+/* pod_sandbox.c: the inspect of id when it is a CRI container of that type ("sandbox" or "container"); else
+ * NOT_FOUND naming it as what ("pod sandbox", "container"), or the inspect's own error. */
+json_t *service_pod_inspect_typed(struct daemon *d, const char *id, const char *type, const char *what,
+                                  struct isd_error **err);
 /* The container's networks, its namespace in *ret_netns. With pending not NULL the plugins of the first network
  * may still be at work on return (*pending set): service_network_start_finish waits for them and attaches the
  * others, so a runtime can create the container in the namespace meanwhile. */

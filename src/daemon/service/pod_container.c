@@ -72,18 +72,7 @@ int service_pod_container_create(struct daemon *d, const char *pod_id, const cha
 
 json_t *service_pod_container_inspect(struct daemon *d, const char *id, struct isd_error **err)
 {
-    cleanup_error struct isd_error *e = NULL;
-    json_t *j = id != NULL && *id != '\0' ? service_container_inspect(d, id, &e) : NULL;
-    const json_t *labels = json_object_get(json_object_get(j, "Config"), "Labels");
-    if (j != NULL && streq(json_get_str(labels, POD_TYPE_LABEL), "container"))
-        return j;
-    json_decref(j);
-    if (e != NULL && e->code != ISD_ERR_NOT_FOUND) {
-        isd_error_set(err, e->code, e->errnum, "%s", e->msg);
-        return NULL;
-    }
-    isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "container `%s` not found", id != NULL ? id : "");
-    return NULL;
+    return service_pod_inspect_typed(d, id, "container", "container", err);
 }
 
 json_t *service_pod_container_list(struct daemon *d, const char *id_prefix, const char *pod_id, const char *state,

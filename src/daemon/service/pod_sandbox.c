@@ -107,20 +107,26 @@ bool service_pod_is_sandbox(const struct container *c)
     return streq(json_get_str(json_object_get(c->config, "Labels"), POD_TYPE_LABEL), "sandbox");
 }
 
-json_t *service_pod_inspect(struct daemon *d, const char *id, struct isd_error **err)
+json_t *service_pod_inspect_typed(struct daemon *d, const char *id, const char *type, const char *what,
+                                  struct isd_error **err)
 {
     cleanup_error struct isd_error *e = NULL;
     json_t *j = id != NULL && *id != '\0' ? service_container_inspect(d, id, &e) : NULL;
     const json_t *labels = json_object_get(json_object_get(j, "Config"), "Labels");
-    if (j != NULL && streq(json_get_str(labels, POD_TYPE_LABEL), "sandbox"))
+    if (j != NULL && streq(json_get_str(labels, POD_TYPE_LABEL), type))
         return j;
     json_decref(j);
     if (e != NULL && e->code != ISD_ERR_NOT_FOUND) {
         isd_error_set(err, e->code, e->errnum, "%s", e->msg);
         return NULL;
     }
-    isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "pod sandbox `%s` not found", id != NULL ? id : "");
+    isd_error_set(err, ISD_ERR_NOT_FOUND, 0, "%s `%s` not found", what, id != NULL ? id : "");
     return NULL;
+}
+
+json_t *service_pod_inspect(struct daemon *d, const char *id, struct isd_error **err)
+{
+    return service_pod_inspect_typed(d, id, "sandbox", "pod sandbox", err);
 }
 
 /* The full IDs of the containers of pod id (not the sandbox itself). */
