@@ -478,3 +478,11 @@ def test_mount_volume_opt_makes_a_volume_with_options(daemon, isula):
                             "busybox", "df", "-k", "/y"], env=env, capture_output=True, text=True)
         assert r.returncode == 0 and r.stdout.splitlines()[-1].split()[1] == "1024", r.stdout + r.stderr
         assert set(isula.ok("volume", "ls", "-q").split()) == before
+
+
+def test_filter_without_equals_is_refused_by_every_list(isula):
+    # the docker CLI refuses "-f key" without a value before asking the daemon; isula does the same everywhere
+    for args in (("volume", "ls"), ("volume", "prune"), ("network", "ls"), ("network", "prune"), ("images",), ("ps",)):
+        r = isula(*args, "--filter", "dangling")
+        assert r.returncode == 1, (args, r.stdout, r.stderr)
+        assert r.stderr.strip() == "Error: bad format of filter (expected name=value)", (args, r.stderr)

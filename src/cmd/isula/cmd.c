@@ -10,6 +10,7 @@
 #include "client/stream.h"
 #include "client/template.h"
 #include "client/tls.h"
+#include "common/json.h"
 #include "common/util.h"
 
 char *g_host_flag;
@@ -78,6 +79,129 @@ int cmd_parse(const char *name, const struct cli_option *opts, int argc, char **
         return -1;
     }
     *ret_pos = TAKE_PTR(pos);
+    return 0;
+}
+
+int cmd_sub_parse(const char *group, const struct subcommand *s, const struct cli_option *opts, int argc, char **argv,
+                  int min_args, char ***ret_pos, int *ret_exit)
+{
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_strv char **pos = NULL;
+    if (cli_parse_args(opts, argc, argv, 0, &pos, &err) < 0) {
+        fprintf(stderr, "isula %s %s: %s\nSee 'isula %s %s --help'.\n", group, s->name, err->msg, group, s->name);
+        *ret_exit = EXIT_DAEMON;
+        return -1;
+    }
+    if (g_help_flag) {
+        printf("\nUsage:  isula %s %s %s\n\n%s\n\nOptions:\n", group, s->name, s->usage, s->desc);
+        cli_print_options(stdout, opts);
+        putchar('\n');
+        *ret_exit = 0;
+        return -1;
+    }
+    if ((int)strv_len(pos) < min_args) {
+        fprintf(stderr, "\"isula %s %s\" requires at least %d argument.\nSee 'isula %s %s --help'.\n", group, s->name,
+                min_args, group, s->name);
+        *ret_exit = 1;
+        return -1;
+    }
+    *ret_pos = TAKE_PTR(pos);
+    return 0;
+}
+
+int cmd_sub_dispatch(const char *group, const char *desc, const struct subcommand *subs, size_t n, int argc,
+                     char **argv)
+{
+    const char *name = argc > 0 ? argv[0] : NULL;
+    FILE *f;
+    if (streq(name, "list"))
+        name = "ls";
+    if (streq(name, "remove"))
+        name = "rm";
+    for (size_t i = 0; name != NULL && i < n; i++)
+        if (streq(subs[i].name, name))
+            return subs[i].run(&subs[i], argc - 1, argv + 1);
+    f = name == NULL || streq(name, "--help") ? stdout : stderr;
+    if (f == stderr)
+        fprintf(stderr, "isula %s: unknown command `%s`\n", group, name);
+    fprintf(f, "\nUsage:  isula %s COMMAND\n\n%s\n\nCommands:\n", group, desc);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-10s%s\n", subs[i].name, subs[i].desc);
+    return f == stdout ? 0 : 1;
+}
+
+char *cmd_filters_query(char *const *filters, struct isd_error **err)
+{
+    cleanup_json json_t *obj = json_object();
+    cleanup_free char *text = NULL;
+    for (; filters != NULL && *filters != NULL; filters++) {
+        const char *eq = strchr(*filters, '=');
+        cleanup_free char *k = NULL;
+        json_t *list;
+        if (eq == NULL || eq == *filters) {
+            isd_error_set(err, ISD_ERR_INVALID, 0, "bad format of filter (expected name=value)");
+            return NULL;
+        }
+        k = xstrndup(*filters, (size_t)(eq - *filters));
+        list = json_object_get(obj, k);
+        if (list == NULL)
+            json_object_set_new(obj, k, list = json_array());
+        json_array_append_new(list, json_string(eq + 1));
+    }
+    text = json_to_string(obj);
+    return client_query_escape(text);
+}
+
+json_t *cmd_kv_object(char *const *kv)
+{
+    json_t *j = json_object();
+    for (; kv != NULL && *kv != NULL; kv++) {
+        char *eq = strchr(*kv, '=');
+        cleanup_free char *k = eq ? xstrndup(*kv, (size_t)(eq - *kv)) : xstrdup(*kv);
+        json_object_set_new(j, k, json_string(eq ? eq + 1 : ""));
+    }
+    return j;
+}
+
+int cmd_remove_each(const char *kind, char *const *names, const char *query)
+{
+    int rc = 0;
+    for (; names != NULL && *names != NULL; names++) {
+        cleanup_error struct isd_error *err = NULL;
+        cleanup_free char *base = cmd_path(kind, *names, NULL);
+        cleanup_free char *path = xasprintf("%s%s", base, query);
+        if (client_call(cmd_host(), "DELETE", path, NULL, NULL, &err) < 0) {
+            cmd_print_error(err);
+            rc = 1;
+            continue;
+        }
+        printf("%s\n", *names);
+    }
+    return rc;
+}
+
+int cmd_prune(const char *kind, char *const *filters, const char *deleted_key, const char *title)
+{
+    cleanup_error struct isd_error *err = NULL;
+    cleanup_json json_t *resp = NULL;
+    cleanup_free char *q = NULL, *path = NULL;
+    size_t i;
+    json_t *v;
+    if ((q = cmd_filters_query(filters, &err)) == NULL) {
+        cmd_print_error(err);
+        return 1;
+    }
+    path = xasprintf("/%s/prune?filters=%s", kind, q);
+    if (client_call(cmd_host(), "POST", path, NULL, &resp, &err) < 0) {
+        cmd_print_error(err);
+        return 1;
+    }
+    json_array_foreach(json_object_get(resp, deleted_key), i, v)
+    {
+        if (i == 0)
+            printf("%s\n", title);
+        printf("%s\n", json_string_value(v));
+    }
     return 0;
 }
 

@@ -61,6 +61,30 @@ void cmd_usage(FILE *f, const struct command *c, const struct cli_option *opts);
 int cmd_parse(const char *name, const struct cli_option *opts, int argc, char **argv, int stop_after, int min_args,
               char ***ret_pos, int *ret_exit);
 
+/* A subcommand of a command group (isula network ls, isula volume rm). */
+struct subcommand {
+    const char *name;
+    const char *usage;
+    const char *desc;
+    int (*run)(const struct subcommand *s, int argc, char **argv);
+};
+/* cmd_parse for "isula <group> <s->name>". */
+int cmd_sub_parse(const char *group, const struct subcommand *s, const struct cli_option *opts, int argc, char **argv,
+                  int min_args, char ***ret_pos, int *ret_exit);
+/* Runs the subcommand argv[0] names ("list" is "ls", "remove" is "rm"), or prints the group's usage (exit 0 for
+ * none or --help, 1 for an unknown one). */
+int cmd_sub_dispatch(const char *group, const char *desc, const struct subcommand *subs, size_t n, int argc,
+                     char **argv);
+/* Repeated -f key=value as Docker's filters JSON {"key":["value",...]}, escaped for a query string; NULL with
+ * *err set for a filter without "=". */
+char *cmd_filters_query(char *const *filters, struct isd_error **err);
+/* key=value words (--label, --opt) as a JSON object of strings; a word without "=" has the value "". */
+json_t *cmd_kv_object(char *const *kv);
+/* DELETE /<kind>/<name><query> for each name, printing the names removed; 1 when one failed. */
+int cmd_remove_each(const char *kind, char *const *names, const char *query);
+/* POST /<kind>/prune with the filters; prints title and the names in the answer's deleted_key. */
+int cmd_prune(const char *kind, char *const *filters, const char *deleted_key, const char *title);
+
 /* Prints "Error response from daemon: msg" (daemon), the connect sentence, or "Error: msg". */
 void cmd_print_error(const struct isd_error *e);
 /* "WARNING: <w>" on stderr for each string of a response's Warnings (as the docker CLI prints them). */

@@ -79,22 +79,17 @@ int cmd_images(int argc, char **argv)
         CMD_COMMON_OPTS,
         {NULL}};
     cleanup_error struct isd_error *err = NULL;
-    cleanup_json json_t *list = NULL, *fobj = json_object();
-    cleanup_free char *path = NULL, *ftext = NULL, *fesc = NULL;
+    cleanup_json json_t *list = NULL;
+    cleanup_free char *path = NULL, *fesc = NULL;
     char ***rows = NULL;
     size_t n = 0;
     int rc;
     if (cmd_parse("images", o, argc, argv, 0, 0, &pos, &rc) < 0)
         return rc;
-    for (char **f = filters; f != NULL && *f != NULL; f++) {
-        const char *eq = strchr(*f, '=');
-        cleanup_free char *k = eq != NULL ? xstrndup(*f, (size_t)(eq - *f)) : xstrdup(*f);
-        if (json_object_get(fobj, k) == NULL)
-            json_object_set_new(fobj, k, json_array());
-        json_array_append_new(json_object_get(fobj, k), json_string(eq != NULL ? eq + 1 : ""));
+    if (filters != NULL && (fesc = cmd_filters_query(filters, &err)) == NULL) {
+        cmd_print_error(err);
+        return 1;
     }
-    ftext = json_to_string(fobj);
-    fesc = client_query_escape(ftext);
     path = filters != NULL ? xasprintf("/images/json?filters=%s", fesc) : xstrdup("/images/json");
     if (client_call(cmd_host(), "GET", path, NULL, &list, &err) < 0) {
         cmd_print_error(err);

@@ -12,55 +12,6 @@
 #include "common/json.h"
 #include "common/util.h"
 
-struct subcommand {
-    const char *name;
-    const char *usage;
-    const char *desc;
-    int (*run)(const struct subcommand *s, int argc, char **argv);
-};
-
-static void sub_usage(FILE *f, const struct subcommand *s, const struct cli_option *o)
-{
-    fprintf(f, "\nUsage:  isula network %s %s\n\n%s\n\nOptions:\n", s->name, s->usage, s->desc);
-    cli_print_options(f, o);
-    fputc('\n', f);
-}
-
-/* Parses the flags; -1 with *ret_exit set after --help, a bad flag or too few arguments. */
-static int sub_parse(const struct subcommand *s, const struct cli_option *o, int argc, char **argv, int min_args,
-                     char ***ret_pos, int *ret_exit)
-{
-    cleanup_error struct isd_error *err = NULL;
-    if (cli_parse_args(o, argc, argv, 0, ret_pos, &err) < 0) {
-        fprintf(stderr, "isula network %s: %s\nSee 'isula network %s --help'.\n", s->name, err->msg, s->name);
-        *ret_exit = EXIT_DAEMON;
-        return -1;
-    }
-    if (g_help_flag) {
-        sub_usage(stdout, s, o);
-        *ret_exit = 0;
-        return -1;
-    }
-    if ((int)strv_len(*ret_pos) < min_args) {
-        fprintf(stderr, "\"isula network %s\" requires at least %d argument.\nSee 'isula network %s --help'.\n",
-                s->name, min_args, s->name);
-        *ret_exit = 1;
-        return -1;
-    }
-    return 0;
-}
-
-static json_t *labels_json(char **labels)
-{
-    json_t *j = json_object();
-    for (size_t i = 0; labels != NULL && labels[i] != NULL; i++) {
-        char *eq = strchr(labels[i], '=');
-        cleanup_free char *k = eq ? xstrndup(labels[i], (size_t)(eq - labels[i])) : xstrdup(labels[i]);
-        json_object_set_new(j, k, json_string(eq ? eq + 1 : ""));
-    }
-    return j;
-}
-
 /* Docker's IPAM Config: one entry per --subnet, each with the --gateway and --ip-range of its address family. */
 static json_t *create_body(const char *name, const char *driver, char **subnets, char **gateways, const char *range,
                            bool internal, bool ipv6, char **labels, char **opts)
@@ -68,7 +19,7 @@ static json_t *create_body(const char *name, const char *driver, char **subnets,
     json_t *cfgs = json_array();
     json_t *body = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o, s:o}", "Name", name, "Driver", driver ? driver : "bridge",
                              "CheckDuplicate", true, "Internal", internal, "EnableIPv6", ipv6, "Labels",
-                             labels_json(labels), "Options", labels_json(opts));
+                             cmd_kv_object(labels), "Options", cmd_kv_object(opts));
     for (size_t i = 0; subnets != NULL && subnets[i] != NULL; i++) {
         bool v6 = strchr(subnets[i], ':') != NULL;
         json_t *cfg = json_pack("{s:s}", "Subnet", subnets[i]);
@@ -111,7 +62,7 @@ static int net_create(const struct subcommand *s, int argc, char **argv)
     cleanup_error struct isd_error *err = NULL;
     cleanup_json json_t *body = NULL, *resp = NULL;
     int rc = 0;
-    if (sub_parse(s, o, argc, argv, 1, &pos, &rc) == 0) {
+    if (cmd_sub_parse("network", s, o, argc, argv, 1, &pos, &rc) == 0) {
         body = create_body(pos[0], driver, subnets, gateways, range, internal, ipv6, labels, opts);
         if (client_call(cmd_host(), "POST", "/networks/create", body, &resp, &err) < 0) {
             cmd_print_error(err);
@@ -125,20 +76,6 @@ static int net_create(const struct subcommand *s, int argc, char **argv)
     return rc;
 }
 
-/* -f key=value flags as Docker's filters JSON {"key": ["value", ...]}. */
-static json_t *filters_json(char **filters)
-{
-    json_t *f = json_object();
-    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
-        char *eq = strchr(filters[i], '=');
-        cleanup_free char *k = eq ? xstrndup(filters[i], (size_t)(eq - filters[i])) : xstrdup(filters[i]);
-        if (json_object_get(f, k) == NULL)
-            json_object_set_new(f, k, json_array());
-        json_array_append_new(json_object_get(f, k), json_string(eq ? eq + 1 : ""));
-    }
-    return f;
-}
-
 static int net_ls(const struct subcommand *s, int argc, char **argv)
 {
     bool quiet = false, no_trunc = false;
@@ -149,17 +86,16 @@ static int net_ls(const struct subcommand *s, int argc, char **argv)
                                    CMD_COMMON_OPTS,
                                    {NULL}};
     cleanup_error struct isd_error *err = NULL;
-    cleanup_json json_t *list = NULL, *f = NULL;
-    cleanup_free char *path = NULL;
+    cleanup_json json_t *list = NULL;
+    cleanup_free char *q = NULL, *path = NULL;
     int rc = 0;
-    if (sub_parse(s, o, argc, argv, 0, &pos, &rc) < 0)
+    if (cmd_sub_parse("network", s, o, argc, argv, 0, &pos, &rc) < 0)
         return rc;
-    f = filters_json(filters);
-    {
-        cleanup_free char *ft = json_to_string(f);
-        cleanup_free char *esc = client_query_escape(ft);
-        path = xasprintf("/networks?filters=%s", esc);
+    if ((q = cmd_filters_query(filters, &err)) == NULL) {
+        cmd_print_error(err);
+        return 1;
     }
+    path = xasprintf("/networks?filters=%s", q);
     if (client_call(cmd_host(), "GET", path, NULL, &list, &err) < 0) {
         cmd_print_error(err);
         return 1;
@@ -195,7 +131,7 @@ static int net_inspect(const struct subcommand *s, int argc, char **argv)
     cleanup_json json_t *all = json_array();
     struct template *t = NULL;
     int rc = 0;
-    if (sub_parse(s, o, argc, argv, 1, &pos, &rc) < 0)
+    if (cmd_sub_parse("network", s, o, argc, argv, 1, &pos, &rc) < 0)
         return rc;
     if (format != NULL) {
         cleanup_error struct isd_error *err = NULL;
@@ -227,19 +163,9 @@ static int net_rm(const struct subcommand *s, int argc, char **argv)
     cleanup_strv char **pos = NULL;
     const struct cli_option o[] = {CMD_COMMON_OPTS, {NULL}};
     int rc = 0;
-    if (sub_parse(s, o, argc, argv, 1, &pos, &rc) < 0)
+    if (cmd_sub_parse("network", s, o, argc, argv, 1, &pos, &rc) < 0)
         return rc;
-    for (char **p = pos; *p != NULL; p++) {
-        cleanup_error struct isd_error *err = NULL;
-        cleanup_free char *path = cmd_path("networks", *p, NULL);
-        if (client_call(cmd_host(), "DELETE", path, NULL, NULL, &err) < 0) {
-            cmd_print_error(err);
-            rc = 1;
-            continue;
-        }
-        printf("%s\n", *p);
-    }
-    return rc;
+    return cmd_remove_each("networks", pos, "");
 }
 
 /* Docker's prompt is skipped: isula's rm-style commands do not ask either. */
@@ -251,31 +177,10 @@ static int net_prune(const struct subcommand *s, int argc, char **argv)
                                    {"force", 'f', CLI_OPT_BOOL, &force, "Do not prompt for confirmation (default)"},
                                    CMD_COMMON_OPTS,
                                    {NULL}};
-    cleanup_error struct isd_error *err = NULL;
-    cleanup_json json_t *resp = NULL, *f = NULL;
-    cleanup_free char *path = NULL;
     int rc = 0;
-    size_t i;
-    json_t *v;
-    if (sub_parse(s, o, argc, argv, 0, &pos, &rc) < 0)
+    if (cmd_sub_parse("network", s, o, argc, argv, 0, &pos, &rc) < 0)
         return rc;
-    f = filters_json(filters);
-    {
-        cleanup_free char *ft = json_to_string(f);
-        cleanup_free char *esc = client_query_escape(ft);
-        path = xasprintf("/networks/prune?filters=%s", esc);
-    }
-    if (client_call(cmd_host(), "POST", path, NULL, &resp, &err) < 0) {
-        cmd_print_error(err);
-        return 1;
-    }
-    json_array_foreach(json_object_get(resp, "NetworksDeleted"), i, v)
-    {
-        if (i == 0)
-            printf("Deleted Networks:\n");
-        printf("%s\n", json_string_value(v));
-    }
-    return 0;
+    return cmd_prune("networks", filters, "NetworksDeleted", "Deleted Networks:");
 }
 
 static int net_connect(const struct subcommand *s, int argc, char **argv)
@@ -292,7 +197,7 @@ static int net_connect(const struct subcommand *s, int argc, char **argv)
     cleanup_json json_t *body = NULL;
     cleanup_free char *path = NULL;
     int rc = 0;
-    if (sub_parse(s, o, argc, argv, 2, &pos, &rc) == 0) {
+    if (cmd_sub_parse("network", s, o, argc, argv, 2, &pos, &rc) == 0) {
         json_t *ep = json_object();
         body = json_pack("{s:s, s:o}", "Container", pos[1], "EndpointConfig", ep);
         if (aliases != NULL)
@@ -324,7 +229,7 @@ static int net_disconnect(const struct subcommand *s, int argc, char **argv)
     cleanup_json json_t *body = NULL;
     cleanup_free char *path = NULL;
     int rc = 0;
-    if (sub_parse(s, o, argc, argv, 2, &pos, &rc) < 0)
+    if (cmd_sub_parse("network", s, o, argc, argv, 2, &pos, &rc) < 0)
         return rc;
     body = json_pack("{s:s, s:b}", "Container", pos[1], "Force", force);
     path = cmd_path("networks", pos[0], "disconnect");
@@ -347,19 +252,5 @@ static const struct subcommand subs[] = {
 
 int cmd_network(int argc, char **argv)
 {
-    const char *name = argc > 0 ? argv[0] : NULL;
-    if (streq(name, "list"))
-        name = "ls";
-    if (streq(name, "remove"))
-        name = "rm";
-    for (size_t i = 0; name != NULL && i < ARRAY_SIZE(subs); i++)
-        if (streq(subs[i].name, name))
-            return subs[i].run(&subs[i], argc - 1, argv + 1);
-    FILE *f = name == NULL || streq(name, "--help") ? stdout : stderr;
-    if (f == stderr)
-        fprintf(stderr, "isula network: unknown command `%s`\n", name);
-    fprintf(f, "\nUsage:  isula network COMMAND\n\nManage networks\n\nCommands:\n");
-    for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-        fprintf(f, "  %-10s%s\n", subs[i].name, subs[i].desc);
-    return f == stdout ? 0 : 1;
+    return cmd_sub_dispatch("network", "Manage networks", subs, ARRAY_SIZE(subs), argc, argv);
 }

@@ -13,29 +13,6 @@
     "table {{.ID}} {{.Image}} {{.Status}} {{.Pid}} {{.Command}} {{.ExitCode}} {{.RestartCount}} {{.StartAt}} "         \
     "{{.FinishAt}} {{.Runtime}} {{.Names}}"
 
-/* Turns repeated -f key=value into the Docker filters JSON {"key":["value",...]}. */
-static char *filters_query(char *const *filters, struct isd_error **err)
-{
-    cleanup_json json_t *obj = json_object();
-    cleanup_free char *text = NULL;
-    for (; filters != NULL && *filters != NULL; filters++) {
-        const char *eq = strchr(*filters, '=');
-        cleanup_free char *k = NULL;
-        json_t *list;
-        if (eq == NULL || eq == *filters) {
-            isd_error_set(err, ISD_ERR_INVALID, 0, "bad format of filter (expected name=value)");
-            return NULL;
-        }
-        k = xstrndup(*filters, (size_t)(eq - *filters));
-        list = json_object_get(obj, k);
-        if (list == NULL)
-            json_object_set_new(obj, k, list = json_array());
-        json_array_append_new(list, json_string(eq + 1));
-    }
-    text = json_to_string(obj);
-    return client_query_escape(text);
-}
-
 /* Docker's PORTS cell from GET /containers/json's "Ports": "127.0.0.1:18080->80/tcp, 8080/tcp". */
 static char *ps_ports(const json_t *item)
 {
@@ -147,7 +124,7 @@ int cmd_ps(int argc, char **argv)
     int rc;
     if (cmd_parse("ps", o, argc, argv, 0, 0, &pos, &rc) < 0)
         return rc;
-    if (filters != NULL && (fq = filters_query(filters, &err)) == NULL) {
+    if (filters != NULL && (fq = cmd_filters_query(filters, &err)) == NULL) {
         fprintf(stderr, "Error: %s\n", err->msg);
         return 1;
     }

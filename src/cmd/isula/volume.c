@@ -11,54 +11,7 @@
 #include "common/json.h"
 #include "common/util.h"
 
-struct vsub {
-    const char *name;
-    const char *usage;
-    const char *desc;
-    int (*run)(const struct vsub *s, int argc, char **argv);
-};
-
-static int vsub_parse(const struct vsub *s, const struct cli_option *o, int argc, char **argv, int min_args,
-                      char ***ret_pos, int *ret_exit)
-{
-    cleanup_error struct isd_error *err = NULL;
-    if (cli_parse_args(o, argc, argv, 0, ret_pos, &err) < 0) {
-        fprintf(stderr, "isula volume %s: %s\nSee 'isula volume %s --help'.\n", s->name, err->msg, s->name);
-        *ret_exit = EXIT_DAEMON;
-        return -1;
-    }
-    if (g_help_flag) {
-        fprintf(stdout, "\nUsage:  isula volume %s %s\n\n%s\n\nOptions:\n", s->name, s->usage, s->desc);
-        cli_print_options(stdout, o);
-        *ret_exit = 0;
-        return -1;
-    }
-    if ((int)strv_len(*ret_pos) < min_args) {
-        fprintf(stderr, "\"isula volume %s\" requires at least %d argument.\nSee 'isula volume %s --help'.\n", s->name,
-                min_args, s->name);
-        *ret_exit = 1;
-        return -1;
-    }
-    return 0;
-}
-
-/* -f key=value flags as Docker's filters JSON, escaped for a query string. */
-static char *filters_query(char **filters)
-{
-    cleanup_json json_t *f = json_object();
-    cleanup_free char *text = NULL;
-    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
-        char *eq = strchr(filters[i], '=');
-        cleanup_free char *k = eq ? xstrndup(filters[i], (size_t)(eq - filters[i])) : xstrdup(filters[i]);
-        if (json_object_get(f, k) == NULL)
-            json_object_set_new(f, k, json_array());
-        json_array_append_new(json_object_get(f, k), json_string(eq ? eq + 1 : ""));
-    }
-    text = json_to_string(f);
-    return client_query_escape(text);
-}
-
-static int vol_create(const struct vsub *s, int argc, char **argv)
+static int vol_create(const struct subcommand *s, int argc, char **argv)
 {
     char *driver = NULL, *name = NULL;
     cleanup_strv char **labels = NULL, **opts = NULL, **pos = NULL;
@@ -69,24 +22,14 @@ static int vol_create(const struct vsub *s, int argc, char **argv)
                                    CMD_COMMON_OPTS,
                                    {NULL}};
     cleanup_error struct isd_error *err = NULL;
-    cleanup_json json_t *body = json_object(), *resp = NULL, *lj = json_object(), *oj = json_object();
+    cleanup_json json_t *body = json_object(), *resp = NULL;
     int rc = 0;
-    if (vsub_parse(s, o, argc, argv, 0, &pos, &rc) < 0)
+    if (cmd_sub_parse("volume", s, o, argc, argv, 0, &pos, &rc) < 0)
         return rc;
-    for (size_t i = 0; labels != NULL && labels[i] != NULL; i++) {
-        char *eq = strchr(labels[i], '=');
-        cleanup_free char *k = eq ? xstrndup(labels[i], (size_t)(eq - labels[i])) : xstrdup(labels[i]);
-        json_object_set_new(lj, k, json_string(eq ? eq + 1 : ""));
-    }
-    for (size_t i = 0; opts != NULL && opts[i] != NULL; i++) {
-        char *eq = strchr(opts[i], '=');
-        cleanup_free char *k = eq ? xstrndup(opts[i], (size_t)(eq - opts[i])) : xstrdup(opts[i]);
-        json_object_set_new(oj, k, json_string(eq ? eq + 1 : ""));
-    }
     json_object_set_new(body, "Name", json_string(name ? name : pos[0] ? pos[0] : ""));
     json_object_set_new(body, "Driver", json_string(driver ? driver : "local"));
-    json_object_set(body, "Labels", lj);
-    json_object_set(body, "DriverOpts", oj);
+    json_object_set_new(body, "Labels", cmd_kv_object(labels));
+    json_object_set_new(body, "DriverOpts", cmd_kv_object(opts));
     if (client_call(cmd_host(), "POST", "/volumes/create", body, &resp, &err) < 0) {
         cmd_print_error(err);
         rc = 1;
@@ -98,7 +41,7 @@ static int vol_create(const struct vsub *s, int argc, char **argv)
     return rc;
 }
 
-static int vol_ls(const struct vsub *s, int argc, char **argv)
+static int vol_ls(const struct subcommand *s, int argc, char **argv)
 {
     bool quiet = false;
     cleanup_strv char **filters = NULL, **pos = NULL;
@@ -114,9 +57,12 @@ static int vol_ls(const struct vsub *s, int argc, char **argv)
     char ***rows;
     size_t n = 0;
     int rc = 0;
-    if (vsub_parse(s, o, argc, argv, 0, &pos, &rc) < 0)
+    if (cmd_sub_parse("volume", s, o, argc, argv, 0, &pos, &rc) < 0)
         return rc;
-    q = filters_query(filters);
+    if ((q = cmd_filters_query(filters, &err)) == NULL) {
+        cmd_print_error(err);
+        return 1;
+    }
     path = xasprintf("/volumes?filters=%s", q);
     if (client_call(cmd_host(), "GET", path, NULL, &resp, &err) < 0) {
         cmd_print_error(err);
@@ -138,13 +84,13 @@ static int vol_ls(const struct vsub *s, int argc, char **argv)
     return 0;
 }
 
-static int vol_inspect(const struct vsub *s, int argc, char **argv)
+static int vol_inspect(const struct subcommand *s, int argc, char **argv)
 {
     cleanup_strv char **pos = NULL;
     const struct cli_option o[] = {CMD_COMMON_OPTS, {NULL}};
     cleanup_json json_t *all = json_array();
     int rc = 0;
-    if (vsub_parse(s, o, argc, argv, 1, &pos, &rc) < 0)
+    if (cmd_sub_parse("volume", s, o, argc, argv, 1, &pos, &rc) < 0)
         return rc;
     for (char **p = pos; *p != NULL; p++) {
         cleanup_error struct isd_error *err = NULL;
@@ -161,31 +107,20 @@ static int vol_inspect(const struct vsub *s, int argc, char **argv)
     return rc;
 }
 
-static int vol_rm(const struct vsub *s, int argc, char **argv)
+static int vol_rm(const struct subcommand *s, int argc, char **argv)
 {
     bool force = false;
     cleanup_strv char **pos = NULL;
     const struct cli_option o[] = {
         {"force", 'f', CLI_OPT_BOOL, &force, "Force the removal of one or more volumes"}, CMD_COMMON_OPTS, {NULL}};
     int rc = 0;
-    if (vsub_parse(s, o, argc, argv, 1, &pos, &rc) < 0)
+    if (cmd_sub_parse("volume", s, o, argc, argv, 1, &pos, &rc) < 0)
         return rc;
-    for (char **p = pos; *p != NULL; p++) {
-        cleanup_error struct isd_error *err = NULL;
-        cleanup_free char *base = cmd_path("volumes", *p, NULL);
-        cleanup_free char *path = xasprintf("%s%s", base, force ? "?force=1" : "");
-        if (client_call(cmd_host(), "DELETE", path, NULL, NULL, &err) < 0) {
-            cmd_print_error(err);
-            rc = 1;
-            continue;
-        }
-        printf("%s\n", *p);
-    }
-    return rc;
+    return cmd_remove_each("volumes", pos, force ? "?force=1" : "");
 }
 
 /* No prompt: isula's rm-style commands do not ask either. */
-static int vol_prune(const struct vsub *s, int argc, char **argv)
+static int vol_prune(const struct subcommand *s, int argc, char **argv)
 {
     cleanup_strv char **filters = NULL, **pos = NULL;
     bool force = false;
@@ -193,30 +128,13 @@ static int vol_prune(const struct vsub *s, int argc, char **argv)
                                    {"force", 'f', CLI_OPT_BOOL, &force, "Do not prompt for confirmation (default)"},
                                    CMD_COMMON_OPTS,
                                    {NULL}};
-    cleanup_error struct isd_error *err = NULL;
-    cleanup_json json_t *resp = NULL;
-    cleanup_free char *q = NULL, *path = NULL;
     int rc = 0;
-    size_t i;
-    json_t *v;
-    if (vsub_parse(s, o, argc, argv, 0, &pos, &rc) < 0)
+    if (cmd_sub_parse("volume", s, o, argc, argv, 0, &pos, &rc) < 0)
         return rc;
-    q = filters_query(filters);
-    path = xasprintf("/volumes/prune?filters=%s", q);
-    if (client_call(cmd_host(), "POST", path, NULL, &resp, &err) < 0) {
-        cmd_print_error(err);
-        return 1;
-    }
-    json_array_foreach(json_object_get(resp, "VolumesDeleted"), i, v)
-    {
-        if (i == 0)
-            printf("Deleted Volumes:\n");
-        printf("%s\n", json_string_value(v));
-    }
-    return 0;
+    return cmd_prune("volumes", filters, "VolumesDeleted", "Deleted Volumes:");
 }
 
-static const struct vsub vsubs[] = {
+static const struct subcommand vsubs[] = {
     {"create", "[OPTIONS] [VOLUME]", "Create a volume", vol_create},
     {"inspect", "VOLUME [VOLUME...]", "Display detailed information on one or more volumes", vol_inspect},
     {"ls", "[OPTIONS]", "List volumes", vol_ls},
@@ -226,20 +144,5 @@ static const struct vsub vsubs[] = {
 
 int cmd_volume(int argc, char **argv)
 {
-    const char *name = argc > 0 ? argv[0] : NULL;
-    FILE *f;
-    if (streq(name, "list"))
-        name = "ls";
-    if (streq(name, "remove"))
-        name = "rm";
-    for (size_t i = 0; name != NULL && i < ARRAY_SIZE(vsubs); i++)
-        if (streq(vsubs[i].name, name))
-            return vsubs[i].run(&vsubs[i], argc - 1, argv + 1);
-    f = name == NULL || streq(name, "--help") ? stdout : stderr;
-    if (f == stderr)
-        fprintf(stderr, "isula volume: unknown command `%s`\n", name);
-    fprintf(f, "\nUsage:  isula volume COMMAND\n\nManage volumes\n\nCommands:\n");
-    for (size_t i = 0; i < ARRAY_SIZE(vsubs); i++)
-        fprintf(f, "  %-10s%s\n", vsubs[i].name, vsubs[i].desc);
-    return f == stdout ? 0 : 1;
+    return cmd_sub_dispatch("volume", "Manage volumes", vsubs, ARRAY_SIZE(vsubs), argc, argv);
 }
