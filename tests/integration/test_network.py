@@ -349,13 +349,16 @@ def test_docker_network_commands(daemon, isula, nets):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["Id"] == net_id
     c = nets.name()
-    r = docker("run", "--name", c, "--network", name, "--network-alias", "dk-alias", "busybox", "sh", "-c",
-               "ip -4 addr show eth0; grep dk-alias /etc/hosts")
-    assert r.returncode == 0 and str(subnet.network_address)[:-1] in r.stdout, r.stderr
-    assert " dk-alias" in r.stdout
+    # inspected while it runs: a stopped container's endpoint has no address any more (as in Docker)
+    r = docker("run", "-d", "--name", c, "--network", name, "--network-alias", "dk-alias", "busybox", "sleep", "60")
+    assert r.returncode == 0, r.stderr
+    r = docker("exec", c, "sh", "-c", "ip -4 addr show eth0; grep dk-alias /etc/hosts")
+    assert r.returncode == 0 and " dk-alias" in r.stdout, (r.stdout, r.stderr)
+    shown = r.stdout
     r = docker("inspect", "-f", "{{(index .NetworkSettings.Networks \"%s\").IPAddress}}" % name, c)
-    assert r.returncode == 0 and ipaddress.ip_address(r.stdout.strip()) in subnet, r.stderr
-    docker("rm", c)
+    assert r.returncode == 0 and ipaddress.ip_address(r.stdout.strip()) in subnet, (r.stdout, r.stderr)
+    assert "inet %s/" % r.stdout.strip() in shown
+    docker("rm", "-f", c)
     r = docker("network", "rm", name)
     assert r.returncode == 0, r.stderr
     assert not link_exists(bridge)
