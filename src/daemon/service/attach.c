@@ -102,18 +102,25 @@ int service_container_attach_run(struct attach_ticket *t, int client_fd, struct 
     return rc;
 }
 
-int service_container_resize(struct daemon *d, const char *ref, int height, int width, struct isd_error **err)
+/* The attach socket of a running container's shim; not_running is the error's format (one %s: the id). */
+static int shim_control_connect(struct daemon *d, const char *ref, const char *not_running, struct isd_error **err)
 {
     struct container *c = service_lookup_locked(d, ref, err);
-    cleanup_close int fd = -1;
+    int fd = -1;
     if (c == NULL)
         return -1;
     if (container_is_active(c))
         fd = runtime_attach_connect(c->state_dir, err);
     else
-        isd_error_set(err, ISD_ERR_CONFLICT, 0, "Container %s is not running", c->id);
+        isd_error_set(err, ISD_ERR_CONFLICT, 0, not_running, c->id);
     pthread_mutex_unlock(&c->lock);
     container_unref(c);
+    return fd;
+}
+
+int service_container_resize(struct daemon *d, const char *ref, int height, int width, struct isd_error **err)
+{
+    cleanup_close int fd = shim_control_connect(d, ref, "Container %s is not running", err);
     if (fd < 0)
         return -1;
     return runtime_attach_send_resize(fd, height, width, err);
@@ -121,16 +128,7 @@ int service_container_resize(struct daemon *d, const char *ref, int height, int 
 
 int service_container_reopen_log(struct daemon *d, const char *ref, struct isd_error **err)
 {
-    struct container *c = service_lookup_locked(d, ref, err);
-    cleanup_close int fd = -1;
-    if (c == NULL)
-        return -1;
-    if (container_is_active(c))
-        fd = runtime_attach_connect(c->state_dir, err);
-    else
-        isd_error_set(err, ISD_ERR_CONFLICT, 0, "container %s is not running", c->id);
-    pthread_mutex_unlock(&c->lock);
-    container_unref(c);
+    cleanup_close int fd = shim_control_connect(d, ref, "container %s is not running", err);
     if (fd < 0)
         return -1;
     return runtime_attach_send_reopen_log(fd, err);
