@@ -26,9 +26,7 @@ host; containers only get addresses. Prints a Markdown report. Not a test: no pa
 """
 import argparse
 import concurrent.futures
-import ipaddress
 import os
-import random
 import resource
 import shlex
 import shutil
@@ -43,26 +41,10 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import Engine, ms, timed  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "integration"))
+from subnets import free_subnet  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_subnet():
-    out = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout
-    taken = []
-    for line in out.splitlines():
-        w = line.split()
-        dst = w[1] if w[0] in ("broadcast", "local", "unreachable") else w[0]
-        try:
-            n = ipaddress.ip_network(dst, strict=False)
-            if n.prefixlen > 0:
-                taken.append(n)
-        except ValueError:
-            pass
-    for _ in range(200):
-        cand = ipaddress.ip_network("10.254.%d.0/24" % random.randint(100, 249))
-        if not any(cand.overlaps(t) for t in taken):
-            return cand
-    raise RuntimeError("no free subnet")
 
 
 def free_port():

@@ -4,10 +4,8 @@ Everything lives under one short temp dir (unix socket paths are limited to 108 
 socket, pidfile, daemon log. At the end of the session every container is removed, isulad is stopped, and
 the session fails if mounts or shim processes of ours are left behind.
 """
-import ipaddress
 import json
 import os
-import random
 import shlex
 import shutil
 import signal
@@ -17,6 +15,8 @@ import time
 
 import pytest
 
+from subnets import free_bip
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("ISD_BUILD_DIR", os.path.join(ROOT, "build"))
 
@@ -25,29 +25,9 @@ def bin_path(name):
     return os.path.join(BUILD, name)
 
 
-HANDED_OUT_BIPS = set()
 
 
-def free_bip():
-    """A gateway/prefix for a test daemon's default bridge network: a 10.253.x.0/24 no route of the host overlaps
-    and no other daemon of this run has (parallel daemons on one host must not share a subnet)."""
-    out = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout
-    taken = []
-    for line in out.splitlines():
-        w = line.split()
-        dst = w[1] if w[0] in ("broadcast", "local", "unreachable") else w[0]
-        try:
-            n = ipaddress.ip_network(dst, strict=False)
-            if n.prefixlen > 0:
-                taken.append(n)
-        except ValueError:
-            pass
-    for _ in range(500):
-        cand = ipaddress.ip_network("10.253.%d.0/24" % random.randint(0, 255))
-        if cand not in HANDED_OUT_BIPS and not any(cand.overlaps(t) for t in taken):
-            HANDED_OUT_BIPS.add(cand)
-            return "%s/24" % (cand.network_address + 1)
-    raise RuntimeError("no free 10.253.x.0/24 for a default bridge network")
+
 
 
 def iptables_rules(save="iptables-save"):

@@ -8,7 +8,6 @@ the test's containers, networks and bridges afterwards, also when the test fails
 import ipaddress
 import json
 import os
-import random
 import signal
 import subprocess
 import time
@@ -17,6 +16,7 @@ import uuid
 import pytest
 
 import conftest
+from subnets import free_subnet  # noqa: F401 (other tests import it from here)
 from conftest import Isula
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/lib/cni/bridge"),
@@ -31,33 +31,6 @@ def wait_until(pred, what, timeout=30):
             return v
         time.sleep(0.05)
     raise AssertionError("timed out waiting for " + what)
-
-
-def host_routes():
-    out = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout
-    nets = []
-    for line in out.splitlines():
-        dst = line.split()[0]
-        if dst in ("default", "broadcast", "local", "unreachable"):
-            dst = line.split()[1] if dst != "default" else "0.0.0.0/0"
-        try:
-            nets.append(ipaddress.ip_network(dst, strict=False))
-        except ValueError:
-            pass
-    return nets
-
-
-HANDED_OUT = set()  # a network made by a test has no route before its first container: never hand a subnet twice
-
-
-def free_subnet():
-    taken = [n for n in host_routes() if n.prefixlen > 0]
-    for _ in range(200):
-        cand = ipaddress.ip_network("10.254.%d.0/24" % random.randint(100, 249))
-        if cand not in HANDED_OUT and not any(cand.overlaps(n) for n in taken):
-            HANDED_OUT.add(cand)
-            return cand
-    raise AssertionError("no free 10.254.x.0/24 subnet on this host")
 
 
 def link_exists(name):

@@ -7,13 +7,13 @@ a gateway network (as Docker does); the tests put the setting back as they found
 import ipaddress
 import json
 import os
-import random
 import subprocess
 import uuid
 
 import pytest
 
 import conftest
+from subnets import free_subnet6
 from test_network import DOCKER, Nets, bridge_ports, lease_files, nets, wait_until  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/lib/cni/bridge")
@@ -21,28 +21,6 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/li
                                 reason="needs root, IPv6 and Debian's containernetworking-plugins")
 
 FORWARDING = "/proc/sys/net/ipv6/conf/all/forwarding"
-HANDED_OUT6 = set()
-
-
-def free_subnet6():
-    out = subprocess.run(["ip", "-6", "route", "show", "table", "all"], capture_output=True, text=True).stdout
-    taken = []
-    for line in out.splitlines():
-        w = line.split()
-        dst = w[1] if w[0] in ("local", "unreachable", "anycast", "multicast", "broadcast") else w[0]
-        try:
-            n = ipaddress.ip_network(dst, strict=False)
-            if n.prefixlen > 0:
-                taken.append(n)
-        except ValueError:
-            pass
-    for _ in range(200):
-        cand = ipaddress.ip_network("fd%02x:%x:%x::/64" % (random.randint(1, 255), random.randint(1, 0xffff),
-                                                            random.randint(1, 0xffff)))
-        if cand not in HANDED_OUT6 and not any(cand.overlaps(t) for t in taken):
-            HANDED_OUT6.add(cand)
-            return cand
-    raise AssertionError("no free ULA /64")
 
 
 @pytest.fixture(autouse=True)
