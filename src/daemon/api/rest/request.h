@@ -63,6 +63,14 @@ void rq_reply_json(struct request *rq, unsigned int status, json_t *j); /* steal
 void rq_hijack_content_type(struct request *rq, bool tty);
 void rq_reply_error(struct request *rq, struct isd_error *err);
 void rq_reply_msg(struct request *rq, unsigned int status, const char *msg);
+/* A service call's answer: j (stolen) with status, or *err's error response when j is NULL; frees *err. The error
+ * goes by address: the call that fills it is often another argument, and C leaves their evaluation order open. */
+void rq_reply_result_json(struct request *rq, json_t *j, struct isd_error **err, unsigned int status);
+/* The same for a call giving an int: an empty response with status, or *err's when rc < 0; frees *err. */
+void rq_reply_result(struct request *rq, int rc, struct isd_error **err, unsigned int status);
+/* A list or prune taking Docker's ?filters= (a 400 when malformed): fn's answer, 200. */
+void rq_reply_filtered(struct request *rq,
+                       json_t *(*fn)(struct daemon *d, const json_t *filters, struct isd_error **err));
 void rq_reply_empty(struct request *rq, unsigned int status);
 void rq_reply_text(struct request *rq, unsigned int status, const char *content_type, const char *text);
 /* A streamed body produced by fn(data, fd) in its own thread, writing to fd (closed after fn returns). */

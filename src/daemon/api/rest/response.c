@@ -136,6 +136,38 @@ void rq_reply_msg(struct request *rq, unsigned int status, const char *msg)
     reply_coded(rq, isd_error_from_http_status((int)status), msg);
 }
 
+void rq_reply_result_json(struct request *rq, json_t *j, struct isd_error **err, unsigned int status)
+{
+    if (j == NULL)
+        rq_reply_error(rq, *err);
+    else
+        rq_reply_json(rq, status, j);
+    isd_error_free(*err);
+    *err = NULL;
+}
+
+void rq_reply_result(struct request *rq, int rc, struct isd_error **err, unsigned int status)
+{
+    if (rc < 0)
+        rq_reply_error(rq, *err);
+    else
+        rq_reply_empty(rq, status);
+    isd_error_free(*err);
+    *err = NULL;
+}
+
+void rq_reply_filtered(struct request *rq,
+                       json_t *(*fn)(struct daemon *d, const json_t *filters, struct isd_error **err))
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *filters = NULL;
+    json_t *j;
+    if (rq_query_filters(rq, &filters) < 0)
+        return;
+    j = fn(rq->d, filters, &err);
+    rq_reply_result_json(rq, j, &err, 200);
+}
+
 void rq_reply_error(struct request *rq, struct isd_error *err)
 {
     reply_coded(rq, err != NULL ? err->code : ISD_ERR_INTERNAL, err != NULL ? err->msg : "unknown error");

@@ -10,17 +10,6 @@
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 
-/* Takes the error by address: the call that fills it is another argument, and C leaves the order of
- * argument evaluation open. */
-static void reply_result(struct request *rq, int rc, struct isd_error **err, unsigned int ok_status)
-{
-    if (rc < 0)
-        rq_reply_error(rq, *err);
-    else
-        rq_reply_empty(rq, ok_status);
-    isd_error_free(*err);
-}
-
 void h_container_create(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
@@ -50,11 +39,7 @@ void h_container_list(struct request *rq, const char *arg)
     out = service_container_list(rq->d, rq_query_bool(rq, "all"), filters, limit, &err);
     if (out != NULL && rq_query_bool(rq, "size"))
         service_container_add_sizes(rq->d, out);
-    if (out == NULL)
-        rq_reply_error(rq, err);
-    else
-        rq_reply_json(rq, 200, out);
-    isd_error_free(err);
+    rq_reply_result_json(rq, out, &err, 200);
 }
 
 void h_container_inspect(struct request *rq, const char *arg)
@@ -63,17 +48,13 @@ void h_container_inspect(struct request *rq, const char *arg)
     json_t *j = service_container_inspect(rq->d, arg, &err);
     if (j != NULL && rq_query_bool(rq, "size"))
         service_container_add_sizes(rq->d, j);
-    if (j == NULL)
-        rq_reply_error(rq, err);
-    else
-        rq_reply_json(rq, 200, j);
-    isd_error_free(err);
+    rq_reply_result_json(rq, j, &err, 200);
 }
 
 void h_container_start(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_start(rq->d, arg, &err), &err, 204);
+    rq_reply_result(rq, service_container_start(rq->d, arg, &err), &err, 204);
 }
 
 void h_container_stop(struct request *rq, const char *arg)
@@ -81,7 +62,7 @@ void h_container_stop(struct request *rq, const char *arg)
     struct isd_error *err = NULL;
     int t;
     if (rq_query_int_checked(rq, "t", SERVICE_STOP_TIMEOUT_DEFAULT, &t) == 0)
-        reply_result(rq, service_container_stop(rq->d, arg, t, &err), &err, 204);
+        rq_reply_result(rq, service_container_stop(rq->d, arg, t, &err), &err, 204);
 }
 
 void h_container_restart(struct request *rq, const char *arg)
@@ -89,31 +70,31 @@ void h_container_restart(struct request *rq, const char *arg)
     struct isd_error *err = NULL;
     int t;
     if (rq_query_int_checked(rq, "t", SERVICE_STOP_TIMEOUT_DEFAULT, &t) == 0)
-        reply_result(rq, service_container_restart(rq->d, arg, t, &err), &err, 204);
+        rq_reply_result(rq, service_container_restart(rq->d, arg, t, &err), &err, 204);
 }
 
 void h_container_kill(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_kill(rq->d, arg, rq_query(rq, "signal"), &err), &err, 204);
+    rq_reply_result(rq, service_container_kill(rq->d, arg, rq_query(rq, "signal"), &err), &err, 204);
 }
 
 void h_container_pause(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_pause(rq->d, arg, &err), &err, 204);
+    rq_reply_result(rq, service_container_pause(rq->d, arg, &err), &err, 204);
 }
 
 void h_container_unpause(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_unpause(rq->d, arg, &err), &err, 204);
+    rq_reply_result(rq, service_container_unpause(rq->d, arg, &err), &err, 204);
 }
 
 void h_container_rename(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_rename(rq->d, arg, rq_query(rq, "name"), &err), &err, 204);
+    rq_reply_result(rq, service_container_rename(rq->d, arg, rq_query(rq, "name"), &err), &err, 204);
 }
 
 void h_container_update(struct request *rq, const char *arg)
@@ -132,8 +113,8 @@ void h_container_update(struct request *rq, const char *arg)
 void h_container_remove(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_result(rq, service_container_remove(rq->d, arg, rq_query_bool(rq, "force"), rq_query_bool(rq, "v"), &err),
-                 &err, 204);
+    rq_reply_result(rq, service_container_remove(rq->d, arg, rq_query_bool(rq, "force"), rq_query_bool(rq, "v"), &err),
+                    &err, 204);
 }
 
 void h_container_resize(struct request *rq, const char *arg)
@@ -141,7 +122,7 @@ void h_container_resize(struct request *rq, const char *arg)
     struct isd_error *err = NULL;
     int h, w;
     if (rq_query_int_checked(rq, "h", 24, &h) == 0 && rq_query_int_checked(rq, "w", 80, &w) == 0)
-        reply_result(rq, service_container_resize(rq->d, arg, h, w, &err), &err, 200);
+        rq_reply_result(rq, service_container_resize(rq->d, arg, h, w, &err), &err, 200);
 }
 
 static void wait_produce(void *data, int fd)
@@ -251,11 +232,7 @@ void h_container_top(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     json_t *j = service_container_top(rq->d, arg, rq_query(rq, "ps_args"), &err);
-    if (j == NULL)
-        rq_reply_error(rq, err);
-    else
-        rq_reply_json(rq, 200, j);
-    isd_error_free(err);
+    rq_reply_result_json(rq, j, &err, 200);
 }
 
 static void events_produce(void *data, int fd)

@@ -10,16 +10,6 @@
 #include "daemon/api/rest/request.h"
 #include "daemon/api/rest/routes.h"
 
-/* The error goes by address: the call that fills it is another argument (evaluation order is open). */
-static void reply_json_or_error(struct request *rq, json_t *j, struct isd_error **err)
-{
-    if (j == NULL)
-        rq_reply_error(rq, *err);
-    else
-        rq_reply_json(rq, 200, j);
-    isd_error_free(*err);
-}
-
 void h_ping(struct request *rq, const char *arg)
 {
     rq_reply_text(rq, 200, "text/plain; charset=utf-8", "OK");
@@ -42,19 +32,19 @@ void h_image_list(struct request *rq, const char *arg)
     cleanup_json json_t *filters = NULL;
     if (rq_query_filters(rq, &filters) < 0)
         return;
-    reply_json_or_error(rq, service_image_list(rq->d, rq_query_bool(rq, "all"), filters, &err), &err);
+    rq_reply_result_json(rq, service_image_list(rq->d, rq_query_bool(rq, "all"), filters, &err), &err, 200);
 }
 
 void h_image_inspect(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_json_or_error(rq, service_image_inspect(rq->d, arg, &err), &err);
+    rq_reply_result_json(rq, service_image_inspect(rq->d, arg, &err), &err, 200);
 }
 
 void h_image_remove(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_json_or_error(rq, service_image_remove(rq->d, arg, rq_query_bool(rq, "force"), &err), &err);
+    rq_reply_result_json(rq, service_image_remove(rq->d, arg, rq_query_bool(rq, "force"), &err), &err, 200);
 }
 
 void h_image_tag(struct request *rq, const char *arg)
@@ -237,7 +227,7 @@ void h_exec_start(struct request *rq, const char *arg)
 void h_exec_inspect(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
-    reply_json_or_error(rq, service_exec_inspect(rq->d, arg, &err), &err);
+    rq_reply_result_json(rq, service_exec_inspect(rq->d, arg, &err), &err, 200);
 }
 
 void h_exec_resize(struct request *rq, const char *arg)

@@ -11,11 +11,7 @@ void h_image_history(struct request *rq, const char *arg)
 {
     struct isd_error *err = NULL;
     json_t *j = service_image_history(rq->d, arg, &err);
-    if (j == NULL)
-        rq_reply_error(rq, err);
-    else
-        rq_reply_json(rq, 200, j);
-    isd_error_free(err);
+    rq_reply_result_json(rq, j, &err, 200);
 }
 
 /* POST /isula/images/load-embedded {"Path": "/abs/manifest.json"} -> {"Name": "test:v1"} */
