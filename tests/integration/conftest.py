@@ -10,6 +10,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import tarfile
 import tempfile
 import time
 
@@ -23,6 +24,20 @@ BUILD = os.environ.get("ISD_BUILD_DIR", os.path.join(ROOT, "build"))
 
 def bin_path(name):
     return os.path.join(BUILD, name)
+
+
+def import_testinit(isula, tmpdir, ref):
+    """Imports a one-file image as ref: the tree's static `testinit` with the few empty dirs a rootfs needs."""
+    path = os.path.join(str(tmpdir), "rootfs.tar")
+    with tarfile.open(path, "w") as tar:
+        tar.add(bin_path("testinit"), arcname="testinit")
+        for d in ("proc", "sys", "dev", "etc", "tmp"):
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            tar.addfile(info)
+    isula.ok("import", path, ref)
+    return ref
 
 
 

@@ -4,12 +4,10 @@ rootfs, tmpfs, sysctls, privileged mode, SecurityOpt errors; from isula, the doc
 import json
 import os
 import subprocess
-import tarfile
 import uuid
 
 import pytest
 
-from conftest import bin_path
 
 DOCKER = "/usr/local/bin/docker"
 
@@ -58,17 +56,9 @@ def profile(tmp_path):
 
 @pytest.fixture(scope="module")
 def testinit_sec(daemon, tmp_path_factory):
-    from conftest import Isula
+    from conftest import Isula, import_testinit
     isula = Isula(daemon)
-    path = tmp_path_factory.mktemp("testinit-sec") / "rootfs.tar"
-    with tarfile.open(path, "w") as tar:
-        tar.add(bin_path("testinit"), arcname="testinit")
-        for d in ("proc", "sys", "dev", "etc", "tmp"):
-            info = tarfile.TarInfo(d)
-            info.type = tarfile.DIRTYPE
-            info.mode = 0o755
-            tar.addfile(info)
-    isula.ok("import", str(path), "testinit-sec:latest")
+    import_testinit(isula, tmp_path_factory.mktemp("testinit-sec"), "testinit-sec:latest")
     yield "testinit-sec:latest"
     isula("rmi", "-f", "testinit-sec:latest")
 

@@ -3,29 +3,17 @@
 It has no shell and no libc files, so these tests show the engine runs what the image holds, delivers
 signals to the container's init, wires stdin, and reports exit codes, without busybox in the way.
 """
-import io
-import os
-import tarfile
 import time
 
 import pytest
 
-from conftest import bin_path
 
 
 @pytest.fixture(scope="module")
 def testinit_image(daemon, tmp_path_factory):
-    from conftest import Isula
+    from conftest import Isula, import_testinit
     isula = Isula(daemon)
-    path = tmp_path_factory.mktemp("testinit") / "rootfs.tar"
-    with tarfile.open(path, "w") as tar:
-        tar.add(bin_path("testinit"), arcname="testinit")
-        for d in ("proc", "sys", "dev", "etc", "tmp"):
-            info = tarfile.TarInfo(d)
-            info.type = tarfile.DIRTYPE
-            info.mode = 0o755
-            tar.addfile(info)
-    isula.ok("import", str(path), "testinit:latest")
+    import_testinit(isula, tmp_path_factory.mktemp("testinit"), "testinit:latest")
     yield "testinit:latest"
     isula("rmi", "-f", "testinit:latest")
 
