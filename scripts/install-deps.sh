@@ -10,8 +10,11 @@ BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev li
 RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4 containernetworking-plugins iptables"
 # qemu-system-x86: the rootfs quota test runs in a VM whose kernel (Debian's, fetched below) has xfs quotas
 # squashfs-tools: mksquashfs makes the image of the --mount type=squashfs test
+# apparmor: apparmor_parser (and the ABI files profiles name), put into the VM test, where Debian's kernel has AppArmor
+# on and isulad loads its built-in profile isulad-default with it; users' AppArmor hosts have it already (Debian and
+# Ubuntu install it with AppArmor), and need it for the default profile
 # clang-format: scripts/test.sh checks the formatting of src/ and tests/ (clang-format 14 reads .clang-format)
-TEST_PKGS="clang-format libcap2-bin python3-pytest python3-grpcio python3-grpc-tools python3-websocket python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86 squashfs-tools"
+TEST_PKGS="clang-format libcap2-bin python3-pytest python3-grpcio python3-grpc-tools python3-websocket python3-docker python3-requests docker-registry skopeo apache2-utils openssl zstd curl xfsprogs qemu-system-x86 squashfs-tools apparmor"
 # Other engines for the benchmarks to run side by side (bench/bench.py --docker, bench/bench_pull.py --dockerd,
 # bench/bench_cri.py: Debian's containerd 1.6 with its CRI plugin; bench/bench_network.py --start-dockerd --podman).
 # podman: Debian's 4.3 (conmon; runc is already here), with netavark as its network backend (the bench names it;

@@ -8,8 +8,10 @@ is mounted with prjquota, and
   * isulad runs with its graph there: `isula run --storage-opt size=...` and the daemon's
     overlay2.basesize limit what a container can write, as the guide's R-40..R-54 describe; and crun, which
     refuses the hosts' hybrid cgroups, runs a container through isulad-shim on the VM's cgroup v2, and
-    isula stats reads cgroup v2 there; and `isula run -m/--cpus/--cpu-shares/--pids-limit` and `isula update`
-    land in memory.max, memory.low, memory.swap.max, cpu.max, cpu.weight, pids.max of the container's cgroup v2;
+    isula stats reads cgroup v2 there; AppArmor (on in Debian's kernel) confines containers with isulad-default,
+    privileged ones run unconfined, a profile named with apparmor= applies; and `isula run
+    -m/--cpus/--cpu-shares/--pids-limit` and `isula update` land in memory.max, memory.low, memory.swap.max,
+    cpu.max, cpu.weight, pids.max of the container's cgroup v2;
     and daemon.json's runtimes map with crun (runtimeArgs, default-runtime, annotations, a "vm" runtime's refusals).
   * the options cgroup v2 has no file for (--memory-swappiness: Docker's warning; real-time CPU: refused), block
     I/O weights in iocost's io.weight and bfq's io.bfq.weight, and user-namespaced containers (id-mapped layers
@@ -90,6 +92,34 @@ for f in memory.max memory.low cpu.max cpu.weight pids.max; do echo "CGRUN $f $(
 echo "UPDATE $?"
 for f in memory.max memory.low memory.swap.max cpu.max cpu.weight pids.max; do echo "CGUPD $f $(cg r1 $f)"; done
 /usr/bin/isula rm -f r1 > /dev/null
+# AppArmor, on in Debian's kernel; runc sees it once securityfs is mounted
+mount -t securityfs securityfs /sys/kernel/security
+echo "AA-ENABLED $(cat /sys/module/apparmor/parameters/enabled)"
+/usr/bin/isula run --rm busybox cat /proc/self/attr/current | sed 's/^/AA-DEFAULT /'
+grep '^isulad-default ' /sys/kernel/security/apparmor/profiles | sed 's/^/AA-LOADED /'
+sysrq() { /usr/bin/isula run --rm --security-opt systempaths=unconfined "$@" busybox \\
+    sh -c 'echo h > /proc/sysrq-trigger && echo written' 2>&1 | sed 's/^/AA-SYSRQ'"$1"' /'; }
+sysrq
+sysrq --security-opt apparmor=unconfined
+/usr/bin/isula run --rm --privileged busybox cat /proc/self/attr/current | sed 's/^/AA-PRIV /'
+/usr/bin/isula run -d --name a1 busybox sleep 100 > /dev/null
+echo "AA-INSPECT $(/usr/bin/isula inspect -f '{{.AppArmorProfile}}' a1)"
+/usr/bin/isula exec a1 cat /proc/self/attr/current | sed 's/^/AA-EXEC /'
+/usr/bin/isula rm -f a1 > /dev/null
+/usr/bin/isula run -d --privileged --name a2 busybox sleep 100 > /dev/null
+echo "AA-INSPECT-PRIV $(/usr/bin/isula inspect -f '{{.AppArmorProfile}}' a2)"
+/usr/bin/isula rm -f a2 > /dev/null
+cat > /tmp/isd-test.aa <<'EOF'
+abi <abi/3.0>,
+profile isd-test flags=(attach_disconnected,mediate_deleted) {
+  file, network, capability, umount, signal, ptrace,
+  deny /etc/hostname r,
+}
+EOF
+apparmor_parser -Kr /tmp/isd-test.aa; echo "AA-PARSER $?"
+/usr/bin/isula run --rm --security-opt apparmor=isd-test busybox sh -c 'cat /proc/self/attr/current; cat /etc/hostname' \\
+    2>&1 | sed 's/^/AA-NAMED /'
+/usr/bin/isula run --rm --security-opt apparmor=isd-missing busybox true 2>&1 | sed 's/^/AA-MISSING /'
 kill $(cat /run/isulad.pid); sleep 1
 mkdir -p /run/crun-test
 cat > /etc/isulad.json <<'EOF'
@@ -218,7 +248,13 @@ def build_initramfs(path, script, daemon=False):
     if daemon:
         exes.update({bin_path("isulad"): "usr/bin/isulad", bin_path("isula"): "usr/bin/isula",
                      bin_path("isulad-shim"): "usr/bin/isulad-shim", shutil.which("runc"): "sbin/runc",
-                     shutil.which("crun"): "sbin/crun"})
+                     shutil.which("crun"): "sbin/crun", shutil.which("apparmor_parser"): "sbin/apparmor_parser"})
+        # the ABI files profiles name (`abi <abi/3.0>,`), as Debian's apparmor package installs them
+        for abi in os.listdir("/etc/apparmor.d/abi"):
+            add(os.path.join("/etc/apparmor.d/abi", abi), "etc/apparmor.d/abi/" + abi)
+        # its configuration names the kernel features policy is compiled for, as on a Debian host
+        add("/etc/apparmor/parser.conf", "etc/apparmor/parser.conf")
+        add("/usr/share/apparmor-features/features", "usr/share/apparmor-features/features")
         files["etc/isulad.json"] = (stat.S_IFREG | 0o644, b"{}")
         files["etc/hosts"] = (stat.S_IFREG | 0o644, b"127.0.0.1 localhost\n")
         files["etc/resolv.conf"] = (stat.S_IFREG | 0o644, b"nameserver 127.0.0.1\n")
@@ -263,8 +299,8 @@ def run_vm(script, daemon=False):
 
 needs_vm = pytest.mark.skipif(
     not os.path.exists(os.path.join(KERNEL_DIR, "vmlinuz")) or shutil.which("qemu-system-x86_64") is None or
-    shutil.which("mkfs.xfs") is None,
-    reason="needs qemu-system-x86, xfsprogs and the VM kernel (scripts/install-deps.sh --test)")
+    shutil.which("mkfs.xfs") is None or shutil.which("apparmor_parser") is None,
+    reason="needs qemu-system-x86, xfsprogs, apparmor and the VM kernel (scripts/install-deps.sh --test)")
 
 
 @needs_vm
@@ -305,6 +341,18 @@ def test_isula_run_storage_opt_size_and_daemon_basesize():
         "CGUPD pids.max": "max",
     }, out[-4000:]
     assert "UPDATE 0" in out, out[-4000:]
+    # AppArmor (Debian's kernel has it on): the built-in profile loaded and applied by default (also to an exec),
+    # its rules enforced (a write to /proc/sysrq-trigger, allowed without a profile); privileged containers
+    # unconfined; a profile loaded by the user applied by name; an unloaded one refused
+    aa = [line for line in out.splitlines() if line.startswith("AA-")]
+    assert aa[:4] == ["AA-ENABLED Y", "AA-DEFAULT isulad-default (enforce)", "AA-LOADED isulad-default (enforce)",
+                      "AA-SYSRQ sh: can't create /proc/sysrq-trigger: Permission denied"], aa
+    assert aa[4:10] == ["AA-SYSRQ--security-opt written", "AA-PRIV unconfined", "AA-INSPECT isulad-default",
+                        "AA-EXEC isulad-default (enforce)", "AA-INSPECT-PRIV unconfined", "AA-PARSER 0"], aa
+    assert aa[10:12] == ["AA-NAMED isd-test (enforce)",
+                         "AA-NAMED cat: can't open '/etc/hostname': Permission denied"], aa
+    assert len(aa) == 13 and aa[12].startswith("AA-MISSING "), aa
+    assert "apparmor=isd-missing: no AppArmor profile `isd-missing` is loaded" in aa[12], aa
     # the runtimes map with crun itself (issue 12): runtimeArgs reach every crun call (its --log file exists and
     # the daemon's own calls, state and delete, found the container), default-runtime picks it, annotations land
     # verbatim in the bundle's config.json, and a runtime marked "vm" refuses --net host with the guide's reason

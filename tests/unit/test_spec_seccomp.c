@@ -7,6 +7,7 @@
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/spawn.h"
 #include "common/util.h"
 #include "daemon/spec/spec.h"
 
@@ -148,6 +149,42 @@ TEST(security_opt_forms)
     err = NULL;
     ASSERT_TRUE(gen("{\"DeviceCgroupRules\":[\"c 1:x rwm\"]}", NULL, false, &err) == NULL);
     ASSERT_TRUE(strstr(err->msg, "invalid device cgroup rule") != NULL);
+    isd_error_free(err);
+}
+
+/* The built-in AppArmor profile compiles (apparmor_parser -Q: no kernel load), also on hosts without AppArmor. */
+TEST(apparmor_default_profile_compiles)
+{
+    static const char *const argv[] = {"apparmor_parser", "-QK", NULL};
+    cleanup_free char *out = NULL, *errout = NULL;
+    struct isd_error *err = NULL;
+    int rc;
+    if (!path_exists("/usr/sbin/apparmor_parser") && !path_exists("/sbin/apparmor_parser"))
+        SKIP("needs apparmor_parser (Debian's apparmor)");
+    ASSERT_TRUE(strstr(spec_apparmor_default_profile(), "profile " SPEC_APPARMOR_DEFAULT " ") != NULL);
+    rc = spawn_run(argv, spec_apparmor_default_profile(), &out, &errout, &err);
+    if (rc != 0)
+        fprintf(stderr, "apparmor_parser: %s\n", errout != NULL ? errout : "");
+    ASSERT_INT_EQ(rc, 0);
+}
+
+/* Without AppArmor on the host no profile is set, a named one is refused, unconfined is accepted. */
+TEST(apparmor_without_apparmor)
+{
+    struct isd_error *err = NULL;
+    cleanup_json json_t *s = NULL;
+    if (spec_apparmor_enabled())
+        SKIP("the host has AppArmor (tests/integration/test_quota_vm.py covers it)");
+    s = gen("{\"SecurityOpt\":[\"apparmor=unconfined\"]}", NULL, false, &err);
+    ASSERT_TRUE(s != NULL);
+    ASSERT_TRUE(json_object_get(json_object_get(s, "process"), "apparmorProfile") == NULL);
+    json_decref(s);
+    s = gen("{}", NULL, false, &err);
+    ASSERT_TRUE(s != NULL && json_object_get(json_object_get(s, "process"), "apparmorProfile") == NULL);
+    json_decref(s);
+    s = gen("{\"SecurityOpt\":[\"apparmor=" SPEC_APPARMOR_DEFAULT "\"]}", NULL, false, &err);
+    ASSERT_TRUE(s == NULL && err != NULL);
+    ASSERT_STR_EQ(err->msg, "apparmor=isulad-default: AppArmor is not enabled on this host");
     isd_error_free(err);
 }
 

@@ -66,6 +66,7 @@ void container_unref(struct container *c)
     free(c->image_id);
     free(c->external_rootfs);
     free(c->runtime);
+    free(c->apparmor_profile);
     json_decref(c->config);
     json_decref(c->host_config);
     json_decref(c->volumes_from);
@@ -163,12 +164,12 @@ static const char *health_suffix(const struct container *c)
 
 int container_save(struct container *c, bool durable, struct isd_error **err)
 {
-    cleanup_json json_t *j =
-        json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:s?, s:O?, s:O?, s:O?, s:o, s:i, s:b, s:I}", "Id", c->id, "Name",
-                  c->name, "Created", time_json(c->created_ns), "Image", c->image_ref, "ImageID", c->image_id,
-                  "ExternalRootfs", c->external_rootfs, "Runtime", c->runtime, "Config", c->config, "HostConfig",
-                  c->host_config, "VolumesFromMounts", c->volumes_from, "State", state_json(c), "RestartCount",
-                  c->restart_count, "ManuallyStopped", c->manually_stopped, "ShimPid", (json_int_t)c->shim_pid);
+    cleanup_json json_t *j = json_pack(
+        "{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:O?, s:O?, s:O?, s:o, s:i, s:b, s:I}", "Id", c->id, "Name",
+        c->name, "Created", time_json(c->created_ns), "Image", c->image_ref, "ImageID", c->image_id, "ExternalRootfs",
+        c->external_rootfs, "Runtime", c->runtime, "AppArmorProfile", c->apparmor_profile, "Config", c->config,
+        "HostConfig", c->host_config, "VolumesFromMounts", c->volumes_from, "State", state_json(c), "RestartCount",
+        c->restart_count, "ManuallyStopped", c->manually_stopped, "ShimPid", (json_int_t)c->shim_pid);
     cleanup_free char *path = xasprintf("%s/container.json", c->dir);
     if (j == NULL)
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "encode container `%s`", c->id);
@@ -196,6 +197,7 @@ struct container *container_load(const char *dir, const char *graph, const char 
     c->image_id = xstrdup(json_get_str(j, "ImageID"));
     c->external_rootfs = xstrdup(json_get_str(j, "ExternalRootfs"));
     c->runtime = xstrdup(json_get_str(j, "Runtime"));
+    c->apparmor_profile = xstrdup(json_get_str(j, "AppArmorProfile"));
     c->config = json_incref(json_object_get(j, "Config"));
     c->host_config = json_incref(json_object_get(j, "HostConfig"));
     c->volumes_from = json_incref(json_object_get(j, "VolumesFromMounts"));
@@ -334,10 +336,11 @@ json_t *container_inspect_json(struct container *c, const char *graph_driver_dir
                      "Id", c->id, "Created", time_json(c->created_ns), "Path", path, "Args", args, "State",
                      state_json(c), "Image", image, "ResolvConfPath", resolv, "HostnamePath", hostname, "HostsPath",
                      hosts, "LogPath", c->log_path, "Name", name, "RestartCount", c->restart_count, "Driver",
-                     "overlay2", "Platform", "linux", "MountLabel", "", "ProcessLabel", "", "AppArmorProfile", "",
-                     "ExecIDs", "HostConfig", hc, "GraphDriver", "Data", gd_data, "Name", "overlay2", "Mounts",
-                     mounts_json(hc), "Config", config, "NetworkSettings", "Bridge", "", "Networks", "SandboxKey", "",
-                     "IPAddress", "", "ExternalRootfs", c->external_rootfs);
+                     "overlay2", "Platform", "linux", "MountLabel", "", "ProcessLabel", "", "AppArmorProfile",
+                     c->apparmor_profile != NULL ? c->apparmor_profile : "", "ExecIDs", "HostConfig", hc, "GraphDriver",
+                     "Data", gd_data, "Name", "overlay2", "Mounts", mounts_json(hc), "Config", config,
+                     "NetworkSettings", "Bridge", "", "Networks", "SandboxKey", "", "IPAddress", "", "ExternalRootfs",
+                     c->external_rootfs);
 }
 
 json_t *container_summary_json(struct container *c)

@@ -40,6 +40,9 @@ struct container {
     char *image_id;  /* 64 hex, NULL for an external rootfs */
     char *external_rootfs;
     char *runtime;
+    /* Docker's AppArmorProfile: the profile of the last spec generated (create, start); "unconfined" when the host
+     * has AppArmor and the container runs without a profile; NULL (shown "") on a host without AppArmor. */
+    char *apparmor_profile;
     json_t *config;      /* merged Config (Docker shape) */
     json_t *host_config; /* HostConfig as given (Docker shape) */
     /* --volumes-from as resolved at create, Docker's copy of the sources' mount points: {"Binds": [...], "Mounts":

@@ -120,6 +120,8 @@ static int validate_spec(struct daemon *d, struct container *c, struct isd_error
     in.host_config = hc;
     in.container_dir = NULL; /* no /etc files to write for a check: start writes them */
     spec = spec_generate(&in, err);
+    if (spec != NULL)
+        service_apparmor_record(c, spec);
     json_decref(spec);
     return spec == NULL ? -1 : 0;
 }

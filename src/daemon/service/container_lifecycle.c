@@ -91,6 +91,13 @@ void service_spec_input(struct daemon *d, struct container *c, const char *rootf
     service_userns_map(d, c->host_config, &in->remap);
 }
 
+void service_apparmor_record(struct container *c, const json_t *spec)
+{
+    const char *p = json_get_str(json_object_get(spec, "process"), "apparmorProfile");
+    free(c->apparmor_profile);
+    c->apparmor_profile = xstrdup(p != NULL ? p : spec_apparmor_enabled() ? "unconfined" : NULL);
+}
+
 static int write_bundle(struct daemon *d, struct container *c, const char *rootfs, const char *netns,
                         struct isd_error **err)
 {
@@ -124,6 +131,7 @@ static int write_bundle(struct daemon *d, struct container *c, const char *rootf
     service_ns_join_clear(&join);
     if (spec == NULL || service_resources_prepare(spec, err) < 0)
         return -1;
+    service_apparmor_record(c, spec);
     if (mkdir_p(c->state_dir, 0700, err) < 0)
         return -1;
     unlink(exit_path);

@@ -16,6 +16,8 @@ void service_runtime_driver(struct daemon *d, struct runtime *rt);
 /* The spec generator's input for c, with the given rootfs path and Config. */
 void service_spec_input(struct daemon *d, struct container *c, const char *rootfs, const json_t *config,
                         struct spec_input *in);
+/* Records the AppArmor profile a generated spec gives the container (inspect's AppArmorProfile). Lock held. */
+void service_apparmor_record(struct container *c, const json_t *spec);
 /* Looks a container up and locks it; unlock with pthread_mutex_unlock and unref. */
 struct container *service_lookup_locked(struct daemon *d, const char *ref, struct isd_error **err);
 /* Records a container event (events.h) with Docker's attributes image and name, plus extra (taken; NULL).

@@ -46,6 +46,8 @@ struct daemon {
 int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error **err);
 /* Rebuilds the container store from disk and reconnects to live shims (live restore). */
 int daemon_restore(struct daemon *d, struct isd_error **err);
+/* The host has AppArmor enabled: containers get the built-in profile isulad-default unless told otherwise. */
+bool service_apparmor_enabled(void);
 void daemon_shutdown(struct daemon *d);
 
 /* Containers. */

@@ -76,9 +76,16 @@ static json_t *security_options(struct daemon *d)
         json_array_append_new(a,
                               json_sprintf("name=seccomp,profile=%s",
                                            path_exists(d->cfg->seccomp_profile) ? d->cfg->seccomp_profile : "builtin"));
+    if (spec_apparmor_enabled())
+        json_array_append_new(a, json_string("name=apparmor"));
     if (d->cfg->selinux_enabled)
         json_array_append_new(a, json_string("name=selinux"));
     return a;
+}
+
+bool service_apparmor_enabled(void)
+{
+    return spec_apparmor_enabled();
 }
 
 /* A 0/1 sysctl file as a bool; false when absent (br_netfilter not loaded). */

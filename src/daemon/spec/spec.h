@@ -71,6 +71,14 @@ char *spec_hugetlb_page_name(const char *size);
  * error), else the copy built into the daemon (contrib/seccomp_default.json). A new reference. */
 json_t *spec_seccomp_default_load(const char *path, struct isd_error **err);
 
+/* AppArmor (spec_apparmor.c). The built-in profile containers get by default when the host has AppArmor enabled,
+ * loaded with `apparmor_parser -Kr` the first time a container needs it. */
+#define SPEC_APPARMOR_DEFAULT "isulad-default"
+/* /sys/module/apparmor/parameters/enabled says Y and AppArmor's securityfs directory is there (as runc checks). */
+bool spec_apparmor_enabled(void);
+/* The text of the built-in profile (static storage). */
+const char *spec_apparmor_default_profile(void);
+
 /* process.json for `runc exec --process`: cwd/env/user/caps/rlimits from the container's spec, overridden by
  * the Docker exec body {Cmd, Env, User, WorkingDir, Tty, Privileged}. */
 json_t *spec_exec_process(const json_t *container_spec, const json_t *exec_body, const char *rootfs,

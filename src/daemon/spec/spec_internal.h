@@ -48,6 +48,9 @@ void spec_set_rootfs_propagation(json_t *spec);
  * bounding capabilities caps; the profile of a "seccomp=" value (inline JSON or an absolute path). */
 json_t *spec_seccomp_convert(const json_t *profile, const json_t *caps, struct isd_error **err);
 json_t *spec_seccomp_profile_parse(const char *value, struct isd_error **err);
+/* process.apparmorProfile for an apparmor= option (NULL: none given) and HostConfig.Privileged; loads the built-in
+ * profile when it is used (spec_apparmor.c). */
+int spec_apparmor_apply(const char *opt, bool privileged, json_t *process, struct isd_error **err);
 /* SecurityOpt and DeviceCgroupRules (spec_security.c), once process and linux are built. */
 int spec_build_security(const struct spec_input *in, json_t *spec, struct isd_error **err);
 int spec_device_rules_add(const json_t *hc, json_t *resources, struct isd_error **err);

@@ -128,22 +128,6 @@ static int apply_labels(const struct spec_input *in, char **labels, json_t *spec
     return 0;
 }
 
-static bool apparmor_enabled(void)
-{
-    cleanup_fclose FILE *f = fopen("/sys/module/apparmor/parameters/enabled", "re");
-    return f != NULL && fgetc(f) == 'Y';
-}
-
-static int apply_apparmor(const char *profile, json_t *spec, struct isd_error **err)
-{
-    if (profile == NULL || streq(profile, "unconfined"))
-        return 0;
-    if (!apparmor_enabled())
-        return isd_error_set(err, ISD_ERR_INVALID, 0, "apparmor=%s: AppArmor is not enabled on this host", profile);
-    json_object_set_new(json_object_get(spec, "process"), "apparmorProfile", json_string(profile));
-    return 0;
-}
-
 int spec_build_security(const struct spec_input *in, json_t *spec, struct isd_error **err)
 {
     struct security_opts o = {0};
@@ -151,7 +135,9 @@ int spec_build_security(const struct spec_input *in, json_t *spec, struct isd_er
     int rc = -1;
 
     if (parse_opts(in->host_config, &o, err) < 0 || apply_seccomp(in, o.seccomp, spec, err) < 0 ||
-        apply_labels(in, o.labels, spec, err) < 0 || apply_apparmor(o.apparmor, spec, err) < 0 ||
+        apply_labels(in, o.labels, spec, err) < 0 ||
+        spec_apparmor_apply(o.apparmor, json_get_bool(in->host_config, "Privileged", false),
+                            json_object_get(spec, "process"), err) < 0 ||
         spec_device_rules_add(in->host_config, json_object_get(lnx, "resources"), err) < 0)
         goto out;
     if (o.system_paths) {

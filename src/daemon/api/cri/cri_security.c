@@ -63,24 +63,25 @@ static int seccomp_set(json_t *hc, const Runtime__V1__SecurityProfile *p, const 
     return 0;
 }
 
-static bool host_has_apparmor(void)
-{
-    cleanup_fclose FILE *f = fopen("/sys/module/apparmor/parameters/enabled", "re");
-    return f != NULL && fgetc(f) == 'Y';
-}
-
-/* A profile other than unconfined on a host without AppArmor is refused (as containerd does); with AppArmor, the
- * runtime default is no profile of this engine's (it installs none), a localhost one is loaded by its name. */
+/* A profile other than unconfined on a host without AppArmor is refused (as containerd does). With AppArmor, the
+ * runtime default (also what a context naming no profile gets) is the engine's isulad-default, which the spec
+ * generator applies to every container without an apparmor option; Unconfined must say so; a localhost profile is
+ * named and must be loaded. */
 static int apparmor_set(json_t *hc, const Runtime__V1__SecurityProfile *p, const char *name, struct isd_error **err)
 {
     const char *local = NULL;
     bool runtime_default = false;
     if (p != NULL) {
-        if (p->profile_type == RUNTIME__V1__SECURITY_PROFILE__PROFILE_TYPE__Unconfined)
+        if (p->profile_type == RUNTIME__V1__SECURITY_PROFILE__PROFILE_TYPE__Unconfined) {
+            secopt_add(hc, "apparmor=%s", "unconfined");
             return 0;
+        }
         runtime_default = p->profile_type == RUNTIME__V1__SECURITY_PROFILE__PROFILE_TYPE__RuntimeDefault;
         local = p->localhost_ref;
-    } else if (name == NULL || *name == '\0' || streq(name, "unconfined")) {
+    } else if (name == NULL || *name == '\0') {
+        return 0;
+    } else if (streq(name, "unconfined")) {
+        secopt_add(hc, "apparmor=%s", "unconfined");
         return 0;
     } else if (streq(name, "runtime/default")) {
         runtime_default = true;
@@ -89,7 +90,7 @@ static int apparmor_set(json_t *hc, const Runtime__V1__SecurityProfile *p, const
     } else {
         return isd_error_set(err, ISD_ERR_INVALID, 0, "unsupported apparmor profile `%s`", name);
     }
-    if (!host_has_apparmor())
+    if (!service_apparmor_enabled())
         return isd_error_set(err, ISD_ERR_INVALID, 0,
                              "apparmor profile `%s` asked: AppArmor is not enabled on this host",
                              runtime_default ? "runtime/default" : local);
