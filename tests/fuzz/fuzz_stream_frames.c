@@ -1,5 +1,6 @@
-/* Frames a streaming client sends (CRI streaming server): the first byte picks SPDY/3.1, WebSocket binary, base64 or
- * v5; the rest is the connection's input, parsed frame by frame. Replies go to /dev/null (their writes fail). */
+/* Frames a streaming client sends (CRI streaming server): the first byte picks SPDY/3.1 (with its top bit: tunnelled
+ * in WebSocket binary messages), WebSocket binary, base64 or v5; the rest is the connection's input, parsed frame by
+ * frame. Replies go to /dev/null (their writes fail). */
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -41,6 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mux_init(&m, data[0] % 4 == 0 ? MUX_SPDY : MUX_WS, fd, &handler, NULL, data + 1, size - 1);
     m.base64 = data[0] % 4 == 2;
     m.v5 = data[0] % 4 == 3;
+    if (data[0] % 4 == 0 && (data[0] & 0x80)) { /* SPDY tunnelled in WebSocket: unwrap every frame first */
+        mux_set_tunnel(&m);
+        while (!m.ended && ws_parse_frame(&m) == 1)
+            ;
+    }
     for (;;) {
         int r = m.proto == MUX_SPDY ? spdy_parse_frame(&m) : ws_parse_frame(&m);
         if (r != 1 || m.ended)

@@ -83,6 +83,9 @@ class Spdy:
             self.sock.close()
             raise RuntimeError("upgrade refused: %d" % self.status)
         self.sock.settimeout(None)
+        self._start(rest, flow, window)
+
+    def _start(self, rest, flow, window):
         self.comp = zlib.compressobj(zdict=SPDY_DICT)
         self.decomp = zlib.decompressobj(zdict=SPDY_DICT)
         self.next_id = 1
@@ -213,6 +216,49 @@ class Spdy:
         self.reader.join(10)
 
 
+class SpdyOverWebSocket(Spdy):
+    """SPDY/3.1 carried in WebSocket binary messages, as kubectl 1.30+ first asks for a port forward (client-go's
+    tunneling dialer): the SPDY bytes are a stream inside the messages. Each write leaves as two binary messages,
+    cut in the middle of the frame, to show that the server does not read message boundaries as frames."""
+
+    PROTOCOL = "SPDY/3.1+portforward.k8s.io"
+
+    def __init__(self, url, flow=False, window=65536):
+        self.ws = websocket.create_connection(ws_url(url), subprotocols=[self.PROTOCOL], timeout=60)
+        self.ws.settimeout(None)
+        self.subprotocol = self.ws.getsubprotocol()
+        self._start(b"", flow, window)
+
+    def _write(self, b):
+        with self.wlock:
+            half = len(b) // 2
+            if half > 0:
+                self.ws.send_binary(b[:half])
+            self.ws.send_binary(b[half:])
+
+    def _recv(self, n):
+        while len(self.inbuf) < n:
+            try:
+                op, data = self.ws.recv_data(control_frame=False)
+            except websocket.WebSocketException as e:
+                raise EOFError(str(e))
+            if op == websocket.ABNF.OPCODE_CLOSE:
+                raise EOFError("closed")
+            if op != websocket.ABNF.OPCODE_BINARY:
+                raise EOFError("a message of type %d in the tunnel" % op)
+            self.inbuf += data
+        out = bytes(self.inbuf[:n])
+        del self.inbuf[:n]
+        return out
+
+    def close(self):
+        try:
+            self.ws.close(timeout=5)
+        except (websocket.WebSocketException, OSError):
+            pass
+        self.reader.join(10)
+
+
 def spdy_exec(url, stdin=None, stdout=True, stderr=True, tty=False, protocol="v4.channel.k8s.io", flow=False):
     """Runs a remotecommand session as client-go does (error stream first); returns (stdout, stderr, error)."""
     c = Spdy(url, protocol, flow=flow)
@@ -289,6 +335,7 @@ class FakeApiServer:
 
     def __init__(self, cri, pod_id, containers):
         self.cri, self.pod_id, self.containers = cri, pod_id, containers
+        self.upgrades = []  # (kind, Upgrade header, protocols asked) of every streaming request proxied
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -348,6 +395,9 @@ class FakeApiServer:
             q = urllib.parse.parse_qs(u.query)
             if len(parts) == 7 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods" and \
                     parts[6] in ("exec", "attach", "portforward"):
+                h = dict((k.strip().lower(), v.strip()) for k, _, v in (ln.partition(":") for ln in lines[1:]))
+                self.upgrades.append((parts[6], h.get("upgrade", ""), h.get("sec-websocket-protocol",
+                                                                            h.get("x-stream-protocol-version", ""))))
                 self._proxy(c, method, lines[1:], rest, self._stream_url(parts[6], q))
             elif len(parts) == 6 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
                 self._reply(c, 200, self._pod(parts[5]))

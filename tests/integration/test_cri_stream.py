@@ -14,7 +14,7 @@ import grpc
 import pytest
 
 from registry import start_daemon, stop_daemon
-from stream_clients import Spdy, Ws, http_status, spdy_exec, status_of
+from stream_clients import Spdy, SpdyOverWebSocket, Ws, http_exchange, http_status, spdy_exec, status_of
 from test_cri import Cri, PodNet
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/lib/cni/bridge"),
@@ -469,6 +469,41 @@ def test_daemon_stops_with_sessions_open(tmp_path):
         stop_daemon(dm)
 
 
+def test_port_forward_spdy_tunnelled_in_websocket(cri, pod, httpd):
+    """kubectl 1.30+'s first choice: the SPDY port forward inside WebSocket binary messages."""
+    url = cri.rt.PortForward(cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[8080]), timeout=30).url
+    c = SpdyOverWebSocket(url, flow=True)
+    try:
+        assert c.subprotocol == "spdy/3.1+portforward.k8s.io"  # as python3-websocket spells what it got
+        req = b"GET /index.html HTTP/1.0\r\n\r\n"
+        for rid in range(100):  # until httpd listens
+            out, errtext = spdy_forward(c, 8080, rid, req)
+            if not errtext:
+                break
+        assert out.startswith(b"HTTP/1.") and out.endswith(b"hello from the pod\n"), out
+        out, errtext = spdy_forward(c, 8080, 1000, req)
+        assert out.endswith(b"hello from the pod\n") and errtext == b""
+        out, errtext = spdy_forward(c, 8089, 1001, b"x")
+        assert out == b"" and b"8089" in errtext
+        c.ping(7)
+        assert c.wait(lambda: 7 in getattr(c, "pings", []))
+    finally:
+        c.close()
+    # the protocol answered as asked (gorilla/websocket in client-go compares it exactly)
+    url = cri.rt.PortForward(cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[8080]), timeout=30).url
+    sock, status, headers, _ = http_exchange(url, [
+        ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Protocol", SpdyOverWebSocket.PROTOCOL)],
+        method="GET")
+    sock.close()
+    assert status == 101 and headers.get("sec-websocket-protocol") == "SPDY/3.1+portforward.k8s.io", headers
+    # a WebSocket client naming no protocol gets the channel protocol, never the tunnel
+    url = cri.rt.PortForward(cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[8080]), timeout=30).url
+    w = Ws(url, None)
+    assert w.recv_one() in [(0, struct.pack("<H", 8080)), (1, struct.pack("<H", 8080))]
+    w.close()
+
+
 # ---- kubectl's own client-go against the streaming server (kubectl is not in Debian: skipped without it) ----
 
 needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl")
@@ -505,9 +540,10 @@ def test_kubectl_exec(apiserver, tmp_path, websockets):
 @needs_kubectl
 @pytest.mark.parametrize("websockets", ["true", "false"])
 def test_kubectl_port_forward(apiserver, tmp_path, websockets):
-    """SPDY; with websockets kubectl first asks for SPDY tunnelled in a WebSocket (an API server's translation,
-    refused here as by kubelet) and falls back to SPDY."""
+    """SPDY; with websockets kubectl asks for SPDY tunnelled in a WebSocket (what an API server translates to SPDY
+    for kubelet), which isulad's streaming server serves itself: no fallback to a second, SPDY upgrade."""
     local = stream_port()
+    del apiserver.upgrades[:]
     e = dict(os.environ, HOME=str(tmp_path), KUBECONFIG=os.devnull, KUBECTL_PORT_FORWARD_WEBSOCKETS=websockets)
     p = subprocess.Popen(["kubectl", "--server", apiserver.url, "port-forward", "--address", "127.0.0.1", "pod/stream",
                           "%d:8080" % local], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
@@ -526,6 +562,10 @@ def test_kubectl_port_forward(apiserver, tmp_path, websockets):
             if body.endswith(b"hello from the pod\n"):
                 break
         assert body.startswith(b"HTTP/1.") and body.endswith(b"hello from the pod\n")
+        if websockets == "true":
+            assert apiserver.upgrades == [("portforward", "websocket", "SPDY/3.1+portforward.k8s.io")]
+        else:
+            assert apiserver.upgrades == [("portforward", "SPDY/3.1", "portforward.k8s.io")]
     finally:
         p.kill()
         p.wait()

@@ -87,6 +87,10 @@ struct mux {
     int64_t session_window;
     bool peer_flow; /* the peer sends WINDOW_UPDATE: honour the windows */
     uint32_t last_sid;
+    /* SPDY tunnelled in WebSocket binary messages (kubectl's `SPDY/3.1+portforward.k8s.io`): the WebSocket frames
+     * read go to raw, their payloads to in; every SPDY write leaves as one binary message. */
+    bool tunnel;
+    struct buf raw;
     /* WebSocket */
     bool base64;
     bool v5; /* channel 255 closes channels */
@@ -98,6 +102,10 @@ struct mux {
 void mux_init(struct mux *m, enum mux_proto proto, int fd, const struct mux_handler *h, void *ctx, const void *pending,
               size_t n_pending);
 void mux_free(struct mux *m);
+/* Turns an m set up for SPDY into SPDY tunnelled in WebSocket (the pending bytes were WebSocket frames). */
+void mux_set_tunnel(struct mux *m);
+/* Writes the bytes of one SPDY frame (two parts): raw, or as one WebSocket binary message when tunnelled. */
+int mux_write(struct mux *m, const void *p1, size_t n1, const void *p2, size_t n2);
 /* Reads what the connection has (blocking for at least one byte) and dispatches every complete frame; -1 when the
  * connection ended or broke the protocol. */
 int mux_pump(struct mux *m);
@@ -121,6 +129,8 @@ void spdy_init(struct mux *m);
 void spdy_free(struct mux *m);
 int ws_parse_frame(struct mux *m);
 int ws_send(struct mux *m, int ch, const void *p, size_t n);
+/* One binary message of the two parts, without a channel byte (the SPDY tunnel). */
+int ws_send_binary(struct mux *m, const void *p1, size_t n1, const void *p2, size_t n2);
 void ws_close(struct mux *m);
 /* Sec-WebSocket-Accept for a key (RFC 6455 4.2.2). */
 char *ws_accept_key(const char *key);

@@ -44,7 +44,39 @@ void mux_free(struct mux *m)
     if (m->proto == MUX_SPDY)
         spdy_free(m);
     buf_free(&m->in);
+    buf_free(&m->raw);
     buf_free(&m->frag);
+}
+
+void mux_set_tunnel(struct mux *m)
+{
+    m->tunnel = true;
+    m->raw = m->in;
+    m->in = (struct buf){0};
+}
+
+int mux_write(struct mux *m, const void *p1, size_t n1, const void *p2, size_t n2)
+{
+    if (m->tunnel)
+        return ws_send_binary(m, p1, n1, p2, n2);
+    if (n1 > 0 && stream_write_all(m->fd, p1, n1) < 0)
+        return -1;
+    return n2 > 0 ? stream_write_all(m->fd, p2, n2) : 0;
+}
+
+/* The tunnel: every whole WebSocket frame of raw, binary payloads appended to in (ping, close handled). */
+static int unwrap_all(struct mux *m)
+{
+    while (!m->ended) {
+        int r = ws_parse_frame(m);
+        if (r < 0) {
+            log_warn("streaming connection: the client broke the WebSocket protocol of its SPDY tunnel");
+            return -1;
+        }
+        if (r == 0)
+            break;
+    }
+    return 0;
 }
 
 static int parse_all(struct mux *m)
@@ -66,6 +98,8 @@ int mux_pump(struct mux *m)
     char chunk[32768];
     ssize_t n;
     /* frames that came with the upgrade request */
+    if (m->tunnel && buf_size(&m->raw) > 0 && unwrap_all(m) < 0)
+        return -1;
     if (buf_size(&m->in) > 0 && parse_all(m) < 0)
         return -1;
     do
@@ -75,7 +109,9 @@ int mux_pump(struct mux *m)
         m->ended = true;
         return -1;
     }
-    buf_append(&m->in, chunk, (size_t)n);
+    buf_append(m->tunnel ? &m->raw : &m->in, chunk, (size_t)n);
+    if (m->tunnel && unwrap_all(m) < 0)
+        return -1;
     return parse_all(m);
 }
 
@@ -128,6 +164,6 @@ void mux_goaway(struct mux *m)
 {
     if (m->proto == MUX_SPDY)
         spdy_goaway(m);
-    else
+    if (m->proto == MUX_WS || m->tunnel)
         ws_close(m);
 }

@@ -142,6 +142,7 @@ struct proto {
     const char *name;
     int version;
     bool base64;
+    bool tunnel; /* SPDY inside the WebSocket */
 };
 static const struct proto spdy_exec[] = {{"v4.channel.k8s.io", 4, false},
                                          {"v3.channel.k8s.io", 3, false},
@@ -152,9 +153,15 @@ static const struct proto spdy_pf[] = {{"portforward.k8s.io", 1, false}, {NULL, 
 static const struct proto ws_exec[] = {{"v5.channel.k8s.io", 5, false},       {"v4.channel.k8s.io", 4, false},
                                        {"v4.base64.channel.k8s.io", 4, true}, {"channel.k8s.io", 1, false},
                                        {"base64.channel.k8s.io", 1, true},    {NULL, 0, false}};
-static const struct proto ws_pf[] = {{"v4.channel.k8s.io", 4, false},    {"v4.base64.channel.k8s.io", 4, true},
-                                     {"portforward.k8s.io", 1, false},   {"channel.k8s.io", 1, false},
-                                     {"base64.channel.k8s.io", 1, true}, {NULL, 0, false}};
+/* kubectl 1.30+ asks first for SPDY tunnelled in WebSocket binary messages (client-go's tunneling dialer; API servers
+ * translate it to SPDY for kubelets): the SPDY port forward then runs over the WebSocket's byte stream. */
+static const struct proto ws_pf[] = {{"SPDY/3.1+portforward.k8s.io", 1, false, true},
+                                     {"v4.channel.k8s.io", 4, false, false},
+                                     {"v4.base64.channel.k8s.io", 4, true, false},
+                                     {"portforward.k8s.io", 1, false, false},
+                                     {"channel.k8s.io", 1, false, false},
+                                     {"base64.channel.k8s.io", 1, true, false},
+                                     {NULL, 0, false, false}};
 
 /* The first protocol of the client's list (header `name`) that is served; the default (first entry with version
  * 1) when the client names none; NULL when it names only others. */
@@ -179,7 +186,7 @@ static const struct proto *negotiate(const struct http_request *q, const char *n
     if (named)
         return NULL;
     for (const struct proto *p = served; p->name != NULL; p++)
-        if (p->version == 1)
+        if (p->version == 1 && !p->tunnel) /* a tunnel only when asked for */
             return p;
     return NULL;
 }
@@ -239,7 +246,7 @@ static void upgrade_ws(int fd, struct http_request *q, struct stream_request *r)
     const struct proto *p = negotiate(q, "Sec-WebSocket-Protocol", r->kind == STREAM_PORTFORWARD ? ws_pf : ws_exec);
     struct mux m;
     if (key == NULL || !header_has(q, "Sec-WebSocket-Version", "13") || p == NULL ||
-        (r->kind == STREAM_PORTFORWARD && r->n_ports == 0 && query_ports(q->query, r) < 0)) {
+        (r->kind == STREAM_PORTFORWARD && !p->tunnel && r->n_ports == 0 && query_ports(q->query, r) < 0)) {
         respond(fd, 400, "Bad Request",
                 key == NULL || p == NULL
                     ? "unable to upgrade: bad websocket handshake or no protocol of the client's is served"
@@ -259,7 +266,9 @@ static void upgrade_ws(int fd, struct http_request *q, struct stream_request *r)
         stream_request_free(r);
         return;
     }
-    mux_init(&m, MUX_WS, fd, NULL, NULL, q->rest, q->n_rest);
+    mux_init(&m, p->tunnel ? MUX_SPDY : MUX_WS, fd, NULL, NULL, q->rest, q->n_rest);
+    if (p->tunnel)
+        mux_set_tunnel(&m); /* the SPDY session's ports come in its streams' headers, as with plain SPDY */
     m.base64 = p->base64;
     m.v5 = p->version == 5;
     serve_session(r, &m, p->version);

@@ -161,9 +161,7 @@ static int send_control(struct mux *m, int type, int flags, const void *payload,
     hdr[5] = (unsigned char)(n >> 16);
     hdr[6] = (unsigned char)(n >> 8);
     hdr[7] = (unsigned char)n;
-    if (stream_write_all(m->fd, hdr, 8) < 0)
-        return -1;
-    return n > 0 ? stream_write_all(m->fd, payload, n) : 0;
+    return mux_write(m, hdr, 8, payload, n);
 }
 
 int spdy_send_data(struct mux *m, uint32_t sid, const void *p, size_t n, bool fin)
@@ -174,9 +172,7 @@ int spdy_send_data(struct mux *m, uint32_t sid, const void *p, size_t n, bool fi
     hdr[5] = (unsigned char)(n >> 16);
     hdr[6] = (unsigned char)(n >> 8);
     hdr[7] = (unsigned char)n;
-    if (stream_write_all(m->fd, hdr, 8) < 0)
-        return -1;
-    return n > 0 ? stream_write_all(m->fd, p, n) : 0;
+    return mux_write(m, hdr, 8, p, n);
 }
 
 /* SYN_REPLY with an empty header block (what spdystream's servers answer). */

@@ -63,6 +63,11 @@ int ws_send(struct mux *m, int ch, const void *p, size_t n)
     return send_frame(m, WS_TEXT, text, 1 + BASE64_ENCODE_RAW_LENGTH(n), NULL, 0);
 }
 
+int ws_send_binary(struct mux *m, const void *p1, size_t n1, const void *p2, size_t n2)
+{
+    return send_frame(m, WS_BINARY, p1, n1, p2, n2);
+}
+
 void ws_close(struct mux *m)
 {
     unsigned char code[2] = {1000 >> 8, 1000 & 0xff};
@@ -107,8 +112,14 @@ static int on_message(struct mux *m, int op, const unsigned char *p, size_t n)
 {
     switch (op) {
     case WS_BINARY:
+        if (m->tunnel) { /* the tunnel's byte stream: message boundaries mean nothing */
+            buf_append(&m->in, p, n);
+            return 1;
+        }
         return dispatch_binary(m, p, n);
     case WS_TEXT:
+        if (m->tunnel)
+            return -1; /* a tunnel carries binary messages only */
         return m->base64 ? dispatch_text(m, p, n) : dispatch_binary(m, p, n);
     case WS_CLOSE:
         ws_close(m);
@@ -158,17 +169,18 @@ static long long frame_size(const unsigned char *p, size_t have, bool *ret_fin, 
 
 int ws_parse_frame(struct mux *m)
 {
-    const unsigned char *p = (const unsigned char *)buf_head(&m->in), *mask;
+    struct buf *in = m->tunnel ? &m->raw : &m->in;
+    const unsigned char *p = (const unsigned char *)buf_head(in), *mask;
     bool fin;
     int op, r = 1;
     size_t len, hl;
-    long long total = frame_size(p, buf_size(&m->in), &fin, &op, &len, &mask, &hl);
+    long long total = frame_size(p, buf_size(in), &fin, &op, &len, &mask, &hl);
     if (total <= 0)
         return (int)total;
     cleanup_free unsigned char *payload = xmalloc(len + 1);
     for (size_t i = 0; i < len; i++)
         payload[i] = (unsigned char)(p[hl + i] ^ (mask != NULL ? mask[i % 4] : 0));
-    buf_consume(&m->in, (size_t)total);
+    buf_consume(in, (size_t)total);
     if (op >= WS_CLOSE) /* control frames come whole, also between the fragments of a message */
         return on_message(m, op, payload, len);
     if (op != WS_CONT) {
