@@ -1,7 +1,8 @@
 /*
  * The CRI streaming server (docs/design/cri.md, "Streaming"): the Exec, Attach and PortForward calls answer a URL
  * of this server holding a one-time token; the client (kubelet's proxy, crictl, kubectl through the API server)
- * opens it with an HTTP upgrade to SPDY/3.1 or WebSocket and gets the process's streams.
+ * opens it with an HTTP upgrade to SPDY/3.1 or WebSocket (for a port forward also SPDY tunnelled in WebSocket binary
+ * messages) and gets the process's streams.
  *
  * Files: stream_server.c (listener, the HTTP request and the upgrade), stream_tokens.c (one-time tokens), stream_spdy.c
  * and stream_ws.c (the two framings behind one `struct mux` of numbered channels), stream_exec.c (exec and attach: the
