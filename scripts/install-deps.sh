@@ -4,10 +4,11 @@
 # scripts and .ci/run alike.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libarchive-dev nettle-dev zlib1g-dev libcurl4-openssl-dev libgnutls28-dev libgrpc-dev protobuf-c-compiler libprotobuf-c-dev"
+BUILD_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libarchive-dev nettle-dev zlib1g-dev libcurl4-openssl-dev libgnutls28-dev libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libyaml-dev"
+# libyaml-0-2: CDI spec files in YAML (src/daemon/spec/spec_cdi_yaml.c)
 # libcurl4: isulad loads it at the first registry request (dlopen)
 # containernetworking-plugins: the CNI plugins (in /usr/lib/cni); iptables: portmap and firewall use it
-RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4 containernetworking-plugins iptables"
+RUN_PKGS="runc crun busybox-static iproute2 util-linux libcurl4 libyaml-0-2 containernetworking-plugins iptables"
 # qemu-system-x86: the rootfs quota test runs in a VM whose kernel (Debian's, fetched below) has xfs quotas
 # squashfs-tools: mksquashfs makes the image of the --mount type=squashfs test
 # apparmor: apparmor_parser (and the ABI files profiles name), put into the VM test, where Debian's kernel has AppArmor

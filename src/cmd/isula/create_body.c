@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cmd/isula/create_opts.h"
+#include "common/cdi_name.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
@@ -202,11 +203,28 @@ static void set_strv(json_t *obj, const char *key, char *const *v)
         json_object_set_new(obj, key, json_strv(v));
 }
 
+/* --device values that are fully qualified CDI names (`vendor.com/class=name`) as one DeviceRequests entry of the
+ * cdi driver, as Docker 25's CLI sends them; NULL when there are none. */
+static json_t *cdi_requests(char *const *v)
+{
+    json_t *ids = json_array();
+    for (; v != NULL && *v != NULL; v++)
+        if (cdi_name_is_qualified(*v))
+            json_array_append_new(ids, json_string(*v));
+    if (json_array_size(ids) == 0) {
+        json_decref(ids);
+        return NULL;
+    }
+    return json_pack("[{s:s, s:o}]", "Driver", "cdi", "DeviceIDs", ids);
+}
+
 static json_t *devices_array(char *const *v)
 {
     json_t *a = json_array();
     for (; v != NULL && *v != NULL; v++) {
         cleanup_strv char **parts = NULL;
+        if (cdi_name_is_qualified(*v))
+            continue;
         cleanup_free char *copy = xstrdup(*v);
         char *save = NULL;
         for (char *p = strtok_r(copy, ":", &save); p != NULL; p = strtok_r(NULL, ":", &save))
@@ -365,8 +383,12 @@ static int host_config_resources(const struct create_opts *o, json_t *hc, struct
         set_size(hc, "KernelMemory", o->kernel_memory, false, err) < 0 ||
         set_size(hc, "ShmSize", o->shm_size, false, err) < 0)
         return -1;
-    if (o->device != NULL)
+    if (o->device != NULL) {
+        json_t *cdi = cdi_requests(o->device);
         json_object_set_new(hc, "Devices", devices_array(o->device));
+        if (cdi != NULL)
+            json_object_set_new(hc, "DeviceRequests", cdi);
+    }
     if (o->ulimit != NULL) {
         if (ulimits_array(o->ulimit, &a, err) < 0)
             return -1;

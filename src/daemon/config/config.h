@@ -86,6 +86,8 @@ struct isd_config {
     bool selinux_enabled;
     bool seccomp_enable;   /* the default seccomp profile applies to containers without a seccomp option */
     char *seccomp_profile; /* its file; the built-in copy when the file does not exist */
+    bool enable_cdi;       /* CDI device requests are resolved (spec/spec_cdi.h); refused when false */
+    char **cdi_spec_dirs;  /* the CDI spec directories, later ones win; NULL: /etc/cdi, /var/run/cdi */
 };
 
 /*

@@ -106,6 +106,7 @@ int check_group(struct isd_config *c, const char *what, struct isd_error **err);
 int check_websocket_port(struct isd_config *c, const char *what, struct isd_error **err);
 int check_max_file(struct isd_config *c, const char *what, struct isd_error **err);
 int check_authz(struct isd_config *c, const char *what, struct isd_error **err);
+int check_cdi_spec_dirs(struct isd_config *c, const char *what, struct isd_error **err);
 int check_plugin_dirs(struct isd_config *c, const char *what, struct isd_error **err);
 int check_metrics_addr(struct isd_config *c, const char *what, struct isd_error **err);
 int check_cgroup_parent(struct isd_config *c, const char *what, struct isd_error **err);

@@ -28,6 +28,9 @@ const struct opt_def isd_opts[] = {
      "The default bridge network's bridge device"},
     {"cgroup-parent", NULL, 0, "cgroup-parent", NULL, OT_STRING, NULL, F(cgroup_parent), 0, check_cgroup_parent,
      "Set parent cgroup for all containers"},
+    {"cdi-spec-dir", NULL, 0, "cdi-spec-dirs", NULL, OT_STRV, NULL, F(cdi_spec_dirs), 0, check_cdi_spec_dirs,
+     "Directory of CDI (Container Device Interface) spec files, repeatable, later ones win (default [/etc/cdi "
+     "/var/run/cdi])"},
     {"cni-bin-dir", NULL, 0, "cni-bin-dir", NULL, OT_PATH, "/opt/cni/bin", F(cni_bin_dir), 0, NULL,
      "The full path of the directory in which to search for CNI plugin binaries"},
     {"cni-conf-dir", NULL, 0, "cni-conf-dir", NULL, OT_PATH, "/etc/cni/net.d", F(cni_conf_dir), 0, NULL,
@@ -38,6 +41,8 @@ const struct opt_def isd_opts[] = {
      "Daemon configuration file"},
     {"default-ulimit", "default-ulimits", 0, "default-ulimits", NULL, OT_ULIMITS, NULL, F(default_ulimits), OF_NOT_BOTH,
      NULL, "Default ulimits for containers, such as nofile=1024:2048 (default [])"},
+    {"enable-cdi", NULL, 0, "enable-cdi", NULL, OT_BOOL, "false", F(enable_cdi), 0, NULL,
+     "Resolve CDI device requests (--device vendor.com/class=name, CRI CDI_devices) against the CDI spec dirs"},
     {"engine", NULL, 'e', "engine", NULL, OT_STRING, "lcr", F(engine), 0, check_engine,
      "Select backend engine (accepted for compatibility, ignored)"},
     {"graph", "root", 'g', "graph", NULL, OT_PATH, "/var/lib/isulad", F(graph), 0, NULL,

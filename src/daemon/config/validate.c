@@ -242,6 +242,14 @@ int check_authz(struct isd_config *c, const char *what, struct isd_error **err)
     return 0;
 }
 
+int check_cdi_spec_dirs(struct isd_config *c, const char *what, struct isd_error **err)
+{
+    for (char **d = c->cdi_spec_dirs; d != NULL && *d != NULL; d++)
+        if ((*d)[0] != '/')
+            return invalid(err, what, *d, "must be an absolute path");
+    return 0;
+}
+
 int check_plugin_dirs(struct isd_config *c, const char *what, struct isd_error **err)
 {
     for (char **d = c->plugin_dirs; d != NULL && *d != NULL; d++)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/cdi_name.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -14,6 +15,7 @@
 #include "daemon/service/internal.h"
 #include "daemon/service/volumes.h"
 #include "daemon/spec/spec.h"
+#include "daemon/spec/spec_cdi.h"
 #include "daemon/storage/layer_store.h"
 
 static int check_runtime(struct daemon *d, const json_t *body, const json_t *hc, char **ret_name,
@@ -100,6 +102,34 @@ static void apply_default_ulimits(const struct isd_config *cfg, json_t *hc)
         json_array_append_new(
             ul, json_pack("{s:s, s:I, s:I}", "Name", name, "Soft", (json_int_t)soft, "Hard", (json_int_t)hard));
     }
+}
+
+/* A HostConfig.Devices entry naming a CDI device (`vendor.com/class=name` as PathOnHost, what an older client
+ * sends for `--device vendor.com/class=name`) becomes a DeviceRequests entry of the cdi driver, the form Docker
+ * 25's CLI sends and inspect shows. A relative PathOnHost with `=` that is no valid name is refused as one. */
+static int devices_to_cdi_requests(json_t *hc, struct isd_error **err)
+{
+    json_t *devs = json_object_get(hc, "Devices"), *reqs;
+    cleanup_json json_t *ids = json_array();
+    for (size_t i = json_array_size(devs); i > 0; i--) {
+        const char *host = json_get_str(json_array_get(devs, i - 1), "PathOnHost");
+        cleanup_free char *kind = NULL, *name = NULL;
+        if (host == NULL || host[0] == '/' || strchr(host, '=') == NULL)
+            continue;
+        if (cdi_name_parse(host, &kind, &name, err) < 0)
+            return -1;
+        json_array_insert_new(ids, 0, json_string(host));
+        json_array_remove(devs, i - 1);
+    }
+    if (json_array_size(ids) == 0)
+        return 0;
+    reqs = json_object_get(hc, "DeviceRequests");
+    if (!json_is_array(reqs)) {
+        reqs = json_array();
+        json_object_set_new(hc, "DeviceRequests", reqs);
+    }
+    json_array_append_new(reqs, json_pack("{s:s, s:O}", "Driver", CDI_DRIVER, "DeviceIDs", ids));
+    return 0;
 }
 
 /* Generates the OCI spec once at create (without resolving the user and groups, which needs the mounted rootfs), so
@@ -192,6 +222,8 @@ int service_container_create(struct daemon *d, const char *name, const json_t *b
     c->created_ns = now_ns();
     c->host_config = json_is_object(hc) ? json_deep_copy(hc) : json_object();
     apply_default_ulimits(d->cfg, c->host_config);
+    if (devices_to_cdi_requests(c->host_config, err) < 0)
+        return -1;
     /* The daemon's hook-spec (D-12) applies to every container that names none of its own. */
     if (d->cfg->hook_spec != NULL && json_get_str(c->host_config, "HookSpec") == NULL)
         json_object_set_new(c->host_config, "HookSpec", json_string(d->cfg->hook_spec));

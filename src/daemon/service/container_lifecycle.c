@@ -87,7 +87,8 @@ void service_spec_input(struct daemon *d, struct container *c, const char *rootf
                               .umask = d->cfg->native_umask,
                               .rootfs_is_external = c->external_rootfs != NULL,
                               .seccomp_default = d->seccomp_default,
-                              .selinux_enabled = d->cfg->selinux_enabled};
+                              .selinux_enabled = d->cfg->selinux_enabled,
+                              .cdi = d->cdi};
     service_userns_map(d, c->host_config, &in->remap);
 }
 

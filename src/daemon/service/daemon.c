@@ -14,6 +14,7 @@
 #include "daemon/service/internal.h"
 #include "daemon/service/volumes.h"
 #include "daemon/spec/spec.h"
+#include "daemon/spec/spec_cdi.h"
 #include "daemon/volume/volume.h"
 #include "daemon/storage/layer_store.h"
 
@@ -59,6 +60,8 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
         if (d->seccomp_default == NULL)
             return -1;
     }
+    if (cfg->enable_cdi)
+        d->cdi = cdi_registry_new(cfg->cdi_spec_dirs);
     d->containers = container_store_new();
     d->execs = exec_store_new();
     d->layers = layer_store_open(d->storage_root, err);
@@ -199,4 +202,6 @@ void daemon_shutdown(struct daemon *d)
     d->network = NULL;
     json_decref(d->seccomp_default);
     d->seccomp_default = NULL;
+    cdi_registry_free(d->cdi);
+    d->cdi = NULL;
 }

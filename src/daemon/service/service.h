@@ -14,6 +14,8 @@
 #include "daemon/config/config.h"
 #include "daemon/container/container.h"
 
+struct cdi_registry;
+
 struct layer_store;
 struct image_store;
 struct exec_store;
@@ -40,7 +42,8 @@ struct daemon {
      * tests set a fake after daemon_init. */
     const struct runtime_ops *runtime_ops;
     void *runtime_ctx;
-    json_t *seccomp_default; /* the default seccomp profile (Docker's format); NULL with seccomp-enable=false */
+    json_t *seccomp_default;  /* the default seccomp profile (Docker's format); NULL with seccomp-enable=false */
+    struct cdi_registry *cdi; /* the CDI spec files (spec/spec_cdi.h); NULL with enable-cdi=false */
 };
 
 int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error **err);

@@ -8,6 +8,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "daemon/spec/spec_cdi.h"
 #include "daemon/spec/spec_internal.h"
 
 #define OCI_VERSION "1.0.2"
@@ -130,6 +131,24 @@ static int check_input(const struct spec_input *in, struct isd_error **err)
     return 0;
 }
 
+/* The CDI devices of HostConfig.DeviceRequests: resolved in the daemon's registry, their edits applied last so
+ * they see the whole spec (devices cgroup list, mounts, user). */
+static int add_cdi_devices(const struct spec_input *in, json_t *spec, struct isd_error **err)
+{
+    cleanup_json json_t *names = cdi_host_config_devices(in->host_config, err);
+    cleanup_json json_t *edits = NULL;
+    if (names == NULL)
+        return -1;
+    if (json_array_size(names) == 0)
+        return 0;
+    if (in->cdi == NULL)
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "CDI device `%s` requested but CDI is disabled (start isulad with --enable-cdi)",
+                             json_string_value(json_array_get(names, 0)));
+    edits = cdi_registry_resolve(in->cdi, names, err);
+    return edits == NULL ? -1 : cdi_edits_apply(spec, edits, err);
+}
+
 json_t *spec_generate(const struct spec_input *in, struct isd_error **err)
 {
     cleanup_json json_t *spec = json_object();
@@ -152,7 +171,8 @@ json_t *spec_generate(const struct spec_input *in, struct isd_error **err)
     if (spec_build_mounts(in, spec, err) < 0 || add_hooks(hc, spec, err) < 0)
         return NULL;
     add_annotations(in, spec);
-    if (spec_build_linux(in, spec, err) < 0 || spec_build_security(in, spec, err) < 0)
+    if (spec_build_linux(in, spec, err) < 0 || spec_build_security(in, spec, err) < 0 ||
+        add_cdi_devices(in, spec, err) < 0)
         return NULL;
     spec_set_rootfs_propagation(spec);
     return TAKE_PTR(spec);

@@ -16,6 +16,8 @@
 #include "common/error.h"
 #include "common/user_remap.h"
 
+struct cdi_registry;
+
 /* Effective container Config as Docker's inspect shows it: the image config's "config" object (or the whole
  * image config JSON holding it) merged with the create body's Config fields. Env: image env overridden or
  * extended by the user's, by key. Cmd: the user's, else the image's unless the user gave an Entrypoint (then
@@ -52,6 +54,9 @@ struct spec_input {
     const json_t *seccomp_default;
     /* The daemon's selinux-enabled: label=... options allowed. */
     bool selinux_enabled;
+    /* The daemon's CDI registry (spec_cdi.h), NULL when enable-cdi is off: then a HostConfig asking for CDI
+     * devices (DeviceRequests with Driver "cdi") is refused. */
+    struct cdi_registry *cdi;
 };
 
 /* The bundle's config.json. Writes <container_dir>/{hostname,hosts,resolv.conf}. */

@@ -36,6 +36,8 @@ int spec_build_mounts(const struct spec_input *in, json_t *spec, struct isd_erro
 int spec_resources_extra(const json_t *host_config, json_t *res, struct isd_error **err);
 int spec_build_linux(const struct spec_input *in, json_t *spec, struct isd_error **err);
 
+/* Stable sort of a mounts array by destination depth (parents first). */
+void spec_mounts_sort(json_t *list);
 /* A mount object; opts is comma-separated. */
 json_t *spec_mount_new(const char *dst, const char *type, const char *src, const char *opts);
 /* HostConfig.Binds, Mounts and Tmpfs as mount objects appended to user (duplicates are errors). */

@@ -236,7 +236,7 @@ static size_t depth(const json_t *m)
 }
 
 /* Stable insertion sort by path depth: a parent always sorts before anything mounted below it. */
-static void sort_mounts(json_t *list)
+void spec_mounts_sort(json_t *list)
 {
     size_t n = json_array_size(list);
     for (size_t i = 1; i < n; i++) {
@@ -260,7 +260,7 @@ int spec_build_mounts(const struct spec_input *in, json_t *spec, struct isd_erro
     if (etc_files(in, list, user, err) < 0)
         return -1;
     json_array_extend(list, user);
-    sort_mounts(list);
+    spec_mounts_sort(list);
     json_object_set(spec, "mounts", list);
     return 0;
 }

@@ -66,6 +66,35 @@ static json_t *devices_json(const Runtime__V1__ContainerConfig *c)
     return a;
 }
 
+#define CDI_ANNOTATION_PREFIX "cdi.k8s.io/"
+
+/* The CDI devices of CDI_devices and of the `cdi.k8s.io/<key>: vendor.com/class=a,vendor.com/class=b` annotations
+ * as one DeviceRequests entry of the cdi driver (the service resolves them); NULL when none. */
+static json_t *cdi_requests_json(const Runtime__V1__ContainerConfig *c)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < c->n_cdi_devices; i++)
+        json_array_append_new(ids, json_string(c->cdi_devices[i]->name));
+    for (size_t i = 0; i < c->n_annotations; i++) {
+        cleanup_free char *v = NULL;
+        char *save = NULL;
+        if (!str_has_prefix(c->annotations[i]->key, CDI_ANNOTATION_PREFIX))
+            continue;
+        v = xstrdup(c->annotations[i]->value);
+        for (char *p = strtok_r(v, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
+            p += strspn(p, " \t");
+            p[strcspn(p, " \t")] = '\0';
+            if (*p != '\0')
+                json_array_append_new(ids, json_string(p));
+        }
+    }
+    if (json_array_size(ids) == 0) {
+        json_decref(ids);
+        return NULL;
+    }
+    return json_pack("[{s:s, s:o}]", "Driver", "cdi", "DeviceIDs", ids);
+}
+
 /* Resources as HostConfig (and Docker update body) fields. A negative OOM score adjustment (kubelet's for
  * guaranteed pods) needs CAP_SYS_RESOURCE, which this daemon may lack: it is left to the default. An update
  * (`with_oom` false) leaves the OOM score alone (CRI-R12): kubelet sends it in every resize, containerd ignores it. */
@@ -130,6 +159,9 @@ static json_t *container_body(const Runtime__V1__ContainerConfig *c, const char 
         json_object_set_new(body, "WorkingDir", json_string(c->working_dir));
     json_object_set_new(hc, "Binds", binds_json(c));
     json_object_set_new(hc, "Devices", devices_json(c));
+    json_t *cdi = cdi_requests_json(c);
+    if (cdi != NULL)
+        json_object_set_new(hc, "DeviceRequests", cdi);
     linux_set(hc, c->linux);
     return body;
 }
