@@ -40,8 +40,8 @@ static int node_fill(json_t *n, const char *host, struct isd_error **err)
     bool have_type = type != NULL && type[0] != '\0';
     struct stat st;
     char t;
-    if (have_type && (json_get_int(n, "major", 0) != 0 || streq(type, "p")) && json_object_get(n, "fileMode"))
-        return 0;
+    if (have_type && (json_get_int(n, "major", 0) != 0 || streq(type, "p")))
+        return 0; /* fully described: the host need not have it (fileMode then is the runtime's default) */
     if (stat(host, &st) < 0)
         return isd_error_set(err, ISD_ERR_INVALID, errno, "CDI device node `%s`: %s", host, strerror(errno));
     t = S_ISBLK(st.st_mode) ? 'b' : S_ISCHR(st.st_mode) ? 'c' : S_ISFIFO(st.st_mode) ? 'p' : '\0';
