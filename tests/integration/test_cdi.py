@@ -256,9 +256,10 @@ def test_missing_host_node_fails_the_create(isula, dirs):
 
 # ---- Docker API ----
 
-def test_docker_sdk_device_request(d):
+def test_docker_sdk_device_request(d, dirs):
     client = docker.DockerClient(base_url="unix://" + d.sock, version="1.41", timeout=60)
     try:
+        assert client.info()["CDISpecDirs"] == [dirs["low"], dirs["high"]]
         out = client.containers.run("busybox", ["sh", "-c", CHECK], remove=True, device_requests=[
             docker.types.DeviceRequest(driver="cdi", device_ids=["example.com/test=ctl"])])
         assert_ctl_device(out.decode())
@@ -324,6 +325,11 @@ def test_cri_cdi_devices_and_annotations(cri, isula):
 
 def test_cdi_disabled_refuses_the_request(daemon):
     """The session daemon runs without enable-cdi."""
+    client = docker.DockerClient(base_url="unix://" + daemon.sock, version="1.41", timeout=60)
+    try:
+        assert client.info()["CDISpecDirs"] == []
+    finally:
+        client.close()
     r = Isula(daemon)("create", "--device", "example.com/test=ctl", "busybox", "true")
     assert r.returncode == 125
     assert r.stderr.strip() == ("Error response from daemon: CDI device `example.com/test=ctl` requested but CDI is "

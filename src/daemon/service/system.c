@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "daemon/image/image_store.h"
 #include "daemon/service/internal.h"
+#include "daemon/spec/spec_cdi.h"
 
 #ifndef ISD_GIT_COMMIT
 #define ISD_GIT_COMMIT "unknown"
@@ -210,6 +211,8 @@ json_t *service_info(struct daemon *d)
                      d->cfg->default_runtime, "ExecRoot", d->cfg->state, "LiveRestoreEnabled", true, "Debug",
                      d->cfg->log_level >= 7, "CgroupVersion", "1", "Warnings");
     json_object_set_new(info, "SecurityOptions", security_options(d));
+    /* Docker 25: the CDI spec directories when CDI is on, none when it is off */
+    json_object_set_new(info, "CDISpecDirs", d->cdi != NULL ? json_strv(cdi_registry_dirs(d->cdi)) : json_array());
     json_object_set_new(info, "ExperimentalBuild", json_false());
     info_docker_fields(d, info);
     return info;

@@ -66,6 +66,11 @@ void cdi_registry_free(struct cdi_registry *r)
     free(r);
 }
 
+char *const *cdi_registry_dirs(const struct cdi_registry *r)
+{
+    return r->dirs;
+}
+
 static bool is_spec_name(const char *name)
 {
     return name[0] != '.' &&

@@ -25,6 +25,8 @@ struct cdi_registry;
 /* dirs: absolute paths, lowest priority first; NULL or empty: the two defaults. Reads nothing yet. */
 struct cdi_registry *cdi_registry_new(char *const *dirs);
 void cdi_registry_free(struct cdi_registry *r);
+/* Its spec directories, lowest priority first (borrowed, fixed for its lifetime). */
+char *const *cdi_registry_dirs(const struct cdi_registry *r);
 
 /* The edits for the fully qualified names in `names` (an array of strings; duplicates count once): a new array
  * of containerEdits objects, each spec file's own edits once followed by each device's. An invalid name, an
