@@ -16,22 +16,26 @@ static bool is_alnum(char c)
     return is_letter(c) || (c >= '0' && c <= '9');
 }
 
-/* first: the first character's rule; inner: the extra characters allowed between first and last. */
-static const char *segment_check(const char *s, size_t n, bool first_letter, const char *inner, const char *what)
+enum segment { SEG_VENDOR, SEG_CLASS, SEG_NAME };
+
+/* Vendor and class: a letter first, then letters, digits, `_`, `-`, `.`; the name: a letter or digit first, `:`
+ * allowed too; each ends with a letter or digit. NULL when valid, else a static reason. */
+static const char *segment_check(const char *s, size_t n, enum segment seg)
 {
+    static const char *const empty[] = {"empty vendor", "empty class", "empty device name"};
+    bool name = seg == SEG_NAME;
     if (n == 0)
-        return what[0] == 'v' ? "empty vendor" : what[0] == 'c' ? "empty class" : "empty device name";
+        return empty[seg];
     if (n > CDI_SEGMENT_MAX)
         return "a segment is longer than 253 characters";
-    if (first_letter ? !is_letter(s[0]) : !is_alnum(s[0]))
-        return first_letter ? "vendor and class must start with a letter"
-                            : "the name must start with a letter or digit";
+    if (name ? !is_alnum(s[0]) : !is_letter(s[0]))
+        return name ? "the name must start with a letter or digit" : "vendor and class must start with a letter";
     if (!is_alnum(s[n - 1]))
         return "vendor, class and name must end with a letter or digit";
     for (size_t i = 1; i + 1 < n; i++)
-        if (!is_alnum(s[i]) && strchr(inner, s[i]) == NULL)
-            return what[0] == 'n' ? "the name may hold only letters, digits, `_`, `-`, `.` and `:`"
-                                  : "vendor and class may hold only letters, digits, `_`, `-` and `.`";
+        if (!is_alnum(s[i]) && strchr(name ? "_-.:" : "_-.", s[i]) == NULL)
+            return name ? "the name may hold only letters, digits, `_`, `-`, `.` and `:`"
+                        : "vendor and class may hold only letters, digits, `_`, `-` and `.`";
     return NULL;
 }
 
@@ -43,15 +47,15 @@ const char *cdi_kind_check(const char *kind)
         return "the kind must be `vendor/class`";
     if (strchr(slash + 1, '/') != NULL)
         return "the kind must hold exactly one `/`";
-    r = segment_check(kind, (size_t)(slash - kind), true, "_-.", "vendor");
-    return r != NULL ? r : segment_check(slash + 1, strlen(slash + 1), true, "_-.", "class");
+    r = segment_check(kind, (size_t)(slash - kind), SEG_VENDOR);
+    return r != NULL ? r : segment_check(slash + 1, strlen(slash + 1), SEG_CLASS);
 }
 
 const char *cdi_device_name_check(const char *name)
 {
     if (name == NULL)
         return "empty device name";
-    return segment_check(name, strlen(name), false, "_-.:", "name");
+    return segment_check(name, strlen(name), SEG_NAME);
 }
 
 int cdi_name_parse(const char *qualified, char **ret_kind, char **ret_name, struct isd_error **err)

@@ -243,13 +243,17 @@ def test_malformed_spec_file_is_named_and_others_still_work(isula, dirs):
             os.unlink(p)
 
 
-def test_missing_host_node_fails_the_create(isula, dirs):
+def test_missing_host_node_or_hook_fails_the_create(isula, dirs):
     p = write_spec(dirs["low"], "gone.json", {"cdiVersion": "0.5.0", "kind": "example.com/gone", "devices": [
-        {"name": "g", "containerEdits": {"deviceNodes": [{"path": "/dev/g", "hostPath": "/dev/no-such-node"}]}}]})
+        {"name": "g", "containerEdits": {"deviceNodes": [{"path": "/dev/g", "hostPath": "/dev/no-such-node"}]}},
+        {"name": "h", "containerEdits": {"hooks": [{"hookName": "createRuntime", "path": "/no/such/hook"}]}}]})
     try:
         r = isula("create", "--device", "example.com/gone=g", "busybox", "true")
         assert r.returncode == 125
         assert "CDI device node `/dev/no-such-node`: No such file or directory" in r.stderr
+        r = isula("create", "--device", "example.com/gone=h", "busybox", "true")
+        assert r.returncode == 125
+        assert "CDI hook createRuntime `/no/such/hook`: No such file or directory" in r.stderr
     finally:
         os.unlink(p)
 

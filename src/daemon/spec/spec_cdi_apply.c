@@ -129,13 +129,31 @@ static void apply_mounts(json_t *spec, const json_t *mounts)
     spec_mounts_sort(list);
 }
 
-static void apply_hooks(json_t *spec, const json_t *hooks)
+/* A hook's program must exist and be executable now ("a resource must exist when the container is created"):
+ * a clear error at create rather than the runtime's at start. */
+static int check_hook_program(const json_t *h, struct isd_error **err)
+{
+    const char *path = json_get_str(h, "path");
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return isd_error_set(err, ISD_ERR_INVALID, errno, "CDI hook %s `%s`: %s", json_get_str(h, "hookName"), path,
+                             strerror(errno));
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "CDI hook %s `%s` is not an executable file",
+                             json_get_str(h, "hookName"), path);
+    return 0;
+}
+
+static int apply_hooks(json_t *spec, const json_t *hooks, struct isd_error **err)
 {
     json_t *h;
     size_t i;
     json_array_foreach(hooks, i, h)
     {
-        json_t *list = obj_child(obj_child(spec, "hooks", false), json_get_str(h, "hookName"), true);
+        json_t *list;
+        if (check_hook_program(h, err) < 0)
+            return -1;
+        list = obj_child(obj_child(spec, "hooks", false), json_get_str(h, "hookName"), true);
         json_t *oci = json_pack("{s:s}", "path", json_get_str(h, "path"));
         const char *keys[] = {"args", "env", "timeout"};
         for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
@@ -143,6 +161,7 @@ static void apply_hooks(json_t *spec, const json_t *hooks)
                 json_object_set(oci, keys[k], json_object_get(h, keys[k]));
         json_array_append_new(list, oci);
     }
+    return 0;
 }
 
 static void apply_gids(json_t *spec, const json_t *gids)
@@ -185,7 +204,8 @@ int cdi_edits_apply(json_t *spec, const json_t *edits, struct isd_error **err)
                 return -1;
         }
         apply_mounts(spec, json_object_get(e, "mounts"));
-        apply_hooks(spec, json_object_get(e, "hooks"));
+        if (apply_hooks(spec, json_object_get(e, "hooks"), err) < 0)
+            return -1;
         apply_gids(spec, json_object_get(e, "additionalGids"));
         if (json_is_object(json_object_get(e, "intelRdt")))
             apply_rdt(spec, json_object_get(e, "intelRdt"));
