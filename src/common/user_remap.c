@@ -28,7 +28,7 @@ static int invalid(struct isd_error **err, const char *s, const char *why)
     return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid user remap `%s`: %s", s, why);
 }
 
-int user_remap_parse(const char *s, struct user_remap *ret, struct isd_error **err)
+static int parse_limited(const char *s, unsigned long long size_limit, struct user_remap *ret, struct isd_error **err)
 {
     const char *c1, *c2;
     struct user_remap m = {0, 0, 0};
@@ -43,12 +43,23 @@ int user_remap_parse(const char *s, struct user_remap *ret, struct isd_error **e
     if (!parse_u64(s, (size_t)(c1 - s), &m.uid) || !parse_u64(c1 + 1, (size_t)(c2 - c1 - 1), &m.gid) ||
         !parse_u64(c2 + 1, strlen(c2 + 1), &m.size))
         return invalid(err, s, "uid, gid and offset must be integers >= 0");
-    if (m.size == 0 || m.size >= OFFSET_LIMIT)
-        return invalid(err, s, "offset must be greater than 0 and less than 65536");
+    if (m.size == 0 || m.size >= size_limit)
+        return size_limit == OFFSET_LIMIT ? invalid(err, s, "offset must be greater than 0 and less than 65536")
+                                          : invalid(err, s, "offset must be greater than 0");
     if (m.uid + m.size > ID_LIMIT || m.gid + m.size > ID_LIMIT)
         return invalid(err, s, "uid + offset and gid + offset must not exceed 2^32-1");
     if (m.uid == 0 || m.gid == 0)
         m.size = 0; /* the guide: a uid or gid of 0 leaves the container unmapped */
     *ret = m;
     return 0;
+}
+
+int user_remap_parse(const char *s, struct user_remap *ret, struct isd_error **err)
+{
+    return parse_limited(s, OFFSET_LIMIT, ret, err);
+}
+
+int user_remap_parse_wide(const char *s, struct user_remap *ret, struct isd_error **err)
+{
+    return parse_limited(s, ID_LIMIT, ret, err);
 }

@@ -19,6 +19,10 @@ struct user_remap {
  * ISD_ERR_INVALID naming the value otherwise. */
 int user_remap_parse(const char *s, struct user_remap *ret, struct isd_error **err);
 
+/* The same text for a mapping of any size (a CRI pod's: kubelet maps 65536 ids or a multiple of it): 0 < offset,
+ * the other rules as user_remap_parse. */
+int user_remap_parse_wide(const char *s, struct user_remap *ret, struct isd_error **err);
+
 static inline bool user_remap_is_set(const struct user_remap *m)
 {
     return m != NULL && m->size > 0;

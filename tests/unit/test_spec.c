@@ -561,6 +561,18 @@ TEST(user_remap_parse_rules)
         err = NULL;
     }
     ASSERT_INT_EQ(user_remap_parse("4294901760:1:65535", &m, NULL), 0);
+    /* a CRI pod's mapping: any size (kubelet's 65536 and its multiples), the other rules alike */
+    ASSERT_INT_EQ(user_remap_parse_wide("131072:131072:65536", &m, NULL), 0);
+    ASSERT_TRUE(m.uid == 131072 && m.gid == 131072 && m.size == 65536);
+    ASSERT_INT_EQ(user_remap_parse_wide("65536:65536:131072", &m, NULL), 0);
+    ASSERT_TRUE(m.size == 131072);
+    const char *bad_wide[] = {"1:1:0", "4294901760:1:65536", "1:2", "a:1:1"};
+    for (size_t i = 0; i < ARRAY_SIZE(bad_wide); i++) {
+        ASSERT_INT_EQ(user_remap_parse_wide(bad_wide[i], &m, &err), -1);
+        ASSERT_INT_EQ(err->code, ISD_ERR_INVALID);
+        isd_error_free(err);
+        err = NULL;
+    }
 }
 
 /* ./bundle/rootfs from the static /bin/busybox with its applet links. */

@@ -109,7 +109,7 @@ static int write_bundle(struct daemon *d, struct container *c, const char *rootf
     struct service_ns_join join;
     cleanup_free char *shm = NULL, *net_userns = NULL;
     cleanup_json json_t *hc = service_volumes_host_config(d, c, rootfs, err);
-    if (hc == NULL || service_ns_join_resolve(d, c, &join, err) < 0)
+    if (hc == NULL || service_userns_binds_attach(d, c, hc, err) < 0 || service_ns_join_resolve(d, c, &join, err) < 0)
         return -1;
     service_spec_input(d, c, rootfs, c->config, &in);
     in.host_config = hc; /* volumes resolved to host paths */
@@ -178,6 +178,7 @@ static int start_fail(struct daemon *d, struct container *c, const struct runtim
     network_container_attach_wait(*net, NULL); /* the plugins done before their work is undone */
     *net = NULL;
     service_ns_shm_detach(c);
+    service_userns_binds_detach(c);
     rt->ops->delete_if_present(rt, c->id, NULL);
     service_volumes_detach(c);
     service_volumes_release(d, c->id);
@@ -246,6 +247,7 @@ int service_container_start_locked(struct daemon *d, struct container *c, struct
     rq.n_attach_fds = (size_t)n_ends;
     rc = rt.ops->shim_start(&rt, &rq, &pid, &shim_pid, err);
     service_ns_shm_detach(c); /* the container has its own mount of it now */
+    service_userns_binds_detach(c);
     for (int i = 0; i < n_ends; i++)
         close(shim_ends[i]);
     if (rc < 0) {

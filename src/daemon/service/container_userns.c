@@ -1,12 +1,21 @@
 /*
- * User namespaces of containers: HostConfig.UserRemap ("<uid>:<gid>:<offset>", isula --user-remap) or the
- * daemon's userns-remap, unless HostConfig.UsernsMode is "host". Checked at create, applied to the spec and
- * to the rootfs mount (id-mapped image layers) at start. An external rootfs is used as it is: the guide asks
- * its owner to shift its ids beforehand.
+ * User namespaces of containers: HostConfig.PodUserns (internal: a CRI pod's user namespace, "<uid>:<gid>:<size>"
+ * of any size, set on the sandbox and every container of the pod), else HostConfig.UserRemap
+ * ("<uid>:<gid>:<offset>", isula --user-remap) or the daemon's userns-remap, unless HostConfig.UsernsMode is
+ * "host". Checked at create, applied to the spec and to the rootfs mount (id-mapped image layers) at start, and
+ * to the binds with the `idmap` option (id-mapped clones of their sources). An external rootfs is used as it is:
+ * the guide asks its owner to shift its ids beforehand.
  */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "daemon/service/internal.h"
@@ -14,9 +23,12 @@
 
 void service_userns_map(struct daemon *d, const json_t *hc, struct user_remap *ret)
 {
+    const char *pod = json_get_str(hc, "PodUserns");
     const char *mine = json_get_str(hc, "UserRemap");
     *ret = (struct user_remap){0, 0, 0};
-    if (mine != NULL && mine[0] != '\0')
+    if (pod != NULL && pod[0] != '\0')
+        user_remap_parse_wide(pod, ret, NULL); /* checked at create */
+    else if (mine != NULL && mine[0] != '\0')
         user_remap_parse(mine, ret, NULL); /* checked at create */
     else if (!streq(json_get_str(hc, "UsernsMode"), "host"))
         *ret = d->cfg->userns_remap_map;
@@ -60,19 +72,59 @@ int service_userns_check_peer(struct daemon *d, const struct user_remap *m, cons
                          what, ref, user_remap_is_set(&pm) ? "another mapping" : "none: the host's");
 }
 
+/* The mode words of a bind "src:dst[:mode]" hold `idmap`. */
+static bool bind_is_idmapped(const char *bind)
+{
+    const char *c1 = strchr(bind, ':'), *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+    cleanup_free char *mode = c2 != NULL ? xstrdup(c2 + 1) : NULL;
+    char *save = NULL;
+    for (char *t = mode != NULL ? strtok_r(mode, ",", &save) : NULL; t != NULL; t = strtok_r(NULL, ",", &save))
+        if (streq(t, "idmap"))
+            return true;
+    return false;
+}
+
+static int check_pod_userns(const json_t *hc, struct isd_error **err)
+{
+    const char *pod = json_get_str(hc, "PodUserns");
+    struct user_remap m;
+    if (pod == NULL || pod[0] == '\0')
+        return 0;
+    if (user_remap_parse_wide(pod, &m, err) < 0)
+        return -1;
+    if (!user_remap_is_set(&m))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "a pod's user namespace cannot map the host's root (uid or gid 0)");
+    if (json_get_str(hc, "UserRemap") != NULL && json_get_str(hc, "UserRemap")[0] != '\0')
+        return isd_error_set(err, ISD_ERR_INVALID, 0, "conflicting options: the pod's user namespace and --user-remap");
+    if (streq(json_get_str(hc, "UsernsMode"), "host"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "conflicting options: the pod's user namespace and --userns=host");
+    return 0;
+}
+
 int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_error **err)
 {
     const char *mode = json_get_str(hc, "UsernsMode");
     const char *mine = json_get_str(hc, "UserRemap");
     struct user_remap m;
+    size_t i;
+    json_t *b;
 
     if (mode != NULL && mode[0] != '\0' && !streq(mode, "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid USER mode: %s", mode);
-    if (user_remap_parse(mine, &m, err) < 0)
+    if (user_remap_parse(mine, &m, err) < 0 || check_pod_userns(hc, err) < 0)
         return -1;
     if (mine != NULL && mine[0] != '\0' && streq(mode, "host"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "conflicting options: --user-remap and --userns=host");
     service_userns_map(d, hc, &m);
+    json_array_foreach(json_object_get(hc, "Binds"), i, b)
+    {
+        if (json_is_string(b) && bind_is_idmapped(json_string_value(b)) && !user_remap_is_set(&m))
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "bind `%s`: an id-mapped mount (idmap) needs the container in a user namespace",
+                                 json_string_value(b));
+    }
     if (user_remap_is_set(&m) && check_shared_ns(d, hc, err) < 0)
         return -1;
     if (user_remap_is_set(&m) && json_get_bool(hc, "Privileged", false))
@@ -82,6 +134,80 @@ int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_e
                                  : "privileged mode is incompatible with user namespaces: run the container "
                                    "with --userns=host");
     return 0;
+}
+
+static char *idmap_dir(const struct container *c)
+{
+    return xasprintf("%s/idmap", c->state_dir);
+}
+
+int service_userns_binds_attach(struct daemon *d, struct container *c, json_t *hc, struct isd_error **err)
+{
+    struct user_remap m;
+    cleanup_free char *dir = idmap_dir(c);
+    json_t *binds = json_object_get(hc, "Binds"), *b;
+    size_t i;
+    service_userns_map(d, c->host_config, &m);
+    json_array_foreach(binds, i, b)
+    {
+        const char *s = json_string_value(b), *c1 = s != NULL ? strchr(s, ':') : NULL;
+        cleanup_free char *src = NULL, *dst = NULL;
+        if (c1 == NULL || !bind_is_idmapped(s))
+            continue;
+        if (!user_remap_is_set(&m))
+            return isd_error_set(err, ISD_ERR_INVALID, 0, "bind `%s`: an id-mapped mount needs a user namespace", s);
+        src = xstrndup(s, (size_t)(c1 - s));
+        dst = xasprintf("%s/%zu", dir, i);
+        if (mkdir_p(dir, 0700, err) < 0 || rootfs_idmap_bind(src, dst, &m, err) < 0)
+            return isd_error_wrap(err, "bind `%s`", s);
+        json_array_set_new(binds, i, json_sprintf("%s%s", dst, c1));
+    }
+    return 0;
+}
+
+void service_userns_binds_detach(struct container *c)
+{
+    cleanup_free char *dir = idmap_dir(c);
+    DIR *dp = opendir(dir);
+    struct dirent *de;
+    while (dp != NULL && (de = readdir(dp)) != NULL) {
+        cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+        if (de->d_name[0] == '.')
+            continue;
+        umount2(p, MNT_DETACH);
+        if (rmdir(p) < 0)
+            unlink(p);
+    }
+    if (dp != NULL)
+        closedir(dp);
+    rmdir(dir);
+}
+
+/* Whether id-mapped mounts work under the graph root (the kernel and the filesystem): a directory there cloned
+ * id-mapped, once per daemon. */
+static int idmap_probe_result = -1;
+static pthread_mutex_t idmap_probe_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool service_userns_idmap_supported(struct daemon *d)
+{
+    struct user_remap m = {65536, 65536, 65536};
+    pthread_mutex_lock(&idmap_probe_lock);
+    if (idmap_probe_result < 0) {
+        cleanup_free char *src = xasprintf("%s/.idmap-probe-XXXXXX", d->cfg->graph);
+        cleanup_free char *dst = NULL;
+        cleanup_error struct isd_error *e = NULL;
+        idmap_probe_result = 0;
+        if (mkdtemp(src) != NULL) {
+            dst = xasprintf("%s.m", src);
+            idmap_probe_result = rootfs_idmap_bind(src, dst, &m, &e) == 0;
+            umount2(dst, MNT_DETACH);
+            rmdir(dst);
+            rmdir(src);
+        }
+    }
+    bool ok = idmap_probe_result == 1;
+    pthread_mutex_unlock(&idmap_probe_lock);
+    return ok;
 }
 
 /* The runtime reaches the rootfs as the container's root, a stranger on the host: the directories from the

@@ -13,9 +13,40 @@
 #define POD_TYPE_LABEL "io.isulad.cri.type"
 #define POD_SANDBOX_LABEL "io.isulad.cri.sandbox-id"
 
+/* The pod's user namespace (the sandbox's HostConfig.PodUserns, "<uid>:<gid>:<size>"): every container of the pod
+ * is in it (its container:<sandbox> modes join the sandbox's user namespace). The adapter passes the container's own
+ * request in hc's PodUserns: absent (none), "" (the node's) or a mapping, which must be the pod's. */
+static int join_pod_userns(json_t *hc, const json_t *phc, struct isd_error **err)
+{
+    const char *pod = json_get_str(phc, "PodUserns");
+    const json_t *own = json_object_get(hc, "PodUserns");
+    const char *mine = json_string_value(own) != NULL ? json_string_value(own) : "";
+    bool pod_has = pod != NULL && pod[0] != '\0';
+    if (own != NULL && !pod_has && mine[0] != '\0')
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "the container asks for a user namespace (%s) but its pod has none: a pod's "
+                             "containers are in the pod's user namespace",
+                             mine);
+    if (own != NULL && pod_has && mine[0] == '\0')
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "the container asks for the node's user namespace but its pod has one of its own (%s): "
+                             "a pod's containers are in the pod's user namespace",
+                             pod);
+    if (own != NULL && pod_has && !streq(mine, pod))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "the container's user namespace mapping (%s) is not its pod's (%s): a pod's containers "
+                             "share the pod's user namespace",
+                             mine, pod);
+    if (pod_has)
+        json_object_set_new(hc, "PodUserns", json_string(pod));
+    else
+        json_object_del(hc, "PodUserns");
+    return 0;
+}
+
 /* The pod's namespaces: network, IPC and UTS always (the node's when the pod has the node's network), PID when
  * share_pid. */
-static void join_pod(json_t *hc, const json_t *pod, bool share_pid)
+static int join_pod(json_t *hc, const json_t *pod, bool share_pid, struct isd_error **err)
 {
     const char *id = json_get_str(pod, "Id");
     const json_t *phc = json_object_get(pod, "HostConfig");
@@ -37,6 +68,7 @@ static void join_pod(json_t *hc, const json_t *pod, bool share_pid)
         json_object_set_new(hc, "Runtime", json_string(json_get_str(phc, "Runtime")));
     if (share_pid)
         json_object_set_new(hc, "PidMode", json_string(streq(json_get_str(phc, "PidMode"), "host") ? "host" : mode));
+    return join_pod_userns(hc, phc, err);
 }
 
 int service_pod_container_create(struct daemon *d, const char *pod_id, const char *name, json_t *body, bool share_pid,
@@ -50,7 +82,8 @@ int service_pod_container_create(struct daemon *d, const char *pod_id, const cha
         hc = json_object();
         json_object_set_new(body, "HostConfig", hc);
     }
-    join_pod(hc, pod, share_pid);
+    if (join_pod(hc, pod, share_pid, err) < 0)
+        return isd_error_wrap(err, "create container in pod `%.12s`", json_get_str(pod, "Id"));
     json_t *labels = json_object_get(body, "Labels");
     if (!json_is_object(labels)) {
         labels = json_object();

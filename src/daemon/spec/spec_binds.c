@@ -56,12 +56,13 @@ static int add_bind(json_t *user, const char *src, const char *dst, bool ro, con
 }
 
 /* Mode of a bind spec: ro|rw, a propagation, z or Z (SELinux relabel: accepted, no effect here, see
- * docs/cli.md), nocopy (used by the volume resolver). Each kind at most once, as Docker checks. */
+ * docs/cli.md), nocopy (used by the volume resolver), idmap (an id-mapped mount: the service binds an id-mapped
+ * clone of the source instead). Each kind at most once, as Docker checks. */
 static int parse_mode(const char *mode, bool *ro, const char **prop)
 {
     cleanup_free char *copy = xstrdup(mode);
     char *save = NULL;
-    int rw_seen = 0, prop_seen = 0, label_seen = 0, copy_seen = 0;
+    int rw_seen = 0, prop_seen = 0, label_seen = 0, copy_seen = 0, idmap_seen = 0;
 
     for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         if (streq(t, "ro") || streq(t, "rw")) {
@@ -77,11 +78,13 @@ static int parse_mode(const char *mode, bool *ro, const char **prop)
             label_seen++;
         } else if (streq(t, "nocopy")) {
             copy_seen++;
+        } else if (streq(t, "idmap")) {
+            idmap_seen++;
         } else {
             return -1;
         }
     }
-    return rw_seen > 1 || prop_seen > 1 || label_seen > 1 || copy_seen > 1 ? -1 : 0;
+    return rw_seen > 1 || prop_seen > 1 || label_seen > 1 || copy_seen > 1 || idmap_seen > 1 ? -1 : 0;
 }
 
 static int parse_bind(json_t *user, const char *spec, struct isd_error **err)

@@ -106,6 +106,11 @@ int rootfs_remap_mode_parse(char *const *storage_opts, enum rootfs_remap_mode *r
  * ISD_ERR_NOT_IMPLEMENTED (AUTO takes the copies then). */
 int rootfs_mount_mapped(struct layer_store *ls, const char *container_id, const struct user_remap *map,
                         enum rootfs_remap_mode mode, char **ret_merged_path, struct isd_error **err);
+/* Attaches at dst (a directory or a file made for it, like src) an id-mapped clone of src and of the mounts below
+ * it: what src's filesystem holds as id n appears as map's n (n below map->size), so the container's root sees the
+ * files the host's root owns as its own. ISD_ERR_NOT_IMPLEMENTED when the kernel or a filesystem has no id-mapped
+ * mounts. The caller detaches dst (umount2 MNT_DETACH) once the container holds its own mount of it. */
+int rootfs_idmap_bind(const char *src, const char *dst, const struct user_remap *map, struct isd_error **err);
 /* Idempotent, falls back to MNT_DETACH when busy. */
 int rootfs_umount(struct layer_store *ls, const char *container_id, struct isd_error **err);
 /* Unmounts and deletes the rootfs, releasing its layer; idempotent. */
