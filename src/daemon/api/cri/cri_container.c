@@ -46,8 +46,10 @@ static json_t *binds_json(const Runtime__V1__ContainerConfig *c)
     json_t *a = json_array();
     for (size_t i = 0; i < c->n_mounts; i++) {
         const Runtime__V1__Mount *m = c->mounts[i];
-        cleanup_free char *b = xasprintf("%s:%s:%s%s", m->host_path, m->container_path, m->readonly ? "ro" : "rw",
-                                         prop[m->propagation <= 2 ? m->propagation : 0]);
+        /* uid/gid mappings: an id-mapped mount with the pod's mapping (cri_mounts_idmap_check) */
+        cleanup_free char *b = xasprintf("%s:%s:%s%s%s", m->host_path, m->container_path, m->readonly ? "ro" : "rw",
+                                         prop[m->propagation <= 2 ? m->propagation : 0],
+                                         m->n_uidmappings > 0 || m->n_gidmappings > 0 ? ",idmap" : "");
         json_array_append_new(a, json_string(b));
     }
     return a;
@@ -224,7 +226,10 @@ ProtobufCMessage *cri_create_container(struct daemon *d, const ProtobufCMessage 
         return NULL;
     json_object_set_new(json_object_get(body, "Labels"), CRI_CONFIG_LABEL, json_text(cri_message_json(&c->base)));
     const Runtime__V1__LinuxContainerSecurityContext *sc = c->linux != NULL ? c->linux->security_context : NULL;
-    if (cri_container_security_set(d, body, json_object_get(body, "HostConfig"), sc, err) < 0)
+    if (cri_container_security_set(d, body, json_object_get(body, "HostConfig"), sc, err) < 0 ||
+        cri_userns_set(json_object_get(body, "HostConfig"), sc != NULL ? sc->namespace_options : NULL, true,
+                       "CreateContainer", err) < 0 ||
+        cri_mounts_idmap_check(c, json_object_get(body, "HostConfig"), err) < 0)
         return NULL;
     if (service_pod_container_create(d, q->pod_sandbox_id, name, body, shares_pod_pid(c), log_path, &id, err) < 0)
         return NULL;

@@ -71,6 +71,19 @@ struct Runtime__V1__ContainerStats *cri_container_stats_new(struct daemon *d, co
                                                             long long *ret_pids, struct isd_error **err);
 /* A pod's metadata and annotations from the labels of its sandbox container (cri_pod.c). */
 struct Runtime__V1__PodSandboxMetadata;
+/* User namespaces (cri_userns.c): ns's userns_options as HostConfig.PodUserns (POD: the mapping; NODE: nothing for
+ * a sandbox, "" for a container; other modes and bad mappings: ISD_ERR_INVALID naming `what`); the mounts with
+ * uid/gid mappings checked against the container's (PodUserns in hc); Status's runtime handlers; the pod status's
+ * user namespace. */
+struct Runtime__V1__NamespaceOption;
+struct Runtime__V1__ContainerConfig;
+struct Runtime__V1__StatusResponse;
+struct Runtime__V1__UserNamespace;
+int cri_userns_set(json_t *hc, const struct Runtime__V1__NamespaceOption *ns, bool container, const char *what,
+                   struct isd_error **err);
+int cri_mounts_idmap_check(const struct Runtime__V1__ContainerConfig *c, const json_t *hc, struct isd_error **err);
+void cri_runtime_handlers_set(struct daemon *d, struct Runtime__V1__StatusResponse *r);
+struct Runtime__V1__UserNamespace *cri_userns_status_new(const json_t *hc);
 struct Runtime__V1__PodSandboxMetadata *cri_pod_metadata_new(const json_t *labels);
 json_t *cri_pod_annotations(const json_t *labels);
 ProtobufCMessage *cri_pod_sandbox_stats(struct daemon *d, const ProtobufCMessage *req, struct isd_error **err);

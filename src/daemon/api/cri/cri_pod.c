@@ -124,8 +124,10 @@ ProtobufCMessage *cri_run_pod_sandbox(struct daemon *d, const ProtobufCMessage *
     cleanup_free char *name = xasprintf("k8s_POD_%s_%s_%s_%u", m->name, m->namespace_, m->uid, m->attempt);
     cleanup_json json_t *body = pod_body(q);
     const Runtime__V1__LinuxPodSandboxConfig *l = q->config->linux;
-    if (cri_pod_security_set(d, body, json_object_get(body, "HostConfig"), l != NULL ? l->security_context : NULL,
-                             err) < 0)
+    const Runtime__V1__LinuxSandboxSecurityContext *sc = l != NULL ? l->security_context : NULL;
+    if (cri_pod_security_set(d, body, json_object_get(body, "HostConfig"), sc, err) < 0 ||
+        cri_userns_set(json_object_get(body, "HostConfig"), sc != NULL ? sc->namespace_options : NULL, false,
+                       "RunPodSandbox", err) < 0)
         return NULL;
     const char *extra = NULL;
     for (size_t i = 0; i < q->config->n_annotations; i++)
@@ -237,6 +239,7 @@ static Runtime__V1__LinuxPodSandboxStatus *linux_status(const json_t *hc)
     o->network = ns_mode(hc, "NetworkMode");
     o->pid = ns_mode(hc, "PidMode");
     o->ipc = ns_mode(hc, "IpcMode");
+    o->userns_options = cri_userns_status_new(hc);
     l->namespaces->options = o;
     return l;
 }

@@ -75,6 +75,7 @@ ProtobufCMessage *cri_status(struct daemon *d, const ProtobufCMessage *req, stru
     st->conditions[1] =
         condition_new("NetworkReady", net_ok, "NetworkPluginNotReady", net_err != NULL ? net_err->msg : NULL);
     r->status = st;
+    cri_runtime_handlers_set(d, r);
     if (((const Runtime__V1__StatusRequest *)req)->verbose)
         r->info = status_info(d, net, net_err, &r->n_info);
     return &r->base;
