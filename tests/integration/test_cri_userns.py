@@ -194,7 +194,8 @@ def test_bad_user_namespaces_are_refused_and_leave_nothing(cri, isula, podnet, p
         (userns(cri, uids=[(HOST_ID, 0, 10), (HOST_ID + 10, 10, 10)]), "exactly one uid and one gid range"),
         (userns(cri, uids=[(HOST_ID, 1, SIZE)]), "isulad maps ranges from container id 0"),
         (userns(cri, uids=[(0, 0, SIZE)]), "onto the host's root (host_id 0)"),
-        (userns(cri, uids=[(4294967295 - 10, 0, SIZE)]), "goes beyond id 2^32-1"),
+        (userns(cri, uids=[(4294967295 - 10, 0, SIZE)]), "goes past id 4294967294"),
+        (userns(cri, uids=[(4294967295 - SIZE + 1, 0, SIZE)]), "goes past id 4294967294"),  # its last id: (uid_t)-1
         (userns(cri, uids=[(HOST_ID, 0, SIZE)], gids=[(HOST_ID, 0, SIZE * 2)]), "the uid range (length 65536) and "
          "the gid range (length 131072) differ"),
         (userns(cri, mode=pb.CONTAINER), "user namespace mode CONTAINER is not supported"),
@@ -244,6 +245,30 @@ def test_bad_user_namespaces_are_refused_and_leave_nothing(cri, isula, podnet, p
     assert [n for n in out.split() if n.startswith("k8s_x_")] == []
     for p in (plain, own):  # both pods still run
         assert pod_status(cri, p).state == pb.SANDBOX_READY
+
+
+@needs_cni
+def test_failed_start_of_a_user_namespaced_pod_leaves_nothing(cri, d, isula, podnet, pause):
+    """A pod whose start fails after its namespaces were made: the runtime, as the pod's root, cannot search the
+    daemon's directory (the administrator did not grant it, test_users.remap_ready)."""
+    def state():
+        ls = lambda p: sorted(os.listdir(p)) if os.path.isdir(p) else []  # noqa: E731
+        brif = "/sys/class/net/%s/brif" % podnet.bridge
+        leases = [f for f in ls(lease_dir(podnet.cni_dir, podnet.name)) if f[0].isdigit()]
+        return (ls(os.path.join(d.state, "netns")), ls(os.path.join(d.state, "netns-userns")), ls(brif), leases,
+                len([ln for ln in open("/proc/mounts") if d.base in ln]))
+
+    before = state()
+    os.chmod(d.base, 0o700)
+    try:
+        e = rpc_error(cri.rt.RunPodSandbox, cri.pb.RunPodSandboxRequest(config=cri.pb.PodSandboxConfig(
+            metadata=cri.pb.PodSandboxMetadata(name="fails", namespace="it", uid="u-fails"),
+            linux=pod_linux(cri, userns(cri)))))
+    finally:
+        os.chmod(d.base, 0o711)
+    assert "permission denied" in e.details(), e.details()
+    assert sandbox_names(isula, "fails") == []
+    assert state() == before
 
 
 def test_bind_idmap_option_of_isula(d, isula, tmp_path):

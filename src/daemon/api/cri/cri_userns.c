@@ -17,7 +17,7 @@ static bool ranges_overlap(unsigned long long a, unsigned long long alen, unsign
     return a < b + blen && b < a + alen;
 }
 
-/* One list (uids or gids): exactly one range, from container id 0, not onto the host's root, within 2^32. */
+/* One list (uids or gids): exactly one range, from container id 0, not onto the host's root, below 2^32-1. */
 static int check_list(const char *what, const char *kind, Runtime__V1__IDMapping **v, size_t n, struct isd_error **err)
 {
     if (n == 0)
@@ -26,10 +26,12 @@ static int check_list(const char *what, const char *kind, Runtime__V1__IDMapping
     for (size_t i = 0; i < n; i++) {
         if (v[i]->length == 0)
             return isd_error_set(err, ISD_ERR_INVALID, 0, "%s: %s[%zu] has length 0", what, kind, i);
-        if ((unsigned long long)v[i]->host_id + v[i]->length - 1 > ID_MAX ||
-            (unsigned long long)v[i]->container_id + v[i]->length - 1 > ID_MAX)
-            return isd_error_set(err, ISD_ERR_INVALID, 0, "%s: %s[%zu] (host_id %u, length %u) goes beyond id 2^32-1",
-                                 what, kind, i, v[i]->host_id, v[i]->length);
+        /* 2^32-1 is (uid_t)-1, no id: the last id mapped is at most 2^32-2 */
+        if ((unsigned long long)v[i]->host_id + v[i]->length > ID_MAX ||
+            (unsigned long long)v[i]->container_id + v[i]->length > ID_MAX)
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "%s: %s[%zu] (host_id %u, container_id %u, length %u) goes past id 4294967294", what,
+                                 kind, i, v[i]->host_id, v[i]->container_id, v[i]->length);
         for (size_t j = 0; j < i; j++)
             if (ranges_overlap(v[i]->host_id, v[i]->length, v[j]->host_id, v[j]->length) ||
                 ranges_overlap(v[i]->container_id, v[i]->length, v[j]->container_id, v[j]->length))
