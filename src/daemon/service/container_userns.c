@@ -148,6 +148,7 @@ int service_userns_binds_attach(struct daemon *d, struct container *c, json_t *h
     json_t *binds = json_object_get(hc, "Binds"), *b;
     size_t i;
     service_userns_map(d, c->host_config, &m);
+    service_userns_binds_detach(c); /* what a crash between an attach and its detach left */
     json_array_foreach(binds, i, b)
     {
         const char *s = json_string_value(b), *c1 = s != NULL ? strchr(s, ':') : NULL;
