@@ -137,6 +137,9 @@ def test_pod_in_its_own_user_namespace(cri, d, isula, podnet, pods, pause, tmp_p
     # inside: root of a user namespace holding exactly the pod's mapping
     out = isula.ok("exec", a, "sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map").split()
     assert out == ["0", "0", "0", str(HOST_ID), str(SIZE), "0", str(HOST_ID), str(SIZE)]
+    r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=b, cmd=["sh", "-c", "id -u; cat /proc/self/uid_map"],
+                                               timeout=30), timeout=60)
+    assert r.exit_code == 0 and r.stdout.decode().split() == ["0", "0", str(HOST_ID), str(SIZE)]
     # on the host: the mapped ids
     assert status_ids(apid, "Uid") == [HOST_ID] * 4 and status_ids(apid, "Gid") == [HOST_ID] * 4
     # one user namespace for the pause process and every container, and it owns the pod's network namespace
@@ -213,7 +216,7 @@ def test_bad_user_namespaces_are_refused_and_leave_nothing(cri, isula, podnet, p
             (pod_linux(cri, userns(cri), network=pb.NODE), "cannot share the host's network namespace"),
             (pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
                 privileged=True, namespace_options=pb.NamespaceOption(userns_options=userns(cri)))),
-             "privileged mode is incompatible with user namespaces")]:
+             "privileged mode is incompatible with the pod's user namespace")]:
         e = rpc_error(cri.rt.RunPodSandbox, pb.RunPodSandboxRequest(config=pb.PodSandboxConfig(
             metadata=pb.PodSandboxMetadata(name="bad-userns", namespace="it", uid="u-bad"), linux=linux)))
         assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and msg in e.details(), e.details()

@@ -129,8 +129,9 @@ int service_userns_check_create(struct daemon *d, const json_t *hc, struct isd_e
         return -1;
     if (user_remap_is_set(&m) && json_get_bool(hc, "Privileged", false))
         return isd_error_set(err, ISD_ERR_INVALID, 0,
-                             mine != NULL && mine[0] != '\0'
-                                 ? "--user-remap and --privileged cannot be used together"
+                             mine != NULL && mine[0] != '\0' ? "--user-remap and --privileged cannot be used together"
+                             : json_get_str(hc, "PodUserns") != NULL
+                                 ? "privileged mode is incompatible with the pod's user namespace"
                                  : "privileged mode is incompatible with user namespaces: run the container "
                                    "with --userns=host");
     return 0;
