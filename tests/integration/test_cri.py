@@ -85,12 +85,17 @@ def lease_dir(cni_dir, net_name):
 
 FLAKY_PLUGIN = """#!/usr/bin/python3
 # A CNI plugin for the tests: passes ADD's prevResult through (fails it with failAdd); fails the first DEL of each
-# container
+# container; with recordDel, records at each DEL whether the namespace it names is there (a pinned nsfs mount)
 import json, os, sys
 conf = json.load(sys.stdin)
 cmd, cid = os.environ.get("CNI_COMMAND"), os.environ.get("CNI_CONTAINERID", "")
 mark = os.path.join(conf["markDir"], cid)
-if cmd == "ADD" and conf.get("failAdd"):
+if cmd == "DEL" and conf.get("recordDel"):
+    ns = os.environ.get("CNI_NETNS", "")
+    pinned = any(ln.split()[4] == ns and ln.split(" - ")[1].split()[0] == "nsfs" for ln in open("/proc/self/mountinfo"))
+    with open(mark + ".del", "a") as f:
+        f.write(json.dumps({"netns": ns, "pinned": pinned}) + "\\n")
+elif cmd == "ADD" and conf.get("failAdd"):
     json.dump({"cniVersion": conf["cniVersion"], "code": 11, "msg": "flaky ADD"}, sys.stdout)
     sys.exit(1)
 elif cmd == "ADD":
@@ -717,6 +722,50 @@ def test_stop_pod_sandbox_runs_del_of_every_plugin_even_when_one_fails(cri, d, i
         ipam = lease_dir(cni_dir, net.name)
         assert os.path.isdir(ipam) and not [f for f in os.listdir(ipam) if f[0].isdigit()]
         assert "flaky DEL" in d.read_log()
+        cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+        assert pod_leftovers(d, net, pid) == []
+        assert not os.path.exists(os.path.join(d.graph, "network", "cache", pid))
+    finally:
+        if os.path.exists("/sys/class/net/" + net.bridge):
+            subprocess.run(["ip", "link", "delete", net.bridge])
+
+
+@needs_cni
+def test_stop_pod_sandbox_releases_the_network_while_the_pod_still_has_its_namespace(cri, d, isula, cni_dir, pods,
+                                                                                     tmp_path):
+    """StopPodSandbox of a pod with a running container: every DEL sees the pod's namespace still pinned (it is
+    removed only after them), the container and the sandbox are stopped, the namespace is gone once the stop
+    answers, and RemovePodSandbox leaves nothing."""
+    from test_network import free_subnet
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    net = PodNet.__new__(PodNet)
+    net.cni_dir, net.name, net.bridge = cni_dir, "cri-rec-" + uuid.uuid4().hex[:6], "isdr" + uuid.uuid4().hex[:8]
+    net.subnet = free_subnet()
+    conf = "0-rec.conflist"  # first in lexical order: the default network for this pod
+    write_bridge_conf(cni_dir, conf, net.name, net.subnet, net.bridge,
+                      extra=[{"type": "flaky", "markDir": str(marks), "recordDel": True}])
+    try:
+        pid = pods("rec")
+    finally:
+        os.unlink(os.path.join(cni_dir, conf))
+    try:
+        sb = pod_status(cri, pid)
+        cfg = cri.pb.PodSandboxConfig(metadata=sb.metadata)
+        cid = cri.rt.CreateContainer(cri.pb.CreateContainerRequest(
+            pod_sandbox_id=pid, config=ctr_config(cri, "c", ["sleep", "1000"]), sandbox_config=cfg),
+            timeout=120).container_id
+        cri.rt.StartContainer(cri.pb.StartContainerRequest(container_id=cid), timeout=120)
+        assert ctr_status(cri, cid).state == cri.pb.CONTAINER_RUNNING
+        netns = os.path.join(d.state, "netns", pid)
+        assert os.path.exists(netns)
+        cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
+        records = [json.loads(ln) for ln in (marks / (pid + ".del")).read_text().splitlines()]
+        assert records and all(r == {"netns": netns, "pinned": True} for r in records), records
+        assert ctr_status(cri, cid).state == cri.pb.CONTAINER_EXITED
+        assert pod_status(cri, pid).state == cri.pb.SANDBOX_NOTREADY
+        assert not os.path.exists(netns)
+        assert not os.listdir("/sys/class/net/%s/brif" % net.bridge)
         cri.rt.RemovePodSandbox(cri.pb.RemovePodSandboxRequest(pod_sandbox_id=pid), timeout=120)
         assert pod_leftovers(d, net, pid) == []
         assert not os.path.exists(os.path.join(d.graph, "network", "cache", pid))

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -285,15 +286,46 @@ void service_network_hosts(struct daemon *d, struct container *c)
         service_network_hosts_refresh(d, nets[i]);
 }
 
+/* One teardown of a container's network at a time: a pod's stop releases it while the exit's cleanup may be
+ * doing the same (the second one waits and finds nothing left, or retries what a failing plugin left). A set of
+ * the IDs being torn down, not a lock held across the plugins: teardowns of different containers never wait on
+ * each other (50 pods stopped at once run their DELs side by side). */
+static pthread_mutex_t stopping_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stopping_changed = PTHREAD_COND_INITIALIZER;
+static json_t *stopping; /* {id: true}, made at the first use, never freed (a daemon-wide set) */
+
+static void stop_claim(const char *id)
+{
+    pthread_mutex_lock(&stopping_lock);
+    if (stopping == NULL)
+        stopping = json_object();
+    while (json_object_get(stopping, id) != NULL)
+        pthread_cond_wait(&stopping_changed, &stopping_lock);
+    json_object_set_new(stopping, id, json_true());
+    pthread_mutex_unlock(&stopping_lock);
+}
+
+static void stop_release(const char *id)
+{
+    pthread_mutex_lock(&stopping_lock);
+    json_object_del(stopping, id);
+    pthread_cond_broadcast(&stopping_changed);
+    pthread_mutex_unlock(&stopping_lock);
+}
+
 void service_network_stop(struct daemon *d, const char *id)
 {
     struct isd_error *err = NULL;
     cleanup_strv char **nets = NULL;
-    if (!network_container_has_state(d->network, id))
+    stop_claim(id);
+    if (!network_container_has_state(d->network, id)) {
+        stop_release(id);
         return;
+    }
     nets = network_container_networks(d->network, id);
     if (network_container_detach(d->network, id, &err) < 0)
         log_error("container `%s`: network teardown: %s", id, err->msg);
+    stop_release(id);
     isd_error_free(err);
     for (size_t i = 0; nets != NULL && nets[i] != NULL; i++)
         service_network_hosts_refresh(d, nets[i]); /* the others forget its name */

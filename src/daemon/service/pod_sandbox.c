@@ -145,14 +145,39 @@ static char **pod_members(struct daemon *d, const char *id)
     return out;
 }
 
-/* Stops the pod's containers and its sandbox (at once: the grace periods were kubelet's business before) and
- * releases the pod's network (CNI DEL; a plugin that fails is logged and retried at remove). Idempotent. */
-int service_pod_stop(struct daemon *d, const char *id, struct isd_error **err)
+/* The pod's network release (CNI DEL of each attachment, then the namespace) in a thread of its own. */
+struct pod_net_release {
+    struct daemon *d;
+    const char *id;
+    pthread_t thread;
+    bool started;
+};
+
+static void *pod_net_release_main(void *arg)
 {
-    cleanup_json json_t *pod = service_pod_inspect(d, id, err);
-    if (pod == NULL)
-        return -1;
-    const char *full = json_get_str(pod, "Id");
+    struct pod_net_release *r = arg;
+    service_network_stop(r->d, r->id);
+    return NULL;
+}
+
+static void pod_net_release_start(struct pod_net_release *r)
+{
+    if (service_network_has_state(r->d, r->id))
+        r->started = pthread_create(&r->thread, NULL, pod_net_release_main, r) == 0;
+}
+
+/* Done once the thread is; without a thread, here and now. */
+static void pod_net_release_finish(struct pod_net_release *r)
+{
+    if (r->started)
+        pthread_join(r->thread, NULL);
+    else
+        service_network_stop(r->d, r->id);
+    r->started = false;
+}
+
+static int pod_stop_containers(struct daemon *d, const char *full, struct isd_error **err)
+{
     cleanup_strv char **members = pod_members(d, full);
     for (size_t i = 0; members != NULL && members[i] != NULL; i++) {
         cleanup_error struct isd_error *e = NULL;
@@ -163,8 +188,24 @@ int service_pod_stop(struct daemon *d, const char *id, struct isd_error **err)
     cleanup_error struct isd_error *e = NULL;
     if (service_container_stop(d, full, 0, &e) < 0 && e->code != ISD_ERR_NOT_MODIFIED)
         return isd_error_set(err, e->code, e->errnum, "stop pod `%s`: %s", full, e->msg);
-    service_network_stop(d, full);
     return 0;
+}
+
+/* Stops the pod's containers and its sandbox (at once: the grace periods were kubelet's business before) and
+ * releases the pod's network (CNI DEL; a plugin that fails is logged and retried at remove). The release runs
+ * while the containers are killed: their processes are ended without a grace period, so none of them has any use
+ * for the network any more, and the namespace stays (pinned under the network module's directory, removed only
+ * after the DELs) whether they are still alive or not. Answers once both are done. Idempotent. */
+int service_pod_stop(struct daemon *d, const char *id, struct isd_error **err)
+{
+    cleanup_json json_t *pod = service_pod_inspect(d, id, err);
+    if (pod == NULL)
+        return -1;
+    struct pod_net_release rel = {.d = d, .id = json_get_str(pod, "Id")};
+    pod_net_release_start(&rel);
+    int rc = pod_stop_containers(d, rel.id, err);
+    pod_net_release_finish(&rel);
+    return rc;
 }
 
 /* Removes the pod's containers and its sandbox, with whatever network state is left. Idempotent: an unknown
