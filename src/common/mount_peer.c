@@ -1,10 +1,11 @@
 /* Cloning a mount out of another mount namespace (mount_peer.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,69 +13,58 @@
 #include "common/mount_peer.h"
 #include "common/util.h"
 
-/* In the forked child (single-threaded, so setns into a mount namespace is allowed): only syscalls. */
-static void child_clone(int sock, int nsfd, const char *path)
-{
-    char byte = 0;
-    char ctl[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {&byte, 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    int fd;
+#define CHILD_STACK (64 * 1024)
 
-    if (setns(nsfd, CLONE_NEWNS) < 0)
-        _exit(1);
-    fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (fd < 0)
-        _exit(2);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    _exit(sendmsg(sock, &msg, 0) == 1 ? 0 : 3);
+/* Shared with the child: it runs in the caller's memory and file table while the caller is suspended. */
+struct peer_clone {
+    int nsfd;
+    const char *path;
+    int fd;   /* the detached tree, opened straight into the caller's file table */
+    int step; /* where the child failed, 0 when it did not */
+};
+
+/* The child (its own fs_struct: setns into a mount namespace is allowed there, not in the daemon's threads).
+ * Only syscalls: it shares the daemon's memory. */
+static int child_clone(void *arg)
+{
+    struct peer_clone *pc = arg;
+    if (setns(pc->nsfd, CLONE_NEWNS) < 0) {
+        pc->step = 1;
+        return 1;
+    }
+    pc->fd = open_tree(AT_FDCWD, pc->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    pc->step = pc->fd < 0 ? 2 : 0;
+    return pc->step;
 }
 
-static int receive_fd(int sock)
-{
-    char byte;
-    char ctl[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {&byte, 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
-    struct cmsghdr *cm;
-    int fd = -1;
-
-    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-        return -1;
-    cm = CMSG_FIRSTHDR(&msg);
-    if (cm == NULL || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
-        return -1;
-    memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-    return fd;
-}
-
+/* The clone runs in a vfork-like child (CLONE_VM | CLONE_VFORK, as posix_spawn does), sharing the file table: no
+ * copy of the daemon's page tables (a fork marks every page of the daemon copy-on-write, and the daemon takes a
+ * fault on each page it writes afterwards), and no descriptor passing; signals stay blocked in the child. */
 int mount_peer_clone(pid_t pid, const char *path, const char *target, struct isd_error **err)
 {
     cleanup_free char *ns = xasprintf("/proc/%d/ns/mnt", (int)pid);
     cleanup_close int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
     cleanup_close int tree = -1;
-    int sp[2], status = 0;
+    cleanup_free char *stack = NULL;
+    struct peer_clone pc = {.nsfd = nsfd, .path = path, .fd = -1, .step = -1};
+    sigset_t all, old;
+    int status = 0;
     pid_t child;
 
     if (nsfd < 0)
         return isd_error_errno(err, "open `%s`", ns);
-    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
-        return isd_error_errno(err, "socketpair");
-    child = fork();
-    if (child == 0)
-        child_clone(sp[1], nsfd, path);
-    close(sp[1]);
-    tree = child > 0 ? receive_fd(sp[0]) : -1;
-    close(sp[0]);
-    if (child > 0)
-        waitpid(child, &status, 0);
+    stack = xmalloc(CHILD_STACK);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    child = clone(child_clone, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &pc);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (child < 0)
+        return isd_error_errno(err, "clone `%s` of process %d", path, (int)pid);
+    waitpid(child, &status, 0);
+    tree = pc.fd;
     if (tree < 0)
         return isd_error_set(err, ISD_ERR_INTERNAL, 0, "clone `%s` of process %d: failed (step %d)", path, (int)pid,
-                             WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                             pc.step);
     if (mkdir(target, 0700) < 0 && errno != EEXIST)
         return isd_error_errno(err, "mkdir `%s`", target);
     if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
