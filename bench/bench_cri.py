@@ -8,6 +8,9 @@ Both daemons run side by side, and measure:
   * with the 50 pods running: the RSS of the per-pod monitor processes (isulad-shim, one per container and one
     for the pause container; containerd-shim-runc-v2, one per pod) summed and divided by the pods, and the
     daemon's RSS
+  * with --runc-floor, also runc alone in the same alternation: two `runc run -d` of a trivial bundle per pod up,
+    two `runc delete -f` per pod down (the runtime's share, the floor of an engine that runs two runc containers
+    per pod)
 
 Both runtimes get the same images (busybox and the pause image, saved from isulad's built-in ones and imported
 into containerd with `ctr -n k8s.io images import`: nothing is pulled), the same CNI conf dir and plugins (a
@@ -107,6 +110,56 @@ class Pods:
             list(ex.map(self.down, pids))
             t_down = time.perf_counter() - t
         return {"up": t_up, "down": t_down}, mem
+
+
+class RuncFloor:
+    """The runtime's own share of a pod, without any engine: a pod up is two `runc run -d` of a trivial bundle (the
+    static isulad-pause as the process: the pause container, then the container), a pod down two
+    `runc delete -f`; no network, no shim. Measured alternately with the engines' pods, under the same load."""
+
+    def __init__(self, build, base):
+        self.bundle = os.path.join(base, "runc-floor")
+        self.root = os.path.join(base, "runc-floor-root")
+        os.makedirs(os.path.join(self.bundle, "rootfs"))
+        shutil.copy(os.path.join(build, "isulad-pause"), os.path.join(self.bundle, "rootfs", "pause"))
+        subprocess.run(["runc", "spec"], cwd=self.bundle, check=True)
+        path = os.path.join(self.bundle, "config.json")
+        with open(path) as f:
+            spec = json.load(f)
+        spec["process"].update(terminal=False, args=["/pause"])
+        spec["root"]["readonly"] = True
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        self.tag = uuid.uuid4().hex[:6]
+        self.ch = self  # pod_bench closes a runner's channel
+
+    def close(self):
+        for cid in os.listdir(self.root) if os.path.isdir(self.root) else []:
+            subprocess.run(["runc", "--root", self.root, "delete", "-f", cid], capture_output=True)
+
+    def runc(self, *args):
+        subprocess.run(["runc", "--root", self.root] + list(args), check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def up(self, i):
+        ids = ["floor-%s-%d-%s" % (self.tag, i, k) for k in ("pause", "c")]
+        for cid in ids:
+            self.runc("run", "-d", "--bundle", self.bundle, cid)
+        return ids
+
+    def down(self, ids):
+        for cid in ids:
+            self.runc("delete", "-f", cid)
+
+    def parallel(self, count):
+        with concurrent.futures.ThreadPoolExecutor(max_workers=count) as ex:
+            t = time.perf_counter()
+            pods = list(ex.map(self.up, range(1000, 1000 + count)))
+            t_up = time.perf_counter() - t
+            t = time.perf_counter()
+            list(ex.map(self.down, pods))
+            t_down = time.perf_counter() - t
+        return {"up": t_up, "down": t_down}, None
 
 
 def pod_bench(runners, n, count):
@@ -236,6 +289,9 @@ def main():
     ap.add_argument("--baseline", metavar="BUILD",
                     help="also an isulad of another build dir (a before/after comparison under the same load)")
     ap.add_argument("--no-containerd", action="store_true", help="isulad alone (quicker before/after comparisons)")
+    ap.add_argument("--runc-floor", action="store_true",
+                    help="also two bare `runc run -d` / `runc delete -f` of a trivial bundle per pod (the runtime's own "
+                         "share), alternating with the pods")
     ap.add_argument("--out")
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="isd-bench-cri-", dir="/tmp")
@@ -246,7 +302,7 @@ def main():
     try:
         engine = Engine(a.build, base, ["--pod-sandbox-image", PAUSE, "--cni-conf-dir", conf_dir,
                                         "--cni-bin-dir", "/usr/lib/cni"])
-        ctd = base_engine = None
+        ctd = base_engine = floor = None
         try:
             runners = {"isulad": Pods(engine.sock, base, a.node_network, "isulad-shim.*" + engine.base,
                                       engine.proc.pid)}
@@ -267,8 +323,12 @@ def main():
                 ctd = Containerd(conf_dir, save_images(engine, base))
                 runners["containerd"] = Pods(ctd.sock, base, a.node_network,
                                              "containerd-shim-runc-v2 .*-address " + ctd.sock, ctd.proc.pid)
+            if a.runc_floor:
+                floor = runners["runc"] = RuncFloor(a.build, base)
             results.update(pod_bench(runners, a.n, a.parallel))
         finally:
+            if floor is not None:
+                floor.close()
             if ctd is not None:
                 ctd.stop()
             if base_engine is not None:
@@ -281,9 +341,10 @@ def main():
             subprocess.run(["ip", "link", "delete", BRIDGE])
         shutil.rmtree(base, ignore_errors=True)
     ver = subprocess.run(["containerd", "--version"], capture_output=True, text=True).stdout.split()
-    keys = ["isulad"] + (["baseline"] if a.baseline else []) + ["containerd"]
+    keys = ["isulad"] + (["baseline"] if a.baseline else []) + ["containerd"] + (["runc"] if a.runc_floor else [])
     names = ["isulad"] + (["isulad (baseline: %s)" % a.baseline] if a.baseline else []) + [
-        "containerd %s" % (ver[2] if len(ver) > 2 else "")]
+        "containerd %s" % (ver[2] if len(ver) > 2 else "")] + (["runc alone (2 x run -d / delete -f)"]
+                                                               if a.runc_floor else [])
     lines = ["# CRI pods: isulad vs containerd", "",
              "Machine: %s cores, kernel %s; n=%d serial pods; %d pods in parallel; %s, runc, cgroupfs. "
              "Times are median / p90 in ms." % (os.cpu_count(), os.uname().release, a.n, a.parallel,
@@ -297,8 +358,8 @@ def main():
              lambda r: "%.2f MiB (%d shims)" % (r[2]["shim_per_pod"] / 1024, r[2]["shims"])),
             ("daemon RSS with %d pods" % a.parallel, lambda r: "%.1f MiB" % (r[2]["daemon"] / 1024))]
     for label, f in rows:
-        cells = [f(results[k]) if not isinstance(results[k], str) else results[k]
-                 for k in keys]
+        cells = [results[k] if isinstance(results[k], str) else "–" if results[k][2] is None and "RSS" in label
+                 else f(results[k]) for k in keys]
         lines.append("| %s | %s |" % (label, " | ".join(cells)))
     if a.baseline:
         i, b = results["isulad"], results["baseline"]
@@ -310,6 +371,11 @@ def main():
         lines += ["", "Ratio of medians, isulad / containerd: pod up %.2fx, pod down %.2fx." % (
             statistics.median(i[0]["pod up"]) / statistics.median(c[0]["pod up"]),
             statistics.median(i[0]["pod down"]) / statistics.median(c[0]["pod down"]))]
+        if a.runc_floor:
+            r = results["runc"]
+            lines += ["", "runc alone / containerd: pod up %.2fx, pod down %.2fx." % (
+                statistics.median(r[0]["pod up"]) / statistics.median(c[0]["pod up"]),
+                statistics.median(r[0]["pod down"]) / statistics.median(c[0]["pod down"]))]
     report = "\n".join(lines) + "\n"
     print(report)
     if a.out:
