@@ -454,14 +454,18 @@ def test_host_network_pod(cri, d, isula, podnet, pods):
 
 @needs_cni
 def test_failed_run_pod_sandbox_leaves_nothing(cri, d, isula, podnet):
-    before = set(isula.ok("ps", "-a", "-q", "--no-trunc").split())
+    netns_dir = os.path.join(d.state, "netns")
+
+    def netns():
+        return set(os.listdir(netns_dir)) if os.path.isdir(netns_dir) else set()
+
+    before, netns_before = set(isula.ok("ps", "-a", "-q", "--no-trunc").split()), netns()
     meta = cri.pb.PodSandboxMetadata(name="bad", namespace="it", uid=uuid.uuid4().hex)
     req = cri.pb.RunPodSandboxRequest(config=cri.pb.PodSandboxConfig(metadata=meta), runtime_handler="no-such-rt")
     e = rpc_error(cri.rt.RunPodSandbox, req)
     assert e.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND), e.details()
     assert set(isula.ok("ps", "-a", "-q", "--no-trunc").split()) == before
-    assert not os.listdir(os.path.join(d.state, "netns")) or all(
-        n in before for n in os.listdir(os.path.join(d.state, "netns")))
+    assert netns() == netns_before
     e = rpc_error(cri.rt.RunPodSandbox, cri.pb.RunPodSandboxRequest())
     assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "metadata" in e.details()
 
