@@ -39,6 +39,14 @@ def scrape(addr, query=""):
 def test_scrape(new_daemon):
     addr = "127.0.0.1:%d" % free_port()
     d = new_daemon(extra_args=["--metrics-addr", addr])
+    # the daemon's storage on a disk of its own (a loop device over a file, freed when unmounted): since Linux 6.10
+    # cgroup v1 counts a disk's I/O only once a limit was written for it, which no test may have done yet
+    img = os.path.join(d.base, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(256 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True, capture_output=True)
+    os.makedirs(d.graph)
+    subprocess.run(["mount", "-o", "loop", img, d.graph], check=True)  # the daemon's teardown unmounts it
     d.start()
     isula = [bin_path("isula"), "-H", d.host]
     cid = subprocess.run(isula + ["run", "-d", "busybox", "sleep", "60"], capture_output=True, text=True,
@@ -98,6 +106,14 @@ def test_pull_bytes_counts_a_real_pull(registry, daemon_factory):  # noqa: F811
 def test_per_container_figures(new_daemon):
     addr = "127.0.0.1:%d" % free_port()
     d = new_daemon(extra_args=["--metrics-addr", addr])
+    # the daemon's storage on a disk of its own (a loop device over a file, freed when unmounted): since Linux 6.10
+    # cgroup v1 counts a disk's I/O only once a limit was written for it, which no test may have done yet
+    img = os.path.join(d.base, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(256 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True, capture_output=True)
+    os.makedirs(d.graph)
+    subprocess.run(["mount", "-o", "loop", img, d.graph], check=True)  # the daemon's teardown unmounts it
     d.start()
     isula = [bin_path("isula"), "-H", d.host]
 
@@ -137,11 +153,19 @@ def test_per_container_figures(new_daemon):
 
 
 def test_per_container_block_io_and_pids(new_daemon):
-    """With ?containers=1: the bytes a running container read and wrote on block devices (its rootfs on the
-    host's disk, written and read back with O_DIRECT so that they are its own I/O, not the page cache's) and the
+    """With ?containers=1: the bytes a running container read and wrote on block devices (its rootfs on a
+    disk, written and read back with O_DIRECT so that they are its own I/O, not the page cache's) and the
     processes in it, from its cgroup."""
     addr = "127.0.0.1:%d" % free_port()
     d = new_daemon(extra_args=["--metrics-addr", addr])
+    # the daemon's storage on a disk of its own (a loop device over a file, freed when unmounted): since Linux 6.10
+    # cgroup v1 counts a disk's I/O only once a limit was written for it, which no test may have done yet
+    img = os.path.join(d.base, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(256 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True, capture_output=True)
+    os.makedirs(d.graph)
+    subprocess.run(["mount", "-o", "loop", img, d.graph], check=True)  # the daemon's teardown unmounts it
     d.start()
     isula = [bin_path("isula"), "-H", d.host]
 

@@ -81,6 +81,8 @@ bool cgroup_blkio_weight_is_bfq(void);
 bool cgroup_block_device_uses_bfq(unsigned int maj, unsigned int min);
 /* Whether a kernel memory limit takes effect (v1 with memory.kmem.limit_in_bytes, Linux before 5.16). */
 bool cgroup_kmem_supported(void);
+/* cgroup v1: turns on the per-cgroup I/O counters for the disk holding path (see cgroup_blkio.c); nothing on v2. */
+void cgroup_blkio_stats_enable(const char *path);
 /* Makes <unified root><cgroups_path> with ctrl ("hugetlb") enabled in each ancestor's cgroup.subtree_control;
  * returns that directory (caller frees). For a controller that runc's v1 manager cannot set on a hybrid host. */
 char *cgroup_unified_prepare(const char *cgroups_path, const char *ctrl, struct isd_error **err);

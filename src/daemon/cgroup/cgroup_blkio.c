@@ -7,12 +7,18 @@
  * others.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "daemon/cgroup/cgroup.h"
 
@@ -155,4 +161,55 @@ int cgroup_blkio_apply(const struct cgroup_paths *cg, const json_t *b, struct is
             0)
             return -1;
     return 0;
+}
+
+/* "maj:min" of the whole disk holding path (a partition's parent), NULL for a file system with no block device. */
+static char *disk_of(const char *path)
+{
+    struct stat st;
+    cleanup_free char *sys = NULL, *part = NULL, *parent = NULL;
+    char real[PATH_MAX];
+    char *dev, *nl;
+    if (stat(path, &st) < 0 || major(st.st_dev) == 0)
+        return NULL;
+    sys = xasprintf("/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
+    part = xasprintf("%s/partition", sys);
+    if (!path_exists(part))
+        return xasprintf("%u:%u", major(st.st_dev), minor(st.st_dev));
+    if (realpath(sys, real) == NULL)
+        return NULL;
+    parent = xasprintf("%s/../dev", real);
+    dev = read_file(parent, 64, NULL, NULL);
+    if (dev != NULL && (nl = strchr(dev, '\n')) != NULL)
+        *nl = '\0';
+    return dev;
+}
+
+/*
+ * Since Linux 6.10 a disk's blk-throttle state is made when a limit is first written for it, and until then cgroup
+ * v1 counts no bytes or operations in blkio.throttle.io_service_bytes/io_serviced, the only per-cgroup I/O
+ * counters v1 has without bfq (stats and metrics read them). A limit of 0 (none) written once for the disk, in a
+ * cgroup made for that and removed at once, turns the counting on and leaves no rule behind; older kernels count
+ * anyway. Binds on other disks are not covered. Failures are logged and change nothing else.
+ */
+void cgroup_blkio_stats_enable(const char *path)
+{
+    bool v2 = false;
+    const char *root = blkio_root(&v2);
+    cleanup_free char *disk = NULL, *dir = NULL, *value = NULL;
+    struct isd_error *err = NULL;
+    if (root == NULL || v2 || (disk = disk_of(path)) == NULL)
+        return;
+    dir = xasprintf("%s/isulad-io-stats-%d", root, (int)getpid());
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        log_warn("blkio: cannot make %s to turn on the I/O counters of disk %s: %s", dir, disk, strerror(errno));
+        return;
+    }
+    value = xasprintf("%s 0", disk);
+    if (cgroup_write(dir, "blkio.throttle.read_bps_device", value, &err) < 0) {
+        log_warn("blkio: the I/O counters of disk %s stay off: %s", disk, err->msg);
+        isd_error_free(err);
+    }
+    if (rmdir(dir) < 0)
+        log_warn("blkio: cannot remove %s: %s", dir, strerror(errno));
 }

@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/cgroup/cgroup.h"
 #include "daemon/image/image_store.h"
 #include "daemon/network/network.h"
 #include "daemon/service/internal.h"
@@ -62,6 +63,7 @@ int daemon_init(struct daemon *d, const struct isd_config *cfg, struct isd_error
     }
     if (cfg->enable_cdi)
         d->cdi = cdi_registry_new(cfg->cdi_spec_dirs);
+    cgroup_blkio_stats_enable(d->storage_root);
     d->containers = container_store_new();
     d->execs = exec_store_new();
     d->layers = layer_store_open(d->storage_root, err);
