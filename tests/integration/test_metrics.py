@@ -39,14 +39,6 @@ def scrape(addr, query=""):
 def test_scrape(new_daemon):
     addr = "127.0.0.1:%d" % free_port()
     d = new_daemon(extra_args=["--metrics-addr", addr])
-    # the daemon's storage on a disk of its own (a loop device over a file, freed when unmounted): since Linux 6.10
-    # cgroup v1 counts a disk's I/O only once a limit was written for it, which no test may have done yet
-    img = os.path.join(d.base, "disk.img")
-    with open(img, "wb") as f:
-        f.truncate(256 << 20)
-    subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True, capture_output=True)
-    os.makedirs(d.graph)
-    subprocess.run(["mount", "-o", "loop", img, d.graph], check=True)  # the daemon's teardown unmounts it
     d.start()
     isula = [bin_path("isula"), "-H", d.host]
     cid = subprocess.run(isula + ["run", "-d", "busybox", "sleep", "60"], capture_output=True, text=True,
@@ -106,14 +98,6 @@ def test_pull_bytes_counts_a_real_pull(registry, daemon_factory):  # noqa: F811
 def test_per_container_figures(new_daemon):
     addr = "127.0.0.1:%d" % free_port()
     d = new_daemon(extra_args=["--metrics-addr", addr])
-    # the daemon's storage on a disk of its own (a loop device over a file, freed when unmounted): since Linux 6.10
-    # cgroup v1 counts a disk's I/O only once a limit was written for it, which no test may have done yet
-    img = os.path.join(d.base, "disk.img")
-    with open(img, "wb") as f:
-        f.truncate(256 << 20)
-    subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True, capture_output=True)
-    os.makedirs(d.graph)
-    subprocess.run(["mount", "-o", "loop", img, d.graph], check=True)  # the daemon's teardown unmounts it
     d.start()
     isula = [bin_path("isula"), "-H", d.host]
 
