@@ -305,23 +305,28 @@ def spdy_forward(c, port, rid, payload):
     return out, bytes(err.data)
 
 
+def check_httpd_forwards(c):
+    """Over a port-forward session c: the pod's httpd page on 8080 (retried until it listens), a second connection
+    on the same session, and the error of port 8089 that nobody listens on."""
+    req = b"GET /index.html HTTP/1.0\r\n\r\n"
+    for rid in range(100):
+        out, errtext = spdy_forward(c, 8080, rid, req)
+        if not errtext:
+            break
+    assert out.startswith(b"HTTP/1.") and out.endswith(b"hello from the pod\n"), out
+    out, errtext = spdy_forward(c, 8080, 1000, req)
+    assert out.endswith(b"hello from the pod\n") and errtext == b""
+    out, errtext = spdy_forward(c, 8089, 1001, b"x")
+    assert out == b"" and b"8089" in errtext
+
+
 def test_port_forward_spdy(cri, pod, httpd):
     url = cri.rt.PortForward(cri.pb.PortForwardRequest(pod_sandbox_id=pod[0], port=[8080]), timeout=30).url
     assert "/portforward/" in url
     c = Spdy(url, "portforward.k8s.io")
     try:
         assert c.headers.get("x-stream-protocol-version") == "portforward.k8s.io"
-        req = b"GET /index.html HTTP/1.0\r\n\r\n"
-        for rid in range(100):  # until httpd listens
-            out, errtext = spdy_forward(c, 8080, rid, req)
-            if not errtext:
-                break
-        assert out.startswith(b"HTTP/1.") and out.endswith(b"hello from the pod\n"), out
-        # a second connection on the same session, and a port nobody listens on
-        out, errtext = spdy_forward(c, 8080, 1000, req)
-        assert out.endswith(b"hello from the pod\n") and errtext == b""
-        out, errtext = spdy_forward(c, 8089, 1001, b"x")
-        assert out == b"" and b"8089" in errtext
+        check_httpd_forwards(c)
     finally:
         c.close()
 
@@ -475,16 +480,7 @@ def test_port_forward_spdy_tunnelled_in_websocket(cri, pod, httpd):
     c = SpdyOverWebSocket(url, flow=True)
     try:
         assert c.subprotocol == "spdy/3.1+portforward.k8s.io"  # as python3-websocket spells what it got
-        req = b"GET /index.html HTTP/1.0\r\n\r\n"
-        for rid in range(100):  # until httpd listens
-            out, errtext = spdy_forward(c, 8080, rid, req)
-            if not errtext:
-                break
-        assert out.startswith(b"HTTP/1.") and out.endswith(b"hello from the pod\n"), out
-        out, errtext = spdy_forward(c, 8080, 1000, req)
-        assert out.endswith(b"hello from the pod\n") and errtext == b""
-        out, errtext = spdy_forward(c, 8089, 1001, b"x")
-        assert out == b"" and b"8089" in errtext
+        check_httpd_forwards(c)
         c.ping(7)
         assert c.wait(lambda: 7 in getattr(c, "pings", []))
     finally:
