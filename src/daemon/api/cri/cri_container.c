@@ -11,35 +11,6 @@
 #include "cri/api.pb-c.h"
 #include "daemon/api/cri/cri_internal.h"
 
-#define META_LABEL "io.isulad.cri.metadata"
-#define ANNOTATIONS_LABEL "io.isulad.cri.annotations"
-#define LOG_LABEL "io.isulad.cri.log-path"
-#define SANDBOX_LABEL "io.isulad.cri.sandbox-id"
-#define OWN_LABEL_PREFIX "io.isulad.cri."
-
-static json_t *json_text(json_t *j)
-{
-    cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
-    return json_string(text);
-}
-
-static json_t *strv_json(char **v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
-static json_t *map_json(struct cri_kv **kv, size_t n)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < n; i++)
-        json_object_set_new(o, kv[i]->key, json_string(kv[i]->value));
-    return o;
-}
-
 static json_t *binds_json(const Runtime__V1__ContainerConfig *c)
 {
     static const char *const prop[] = {"", ",rslave", ",rshared"};
@@ -138,25 +109,25 @@ static json_t *container_body(const Runtime__V1__ContainerConfig *c, const char 
 {
     json_t *hc = json_object();
     json_t *env = json_array();
-    json_t *labels = map_json((struct cri_kv **)c->labels, c->n_labels);
+    json_t *labels = cri_map_json((void *const *)c->labels, c->n_labels);
     for (size_t i = 0; i < c->n_envs; i++) {
         cleanup_free char *kv = xasprintf("%s=%s", c->envs[i]->key, c->envs[i]->value);
         json_array_append_new(env, json_string(kv));
     }
     json_object_set_new(
-        labels, META_LABEL,
-        json_text(json_pack("{s:s, s:I}", "name", c->metadata->name, "attempt", (json_int_t)c->metadata->attempt)));
-    json_object_set_new(labels, ANNOTATIONS_LABEL,
-                        json_text(map_json((struct cri_kv **)c->annotations, c->n_annotations)));
+        labels, CRI_META_LABEL,
+        cri_json_text(json_pack("{s:s, s:I}", "name", c->metadata->name, "attempt", (json_int_t)c->metadata->attempt)));
+    json_object_set_new(labels, CRI_ANNOTATIONS_LABEL,
+                        cri_json_text(cri_map_json((void *const *)c->annotations, c->n_annotations)));
     if (log_path != NULL)
-        json_object_set_new(labels, LOG_LABEL, json_string(log_path));
+        json_object_set_new(labels, CRI_LOG_LABEL, json_string(log_path));
     json_t *body =
         json_pack("{s:s, s:o, s:o, s:b, s:b, s:b, s:o}", "Image", c->image->image, "Env", env, "Labels", labels, "Tty",
                   c->tty, "OpenStdin", c->stdin, "StdinOnce", c->stdin_once, "HostConfig", hc);
     if (c->n_command > 0)
-        json_object_set_new(body, "Entrypoint", strv_json(c->command, c->n_command));
+        json_object_set_new(body, "Entrypoint", cri_strv_json(c->command, c->n_command));
     if (c->n_args > 0)
-        json_object_set_new(body, "Cmd", strv_json(c->args, c->n_args));
+        json_object_set_new(body, "Cmd", cri_strv_json(c->args, c->n_args));
     if (*c->working_dir != '\0')
         json_object_set_new(body, "WorkingDir", json_string(c->working_dir));
     json_object_set_new(hc, "Binds", binds_json(c));
@@ -224,7 +195,7 @@ ProtobufCMessage *cri_create_container(struct daemon *d, const ProtobufCMessage 
     cleanup_json json_t *body = container_body(c, log_path);
     if (pids_limit_set(json_object_get(body, "HostConfig"), c, err) < 0)
         return NULL;
-    json_object_set_new(json_object_get(body, "Labels"), CRI_CONFIG_LABEL, json_text(cri_message_json(&c->base)));
+    json_object_set_new(json_object_get(body, "Labels"), CRI_CONFIG_LABEL, cri_json_text(cri_message_json(&c->base)));
     const Runtime__V1__LinuxContainerSecurityContext *sc = c->linux != NULL ? c->linux->security_context : NULL;
     if (cri_container_security_set(d, body, json_object_get(body, "HostConfig"), sc, err) < 0 ||
         cri_userns_set(json_object_get(body, "HostConfig"), sc != NULL ? sc->namespace_options : NULL, true,

@@ -9,12 +9,6 @@
 #include "cri/api.pb-c.h"
 #include "daemon/api/cri/cri_internal.h"
 
-#define META_LABEL "io.isulad.cri.metadata"
-#define ANNOTATIONS_LABEL "io.isulad.cri.annotations"
-#define LOG_LABEL "io.isulad.cri.log-path"
-#define SANDBOX_LABEL "io.isulad.cri.sandbox-id"
-#define OWN_LABEL_PREFIX "io.isulad.cri."
-
 static Runtime__V1__ContainerState state_of(const char *docker_state)
 {
     if (streq(docker_state, "created"))
@@ -34,7 +28,7 @@ static const char *docker_state_of(Runtime__V1__ContainerState s)
 
 static Runtime__V1__ContainerMetadata *metadata_of(const json_t *labels)
 {
-    const char *text = json_get_str(labels, META_LABEL);
+    const char *text = json_get_str(labels, CRI_META_LABEL);
     cleanup_json json_t *j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
     Runtime__V1__ContainerMetadata *m = xmalloc(sizeof(*m));
     runtime__v1__container_metadata__init(m);
@@ -45,7 +39,7 @@ static Runtime__V1__ContainerMetadata *metadata_of(const json_t *labels)
 
 static json_t *annotations_of(const json_t *labels)
 {
-    const char *text = json_get_str(labels, ANNOTATIONS_LABEL);
+    const char *text = json_get_str(labels, CRI_ANNOTATIONS_LABEL);
     json_t *j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
     return j != NULL ? j : json_object();
 }
@@ -65,14 +59,14 @@ static Runtime__V1__Container *container_of_summary(const json_t *c)
     Runtime__V1__Container *o = xmalloc(sizeof(*o));
     runtime__v1__container__init(o);
     o->id = cri_strdup(json_get_str(c, "Id"));
-    o->pod_sandbox_id = cri_strdup(json_get_str(labels, SANDBOX_LABEL));
+    o->pod_sandbox_id = cri_strdup(json_get_str(labels, CRI_SANDBOX_LABEL));
     o->metadata = metadata_of(labels);
     o->image = image_spec(json_get_str(c, "Image"));
     o->image_ref = cri_strdup(json_get_str(c, "ImageID"));
     o->state = state_of(json_get_str(c, "State"));
     o->created_at = json_integer_value(json_object_get(c, "Created")) * 1000000000LL;
     o->labels = (Runtime__V1__Container__LabelsEntry **)cri_map_new(&runtime__v1__container__labels_entry__descriptor,
-                                                                    labels, OWN_LABEL_PREFIX, &o->n_labels);
+                                                                    labels, CRI_OWN_LABEL_PREFIX, &o->n_labels);
     o->annotations = (Runtime__V1__Container__AnnotationsEntry **)cri_map_new(
         &runtime__v1__container__annotations_entry__descriptor, ann, NULL, &o->n_annotations);
     return o;
@@ -157,11 +151,11 @@ ProtobufCMessage *cri_container_status(struct daemon *d, const ProtobufCMessage 
     s->image = image_spec(json_get_str(cfg, "Image"));
     s->image_ref = cri_strdup(json_get_str(j, "Image"));
     s->labels = (Runtime__V1__ContainerStatus__LabelsEntry **)cri_map_new(
-        &runtime__v1__container_status__labels_entry__descriptor, labels, OWN_LABEL_PREFIX, &s->n_labels);
+        &runtime__v1__container_status__labels_entry__descriptor, labels, CRI_OWN_LABEL_PREFIX, &s->n_labels);
     s->annotations = (Runtime__V1__ContainerStatus__AnnotationsEntry **)cri_map_new(
         &runtime__v1__container_status__annotations_entry__descriptor, ann, NULL, &s->n_annotations);
     mounts_set(s, json_object_get(j, "Mounts"));
-    s->log_path = cri_strdup(json_get_str(labels, LOG_LABEL));
+    s->log_path = cri_strdup(json_get_str(labels, CRI_LOG_LABEL));
     Runtime__V1__ContainerStatusResponse *r = xmalloc(sizeof(*r));
     runtime__v1__container_status_response__init(r);
     r->status = s;
@@ -268,7 +262,7 @@ Runtime__V1__ContainerStats *cri_container_stats_new(struct daemon *d, const cha
     o->attributes->id = xstrdup(id);
     o->attributes->metadata = metadata_of(labels);
     o->attributes->labels = (Runtime__V1__ContainerAttributes__LabelsEntry **)cri_map_new(
-        &runtime__v1__container_attributes__labels_entry__descriptor, labels, OWN_LABEL_PREFIX,
+        &runtime__v1__container_attributes__labels_entry__descriptor, labels, CRI_OWN_LABEL_PREFIX,
         &o->attributes->n_labels);
     o->attributes->annotations = (Runtime__V1__ContainerAttributes__AnnotationsEntry **)cri_map_new(
         &runtime__v1__container_attributes__annotations_entry__descriptor, ann, NULL, &o->attributes->n_annotations);

@@ -97,8 +97,15 @@ json_t *cri_pod_info(struct daemon *d, const json_t *inspect, struct isd_error *
 json_t *cri_container_info(struct daemon *d, const json_t *inspect, struct isd_error **err);
 json_t *cri_image_info(const json_t *inspect);
 void **cri_info_new(const ProtobufCMessageDescriptor *entry, json_t *info, size_t *ret_n);
-/* The label keeping a CRI config (JSON text) on its container, for the verbose status info. */
+/* The labels isulad keeps on a pod's and a container's record (the CRI's own labels are listed without them). The
+ * CRI config (JSON text) is for the verbose status info. */
+#define CRI_OWN_LABEL_PREFIX "io.isulad.cri."
 #define CRI_CONFIG_LABEL "io.isulad.cri.config"
+#define CRI_META_LABEL "io.isulad.cri.metadata"
+#define CRI_ANNOTATIONS_LABEL "io.isulad.cri.annotations"
+#define CRI_LOG_LABEL "io.isulad.cri.log-path"
+#define CRI_SANDBOX_LABEL "io.isulad.cri.sandbox-id"
+#define CRI_RUNTIME_LABEL "io.isulad.cri.runtime-handler"
 
 /* Every map<string,string> entry type of the generated code has this layout. */
 struct cri_kv {
@@ -106,6 +113,12 @@ struct cri_kv {
     char *key;
     char *value;
 };
+/* A JSON object of strings from n map entries. */
+json_t *cri_map_json(void *const *kv, size_t n);
+/* A JSON array of strings from n strings. */
+json_t *cri_strv_json(char *const *v, size_t n);
+/* j as JSON text (compact, sorted keys) in a JSON string, e.g. a label's value; takes j. */
+json_t *cri_json_text(json_t *j);
 /* Map entries (of type desc) from a JSON object of strings, leaving out keys starting with skip_prefix (may be
  * NULL); *ret_n entries. */
 void **cri_map_new(const ProtobufCMessageDescriptor *desc, const json_t *obj, const char *skip_prefix, size_t *ret_n);

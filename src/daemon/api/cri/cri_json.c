@@ -130,3 +130,28 @@ json_t *cri_message_json(const ProtobufCMessage *m)
     }
     return o;
 }
+
+json_t *cri_map_json(void *const *kv, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++) {
+        const struct cri_kv *e = kv[i];
+        json_object_set_new(o, e->key, json_string(e->value));
+    }
+    return o;
+}
+
+json_t *cri_strv_json(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+json_t *cri_json_text(json_t *j)
+{
+    cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return json_string(text);
+}

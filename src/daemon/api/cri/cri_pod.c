@@ -9,27 +9,6 @@
 #include "cri/api.pb-c.h"
 #include "daemon/api/cri/cri_internal.h"
 
-#define META_LABEL "io.isulad.cri.metadata"
-#define ANNOTATIONS_LABEL "io.isulad.cri.annotations"
-#define RUNTIME_LABEL "io.isulad.cri.runtime-handler"
-#define OWN_LABEL_PREFIX "io.isulad.cri."
-
-static json_t *strv_json(char **v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
-static json_t *map_json(struct cri_kv **kv, size_t n)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < n; i++)
-        json_object_set_new(o, kv[i]->key, json_string(kv[i]->value));
-    return o;
-}
-
 static void ports_set(json_t *body, json_t *hc, const Runtime__V1__PodSandboxConfig *c)
 {
     static const char *const proto[] = {"tcp", "udp", "sctp"};
@@ -65,15 +44,7 @@ static void namespaces_set(json_t *hc, const Runtime__V1__LinuxPodSandboxConfig 
     if (l != NULL && l->cgroup_parent != NULL && *l->cgroup_parent != '\0')
         json_object_set_new(hc, "CgroupParent", json_string(l->cgroup_parent));
     if (l != NULL && l->n_sysctls > 0)
-        json_object_set_new(hc, "Sysctls", map_json((struct cri_kv **)l->sysctls, l->n_sysctls));
-}
-
-/* j as JSON text in a JSON string (a label value); takes j. */
-static json_t *json_text(json_t *j)
-{
-    cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
-    return json_string(text);
+        json_object_set_new(hc, "Sysctls", cri_map_json((void *const *)l->sysctls, l->n_sysctls));
 }
 
 /* The Docker create body of a pod's sandbox container. */
@@ -82,23 +53,23 @@ static json_t *pod_body(const Runtime__V1__RunPodSandboxRequest *q)
     const Runtime__V1__PodSandboxConfig *c = q->config;
     const Runtime__V1__PodSandboxMetadata *m = c->metadata;
     json_t *hc = json_object();
-    json_t *labels = map_json((struct cri_kv **)c->labels, c->n_labels);
+    json_t *labels = cri_map_json((void *const *)c->labels, c->n_labels);
     json_t *meta = json_pack("{s:s, s:s, s:s, s:I}", "name", m->name, "uid", m->uid, "namespace", m->namespace_,
                              "attempt", (json_int_t)m->attempt);
-    json_t *ann = map_json((struct cri_kv **)c->annotations, c->n_annotations);
-    json_object_set_new(labels, META_LABEL, json_text(meta));
-    json_object_set_new(labels, ANNOTATIONS_LABEL, json_text(ann));
-    json_object_set_new(labels, RUNTIME_LABEL, json_string(q->runtime_handler));
-    json_object_set_new(labels, CRI_CONFIG_LABEL, json_text(cri_message_json(&c->base)));
+    json_t *ann = cri_map_json((void *const *)c->annotations, c->n_annotations);
+    json_object_set_new(labels, CRI_META_LABEL, cri_json_text(meta));
+    json_object_set_new(labels, CRI_ANNOTATIONS_LABEL, cri_json_text(ann));
+    json_object_set_new(labels, CRI_RUNTIME_LABEL, json_string(q->runtime_handler));
+    json_object_set_new(labels, CRI_CONFIG_LABEL, cri_json_text(cri_message_json(&c->base)));
     json_t *body = json_pack("{s:o, s:o}", "Labels", labels, "HostConfig", hc);
     namespaces_set(hc, c->linux);
     if (c->hostname != NULL && *c->hostname != '\0' && !streq(json_get_str(hc, "NetworkMode"), "host"))
         json_object_set_new(body, "Hostname", json_string(c->hostname));
     if (c->dns_config != NULL) {
         const Runtime__V1__DNSConfig *dns = c->dns_config;
-        json_object_set_new(hc, "Dns", strv_json(dns->servers, dns->n_servers));
-        json_object_set_new(hc, "DnsSearch", strv_json(dns->searches, dns->n_searches));
-        json_object_set_new(hc, "DnsOptions", strv_json(dns->options, dns->n_options));
+        json_object_set_new(hc, "Dns", cri_strv_json(dns->servers, dns->n_servers));
+        json_object_set_new(hc, "DnsSearch", cri_strv_json(dns->searches, dns->n_searches));
+        json_object_set_new(hc, "DnsOptions", cri_strv_json(dns->options, dns->n_options));
     }
     ports_set(body, hc, c);
     if (q->runtime_handler != NULL && *q->runtime_handler != '\0')
@@ -168,7 +139,7 @@ ProtobufCMessage *cri_remove_pod_sandbox(struct daemon *d, const ProtobufCMessag
 Runtime__V1__PodSandboxMetadata *cri_pod_metadata_new(const json_t *labels)
 {
     cleanup_json json_t *j = NULL;
-    const char *text = json_get_str(labels, META_LABEL);
+    const char *text = json_get_str(labels, CRI_META_LABEL);
     Runtime__V1__PodSandboxMetadata *m = xmalloc(sizeof(*m));
     runtime__v1__pod_sandbox_metadata__init(m);
     j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
@@ -181,7 +152,7 @@ Runtime__V1__PodSandboxMetadata *cri_pod_metadata_new(const json_t *labels)
 
 json_t *cri_pod_annotations(const json_t *labels)
 {
-    const char *text = json_get_str(labels, ANNOTATIONS_LABEL);
+    const char *text = json_get_str(labels, CRI_ANNOTATIONS_LABEL);
     json_t *j = text != NULL ? json_parse(text, strlen(text), NULL) : NULL;
     return j != NULL ? j : json_object();
 }
@@ -268,10 +239,10 @@ ProtobufCMessage *cri_pod_sandbox_status(struct daemon *d, const ProtobufCMessag
     additional_ips_set(s->network, j);
     s->linux = linux_status(json_object_get(j, "HostConfig"));
     s->labels = (Runtime__V1__PodSandboxStatus__LabelsEntry **)cri_map_new(
-        &runtime__v1__pod_sandbox_status__labels_entry__descriptor, labels, OWN_LABEL_PREFIX, &s->n_labels);
+        &runtime__v1__pod_sandbox_status__labels_entry__descriptor, labels, CRI_OWN_LABEL_PREFIX, &s->n_labels);
     s->annotations = (Runtime__V1__PodSandboxStatus__AnnotationsEntry **)cri_map_new(
         &runtime__v1__pod_sandbox_status__annotations_entry__descriptor, ann, NULL, &s->n_annotations);
-    s->runtime_handler = cri_strdup(json_get_str(labels, RUNTIME_LABEL));
+    s->runtime_handler = cri_strdup(json_get_str(labels, CRI_RUNTIME_LABEL));
     Runtime__V1__PodSandboxStatusResponse *r = xmalloc(sizeof(*r));
     runtime__v1__pod_sandbox_status_response__init(r);
     r->status = s;
@@ -299,10 +270,10 @@ static Runtime__V1__PodSandbox *pod_of_summary(const json_t *c)
                                                           : RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_NOTREADY;
     p->created_at = json_integer_value(json_object_get(c, "Created")) * 1000000000LL;
     p->labels = (Runtime__V1__PodSandbox__LabelsEntry **)cri_map_new(
-        &runtime__v1__pod_sandbox__labels_entry__descriptor, labels, OWN_LABEL_PREFIX, &p->n_labels);
+        &runtime__v1__pod_sandbox__labels_entry__descriptor, labels, CRI_OWN_LABEL_PREFIX, &p->n_labels);
     p->annotations = (Runtime__V1__PodSandbox__AnnotationsEntry **)cri_map_new(
         &runtime__v1__pod_sandbox__annotations_entry__descriptor, ann, NULL, &p->n_annotations);
-    p->runtime_handler = cri_strdup(json_get_str(labels, RUNTIME_LABEL));
+    p->runtime_handler = cri_strdup(json_get_str(labels, CRI_RUNTIME_LABEL));
     return p;
 }
 
@@ -311,7 +282,7 @@ ProtobufCMessage *cri_list_pod_sandbox(struct daemon *d, const ProtobufCMessage 
     const Runtime__V1__ListPodSandboxRequest *q = (const Runtime__V1__ListPodSandboxRequest *)req;
     const Runtime__V1__PodSandboxFilter *f = q->filter;
     int state = f != NULL && f->state != NULL ? (f->state->state == RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY) : -1;
-    cleanup_json json_t *sel = f != NULL ? map_json((struct cri_kv **)f->label_selector, f->n_label_selector) : NULL;
+    cleanup_json json_t *sel = f != NULL ? cri_map_json((void *const *)f->label_selector, f->n_label_selector) : NULL;
     cleanup_json json_t *list = service_pod_list(d, f != NULL ? f->id : NULL, state, sel, err);
     if (list == NULL)
         return NULL;

@@ -9,7 +9,6 @@
 #include "cri/api.pb-c.h"
 #include "daemon/api/cri/cri_internal.h"
 
-#define OWN_LABEL_PREFIX "io.isulad.cri."
 #define DEFAULT_IFNAME "eth0"
 
 static Runtime__V1__UInt64Value *u64(unsigned long long v)
@@ -33,7 +32,7 @@ static Runtime__V1__PodSandboxAttributes *attributes_of(const char *id, const js
     a->id = xstrdup(id);
     a->metadata = cri_pod_metadata_new(labels);
     a->labels = (Runtime__V1__PodSandboxAttributes__LabelsEntry **)cri_map_new(
-        &runtime__v1__pod_sandbox_attributes__labels_entry__descriptor, labels, OWN_LABEL_PREFIX, &a->n_labels);
+        &runtime__v1__pod_sandbox_attributes__labels_entry__descriptor, labels, CRI_OWN_LABEL_PREFIX, &a->n_labels);
     a->annotations = (Runtime__V1__PodSandboxAttributes__AnnotationsEntry **)cri_map_new(
         &runtime__v1__pod_sandbox_attributes__annotations_entry__descriptor, ann, NULL, &a->n_annotations);
     return a;

@@ -22,13 +22,6 @@ ProtobufCMessage *cri_version(struct daemon *d, const ProtobufCMessage *req, str
     return &r->base;
 }
 
-static json_t *cri_json_text(json_t *j)
-{
-    cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
-    return json_string(text);
-}
-
 static Runtime__V1__RuntimeCondition *condition_new(const char *type, bool ok, const char *reason, const char *msg)
 {
     Runtime__V1__RuntimeCondition *c = xmalloc(sizeof(*c));

@@ -13,14 +13,6 @@
 
 #define LOCALHOST_PREFIX "localhost/"
 
-static json_t *strv_json(char **v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
 static void secopt_add(json_t *hc, const char *fmt, const char *v)
 {
     json_t *a = json_object_get(hc, "SecurityOpt");
@@ -184,21 +176,21 @@ int cri_container_security_set(struct daemon *d, json_t *body, json_t *hc,
         json_object_set_new(hc, "ReadonlyRootfs", json_true());
     if (sc->capabilities != NULL) {
         json_object_set_new(hc, "CapAdd",
-                            strv_json(sc->capabilities->add_capabilities, sc->capabilities->n_add_capabilities));
+                            cri_strv_json(sc->capabilities->add_capabilities, sc->capabilities->n_add_capabilities));
         json_object_set_new(hc, "CapDrop",
-                            strv_json(sc->capabilities->drop_capabilities, sc->capabilities->n_drop_capabilities));
+                            cri_strv_json(sc->capabilities->drop_capabilities, sc->capabilities->n_drop_capabilities));
         if (sc->capabilities->n_add_ambient_capabilities > 0)
-            json_object_set_new(
-                hc, "CapAmbient",
-                strv_json(sc->capabilities->add_ambient_capabilities, sc->capabilities->n_add_ambient_capabilities));
+            json_object_set_new(hc, "CapAmbient",
+                                cri_strv_json(sc->capabilities->add_ambient_capabilities,
+                                              sc->capabilities->n_add_ambient_capabilities));
     }
     if (sc->no_new_privs)
         secopt_add(hc, "%s", "no-new-privileges");
     /* kubelet sends the default lists, or none for a privileged container or an unmasked /proc */
     if (sc->n_masked_paths > 0)
-        json_object_set_new(hc, "MaskedPaths", strv_json(sc->masked_paths, sc->n_masked_paths));
+        json_object_set_new(hc, "MaskedPaths", cri_strv_json(sc->masked_paths, sc->n_masked_paths));
     if (sc->n_readonly_paths > 0)
-        json_object_set_new(hc, "ReadonlyPaths", strv_json(sc->readonly_paths, sc->n_readonly_paths));
+        json_object_set_new(hc, "ReadonlyPaths", cri_strv_json(sc->readonly_paths, sc->n_readonly_paths));
     if (sc->privileged)
         return 0; /* no seccomp, AppArmor or SELinux confinement for a privileged container */
     if (seccomp_set(hc, sc->seccomp, sc->seccomp_profile_path, err) < 0 ||

@@ -10,9 +10,6 @@
 #include "cri/api.pb-c.h"
 #include "daemon/api/cri/cri_internal.h"
 
-#define SANDBOX_LABEL "io.isulad.cri.sandbox-id"
-#define RUNTIME_LABEL "io.isulad.cri.runtime-handler"
-
 /* The CRI config kept at create (null for an object made before it was kept). */
 static json_t *config_of(const json_t *labels)
 {
@@ -66,7 +63,7 @@ json_t *cri_pod_info(struct daemon *d, const json_t *inspect, struct isd_error *
     const json_t *labels = json_object_get(json_object_get(inspect, "Config"), "Labels");
     const char *netns = netns_of(json_object_get(info, "runtimeSpec"));
     json_object_set_new(info, "image", json_string(json_get_str(json_object_get(inspect, "Config"), "Image") ?: ""));
-    json_object_set_new(info, "runtimeHandler", json_string(json_get_str(labels, RUNTIME_LABEL) ?: ""));
+    json_object_set_new(info, "runtimeHandler", json_string(json_get_str(labels, CRI_RUNTIME_LABEL) ?: ""));
     json_object_set_new(info, "netns", json_string(netns));
     json_object_set_new(info, "netNamespaceClosed", json_boolean(*netns != '\0' && access(netns, F_OK) != 0));
     const json_t *nets = json_object_get(json_object_get(inspect, "NetworkSettings"), "Networks");
@@ -80,7 +77,7 @@ json_t *cri_container_info(struct daemon *d, const json_t *inspect, struct isd_e
     if (info == NULL)
         return NULL;
     const json_t *labels = json_object_get(json_object_get(inspect, "Config"), "Labels");
-    json_object_set_new(info, "sandboxID", json_string(json_get_str(labels, SANDBOX_LABEL) ?: ""));
+    json_object_set_new(info, "sandboxID", json_string(json_get_str(labels, CRI_SANDBOX_LABEL) ?: ""));
     json_object_set_new(info, "removing",
                         json_boolean(streq(json_get_str(json_object_get(inspect, "State"), "Status"), "removing")));
     return info;
