@@ -89,6 +89,11 @@ int service_network_init(struct daemon *d, struct isd_error **err);
 int service_network_check_mode(struct daemon *d, const json_t *host_config, struct isd_error **err);
 /* Keeps the create body's aliases (NetworkingConfig.EndpointsConfig.<network>.Aliases) in c->dir. */
 int service_network_save_aliases(struct daemon *d, struct container *c, const json_t *body, struct isd_error **err);
+/* The labels the service keeps on CRI pods' containers: their kind ("sandbox" or "container") and their pod. */
+#define POD_TYPE_LABEL "io.isulad.cri.type"
+#define POD_SANDBOX_LABEL "io.isulad.cri.sandbox-id"
+/* pod_sandbox.c: whether labels hold every key of selector (a JSON object of strings) with its value. */
+bool service_labels_match(const json_t *labels, const json_t *selector);
 /* pod_sandbox.c: whether c is a CRI pod's sandbox (its pause container). */
 bool service_pod_is_sandbox(const struct container *c);
 /* pod_sandbox.c: the inspect of id when it is a CRI container of that type ("sandbox" or "container"); else

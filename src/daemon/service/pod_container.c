@@ -10,9 +10,6 @@
 #include "common/util.h"
 #include "daemon/service/internal.h"
 
-#define POD_TYPE_LABEL "io.isulad.cri.type"
-#define POD_SANDBOX_LABEL "io.isulad.cri.sandbox-id"
-
 /* The pod's user namespace (the sandbox's HostConfig.PodUserns, "<uid>:<gid>:<size>"): every container of the pod
  * is in it (its container:<sandbox> modes join the sandbox's user namespace). The adapter passes the container's own
  * request in hc's PodUserns: absent (none), "" (the node's) or a mapping, which must be the pod's. */
@@ -126,12 +123,7 @@ json_t *service_pod_container_list(struct daemon *d, const char *id_prefix, cons
         const char *pod = json_get_str(labels, POD_SANDBOX_LABEL);
         bool ok = (pod_id == NULL || *pod_id == '\0' || (pod != NULL && str_has_prefix(pod, pod_id))) &&
                   (state == NULL || streq(json_get_str(c, "State"), state));
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)selector, k, v)
-        {
-            ok = ok && streq(json_get_str(labels, k), json_string_value(v));
-        }
+        ok = ok && service_labels_match(labels, selector);
         if (ok)
             json_array_append(out, c);
     }

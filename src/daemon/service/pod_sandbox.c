@@ -12,8 +12,6 @@
 #include "daemon/network/netns.h"
 #include "daemon/service/internal.h"
 
-#define POD_TYPE_LABEL "io.isulad.cri.type"
-#define POD_SANDBOX_LABEL "io.isulad.cri.sandbox-id"
 /* Serialises the first registration of the built-in pause image. */
 static pthread_mutex_t pause_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -248,17 +246,24 @@ json_t *service_pod_list(struct daemon *d, const char *id_prefix, int state, con
         bool running = streq(json_get_str(c, "State"), "running");
         const json_t *labels = json_object_get(c, "Labels");
         bool ok = state < 0 || (state == 1) == running;
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)selector, k, v)
-        {
-            ok = ok && streq(json_get_str(labels, k), json_string_value(v));
-        }
+        ok = ok && service_labels_match(labels, selector);
         if (ok)
             json_array_append(out, c);
     }
     json_decref(all);
     return out;
+}
+
+bool service_labels_match(const json_t *labels, const json_t *selector)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)selector, k, v)
+    {
+        if (!streq(json_get_str(labels, k), json_string_value(v)))
+            return false;
+    }
+    return true;
 }
 
 json_t *service_pod_net_stats(struct daemon *d, const char *id, struct isd_error **err)
