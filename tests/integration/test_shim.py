@@ -296,6 +296,41 @@ def test_tty_resize(env):
     assert "33 101" in "".join(e["log"] for e in entries)
 
 
+def test_tty_end_of_input_is_the_terminals_eof(env):
+    # type 7 with a tty: the terminal's ^D after the queued stdin, twice after a line not ended; the pty stays open
+    b = env.bundle(["sh", "-c", "cat; echo done"], terminal=True)
+    st, cid = env.state(), env.new_id()
+    sync = env.run_shim(cid, st, b, ["--terminal", "--stdin"])
+    assert sync.line()["pid"] > 0
+    c = Client(st)
+    env.runc("start", cid)
+    c.send(0, b"ab")
+    c.send(3)  # close stdin: ignored with a tty (Docker's rule)
+    c.send(7)
+    out, code = c.read_until_exit()
+    assert out[1] == b"ababdone\r\n" and code == 0  # the echo of "ab", cat's copy, then cat saw EOF
+
+
+def test_tty_end_of_input_in_non_canonical_mode(env):
+    # without ICANON the ^D is only a byte, typed once after the stdin before it
+    b = env.bundle(["sh", "-c", "stty -icanon -echo; echo raw; dd bs=1 count=2 2>/dev/null | od -An -tx1"],
+                   terminal=True)
+    st, cid = env.state(), env.new_id()
+    sync = env.run_shim(cid, st, b, ["--terminal", "--stdin"])
+    assert sync.line()["pid"] > 0
+    c = Client(st)
+    env.runc("start", cid)
+    got = b""
+    while b"raw\r\n" not in got:
+        typ, payload = c.frame()
+        assert typ == 1, got
+        got += payload
+    c.send(0, b"x")
+    c.send(7)
+    out, code = c.read_until_exit()
+    assert code == 0 and out[1].split() == [b"78", b"04"]
+
+
 def write_process(path, args, terminal=False):
     with open(path, "w") as f:
         json.dump({"args": args, "cwd": "/", "terminal": terminal, "user": {"uid": 0, "gid": 0},

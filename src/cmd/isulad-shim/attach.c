@@ -137,6 +137,8 @@ static void client_header_done(struct shim *s, struct shim_client *c)
     c->ctl_len = 0;
     if (c->type == SHIM_FRAME_CLOSE_STDIN)
         shim_stdin_close(s);
+    if (c->type == SHIM_FRAME_END_STDIN)
+        shim_stdin_end(s);
     if (c->type == SHIM_FRAME_REOPEN_LOG && s->has_log)
         shim_log_reopen(&s->log);
 }

@@ -34,9 +34,11 @@ void shim_stdin_flush(struct shim *s)
 
 void shim_stdin_data(struct shim *s, const char *data, size_t n)
 {
-    if (s->in_fd < 0 || s->in_close_pending)
+    if (s->in_fd < 0 || s->in_close_pending || s->in_ended || n == 0)
         return;
     buf_append(&s->in_buf, data, n);
+    s->in_sent = true;
+    s->in_last = data[n - 1];
     shim_stdin_flush(s);
 }
 
@@ -45,6 +47,39 @@ void shim_stdin_close(struct shim *s)
     if (s->args.terminal)
         return; /* a pty has no separate stdin to close */
     s->in_close_pending = true;
+    shim_stdin_flush(s);
+}
+
+/* Whether c, the last input byte, leaves a canonical-mode line discipline at the start of a line. */
+static bool line_ended(const struct termios *t, char c)
+{
+    unsigned char u = (unsigned char)c;
+    if (u == '\n' || u == t->c_cc[VEOF])
+        return true;
+    if (u == '\r' && (t->c_iflag & ICRNL) && !(t->c_iflag & IGNCR))
+        return true;
+    return u != _POSIX_VDISABLE && (u == t->c_cc[VEOL] || u == t->c_cc[VEOL2]);
+}
+
+void shim_stdin_end(struct shim *s)
+{
+    struct termios t;
+    char eof[2];
+    if (!s->args.terminal) {
+        shim_stdin_close(s);
+        return;
+    }
+    if (s->in_fd < 0 || s->in_ended)
+        return;
+    s->in_ended = true;
+    /* on Linux the master's termios calls reach the slave's settings, the ones the process set */
+    if (tcgetattr(s->in_fd, &t) < 0 || t.c_cc[VEOF] == _POSIX_VDISABLE)
+        return;
+    eof[0] = eof[1] = (char)t.c_cc[VEOF];
+    /* canonical mode: VEOF within a line only hands the line over to the reader; a second one, at the start of
+     * the next, is the end of its input (read returns 0) */
+    bool begun = (t.c_lflag & ICANON) && s->in_sent && !line_ended(&t, s->in_last);
+    buf_append(&s->in_buf, eof, begun ? 2 : 1);
     shim_stdin_flush(s);
 }
 

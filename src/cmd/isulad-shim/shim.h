@@ -29,6 +29,7 @@ enum shim_frame_type {
     SHIM_FRAME_RESIZE = 4,
     SHIM_FRAME_EXIT = 5,
     SHIM_FRAME_REOPEN_LOG = 6,
+    SHIM_FRAME_END_STDIN = 7,
 };
 
 #define SHIM_FRAME_HEADER 8
@@ -133,6 +134,9 @@ struct shim {
     int console_fd;
     struct buf in_buf;
     bool in_close_pending;
+    bool in_ended; /* a tty's input was ended (type 7): no more stdin is taken */
+    bool in_sent;  /* some stdin was queued for the pty */
+    char in_last;  /* the last byte of it: at the start of a line or not */
     bool has_log;
     struct shim_log log;
     pid_t init_pid;
@@ -162,6 +166,9 @@ void shim_attach_finish(struct shim *s, int exit_code);
 
 void shim_stdin_data(struct shim *s, const char *data, size_t n);
 void shim_stdin_close(struct shim *s);
+/* The client's input ended (frame type 7): without a tty, closes stdin as type 3 does; with one, queues the
+ * terminal's VEOF (twice in canonical mode when a line is begun), what a user typing ^D sends. */
+void shim_stdin_end(struct shim *s);
 void shim_stdin_flush(struct shim *s);
 void shim_resize(struct shim *s, unsigned rows, unsigned cols);
 /* Reads what is available on fd; returns 0, or -1 at EOF/EIO (caller closes). */
