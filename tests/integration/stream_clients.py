@@ -267,6 +267,8 @@ def spdy_exec(url, stdin=None, stdout=True, stderr=True, tty=False, protocol="v4
         sin = c.open({"streamtype": "stdin"}) if stdin is not None else None
         sout = c.open({"streamtype": "stdout"}) if stdout else None
         serr = c.open({"streamtype": "stderr"}) if stderr and not tty else None
+        if tty and protocol not in ("channel.k8s.io", "v2.channel.k8s.io"):  # v3 and later: client-go's resize stream
+            c.open({"streamtype": "resize"})
         if sin is not None:
             c.send(sin, stdin, fin=True)
         out = c.read_until_fin(sout) if sout else b""

@@ -1,6 +1,7 @@
 """The CRI streaming server: Exec, Attach and PortForward answer a one-time URL on 127.0.0.1
 (--websocket-server-listening-port), served with SPDY/3.1 and WebSocket by the test clients of stream_clients.py.
 The module's daemon runs pods on a bridge network the test creates, with the built-in pause image."""
+import json
 import os
 import random
 import shutil
@@ -194,6 +195,105 @@ def test_exec_spdy_tty_and_resize(cri, sleeper):
         assert c.wait(lambda: c.goaway or c.closed)
     finally:
         c.close()
+
+
+def test_exec_tty_ends_its_input_when_the_client_closes_stdin(cri, sleeper):
+    # the client's FIN on stdin is the end of the terminal's input: the shim types ^D, `cat` ends, the shell goes on
+    cmd = ["sh", "-c", "cat; echo done"]
+    out, _, st = spdy_exec(exec_url(cri, sleeper, cmd, stdin=True, tty=True), stdin=b"one line\n", tty=True)
+    assert out == b"one line\r\none line\r\ndone\r\n"  # the terminal's echo, then cat's copy
+    assert status_of(st) == {"metadata": {}, "status": "Success"}
+    # a line not ended: the first ^D hands it to cat, the second is the end of the input
+    out, _, st = spdy_exec(exec_url(cri, sleeper, cmd, stdin=True, tty=True), stdin=b"no newline", tty=True)
+    assert out == b"no newlineno newlinedone\r\n"
+    assert status_of(st) == {"metadata": {}, "status": "Success"}
+    # no input at all: one ^D ends cat's input; the exit code is the process's
+    cmd = ["sh", "-c", "cat; echo done; exit 3"]
+    out, _, st = spdy_exec(exec_url(cri, sleeper, cmd, stdin=True, tty=True), stdin=b"", tty=True)
+    assert out == b"done\r\n"
+    s = status_of(st)
+    assert {k: s[k] for k in EXIT3} == EXIT3
+
+
+def test_exec_tty_stdin_closed_over_websocket_v5(cri, sleeper):
+    w = Ws(exec_url(cri, sleeper, ["sh", "-c", "cat; echo done"], stdin=True, tty=True), "v5.channel.k8s.io")
+    w.send(0, b"over websocket\n")
+    w.ws.send_binary(b"\xff\x00")  # v5: the client closes stdin
+    ch = w.read_all()
+    assert ch.get(1) == b"over websocket\r\nover websocket\r\ndone\r\n"
+    assert status_of(ch[3]) == {"metadata": {}, "status": "Success"}
+
+
+def test_exec_without_tty_ends_stdin_when_the_client_closes_it(cri, sleeper):
+    cmd = ["sh", "-c", "cat; echo done"]
+    out, _, st = spdy_exec(exec_url(cri, sleeper, cmd, stdin=True), stdin=b"piped\n")
+    assert out == b"piped\ndone\n" and status_of(st) == {"metadata": {}, "status": "Success"}
+    w = Ws(exec_url(cri, sleeper, cmd, stdin=True), "v5.channel.k8s.io")
+    w.send(0, b"no newline")
+    w.ws.send_binary(b"\xff\x00")
+    ch = w.read_all()
+    assert ch.get(1) == b"no newlinedone\n" and status_of(ch[3])["status"] == "Success"
+
+
+def docker_exec_create(d, cid, body):
+    """POST /containers/{id}/exec on the daemon's Docker API socket; answers the exec's id."""
+    req = json.dumps(body).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(d.sock)
+        s.sendall(b"POST /v1.43/containers/%s/exec HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (cid.encode(), len(req)) + req)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 201"), data
+    return json.loads(body)["Id"]
+
+
+def docker_exec_tty_half_closed(d, cid, cmd, stdin):
+    """A Docker API tty exec (hijacked start) whose client sends stdin, waits for its echo and cat's copy, then shuts
+    down its sending side; answers the raw output up to the daemon's end of the connection."""
+    exec_id = docker_exec_create(d, cid, {"Cmd": cmd, "AttachStdin": True, "AttachStdout": True, "Tty": True})
+    body = json.dumps({"Detach": False, "Tty": True}).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(d.sock)
+        s.sendall(b"POST /v1.43/exec/%s/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (exec_id.encode(), len(body))
+                  + body)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            assert chunk, data
+            data += chunk
+        s.sendall(stdin)
+        while data.partition(b"\r\n\r\n")[2].count(stdin.rstrip(b"\n")) < 2:
+            chunk = s.recv(65536)
+            assert chunk, data
+            data += chunk
+        s.shutdown(socket.SHUT_WR)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.partition(b"\r\n\r\n")[2]
+
+
+def test_docker_api_tty_exec_keeps_its_input_open(cri, d, pod):
+    # Docker's rule stays for the Docker API: a tty client that leaves does not end the process's input
+    cid = start_ctr(cri, pod, "docker-tty", ["sleep", "100000"])
+    tag = uuid.uuid4().hex[:12]
+    out = docker_exec_tty_half_closed(d, cid, ["cat", "-", tag], b"typed\n")
+    assert out == b"typed\r\ntyped\r\n"
+    # the same cat still reads its terminal (with a ^D it would have gone on to the missing file and ended)
+    r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid, cmd=["ps", "-o", "pid,args"], timeout=30), timeout=60)
+    pids = [ln.split()[0] for ln in r.stdout.decode().splitlines() if ln.endswith("cat - " + tag)]
+    assert len(pids) == 1, r.stdout
+    r = cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid, cmd=["kill", pids[0]], timeout=30), timeout=60)
+    assert r.exit_code == 0
 
 
 def test_exec_spdy_ping_and_unknown_stream_type(cri, sleeper):

@@ -21,6 +21,7 @@ struct exec {
     bool started, running;
     bool attached;            /* the shim's attach socket is up: resizes go straight to it */
     int pending_h, pending_w; /* a resize that came before, sent once attached */
+    bool end_tty_input;       /* with a tty, the end of the client's stdin is the end of the terminal's input (CRI) */
     int exit_code;
     int start_error; /* an enum isd_error_code when the process could not be started, else 0 */
     pid_t pid;

@@ -20,7 +20,8 @@ enum {
     FRAME_CLOSE_STDIN = 3,
     FRAME_RESIZE = 4,
     FRAME_EXIT = 5,
-    FRAME_REOPEN_LOG = 6
+    FRAME_REOPEN_LOG = 6,
+    FRAME_END_STDIN = 7
 };
 
 int runtime_attach_connect(const char *state_dir, struct isd_error **err)
@@ -125,26 +126,28 @@ static int queue_flush(struct stdin_queue *q, int shim_fd, bool wait)
     return 0;
 }
 
-/* Reads one chunk of the client's stdin into the queue; returns 1 at the client's EOF, 2 at its EOF with a tty,
- * -1 when the shim is gone. As Docker's, the end of a tty client's input (it detached, or left) does not close the
- * container's stdin: a shell run with -it survives ctrl-p ctrl-q. */
-static int client_stdin(int client_fd, int shim_fd, bool tty, struct stdin_queue *q)
+/* Reads one chunk of the client's stdin into the queue; returns 1 at the client's EOF, 2 at its EOF with a tty that
+ * goes on, -1 when the shim is gone. As Docker's, the end of a tty client's input (it detached, or left) does not end
+ * the container's input unless end_tty asks for it (CRI exec): a shell run with -it survives ctrl-p ctrl-q. Without a
+ * tty the end closes the process's stdin (type 3); with end_tty the shim types the terminal's ^D (type 7). */
+static int client_stdin(int client_fd, int shim_fd, bool tty, bool end_tty, struct stdin_queue *q)
 {
     char buf[32768];
     ssize_t n = read(client_fd, buf, sizeof(buf));
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return 0;
-    if (n <= 0 && tty)
+    if (n <= 0 && tty && !end_tty)
         return 2;
     if (n <= 0) {
-        queue_frame(q, FRAME_CLOSE_STDIN, NULL, 0);
+        queue_frame(q, tty ? FRAME_END_STDIN : FRAME_CLOSE_STDIN, NULL, 0);
         return queue_flush(q, shim_fd, false) < 0 ? -1 : 1;
     }
     queue_frame(q, FRAME_STDIN, buf, (uint32_t)n);
     return queue_flush(q, shim_fd, false);
 }
 
-int runtime_attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out, bool errs, int *ret_exit)
+int runtime_attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool end_tty, bool out, bool errs,
+                         int *ret_exit)
 {
     struct pollfd pf[2] = {{shim_fd, POLLIN, 0}, {client_fd, POLLIN, 0}};
     struct stdin_queue q = {.len = 0};
@@ -168,7 +171,7 @@ int runtime_attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out
                 return 0;
         }
         if (pf[1].fd >= 0 && pf[1].revents != 0) {
-            int r = client_stdin(client_fd, shim_fd, tty, &q);
+            int r = client_stdin(client_fd, shim_fd, tty, end_tty, &q);
             if (r < 0 || r == 2)
                 return 0;
             if (r == 1) {

@@ -14,8 +14,11 @@
 int runtime_attach_connect(const char *state_dir, struct isd_error **err);
 /* Proxies between a client connection and a shim attach connection until the exit frame, the end of the
  * shim, or (with neither out nor err) the client's end. tty: raw output for the client, else stdcopy frames.
- * ret_exit: exit code from the shim's final frame, or -1. */
-int runtime_attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool out, bool err, int *ret_exit);
+ * The end of the client's input closes the process's stdin without a tty; with one it ends the proxy (Docker's
+ * rule: the process's input stays open), unless end_tty: then the shim types the terminal's end of input (^D) and
+ * the proxy goes on until the exit (CRI exec). ret_exit: exit code from the shim's final frame, or -1. */
+int runtime_attach_proxy(int client_fd, int shim_fd, bool tty, bool in, bool end_tty, bool out, bool err,
+                         int *ret_exit);
 /* Sends a terminal size on an attach connection. */
 int runtime_attach_send_resize(int fd, int height, int width, struct isd_error **err);
 /* Asks the shim to open its log file again (after a rotation by kubelet). */

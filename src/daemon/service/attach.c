@@ -94,7 +94,7 @@ int service_container_attach_run(struct attach_ticket *t, int client_fd, struct 
     int shim_fd = ticket_connect(t, err);
     int code, rc = -1;
     if (shim_fd >= 0) {
-        rc = runtime_attach_proxy(client_fd, shim_fd, t->tty, t->in, t->o.out, t->o.err, &code);
+        rc = runtime_attach_proxy(client_fd, shim_fd, t->tty, t->in, false, t->o.out, t->o.err, &code);
         close(shim_fd);
     }
     container_unref(t->c);

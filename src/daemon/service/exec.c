@@ -149,8 +149,9 @@ static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_
     }
     attached(d, e);
     e->pid = pid;
-    runtime_attach_proxy(client_fd, shim_fd, rq.terminal, rq.open_stdin, json_get_bool(e->body, "AttachStdout", true),
-                         json_get_bool(e->body, "AttachStderr", true), &code);
+    runtime_attach_proxy(client_fd, shim_fd, rq.terminal, rq.open_stdin, e->end_tty_input,
+                         json_get_bool(e->body, "AttachStdout", true), json_get_bool(e->body, "AttachStderr", true),
+                         &code);
     if (code < 0) {
         long long ns;
         if (rt.ops->read_exit(&rt, e->dir, &code, &ns) < 0)
@@ -158,6 +159,17 @@ static int run_exec(struct daemon *d, struct exec *e, int client_fd, struct isd_
     }
     e->exit_code = code;
     return 0;
+}
+
+int service_exec_end_tty_input(struct daemon *d, const char *exec_id)
+{
+    struct exec *e;
+    pthread_mutex_lock(&d->execs->lock);
+    e = exec_store_find(d->execs, exec_id);
+    if (e != NULL && !e->started)
+        e->end_tty_input = true;
+    pthread_mutex_unlock(&d->execs->lock);
+    return e != NULL ? 0 : -1;
 }
 
 int service_exec_start(struct daemon *d, const char *exec_id, int client_fd, struct isd_error **err)

@@ -163,6 +163,9 @@ int service_container_logs(struct daemon *d, const char *ref, const struct logs_
 /* Exec. */
 int service_exec_create(struct daemon *d, const char *ref, const json_t *body, char **ret_id, struct isd_error **err);
 int service_exec_start_check(struct daemon *d, const char *exec_id, bool *ret_tty, struct isd_error **err);
+/* Before the start: with a tty, the end of the client's input ends the terminal's input too (the shim types ^D), as
+ * a CRI client closing its stdin asks; Docker's exec keeps the process's input open. -1 when exec_id is unknown. */
+int service_exec_end_tty_input(struct daemon *d, const char *exec_id);
 /* client_fd < 0: detached. */
 int service_exec_start(struct daemon *d, const char *exec_id, int client_fd, struct isd_error **err);
 json_t *service_exec_inspect(struct daemon *d, const char *exec_id, struct isd_error **err);

@@ -241,6 +241,8 @@ static int start_job(struct session *s, struct isd_error **err)
             json_object_set_new(body, "ConsoleSize", json_pack("[i, i]", s->size_h, s->size_w));
         if (service_exec_create(s->d, s->r->id, body, &j->exec_id, err) < 0)
             goto fail;
+        if (s->r->tty && s->r->in) /* the client closing its stdin is the end of the terminal's input */
+            service_exec_end_tty_input(s->d, j->exec_id);
         if (s->size_h > 0) /* kept by the exec and set once its terminal exists */
             service_exec_resize(s->d, j->exec_id, s->size_h, s->size_w, NULL);
     } else {
