@@ -1,6 +1,7 @@
 """Bind mounts as the user sees them: `-v` creates a missing host directory (not `--mount`), `--mount` on the
 destination of a `-v` wins (the guide's C-run-c05), ro, bind propagation honoured (a mount made on the host below a
-shared source reaches an rslave bind, not an rprivate one), nested binds in the guide's order (C-run-c11)."""
+shared source reaches an rslave bind, not an rprivate one), nested binds in the guide's order (C-run-c11),
+recursively read-only binds (`rro`, bind-recursive=readonly)."""
 import os
 import subprocess
 import tempfile
@@ -105,3 +106,62 @@ def test_etc_files_written_per_container(isula, container):
     assert "search a.example" not in isula.ok("exec", b, "cat", "/etc/resolv.conf").splitlines()
     paths = {isula.inspect(c)["HostnamePath"] for c in (a, b)}
     assert len(paths) == 2
+
+
+def attached_clones(cid):
+    """The daemon's clones of a container's binds still attached under its state dir (<state>/idmap/...)."""
+    with open("/proc/mounts") as f:
+        return [ln for ln in f if "/idmap/" in ln.split()[1] and cid in ln.split()[1]]
+
+
+def test_recursive_read_only_bind(isula, container, hostdir):
+    """`ro` leaves the submounts of the source writable (runc remounts only the top, as Docker before API 1.44);
+    `rro` (-v) and bind-recursive=readonly (--mount: BindOptions.ReadOnlyForceRecursive) make them read-only too,
+    bind-recursive=writable is the plain one."""
+    src = os.path.join(hostdir, "v")
+    os.makedirs(os.path.join(src, "sub"))
+    subprocess.run(["mount", "-t", "tmpfs", "isd-rro", os.path.join(src, "sub")], check=True)
+    write = ["sh", "-c", "echo x > /m/sub/f && echo wrote"]
+
+    assert isula.ok("run", "--rm", "-v", src + ":/m:ro", "busybox", *write) == "wrote"
+    assert isula.ok("run", "--rm", "--mount", "type=bind,src=%s,dst=/m,readonly,bind-recursive=writable" % src,
+                    "busybox", *write) == "wrote"
+    os.unlink(os.path.join(src, "sub", "f"))
+    for how in (["-v", src + ":/m:rro"], ["-v", src + ":/m:ro,rro"],
+                ["--mount", "type=bind,src=%s,dst=/m,readonly,bind-recursive=readonly" % src]):
+        r = isula("run", "--rm", *how, "busybox", *write)
+        assert r.returncode != 0 and "Read-only file system" in r.stderr, (how, r.stderr)
+        r = isula("run", "--rm", *how, "busybox", "touch", "/m/top")
+        assert r.returncode != 0 and "Read-only file system" in r.stderr, (how, r.stderr)
+    assert os.listdir(os.path.join(src, "sub")) == [] and os.listdir(src) == ["sub"]
+
+    # the daemon's clone is detached once the container holds its mounts; what the container sees stays read-only
+    cid = container("run", "-d", "-v", src + ":/m:rro", "busybox", "sleep", "600")
+    assert attached_clones(cid) == []
+    r = isula("exec", cid, "sh", "-c", "echo x > /m/sub/f")
+    assert r.returncode != 0 and "Read-only file system" in r.stderr
+    assert isula.ok("exec", cid, "cat", "/proc/mounts").count(" ro,") >= 2  # /m and /m/sub
+    assert "rro" in isula.inspect(cid)["HostConfig"]["Binds"][0]
+    isula.ok("restart", "-t", "0", cid)
+    r = isula("exec", cid, "sh", "-c", "echo x > /m/sub/f")
+    assert r.returncode != 0 and "Read-only file system" in r.stderr
+    assert attached_clones(cid) == []
+
+
+def test_recursive_read_only_bind_errors(isula, hostdir):
+    cases = [
+        (["-v", hostdir + ":/m:rw,rro"], "invalid mode: rw,rro"),
+        (["-v", hostdir + ":/m:rro,rro"], "invalid mode: rro,rro"),
+        (["-v", hostdir + ":/m:rro,rshared"], "needs private propagation, not rshared"),
+        (["--mount", "type=bind,src=%s,dst=/m,bind-recursive=readonly" % hostdir],
+         "BindOptions.ReadOnlyForceRecursive needs ReadOnly"),
+        (["--mount", "type=bind,src=%s,dst=/m,bind-recursive=writable" % hostdir],
+         "BindOptions.ReadOnlyNonRecursive needs ReadOnly"),
+        (["--mount", "type=bind,src=%s,dst=/m,readonly,bind-recursive=readonly,bind-propagation=rslave" % hostdir],
+         "needs private propagation, not rslave"),
+        (["--mount", "type=bind,src=%s,dst=/m,readonly,bind-recursive=sometimes" % hostdir],
+         "bind-recursive takes enabled, disabled, writable or readonly"),
+    ]
+    for how, msg in cases:
+        r = isula("create", *how, "busybox", "true")
+        assert r.returncode != 0 and msg in r.stderr, (how, r.stderr)

@@ -103,6 +103,24 @@ static json_t *bind_options(json_t *m)
     return sub_object(m, "BindOptions");
 }
 
+/* bind-recursive=enabled (the default: submounts bound too), disabled (BindOptions.NonRecursive), writable
+ * (ReadOnlyNonRecursive: a read-only bind leaves its submounts writable) or readonly (ReadOnlyForceRecursive: they
+ * are read-only too), as Docker 25's --mount. */
+static int set_bind_recursive(json_t *bo, const char *val)
+{
+    if (streq(val, "enabled"))
+        return 0;
+    if (streq(val, "disabled") || streq(val, "writable") || streq(val, "readonly")) {
+        json_object_set_new(bo,
+                            streq(val, "disabled")   ? "NonRecursive"
+                            : streq(val, "writable") ? "ReadOnlyNonRecursive"
+                                                     : "ReadOnlyForceRecursive",
+                            json_true());
+        return 0;
+    }
+    return -1;
+}
+
 /* --mount key=value,...: Docker's keys (volume-opt=k=v, volume-label=k=v and volume-driver for a volume made by
  * the mount), plus z, Z and relabel=shared|private (the SELinux relabel of -v's mode; BindOptions.Relabel). */
 static int parse_mount(const char *spec, json_t *mounts, struct isd_error **err)
@@ -126,7 +144,13 @@ static int parse_mount(const char *spec, json_t *mounts, struct isd_error **err)
             json_object_set_new(m, "ReadOnly", json_boolean(ro));
         else if (streq(kv, "bind-propagation") || streq(kv, "propagation"))
             json_object_set_new(bind_options(m), "Propagation", json_string(val));
-        else if (eq == NULL && (streq(kv, "z") || streq(kv, "Z")))
+        else if (streq(kv, "bind-recursive") && set_bind_recursive(bind_options(m), val) < 0) {
+            json_decref(m);
+            return isd_error_set(
+                err, ISD_ERR_INVALID, 0,
+                "invalid mount spec `%s`: bind-recursive takes enabled, disabled, writable or readonly", spec);
+        } else if (streq(kv, "bind-recursive")) {
+        } else if (eq == NULL && (streq(kv, "z") || streq(kv, "Z")))
             json_object_set_new(bind_options(m), "Relabel", json_string(kv));
         else if (streq(kv, "relabel") && (streq(val, "shared") || streq(val, "private")))
             json_object_set_new(bind_options(m), "Relabel", json_string(streq(val, "shared") ? "z" : "Z"));

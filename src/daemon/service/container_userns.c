@@ -3,8 +3,9 @@
  * of any size, set on the sandbox and every container of the pod), else HostConfig.UserRemap
  * ("<uid>:<gid>:<offset>", isula --user-remap) or the daemon's userns-remap, unless HostConfig.UsernsMode is
  * "host". Checked at create, applied to the spec and to the rootfs mount (id-mapped image layers) at start, and
- * to the binds with the `idmap` option (id-mapped clones of their sources). An external rootfs is used as it is:
- * the guide asks its owner to shift its ids beforehand.
+ * to the binds with the `idmap` option (id-mapped clones of their sources). The binds with `rro` (and the Mounts
+ * with BindOptions.ReadOnlyForceRecursive) get recursively read-only clones the same way, with or without idmap. An
+ * external rootfs is used as it is: the guide asks its owner to shift its ids beforehand.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -72,16 +73,21 @@ int service_userns_check_peer(struct daemon *d, const struct user_remap *m, cons
                          what, ref, user_remap_is_set(&pm) ? "another mapping" : "none: the host's");
 }
 
-/* The mode words of a bind "src:dst[:mode]" hold `idmap`. */
-static bool bind_is_idmapped(const char *bind)
+/* The mode words of a bind "src:dst[:mode]" hold word. */
+static bool bind_has_word(const char *bind, const char *word)
 {
     const char *c1 = strchr(bind, ':'), *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
     cleanup_free char *mode = c2 != NULL ? xstrdup(c2 + 1) : NULL;
     char *save = NULL;
     for (char *t = mode != NULL ? strtok_r(mode, ",", &save) : NULL; t != NULL; t = strtok_r(NULL, ",", &save))
-        if (streq(t, "idmap"))
+        if (streq(t, word))
             return true;
     return false;
+}
+
+static bool bind_is_idmapped(const char *bind)
+{
+    return bind_has_word(bind, "idmap");
 }
 
 static int check_pod_userns(const json_t *hc, struct isd_error **err)
@@ -142,6 +148,16 @@ static char *idmap_dir(const struct container *c)
     return xasprintf("%s/idmap", c->state_dir);
 }
 
+/* Attaches at <dir>/<name> a clone of src (id-mapped with m when idmap, recursively read-only when rro). */
+static char *attach_clone(const char *dir, const char *name, const char *src, const struct user_remap *m, bool idmap,
+                          bool rro, struct isd_error **err)
+{
+    cleanup_free char *dst = xasprintf("%s/%s", dir, name);
+    if (mkdir_p(dir, 0700, err) < 0 || rootfs_bind_clone(src, dst, idmap ? m : NULL, rro, err) < 0)
+        return NULL;
+    return TAKE_PTR(dst);
+}
+
 int service_userns_binds_attach(struct daemon *d, struct container *c, json_t *hc, struct isd_error **err)
 {
     struct user_remap m;
@@ -153,16 +169,29 @@ int service_userns_binds_attach(struct daemon *d, struct container *c, json_t *h
     json_array_foreach(binds, i, b)
     {
         const char *s = json_string_value(b), *c1 = s != NULL ? strchr(s, ':') : NULL;
-        cleanup_free char *src = NULL, *dst = NULL;
-        if (c1 == NULL || !bind_is_idmapped(s))
+        cleanup_free char *src = NULL, *dst = NULL, *name = NULL;
+        bool idmap = c1 != NULL && bind_is_idmapped(s), rro = c1 != NULL && bind_has_word(s, "rro");
+        if (!idmap && !rro)
             continue;
-        if (!user_remap_is_set(&m))
+        if (idmap && !user_remap_is_set(&m))
             return isd_error_set(err, ISD_ERR_INVALID, 0, "bind `%s`: an id-mapped mount needs a user namespace", s);
         src = xstrndup(s, (size_t)(c1 - s));
-        dst = xasprintf("%s/%zu", dir, i);
-        if (mkdir_p(dir, 0700, err) < 0 || rootfs_idmap_bind(src, dst, &m, err) < 0)
+        name = xasprintf("b%zu", i);
+        if ((dst = attach_clone(dir, name, src, &m, idmap, rro, err)) == NULL)
             return isd_error_wrap(err, "bind `%s`", s);
         json_array_set_new(binds, i, json_sprintf("%s%s", dst, c1));
+    }
+    json_array_foreach(json_object_get(hc, "Mounts"), i, b)
+    {
+        const char *src = json_get_str(b, "Source");
+        cleanup_free char *dst = NULL, *name = NULL;
+        if (!streq(json_get_str(b, "Type"), "bind") || src == NULL ||
+            !json_get_bool(json_object_get(b, "BindOptions"), "ReadOnlyForceRecursive", false))
+            continue;
+        name = xasprintf("m%zu", i);
+        if ((dst = attach_clone(dir, name, src, &m, false, true, err)) == NULL)
+            return isd_error_wrap(err, "mount `%s`", src);
+        json_object_set_new(b, "Source", json_string(dst));
     }
     return 0;
 }
@@ -209,6 +238,32 @@ bool service_userns_idmap_supported(struct daemon *d)
     }
     bool ok = idmap_probe_result == 1;
     pthread_mutex_unlock(&idmap_probe_lock);
+    return ok;
+}
+
+/* Whether recursively read-only clones work (mount_setattr, Linux 5.12): a directory under the graph root cloned
+ * read-only, once per daemon. */
+static int rro_probe_result = -1;
+static pthread_mutex_t rro_probe_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool service_rro_supported(struct daemon *d)
+{
+    pthread_mutex_lock(&rro_probe_lock);
+    if (rro_probe_result < 0) {
+        cleanup_free char *src = xasprintf("%s/.rro-probe-XXXXXX", d->cfg->graph);
+        cleanup_free char *dst = NULL;
+        cleanup_error struct isd_error *e = NULL;
+        rro_probe_result = 0;
+        if (mkdtemp(src) != NULL) {
+            dst = xasprintf("%s.m", src);
+            rro_probe_result = rootfs_bind_clone(src, dst, NULL, true, &e) == 0;
+            umount2(dst, MNT_DETACH);
+            rmdir(dst);
+            rmdir(src);
+        }
+    }
+    bool ok = rro_probe_result == 1;
+    pthread_mutex_unlock(&rro_probe_lock);
     return ok;
 }
 

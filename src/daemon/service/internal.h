@@ -168,7 +168,9 @@ int service_userns_check_peer(struct daemon *d, const struct user_remap *m, cons
                               const json_t *peer_host_config, struct isd_error **err);
 int service_rootfs_mount(struct daemon *d, struct container *c, char **ret_merged, struct isd_error **err);
 /* The binds of hc (the resolved host config of a starting container) with the `idmap` option get id-mapped clones
- * of their sources with the container's mapping, attached under <state_dir>/idmap/<i>, which replace the sources;
+ * of their sources with the container's mapping, those with `rro` (and the bind Mounts with
+ * BindOptions.ReadOnlyForceRecursive) recursively read-only clones (both when both are asked for), attached under
+ * <state_dir>/idmap/b<i> (m<i> for a Mounts entry), which replace the sources;
  * detached (service_userns_binds_detach) once the runtime has made the container's mounts (start done or failed). */
 int service_userns_binds_attach(struct daemon *d, struct container *c, json_t *hc, struct isd_error **err);
 void service_userns_binds_detach(struct container *c);

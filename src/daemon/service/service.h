@@ -236,6 +236,8 @@ int service_pod_network_default(struct daemon *d, char **ret_name, struct isd_er
 /* Whether the kernel and the graph root's filesystem take id-mapped mounts (what id-mapped binds and a CRI pod's
  * volumes need); probed once. */
 bool service_userns_idmap_supported(struct daemon *d);
+/* Whether recursively read-only binds work here (the kernel has mount_setattr); probed once. */
+bool service_rro_supported(struct daemon *d);
 /* A TCP connection to 127.0.0.1:port inside pod pod_id's network namespace (CRI PortForward); *ret_fd taken by the
  * caller. */
 int service_pod_port_connect(struct daemon *d, const char *pod_id, int port, int *ret_fd, struct isd_error **err);

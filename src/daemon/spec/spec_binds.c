@@ -4,6 +4,7 @@
  * Thread-safe.
  */
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "common/fs.h"
@@ -57,16 +58,19 @@ static int add_bind(json_t *user, const char *src, const char *dst, bool ro, con
 
 /* Mode of a bind spec: ro|rw, a propagation, z or Z (SELinux relabel: accepted, no effect here, see
  * docs/cli.md), nocopy (used by the volume resolver), idmap (an id-mapped mount: the service binds an id-mapped
- * clone of the source instead). Each kind at most once, as Docker checks. */
+ * clone of the source instead), rro (recursively read-only: read-only, and the service binds a clone of the source
+ * whose submounts are read-only too; `rw` with it is refused). Each kind at most once, as Docker checks. */
 static int parse_mode(const char *mode, bool *ro, const char **prop)
 {
     cleanup_free char *copy = xstrdup(mode);
     char *save = NULL;
-    int rw_seen = 0, prop_seen = 0, label_seen = 0, copy_seen = 0, idmap_seen = 0;
+    int rw_seen = 0, prop_seen = 0, label_seen = 0, copy_seen = 0, idmap_seen = 0, rro_seen = 0;
+    bool rw = false;
 
     for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         if (streq(t, "ro") || streq(t, "rw")) {
             *ro = streq(t, "ro");
+            rw = !*ro;
             rw_seen++;
         } else if (is_propagation(t)) {
             for (size_t i = 0; i < ARRAY_SIZE(propagations); i++) {
@@ -80,11 +84,18 @@ static int parse_mode(const char *mode, bool *ro, const char **prop)
             copy_seen++;
         } else if (streq(t, "idmap")) {
             idmap_seen++;
+        } else if (streq(t, "rro")) {
+            rro_seen++;
         } else {
             return -1;
         }
     }
-    return rw_seen > 1 || prop_seen > 1 || label_seen > 1 || copy_seen > 1 || idmap_seen > 1 ? -1 : 0;
+    if (rro_seen > 0)
+        *ro = true;
+    return rw_seen > 1 || prop_seen > 1 || label_seen > 1 || copy_seen > 1 || idmap_seen > 1 || rro_seen > 1 ||
+                   (rro_seen > 0 && rw)
+               ? -1
+               : 0;
 }
 
 static int parse_bind(json_t *user, const char *spec, struct isd_error **err)
@@ -110,6 +121,12 @@ static int parse_bind(json_t *user, const char *spec, struct isd_error **err)
     if (n == 3 && parse_mode(parts[2], &ro, &prop) < 0)
         return isd_error_set(err, ISD_ERR_INVALID, 0, "invalid volume specification: '%s': invalid mode: %s", spec,
                              parts[2]);
+    if (n == 3 && prop != NULL && !streq(prop, "private") && !streq(prop, "rprivate") &&
+        (str_has_prefix(parts[2], "rro,") || strstr(parts[2], ",rro") != NULL || streq(parts[2], "rro")))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             "invalid volume specification: '%s': a recursively read-only bind (rro) needs private "
+                             "propagation, not %s",
+                             spec, prop);
     if (add_bind(user, parts[0], parts[1], ro, prop, true, err) < 0)
         return isd_error_wrap(err, "invalid volume specification: '%s'", spec);
     return 0;
@@ -130,6 +147,33 @@ static int add_tmpfs(json_t *user, const char *dst, const char *extra, struct is
     return 0;
 }
 
+/* BindOptions.ReadOnlyNonRecursive (our read-only binds are non-recursive already: accepted) and
+ * ReadOnlyForceRecursive (the service binds a recursively read-only clone of the source), as Docker 25 checks
+ * them: each needs ReadOnly, not both, and a forced recursive one private propagation. */
+static int check_recursive_ro(const json_t *m, const char *prop, struct isd_error **err)
+{
+    const json_t *bo = json_object_get(m, "BindOptions");
+    bool non_rec = json_get_bool(bo, "ReadOnlyNonRecursive", false);
+    bool force = json_get_bool(bo, "ReadOnlyForceRecursive", false);
+    if ((non_rec || force) && !json_get_bool(m, "ReadOnly", false))
+        return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": %s needs ReadOnly",
+                             force ? "BindOptions.ReadOnlyForceRecursive" : "BindOptions.ReadOnlyNonRecursive");
+    if (non_rec && force)
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             BIND_ERR ": BindOptions.ReadOnlyNonRecursive and BindOptions.ReadOnlyForceRecursive "
+                                      "exclude each other");
+    if (force && prop != NULL && prop[0] != '\0' && !streq(prop, "rprivate") && !streq(prop, "private"))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             BIND_ERR ": a recursively read-only bind (BindOptions.ReadOnlyForceRecursive) needs "
+                                      "private propagation, not %s",
+                             prop);
+    if (force && json_get_bool(bo, "NonRecursive", false))
+        return isd_error_set(err, ISD_ERR_INVALID, 0,
+                             BIND_ERR ": BindOptions.ReadOnlyForceRecursive and BindOptions.NonRecursive exclude "
+                                      "each other");
+    return 0;
+}
+
 static int parse_mount(json_t *user, const json_t *m, struct isd_error **err)
 {
     const char *type = json_get_str(m, "Type");
@@ -146,6 +190,8 @@ static int parse_mount(json_t *user, const json_t *m, struct isd_error **err)
             return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": invalid propagation mode: %s", prop);
         if (relabel != NULL && relabel[0] != '\0' && !streq(relabel, "z") && !streq(relabel, "Z"))
             return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": invalid relabel mode: %s (z or Z)", relabel);
+        if (check_recursive_ro(m, prop, err) < 0)
+            return -1;
         return add_bind(user, json_get_str(m, "Source"), target, ro, prop && prop[0] ? prop : NULL, false, err);
     }
     if (streq(type, "volume"))

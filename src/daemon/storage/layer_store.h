@@ -111,6 +111,12 @@ int rootfs_mount_mapped(struct layer_store *ls, const char *container_id, const 
  * files the host's root owns as its own. ISD_ERR_NOT_IMPLEMENTED when the kernel or a filesystem has no id-mapped
  * mounts. The caller detaches dst (umount2 MNT_DETACH) once the container holds its own mount of it. */
 int rootfs_idmap_bind(const char *src, const char *dst, const struct user_remap *map, struct isd_error **err);
+/* rootfs_idmap_bind generalised: map NULL clones without id-mapping; recursive_ro makes the clone and every mount
+ * below it read-only (mount_setattr AT_RECURSIVE MOUNT_ATTR_RDONLY), so a bind of dst (rbind) has read-only
+ * submounts too, which runc's `ro` alone does not give (it remounts only the top). ISD_ERR_NOT_IMPLEMENTED when
+ * the kernel has no mount_setattr (before Linux 5.12) or, with map, no id-mapped mounts. */
+int rootfs_bind_clone(const char *src, const char *dst, const struct user_remap *map, bool recursive_ro,
+                      struct isd_error **err);
 /* Idempotent, falls back to MNT_DETACH when busy. */
 int rootfs_umount(struct layer_store *ls, const char *container_id, struct isd_error **err);
 /* Unmounts and deletes the rootfs, releasing its layer; idempotent. */

@@ -92,34 +92,45 @@ static int idmap_clone(const char *src, const char *dst, int userns, struct isd_
     return 0;
 }
 
-int rootfs_idmap_bind(const char *src, const char *dst, const struct user_remap *map, struct isd_error **err)
+int rootfs_bind_clone(const char *src, const char *dst, const struct user_remap *map, bool recursive_ro,
+                      struct isd_error **err)
 {
     struct stat st;
     cleanup_close int userns = -1, fd = -1, mp = -1;
-    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+    struct mount_attr attr = {.attr_set = recursive_ro ? MOUNT_ATTR_RDONLY : 0};
+    const char *what = map != NULL && recursive_ro ? "id-mapped recursively read-only"
+                       : map != NULL               ? "id-mapped"
+                                                   : "recursively read-only";
 
     if (stat(src, &st) < 0)
-        return isd_error_errno(err, "id-mapped mount of `%s`", src);
-    if ((userns = userns_open(map, err)) < 0)
+        return isd_error_errno(err, "%s mount of `%s`", what, src);
+    if (map != NULL && (userns = userns_open(map, err)) < 0)
         return -1;
-    attr.userns_fd = (unsigned long long)userns;
+    if (map != NULL) {
+        attr.attr_set |= MOUNT_ATTR_IDMAP;
+        attr.userns_fd = (unsigned long long)userns;
+    }
     fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (fd < 0)
-        return isd_error_errno(err, "id-mapped mount: clone `%s`", src);
+        return isd_error_errno(err, "%s mount: clone `%s`", what, src);
     if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
         int e = errno;
         return isd_error_set(err, e == EINVAL || e == ENOSYS || e == EPERM ? ISD_ERR_NOT_IMPLEMENTED : ISD_ERR_INTERNAL,
-                             e,
-                             "id-mapped mount of `%s`: %s (its filesystem, or one mounted below it, has no "
-                             "id-mapped mounts)",
-                             src, strerror(e));
+                             e, "%s mount of `%s`: %s (%s)", what, src, strerror(e),
+                             map != NULL ? "its filesystem, or one mounted below it, has no id-mapped mounts"
+                                         : "the kernel has no mount_setattr: Linux 5.12 or later");
     }
     if (S_ISDIR(st.st_mode) ? mkdir(dst, 0700) < 0 && errno != EEXIST
                             : (mp = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-        return isd_error_errno(err, "id-mapped mount point `%s`", dst);
+        return isd_error_errno(err, "%s mount point `%s`", what, dst);
     if (move_mount(fd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-        return isd_error_errno(err, "attach id-mapped mount of `%s` at `%s`", src, dst);
+        return isd_error_errno(err, "attach %s mount of `%s` at `%s`", what, src, dst);
     return 0;
+}
+
+int rootfs_idmap_bind(const char *src, const char *dst, const struct user_remap *map, struct isd_error **err)
+{
+    return rootfs_bind_clone(src, dst, map, false, err);
 }
 
 void rootfs_idmap_sweep(const char *dir)

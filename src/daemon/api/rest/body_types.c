@@ -56,6 +56,8 @@ static const struct json_type hugetlbs = {JSON_K_ARRAY, "[]container.Hugetlb", &
 static const struct json_member bind_options_members[] = {
     {"Propagation", &json_t_string},
     {"NonRecursive", &json_t_bool},
+    {"ReadOnlyNonRecursive", &json_t_bool},
+    {"ReadOnlyForceRecursive", &json_t_bool},
     {"Relabel", &json_t_string}, /* isula extension: z or Z, as -v's mode */
     {NULL, NULL}};
 static const struct json_member tmpfs_options_members[] = {
