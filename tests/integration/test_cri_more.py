@@ -508,3 +508,63 @@ def test_ambient_capabilities(cri, isula, podnet, pods, pause):
         pod_sandbox_id=pid, config=sec_ctr(cri, "badamb", capabilities=cri.pb.Capability(
             add_ambient_capabilities=["NO_SUCH_CAP"]))))
     assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "NO_SUCH_CAP" in e.details(), e.details()
+
+
+@needs_cni
+def test_recursive_read_only_mount(cri, isula, podnet, pods, pause, tmp_path):
+    """recursive_read_only (kubelet's recursiveReadOnly: Enabled): the mounts below the volume are read-only too,
+    where plain readonly leaves them writable; Status offers it (this kernel has mount_setattr)."""
+    st = cri.rt.Status(cri.pb.StatusRequest(), timeout=30)
+    assert all(h.features.recursive_read_only_mounts for h in st.runtime_handlers), st.runtime_handlers
+    src = tmp_path / "vol"
+    (src / "sub").mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "cri-rro", str(src / "sub")], check=True)
+    try:
+        pid = pods("rro")
+        M = cri.pb.Mount
+
+        def ctr(name, **m):
+            return start_ctr(cri, pid, ctr_config(cri, name, ["sleep", "1000"],
+                                                  mounts=[M(host_path=str(src), container_path="/m", **m)]))
+
+        def write(cid, path):
+            return cri.rt.ExecSync(cri.pb.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", "echo x > " + path]),
+                                   timeout=60)
+        rro = ctr("rro", readonly=True, recursive_read_only=True)
+        ro = ctr("ro", readonly=True)
+        for cid in (rro, ro):
+            r = write(cid, "/m/top")
+            assert r.exit_code != 0 and b"Read-only file system" in r.stderr, r.stderr
+        r = write(rro, "/m/sub/f")
+        assert r.exit_code != 0 and b"Read-only file system" in r.stderr, r.stderr
+        assert not (src / "sub" / "f").exists()
+        r = write(ro, "/m/sub/f")
+        assert r.exit_code == 0, r.stderr
+        assert (src / "sub" / "f").read_text() == "x\n"
+        assert mountinfo(ctr_pid(isula, rro))["/m/sub"].startswith("ro")
+        assert mountinfo(ctr_pid(isula, ro))["/m/sub"].startswith("rw")
+        # the daemon's recursively read-only clone was detached once the container held its mounts
+        with open("/proc/mounts") as f:
+            assert [ln for ln in f if "/idmap/" in ln and rro in ln] == []
+    finally:
+        subprocess.run(["umount", "-l", str(src / "sub")], capture_output=True)
+
+
+@needs_cni
+def test_recursive_read_only_mount_errors(cri, isula, podnet, pods, pause, tmp_path):
+    """The CRI's rules: recursive_read_only needs readonly and private propagation, else INVALID_ARGUMENT."""
+    pid = pods("rro-bad")
+    M = cri.pb.Mount
+    cases = [
+        (M(host_path=str(tmp_path), container_path="/m", recursive_read_only=True), "needs readonly"),
+        (M(host_path=str(tmp_path), container_path="/m", readonly=True, recursive_read_only=True,
+           propagation=cri.pb.PROPAGATION_HOST_TO_CONTAINER), "needs propagation PROPAGATION_PRIVATE"),
+    ]
+    for m, msg in cases:
+        e = rpc_error(cri.rt.CreateContainer, cri.pb.CreateContainerRequest(
+            pod_sandbox_id=pid, config=ctr_config(cri, "bad", ["true"], mounts=[m])))
+        assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and msg in e.details() and "/m" in e.details(), \
+            e.details()
+    listed = cri.rt.ListContainers(cri.pb.ListContainersRequest(
+        filter=cri.pb.ContainerFilter(pod_sandbox_id=pid)), timeout=30).containers
+    assert list(listed) == []

@@ -99,7 +99,7 @@ def test_status_reports_user_namespaces_per_handler(cri, d):
     assert "" in handlers and "runc" in handlers, handlers  # the default handler and the configured runtime
     # this host's kernel (>= 5.19) and the graph root's filesystem take id-mapped mounts
     assert all(f.user_namespaces for f in handlers.values())
-    assert not any(f.recursive_read_only_mounts for f in handlers.values())
+    assert all(f.recursive_read_only_mounts for f in handlers.values())  # mount_setattr (Linux 5.12)
     alpha = Cri(d.cri_sock, "runtime.v1alpha2")
     try:
         st2 = alpha.rt.Status(alpha.pb.StatusRequest(), timeout=30)
@@ -184,6 +184,32 @@ def test_pod_in_its_own_user_namespace(cri, d, isula, podnet, pods, pause, tmp_p
         assert isula("inspect", cid).returncode != 0
         assert [ln for ln in open("/proc/mounts") if cid in ln] == []
     assert sorted(os.listdir(str(vol))) == ["by-1000", "by-root", "new"]
+
+
+@needs_cni
+def test_id_mapped_recursive_read_only_mount(cri, isula, podnet, pods, pause, tmp_path):
+    """An id-mapped volume with recursive_read_only: one clone of the tree, id-mapped and read-only with every mount
+    below it (mount_setattr sets both)."""
+    vol = tmp_path / "vol"
+    (vol / "sub").mkdir(parents=True)
+    os.chmod(str(tmp_path), 0o755)
+    subprocess.run(["mount", "-t", "tmpfs", "cri-rro-idmap", str(vol / "sub")], check=True)
+    try:
+        (vol / "sub" / "by-root").write_text("root's\n")
+        pid = pods("userns-rro", linux=pod_linux(cri, userns(cri)))
+        m = mapped_mount(cri, str(vol), "/vol", readonly=True)
+        m.recursive_read_only = True
+        a = start_ctr(cri, pid, ctr_config(cri, "a", ["sleep", "1000"], linux=ctr_linux(cri, userns(cri)),
+                                           mounts=[m]))
+        assert isula.ok("exec", a, "stat", "-c", "%u:%g", "/vol/sub/by-root") == "0:0"  # id-mapped
+        for path in ("/vol/top", "/vol/sub/f"):
+            r = isula("exec", a, "sh", "-c", "echo x > " + path)
+            assert r.returncode != 0 and "Read-only file system" in r.stderr, (path, r.stderr)
+        assert sorted(os.listdir(str(vol / "sub"))) == ["by-root"]
+        with open("/proc/mounts") as f:
+            assert [ln for ln in f if "/idmap/" in ln and a in ln] == []
+    finally:
+        subprocess.run(["umount", "-l", str(vol / "sub")], capture_output=True)
 
 
 @needs_cni

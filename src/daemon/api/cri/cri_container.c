@@ -17,13 +17,41 @@ static json_t *binds_json(const Runtime__V1__ContainerConfig *c)
     json_t *a = json_array();
     for (size_t i = 0; i < c->n_mounts; i++) {
         const Runtime__V1__Mount *m = c->mounts[i];
-        /* uid/gid mappings: an id-mapped mount with the pod's mapping (cri_mounts_idmap_check) */
-        cleanup_free char *b = xasprintf("%s:%s:%s%s%s", m->host_path, m->container_path, m->readonly ? "ro" : "rw",
+        /* uid/gid mappings: an id-mapped mount with the pod's mapping (cri_mounts_idmap_check); recursive_read_only:
+         * a recursively read-only one (mounts_rro_check) */
+        cleanup_free char *b = xasprintf("%s:%s:%s%s%s%s", m->host_path, m->container_path, m->readonly ? "ro" : "rw",
                                          prop[m->propagation <= 2 ? m->propagation : 0],
-                                         m->n_uidmappings > 0 || m->n_gidmappings > 0 ? ",idmap" : "");
+                                         m->n_uidmappings > 0 || m->n_gidmappings > 0 ? ",idmap" : "",
+                                         m->recursive_read_only ? ",rro" : "");
         json_array_append_new(a, json_string(b));
     }
     return a;
+}
+
+/* recursive_read_only, as the CRI says: with readonly and private propagation only; and only where Status offers
+ * it (kubelet asks only then; another client is told why). */
+static int mounts_rro_check(struct daemon *d, const Runtime__V1__ContainerConfig *c, struct isd_error **err)
+{
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        const Runtime__V1__Mount *m = c->mounts[i];
+        if (!m->recursive_read_only)
+            continue;
+        if (!m->readonly)
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "CreateContainer: mounts[%zu] (%s): recursive_read_only needs readonly", i,
+                                 m->container_path);
+        if (m->propagation != RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_PRIVATE)
+            return isd_error_set(err, ISD_ERR_INVALID, 0,
+                                 "CreateContainer: mounts[%zu] (%s): recursive_read_only needs propagation "
+                                 "PROPAGATION_PRIVATE",
+                                 i, m->container_path);
+        if (!service_rro_supported(d))
+            return isd_error_set(err, ISD_ERR_NOT_IMPLEMENTED, 0,
+                                 "CreateContainer: mounts[%zu] (%s): recursive read-only mounts need mount_setattr "
+                                 "(Linux 5.12), which this kernel lacks",
+                                 i, m->container_path);
+    }
+    return 0;
 }
 
 /* The devices as HostConfig.Devices: the spec builder makes each node and its cgroup rule (an empty
@@ -200,7 +228,7 @@ ProtobufCMessage *cri_create_container(struct daemon *d, const ProtobufCMessage 
     if (cri_container_security_set(d, body, json_object_get(body, "HostConfig"), sc, err) < 0 ||
         cri_userns_set(json_object_get(body, "HostConfig"), sc != NULL ? sc->namespace_options : NULL, true,
                        "CreateContainer", err) < 0 ||
-        cri_mounts_idmap_check(c, json_object_get(body, "HostConfig"), err) < 0)
+        cri_mounts_idmap_check(c, json_object_get(body, "HostConfig"), err) < 0 || mounts_rro_check(d, c, err) < 0)
         return NULL;
     if (service_pod_container_create(d, q->pod_sandbox_id, name, body, shares_pod_pid(c), log_path, &id, err) < 0)
         return NULL;

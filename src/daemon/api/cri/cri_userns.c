@@ -126,9 +126,9 @@ int cri_mounts_idmap_check(const Runtime__V1__ContainerConfig *c, const json_t *
 }
 
 /* One handler's features: user namespaces when id-mapped mounts work here (the rootfs layers and the volumes are
- * id-mapped; the default handler is the daemon's default runtime, an OCI runtime); recursive read-only mounts are
- * not offered (kubelet then sends none). */
-static Runtime__V1__RuntimeHandler *handler_new(const char *name, bool userns)
+ * id-mapped; the default handler is the daemon's default runtime, an OCI runtime); recursive read-only mounts when
+ * the kernel has mount_setattr (the daemon binds recursively read-only clones: no runtime support needed). */
+static Runtime__V1__RuntimeHandler *handler_new(const char *name, bool userns, bool rro)
 {
     Runtime__V1__RuntimeHandler *h = xmalloc(sizeof(*h));
     runtime__v1__runtime_handler__init(h);
@@ -136,18 +136,19 @@ static Runtime__V1__RuntimeHandler *handler_new(const char *name, bool userns)
     h->features = xmalloc(sizeof(*h->features));
     runtime__v1__runtime_handler_features__init(h->features);
     h->features->user_namespaces = userns;
+    h->features->recursive_read_only_mounts = rro;
     return h;
 }
 
 void cri_runtime_handlers_set(struct daemon *d, Runtime__V1__StatusResponse *r)
 {
     const struct isd_config *cfg = d->cfg;
-    bool userns = service_userns_idmap_supported(d);
+    bool userns = service_userns_idmap_supported(d), rro = service_rro_supported(d);
     r->runtime_handlers = xcalloc(cfg->n_runtimes + 1, sizeof(*r->runtime_handlers));
-    r->runtime_handlers[r->n_runtime_handlers++] = handler_new("", userns); /* the default handler */
+    r->runtime_handlers[r->n_runtime_handlers++] = handler_new("", userns, rro); /* the default handler */
     for (size_t i = 0; i < cfg->n_runtimes; i++) /* a VM runtime's containers are in its guest's namespaces */
         r->runtime_handlers[r->n_runtime_handlers++] =
-            handler_new(cfg->runtimes[i].name, userns && !cfg->runtimes[i].vm);
+            handler_new(cfg->runtimes[i].name, userns && !cfg->runtimes[i].vm, rro && !cfg->runtimes[i].vm);
 }
 
 /* PodSandboxStatus: the pod's user namespace as RunPodSandbox asked for it. */
