@@ -127,6 +127,13 @@ def test_recursive_read_only_bind(isula, container, hostdir):
     assert isula.ok("run", "--rm", "--mount", "type=bind,src=%s,dst=/m,readonly,bind-recursive=writable" % src,
                     "busybox", *write) == "wrote"
     os.unlink(os.path.join(src, "sub", "f"))
+    # bind-recursive=disabled (BindOptions.NonRecursive): the submount is not bound, its mount point is the bare dir
+    assert isula.ok("run", "--rm", "--mount", "type=bind,src=%s,dst=/m,bind-recursive=disabled" % src, "busybox",
+                    "sh", "-c", "echo x > /m/sub/under && grep -c ' /m/sub ' /proc/mounts; ls /m/sub") == "0\nunder"
+    subprocess.run(["umount", os.path.join(src, "sub")], check=True)
+    assert os.listdir(os.path.join(src, "sub")) == ["under"]
+    os.unlink(os.path.join(src, "sub", "under"))
+    subprocess.run(["mount", "-t", "tmpfs", "isd-rro", os.path.join(src, "sub")], check=True)
     for how in (["-v", src + ":/m:rro"], ["-v", src + ":/m:ro,rro"],
                 ["--mount", "type=bind,src=%s,dst=/m,readonly,bind-recursive=readonly" % src]):
         r = isula("run", "--rm", *how, "busybox", *write)

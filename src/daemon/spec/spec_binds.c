@@ -38,12 +38,14 @@ static int check_source(const char *src, bool create, struct isd_error **err)
     return 0;
 }
 
-/* Appends the bind unless dst is taken. dst is cleaned and must be absolute and not "/". */
-static int add_bind(json_t *user, const char *src, const char *dst, bool ro, const char *prop, bool create,
+/* Appends the bind unless dst is taken. dst is cleaned and must be absolute and not "/". flat: the source's
+ * mount alone, without the mounts below it (BindOptions.NonRecursive: `bind`, not `rbind`). */
+static int add_bind(json_t *user, const char *src, const char *dst, bool ro, const char *prop, bool create, bool flat,
                     struct isd_error **err)
 {
     cleanup_free char *d = spec_clean_path(dst);
-    cleanup_free char *opts = xasprintf("rbind,%s%s", prop != NULL ? prop : "rprivate", ro ? ",ro" : "");
+    cleanup_free char *opts =
+        xasprintf("%s,%s%s", flat ? "bind" : "rbind", prop != NULL ? prop : "rprivate", ro ? ",ro" : "");
 
     if (d == NULL)
         return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": invalid mount path: '%s' mount path must be absolute",
@@ -127,7 +129,7 @@ static int parse_bind(json_t *user, const char *spec, struct isd_error **err)
                              "invalid volume specification: '%s': a recursively read-only bind (rro) needs private "
                              "propagation, not %s",
                              spec, prop);
-    if (add_bind(user, parts[0], parts[1], ro, prop, true, err) < 0)
+    if (add_bind(user, parts[0], parts[1], ro, prop, true, false, err) < 0)
         return isd_error_wrap(err, "invalid volume specification: '%s'", spec);
     return 0;
 }
@@ -192,7 +194,8 @@ static int parse_mount(json_t *user, const json_t *m, struct isd_error **err)
             return isd_error_set(err, ISD_ERR_INVALID, 0, BIND_ERR ": invalid relabel mode: %s (z or Z)", relabel);
         if (check_recursive_ro(m, prop, err) < 0)
             return -1;
-        return add_bind(user, json_get_str(m, "Source"), target, ro, prop && prop[0] ? prop : NULL, false, err);
+        return add_bind(user, json_get_str(m, "Source"), target, ro, prop && prop[0] ? prop : NULL, false,
+                        json_get_bool(json_object_get(m, "BindOptions"), "NonRecursive", false), err);
     }
     if (streq(type, "volume"))
         return isd_error_set(err, ISD_ERR_INVALID, 0, "named volumes are not supported yet");
