@@ -172,3 +172,24 @@ def test_recursive_read_only_bind_errors(isula, hostdir):
     for how, msg in cases:
         r = isula("create", *how, "busybox", "true")
         assert r.returncode != 0 and msg in r.stderr, (how, r.stderr)
+
+
+def test_recursive_read_only_clone_left_by_a_crash_is_detached(isula, daemon, container, hostdir):
+    """A clone still attached under the container's state dir (a daemon killed between the attach and the
+    detach) is detached at the next start, and at removal."""
+    src = os.path.join(hostdir, "v")
+    os.makedirs(src)
+    cid = container("create", "-v", src + ":/m:rro", "busybox", "sleep", "600")
+    left = os.path.join(daemon.state, "containers", cid, "idmap", "b0")
+
+    def leave():
+        os.makedirs(left, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "isd-left", left], check=True)
+        assert attached_clones(cid) != []
+    leave()
+    isula.ok("start", cid)
+    assert attached_clones(cid) == [] and not os.path.exists(left)
+    isula.ok("stop", "-t", "0", cid)
+    leave()
+    isula.ok("rm", cid)
+    assert attached_clones(cid) == [] and not os.path.exists(os.path.dirname(left))

@@ -577,6 +577,7 @@ int service_container_remove(struct daemon *d, const char *ref, bool force, bool
         goto out;
     }
     service_resources_files_remove(d, c);
+    service_userns_binds_detach(c); /* bind clones a crash left attached: rm_rf does not cross into mounts */
     rm_rf_soon(c->state_dir, NULL);
     rm_rf_soon(c->dir, NULL);
     c->removed = true; /* attach connections not taken yet stay: they hold the output of this last run */
