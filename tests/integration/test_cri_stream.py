@@ -736,9 +736,10 @@ def test_idle_connections_are_closed(tmp_path):
         # WebSocket: the same
         w = Ws(exec_url(cri, cid, ["sleep", "100000"], stderr=True))
         assert w.read_all() == {}
-        # traffic keeps a session open past the timeout: six lines a second apart, then the exit status
-        o, e, st = spdy_exec(exec_url(cri, cid, ["sh", "-c", "for i in 1 2 3 4 5 6; do echo $i; sleep 1; done"]))
-        assert o == b"1\n2\n3\n4\n5\n6\n" and status_of(st)["status"] == "Success"
+        # traffic keeps a session open past the timeout: eight lines half a second apart (4 s in all; the gaps leave
+        # the 2 s timeout room on a loaded machine), then the exit status
+        o, e, st = spdy_exec(exec_url(cri, cid, ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.5; done"]))
+        assert o == b"1\n2\n3\n4\n5\n6\n7\n8\n" and status_of(st)["status"] == "Success"
         cri.close()
     finally:
         for x in (c, w):
