@@ -214,57 +214,50 @@ void service_userns_binds_detach(struct container *c)
     rmdir(dir);
 }
 
-/* Whether id-mapped mounts work under the graph root (the kernel and the filesystem): a directory there cloned
- * id-mapped, once per daemon. */
-static int idmap_probe_result = -1;
-static pthread_mutex_t idmap_probe_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Probes of what the kernel and the filesystem under the graph root can clone, each run once per daemon. */
+struct clone_probe {
+    const char *name;             /* of the probe's directory: .<name>-probe-XXXXXX */
+    const struct user_remap *map; /* id-mapped with this mapping, or not */
+    bool recursive_ro;
+    int result; /* -1 before it ran */
+};
+static pthread_mutex_t clone_probe_lock = PTHREAD_MUTEX_INITIALIZER;
 
-bool service_userns_idmap_supported(struct daemon *d)
+/* Whether a directory under the graph root clones as the probe asks (rootfs_bind_clone). */
+static bool clone_probe_run(struct daemon *d, struct clone_probe *p)
 {
-    struct user_remap m = {65536, 65536, 65536};
-    pthread_mutex_lock(&idmap_probe_lock);
-    if (idmap_probe_result < 0) {
-        cleanup_free char *src = xasprintf("%s/.idmap-probe-XXXXXX", d->cfg->graph);
+    pthread_mutex_lock(&clone_probe_lock);
+    if (p->result < 0) {
+        cleanup_free char *src = xasprintf("%s/.%s-probe-XXXXXX", d->cfg->graph, p->name);
         cleanup_free char *dst = NULL;
         cleanup_error struct isd_error *e = NULL;
-        idmap_probe_result = 0;
+        p->result = 0;
         if (mkdtemp(src) != NULL) {
             dst = xasprintf("%s.m", src);
-            idmap_probe_result = rootfs_idmap_bind(src, dst, &m, &e) == 0;
+            p->result = rootfs_bind_clone(src, dst, p->map, p->recursive_ro, &e) == 0;
             umount2(dst, MNT_DETACH);
             rmdir(dst);
             rmdir(src);
         }
     }
-    bool ok = idmap_probe_result == 1;
-    pthread_mutex_unlock(&idmap_probe_lock);
+    bool ok = p->result == 1;
+    pthread_mutex_unlock(&clone_probe_lock);
     return ok;
 }
 
-/* Whether recursively read-only clones work (mount_setattr, Linux 5.12): a directory under the graph root cloned
- * read-only, once per daemon. */
-static int rro_probe_result = -1;
-static pthread_mutex_t rro_probe_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Whether id-mapped mounts work under the graph root. */
+bool service_userns_idmap_supported(struct daemon *d)
+{
+    static const struct user_remap m = {65536, 65536, 65536};
+    static struct clone_probe probe = {"idmap", &m, false, -1};
+    return clone_probe_run(d, &probe);
+}
 
+/* Whether recursively read-only clones work (mount_setattr, Linux 5.12). */
 bool service_rro_supported(struct daemon *d)
 {
-    pthread_mutex_lock(&rro_probe_lock);
-    if (rro_probe_result < 0) {
-        cleanup_free char *src = xasprintf("%s/.rro-probe-XXXXXX", d->cfg->graph);
-        cleanup_free char *dst = NULL;
-        cleanup_error struct isd_error *e = NULL;
-        rro_probe_result = 0;
-        if (mkdtemp(src) != NULL) {
-            dst = xasprintf("%s.m", src);
-            rro_probe_result = rootfs_bind_clone(src, dst, NULL, true, &e) == 0;
-            umount2(dst, MNT_DETACH);
-            rmdir(dst);
-            rmdir(src);
-        }
-    }
-    bool ok = rro_probe_result == 1;
-    pthread_mutex_unlock(&rro_probe_lock);
-    return ok;
+    static struct clone_probe probe = {"rro", NULL, true, -1};
+    return clone_probe_run(d, &probe);
 }
 
 /* The runtime reaches the rootfs as the container's root, a stranger on the host: the directories from the

@@ -106,15 +106,13 @@ int rootfs_remap_mode_parse(char *const *storage_opts, enum rootfs_remap_mode *r
  * ISD_ERR_NOT_IMPLEMENTED (AUTO takes the copies then). */
 int rootfs_mount_mapped(struct layer_store *ls, const char *container_id, const struct user_remap *map,
                         enum rootfs_remap_mode mode, char **ret_merged_path, struct isd_error **err);
-/* Attaches at dst (a directory or a file made for it, like src) an id-mapped clone of src and of the mounts below
- * it: what src's filesystem holds as id n appears as map's n (n below map->size), so the container's root sees the
- * files the host's root owns as its own. ISD_ERR_NOT_IMPLEMENTED when the kernel or a filesystem has no id-mapped
- * mounts. The caller detaches dst (umount2 MNT_DETACH) once the container holds its own mount of it. */
-int rootfs_idmap_bind(const char *src, const char *dst, const struct user_remap *map, struct isd_error **err);
-/* rootfs_idmap_bind generalised: map NULL clones without id-mapping; recursive_ro makes the clone and every mount
- * below it read-only (mount_setattr AT_RECURSIVE MOUNT_ATTR_RDONLY), so a bind of dst (rbind) has read-only
- * submounts too, which runc's `ro` alone does not give (it remounts only the top). ISD_ERR_NOT_IMPLEMENTED when
- * the kernel has no mount_setattr (before Linux 5.12) or, with map, no id-mapped mounts. */
+/* Attaches at dst (a directory or a file made for it, like src) a clone of src and of the mounts below it. With
+ * map, id-mapped: what src's filesystem holds as id n appears as map's n (n below map->size), so the container's
+ * root sees the files the host's root owns as its own. recursive_ro makes the clone and every mount below it
+ * read-only (mount_setattr AT_RECURSIVE MOUNT_ATTR_RDONLY), so a bind of dst (rbind) has read-only submounts too,
+ * which runc's `ro` alone does not give (it remounts only the top). ISD_ERR_NOT_IMPLEMENTED when the kernel has no
+ * mount_setattr (before Linux 5.12) or, with map, no id-mapped mounts. The caller detaches dst (umount2
+ * MNT_DETACH) once the container holds its own mount of it. */
 int rootfs_bind_clone(const char *src, const char *dst, const struct user_remap *map, bool recursive_ro,
                       struct isd_error **err);
 /* Idempotent, falls back to MNT_DETACH when busy. */

@@ -128,11 +128,6 @@ int rootfs_bind_clone(const char *src, const char *dst, const struct user_remap 
     return 0;
 }
 
-int rootfs_idmap_bind(const char *src, const char *dst, const struct user_remap *map, struct isd_error **err)
-{
-    return rootfs_bind_clone(src, dst, map, false, err);
-}
-
 void rootfs_idmap_sweep(const char *dir)
 {
     DIR *d = opendir(dir);
