@@ -93,6 +93,16 @@ def start_ctr(cri, pod, name, args, **kw):
     return cid
 
 
+def host_network_sleeper(cri, name):
+    """A sleeping container in a new pod on the node's network (no CNI needed): for the tests' own daemons."""
+    node = cri.pb.NamespaceOption(network=cri.pb.NODE)
+    meta = cri.pb.PodSandboxMetadata(name=name, namespace="it", uid=uuid.uuid4().hex, attempt=0)
+    sbcfg = cri.pb.PodSandboxConfig(metadata=meta, linux=cri.pb.LinuxPodSandboxConfig(
+        security_context=cri.pb.LinuxSandboxSecurityContext(namespace_options=node)))
+    pid = cri.rt.RunPodSandbox(cri.pb.RunPodSandboxRequest(config=sbcfg), timeout=120).pod_sandbox_id
+    return start_ctr(cri, (pid, sbcfg), "sleeper", ["sleep", "100000"])
+
+
 @pytest.fixture(scope="module")
 def sleeper(cri, pod):
     return start_ctr(cri, pod, "sleeper", ["sleep", "100000"])
@@ -540,12 +550,7 @@ def test_daemon_stops_with_sessions_open(tmp_path):
     c = None
     try:
         cri = Cri(sock)
-        node = cri.pb.NamespaceOption(network=cri.pb.NODE)
-        meta = cri.pb.PodSandboxMetadata(name="stop", namespace="it", uid=uuid.uuid4().hex, attempt=0)
-        sbcfg = cri.pb.PodSandboxConfig(metadata=meta, linux=cri.pb.LinuxPodSandboxConfig(
-            security_context=cri.pb.LinuxSandboxSecurityContext(namespace_options=node)))
-        pid = cri.rt.RunPodSandbox(cri.pb.RunPodSandboxRequest(config=sbcfg), timeout=120).pod_sandbox_id
-        cid = start_ctr(cri, (pid, sbcfg), "sleeper", ["sleep", "100000"])
+        cid = host_network_sleeper(cri, "stop")
         # the port taken by someone else: the call says so, and a later one starts the server
         with socket.socket() as taken:
             taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -719,12 +724,7 @@ def test_idle_connections_are_closed(tmp_path):
     c = w = None
     try:
         cri = Cri(sock)
-        node = cri.pb.NamespaceOption(network=cri.pb.NODE)
-        meta = cri.pb.PodSandboxMetadata(name="idle", namespace="it", uid=uuid.uuid4().hex, attempt=0)
-        sbcfg = cri.pb.PodSandboxConfig(metadata=meta, linux=cri.pb.LinuxPodSandboxConfig(
-            security_context=cri.pb.LinuxSandboxSecurityContext(namespace_options=node)))
-        pid = cri.rt.RunPodSandbox(cri.pb.RunPodSandboxRequest(config=sbcfg), timeout=120).pod_sandbox_id
-        cid = start_ctr(cri, (pid, sbcfg), "sleeper", ["sleep", "100000"])
+        cid = host_network_sleeper(cri, "idle")
         # SPDY: the process prints once and sleeps; the server closes the connection without an exit status
         c = Spdy(exec_url(cri, cid, ["sh", "-c", "echo started; exec sleep 100000"]))
         err = c.open({"streamtype": "error"})

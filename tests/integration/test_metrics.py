@@ -10,7 +10,7 @@ import threading
 import time
 import urllib.request
 
-from conftest import bin_path
+from conftest import Isula, bin_path
 from registry import (Layer, busybox_layer, daemon_factory, free_port, push_image, registry,  # noqa: F401
                       registry_factory)
 
@@ -100,11 +100,7 @@ def test_per_container_figures(new_daemon):
     d = new_daemon(extra_args=["--metrics-addr", addr])
     d.start()
     isula = [bin_path("isula"), "-H", d.host]
-
-    def ok(*a):
-        r = subprocess.run(isula + list(a), capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        return r.stdout.strip()
+    ok = Isula(d).ok
     ok("run", "-d", "--name", "acc2-busy", "busybox", "sh", "-c",
        "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; x=$(head -c 4000000 /dev/zero | tr '\\0' a); "
        "touch /tmp/ready; sleep 600")
@@ -152,11 +148,7 @@ def test_per_container_block_io_and_pids(new_daemon):
     subprocess.run(["mount", "-o", "loop", img, d.graph], check=True)  # the daemon's teardown unmounts it
     d.start()
     isula = [bin_path("isula"), "-H", d.host]
-
-    def ok(*a):
-        r = subprocess.run(isula + list(a), capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        return r.stdout.strip()
+    ok = Isula(d).ok
     ok("run", "-d", "--name", "acc3-io", "busybox", "sh", "-c",
        "dd if=/dev/zero of=/io bs=64k count=64 oflag=direct 2>/dev/null && "
        "dd if=/io of=/dev/null bs=64k iflag=direct 2>/dev/null && touch /tmp/ready; "
