@@ -464,15 +464,20 @@ def start_tls_dockerd(d, port, engine):
     raise RuntimeError("dockerd did not start (see %s/dockerd.log)" % dd)
 
 
-def stop_tls_dockerd(proc, d):
-    """Stops it by its PID (it stops its containerd) and removes what it left mounted under its dirs."""
+def end_process(proc, timeout=60):
+    """Ends a process the bench started, by its PID: SIGTERM, then SIGKILL after timeout seconds."""
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(timeout=60)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def stop_tls_dockerd(proc, d):
+    """Stops it by its PID (it stops its containerd) and removes what it left mounted under its dirs."""
+    end_process(proc)
     dd = os.path.join(d, "dockerd")
     with open("/proc/mounts") as f:
         mounts = [line.split()[1] for line in f if line.split()[1].startswith(dd + "/")]

@@ -39,7 +39,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import Engine, ms, timed  # noqa: E402
+from bench import Engine, end_process, ms, timed  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "integration"))
 from subnets import free_subnet  # noqa: E402
@@ -168,13 +168,7 @@ def start_dockerd():
 
 def stop_dockerd(state):
     proc, bridge, (chains0, rules0), _ = state
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    end_process(proc)
     undo_iptables(chains0, rules0)
     if os.path.exists("/sys/class/net/" + bridge):
         subprocess.run(["ip", "link", "delete", bridge])
