@@ -272,18 +272,24 @@ needs_cni = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/lib
 
 
 class PodNet:
-    """The pods' default network: a bridge conf on a free 10.254.x.0/24 subnet, first in the conf dir."""
+    """A bridge network conf (conf in the conf dir; the default network of new pods while first in lexical order)
+    on a free 10.254.x.0/24 subnet, with extra plugins after the bridge's."""
 
-    def __init__(self, cni_dir):
+    def __init__(self, cni_dir, conf="00-pods.conflist", name_prefix="cri-", bridge_prefix="isdc", extra=()):
         from test_network import free_subnet
-        self.cni_dir = cni_dir
-        self.name = "cri-" + uuid.uuid4().hex[:8]
-        self.bridge = "isdc" + uuid.uuid4().hex[:8]
+        self.cni_dir, self.conf = cni_dir, conf
+        self.name = name_prefix + uuid.uuid4().hex[:8]
+        self.bridge = bridge_prefix + uuid.uuid4().hex[:8]
         self.subnet = free_subnet()
-        write_bridge_conf(cni_dir, "00-pods.conflist", self.name, self.subnet, self.bridge)
+        write_bridge_conf(cni_dir, conf, self.name, self.subnet, self.bridge, extra=extra)
+
+    def remove_conf(self):
+        """New pods stop joining it; pods on it keep their attachments."""
+        if os.path.exists(os.path.join(self.cni_dir, self.conf)):
+            os.unlink(os.path.join(self.cni_dir, self.conf))
 
     def cleanup(self):
-        os.unlink(os.path.join(self.cni_dir, "00-pods.conflist"))
+        self.remove_conf()
         if os.path.exists("/sys/class/net/" + self.bridge):
             subprocess.run(["ip", "link", "delete", self.bridge])
 
@@ -705,19 +711,15 @@ def test_exec_sync(cri, d, isula, podnet, pods):
 def test_stop_pod_sandbox_runs_del_of_every_plugin_even_when_one_fails(cri, d, isula, cni_dir, pods, tmp_path):
     """The last plugin of the pod's network fails its first DEL: StopPodSandbox still succeeds and the bridge
     plugin's DEL runs (veth gone, address released); RemovePodSandbox retries what is left; nothing remains."""
-    from test_network import free_subnet
     marks = tmp_path / "marks"
     marks.mkdir()
-    net = PodNet.__new__(PodNet)
-    net.cni_dir, net.name, net.bridge = cni_dir, "cri-flaky-" + uuid.uuid4().hex[:6], "isdf" + uuid.uuid4().hex[:8]
-    net.subnet = free_subnet()
-    conf = "0-flaky.conflist"  # first in lexical order ("-" < "0"): the default network for this pod
-    write_bridge_conf(cni_dir, conf, net.name, net.subnet, net.bridge,
-                      extra=[{"type": "flaky", "markDir": str(marks)}])
+    # first in lexical order ("-" < "0"): the default network for this pod
+    net = PodNet(cni_dir, "0-flaky.conflist", "cri-flaky-", "isdf",
+                 extra=[{"type": "flaky", "markDir": str(marks)}])
     try:
         pid = pods("flaky")
     finally:
-        os.unlink(os.path.join(cni_dir, conf))
+        net.remove_conf()
     try:
         assert ipaddress.ip_address(pod_status(cri, pid).network.ip) in net.subnet
         cri.rt.StopPodSandbox(cri.pb.StopPodSandboxRequest(pod_sandbox_id=pid), timeout=120)
@@ -730,8 +732,7 @@ def test_stop_pod_sandbox_runs_del_of_every_plugin_even_when_one_fails(cri, d, i
         assert pod_leftovers(d, net, pid) == []
         assert not os.path.exists(os.path.join(d.graph, "network", "cache", pid))
     finally:
-        if os.path.exists("/sys/class/net/" + net.bridge):
-            subprocess.run(["ip", "link", "delete", net.bridge])
+        net.cleanup()
 
 
 @needs_cni
@@ -740,19 +741,15 @@ def test_stop_pod_sandbox_releases_the_network_while_the_pod_still_has_its_names
     """StopPodSandbox of a pod with a running container: every DEL sees the pod's namespace still pinned (it is
     removed only after them), the container and the sandbox are stopped, the namespace is gone once the stop
     answers, and RemovePodSandbox leaves nothing."""
-    from test_network import free_subnet
     marks = tmp_path / "marks"
     marks.mkdir()
-    net = PodNet.__new__(PodNet)
-    net.cni_dir, net.name, net.bridge = cni_dir, "cri-rec-" + uuid.uuid4().hex[:6], "isdr" + uuid.uuid4().hex[:8]
-    net.subnet = free_subnet()
-    conf = "0-rec.conflist"  # first in lexical order: the default network for this pod
-    write_bridge_conf(cni_dir, conf, net.name, net.subnet, net.bridge,
-                      extra=[{"type": "flaky", "markDir": str(marks), "recordDel": True}])
+    # first in lexical order ("-" < "0"): the default network for this pod
+    net = PodNet(cni_dir, "0-rec.conflist", "cri-rec-", "isdr",
+                 extra=[{"type": "flaky", "markDir": str(marks), "recordDel": True}])
     try:
         pid = pods("rec")
     finally:
-        os.unlink(os.path.join(cni_dir, conf))
+        net.remove_conf()
     try:
         sb = pod_status(cri, pid)
         cfg = cri.pb.PodSandboxConfig(metadata=sb.metadata)
@@ -774,8 +771,7 @@ def test_stop_pod_sandbox_releases_the_network_while_the_pod_still_has_its_names
         assert pod_leftovers(d, net, pid) == []
         assert not os.path.exists(os.path.join(d.graph, "network", "cache", pid))
     finally:
-        if os.path.exists("/sys/class/net/" + net.bridge):
-            subprocess.run(["ip", "link", "delete", net.bridge])
+        net.cleanup()
 
 
 @needs_cni
@@ -940,13 +936,9 @@ def test_run_pod_sandbox_failing_in_a_plugin_add_leaves_nothing(cri, d, isula, c
     """The last plugin of the pod's network fails its ADD (the bridge plugin's ran): RunPodSandbox fails with the
     plugin's message and no container, shim, namespace, veth or address lease remains."""
     from conftest import shim_pids
-    from test_network import free_subnet
-    net = PodNet.__new__(PodNet)
-    net.cni_dir, net.name, net.bridge = cni_dir, "cri-addfail-" + uuid.uuid4().hex[:6], "isda" + uuid.uuid4().hex[:8]
-    net.subnet = free_subnet()
-    conf = "0-addfail.conflist"  # first in lexical order: the default network for this pod
-    write_bridge_conf(cni_dir, conf, net.name, net.subnet, net.bridge,
-                      extra=[{"type": "flaky", "markDir": str(tmp_path), "failAdd": True}])
+    # first in lexical order: the default network for this pod
+    net = PodNet(cni_dir, "0-addfail.conflist", "cri-addfail-", "isda",
+                 extra=[{"type": "flaky", "markDir": str(tmp_path), "failAdd": True}])
     before = set(isula.ok("ps", "-a", "-q", "--no-trunc").split())
     shims = set(shim_pids(d.state))
     meta = cri.pb.PodSandboxMetadata(name="addfail", namespace="it", uid=uuid.uuid4().hex)
@@ -962,9 +954,7 @@ def test_run_pod_sandbox_failing_in_a_plugin_add_leaves_nothing(cri, d, isula, c
         ipam = lease_dir(cni_dir, net.name)
         assert not os.path.isdir(ipam) or not [f for f in os.listdir(ipam) if f[0].isdigit()]
     finally:
-        os.unlink(os.path.join(cni_dir, conf))
-        if os.path.exists("/sys/class/net/" + net.bridge):
-            subprocess.run(["ip", "link", "delete", net.bridge])
+        net.cleanup()
 
 
 def test_builtin_pause_image_named_in_the_config_is_used_without_a_registry(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 from registry import busybox_layer, push_image
 from test_cri import (  # noqa: F401  (fixtures)
     Cri, PodNet, cni_bin, cni_dir, cri, ctr_config, d, isula, lease_dir, needs_cni, pause_ref, pod_leftovers,
-    pod_status, podnet, pods, reg, rpc_error, write_bridge_conf)
+    pod_status, podnet, pods, reg, rpc_error)
 
 
 @pytest.fixture(scope="module")
@@ -286,15 +286,9 @@ def test_verbose_status_info(cri, d, isula, podnet, pods, pause):
 
 @pytest.fixture
 def extranet(cni_dir):
-    from test_network import free_subnet
-    n = PodNet.__new__(PodNet)
-    n.cni_dir, n.name, n.bridge = cni_dir, "cri-extra-" + uuid.uuid4().hex[:6], "isdx" + uuid.uuid4().hex[:8]
-    n.subnet = free_subnet()
-    write_bridge_conf(cni_dir, "50-extra.conflist", n.name, n.subnet, n.bridge)
+    n = PodNet(cni_dir, "50-extra.conflist", "cri-extra-", "isdx")
     yield n
-    os.unlink(os.path.join(cni_dir, "50-extra.conflist"))
-    if os.path.exists("/sys/class/net/" + n.bridge):
-        subprocess.run(["ip", "link", "delete", n.bridge])
+    n.cleanup()
 
 
 def pod_addrs(isula, pod, ifname):
