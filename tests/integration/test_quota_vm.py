@@ -286,8 +286,12 @@ def run_vm(script, daemon=False):
         cmd = ["qemu-system-x86_64", "-m", "1536", "-smp", "2", "-nographic", "-no-reboot", "-nodefaults",
                "-serial", "stdio", "-net", "none", "-kernel", os.path.join(KERNEL_DIR, "vmlinuz"), "-initrd", initrd,
                "-append", "console=ttyS0 panic=-1 quiet loglevel=3"] + accel
-        r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=900,
-                           stdin=subprocess.DEVNULL)
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=900,
+                               stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:  # where it stopped: the console up to the kill
+            console = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+            raise AssertionError("the VM did not finish in 900 s; its console ended with:\n" + console[-4000:])
         out = r.stdout
         assert "VM: done" in out, "the VM did not run to its end:\n" + out[-4000:]
         assert "VM: " not in out.replace("VM: done", ""), out[-4000:]
